@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// spend: a git-native ledger for LLM API spend.
+///
+/// - `SpendCore`: every piece of logic (money, formats, pricing, git, reports).
+/// - `SpendCLI`: the command types, shared by the umbrella `spend` and each `spend-VERB`.
+/// - executables: thin `main.swift` files that call into `SpendCLI`.
+let package = Package(
+    name: "spend",
+    products: [
+        .executable(name: "spend", targets: ["spend"]),
+        .executable(name: "spend-report", targets: ["spend-report"]),
+        .executable(name: "spend-bench", targets: ["spend-bench"]),
+        .library(name: "SpendCore", targets: ["SpendCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibGit2",
+            pkgConfig: "libgit2",
+            providers: [.apt(["libgit2-dev"])]
+        ),
+        .target(
+            name: "SpendCore",
+            dependencies: [
+                "CLibGit2",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
+        .target(
+            name: "SpendCLI",
+            dependencies: [
+                "SpendCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "spend", dependencies: ["SpendCLI"]),
+        .executableTarget(name: "spend-report", dependencies: ["SpendCLI"]),
+        .executableTarget(name: "spend-bench", dependencies: ["SpendCLI", "SpendCore"]),
+        .testTarget(name: "SpendCoreTests", dependencies: ["SpendCore"]),
+        .testTarget(
+            name: "SpendCLITests",
+            dependencies: ["SpendCore"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,88 @@
+import ArgumentParser
+import SpendCore
+
+/// `-C DIR`: run as if started in DIR (like git).
+public struct RepositoryOptions: ParsableArguments {
+    @Option(name: .customShort("C"), help: ArgumentHelp("Run as if spend was started in <dir>.", valueName: "dir"))
+    public var directory: String?
+
+    public init() {}
+
+    /// The cost repository to work on.
+    public func repository() throws -> CostRepository {
+        try CostRepository(directory: directory ?? FileManager.default.currentDirectoryPath)
+    }
+}
+
+/// `--by`, `--period`, `--since`, `--until`, `--where`: what to group and which events count.
+public struct QueryOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Group by these event fields and tags (comma list; tags.NAME is always a tag).", valueName: "names"))
+    public var by: String = "team"
+
+    @Option(help: "Add a leading period column: day, week or month.")
+    public var period: PeriodArgument?
+
+    @Option(help: ArgumentHelp("Only events at or after this date (YYYY-MM-DD or RFC 3339).", valueName: "date"))
+    public var since: String?
+
+    @Option(help: ArgumentHelp("Only events before this date (exclusive).", valueName: "date"))
+    public var until: String?
+
+    @Option(name: .customLong("where"), help: ArgumentHelp("Keep events where KEY=VALUE (or KEY!=VALUE); repeatable.", valueName: "key=value"))
+    public var filters: [String] = []
+
+    public init() {}
+
+    public func validate() throws {
+        if let since, Timestamp.parseDateOrTimestamp(since) == nil {
+            throw ValidationError("--since expects a date like 2026-11-01 or an RFC 3339 timestamp, got '\(since)'")
+        }
+        if let until, Timestamp.parseDateOrTimestamp(until) == nil {
+            throw ValidationError("--until expects a date like 2026-12-01 or an RFC 3339 timestamp, got '\(until)'")
+        }
+        let names = byNames
+        if names.isEmpty || names.contains(where: \.isEmpty) {
+            throw ValidationError("--by expects a comma list of names, e.g. --by team,model")
+        }
+    }
+
+    var byNames: [String] {
+        by.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+
+    /// The query these options describe.
+    public func query() throws -> ReportQuery {
+        var clauses: [WhereClause] = []
+        for text in filters { clauses.append(try WhereClause(parsing: text)) }
+        return try ReportQuery(
+            by: byNames, period: period?.period, since: since.flatMap(Timestamp.parseDateOrTimestamp),
+            until: until.flatMap(Timestamp.parseDateOrTimestamp), filters: clauses)
+    }
+}
+
+/// `--format` and `--precision`.
+public struct OutputOptions: ParsableArguments {
+    @Option(help: "Output format: table, csv or json.")
+    public var format: FormatArgument = .table
+
+    @Option(help: ArgumentHelp("Decimal places of costs in tables (csv and json are always exact).", valueName: "n"))
+    public var precision: Int = 2
+
+    public init() {}
+
+    public func validate() throws {
+        guard (0...12).contains(precision) else { throw ValidationError("--precision must be between 0 and 12") }
+    }
+}
+
+public enum PeriodArgument: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case day, week, month
+    var period: Period { Period(rawValue: rawValue)! }
+}
+
+public enum FormatArgument: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case table, csv, json
+    var format: OutputFormat { OutputFormat(rawValue: rawValue)! }
+}
+
+import Foundation

@@ -1,0 +1,82 @@
+import ArgumentParser
+import SpendCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Standard output and error, and the process's exit-code contract:
+/// 0 ok, 1 findings, 2 usage or input error.
+public enum Console {
+    public static func out(_ text: String) {
+        var t = text
+        if !t.hasSuffix("\n") { t += "\n" }
+        write(all: t, to: STDOUT_FILENO)
+    }
+
+    public static func err(_ text: String) {
+        var t = text
+        if !t.hasSuffix("\n") { t += "\n" }
+        write(all: t, to: STDERR_FILENO)
+    }
+
+    /// Writes every byte (retrying short writes), ignoring a closed pipe.
+    static func write(all text: String, to fd: Int32) {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n <= 0 {
+                if n < 0 && errno == EINTR { continue }
+                return
+            }
+            offset += n
+        }
+        bytes.removeAll()
+    }
+
+    /// Parses the arguments for `Command`, runs it, and exits with spend's codes.
+    public static func main<Command: ParsableCommand>(_ command: Command.Type, arguments: [String]? = nil) -> Never {
+        let code: Int32
+        do {
+            var parsed = try Command.parseAsRoot(arguments)
+            try parsed.run()
+            code = 0
+        } catch let error as SpendError {
+            code = report(error)
+        } catch let error as GitError {
+            err("spend: error: \(error.message)")
+            code = 2
+        } catch let error as IOError {
+            err("spend: error: \(error)")
+            code = 2
+        } catch let error as ExitCode {
+            code = error.rawValue
+        } catch {
+            let exit = Command.exitCode(for: error)
+            let message = Command.fullMessage(for: error)
+            if exit == .success {
+                if !message.isEmpty { out(message) }
+                code = 0
+            } else {
+                err(message)
+                code = 2
+            }
+        }
+        exit(code)
+    }
+
+    static func report(_ error: SpendError) -> Int32 {
+        switch error {
+        case .usage(let message):
+            err("spend: error: \(message)")
+        case .input(let diagnostics):
+            let errors = diagnostics.filter { $0.severity == .error && $0.rule != "summary" }.count
+            for d in diagnostics { err(d.renderedWithSource) }
+            err("spend: \(errors) error\(errors == 1 ? "" : "s"); nothing was reported")
+        }
+        return 2
+    }
+}

@@ -1,0 +1,57 @@
+import ArgumentParser
+import SpendCore
+
+/// `spend report`: spend grouped by any fields and tags, priced exactly.
+public struct ReportCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Spend grouped by event fields and tags, priced exactly against the rate cards.",
+        discussion: """
+            Reads ledger/**/*.jsonl and ratecards/*.toml (of the working tree, or of --rev through git) \
+            and prices every event with the price in effect at its ts. Events missing a grouping tag are \
+            shown as (unattributed).
+
+            Examples:
+              spend report
+              spend report --by team,model --period month
+              spend report --by feature --where env=prod --since 2026-10-01 --format csv
+              spend report --rev v1.2.0 --by provider
+            """)
+
+    @OptionGroup public var repository: RepositoryOptions
+    @OptionGroup public var query: QueryOptions
+    @OptionGroup public var output: OutputOptions
+
+    @Option(help: ArgumentHelp("Read ledger and rate cards as of this git revision (no checkout).", valueName: "rev"))
+    public var rev: String?
+
+    public init() {}
+
+    public func run() throws {
+        let frontend = ReportFrontend(
+            repository: try repository.repository(), source: rev.map { .revision($0) } ?? .workingTree)
+        let text = try frontend.render(query: try query.query(), format: output.format.format, precision: output.precision)
+        Console.out(text)
+    }
+}
+
+/// Runs a report end to end: snapshot, aggregate, price, render.
+public struct ReportFrontend {
+    public var repository: CostRepository
+    public var source: SnapshotSource
+
+    public init(repository: CostRepository, source: SnapshotSource) {
+        self.repository = repository
+        self.source = source
+    }
+
+    public func report(query: ReportQuery) throws -> Report {
+        let snapshot = try repository.snapshot(source)
+        let aggregation = try Aggregator(book: snapshot.priceBook, query: query).run(snapshot)
+        return try Report(aggregation, book: snapshot.priceBook, query: query)
+    }
+
+    public func render(query: ReportQuery, format: OutputFormat, precision: Int) throws -> String {
+        ReportRenderer(precision: precision).render(try report(query: query), as: format)
+    }
+}

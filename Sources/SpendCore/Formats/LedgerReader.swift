@@ -1,0 +1,124 @@
+import Dispatch
+
+/// The bytes of one shard, kept alive while workers read them.
+public final class ShardBuffer: @unchecked Sendable {
+    public let shard: LedgerShard
+    public let bytes: UnsafeRawBufferPointer
+    private let mapped: MappedFile?
+    private let owned: UnsafeMutableRawBufferPointer?
+
+    init(shard: LedgerShard, mapped: MappedFile) {
+        self.shard = shard
+        self.mapped = mapped
+        self.owned = nil
+        self.bytes = mapped.bytes
+    }
+
+    init(shard: LedgerShard, copying source: UnsafeRawBufferPointer) {
+        self.shard = shard
+        self.mapped = nil
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(source.count, 1), alignment: 16)
+        if source.count > 0 { buffer.copyMemory(from: source) }
+        self.owned = buffer
+        self.bytes = UnsafeRawBufferPointer(start: buffer.baseAddress, count: source.count)
+    }
+
+    deinit { owned?.deallocate() }
+}
+
+/// A slice of a shard that one worker scans: whole lines only.
+public struct LedgerChunk: @unchecked Sendable {
+    public let buffer: ShardBuffer
+    /// Byte range in `buffer.bytes`, starting at a line start and ending after a newline (or at the end).
+    public let range: Range<Int>
+
+    /// The repository-relative path of the shard.
+    public var path: String { buffer.shard.path }
+
+    /// A diagnostic at a byte offset of the shard, with line, column and source line.
+    public func diagnostic(at offset: Int, rule: String, message: String, severity: Diagnostic.Severity = .error) -> Diagnostic {
+        let (line, column, text) = SourcePosition.locate(offset: offset, in: buffer.bytes)
+        return Diagnostic(path: path, line: line, column: column, severity: severity, rule: rule, message: message, sourceLine: text)
+    }
+}
+
+/// Loads a snapshot's shards and runs work over them in parallel, one chunk
+/// of whole lines per task, on all cores.
+public enum LedgerReader {
+    /// Chunks of about this many bytes keep both cores busy on few shards.
+    public static let chunkSize = 8 << 20
+
+    /// Maps (or, for git blobs, reads) every shard.
+    public static func load(_ snapshot: Snapshot, shards: [LedgerShard]? = nil) throws(SpendError) -> [ShardBuffer] {
+        let list = shards ?? snapshot.shards
+        let results = UnsafeMutableBufferPointer<Result<ShardBuffer, SpendError>?>.allocate(capacity: list.count)
+        results.initialize(repeating: nil)
+        defer { results.deallocate() }
+        let source = snapshot.source
+        let slots = UncheckedSendable(results)
+        DispatchQueue.concurrentPerform(iterations: list.count) { i in
+            let results = slots.value
+            let shard = list[i]
+            do {
+                switch shard.content {
+                case .file(let path):
+                    results[i] = .success(ShardBuffer(shard: shard, mapped: try MappedFile(path: path)))
+                case .blob:
+                    let buffer = try snapshot.withShardBytes(shard) { ShardBuffer(shard: shard, copying: $0) }
+                    results[i] = .success(buffer)
+                }
+            } catch {
+                results[i] = .failure(
+                    SpendError.input([Diagnostic(path: shard.path, rule: "io", message: "cannot read shard (\(source)): \(error)")]))
+            }
+        }
+        var buffers: [ShardBuffer] = []
+        for result in results {
+            switch result! {
+            case .success(let b): buffers.append(b)
+            case .failure(let e): throw e
+            }
+        }
+        return buffers
+    }
+
+    /// Splits shards into line-aligned chunks of about `chunkSize` bytes.
+    public static func chunks(_ buffers: [ShardBuffer], chunkSize: Int = chunkSize) -> [LedgerChunk] {
+        var out: [LedgerChunk] = []
+        for buffer in buffers {
+            let bytes = buffer.bytes
+            var start = 0
+            while start < bytes.count {
+                var end = min(start + chunkSize, bytes.count)
+                while end < bytes.count && bytes[end - 1] != 10 { end += 1 }
+                out.append(LedgerChunk(buffer: buffer, range: start..<end))
+                start = end
+            }
+        }
+        return out
+    }
+
+    /// Runs `work` on every chunk in parallel and returns the results in chunk order.
+    public static func map<T>(_ chunks: [LedgerChunk], _ work: @Sendable (LedgerChunk) -> T) -> [T] {
+        let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: chunks.count)
+        results.initialize(repeating: nil)
+        defer {
+            results.deinitialize()
+            results.deallocate()
+        }
+        let slots = UncheckedSendable(results)
+        withoutActuallyEscaping(work) { work in
+            DispatchQueue.concurrentPerform(iterations: chunks.count) { i in
+                slots.value[i] = work(chunks[i])
+            }
+        }
+        return results.map { $0! }
+    }
+}
+
+/// Hands a value to worker threads that each touch a disjoint part of it
+/// (the slots of a result buffer).
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

@@ -1,0 +1,413 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Why a ledger line was rejected: a byte offset in the buffer, a rule id and a message.
+public struct LedgerScanError: Error, Sendable {
+    public var offset: Int
+    public var rule: String
+    public var message: String
+}
+
+/// A byte-level JSON Lines scanner for ledger events.
+///
+/// It walks a whole buffer (a memory-mapped shard or a git blob) line by line,
+/// validating JSON syntax and the event schema as it goes and recording
+/// values as positions, so a line costs no allocation. Keys may come in any
+/// order; unknown keys are validated and skipped.
+public struct LedgerScanner {
+    public let base: UnsafeRawPointer
+    public let count: Int
+    /// Offset of the next unread byte.
+    public private(set) var position: Int
+    /// Tag pairs of the current event (reused between events).
+    public private(set) var tags: [TagSpan] = []
+    /// Tool-call counts of the current event (reused between events).
+    public private(set) var toolCalls: [ToolCallSpan] = []
+
+    /// Scans `buffer[range]`; offsets stay relative to `buffer`.
+    public init(buffer: UnsafeRawBufferPointer, range: Range<Int>? = nil) {
+        self.base = buffer.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
+        let r = range ?? 0..<buffer.count
+        self.count = r.upperBound
+        self.position = r.lowerBound
+        tags.reserveCapacity(16)
+    }
+
+    @inline(__always) private func byte(_ i: Int) -> UInt8 {
+        base.load(fromByteOffset: i, as: UInt8.self)
+    }
+
+    /// The raw bytes of a span.
+    @inline(__always) public func bytes(_ span: ByteSpan) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: base + span.start, count: span.count)
+    }
+
+    /// The decoded string of a span (escapes resolved); nil when absent.
+    public func string(_ span: ByteSpan) -> String? {
+        if span.isAbsent { return nil }
+        let raw = bytes(span)
+        if !span.escaped { return String(decoding: raw, as: UTF8.self) }
+        switch JSONStringDecoder.decode(raw) {
+        case .success(let decoded): return String(decoding: decoded, as: UTF8.self)
+        case .failure: return nil
+        }
+    }
+
+    /// True when every byte has been read.
+    public var atEnd: Bool { position >= count }
+
+    /// Skips to the start of the next line (after an error).
+    public mutating func skipLine() {
+        if position >= count { return }
+        if let nl = memchr(base + position, 10, count - position) {
+            position = base.distance(to: UnsafeRawPointer(nl)) + 1
+        } else {
+            position = count
+        }
+    }
+
+    /// Reads the next event into `event`. Returns false at the end of the
+    /// buffer; blank lines are skipped. On a bad line throws with the
+    /// offending offset, leaving `position` on that line (call `skipLine()`
+    /// to go on).
+    public mutating func next(into event: inout EventRecord) throws(LedgerScanError) -> Bool {
+        // Skip blank lines.
+        while position < count {
+            let b = byte(position)
+            if b == 10 || b == 13 || b == 32 || b == 9 { position += 1 } else { break }
+        }
+        if position >= count { return false }
+        event = EventRecord()
+        event.lineStart = position
+        tags.removeAll(keepingCapacity: true)
+        toolCalls.removeAll(keepingCapacity: true)
+        var p = position
+        guard byte(p) == 123 else { throw fail(p, "json", "expected '{' at the start of an event") }
+        p += 1
+        var seen: UInt32 = 0
+        p = skipSpace(p)
+        if p < count && byte(p) == 125 {
+            p += 1
+        } else {
+            while true {
+                guard p < count, byte(p) == 34 else { throw fail(p, "json", "expected a quoted key") }
+                let keyStart = p
+                let key = try scanString(p + 1)
+                p = key.start + key.count + 1
+                p = skipSpace(p)
+                guard p < count, byte(p) == 58 else { throw fail(p, "json", "expected ':' after key") }
+                p = skipSpace(p + 1)
+                let known: EventKey?
+                if key.escaped {
+                    known = self.string(key).flatMap { EventKey(name: $0) }
+                } else {
+                    known = EventKey.match(base + key.start, key.count)
+                }
+                if let known {
+                    let bit = UInt32(1) << UInt32(known.rawValue)
+                    if seen & bit != 0 { throw fail(keyStart, "schema", "duplicate key \"\(known.name)\"") }
+                    seen |= bit
+                    p = try scanField(known, at: p, into: &event)
+                } else {
+                    p = try skipValue(p, depth: 0)
+                }
+                p = skipSpace(p)
+                guard p < count else { throw fail(p, "json", "unexpected end of line inside an object") }
+                let c = byte(p)
+                if c == 44 {
+                    p = skipSpace(p + 1)
+                    continue
+                }
+                if c == 125 {
+                    p += 1
+                    break
+                }
+                throw fail(p, "json", "expected ',' or '}'")
+            }
+        }
+        // Only whitespace may follow on the line.
+        while p < count {
+            let b = byte(p)
+            if b == 10 { break }
+            guard b == 32 || b == 9 || b == 13 else { throw fail(p, "json", "unexpected text after the event object") }
+            p += 1
+        }
+        event.lineEnd = p
+        if seen & EventKey.requiredMask != EventKey.requiredMask {
+            let missing = EventKey.required.first { seen & (1 << UInt32($0.rawValue)) == 0 }!
+            throw fail(event.lineStart, "schema", "missing required key \"\(missing.name)\"")
+        }
+        event.tags = 0..<tags.count
+        event.toolCalls = 0..<toolCalls.count
+        position = p < count ? p + 1 : p
+        return true
+    }
+
+    // MARK: Fields
+
+    private mutating func scanField(_ key: EventKey, at p: Int, into event: inout EventRecord) throws(LedgerScanError) -> Int {
+        switch key {
+        case .ts:
+            guard p < count, byte(p) == 34 else { throw fail(p, "schema", "ts must be an RFC 3339 UTC timestamp string") }
+            let s = try scanString(p + 1)
+            guard !s.escaped, let ms = Timestamp.parse(bytes(s)) else {
+                throw fail(p, "timestamp", "ts \"\(string(s) ?? "")\" is not an RFC 3339 timestamp (e.g. 2026-11-03T14:22:05.123Z)")
+            }
+            event.ts = ms
+            return s.start + s.count + 1
+        case .id: return try requiredString(p, key, &event.id)
+        case .provider: return try requiredString(p, key, &event.provider)
+        case .model: return try requiredString(p, key, &event.model)
+        case .modelRequested: return try optionalString(p, key, &event.modelRequested)
+        case .serviceTier: return try optionalString(p, key, &event.serviceTier)
+        case .status: return try optionalString(p, key, &event.status)
+        case .release: return try optionalString(p, key, &event.release)
+        case .commit: return try optionalString(p, key, &event.commit)
+        case .traceId: return try optionalString(p, key, &event.traceId)
+        case .pricedWith: return try optionalString(p, key, &event.pricedWith)
+        case .cost:
+            if let after = isNull(p) { return after }
+            guard p < count, byte(p) == 34 else { throw fail(p, "schema", "cost must be a decimal string, e.g. \"0.01155\"") }
+            let s = try scanString(p + 1)
+            guard !s.escaped, isDecimal(s) else { throw fail(p, "schema", "cost must be a decimal string, e.g. \"0.01155\"") }
+            event.cost = s
+            return s.start + s.count + 1
+        case .batch:
+            if let after = isNull(p) { return after }
+            if matchLiteral(p, "true") { event.batch = true; return p + 4 }
+            if matchLiteral(p, "false") { event.batch = false; return p + 5 }
+            throw fail(p, "schema", "batch must be true or false")
+        case .requests: return try integer(p, key, minimum: 1, optional: true, &event.requests)
+        case .inputTokens: return try integer(p, key, minimum: 0, optional: false, &event.inputTokens)
+        case .cachedInputTokens: return try integer(p, key, minimum: 0, optional: true, &event.cachedInputTokens)
+        case .cacheWriteTokens: return try integer(p, key, minimum: 0, optional: true, &event.cacheWriteTokens)
+        case .outputTokens: return try integer(p, key, minimum: 0, optional: false, &event.outputTokens)
+        case .attempt: return try integer(p, key, minimum: 1, optional: true, &event.attempt)
+        case .latencyMs: return try integer(p, key, minimum: 0, optional: true, &event.latencyMs)
+        case .tags: return try scanTags(p)
+        case .toolCalls: return try scanToolCalls(p)
+        }
+    }
+
+    private func isNull(_ p: Int) -> Int? {
+        matchLiteral(p, "null") ? p + 4 : nil
+    }
+
+    private func matchLiteral(_ p: Int, _ s: StaticString) -> Bool {
+        let n = s.utf8CodeUnitCount
+        return p + n <= count && memcmp(base + p, s.utf8Start, n) == 0
+    }
+
+    private func isDecimal(_ s: ByteSpan) -> Bool {
+        var i = s.start
+        let end = s.start + s.count
+        if i < end && byte(i) == 45 { i += 1 }
+        var digits = 0
+        var point = false
+        while i < end {
+            let b = byte(i)
+            if b >= 48 && b <= 57 { digits += 1 } else if b == 46 && !point { point = true } else { return false }
+            i += 1
+        }
+        return digits > 0
+    }
+
+    private mutating func requiredString(_ p: Int, _ key: EventKey, _ out: inout ByteSpan) throws(LedgerScanError) -> Int {
+        guard p < count, byte(p) == 34 else { throw fail(p, "schema", "\(key.name) must be a string") }
+        let s = try scanString(p + 1)
+        if s.escaped { try validateEscapes(s) }
+        guard s.count > 0 else { throw fail(p, "schema", "\(key.name) must not be empty") }
+        out = s
+        return s.start + s.count + 1
+    }
+
+    private mutating func optionalString(_ p: Int, _ key: EventKey, _ out: inout ByteSpan) throws(LedgerScanError) -> Int {
+        if let after = isNull(p) { return after }
+        guard p < count, byte(p) == 34 else { throw fail(p, "schema", "\(key.name) must be a string") }
+        let s = try scanString(p + 1)
+        if s.escaped { try validateEscapes(s) }
+        out = s
+        return s.start + s.count + 1
+    }
+
+    private func integer(
+        _ p: Int, _ key: EventKey, minimum: Int64, optional: Bool, _ out: inout Int64
+    ) throws(LedgerScanError) -> Int {
+        if optional, let after = isNull(p) { return after }
+        let what = minimum == 0 ? "a non-negative integer" : "an integer ≥ \(minimum)"
+        var i = p
+        var negative = false
+        if i < count && byte(i) == 45 {
+            negative = true
+            i += 1
+        }
+        var value: Int64 = 0
+        let digitsStart = i
+        while i < count {
+            let b = byte(i)
+            guard b >= 48 && b <= 57 else { break }
+            let (m, o1) = value.multipliedReportingOverflow(by: 10)
+            let (a, o2) = m.addingReportingOverflow(Int64(b - 48))
+            if o1 || o2 { throw fail(p, "schema", "\(key.name) must be \(what) (too large)") }
+            value = a
+            i += 1
+        }
+        if i == digitsStart {
+            throw fail(p, "schema", "\(key.name) must be \(what)")
+        }
+        if i < count {
+            let b = byte(i)
+            if b == 46 || b == 101 || b == 69 { throw fail(p, "schema", "\(key.name) must be \(what)") }
+        }
+        if negative { value = -value }
+        guard value >= minimum else { throw fail(p, "schema", "\(key.name) must be \(what)") }
+        out = value
+        return i
+    }
+
+    private mutating func scanTags(_ start: Int) throws(LedgerScanError) -> Int {
+        guard start < count, byte(start) == 123 else { throw fail(start, "schema", "tags must be an object of strings") }
+        var p = skipSpace(start + 1)
+        if p < count && byte(p) == 125 { return p + 1 }
+        while true {
+            guard p < count, byte(p) == 34 else { throw fail(p, "json", "expected a quoted key") }
+            let key = try scanString(p + 1)
+            p = skipSpace(key.start + key.count + 1)
+            guard p < count, byte(p) == 58 else { throw fail(p, "json", "expected ':' after key") }
+            p = skipSpace(p + 1)
+            guard p < count, byte(p) == 34 else {
+                throw fail(p, "schema", "tag \"\(string(key) ?? "")\" must be a string")
+            }
+            let value = try scanString(p + 1)
+            if key.escaped { try validateEscapes(key) }
+            if value.escaped { try validateEscapes(value) }
+            tags.append(TagSpan(key: key, value: value))
+            p = skipSpace(value.start + value.count + 1)
+            guard p < count else { throw fail(p, "json", "unexpected end of line inside an object") }
+            if byte(p) == 44 {
+                p = skipSpace(p + 1)
+                continue
+            }
+            if byte(p) == 125 { return p + 1 }
+            throw fail(p, "json", "expected ',' or '}'")
+        }
+    }
+
+    private mutating func scanToolCalls(_ start: Int) throws(LedgerScanError) -> Int {
+        if let after = isNull(start) { return after }
+        guard start < count, byte(start) == 123 else {
+            throw fail(start, "schema", "tool_calls must be an object of non-negative integers")
+        }
+        var p = skipSpace(start + 1)
+        if p < count && byte(p) == 125 { return p + 1 }
+        while true {
+            guard p < count, byte(p) == 34 else { throw fail(p, "json", "expected a quoted key") }
+            let key = try scanString(p + 1)
+            p = skipSpace(key.start + key.count + 1)
+            guard p < count, byte(p) == 58 else { throw fail(p, "json", "expected ':' after key") }
+            p = skipSpace(p + 1)
+            var n: Int64 = 0
+            p = try integer(p, .toolCalls, minimum: 0, optional: false, &n)
+            toolCalls.append(ToolCallSpan(name: key, count: n))
+            p = skipSpace(p)
+            guard p < count else { throw fail(p, "json", "unexpected end of line inside an object") }
+            if byte(p) == 44 {
+                p = skipSpace(p + 1)
+                continue
+            }
+            if byte(p) == 125 { return p + 1 }
+            throw fail(p, "json", "expected ',' or '}'")
+        }
+    }
+
+    // MARK: JSON primitives
+
+    @inline(__always) private func skipSpace(_ start: Int) -> Int {
+        var p = start
+        while p < count {
+            let b = byte(p)
+            if b == 32 || b == 9 || b == 13 { p += 1 } else { break }
+        }
+        return p
+    }
+
+    /// Scans string content starting just after the opening quote.
+    @inline(__always)
+    private func scanString(_ start: Int) throws(LedgerScanError) -> ByteSpan {
+        var p = start
+        var escaped = false
+        while p < count {
+            let b = byte(p)
+            if b == 34 { return ByteSpan(start: start, count: p - start, escaped: escaped) }
+            if b == 92 {
+                escaped = true
+                p += 2
+                continue
+            }
+            if b < 0x20 {
+                throw fail(p, "json", b == 10 ? "unterminated string" : "control character in string")
+            }
+            p += 1
+        }
+        throw fail(min(p, count), "json", "unterminated string")
+    }
+
+    /// Validates the escapes of a span (only called for escaped strings).
+    private func validateEscapes(_ s: ByteSpan) throws(LedgerScanError) {
+        if case .failure(let e) = JSONStringDecoder.decode(bytes(s)) {
+            throw fail(s.start + e.offset, "json", e.message)
+        }
+    }
+
+    private func skipValue(_ start: Int, depth: Int) throws(LedgerScanError) -> Int {
+        guard depth < 64 else { throw fail(start, "json", "nesting too deep") }
+        guard start < count else { throw fail(start, "json", "expected a value") }
+        switch byte(start) {
+        case 34:
+            let s = try scanString(start + 1)
+            if s.escaped { try validateEscapes(s) }
+            return s.start + s.count + 1
+        case 123, 91:
+            let close: UInt8 = byte(start) == 123 ? 125 : 93
+            var p = skipSpace(start + 1)
+            if p < count && byte(p) == close { return p + 1 }
+            while true {
+                if close == 125 {
+                    guard p < count, byte(p) == 34 else { throw fail(p, "json", "expected a quoted key") }
+                    let k = try scanString(p + 1)
+                    p = skipSpace(k.start + k.count + 1)
+                    guard p < count, byte(p) == 58 else { throw fail(p, "json", "expected ':' after key") }
+                    p = skipSpace(p + 1)
+                }
+                p = skipSpace(try skipValue(p, depth: depth + 1))
+                guard p < count else { throw fail(p, "json", "unexpected end of line") }
+                if byte(p) == 44 {
+                    p = skipSpace(p + 1)
+                    continue
+                }
+                if byte(p) == close { return p + 1 }
+                throw fail(p, "json", close == 125 ? "expected ',' or '}'" : "expected ',' or ']'")
+            }
+        case 116: if matchLiteral(start, "true") { return start + 4 }
+        case 102: if matchLiteral(start, "false") { return start + 5 }
+        case 110: if matchLiteral(start, "null") { return start + 4 }
+        default:
+            var p = start
+            if byte(p) == 45 { p += 1 }
+            let digits = p
+            while p < count {
+                let b = byte(p)
+                if (b >= 48 && b <= 57) || b == 46 || b == 101 || b == 69 || b == 43 || b == 45 { p += 1 } else { break }
+            }
+            if p > digits { return p }
+        }
+        throw fail(start, "json", "invalid value")
+    }
+
+    private func fail(_ offset: Int, _ rule: String, _ message: String) -> LedgerScanError {
+        LedgerScanError(offset: offset, rule: rule, message: message)
+    }
+}

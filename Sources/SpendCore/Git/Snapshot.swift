@@ -1,0 +1,198 @@
+import Foundation
+
+/// Where a snapshot reads from: the files on disk, or a git revision.
+public enum SnapshotSource: Sendable, Hashable {
+    case workingTree
+    case revision(String)
+}
+
+/// A ledger shard of a snapshot: its repository-relative path and where its bytes are.
+public struct LedgerShard: Sendable, Hashable {
+    public enum Content: Sendable, Hashable {
+        /// An absolute file path on disk.
+        case file(String)
+        /// A git blob.
+        case blob(ObjectID)
+    }
+
+    public var path: String
+    public var content: Content
+}
+
+/// A cost repository: the directory holding `ledger/`, `ratecards/` and
+/// `spend.toml`, possibly inside a larger git repository.
+public struct CostRepository: Sendable {
+    /// Absolute path of the cost repository root (no trailing slash).
+    public let root: String
+
+    /// Finds the cost repository containing `directory`: the nearest ancestor
+    /// with `ratecards/`, `ledger/` or `spend.toml`.
+    public init(directory: String) throws(SpendError) {
+        let start = URL(fileURLWithPath: directory).standardizedFileURL.path
+        var dir = start
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: start, isDirectory: &isDir), isDir.boolValue else {
+            throw SpendError.usage("cannot change to '\(directory)': no such directory")
+        }
+        while true {
+            for marker in ["ratecards", "ledger", "spend.toml"] where fm.fileExists(atPath: dir + "/" + marker) {
+                root = dir
+                return
+            }
+            let parent = (dir as NSString).deletingLastPathComponent
+            if parent == dir || parent.isEmpty { break }
+            dir = parent
+        }
+        throw SpendError.usage(
+            "not a cost repository (or any parent up to /): \(start) has no ratecards/, ledger/ or spend.toml; run `spend init` to make one")
+    }
+
+    /// The git repository around the cost repository, and the cost repository's
+    /// path inside it ("" or "sub/dir/").
+    public func git() throws(SpendError) -> (GitRepository, prefix: String) {
+        let repo: GitRepository
+        do {
+            repo = try GitRepository(discovering: root)
+        } catch {
+            throw SpendError.usage("\(root) is not inside a git repository (needed for --rev): \(error.message)")
+        }
+        guard let workdir = repo.workdir else { return (repo, "") }
+        let resolvedRoot = URL(fileURLWithPath: root).resolvingSymlinksInPath().path + "/"
+        let resolvedWork = URL(fileURLWithPath: workdir).resolvingSymlinksInPath().path + "/"
+        let prefix = resolvedRoot.hasPrefix(resolvedWork) ? String(resolvedRoot.dropFirst(resolvedWork.count)) : ""
+        return (repo, prefix)
+    }
+
+    /// Reads the ledger list, rate cards and policy of the working tree or a revision.
+    public func snapshot(_ source: SnapshotSource) throws(SpendError) -> Snapshot {
+        switch source {
+        case .workingTree:
+            return try workingTreeSnapshot()
+        case .revision(let rev):
+            return try revisionSnapshot(rev)
+        }
+    }
+
+    private func workingTreeSnapshot() throws(SpendError) -> Snapshot {
+        let fm = FileManager.default
+        var shards: [LedgerShard] = []
+        if let walker = fm.enumerator(atPath: root + "/ledger") {
+            while let relative = walker.nextObject() as? String {
+                if relative.hasSuffix(".jsonl") {
+                    shards.append(LedgerShard(path: "ledger/" + relative, content: .file(root + "/ledger/" + relative)))
+                }
+            }
+        }
+        shards.sort { $0.path < $1.path }
+        var cardFiles: [(path: String, text: String, blob: String?)] = []
+        let cardNames = ((try? fm.contentsOfDirectory(atPath: root + "/ratecards")) ?? []).filter { $0.hasSuffix(".toml") }.sorted()
+        for name in cardNames {
+            let path = "ratecards/" + name
+            guard let data = fm.contents(atPath: root + "/" + path) else {
+                throw SpendError.input([Diagnostic(path: path, rule: "io", message: "cannot read file")])
+            }
+            let blob = data.withUnsafeBytes { ObjectID.blob(of: $0).hex }
+            cardFiles.append((path, String(decoding: data, as: UTF8.self), blob))
+        }
+        let policy = fm.contents(atPath: root + "/spend.toml").map { String(decoding: $0, as: UTF8.self) }
+        return try Snapshot(repository: self, source: .workingTree, shards: shards, cardFiles: cardFiles, policyText: policy, gitPrefix: nil)
+    }
+
+    private func revisionSnapshot(_ rev: String) throws(SpendError) -> Snapshot {
+        let (repo, prefix) = try git()
+        do {
+            let commit = try repo.commitID(rev)
+            let ledger = try repo.files(at: commit.hex, under: prefix + "ledger")
+            let shards = ledger.filter { $0.path.hasSuffix(".jsonl") }.map {
+                LedgerShard(path: String($0.path.dropFirst(prefix.count)), content: .blob($0.blob))
+            }
+            var cardFiles: [(path: String, text: String, blob: String?)] = []
+            for file in try repo.files(at: commit.hex, under: prefix + "ratecards") where file.path.hasSuffix(".toml") {
+                cardFiles.append((String(file.path.dropFirst(prefix.count)), try repo.blobText(file.blob), file.blob.hex))
+            }
+            let policyFile = try repo.files(at: commit.hex, under: prefix).first { $0.path == prefix + "spend.toml" }
+            let policy = try policyFile.map { try repo.blobText($0.blob) }
+            return try Snapshot(
+                repository: self, source: .revision(rev), shards: shards, cardFiles: cardFiles, policyText: policy,
+                gitPrefix: prefix, commit: commit)
+        } catch let e as SpendError {
+            throw e
+        } catch let e as GitError {
+            throw SpendError.usage(e.message)
+        } catch {
+            throw SpendError.usage("\(error)")
+        }
+    }
+}
+
+/// Everything a report reads, as of one source: ledger shards (not yet read),
+/// parsed rate cards, and the policy text.
+public struct Snapshot: Sendable {
+    public let repository: CostRepository
+    public let source: SnapshotSource
+    public let shards: [LedgerShard]
+    public let priceBook: PriceBook
+    public let policyText: String?
+    /// The commit read, for a revision snapshot.
+    public let commit: ObjectID?
+    let gitPrefix: String?
+
+    init(
+        repository: CostRepository, source: SnapshotSource, shards: [LedgerShard],
+        cardFiles: [(path: String, text: String, blob: String?)], policyText: String?, gitPrefix: String?,
+        commit: ObjectID? = nil
+    ) throws(SpendError) {
+        self.repository = repository
+        self.source = source
+        self.shards = shards
+        self.policyText = policyText
+        self.gitPrefix = gitPrefix
+        self.commit = commit
+        var cards: [RateCard] = []
+        var problems: [Diagnostic] = []
+        for file in cardFiles {
+            do {
+                cards.append(try RateCardParser.parse(file.text, path: file.path, blobId: file.blob))
+            } catch {
+                problems += error.diagnostics
+            }
+        }
+        var providers: [String: String] = [:]
+        for card in cards {
+            if let other = providers[card.provider] {
+                problems.append(Diagnostic(path: card.path, rule: "ratecard", message: "provider \"\(card.provider)\" is also defined in \(other)"))
+            }
+            providers[card.provider] = card.path
+        }
+        if !problems.isEmpty { throw SpendError.input(problems) }
+        priceBook = PriceBook(cards: cards)
+    }
+
+    /// Calls `body` with the bytes of a shard. Thread-safe: a revision
+    /// snapshot opens its own libgit2 handle per call.
+    public func withShardBytes<R>(_ shard: LedgerShard, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        switch shard.content {
+        case .file(let path):
+            let file = try MappedFile(path: path)
+            return try withExtendedLifetime(file) { try body(file.bytes) }
+        case .blob(let id):
+            let (repo, _) = try repository.git()
+            return try repo.withBlob(id, body)
+        }
+    }
+}
+
+/// The errors a command reports: usage (exit 2), rejected input with
+/// diagnostics (exit 2).
+public enum SpendError: Error, Sendable, CustomStringConvertible {
+    case usage(String)
+    case input([Diagnostic])
+
+    public var description: String {
+        switch self {
+        case .usage(let message): return message
+        case .input(let diagnostics): return diagnostics.map(\.description).joined(separator: "\n")
+        }
+    }
+}

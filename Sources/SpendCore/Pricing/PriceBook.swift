@@ -1,0 +1,305 @@
+/// Why an event could not be priced.
+public struct PricingError: Error, Sendable, Hashable {
+    /// `unknown-model`, `no-price` …
+    public var rule: String
+    public var message: String
+}
+
+/// Tokens and calls to price: one event, or a sum of events priced alike.
+public struct Usage: Sendable, Hashable {
+    public var requests: Int64 = 0
+    public var inputTokens: Int64 = 0
+    public var cachedInputTokens: Int64 = 0
+    public var cacheWriteTokens: Int64 = 0
+    public var outputTokens: Int64 = 0
+    public var toolCalls: [String: Int64] = [:]
+
+    public init(
+        requests: Int64 = 1, inputTokens: Int64 = 0, cachedInputTokens: Int64 = 0, cacheWriteTokens: Int64 = 0,
+        outputTokens: Int64 = 0, toolCalls: [String: Int64] = [:]
+    ) {
+        self.requests = requests
+        self.inputTokens = inputTokens
+        self.cachedInputTokens = cachedInputTokens
+        self.cacheWriteTokens = cacheWriteTokens
+        self.outputTokens = outputTokens
+        self.toolCalls = toolCalls
+    }
+
+    public static func += (lhs: inout Usage, rhs: Usage) {
+        lhs.requests += rhs.requests
+        lhs.inputTokens += rhs.inputTokens
+        lhs.cachedInputTokens += rhs.cachedInputTokens
+        lhs.cacheWriteTokens += rhs.cacheWriteTokens
+        lhs.outputTokens += rhs.outputTokens
+        for (name, count) in rhs.toolCalls { lhs.toolCalls[name, default: 0] += count }
+    }
+}
+
+/// Which rates of which point apply to a request: the point, the long-context
+/// tier (or none), batch, and the service tier.
+public struct RateSelection: Sendable, Hashable {
+    public var point: Int32
+    /// Index into the tier list in force (-1: base rates).
+    public var tier: Int8
+    public var batch: Bool
+    /// nil: standard.
+    public var serviceTier: String?
+
+    public init(point: Int32, tier: Int8, batch: Bool, serviceTier: String?) {
+        self.point = point
+        self.tier = tier
+        self.batch = batch
+        self.serviceTier = serviceTier
+    }
+}
+
+/// The rates one `RateSelection` resolves to, ready to multiply.
+public struct EffectiveRates: Sendable, Hashable {
+    /// Per 1M tokens, after any batch discount.
+    public var rates: TokenRates
+    /// Per 1,000 calls.
+    public var toolCallFees: [String: ExactDecimal]
+    /// Names the point for messages: `openai/gpt-4o@2024-10-01`.
+    public var pointId: String
+
+    /// The exact cost of `usage` at these rates.
+    public func cost(_ usage: Usage) throws(PricingError) -> ExactDecimal {
+        var perMillion = ExactDecimal.zero
+        func add(_ tokens: Int64, _ rate: ExactDecimal?, _ name: String) throws(PricingError) {
+            guard tokens != 0 else { return }
+            guard let rate else {
+                throw PricingError(rule: "no-price", message: "\(pointId) has no \(name) price, but \(tokens) \(name) tokens were used")
+            }
+            perMillion += rate.times(tokens)
+        }
+        try add(usage.inputTokens, rates.input, "input")
+        try add(usage.cachedInputTokens, rates.cachedInput, "cached_input")
+        try add(usage.cacheWriteTokens, rates.cacheWrite, "cache_write")
+        try add(usage.outputTokens, rates.output, "output")
+        var total = perMillion.shifted(right: 6)
+        for (name, calls) in usage.toolCalls.sorted(by: { $0.key < $1.key }) where calls != 0 {
+            guard let fee = toolCallFees[name] else {
+                throw PricingError(rule: "no-price", message: "\(pointId) has no price for tool calls \"\(name)\"")
+            }
+            total += fee.times(calls).shifted(right: 3)
+        }
+        return total
+    }
+
+    /// Checks that every kind of token/call used has a rate (without pricing).
+    public func check(cached: Bool, cacheWrite: Bool) -> PricingError? {
+        if cached && rates.cachedInput == nil {
+            return PricingError(rule: "no-price", message: "\(pointId) has no cached_input price, but cached input tokens were used")
+        }
+        if cacheWrite && rates.cacheWrite == nil {
+            return PricingError(rule: "no-price", message: "\(pointId) has no cache_write price, but cache write tokens were used")
+        }
+        return nil
+    }
+}
+
+/// All rate cards of a repository, indexed for lookup: model names resolve
+/// through aliases to a priced model, whose points are sorted by effective
+/// date and found by binary search (beancount's price map).
+public struct PriceBook: Sendable {
+    public let cards: [RateCard]
+    /// Every point of every card; `RateSelection.point` indexes this.
+    public let points: [PricePoint]
+    /// Priced models: provider, name, and point indices ordered by effective.
+    public let models: [PricedModel]
+    private let modelIndex: [String: Int]  // "provider\0model"
+    private let cardIndex: [String: Int]  // provider → card
+
+    /// A priced model and its history.
+    public struct PricedModel: Sendable {
+        public var provider: String
+        public var name: String
+        public var pointIndices: [Int32]
+        public var effectives: [Int64]
+    }
+
+    /// Builds the book. Alias problems (a target that is not priced, a loop)
+    /// are returned as diagnostics; the book is usable for everything else.
+    public init(cards: [RateCard]) {
+        self.cards = cards
+        var points: [PricePoint] = []
+        var byModel: [String: [Int32]] = [:]
+        var cardIndex: [String: Int] = [:]
+        for (c, card) in cards.enumerated() {
+            cardIndex[card.provider] = c
+            for point in card.points {
+                byModel[card.provider + "\u{0}" + point.model, default: []].append(Int32(points.count))
+                points.append(point)
+            }
+        }
+        var models: [PricedModel] = []
+        var modelIndex: [String: Int] = [:]
+        for key in byModel.keys.sorted() {
+            let indices = byModel[key]!.sorted { points[Int($0)].effective < points[Int($1)].effective }
+            let first = points[Int(indices[0])]
+            modelIndex[key] = models.count
+            models.append(
+                PricedModel(
+                    provider: first.provider, name: first.model, pointIndices: indices,
+                    effectives: indices.map { points[Int($0)].effective }))
+        }
+        self.points = points
+        self.models = models
+        self.modelIndex = modelIndex
+        self.cardIndex = cardIndex
+    }
+
+    /// The card of a provider.
+    public func card(provider: String) -> RateCard? {
+        cardIndex[provider].map { cards[$0] }
+    }
+
+    /// Resolves a served model name to a priced model index.
+    public func resolve(provider: String, model: String) -> Result<Int, PricingError> {
+        guard let c = cardIndex[provider] else {
+            let known = cards.map(\.provider).sorted().joined(separator: ", ")
+            return .failure(PricingError(rule: "unknown-model", message: "no rate card for provider \"\(provider)\" (cards: \(known))"))
+        }
+        let card = cards[c]
+        var name = model
+        var visited: [String] = []
+        while true {
+            if let m = modelIndex[provider + "\u{0}" + name] { return .success(m) }
+            guard let target = Self.aliasTarget(of: name, in: card) else {
+                let via = visited.isEmpty ? "" : " (via alias to \"\(name)\")"
+                return .failure(
+                    PricingError(
+                        rule: "unknown-model",
+                        message: "model \"\(model)\"\(via) matches no price or alias in \(card.path)"))
+            }
+            visited.append(name)
+            if visited.contains(target) || visited.count > 16 {
+                return .failure(
+                    PricingError(rule: "unknown-model", message: "aliases for \"\(model)\" loop in \(card.path): \((visited + [target]).joined(separator: " → "))"))
+            }
+            name = target
+        }
+    }
+
+    /// The alias a name maps to: exact aliases first, then the most specific glob.
+    static func aliasTarget(of name: String, in card: RateCard) -> String? {
+        if let exact = card.aliases.first(where: { !$0.isGlob && $0.pattern == name }) { return exact.target }
+        var best: (specificity: Int, target: String)?
+        for alias in card.aliases where alias.isGlob {
+            let glob = Glob(alias.pattern)
+            if glob.matches(name), best == nil || glob.literalCount > best!.specificity {
+                best = (glob.literalCount, alias.target)
+            }
+        }
+        return best?.target
+    }
+
+    /// The point of a priced model in effect at `ts`, or nil before its first point.
+    @inline(__always)
+    public func pointIndex(model: Int, at ts: Int64) -> Int32? {
+        let effectives = models[model].effectives
+        var lo = 0
+        var hi = effectives.count
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            if effectives[mid] <= ts { lo = mid + 1 } else { hi = mid }
+        }
+        return lo == 0 ? nil : models[model].pointIndices[lo - 1]
+    }
+
+    /// Validity interval `[from, until)` of a point (until = next point's effective, or Int64.max).
+    public func validity(ofPoint index: Int32, model: Int) -> Range<Int64> {
+        let m = models[model]
+        let k = m.pointIndices.firstIndex(of: index)!
+        let from = m.effectives[k]
+        let until = k + 1 < m.effectives.count ? m.effectives[k + 1] : Int64.max
+        return from..<until
+    }
+
+    /// The error for a model priced only from a later date.
+    public func noPriceError(model: Int, ts: Int64) -> PricingError {
+        let m = models[model]
+        let first = points[Int(m.pointIndices[0])]
+        return PricingError(
+            rule: "no-price",
+            message: "no price for \(m.provider)/\(m.name) in effect at \(Timestamp.format(millis: ts)) (first point is effective \(first.effectiveText), \(first.location))")
+    }
+
+    /// Chooses the rates for a request at a point: service tier, long-context
+    /// tier (per request: `prompt tokens > threshold × requests`), batch.
+    public func selection(
+        point index: Int32, promptTokens: Int64, requests: Int64, batch: Bool, serviceTier: String?
+    ) -> RateSelection {
+        let point = points[Int(index)]
+        let standard = serviceTier == nil || serviceTier == "standard" || serviceTier == "default"
+        let tiers = standard ? point.tiers : (point.serviceTiers[serviceTier!]?.tiers ?? [])
+        var tier: Int8 = -1
+        for (k, t) in tiers.enumerated() where promptTokens > t.aboveInputTokens &* max(requests, 1) {
+            tier = Int8(k)
+        }
+        return RateSelection(point: index, tier: tier, batch: batch, serviceTier: standard ? nil : serviceTier)
+    }
+
+    /// The rates of a selection, or why there are none (unknown service tier, no batch price).
+    public func effectiveRates(_ s: RateSelection) -> Result<EffectiveRates, PricingError> {
+        let point = points[Int(s.point)]
+        var rates: TokenRates
+        if let name = s.serviceTier {
+            guard let serviceTier = point.serviceTiers[name] else {
+                let known = point.serviceTiers.keys.sorted()
+                return .failure(
+                    PricingError(
+                        rule: "no-price",
+                        message: "\(point.id) has no price for service tier \"\(name)\"\(known.isEmpty ? "" : " (has: \(known.joined(separator: ", ")))")"))
+            }
+            rates = s.tier >= 0 ? serviceTier.tiers[Int(s.tier)].rates : serviceTier.rates
+        } else {
+            rates = s.tier >= 0 ? point.tiers[Int(s.tier)].rates : point.rates
+        }
+        if s.batch {
+            let explicit = point.batchRates
+            let hasExplicit = explicit.input != nil || explicit.output != nil || explicit.cachedInput != nil || explicit.cacheWrite != nil
+            if hasExplicit && s.tier < 0 && s.serviceTier == nil {
+                let discounted = point.batchDiscount.map { rates.scaled(by: $0) }
+                rates = TokenRates(
+                    input: explicit.input ?? discounted?.input, cachedInput: explicit.cachedInput ?? discounted?.cachedInput,
+                    cacheWrite: explicit.cacheWrite ?? discounted?.cacheWrite, output: explicit.output ?? discounted?.output)
+            } else if let discount = point.batchDiscount {
+                rates = rates.scaled(by: discount)
+            } else {
+                return .failure(PricingError(rule: "no-price", message: "\(point.id) has no batch price (batch_discount or batch_input/batch_output)"))
+            }
+        }
+        return .success(EffectiveRates(rates: rates, toolCallFees: point.toolCallFees, pointId: point.id))
+    }
+
+    /// Prices one request or roll-up line end to end.
+    public func price(
+        provider: String, model: String, at ts: Int64, usage: Usage, batch: Bool = false, serviceTier: String? = nil
+    ) throws(PricingError) -> (cost: ExactDecimal, point: PricePoint) {
+        let m = try resolve(provider: provider, model: model).get()
+        guard let index = pointIndex(model: m, at: ts) else { throw noPriceError(model: m, ts: ts) }
+        let selection = self.selection(
+            point: index, promptTokens: usage.inputTokens + usage.cachedInputTokens + usage.cacheWriteTokens,
+            requests: usage.requests, batch: batch, serviceTier: serviceTier)
+        let rates = try effectiveRates(selection).get()
+        return (try rates.cost(usage), points[Int(index)])
+    }
+
+    /// Alias targets that are not priced, and alias loops, as diagnostics.
+    public func aliasDiagnostics() -> [Diagnostic] {
+        var out: [Diagnostic] = []
+        for card in cards {
+            for alias in card.aliases {
+                if case .failure(let e) = resolve(provider: card.provider, model: alias.target) {
+                    out.append(
+                        Diagnostic(
+                            path: card.path, line: alias.line, rule: "ratecard-alias",
+                            message: "alias \"\(alias.pattern)\" → \"\(alias.target)\" points nowhere: \(e.message)"))
+                }
+            }
+        }
+        return out
+    }
+}

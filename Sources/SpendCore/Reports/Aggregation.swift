@@ -1,0 +1,396 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The grouped, priced usage of a snapshot: for every group (the values of
+/// the query's dimensions, period first), the usage per rate selection. Costs
+/// are computed from this exactly, once per (group, selection), which is the
+/// same as summing per-event costs because a cost is linear in tokens at fixed
+/// rates.
+public struct Aggregation: Sendable {
+    /// Column names: `period` (when asked) then the `--by` names.
+    public var columns: [String]
+    /// Usage by group, then by rate selection.
+    public var groups: [[String]: [RateSelection: Usage]]
+    /// Events counted per group.
+    public var eventCounts: [[String]: Int]
+    /// Events read (in scope), bytes scanned, shards read.
+    public var events = 0
+    public var bytes = 0
+    public var shards = 0
+}
+
+/// The per-thread state of an aggregation over chunks.
+struct ChunkAggregate {
+    struct Sums {
+        var requests: Int64 = 0
+        var input: Int64 = 0
+        var cached: Int64 = 0
+        var write: Int64 = 0
+        var output: Int64 = 0
+        var events: Int64 = 0
+        var hasCached = false
+        var hasWrite = false
+    }
+
+    var interner = StringInterner()
+    var index: [BucketKey: Int32] = [:]
+    var keys: [SIMD16<Int32>] = []
+    var sums: [Sums] = []
+    var tools: [UInt64: Int64] = [:]
+    var diagnostics: [Diagnostic] = []
+    var omitted = 0
+    var events = 0
+    var bytes = 0
+}
+
+/// A bucket's lanes with a precomputed hash.
+struct BucketKey: Hashable {
+    var lanes: SIMD16<Int32>
+    var mixed: UInt64
+
+    @inline(__always) init(_ lanes: SIMD16<Int32>) {
+        self.lanes = lanes
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for i in 0..<16 {
+            h = (h ^ UInt64(UInt32(bitPattern: lanes[i]))) &* 0xff51_afd7_ed55_8ccd
+        }
+        mixed = h ^ (h >> 33)
+    }
+
+    static func == (a: BucketKey, b: BucketKey) -> Bool { a.lanes == b.lanes }
+    func hash(into hasher: inout Hasher) { hasher.combine(mixed) }
+}
+
+/// Lanes of a bucket key: dimensions, then period and the rate selection.
+enum Lane {
+    static let period = 11
+    static let point = 12
+    static let tier = 13
+    static let batch = 14
+    static let serviceTier = 15
+    /// Value id of a missing tag.
+    static let unattributed: Int32 = -2
+    /// Value id of a missing optional field.
+    static let none: Int32 = -3
+}
+
+/// Aggregates ledger chunks for a query against a price book.
+public struct Aggregator: Sendable {
+    public let book: PriceBook
+    public let query: ReportQuery
+    /// Diagnostics kept per chunk (the rest are counted).
+    public var diagnosticLimit = 50
+
+    public init(book: PriceBook, query: ReportQuery) {
+        self.book = book
+        self.query = query
+    }
+
+    /// Reads and aggregates a whole snapshot.
+    public func run(_ snapshot: Snapshot) throws(SpendError) -> Aggregation {
+        let buffers = try LedgerReader.load(snapshot)
+        let chunks = LedgerReader.chunks(buffers)
+        let parts = LedgerReader.map(chunks) { chunk in aggregate(chunk) }
+        var result = try merge(parts)
+        result.shards = buffers.count
+        return result
+    }
+
+    enum CompiledDimension {
+        case field(EventField)
+        case tag([UInt8])
+    }
+
+    /// Aggregates one chunk (runs on a worker thread).
+    func aggregate(_ chunk: LedgerChunk) -> ChunkAggregate {
+        var out = ChunkAggregate()
+        var scanner = LedgerScanner(buffer: chunk.buffer.bytes, range: chunk.range)
+        var e = EventRecord()
+        let dims: [CompiledDimension] = query.dimensions.map {
+            switch $0 {
+            case .field(let f): .field(f)
+            case .tag(let t): .tag(Array(t.utf8))
+            }
+        }
+        var defaults: [Int32] = []
+        for field in EventField.allCases {
+            let value = field.defaultValue
+            defaults.append(value == Dimension.noneLabel ? Lane.none : out.interner.intern(value))
+        }
+        let trueID = out.interner.intern("true")
+        let falseID = out.interner.intern("false")
+        let standardID = out.interner.intern("standard")
+        let defaultID = out.interner.intern("default")
+        let filters: [(CompiledDimension, Int32, Bool)] = query.filters.map { clause in
+            let dim: CompiledDimension
+            switch clause.dimension {
+            case .field(let f): dim = .field(f)
+            case .tag(let t): dim = .tag(Array(t.utf8))
+            }
+            let id: Int32
+            if clause.value == Dimension.unattributedLabel || clause.value == "" {
+                id = Lane.unattributed
+            } else if clause.value == Dimension.noneLabel {
+                id = Lane.none
+            } else {
+                id = out.interner.intern(clause.value)
+            }
+            return (dim, id, clause.negated)
+        }
+        var modelCache: [UInt64: Int32] = [:]
+        var modelErrors: [UInt64: PricingError] = [:]
+        var selectionInfo: [SIMD4<Int32>: Result<EffectiveRates, PricingError>] = [:]
+        var serviceTierNames: [Int32: String] = [:]
+        let standardTiers: [[Int64]] = book.points.map { $0.tiers.map(\.aboveInputTokens) }
+        let since = query.since ?? Int64.min
+        let until = query.until ?? Int64.max
+        let period = query.period
+
+        func fail(_ offset: Int, _ rule: String, _ message: String) {
+            if out.diagnostics.count < diagnosticLimit {
+                out.diagnostics.append(chunk.diagnostic(at: offset, rule: rule, message: message))
+            } else {
+                out.omitted += 1
+            }
+        }
+
+        @inline(__always) func intern(_ span: ByteSpan) -> Int32 {
+            if span.escaped {
+                let s = scanner.string(span) ?? ""
+                return out.interner.intern(s)
+            }
+            return out.interner.intern(scanner.base + span.start, span.count)
+        }
+
+        @inline(__always) func fieldValue(_ span: ByteSpan, _ field: EventField) -> Int32 {
+            span.isAbsent ? defaults[fieldIndex(field)] : intern(span)
+        }
+
+        func value(_ dim: CompiledDimension) -> Int32 {
+            switch dim {
+            case .tag(let name):
+                let tags = scanner.tags
+                for k in e.tags {
+                    let key = tags[k].key
+                    if key.count == name.count && !key.escaped
+                        && name.withUnsafeBytes({ memcmp(scanner.base + key.start, $0.baseAddress!, name.count) == 0 })
+                    {
+                        let v = tags[k].value
+                        return v.count == 0 ? Lane.unattributed : intern(v)
+                    }
+                    if key.escaped, scanner.string(key) == String(decoding: name, as: UTF8.self) {
+                        return intern(tags[k].value)
+                    }
+                }
+                return Lane.unattributed
+            case .field(let f):
+                switch f {
+                case .provider: return intern(e.provider)
+                case .model: return intern(e.model)
+                case .modelRequested: return fieldValue(e.modelRequested, f)
+                case .serviceTier: return fieldValue(e.serviceTier, f)
+                case .status: return fieldValue(e.status, f)
+                case .release: return fieldValue(e.release, f)
+                case .commit: return fieldValue(e.commit, f)
+                case .traceId: return fieldValue(e.traceId, f)
+                case .id: return intern(e.id)
+                case .batch: return e.batch ? trueID : falseID
+                case .attempt: return out.interner.intern(String(e.attempt))
+                }
+            }
+        }
+
+        while true {
+            do {
+                guard try scanner.next(into: &e) else { break }
+            } catch {
+                fail(error.offset, error.rule, error.message)
+                scanner.skipLine()
+                continue
+            }
+            if e.ts < since || e.ts >= until { continue }
+            var keep = true
+            for (dim, id, negated) in filters where (value(dim) == id) == negated {
+                keep = false
+                break
+            }
+            if !keep { continue }
+
+            // Price: resolve the model, find the point in effect, choose the rates.
+            let providerID = intern(e.provider)
+            let modelID = intern(e.model)
+            let modelKey = UInt64(UInt32(bitPattern: providerID)) << 32 | UInt64(UInt32(bitPattern: modelID))
+            let model: Int32
+            if let cached = modelCache[modelKey] {
+                model = cached
+            } else {
+                let provider = out.interner.string(providerID)
+                let name = out.interner.string(modelID)
+                switch book.resolve(provider: provider, model: name) {
+                case .success(let m): model = Int32(m)
+                case .failure(let error):
+                    model = -1
+                    modelErrors[modelKey] = error
+                }
+                modelCache[modelKey] = model
+            }
+            if model < 0 {
+                let error = modelErrors[modelKey]!
+                fail(e.model.start - 1, error.rule, error.message)
+                continue
+            }
+            guard let point = book.pointIndex(model: Int(model), at: e.ts) else {
+                let error = book.noPriceError(model: Int(model), ts: e.ts)
+                fail(e.lineStart, error.rule, error.message)
+                continue
+            }
+            var serviceTier: Int32 = -1
+            if !e.serviceTier.isAbsent {
+                let id = intern(e.serviceTier)
+                if id != standardID && id != defaultID { serviceTier = id }
+            }
+            var tier: Int32 = -1
+            let prompt = e.promptTokens
+            if serviceTier < 0 {
+                let thresholds = standardTiers[Int(point)]
+                for k in 0..<thresholds.count where prompt > thresholds[k] &* e.requests { tier = Int32(k) }
+            }
+            var lanes = SIMD16<Int32>(repeating: 0)
+            for (i, dim) in dims.enumerated() { lanes[i] = value(dim) }
+            if let period { lanes[Lane.period] = period.bucket(e.ts) }
+            lanes[Lane.point] = point
+            lanes[Lane.batch] = e.batch ? 1 : 0
+            lanes[Lane.serviceTier] = serviceTier
+            if serviceTier >= 0 {
+                let name = serviceTierNames[serviceTier] ?? out.interner.string(serviceTier)
+                serviceTierNames[serviceTier] = name
+                let s = book.selection(point: point, promptTokens: prompt, requests: e.requests, batch: e.batch, serviceTier: name)
+                tier = Int32(s.tier)
+            }
+            lanes[Lane.tier] = tier
+            let key = BucketKey(lanes)
+            var bucket: Int32
+            if let b = out.index[key] {
+                bucket = b
+            } else {
+                let selectionLanes = SIMD4<Int32>(point, tier, e.batch ? 1 : 0, serviceTier)
+                let info: Result<EffectiveRates, PricingError>
+                if let known = selectionInfo[selectionLanes] {
+                    info = known
+                } else {
+                    info = book.effectiveRates(
+                        RateSelection(point: point, tier: Int8(tier), batch: e.batch, serviceTier: serviceTier >= 0 ? serviceTierNames[serviceTier] : nil))
+                    selectionInfo[selectionLanes] = info
+                }
+                switch info {
+                case .failure(let error):
+                    fail(e.lineStart, error.rule, error.message)
+                    continue
+                case .success(let rates):
+                    bucket = Int32(out.keys.count)
+                    out.index[key] = bucket
+                    out.keys.append(lanes)
+                    var sums = ChunkAggregate.Sums()
+                    sums.hasCached = rates.rates.cachedInput != nil
+                    sums.hasWrite = rates.rates.cacheWrite != nil
+                    out.sums.append(sums)
+                }
+            }
+            let b = Int(bucket)
+            if (e.cachedInputTokens > 0 && !out.sums[b].hasCached) || (e.cacheWriteTokens > 0 && !out.sums[b].hasWrite) {
+                let selectionLanes = SIMD4<Int32>(point, tier, e.batch ? 1 : 0, serviceTier)
+                if case .success(let rates) = selectionInfo[selectionLanes],
+                    let error = rates.check(cached: e.cachedInputTokens > 0, cacheWrite: e.cacheWriteTokens > 0)
+                {
+                    fail(e.lineStart, error.rule, error.message)
+                }
+                continue
+            }
+            if !e.toolCalls.isEmpty {
+                let selectionLanes = SIMD4<Int32>(point, tier, e.batch ? 1 : 0, serviceTier)
+                var missing: String?
+                if case .success(let rates) = selectionInfo[selectionLanes] {
+                    for k in e.toolCalls where scanner.toolCalls[k].count > 0 {
+                        let name = scanner.string(scanner.toolCalls[k].name) ?? ""
+                        if rates.toolCallFees[name] == nil {
+                            missing = "\(rates.pointId) has no price for tool calls \"\(name)\""
+                            break
+                        }
+                    }
+                }
+                if let missing {
+                    fail(e.lineStart, "no-price", missing)
+                    continue
+                }
+                for k in e.toolCalls {
+                    let call = scanner.toolCalls[k]
+                    let tool = intern(call.name)
+                    out.tools[UInt64(b) << 32 | UInt64(UInt32(bitPattern: tool)), default: 0] += call.count
+                }
+            }
+            out.sums[b].requests &+= e.requests
+            out.sums[b].input &+= e.inputTokens
+            out.sums[b].cached &+= e.cachedInputTokens
+            out.sums[b].write &+= e.cacheWriteTokens
+            out.sums[b].output &+= e.outputTokens
+            out.sums[b].events &+= 1
+            out.events += 1
+        }
+        out.bytes = chunk.range.count
+        return out
+    }
+
+    private func fieldIndex(_ f: EventField) -> Int {
+        EventField.allCases.firstIndex(of: f)!
+    }
+
+    /// Combines chunk results into labelled groups; throws the diagnostics if any event was rejected.
+    func merge(_ parts: [ChunkAggregate]) throws(SpendError) -> Aggregation {
+        var diagnostics: [Diagnostic] = []
+        var omitted = 0
+        for part in parts {
+            diagnostics += part.diagnostics
+            omitted += part.omitted
+        }
+        if !diagnostics.isEmpty {
+            diagnostics.sort()
+            if omitted > 0 {
+                diagnostics.append(Diagnostic(path: "ledger", rule: "summary", message: "\(omitted) more errors not shown"))
+            }
+            throw SpendError.input(diagnostics)
+        }
+        var columns = query.dimensionNames
+        if query.period != nil { columns.insert("period", at: 0) }
+        var result = Aggregation(columns: columns, groups: [:], eventCounts: [:])
+        for part in parts {
+            result.events += part.events
+            result.bytes += part.bytes
+            var toolsByBucket: [Int: [String: Int64]] = [:]
+            for (key, count) in part.tools {
+                toolsByBucket[Int(key >> 32), default: [:]][part.interner.string(Int32(truncatingIfNeeded: key & 0xFFFF_FFFF)), default: 0] += count
+            }
+            for (b, lanes) in part.keys.enumerated() {
+                var labels: [String] = []
+                if let period = query.period { labels.append(period.label(lanes[Lane.period])) }
+                for i in 0..<query.dimensions.count {
+                    let id = lanes[i]
+                    labels.append(
+                        id == Lane.unattributed ? Dimension.unattributedLabel : id == Lane.none ? Dimension.noneLabel : part.interner.string(id))
+                }
+                let serviceTier = lanes[Lane.serviceTier] >= 0 ? part.interner.string(lanes[Lane.serviceTier]) : nil
+                let selection = RateSelection(
+                    point: lanes[Lane.point], tier: Int8(lanes[Lane.tier]), batch: lanes[Lane.batch] == 1, serviceTier: serviceTier)
+                let s = part.sums[b]
+                let usage = Usage(
+                    requests: s.requests, inputTokens: s.input, cachedInputTokens: s.cached, cacheWriteTokens: s.write,
+                    outputTokens: s.output, toolCalls: toolsByBucket[b] ?? [:])
+                result.groups[labels, default: [:]][selection, default: Usage(requests: 0)] += usage
+                result.eventCounts[labels, default: 0] += Int(s.events)
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,237 @@
+import Foundation
+
+/// One line of a report: the group's labels, usage and exact cost.
+public struct ReportRow: Sendable, Hashable {
+    public var keys: [String]
+    public var usage: Usage
+    public var events: Int
+    public var cost: ExactDecimal
+}
+
+/// Spend grouped by the query's dimensions, with a total.
+public struct Report: Sendable {
+    public var columns: [String]
+    /// Sorted: by period, then by cost (largest first), then by labels.
+    public var rows: [ReportRow]
+    public var total: ReportRow
+    /// Cost of the rows where some grouping tag was missing.
+    public var unattributed: ExactDecimal
+    /// The grouping tags that events can miss (for the unattributed note).
+    public var groupingTags: [String]
+    public var stats: (events: Int, bytes: Int, shards: Int)
+
+    /// Prices an aggregation: one exact cost per (group, rate selection), summed.
+    public init(_ aggregation: Aggregation, book: PriceBook, query: ReportQuery) throws(SpendError) {
+        columns = aggregation.columns
+        var rows: [ReportRow] = []
+        var total = ReportRow(keys: [], usage: Usage(requests: 0), events: 0, cost: .zero)
+        var unattributed = ExactDecimal.zero
+        for (labels, selections) in aggregation.groups {
+            var usage = Usage(requests: 0)
+            var cost = ExactDecimal.zero
+            for (selection, part) in selections {
+                do {
+                    cost += try book.effectiveRates(selection).get().cost(part)
+                } catch {
+                    throw SpendError.input([Diagnostic(path: "ledger", rule: error.rule, message: error.message)])
+                }
+                usage += part
+            }
+            let row = ReportRow(keys: labels, usage: usage, events: aggregation.eventCounts[labels] ?? 0, cost: cost)
+            total.usage += usage
+            total.events += row.events
+            total.cost += cost
+            if labels.contains(Dimension.unattributedLabel) { unattributed += cost }
+            rows.append(row)
+        }
+        groupingTags = query.dimensions.compactMap {
+            if case .tag(let t) = $0 { return t }
+            return nil
+        }
+        // The unattributed bucket is always shown when grouping by one tag.
+        if query.dimensions.count == 1, !groupingTags.isEmpty {
+            var periods: Set<String> = []
+            if query.period != nil { periods = Set(rows.map { $0.keys[0] }) }
+            let keysList: [[String]] = query.period == nil ? [[Dimension.unattributedLabel]] : periods.map { [$0, Dimension.unattributedLabel] }
+            for keys in keysList where !rows.contains(where: { $0.keys == keys }) {
+                rows.append(ReportRow(keys: keys, usage: Usage(requests: 0), events: 0, cost: .zero))
+            }
+            if rows.isEmpty {
+                rows.append(ReportRow(keys: [Dimension.unattributedLabel], usage: Usage(requests: 0), events: 0, cost: .zero))
+            }
+        }
+        let hasPeriod = query.period != nil
+        rows.sort { a, b in
+            if hasPeriod && a.keys[0] != b.keys[0] { return a.keys[0] < b.keys[0] }
+            if a.cost != b.cost { return a.cost > b.cost }
+            return a.keys.lexicographicallyPrecedes(b.keys)
+        }
+        self.rows = rows
+        self.total = total
+        self.unattributed = unattributed
+        self.stats = (aggregation.events, aggregation.bytes, aggregation.shards)
+    }
+
+    /// Share of the total cost, in percent with one decimal.
+    public func share(_ cost: ExactDecimal) -> ExactDecimal? {
+        (cost * 100).ratio(to: total.cost, places: 1)
+    }
+}
+
+/// Output formats of reporting verbs.
+public enum OutputFormat: String, Sendable, CaseIterable {
+    case table, csv, json
+}
+
+/// Renders a report as an aligned table, CSV or JSON.
+public struct ReportRenderer {
+    public var precision: Int
+
+    public init(precision: Int = 2) {
+        self.precision = precision
+    }
+
+    static let usageColumns = ["requests", "input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens", "cost"]
+
+    public func render(_ report: Report, as format: OutputFormat) -> String {
+        switch format {
+        case .table: table(report)
+        case .csv: csv(report)
+        case .json: json(report)
+        }
+    }
+
+    /// CSV: the `--by` names, then `requests,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,cost`; exact costs.
+    public func csv(_ report: Report) -> String {
+        var out = (report.columns + Self.usageColumns).map(CSV.escape).joined(separator: ",") + "\n"
+        for row in report.rows {
+            let u = row.usage
+            let fields = row.keys + [
+                String(u.requests), String(u.inputTokens), String(u.cachedInputTokens), String(u.cacheWriteTokens),
+                String(u.outputTokens), row.cost.description,
+            ]
+            out += fields.map(CSV.escape).joined(separator: ",") + "\n"
+        }
+        return out
+    }
+
+    /// JSON: `{"columns": …, "rows": [{…, "cost": "0.01155", "share": "12.5"}], "total": {…}}`.
+    public func json(_ report: Report) -> String {
+        func object(_ row: ReportRow, keys: Bool) -> String {
+            var parts: [String] = []
+            if keys {
+                for (name, value) in zip(report.columns, row.keys) { parts.append("\(JSON.quote(name)):\(JSON.quote(value))") }
+            }
+            let u = row.usage
+            parts += [
+                "\"requests\":\(u.requests)", "\"events\":\(row.events)", "\"input_tokens\":\(u.inputTokens)",
+                "\"cached_input_tokens\":\(u.cachedInputTokens)", "\"cache_write_tokens\":\(u.cacheWriteTokens)",
+                "\"output_tokens\":\(u.outputTokens)", "\"cost\":\(JSON.quote(row.cost.description))",
+            ]
+            if keys, let share = report.share(row.cost) { parts.append("\"share\":\(JSON.quote(share.description))") }
+            return "{" + parts.joined(separator: ",") + "}"
+        }
+        var out = "{\"columns\":[" + report.columns.map(JSON.quote).joined(separator: ",") + "],\"currency\":\"USD\",\"rows\":[\n"
+        out += report.rows.map { "  " + object($0, keys: true) }.joined(separator: ",\n")
+        out += "\n],\"total\":" + object(report.total, keys: false)
+        out += ",\"unattributed_cost\":\(JSON.quote(report.unattributed.description))}\n"
+        return out
+    }
+
+    /// An aligned table with a total row, costs rounded to `precision` places (the footer says so).
+    public func table(_ report: Report) -> String {
+        let header = report.columns + ["requests", "input", "cached", "cache_write", "output", "cost", "share"]
+        func cells(_ row: ReportRow, label: [String]) -> [String] {
+            let u = row.usage
+            return label + [
+                Format.integer(u.requests), Format.integer(u.inputTokens), Format.integer(u.cachedInputTokens),
+                Format.integer(u.cacheWriteTokens), Format.integer(u.outputTokens),
+                "$" + row.cost.formatted(places: precision, grouping: true),
+                report.share(row.cost).map { $0.formatted(places: 1) + "%" } ?? "-",
+            ]
+        }
+        var body = report.rows.map { cells($0, label: $0.keys) }
+        var totalLabel = Array(repeating: "", count: report.columns.count)
+        if !totalLabel.isEmpty { totalLabel[0] = "total" }
+        let totalCells = cells(report.total, label: totalLabel)
+        body.append(totalCells)
+        let numeric = Set(report.columns.count..<header.count)
+        var text = TextTable.render(header: header, rows: body, rightAligned: numeric, ruleBeforeLast: true)
+        var notes: [String] = []
+        if !report.groupingTags.isEmpty {
+            let share = report.share(report.unattributed).map { $0.formatted(places: 1) } ?? "0.0"
+            notes.append(
+                "unattributed: $\(report.unattributed.formatted(places: precision, grouping: true)) (\(share)% of total) — events missing tag \(report.groupingTags.map { "\"\($0)\"" }.joined(separator: " or "))"
+            )
+        }
+        notes.append("costs in USD rounded to \(precision) decimals for display; totals are exact sums (--format csv for exact values)")
+        text += "\n" + notes.joined(separator: "\n") + "\n"
+        return text
+    }
+}
+
+/// Number formatting for tables.
+public enum Format {
+    /// `1234567` → `1,234,567`.
+    public static func integer(_ n: Int64) -> String {
+        ExactDecimal(n).formatted(places: 0, grouping: true)
+    }
+}
+
+/// Aligned plain-text tables.
+public enum TextTable {
+    public static func render(header: [String], rows: [[String]], rightAligned: Set<Int>, ruleBeforeLast: Bool = false) -> String {
+        var widths = header.map(\.count)
+        for row in rows {
+            for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
+        }
+        func line(_ cells: [String]) -> String {
+            var parts: [String] = []
+            for (i, cell) in cells.enumerated() {
+                let pad = String(repeating: " ", count: max(0, widths[i] - cell.count))
+                parts.append(rightAligned.contains(i) ? pad + cell : cell + pad)
+            }
+            var s = parts.joined(separator: "  ")
+            while s.hasSuffix(" ") { s.removeLast() }
+            return s
+        }
+        let rule = widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")
+        var out = [line(header), rule]
+        for (i, row) in rows.enumerated() {
+            if ruleBeforeLast && i == rows.count - 1 { out.append(rule) }
+            out.append(line(row))
+        }
+        return out.joined(separator: "\n")
+    }
+}
+
+/// CSV field quoting (RFC 4180).
+public enum CSV {
+    public static func escape(_ field: String) -> String {
+        if field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+            return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        return field
+    }
+}
+
+/// JSON string quoting.
+public enum JSON {
+    public static func quote(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case let c where c.value < 0x20:
+                let hex = String(c.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
