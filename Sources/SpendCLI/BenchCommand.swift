@@ -7,7 +7,8 @@ public struct BenchCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "spend-bench",
         abstract: "Generate deterministic ledgers and time spend on them.",
-        subcommands: [GenerateLedgerCommand.self])
+        subcommands: [RunBenchmarkCommand.self, GenerateLedgerCommand.self],
+        defaultSubcommand: RunBenchmarkCommand.self)
 
     public init() {}
 }
@@ -43,5 +44,103 @@ public struct GenerateLedgerCommand: ParsableCommand {
         let generator = SyntheticLedger(startYear: year, startMonth: month, months: months, eventsPerMonth: eventsPerMonth, seed: seed)
         let (events, bytes) = try generator.write(to: dir)
         Console.out("wrote \(events) events (\(bytes) bytes) in \(months) shards under \(dir)/ledger")
+    }
+}
+
+/// `spend-bench run`: generate N events in monthly shards and time
+/// `spend report --by team` on them (release build), beside DuckDB when installed.
+public struct RunBenchmarkCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Time `spend report --by team` over N synthetic events (and DuckDB on the same files, if installed).")
+
+    @Option(help: "Number of events.")
+    public var events: Int = 1_000_000
+
+    @Option(help: "Number of monthly shards.")
+    public var months: Int = 4
+
+    @Option(help: "Timed runs (the median is reported).")
+    public var runs: Int = 5
+
+    @Option(help: "Where to write the benchmark repository (kept between runs; regenerated when the size differs).")
+    public var dir: String = "/tmp/spend-bench"
+
+    @Option(help: "The spend executable to time (default: the one next to spend-bench).")
+    public var spend: String?
+
+    @Flag(help: "Also time DuckDB (python3 -m duckdb) on the same files.")
+    public var duckdb = false
+
+    public init() {}
+
+    public func run() throws {
+        let fm = FileManager.default
+        let executableDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let spendPath = spend ?? executableDir.appendingPathComponent("spend").path
+        let sourceRoot = try CostRepository(directory: fm.currentDirectoryPath).root
+        let perMonth = events / months
+        let marker = dir + "/.generated-\(perMonth)x\(months)"
+        if !fm.fileExists(atPath: marker) {
+            try? fm.removeItem(atPath: dir)
+            try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let started = Date()
+            let (n, bytes) = try SyntheticLedger(months: months, eventsPerMonth: perMonth, seed: 7).write(to: dir)
+            Console.out("generated \(n) events, \(bytes / 1_000_000) MB in \(months) shards (\(String(format: "%.1f", Date().timeIntervalSince(started))) s)")
+            fm.createFile(atPath: marker, contents: nil)
+        }
+        try? fm.removeItem(atPath: dir + "/ratecards")
+        try fm.copyItem(atPath: sourceRoot + "/ratecards", toPath: dir + "/ratecards")
+        let bytes = try fm.subpathsOfDirectory(atPath: dir + "/ledger").filter { $0.hasSuffix(".jsonl") }.reduce(0) {
+            $0 + ((try fm.attributesOfItem(atPath: dir + "/ledger/" + $1)[.size] as? Int) ?? 0)
+        }
+        let total = perMonth * months
+        Console.out("ledger: \(total) events, \(String(format: "%.1f", Double(bytes) / 1e6)) MB, \(months) shards; \(ProcessInfo.processInfo.activeProcessorCount) cores")
+
+        var times: [Double] = []
+        for _ in 0..<(runs + 1) {
+            let started = Date()
+            let (status, output) = try Self.execute(spendPath, ["report", "-C", dir, "--by", "team", "--format", "csv"])
+            guard status == 0 else { throw ValidationError("spend report failed (\(status)):\n\(output)") }
+            times.append(Date().timeIntervalSince(started))
+        }
+        times.removeFirst()  // warm-up: page cache
+        let median = times.sorted()[times.count / 2]
+        Console.out(
+            String(
+                format: "spend report --by team: median %.3f s over %d runs (min %.3f) — %.0f events/s, %.0f MB/s",
+                median, times.count, times.min()!, Double(total) / median, Double(bytes) / 1e6 / median))
+
+        if duckdb {
+            let script = sourceRoot + "/scripts/duckdb_report.py"
+            let (status, output) = try Self.execute("/usr/bin/env", ["python3", script, dir + "/ledger", String(runs + 1)])
+            guard status == 0 else {
+                Console.out("duckdb: not run (\(output.split(separator: "\n").last ?? "python3 -c 'import duckdb' failed"))")
+                return
+            }
+            var duck = output.split(separator: "\n").compactMap { line -> Double? in
+                line.hasPrefix("duckdb_seconds ") ? Double(line.dropFirst(15)) : nil
+            }
+            duck.removeFirst()
+            let duckMedian = duck.sorted()[duck.count / 2]
+            Console.out(
+                String(
+                    format: "duckdb read_json + GROUP BY team: median %.3f s over %d runs (min %.3f) — %.0f events/s, %.0f MB/s",
+                    duckMedian, duck.count, duck.min()!, Double(total) / duckMedian, Double(bytes) / 1e6 / duckMedian))
+            Console.out(String(format: "spend / duckdb wall: %.2f×", median / duckMedian))
+        }
+    }
+
+    static func execute(_ path: String, _ arguments: [String]) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }

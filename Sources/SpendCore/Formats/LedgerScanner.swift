@@ -339,6 +339,19 @@ public struct LedgerScanner {
     private func scanString(_ start: Int) throws(LedgerScanError) -> ByteSpan {
         var p = start
         var escaped = false
+        // Skip 16 plain bytes at a time; stop at the block holding a quote,
+        // a backslash or a control character.
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        while p + 8 <= count {
+            // SWAR: a byte that is '"', '\\' or < 0x20 sets its high bit here.
+            let w = (base + p).loadUnaligned(as: UInt64.self)
+            let quote = w ^ (ones &* 34)
+            let slash = w ^ (ones &* 92)
+            let special = ((quote &- ones) & ~quote) | ((slash &- ones) & ~slash) | ((w &- ones &* 32) & ~w)
+            if special & highs != 0 { break }
+            p += 8
+        }
         while p < count {
             let b = byte(p)
             if b == 34 { return ByteSpan(start: start, count: p - start, escaped: escaped) }

@@ -36,8 +36,7 @@ struct ChunkAggregate {
     }
 
     var interner = StringInterner()
-    var index: [BucketKey: Int32] = [:]
-    var keys: [SIMD16<Int32>] = []
+    var buckets = BucketTable()
     var sums: [Sums] = []
     var tools: [UInt64: Int64] = [:]
     var diagnostics: [Diagnostic] = []
@@ -46,22 +45,52 @@ struct ChunkAggregate {
     var bytes = 0
 }
 
-/// A bucket's lanes with a precomputed hash.
-struct BucketKey: Hashable {
-    var lanes: SIMD16<Int32>
-    var mixed: UInt64
+/// Buckets by their lanes: an open-addressing table with a cheap mixing
+/// hash (the per-event lookup of the aggregation).
+struct BucketTable {
+    private(set) var keys: [SIMD16<Int32>] = []
+    private var hashes: [UInt64] = []
+    private var slots = [Int32](repeating: -1, count: 64)
+    private var mask = 63
 
-    @inline(__always) init(_ lanes: SIMD16<Int32>) {
-        self.lanes = lanes
+    @inline(__always) static func hash(_ lanes: SIMD16<Int32>) -> UInt64 {
+        let wide = unsafeBitCast(lanes, to: SIMD8<UInt64>.self)
         var h: UInt64 = 0x9E37_79B9_7F4A_7C15
-        for i in 0..<16 {
-            h = (h ^ UInt64(UInt32(bitPattern: lanes[i]))) &* 0xff51_afd7_ed55_8ccd
-        }
-        mixed = h ^ (h >> 33)
+        for i in 0..<8 { h = (h ^ wide[i]) &* 0xff51_afd7_ed55_8ccd }
+        return h ^ (h >> 29)
     }
 
-    static func == (a: BucketKey, b: BucketKey) -> Bool { a.lanes == b.lanes }
-    func hash(into hasher: inout Hasher) { hasher.combine(mixed) }
+    /// The bucket of `lanes`, or nil.
+    @inline(__always) func find(_ lanes: SIMD16<Int32>, hash h: UInt64) -> Int32? {
+        var slot = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let b = slots[slot]
+            if b < 0 { return nil }
+            if hashes[Int(b)] == h && keys[Int(b)] == lanes { return b }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    /// Adds a bucket (not present) and returns its index.
+    mutating func insert(_ lanes: SIMD16<Int32>, hash h: UInt64) -> Int32 {
+        let b = Int32(keys.count)
+        keys.append(lanes)
+        hashes.append(h)
+        if keys.count * 2 > slots.count {
+            slots = [Int32](repeating: -1, count: slots.count * 2)
+            mask = slots.count - 1
+            for (k, kh) in hashes.enumerated() { place(Int32(k), kh) }
+        } else {
+            place(b, h)
+        }
+        return b
+    }
+
+    private mutating func place(_ b: Int32, _ h: UInt64) {
+        var slot = Int(truncatingIfNeeded: h) & mask
+        while slots[slot] >= 0 { slot = (slot + 1) & mask }
+        slots[slot] = b
+    }
 }
 
 /// Lanes of a bucket key: dimensions, then period and the rate selection.
@@ -141,6 +170,8 @@ public struct Aggregator: Sendable {
             return (dim, id, clause.negated)
         }
         var modelCache: [UInt64: Int32] = [:]
+        // Resolved model by model-name id (first provider seen), the common case.
+        var fastModel: [(provider: Int32, model: Int32)] = []
         var modelErrors: [UInt64: PricingError] = [:]
         var selectionInfo: [SIMD4<Int32>: Result<EffectiveRates, PricingError>] = [:]
         var serviceTierNames: [Int32: String] = [:]
@@ -223,8 +254,11 @@ public struct Aggregator: Sendable {
             let providerID = intern(e.provider)
             let modelID = intern(e.model)
             let modelKey = UInt64(UInt32(bitPattern: providerID)) << 32 | UInt64(UInt32(bitPattern: modelID))
-            let model: Int32
-            if let cached = modelCache[modelKey] {
+            var model: Int32
+            let slot = Int(modelID)
+            if slot < fastModel.count && fastModel[slot].provider == providerID {
+                model = fastModel[slot].model
+            } else if let cached = modelCache[modelKey] {
                 model = cached
             } else {
                 let provider = out.interner.string(providerID)
@@ -236,6 +270,10 @@ public struct Aggregator: Sendable {
                     modelErrors[modelKey] = error
                 }
                 modelCache[modelKey] = model
+                if slot >= fastModel.count {
+                    fastModel += Array(repeating: (-1, -1), count: slot + 64 - fastModel.count)
+                }
+                if fastModel[slot].provider < 0 { fastModel[slot] = (providerID, model) }
             }
             if model < 0 {
                 let error = modelErrors[modelKey]!
@@ -271,9 +309,9 @@ public struct Aggregator: Sendable {
                 tier = Int32(s.tier)
             }
             lanes[Lane.tier] = tier
-            let key = BucketKey(lanes)
+            let hash = BucketTable.hash(lanes)
             var bucket: Int32
-            if let b = out.index[key] {
+            if let b = out.buckets.find(lanes, hash: hash) {
                 bucket = b
             } else {
                 let selectionLanes = SIMD4<Int32>(point, tier, e.batch ? 1 : 0, serviceTier)
@@ -290,9 +328,7 @@ public struct Aggregator: Sendable {
                     fail(e.lineStart, error.rule, error.message)
                     continue
                 case .success(let rates):
-                    bucket = Int32(out.keys.count)
-                    out.index[key] = bucket
-                    out.keys.append(lanes)
+                    bucket = out.buckets.insert(lanes, hash: hash)
                     var sums = ChunkAggregate.Sums()
                     sums.hasCached = rates.rates.cachedInput != nil
                     sums.hasWrite = rates.rates.cacheWrite != nil
@@ -372,7 +408,7 @@ public struct Aggregator: Sendable {
             for (key, count) in part.tools {
                 toolsByBucket[Int(key >> 32), default: [:]][part.interner.string(Int32(truncatingIfNeeded: key & 0xFFFF_FFFF)), default: 0] += count
             }
-            for (b, lanes) in part.keys.enumerated() {
+            for (b, lanes) in part.buckets.keys.enumerated() {
                 var labels: [String] = []
                 if let period = query.period { labels.append(period.label(lanes[Lane.period])) }
                 for i in 0..<query.dimensions.count {
