@@ -172,6 +172,8 @@ public struct Aggregator: Sendable {
         var modelCache: [UInt64: Int32] = [:]
         // Resolved model by model-name id (first provider seen), the common case.
         var fastModel: [(provider: Int32, model: Int32)] = []
+        var resolvedModel: Int32 = -1
+        var pricedModelIDs: [Int32] = []
         var modelErrors: [UInt64: PricingError] = [:]
         var selectionInfo: [SIMD4<Int32>: Result<EffectiveRates, PricingError>] = [:]
         var serviceTierNames: [Int32: String] = [:]
@@ -228,6 +230,17 @@ public struct Aggregator: Sendable {
                 case .commit: return fieldValue(e.commit, f)
                 case .traceId: return fieldValue(e.traceId, f)
                 case .id: return intern(e.id)
+                case .pricedModel:
+                    guard resolvedModel >= 0 else { return Lane.none }
+                    if resolvedModel < pricedModelIDs.count, pricedModelIDs[Int(resolvedModel)] >= 0 {
+                        return pricedModelIDs[Int(resolvedModel)]
+                    }
+                    let id = out.interner.intern(book.models[Int(resolvedModel)].name)
+                    if Int(resolvedModel) >= pricedModelIDs.count {
+                        pricedModelIDs += Array(repeating: -1, count: Int(resolvedModel) + 1 - pricedModelIDs.count)
+                    }
+                    pricedModelIDs[Int(resolvedModel)] = id
+                    return id
                 case .batch: return e.batch ? trueID : falseID
                 case .attempt: return out.interner.intern(String(e.attempt))
                 }
@@ -243,12 +256,6 @@ public struct Aggregator: Sendable {
                 continue
             }
             if e.ts < since || e.ts >= until { continue }
-            var keep = true
-            for (dim, id, negated) in filters where (value(dim) == id) == negated {
-                keep = false
-                break
-            }
-            if !keep { continue }
 
             // Price: resolve the model, find the point in effect, choose the rates.
             let providerID = intern(e.provider)
@@ -275,6 +282,13 @@ public struct Aggregator: Sendable {
                 }
                 if fastModel[slot].provider < 0 { fastModel[slot] = (providerID, model) }
             }
+            resolvedModel = model
+            var keep = true
+            for (dim, id, negated) in filters where (value(dim) == id) == negated {
+                keep = false
+                break
+            }
+            if !keep { continue }
             if model < 0 {
                 let error = modelErrors[modelKey]!
                 fail(e.model.start - 1, error.rule, error.message)

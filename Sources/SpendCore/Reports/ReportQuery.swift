@@ -5,6 +5,8 @@ public enum EventField: String, Sendable, CaseIterable {
     case serviceTier = "service_tier"
     case traceId = "trace_id"
     case id
+    /// The rate-card model the served name resolves to (`gpt-4o-2024-11-20` → `gpt-4o`).
+    case pricedModel = "priced_model"
 
     /// Shown when the event does not carry the field.
     public var defaultValue: String {

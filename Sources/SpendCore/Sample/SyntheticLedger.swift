@@ -39,7 +39,7 @@ public struct SyntheticLedger: Sendable {
     public var eventsPerMonth: Int
     public var seed: UInt64
 
-    public init(startYear: Int64 = 2026, startMonth: Int64 = 8, months: Int = 4, eventsPerMonth: Int = 1000, seed: UInt64 = 42) {
+    public init(startYear: Int64 = 2026, startMonth: Int64 = 7, months: Int = 4, eventsPerMonth: Int = 1000, seed: UInt64 = 42) {
         self.startYear = startYear
         self.startMonth = startMonth
         self.months = months
