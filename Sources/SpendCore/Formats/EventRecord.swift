@@ -105,7 +105,7 @@ public enum EventKey: Int, CaseIterable, Sendable {
     @inline(__always)
     static func match(_ p: UnsafeRawPointer, _ n: Int) -> EventKey? {
         @inline(__always) func eq(_ s: StaticString) -> Bool {
-            s.utf8CodeUnitCount == n && memcmp(p, s.utf8Start, n) == 0
+            s.utf8CodeUnitCount == n && bytesEqual(p, s.utf8Start, n)
         }
         switch n {
         case 2: return eq("ts") ? .ts : eq("id") ? .id : nil

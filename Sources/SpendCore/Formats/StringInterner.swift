@@ -54,7 +54,7 @@ public struct StringInterner {
             if id < 0 { break }
             let k = Int(id)
             if hashes[k] == h && lengths[k] == n
-                && arena.withUnsafeBytes({ memcmp($0.baseAddress! + offsets[k], p, n) == 0 })
+                && arena.withUnsafeBytes({ bytesEqual($0.baseAddress! + offsets[k], p, n) })
             {
                 return id
             }

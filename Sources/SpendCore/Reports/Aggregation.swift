@@ -31,14 +31,13 @@ struct ChunkAggregate {
         var write: Int64 = 0
         var output: Int64 = 0
         var events: Int64 = 0
-        var hasCached = false
-        var hasWrite = false
     }
 
     var interner = StringInterner()
     var buckets = BucketTable()
     var sums: [Sums] = []
     var tools: [UInt64: Int64] = [:]
+    var selections: [RateSelection] = []
     var diagnostics: [Diagnostic] = []
     var omitted = 0
     var events = 0
@@ -93,13 +92,10 @@ struct BucketTable {
     }
 }
 
-/// Lanes of a bucket key: dimensions, then period and the rate selection.
+/// Lanes of a bucket key: dimensions, then period and the rate selection index.
 enum Lane {
     static let period = 11
-    static let point = 12
-    static let tier = 13
-    static let batch = 14
-    static let serviceTier = 15
+    static let selection = 12
     /// Value id of a missing tag.
     static let unattributed: Int32 = -2
     /// Value id of a missing optional field.
@@ -137,13 +133,9 @@ public struct Aggregator: Sendable {
     func aggregate(_ chunk: LedgerChunk) -> ChunkAggregate {
         var out = ChunkAggregate()
         var scanner = LedgerScanner(buffer: chunk.buffer.bytes, range: chunk.range)
+        var pricer = EventPricer(book: book, interner: &out.interner)
         var e = EventRecord()
-        let dims: [CompiledDimension] = query.dimensions.map {
-            switch $0 {
-            case .field(let f): .field(f)
-            case .tag(let t): .tag(Array(t.utf8))
-            }
-        }
+        let dims = query.dimensions.map(compile)
         var defaults: [Int32] = []
         for field in EventField.allCases {
             let value = field.defaultValue
@@ -151,14 +143,7 @@ public struct Aggregator: Sendable {
         }
         let trueID = out.interner.intern("true")
         let falseID = out.interner.intern("false")
-        let standardID = out.interner.intern("standard")
-        let defaultID = out.interner.intern("default")
         let filters: [(CompiledDimension, Int32, Bool)] = query.filters.map { clause in
-            let dim: CompiledDimension
-            switch clause.dimension {
-            case .field(let f): dim = .field(f)
-            case .tag(let t): dim = .tag(Array(t.utf8))
-            }
             let id: Int32
             if clause.value == Dimension.unattributedLabel || clause.value == "" {
                 id = Lane.unattributed
@@ -167,17 +152,10 @@ public struct Aggregator: Sendable {
             } else {
                 id = out.interner.intern(clause.value)
             }
-            return (dim, id, clause.negated)
+            return (compile(clause.dimension), id, clause.negated)
         }
-        var modelCache: [UInt64: Int32] = [:]
-        // Resolved model by model-name id (first provider seen), the common case.
-        var fastModel: [(provider: Int32, model: Int32)] = []
         var resolvedModel: Int32 = -1
         var pricedModelIDs: [Int32] = []
-        var modelErrors: [UInt64: PricingError] = [:]
-        var selectionInfo: [SIMD4<Int32>: Result<EffectiveRates, PricingError>] = [:]
-        var serviceTierNames: [Int32: String] = [:]
-        let standardTiers: [[Int64]] = book.points.map { $0.tiers.map(\.aboveInputTokens) }
         let since = query.since ?? Int64.min
         let until = query.until ?? Int64.max
         let period = query.period
@@ -191,11 +169,7 @@ public struct Aggregator: Sendable {
         }
 
         @inline(__always) func intern(_ span: ByteSpan) -> Int32 {
-            if span.escaped {
-                let s = scanner.string(span) ?? ""
-                return out.interner.intern(s)
-            }
-            return out.interner.intern(scanner.base + span.start, span.count)
+            EventPricer.intern(span, scanner, &out.interner)
         }
 
         @inline(__always) func fieldValue(_ span: ByteSpan, _ field: EventField) -> Int32 {
@@ -209,7 +183,7 @@ public struct Aggregator: Sendable {
                 for k in e.tags {
                     let key = tags[k].key
                     if key.count == name.count && !key.escaped
-                        && name.withUnsafeBytes({ memcmp(scanner.base + key.start, $0.baseAddress!, name.count) == 0 })
+                        && name.withUnsafeBufferPointer({ bytesEqual(scanner.base + key.start, $0.baseAddress!, name.count) })
                     {
                         let v = tags[k].value
                         return v.count == 0 ? Lane.unattributed : intern(v)
@@ -230,19 +204,16 @@ public struct Aggregator: Sendable {
                 case .commit: return fieldValue(e.commit, f)
                 case .traceId: return fieldValue(e.traceId, f)
                 case .id: return intern(e.id)
-                case .pricedModel:
-                    guard resolvedModel >= 0 else { return Lane.none }
-                    if resolvedModel < pricedModelIDs.count, pricedModelIDs[Int(resolvedModel)] >= 0 {
-                        return pricedModelIDs[Int(resolvedModel)]
-                    }
-                    let id = out.interner.intern(book.models[Int(resolvedModel)].name)
-                    if Int(resolvedModel) >= pricedModelIDs.count {
-                        pricedModelIDs += Array(repeating: -1, count: Int(resolvedModel) + 1 - pricedModelIDs.count)
-                    }
-                    pricedModelIDs[Int(resolvedModel)] = id
-                    return id
                 case .batch: return e.batch ? trueID : falseID
                 case .attempt: return out.interner.intern(String(e.attempt))
+                case .pricedModel:
+                    guard resolvedModel >= 0 else { return Lane.none }
+                    let m = Int(resolvedModel)
+                    if m < pricedModelIDs.count, pricedModelIDs[m] >= 0 { return pricedModelIDs[m] }
+                    let id = out.interner.intern(book.models[m].name)
+                    if m >= pricedModelIDs.count { pricedModelIDs += Array(repeating: -1, count: m + 1 - pricedModelIDs.count) }
+                    pricedModelIDs[m] = id
+                    return id
                 }
             }
         }
@@ -256,130 +227,44 @@ public struct Aggregator: Sendable {
                 continue
             }
             if e.ts < since || e.ts >= until { continue }
-
-            // Price: resolve the model, find the point in effect, choose the rates.
             let providerID = intern(e.provider)
             let modelID = intern(e.model)
-            let modelKey = UInt64(UInt32(bitPattern: providerID)) << 32 | UInt64(UInt32(bitPattern: modelID))
-            var model: Int32
-            let slot = Int(modelID)
-            if slot < fastModel.count && fastModel[slot].provider == providerID {
-                model = fastModel[slot].model
-            } else if let cached = modelCache[modelKey] {
-                model = cached
-            } else {
-                let provider = out.interner.string(providerID)
-                let name = out.interner.string(modelID)
-                switch book.resolve(provider: provider, model: name) {
-                case .success(let m): model = Int32(m)
-                case .failure(let error):
-                    model = -1
-                    modelErrors[modelKey] = error
-                }
-                modelCache[modelKey] = model
-                if slot >= fastModel.count {
-                    fastModel += Array(repeating: (-1, -1), count: slot + 64 - fastModel.count)
-                }
-                if fastModel[slot].provider < 0 { fastModel[slot] = (providerID, model) }
-            }
-            resolvedModel = model
+            resolvedModel = pricer.resolve(providerID: providerID, modelID: modelID, interner: out.interner)
             var keep = true
             for (dim, id, negated) in filters where (value(dim) == id) == negated {
                 keep = false
                 break
             }
             if !keep { continue }
-            if model < 0 {
-                let error = modelErrors[modelKey]!
+            if resolvedModel < 0 {
+                let error = pricer.resolutionError(providerID: providerID, modelID: modelID)
                 fail(e.model.start - 1, error.rule, error.message)
                 continue
             }
-            guard let point = book.pointIndex(model: Int(model), at: e.ts) else {
-                let error = book.noPriceError(model: Int(model), ts: e.ts)
-                fail(e.lineStart, error.rule, error.message)
+            let priced: PricedEvent
+            switch pricer.price(e, model: resolvedModel, scanner: scanner, interner: &out.interner) {
+            case .success(let p): priced = p
+            case .failure(let failure):
+                fail(failure.offset, failure.error.rule, failure.error.message)
                 continue
-            }
-            var serviceTier: Int32 = -1
-            if !e.serviceTier.isAbsent {
-                let id = intern(e.serviceTier)
-                if id != standardID && id != defaultID { serviceTier = id }
-            }
-            var tier: Int32 = -1
-            let prompt = e.promptTokens
-            if serviceTier < 0 {
-                let thresholds = standardTiers[Int(point)]
-                for k in 0..<thresholds.count where prompt > thresholds[k] &* e.requests { tier = Int32(k) }
             }
             var lanes = SIMD16<Int32>(repeating: 0)
             for (i, dim) in dims.enumerated() { lanes[i] = value(dim) }
             if let period { lanes[Lane.period] = period.bucket(e.ts) }
-            lanes[Lane.point] = point
-            lanes[Lane.batch] = e.batch ? 1 : 0
-            lanes[Lane.serviceTier] = serviceTier
-            if serviceTier >= 0 {
-                let name = serviceTierNames[serviceTier] ?? out.interner.string(serviceTier)
-                serviceTierNames[serviceTier] = name
-                let s = book.selection(point: point, promptTokens: prompt, requests: e.requests, batch: e.batch, serviceTier: name)
-                tier = Int32(s.tier)
-            }
-            lanes[Lane.tier] = tier
+            lanes[Lane.selection] = priced.selection
             let hash = BucketTable.hash(lanes)
-            var bucket: Int32
+            let bucket: Int32
             if let b = out.buckets.find(lanes, hash: hash) {
                 bucket = b
             } else {
-                let selectionLanes = SIMD4<Int32>(point, tier, e.batch ? 1 : 0, serviceTier)
-                let info: Result<EffectiveRates, PricingError>
-                if let known = selectionInfo[selectionLanes] {
-                    info = known
-                } else {
-                    info = book.effectiveRates(
-                        RateSelection(point: point, tier: Int8(tier), batch: e.batch, serviceTier: serviceTier >= 0 ? serviceTierNames[serviceTier] : nil))
-                    selectionInfo[selectionLanes] = info
-                }
-                switch info {
-                case .failure(let error):
-                    fail(e.lineStart, error.rule, error.message)
-                    continue
-                case .success(let rates):
-                    bucket = out.buckets.insert(lanes, hash: hash)
-                    var sums = ChunkAggregate.Sums()
-                    sums.hasCached = rates.rates.cachedInput != nil
-                    sums.hasWrite = rates.rates.cacheWrite != nil
-                    out.sums.append(sums)
-                }
+                bucket = out.buckets.insert(lanes, hash: hash)
+                out.sums.append(ChunkAggregate.Sums())
             }
             let b = Int(bucket)
-            if (e.cachedInputTokens > 0 && !out.sums[b].hasCached) || (e.cacheWriteTokens > 0 && !out.sums[b].hasWrite) {
-                let selectionLanes = SIMD4<Int32>(point, tier, e.batch ? 1 : 0, serviceTier)
-                if case .success(let rates) = selectionInfo[selectionLanes],
-                    let error = rates.check(cached: e.cachedInputTokens > 0, cacheWrite: e.cacheWriteTokens > 0)
-                {
-                    fail(e.lineStart, error.rule, error.message)
-                }
-                continue
-            }
-            if !e.toolCalls.isEmpty {
-                let selectionLanes = SIMD4<Int32>(point, tier, e.batch ? 1 : 0, serviceTier)
-                var missing: String?
-                if case .success(let rates) = selectionInfo[selectionLanes] {
-                    for k in e.toolCalls where scanner.toolCalls[k].count > 0 {
-                        let name = scanner.string(scanner.toolCalls[k].name) ?? ""
-                        if rates.toolCallFees[name] == nil {
-                            missing = "\(rates.pointId) has no price for tool calls \"\(name)\""
-                            break
-                        }
-                    }
-                }
-                if let missing {
-                    fail(e.lineStart, "no-price", missing)
-                    continue
-                }
-                for k in e.toolCalls {
-                    let call = scanner.toolCalls[k]
-                    let tool = intern(call.name)
-                    out.tools[UInt64(b) << 32 | UInt64(UInt32(bitPattern: tool)), default: 0] += call.count
-                }
+            for k in e.toolCalls {
+                let call = scanner.toolCalls[k]
+                let tool = intern(call.name)
+                out.tools[UInt64(b) << 32 | UInt64(UInt32(bitPattern: tool)), default: 0] += call.count
             }
             out.sums[b].requests &+= e.requests
             out.sums[b].input &+= e.inputTokens
@@ -390,7 +275,15 @@ public struct Aggregator: Sendable {
             out.events += 1
         }
         out.bytes = chunk.range.count
+        out.selections = pricer.selections
         return out
+    }
+
+    private func compile(_ dimension: Dimension) -> CompiledDimension {
+        switch dimension {
+        case .field(let f): .field(f)
+        case .tag(let t): .tag(Array(t.utf8))
+        }
     }
 
     private func fieldIndex(_ f: EventField) -> Int {
@@ -430,9 +323,7 @@ public struct Aggregator: Sendable {
                     labels.append(
                         id == Lane.unattributed ? Dimension.unattributedLabel : id == Lane.none ? Dimension.noneLabel : part.interner.string(id))
                 }
-                let serviceTier = lanes[Lane.serviceTier] >= 0 ? part.interner.string(lanes[Lane.serviceTier]) : nil
-                let selection = RateSelection(
-                    point: lanes[Lane.point], tier: Int8(lanes[Lane.tier]), batch: lanes[Lane.batch] == 1, serviceTier: serviceTier)
+                let selection = part.selections[Int(lanes[Lane.selection])]
                 let s = part.sums[b]
                 let usage = Usage(
                     requests: s.requests, inputTokens: s.input, cachedInputTokens: s.cached, cacheWriteTokens: s.write,
