@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "spend", targets: ["spend"]),
         .executable(name: "spend-report", targets: ["spend-report"]),
         .executable(name: "spend-bench", targets: ["spend-bench"]),
+        .executable(name: "spend-lint", targets: ["spend-lint"]),
         .library(name: "SpendCore", targets: ["SpendCore"]),
     ],
     dependencies: [
@@ -44,11 +45,12 @@ let package = Package(
         .executableTarget(name: "spend", dependencies: ["SpendCLI"]),
         .executableTarget(name: "spend-report", dependencies: ["SpendCLI"]),
         .executableTarget(name: "spend-bench", dependencies: ["SpendCLI", "SpendCore"]),
+        .executableTarget(name: "spend-lint", dependencies: ["SpendCLI"]),
         .testTarget(name: "SpendCoreTests", dependencies: ["SpendCore"]),
         // End-to-end: runs the built executables against temporary git repositories.
         .testTarget(
             name: "SpendCLITests",
-            dependencies: ["SpendCore", "spend", "spend-report"]
+            dependencies: ["SpendCore", "spend", "spend-report", "spend-lint"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import SpendCore
+
+/// `spend lint`: validate ledger, rate cards and tagging policy.
+public struct LintCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "lint",
+        abstract: "Validate the ledger, rate cards and tagging policy (pre-commit, CI).",
+        discussion: """
+            Checks events (JSON, schema, required/allowed/pattern tags, env rules, denied models, \
+            prices, duplicate ids, month shards, torn lines, token limits), the append-only history \
+            of the ledger, rate cards (TOML, duplicates, negative prices, tiers, aliases, points edited \
+            in place or backdated) and spend.toml. Every finding names file, line and rule.
+
+            Modes (one at a time; --all is the default):
+              --all             the working tree, compared to HEAD
+              --staged          what the next commit will hold (the index), compared to HEAD
+              --rev REV         one commit, compared to its first parent
+              --commits A..B    every commit of the range, each against its first parent (CI)
+
+            Exit status: 0 clean (warnings allowed unless --strict), 1 findings, 2 usage error.
+
+            Examples:
+              spend lint --staged
+              spend lint --commits origin/main..HEAD --format json
+            """)
+
+    @OptionGroup public var repository: RepositoryOptions
+
+    @Flag(help: "Check what is staged for the next commit (the index), against HEAD.")
+    public var staged = false
+
+    @Flag(help: "Check every file of the working tree, against HEAD (the default).")
+    public var all = false
+
+    @Option(help: ArgumentHelp("Check every commit of a range A..B, each against its first parent.", valueName: "A..B"))
+    public var commits: String?
+
+    @Option(help: ArgumentHelp("Check one revision against its first parent.", valueName: "rev"))
+    public var rev: String?
+
+    @Option(help: "Output format: table or json.")
+    public var format: LintFormat = .table
+
+    @Flag(help: "Fail (exit 1) on warnings too.")
+    public var strict = false
+
+    @Option(help: ArgumentHelp("Show at most this many findings per commit (0: all); all are counted.", valueName: "n"))
+    public var limit: Int = 200
+
+    @Option(help: .hidden)
+    public var today: String?
+
+    @Flag(help: .hidden)
+    public var noCache = false
+
+    public init() {}
+
+    public enum LintFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
+        case table, json
+    }
+
+    public func validate() throws {
+        let modes = [staged, all, commits != nil, rev != nil].filter { $0 }.count
+        if modes > 1 { throw ValidationError("choose one of --staged, --all, --commits and --rev") }
+        if limit < 0 { throw ValidationError("--limit must be 0 (all) or more") }
+        if let today, Timestamp.parseDateOrTimestamp(today) == nil {
+            throw ValidationError("--today expects a date like 2026-11-25")
+        }
+    }
+
+    var mode: LintMode {
+        if staged { return .staged }
+        if let commits { return .commits(commits) }
+        if let rev { return .revision(rev) }
+        return .workingTree
+    }
+
+    public func run() throws {
+        var linter = Linter(workspace: LintWorkspace(costRepository: try repository.repository()), limit: limit)
+        if let today, let ms = Timestamp.parseDateOrTimestamp(today) { linter.now = ms }
+        linter.useCache = !noCache
+        let result = try linter.run(mode)
+        switch format {
+        case .table: Console.out(result.renderText())
+        case .json: Console.out(result.renderJSON())
+        }
+        let code = result.exitCode(strict: strict)
+        if code != 0 { throw ExitCode(code) }
+    }
+}

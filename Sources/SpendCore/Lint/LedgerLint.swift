@@ -1,0 +1,298 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// What lint does with one shard: lines from `fullFrom` on are new and get
+/// every check; lines before it are history, read only for their ids (and
+/// their priceability when the rate cards changed).
+struct ShardPlan: Sendable {
+    var file: LintFile
+    var buffer: ShardBuffer?
+    /// Byte offset (a line start) where fully checked lines begin; `Int.max`: none.
+    var fullFrom: Int
+    /// Collect the ids of the history part (no cached set for it).
+    var prefixIds = false
+    /// Check the history part's priceability (rate cards changed).
+    var prefixPricing = false
+    /// The ids of the history part, when known without scanning.
+    var historySet: IdSet?
+    /// UTC month of the shard (from its path), for `wrong-shard`.
+    var month: Range<Int64>?
+    /// Check the last byte is a newline.
+    var checkTorn = false
+    /// Store the shard's complete id set under this blob when done.
+    var storeAs: ObjectID?
+    /// Store the history part's id set under this blob (the whole base blob) when scanned.
+    var storeHistoryAs: ObjectID?
+
+    var hasNewLines: Bool {
+        guard let buffer else { return false }
+        return fullFrom < buffer.bytes.count
+    }
+}
+
+/// A finding in a chunk, by position; turned into a `Diagnostic` once line numbers are known.
+struct RawFinding {
+    var lineStart: Int
+    var offset: Int
+    /// 0-based line number relative to the chunk start.
+    var relLine: Int
+    var severity: Diagnostic.Severity
+    var rule: String
+    var message: String
+}
+
+/// An id seen in a chunk.
+struct SeenId {
+    var hash: UInt64
+    var relLine: Int32
+    var lineStart: Int
+}
+
+/// What one worker found in one chunk.
+struct ChunkOutcome {
+    var findings: [RawFinding] = []
+    var errors = 0
+    var warnings = 0
+    var omitted = 0
+    var newIds: [SeenId] = []
+    var oldIds: [SeenId] = []
+    /// Newlines in the chunk.
+    var lines = 0
+    var events = 0
+}
+
+/// The ledger checks of `spend lint`: events (scanner, policy, prices,
+/// shard month), duplicate ids, torn last lines, and append-only history.
+enum LedgerLint {
+    /// `ledger/YYYY/YYYY-MM.jsonl` → the month's `[start, end)` in ms, or nil.
+    static func month(ofShard path: String) -> Range<Int64>? {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == "ledger", parts[1].count == 4, parts[2].count == 13, parts[2].hasSuffix(".jsonl"),
+            let year = Int64(parts[1]), parts[2].hasPrefix(parts[1] + "-")
+        else { return nil }
+        let m = parts[2].dropFirst(5).prefix(2)
+        guard m.allSatisfy(\.isNumber), let month = Int64(m), (1...12).contains(month) else { return nil }
+        let start = Timestamp.daysFromCivil(year: year, month: month, day: 1) * Timestamp.millisPerDay
+        let (ny, nm) = month == 12 ? (year + 1, Int64(1)) : (year, month + 1)
+        let end = Timestamp.daysFromCivil(year: ny, month: nm, day: 1) * Timestamp.millisPerDay
+        return start..<end
+    }
+
+    /// Newlines in `bytes[range]`.
+    static func countLines(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Int {
+        guard let base = bytes.baseAddress, !range.isEmpty else { return 0 }
+        var n = 0
+        var p = range.lowerBound
+        let end = range.upperBound
+        while p < end, let hit = memchr(base + p, 10, end - p) {
+            n += 1
+            p = base.distance(to: UnsafeRawPointer(hit)) + 1
+        }
+        return n
+    }
+
+    /// The start of the line holding `offset`.
+    static func lineStart(_ bytes: UnsafeRawBufferPointer, _ offset: Int) -> Int {
+        var p = min(offset, bytes.count)
+        while p > 0 && bytes[p - 1] != 10 { p -= 1 }
+        return p
+    }
+
+    /// The text of the line starting at `start`.
+    static func lineText(_ bytes: UnsafeRawBufferPointer, from start: Int) -> String {
+        var end = start
+        while end < bytes.count && bytes[end] != 10 { end += 1 }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+    }
+
+    /// Splits `range` of a buffer into line-aligned chunks of about `size` bytes.
+    static func chunks(_ buffer: ShardBuffer, _ range: Range<Int>, size: Int = LedgerReader.chunkSize) -> [LedgerChunk] {
+        var out: [LedgerChunk] = []
+        let bytes = buffer.bytes
+        var start = range.lowerBound
+        while start < range.upperBound {
+            var end = min(start + size, range.upperBound)
+            while end < range.upperBound && bytes[end - 1] != 10 { end += 1 }
+            out.append(LedgerChunk(buffer: buffer, range: start..<end))
+            start = end
+        }
+        return out
+    }
+
+    /// Checks one chunk. `full`: every check on every line; otherwise the
+    /// history part: ids and/or priceability only.
+    static func scan(
+        _ chunk: LedgerChunk, plan: ShardPlan, full: Bool, policy: Policy, book: PriceBook, pricingEnabled: Bool,
+        limit: Int
+    ) -> ChunkOutcome {
+        var out = ChunkOutcome()
+        let bytes = chunk.buffer.bytes
+        guard let base = bytes.baseAddress else { return out }
+        var scanner = LedgerScanner(buffer: bytes, range: chunk.range)
+        var checker = full ? EventChecker(policy: policy, book: book) : nil
+        let historyPricing = !full && plan.prefixPricing && pricingEnabled
+        var interner = StringInterner()
+        var pricer: EventPricer? = historyPricing ? EventPricer(book: book, interner: &interner) : nil
+        let collectIds = full || plan.prefixIds
+        var e = EventRecord()
+        var scratch: [EventFinding] = []
+        var cursor = chunk.range.lowerBound
+        var line = 0
+
+        @inline(__always) func advance(to x: Int) {
+            var p = cursor
+            while p < x, let hit = memchr(base + p, 10, x - p) {
+                line += 1
+                p = base.distance(to: UnsafeRawPointer(hit)) + 1
+            }
+            cursor = max(cursor, x)
+        }
+        func add(_ lineStart: Int, _ offset: Int, _ severity: Diagnostic.Severity, _ rule: String, _ message: String) {
+            if severity == .error { out.errors += 1 } else { out.warnings += 1 }
+            if limit > 0 && out.findings.count >= limit {
+                out.omitted += 1
+                return
+            }
+            out.findings.append(RawFinding(lineStart: lineStart, offset: offset, relLine: line, severity: severity, rule: rule, message: message))
+        }
+
+        while true {
+            do {
+                guard try scanner.next(into: &e) else { break }
+            } catch {
+                advance(to: e.lineStart)
+                if full { add(e.lineStart, error.offset, .error, error.rule, error.message) }
+                scanner.skipLine()
+                let p = scanner.position
+                cursor = p > e.lineStart && bytes[p - 1] == 10 ? p - 1 : p
+                continue
+            }
+            advance(to: e.lineStart)
+            if collectIds {
+                let id = SeenId(hash: IdSet.hash(e.id, scanner), relLine: Int32(line), lineStart: e.lineStart)
+                if full { out.newIds.append(id) } else { out.oldIds.append(id) }
+            }
+            if full {
+                out.events += 1
+                if let month = plan.month, !month.contains(e.ts) {
+                    let actual = Timestamp.monthString(millis: e.ts)
+                    add(
+                        e.lineStart, e.lineStart, .error, "wrong-shard",
+                        "event at \(Timestamp.format(millis: e.ts)) belongs to \(actual), not this shard's \(Timestamp.monthString(millis: month.lowerBound)): append it to ledger/\(actual.prefix(4))/\(actual).jsonl"
+                    )
+                }
+                scratch.removeAll(keepingCapacity: true)
+                checker!.check(e, scanner: scanner, into: &scratch)
+                for f in scratch where pricingEnabled || (f.rule != "unknown-model" && f.rule != "no-price") {
+                    add(e.lineStart, f.offset, f.severity, f.rule, f.message)
+                }
+            } else if historyPricing {
+                if case .failure(let failure) = pricer!.price(e, scanner: scanner, interner: &interner) {
+                    add(e.lineStart, failure.offset, .error, failure.error.rule, failure.error.message + " (after this rate-card change)")
+                }
+            }
+            cursor = e.lineEnd
+        }
+        advance(to: chunk.range.upperBound)
+        out.lines = line
+        return out
+    }
+
+    /// Collects the ids of history lines quickly: lines as the tools write
+    /// them (`{"ts":"…","id":"…",…`) are read without parsing the rest;
+    /// any other line goes through the scanner.
+    static func scanIds(_ chunk: LedgerChunk) -> ChunkOutcome {
+        var out = ChunkOutcome()
+        let bytes = chunk.buffer.bytes
+        guard let base = bytes.baseAddress else { return out }
+        var p = chunk.range.lowerBound
+        let end = chunk.range.upperBound
+        var line: Int32 = 0
+        let head: StaticString = "{\"ts\":\""
+        let sep: StaticString = "\",\"id\":\""
+        while p < end {
+            let nl = memchr(base + p, 10, end - p).map { base.distance(to: UnsafeRawPointer($0)) } ?? end
+            var hash: UInt64?
+            if nl - p > 16 && memcmp(base + p, head.utf8Start, 7) == 0,
+                let q = memchr(base + p + 7, 34, nl - p - 7).map({ base.distance(to: UnsafeRawPointer($0)) }),
+                q + 8 < nl, memcmp(base + q, sep.utf8Start, 8) == 0,
+                memchr(base + p + 7, 92, q - p - 7) == nil,
+                let r = memchr(base + q + 8, 34, nl - q - 8).map({ base.distance(to: UnsafeRawPointer($0)) }),
+                r > q + 8, memchr(base + q + 8, 92, r - q - 8) == nil
+            {
+                hash = IdSet.hash(base + q + 8, r - q - 8)
+            } else if nl > p {
+                var scanner = LedgerScanner(buffer: bytes, range: p..<nl)
+                var e = EventRecord()
+                if (try? scanner.next(into: &e)) == true { hash = IdSet.hash(e.id, scanner) }
+            }
+            if let hash { out.oldIds.append(SeenId(hash: hash, relLine: line, lineStart: p)) }
+            if nl < end { line += 1 }
+            p = nl + 1
+        }
+        out.lines = Int(line)
+        return out
+    }
+
+    /// The append-only rule: `new` must start with all of `old`. Returns where
+    /// fully checked lines begin in `new`, and the finding when history changed.
+    static func compareHistory(
+        path: String, old: UnsafeRawBufferPointer, new: UnsafeRawBufferPointer, baseLabel: String
+    ) -> (fullFrom: Int, finding: Diagnostic?) {
+        let common = min(old.count, new.count)
+        var d = 0
+        if common > 0 {
+            if memcmp(old.baseAddress!, new.baseAddress!, common) == 0 {
+                d = common
+            } else {
+                // First differing byte, 4 KiB blocks at a time.
+                while d + 4096 <= common && memcmp(old.baseAddress! + d, new.baseAddress! + d, 4096) == 0 { d += 4096 }
+                while d < common && old[d] == new[d] { d += 1 }
+            }
+        }
+        if d == old.count {
+            // A clean append (a torn last line of the old version is re-checked whole).
+            let from = old.count == 0 || old[old.count - 1] == 10 ? old.count : lineStart(old, old.count)
+            return (from, nil)
+        }
+        let start = lineStart(new, d)
+        let line = countLines(new, 0..<start) + 1
+        let oldStart = lineStart(old, d)
+        let oldLine = lineText(old, from: oldStart)
+        let oldLines = countLines(old, 0..<old.count) + (old.last == 10 ? 0 : 1)
+        let message: String
+        if d == new.count && start == d {
+            let newLines = countLines(new, 0..<new.count)
+            message =
+                "lines \(line)–\(oldLines) of \(baseLabel) were deleted (the shard had \(oldLines) lines, now \(newLines)): ledger lines may only be appended at the end — corrections are new events"
+            let last = new.count > 0 ? lineStart(new, new.count - 1) : 0
+            return (
+                new.count,
+                Diagnostic(
+                    path: path, line: max(1, newLines), column: nil, rule: "append-only", message: message,
+                    sourceLine: new.count > 0 ? lineText(new, from: last) : nil)
+            )
+        }
+        let newLine = lineText(new, from: start)
+        let oldNextStart = oldStart + oldLine.utf8.count + 1
+        let newNextStart = start + newLine.utf8.count + 1
+        let oldNext = oldNextStart < old.count ? lineText(old, from: oldNextStart) : nil
+        let newNext = newNextStart < new.count ? lineText(new, from: newNextStart) : nil
+        let shown = oldLine.count > 120 ? String(oldLine.prefix(120)) + "…" : oldLine
+        if newNext == oldLine {
+            message = "a line was inserted before line \(line) of \(baseLabel): ledger lines may only be appended at the end"
+        } else if oldNext == newLine {
+            message = "line \(line) of \(baseLabel) was deleted (it was: \(shown)): ledger lines may only be appended at the end — corrections are new events"
+        } else {
+            message = "line \(line) was edited (\(baseLabel) has: \(shown)): ledger lines may only be appended at the end — corrections are new events"
+        }
+        return (
+            start,
+            Diagnostic(
+                path: path, line: line, column: d - start + 1, rule: "append-only", message: message, sourceLine: newLine)
+        )
+    }
+}

@@ -1,0 +1,211 @@
+import Dispatch
+import Foundation
+
+/// A file lint reads: its cost-repository-relative path, where its bytes
+/// are, and its git blob id when known (equal ids mean equal content).
+public struct LintFile: Sendable, Hashable {
+    public var path: String
+    public var source: LedgerShard.Content
+    public var blob: ObjectID?
+
+    public init(path: String, source: LedgerShard.Content, blob: ObjectID?) {
+        self.path = path
+        self.source = source
+        self.blob = blob
+    }
+}
+
+/// The ledger shards, rate cards and policy of one state of a cost
+/// repository: the working tree, the index, or a commit.
+public struct LintTree: Sendable {
+    /// `working tree`, `index`, `HEAD`, a commit id.
+    public var label: String
+    public var shards: [LintFile]
+    public var cards: [LintFile]
+    public var policy: LintFile?
+    /// The commit, for a commit tree.
+    public var commit: ObjectID?
+}
+
+/// The cost repository lint works on and its git repository, and how to
+/// read the trees and bytes of each mode.
+public final class LintWorkspace {
+    public let costRepository: CostRepository
+    /// nil outside git (only `--all` works then).
+    public let git: GitRepository?
+    /// The cost repository's path inside the git working tree ("" or "sub/dir/").
+    public let prefix: String
+
+    public init(costRepository: CostRepository) {
+        self.costRepository = costRepository
+        if let (repo, prefix) = try? costRepository.git() {
+            git = repo
+            self.prefix = prefix
+        } else {
+            git = nil
+            prefix = ""
+        }
+    }
+
+    /// The git repository, or a usage error naming the mode that needs it.
+    public func requireGit(for what: String) throws(SpendError) -> GitRepository {
+        guard let git else {
+            throw SpendError.usage("\(costRepository.root) is not inside a git repository (needed for \(what))")
+        }
+        return git
+    }
+
+    static func isCard(_ relative: String) -> Bool {
+        relative.hasPrefix("ratecards/") && relative.hasSuffix(".toml") && !relative.dropFirst(10).contains("/")
+    }
+
+    static func isShard(_ relative: String) -> Bool {
+        relative.hasPrefix("ledger/") && relative.hasSuffix(".jsonl")
+    }
+
+    // MARK: Trees
+
+    /// The files on disk. Blob ids are filled in from the index where the
+    /// file is stat-clean (so unchanged shards need not be compared to HEAD).
+    public func workingTree() throws(SpendError) -> LintTree {
+        let root = costRepository.root
+        let fm = FileManager.default
+        var shards: [LintFile] = []
+        if let walker = fm.enumerator(atPath: root + "/ledger") {
+            while let relative = walker.nextObject() as? String {
+                if relative.hasSuffix(".jsonl") {
+                    shards.append(LintFile(path: "ledger/" + relative, source: .file(root + "/ledger/" + relative), blob: nil))
+                }
+            }
+        }
+        shards.sort { $0.path < $1.path }
+        let cardNames = ((try? fm.contentsOfDirectory(atPath: root + "/ratecards")) ?? []).filter { $0.hasSuffix(".toml") }.sorted()
+        let cards = cardNames.map { LintFile(path: "ratecards/" + $0, source: .file(root + "/ratecards/" + $0), blob: nil) }
+        let policy = fm.fileExists(atPath: root + "/spend.toml") ? LintFile(path: "spend.toml", source: .file(root + "/spend.toml"), blob: nil) : nil
+        var tree = LintTree(label: "working tree", shards: shards, cards: cards, policy: policy)
+        if let git, let workdir = git.workdir, let staged = try? git.stagedFiles(under: [prefix + "ledger/"]).files {
+            let indexTime = git.indexFileMTime
+            var byPath: [String: StagedFile] = [:]
+            for file in staged { byPath[String(file.path.dropFirst(prefix.count))] = file }
+            for i in tree.shards.indices {
+                guard let entry = byPath[tree.shards[i].path] else { continue }
+                if git.workingFileMatches(entry, absolutePath: workdir + entry.path, indexMTime: indexTime) {
+                    tree.shards[i].blob = entry.blob
+                }
+            }
+        }
+        return tree
+    }
+
+    /// What the next commit will hold. A working file that is stat-clean
+    /// against its index entry is read from disk (same bytes, no inflating).
+    public func index() throws(SpendError) -> LintTree {
+        let git = try requireGit(for: "--staged")
+        let staged: [StagedFile]
+        let conflicts: [String]
+        do {
+            (staged, conflicts) = try git.stagedFiles(under: [prefix + "ledger/", prefix + "ratecards/", prefix + "spend.toml"])
+        } catch {
+            throw SpendError.usage(error.message)
+        }
+        if !conflicts.isEmpty {
+            throw SpendError.usage("unmerged paths in the index (resolve the conflicts first): \(conflicts.joined(separator: ", "))")
+        }
+        let indexTime = git.indexFileMTime
+        var tree = LintTree(label: "index", shards: [], cards: [], policy: nil)
+        for entry in staged {
+            let relative = String(entry.path.dropFirst(prefix.count))
+            var source = LedgerShard.Content.blob(entry.blob)
+            if let workdir = git.workdir, git.workingFileMatches(entry, absolutePath: workdir + entry.path, indexMTime: indexTime) {
+                source = .file(workdir + entry.path)
+            }
+            let file = LintFile(path: relative, source: source, blob: entry.blob)
+            if Self.isShard(relative) {
+                tree.shards.append(file)
+            } else if Self.isCard(relative) {
+                tree.cards.append(file)
+            } else if relative == "spend.toml" {
+                tree.policy = file
+            }
+        }
+        return tree
+    }
+
+    /// The tree of a commit.
+    public func commitTree(_ commit: ObjectID) throws(SpendError) -> LintTree {
+        let git = try requireGit(for: "reading commits")
+        do {
+            var tree = LintTree(label: commit.short, shards: [], cards: [], policy: nil, commit: commit)
+            for file in try git.files(at: commit.hex, under: prefix + "ledger") {
+                let relative = String(file.path.dropFirst(prefix.count))
+                if Self.isShard(relative) { tree.shards.append(LintFile(path: relative, source: .blob(file.blob), blob: file.blob)) }
+            }
+            for file in try git.files(at: commit.hex, under: prefix + "ratecards") {
+                let relative = String(file.path.dropFirst(prefix.count))
+                if Self.isCard(relative) { tree.cards.append(LintFile(path: relative, source: .blob(file.blob), blob: file.blob)) }
+            }
+            if let policy = try git.files(at: commit.hex, under: prefix).first(where: { $0.path == prefix + "spend.toml" }) {
+                tree.policy = LintFile(path: "spend.toml", source: .blob(policy.blob), blob: policy.blob)
+            }
+            return tree
+        } catch {
+            throw SpendError.usage(error.message)
+        }
+    }
+
+    // MARK: Bytes
+
+    /// The text of a small file (card, policy).
+    public func text(_ file: LintFile) throws(SpendError) -> String {
+        switch file.source {
+        case .file(let path):
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw SpendError.usage("cannot read \(file.path)")
+            }
+            return String(decoding: data, as: UTF8.self)
+        case .blob(let id):
+            do {
+                return try requireGit(for: "reading \(file.path)").blobText(id)
+            } catch let e as SpendError {
+                throw e
+            } catch {
+                throw SpendError.usage("cannot read \(file.path) (\(id.short)): \(error)")
+            }
+        }
+    }
+
+    /// Maps or reads many files in parallel (one libgit2 handle per worker for blobs).
+    public func buffers(_ files: [LintFile]) throws(SpendError) -> [ShardBuffer] {
+        if files.isEmpty { return [] }
+        let gitdir = git?.gitdir
+        let results = UnsafeMutableBufferPointer<Result<ShardBuffer, SpendError>?>.allocate(capacity: files.count)
+        results.initialize(repeating: nil)
+        defer { results.deallocate() }
+        let slots = UncheckedSendable(results)
+        DispatchQueue.concurrentPerform(iterations: files.count) { i in
+            let file = files[i]
+            let shard = LedgerShard(path: file.path, content: file.source)
+            do {
+                switch file.source {
+                case .file(let path):
+                    slots.value[i] = .success(ShardBuffer(shard: shard, mapped: try MappedFile(path: path)))
+                case .blob(let id):
+                    guard let gitdir else { throw GitError(message: "no git repository") }
+                    let repo = try GitRepository(at: gitdir)
+                    let buffer = try repo.withBlob(id) { ShardBuffer(shard: shard, copying: $0) }
+                    slots.value[i] = .success(buffer)
+                }
+            } catch {
+                slots.value[i] = .failure(SpendError.usage("cannot read \(file.path): \(error)"))
+            }
+        }
+        var out: [ShardBuffer] = []
+        for result in results {
+            switch result! {
+            case .success(let b): out.append(b)
+            case .failure(let e): throw e
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,183 @@
+/// A rate card as read for lint: its file, text, and the parsed card (nil
+/// when it has errors).
+public struct LintedCard: Sendable {
+    public var path: String
+    public var text: String
+    public var card: RateCard?
+}
+
+/// The rate-card rules of `spend lint`:
+///
+/// - `toml`, `ratecard`, `ratecard-negative`, `ratecard-tiers`, `ratecard-duplicate` (the parser);
+/// - `ratecard-alias`: an alias that points nowhere or loops;
+/// - `ratecard-alias-overlap`: a glob alias that claims a name a priced model,
+///   an exact alias or another glob also claims, for a different model;
+/// - `ratecard-rewrite`: a price point of the base (model + effective) edited or deleted;
+/// - `ratecard-backdated` (warning): a new point effective more than 7 days before today.
+public enum RateCardLint {
+    /// How far back a new point may take effect without a warning.
+    public static let backdateGrace: Int64 = 7 * Timestamp.millisPerDay
+
+    /// Parses every card; returns them with the parser's findings.
+    public static func parse(_ files: [(path: String, text: String)]) -> (cards: [LintedCard], diagnostics: [Diagnostic]) {
+        var out: [LintedCard] = []
+        var diagnostics: [Diagnostic] = []
+        var providers: [String: String] = [:]
+        for file in files {
+            do {
+                let card = try RateCardParser.parse(file.text, path: file.path)
+                if let other = providers[card.provider] {
+                    diagnostics.append(
+                        Diagnostic(
+                            path: file.path, line: lineOf(key: "provider", in: file.text), rule: "ratecard",
+                            message: "provider \"\(card.provider)\" is also defined in \(other) (one card per provider)"))
+                    out.append(LintedCard(path: file.path, text: file.text, card: nil))
+                    continue
+                }
+                providers[card.provider] = file.path
+                out.append(LintedCard(path: file.path, text: file.text, card: card))
+            } catch {
+                diagnostics += error.diagnostics
+                out.append(LintedCard(path: file.path, text: file.text, card: nil))
+            }
+        }
+        return (out, diagnostics)
+    }
+
+    static func lineOf(key: String, in text: String) -> Int? {
+        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let t = line.drop { $0 == " " || $0 == "\t" }
+            if t.hasPrefix(key + " ") || t.hasPrefix(key + "=") { return i + 1 }
+        }
+        return nil
+    }
+
+    /// Alias targets that go nowhere or loop, and overlapping globs.
+    public static func aliasFindings(_ book: PriceBook) -> [Diagnostic] {
+        var out = book.aliasDiagnostics()
+        for card in book.cards {
+            let priced = Array(Set(card.points.map(\.model))).sorted()
+            let exact = card.aliases.filter { !$0.isGlob }
+            let globs = card.aliases.filter(\.isGlob).sorted { $0.line < $1.line }
+            /// The priced model a name finally maps to (its raw target when it does not resolve).
+            func resolved(_ target: String) -> String {
+                switch book.resolve(provider: card.provider, model: target) {
+                case .success(let m): return book.models[m].name
+                case .failure: return target
+                }
+            }
+            for (k, alias) in globs.enumerated() {
+                let glob = Glob(alias.pattern)
+                let mine = resolved(alias.target)
+                for model in priced where glob.matches(model) && model != mine {
+                    out.append(
+                        Diagnostic(
+                            path: card.path, line: alias.line, rule: "ratecard-alias-overlap",
+                            message: "alias glob \"\(alias.pattern)\" (→ \(mine)) also matches the priced model \"\(model)\"; narrow the glob"))
+                }
+                for other in exact where glob.matches(other.pattern) && resolved(other.target) != mine {
+                    out.append(
+                        Diagnostic(
+                            path: card.path, line: alias.line, rule: "ratecard-alias-overlap",
+                            message:
+                                "alias glob \"\(alias.pattern)\" (→ \(mine)) also matches the alias \"\(other.pattern)\" (→ \(resolved(other.target)), line \(other.line)); narrow the glob"
+                        ))
+                }
+                for other in globs[..<k] {
+                    let theirs = resolved(other.target)
+                    guard theirs != mine, let name = GlobOverlap.witness(alias.pattern, other.pattern) else { continue }
+                    out.append(
+                        Diagnostic(
+                            path: card.path, line: alias.line, rule: "ratecard-alias-overlap",
+                            message:
+                                "alias globs \"\(alias.pattern)\" (→ \(mine)) and \"\(other.pattern)\" (→ \(theirs), line \(other.line)) both claim names such as \"\(name)\""
+                        ))
+                }
+            }
+        }
+        return out
+    }
+
+    /// Points of `base` edited or deleted in `target` (`ratecard-rewrite`), and
+    /// new points of existing cards that take effect more than 7 days before
+    /// `now` (`ratecard-backdated`). Cards that failed to parse on either side
+    /// are skipped (their errors are reported already).
+    public static func historyFindings(
+        target: [LintedCard], base: [LintedCard], baseLabel: String, now: Int64
+    ) -> [Diagnostic] {
+        var out: [Diagnostic] = []
+        // Providers whose target card could not be read: nothing can be said about their points.
+        let brokenTargetPaths = Set(target.filter { $0.card == nil }.map(\.path))
+        let targetCards = target.compactMap(\.card)
+        var targetByProvider: [String: RateCard] = [:]
+        for card in targetCards { targetByProvider[card.provider] = card }
+        var baseByProvider: [String: RateCard] = [:]
+        for card in base.compactMap(\.card) { baseByProvider[card.provider] = card }
+
+        func key(_ p: PricePoint) -> String { p.model + "\u{0}" + String(p.effective) }
+
+        for (provider, old) in baseByProvider.sorted(by: { $0.key < $1.key }) {
+            guard let new = targetByProvider[provider] else {
+                // The card is gone (or broken): every point is deleted, unless it is only broken.
+                if brokenTargetPaths.contains(old.path) { continue }
+                out.append(
+                    Diagnostic(
+                        path: old.path, rule: "ratecard-rewrite",
+                        message:
+                            "rate card of \"\(provider)\" was deleted (\(old.points.count) price point\(old.points.count == 1 ? "" : "s") in \(baseLabel)): history is restated — keep the card and add new points instead"
+                    ))
+                continue
+            }
+            var newPoints: [String: PricePoint] = [:]
+            for p in new.points { newPoints[key(p)] = p }
+            for p in old.points.sorted(by: { $0.location.line < $1.location.line }) {
+                if let now = newPoints[key(p)] {
+                    if let change = difference(p, now) {
+                        out.append(
+                            Diagnostic(
+                                path: new.path, line: now.location.line, rule: "ratecard-rewrite",
+                                message: "price point \(p.id) was edited in place (\(change)): history is restated — add a new point instead"))
+                    }
+                } else {
+                    out.append(
+                        Diagnostic(
+                            path: new.path, rule: "ratecard-rewrite",
+                            message:
+                                "price point \(p.id) was deleted (it was at \(old.path):\(p.location.line) in \(baseLabel)): history is restated — add a new point instead"
+                        ))
+                }
+            }
+            var oldKeys = Set<String>()
+            for p in old.points { oldKeys.insert(key(p)) }
+            for p in new.points where !oldKeys.contains(key(p)) && p.effective < now - backdateGrace {
+                let days = (now - p.effective) / Timestamp.millisPerDay
+                out.append(
+                    Diagnostic(
+                        path: new.path, line: p.location.line, severity: .warning, rule: "ratecard-backdated",
+                        message:
+                            "new price point \(p.id) takes effect \(days) days before today (\(Timestamp.dateString(days: Timestamp.day(ofMillis: now)))): events already recorded since \(p.effectiveText) will price differently than when they were appended"
+                    ))
+            }
+        }
+        return out
+    }
+
+    /// What changed between two versions of a point, or nil when they price alike.
+    static func difference(_ a: PricePoint, _ b: PricePoint) -> String? {
+        var changes: [String] = []
+        func rates(_ prefix: String, _ x: TokenRates, _ y: TokenRates) {
+            for (fx, fy) in zip(x.fields, y.fields) where fx.value != fy.value {
+                changes.append("\(prefix)\(fx.name) \(fx.value.map { "\($0)" } ?? "unset") → \(fy.value.map { "\($0)" } ?? "unset")")
+            }
+        }
+        rates("", a.rates, b.rates)
+        rates("batch_", a.batchRates, b.batchRates)
+        if a.batchDiscount != b.batchDiscount {
+            changes.append("batch_discount \(a.batchDiscount.map { "\($0)" } ?? "unset") → \(b.batchDiscount.map { "\($0)" } ?? "unset")")
+        }
+        if a.tiers != b.tiers { changes.append("tiers") }
+        if a.toolCallFees != b.toolCallFees { changes.append("tool_calls") }
+        if a.serviceTiers != b.serviceTiers { changes.append("service_tiers") }
+        return changes.isEmpty ? nil : changes.joined(separator: ", ")
+    }
+}
