@@ -110,9 +110,20 @@ public struct IdSetCache {
         return IdSet(sorted: entries)
     }
 
+    /// True when a well-formed entry exists for the blob.
+    func isValid(_ blob: ObjectID) -> Bool {
+        let fd = open(path(blob), O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var header = [UInt64](repeating: 0, count: 2)
+        var info = stat()
+        guard fstat(fd, &info) == 0, header.withUnsafeMutableBytes({ pread(fd, $0.baseAddress, 16, 0) }) == 16 else { return false }
+        return header[0] == Self.magic && Int(info.st_size) == 16 + 16 * Int(header[1])
+    }
+
     /// Stores a blob's set (best effort: an unwritable cache is only slower).
     public func store(_ set: IdSet, for blob: ObjectID) {
-        if access(path(blob), F_OK) == 0 { return }
+        if isValid(blob) { return }
         guard (try? FileSystem.makeDirectories(directory)) != nil else { return }
         var raw = [UInt64](repeating: 0, count: 2 + 2 * set.entries.count)
         raw[0] = Self.magic
@@ -149,7 +160,12 @@ public struct IdSetCache {
         var total = 0
         for (k, file) in files.enumerated() {
             total += file.size
-            if k >= Self.maxEntries || total > Self.maxBytes || file.name.contains(".tmp.") {
+            if file.name.contains(".tmp.") {
+                // A leftover of an interrupted run (or one in progress: keep the recent ones).
+                if file.time < (Int(time(nil)) - 3600) * 1_000_000_000 { unlink(directory + "/" + file.name) }
+                continue
+            }
+            if k >= Self.maxEntries || total > Self.maxBytes {
                 unlink(directory + "/" + file.name)
             }
         }

@@ -22,6 +22,8 @@ struct ShardPlan: Sendable {
     var month: Range<Int64>?
     /// Check the last byte is a newline.
     var checkTorn = false
+    /// Lines of the base version (by hash) after a history change: not new, not re-checked.
+    var knownLines: Set<UInt64>?
     /// Store the shard's complete id set under this blob when done.
     var storeAs: ObjectID?
     /// Store the history part's id set under this blob (the whole base blob) when scanned.
@@ -108,6 +110,19 @@ enum LedgerLint {
         return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
     }
 
+    /// Hashes of the lines of `bytes` from `from` on.
+    static func lineHashes(_ bytes: UnsafeRawBufferPointer, from: Int) -> Set<UInt64> {
+        var out = Set<UInt64>()
+        guard let base = bytes.baseAddress else { return out }
+        var p = from
+        while p < bytes.count {
+            let nl = memchr(base + p, 10, bytes.count - p).map { base.distance(to: UnsafeRawPointer($0)) } ?? bytes.count
+            out.insert(StringInterner.hash(base + p, nl - p))
+            p = nl + 1
+        }
+        return out
+    }
+
     /// Splits `range` of a buffer into line-aligned chunks of about `size` bytes.
     static func chunks(_ buffer: ShardBuffer, _ range: Range<Int>, size: Int = LedgerReader.chunkSize) -> [LedgerChunk] {
         var out: [LedgerChunk] = []
@@ -142,6 +157,12 @@ enum LedgerLint {
         var cursor = chunk.range.lowerBound
         var line = 0
 
+        /// True for a line already in the base version (moved by a history change).
+        func known(_ start: Int) -> Bool {
+            guard let lines = plan.knownLines else { return false }
+            let nl = memchr(base + start, 10, chunk.range.upperBound - start).map { base.distance(to: UnsafeRawPointer($0)) } ?? chunk.range.upperBound
+            return lines.contains(StringInterner.hash(base + start, nl - start))
+        }
         @inline(__always) func advance(to x: Int) {
             var p = cursor
             while p < x, let hit = memchr(base + p, 10, x - p) {
@@ -164,18 +185,19 @@ enum LedgerLint {
                 guard try scanner.next(into: &e) else { break }
             } catch {
                 advance(to: e.lineStart)
-                if full { add(e.lineStart, error.offset, .error, error.rule, error.message) }
+                if full && !known(e.lineStart) { add(e.lineStart, error.offset, .error, error.rule, error.message) }
                 scanner.skipLine()
                 let p = scanner.position
                 cursor = p > e.lineStart && bytes[p - 1] == 10 ? p - 1 : p
                 continue
             }
             advance(to: e.lineStart)
+            let isNew = full && !known(e.lineStart)
             if collectIds {
                 let id = SeenId(hash: IdSet.hash(e.id, scanner), relLine: Int32(line), lineStart: e.lineStart)
-                if full { out.newIds.append(id) } else { out.oldIds.append(id) }
+                if isNew { out.newIds.append(id) } else { out.oldIds.append(id) }
             }
-            if full {
+            if isNew {
                 out.events += 1
                 if let month = plan.month, !month.contains(e.ts) {
                     let actual = Timestamp.monthString(millis: e.ts)

@@ -152,10 +152,12 @@ public struct Linter {
     /// Compares shards with their base versions (git blobs), in parallel:
     /// streamed when the object database allows (no copy), else read whole.
     /// Returns where new lines start, the base size, and the append-only finding.
-    func compareHistories(_ pairs: [(base: LintFile, target: ShardBuffer)], baseLabel: String) throws(SpendError) -> [(Int, Int, Diagnostic?)] {
+    /// When history changed, also the hashes of the base's lines from the
+    /// first difference on: those lines are not new and are not re-checked.
+    func compareHistories(_ pairs: [(base: LintFile, target: ShardBuffer)], baseLabel: String) throws(SpendError) -> [(Int, Int, Diagnostic?, Set<UInt64>?)] {
         if pairs.isEmpty { return [] }
         guard let gitdir = workspace.git?.gitdir else { throw SpendError.usage("no git repository") }
-        let results = UnsafeMutableBufferPointer<Result<(Int, Int, Diagnostic?), SpendError>?>.allocate(capacity: pairs.count)
+        let results = UnsafeMutableBufferPointer<Result<(Int, Int, Diagnostic?, Set<UInt64>?), SpendError>?>.allocate(capacity: pairs.count)
         results.initialize(repeating: nil)
         defer { results.deallocate() }
         let slots = UncheckedSendable(results)
@@ -171,19 +173,20 @@ public struct Linter {
                 let new = target.bytes
                 if let (isPrefix, size) = repo.blobIsPrefix(id, of: new), isPrefix {
                     let from = size == 0 || new[size - 1] == 10 ? size : LedgerLint.lineStart(new, size)
-                    slots.value[k] = .success((from, size, nil))
+                    slots.value[k] = .success((from, size, nil, nil))
                     return
                 }
                 let result = try repo.withBlob(id) { old in
                     let (from, finding) = LedgerLint.compareHistory(path: base.path, old: old, new: new, baseLabel: baseLabel)
-                    return (from, old.count, finding)
+                    let known = finding == nil ? nil : LedgerLint.lineHashes(old, from: min(from, old.count))
+                    return (from, old.count, finding, known)
                 }
                 slots.value[k] = .success(result)
             } catch {
                 slots.value[k] = .failure(SpendError.usage("cannot read \(base.path) of \(baseLabel): \(error)"))
             }
         }
-        var out: [(Int, Int, Diagnostic?)] = []
+        var out: [(Int, Int, Diagnostic?, Set<UInt64>?)] = []
         for result in results {
             switch result! {
             case .success(let r): out.append(r)
@@ -262,9 +265,10 @@ public struct Linter {
         let baseOrder = needBase.keys.sorted()
         let compared = try compareHistories(baseOrder.map { (needBase[$0]!, plans[$0].buffer!) }, baseLabel: baseLabel)
         for (k, i) in baseOrder.enumerated() {
-            let (from, oldSize, finding) = compared[k]
+            let (from, oldSize, finding, known) = compared[k]
             if let finding { report(finding) }
             guard incremental else { continue }
+            plans[i].knownLines = known
             plans[i].fullFrom = from
             if from > 0 {
                 // The history part: the base blob's cached set when it is exactly the base.
