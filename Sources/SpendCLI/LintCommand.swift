@@ -77,8 +77,26 @@ public struct LintCommand: ParsableCommand {
         return .workingTree
     }
 
+    /// The cost repository, or, for --rev and --commits, a bare repository
+    /// (server-side checks in a pre-receive or update hook).
+    func workspace() throws -> LintWorkspace {
+        do {
+            return LintWorkspace(costRepository: try repository.repository())
+        } catch let error as SpendError {
+            switch mode {
+            case .revision, .commits:
+                let directory = repository.directory ?? FileManager.default.currentDirectoryPath
+                if let git = try? GitRepository(discovering: directory), git.workdir == nil {
+                    return LintWorkspace(bare: git)
+                }
+            default: break
+            }
+            throw error
+        }
+    }
+
     public func run() throws {
-        var linter = Linter(workspace: LintWorkspace(costRepository: try repository.repository()), limit: limit)
+        var linter = Linter(workspace: try workspace(), limit: limit)
         if let today, let ms = Timestamp.parseDateOrTimestamp(today) { linter.now = ms }
         linter.useCache = !noCache
         let result = try linter.run(mode)

@@ -109,4 +109,67 @@ final class LintHookTests: XCTestCase {
         XCTAssertTrue(commit.output.contains("ledger/2026/2026-11.jsonl:2:"), commit.output)
         XCTAssertTrue(commit.output.contains("error[tag-required]"), commit.output)
     }
+
+    func testCommitDashAChecksTheTemporaryIndex() throws {
+        let repo = try makeHookedRepo()
+        try repo.appendEvents(shard, [lintEvent(id: "req-2", tags: ["env": "prod"])])
+        let bad = try repo.git("commit", "-q", "-a", "-m", "commit -a, untagged")
+        assertCommitRejected(bad)
+        XCTAssertTrue(bad.output.contains("ledger/2026/2026-11.jsonl:2:135: error[tag-required]"), bad.output)
+        try repo.replace(in: shard, lintEvent(id: "req-2", tags: ["env": "prod"]), with: lintEvent(id: "req-2"))
+        let good = try repo.git("commit", "-q", "-a", "-m", "commit -a, tagged")
+        XCTAssertEqual(good.status, 0, good.output)
+        // `git commit PATH` too.
+        try repo.appendEvents(shard, [lintEvent(id: "req-3", model: "gpt-4o", tags: ["team": "x", "env": "staging"])])
+        let partial = try repo.git("commit", "-q", "-m", "commit PATH", "--", shard)
+        assertCommitRejected(partial)
+        XCTAssertTrue(partial.output.contains("error[model-denied]"), partial.output)
+    }
+
+    /// Server side: a pre-receive hook in a bare repository rejects a push of
+    /// a commit made with --no-verify (pushed objects are still quarantined).
+    func testPreReceiveHookInBareRepositoryRejectsBadPush() throws {
+        let repo = try LintSandbox()
+        let server = repo.top.appendingPathComponent("server.git")
+        XCTAssertEqual(try lintExec("/usr/bin/git", ["init", "-q", "--bare", "-b", "main", server.path], in: repo.top).status, 0)
+        let hook = server.appendingPathComponent("hooks/pre-receive")
+        try Data(
+            """
+            #!/bin/sh
+            zero=0000000000000000000000000000000000000000
+            while read old new ref; do
+              [ "$new" = "$zero" ] && continue
+              if [ "$old" = "$zero" ]; then spend lint --rev "$new" || exit 1
+              else spend lint --commits "$old..$new" || exit 1
+              fi
+            done
+
+            """.utf8
+        ).write(to: hook)
+        chmod(hook.path, 0o755)
+        try repo.write(".gitignore", "server.git/\n")
+        try repo.appendEvents(shard, [lintEvent(id: "req-1")])
+        XCTAssertEqual(try repo.commitAll("first", verify: false).status, 0)
+        var push = try repo.git("push", "-q", server.path, "main")
+        XCTAssertEqual(push.status, 0, push.output)
+
+        try repo.appendEvents(shard, [lintEvent(id: "req-2")])
+        XCTAssertEqual(try repo.commitAll("good", verify: false).status, 0)
+        try repo.appendEvents(shard, [lintEvent(id: "req-3", tags: ["env": "prod"])])
+        XCTAssertEqual(try repo.commitAll("untagged", verify: false).status, 0)
+        push = try repo.git("push", "-q", server.path, "main")
+        XCTAssertNotEqual(push.status, 0, push.output)
+        XCTAssertTrue(push.output.contains("ledger/2026/2026-11.jsonl:3:"), push.output)
+        XCTAssertTrue(push.output.contains("error[tag-required]"), push.output)
+        XCTAssertTrue(push.output.contains("pre-receive hook declined"), push.output)
+
+        try repo.replace(in: shard, lintEvent(id: "req-3", tags: ["env": "prod"]), with: lintEvent(id: "req-3"))
+        try repo.git("reset", "-q", "--soft", "HEAD~1")
+        XCTAssertEqual(try repo.commitAll("tagged", verify: false).status, 0)
+        push = try repo.git("push", "-q", server.path, "main")
+        XCTAssertEqual(push.status, 0, push.output)
+        // And the server's history lints clean.
+        let lint = try lintExec(LintPaths.executable("spend"), ["lint", "--commits", "HEAD~2..HEAD"], in: server)
+        XCTAssertEqual(lint.status, 0, lint.output)
+    }
 }

@@ -23,7 +23,8 @@ extension GitRepository {
     /// Conflicted (unmerged) entries are skipped; `conflicts` lists their paths.
     public func stagedFiles(under prefixes: [String]) throws(GitError) -> (files: [StagedFile], conflicts: [String]) {
         var index: OpaquePointer?
-        let code = git_repository_index(&index, pointer)
+        // `git commit -a` / `git commit PATH` run hooks against a temporary index named by GIT_INDEX_FILE.
+        let code = environmentIndexFile != nil ? git_index_open(&index, indexPath) : git_repository_index(&index, pointer)
         guard code == 0, let index else { throw GitError.last("reading the index", code: code) }
         defer { git_index_free(index) }
         var files: [StagedFile] = []
@@ -47,10 +48,38 @@ extension GitRepository {
         return (files.sorted { $0.path < $1.path }, conflicts)
     }
 
+    /// `GIT_INDEX_FILE` as git resolves it (relative to the current directory), when set.
+    var environmentIndexFile: String? {
+        guard let value = getenv("GIT_INDEX_FILE").map({ String(cString: $0) }), !value.isEmpty else { return nil }
+        if value.hasPrefix("/") { return value }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buffer, buffer.count) != nil else { return value }
+        return String(cString: buffer) + "/" + value
+    }
+
+    /// The index file the next commit is made from.
+    public var indexPath: String { environmentIndexFile ?? gitdir + "index" }
+
+    /// Makes objects that git names only through the environment readable:
+    /// `GIT_OBJECT_DIRECTORY` and `GIT_ALTERNATE_OBJECT_DIRECTORIES`, as set
+    /// for a pre-receive hook (pushed objects are quarantined there).
+    public func adoptEnvironmentObjectDirectories() {
+        var directories: [String] = []
+        if let d = getenv("GIT_OBJECT_DIRECTORY").map({ String(cString: $0) }), !d.isEmpty { directories.append(d) }
+        if let list = getenv("GIT_ALTERNATE_OBJECT_DIRECTORIES").map({ String(cString: $0) }) {
+            directories += list.split(separator: ":").map(String.init).filter { !$0.isEmpty }
+        }
+        guard !directories.isEmpty else { return }
+        var odb: OpaquePointer?
+        guard git_repository_odb(&odb, pointer) == 0, let odb else { return }
+        defer { git_odb_free(odb) }
+        for d in directories { _ = git_odb_add_disk_alternate(odb, d) }
+    }
+
     /// The modification time of the index file (nanoseconds since the epoch), nil when there is none.
     public var indexFileMTime: Int64? {
         var info = stat()
-        guard stat(gitdir + "index", &info) == 0 else { return nil }
+        guard stat(indexPath, &info) == 0 else { return nil }
         return Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
     }
 

@@ -30,15 +30,17 @@ public struct LintTree: Sendable {
 /// The cost repository lint works on and its git repository, and how to
 /// read the trees and bytes of each mode.
 public final class LintWorkspace {
-    public let costRepository: CostRepository
+    /// Absolute path of the cost repository (a bare git repository's directory for server-side checks).
+    public let root: String
     /// nil outside git (only `--all` works then).
     public let git: GitRepository?
     /// The cost repository's path inside the git working tree ("" or "sub/dir/").
     public let prefix: String
 
     public init(costRepository: CostRepository) {
-        self.costRepository = costRepository
+        root = costRepository.root
         if let (repo, prefix) = try? costRepository.git() {
+            repo.adoptEnvironmentObjectDirectories()
             git = repo
             self.prefix = prefix
         } else {
@@ -47,10 +49,18 @@ public final class LintWorkspace {
         }
     }
 
+    /// A bare repository (a server's): revisions only, the cost repository at the top of its trees.
+    public init(bare git: GitRepository) {
+        root = git.gitdir
+        git.adoptEnvironmentObjectDirectories()
+        self.git = git
+        prefix = ""
+    }
+
     /// The git repository, or a usage error naming the mode that needs it.
     public func requireGit(for what: String) throws(SpendError) -> GitRepository {
         guard let git else {
-            throw SpendError.usage("\(costRepository.root) is not inside a git repository (needed for \(what))")
+            throw SpendError.usage("\(root) is not inside a git repository (needed for \(what))")
         }
         return git
     }
@@ -68,7 +78,7 @@ public final class LintWorkspace {
     /// The files on disk. Blob ids are filled in from the index where the
     /// file is stat-clean (so unchanged shards need not be compared to HEAD).
     public func workingTree() throws(SpendError) -> LintTree {
-        let root = costRepository.root
+        if let git, git.workdir == nil { throw SpendError.usage("\(root) is a bare repository: use --rev or --commits") }
         let fm = FileManager.default
         var shards: [LintFile] = []
         if let walker = fm.enumerator(atPath: root + "/ledger") {
@@ -101,6 +111,7 @@ public final class LintWorkspace {
     /// against its index entry is read from disk (same bytes, no inflating).
     public func index() throws(SpendError) -> LintTree {
         let git = try requireGit(for: "--staged")
+        if git.workdir == nil { throw SpendError.usage("\(root) is a bare repository: use --rev or --commits") }
         let staged: [StagedFile]
         let conflicts: [String]
         do {
@@ -192,6 +203,7 @@ public final class LintWorkspace {
                 case .blob(let id):
                     guard let gitdir else { throw GitError(message: "no git repository") }
                     let repo = try GitRepository(at: gitdir)
+                    repo.adoptEnvironmentObjectDirectories()
                     let buffer = try repo.withBlob(id) { ShardBuffer(shard: shard, copying: $0) }
                     slots.value[i] = .success(buffer)
                 }

@@ -170,6 +170,7 @@ public struct Linter {
             }
             do {
                 let repo = try GitRepository(at: gitdir)
+                repo.adoptEnvironmentObjectDirectories()
                 let new = target.bytes
                 if let (isPrefix, size) = repo.blobIsPrefix(id, of: new), isPrefix {
                     let from = size == 0 || new[size - 1] == 10 ? size : LedgerLint.lineStart(new, size)
