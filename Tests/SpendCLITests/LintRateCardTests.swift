@@ -109,6 +109,16 @@ final class LintRateCardTests: XCTestCase {
         XCTAssertTrue(list[0].3.contains("loop"), list[0].3)
     }
 
+    /// Alias lines are found even below a comment that mentions `[[price]]`
+    /// (the bundled cards' headers do).
+    func testAliasLinesBelowCommentsMentioningPriceBlocks() throws {
+        let text = "# A price change is a new [[price]] block.\n" + Self.base.replacingOccurrences(of: "= \"acme-large\"\n\n", with: "= \"acme-huge\"\n\n")
+        let repo = try makeRepo(text)
+        let (_, list) = try findings(repo)
+        XCTAssertEqual(list.map(\.1), ["ratecard-alias"])
+        XCTAssertEqual(list.first?.0, 6)
+    }
+
     func testOverlappingGlobAliases() throws {
         // Two globs for different models that both claim "acme-large-mini-1".
         let globs = Self.base.replacingOccurrences(

@@ -68,7 +68,7 @@ public enum RateCardParser {
                 if trimmed.hasPrefix(key + " ") || trimmed.hasPrefix(key + "=") || trimmed.hasPrefix("\"\(key)\"") {
                     return index + 1
                 }
-                if index + 1 > start && lines[index].contains("[[") { break }
+                if index + 1 > start && trimmed.hasPrefix("[[") { break }  // the next block (not a comment mentioning one)
             }
             return from
         }
