@@ -111,6 +111,21 @@ final class LintModesTests: XCTestCase {
         XCTAssertTrue(run.stdout.contains("ledger/2026/2026-10.jsonl: error[append-only]: shard deleted"), run.stdout)
     }
 
+    func testAfterAnEditOfLineOneKeptLinesStillCountForDuplicates() throws {
+        let repo = try LintSandbox()
+        try repo.appendEvents(shard, [lintEvent(id: "e1"), lintEvent(id: "e2", tags: ["env": "prod"])])
+        XCTAssertEqual(try repo.commitAll("first", verify: false).status, 0)
+        try repo.write(shard, [lintEvent(id: "e1", input: 5), lintEvent(id: "e2", tags: ["env": "prod"]), lintEvent(id: "e2")].map { $0 + "\n" }.joined())
+        try repo.git("add", "-A")
+        for _ in 0..<2 {  // cold, then with the cache written by the first run
+            let (run, object) = try repo.lintJSON("--staged")
+            XCTAssertEqual(run.status, 1)
+            // Line 2 is unchanged history (its missing team is not re-reported); line 3 duplicates it.
+            XCTAssertEqual(lintRules(object), ["append-only", "duplicate-id"], run.stdout)
+            XCTAssertTrue(run.stdout.contains("also at ledger/2026/2026-11.jsonl:2"), run.stdout)
+        }
+    }
+
     func testStagedChecksOnlyNewLinesOfChangedShards() throws {
         let repo = try LintSandbox()
         // History that breaks today's policy (committed without the hook) is not re-reported…

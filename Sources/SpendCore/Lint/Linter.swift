@@ -282,6 +282,8 @@ public struct Linter {
                 }
             }
             plans[i].prefixPricing = recheckPricing && from > 0
+            // Lines kept from the base after a history change are history too (their ids).
+            if known != nil { plans[i].prefixIds = true }
         }
 
         // Torn last lines.
@@ -442,18 +444,19 @@ public struct Linter {
             }
         }
 
-        // Cache the complete id sets of the shards read, for the next run.
-        if let cache {
-            var newByPlan: [Int: [(hash: UInt64, line: UInt64)]] = [:]
-            for n in newIds {
-                newByPlan[chunkPlan[ObjectIdentifier(chunks[Int(n.chunk)].buffer)]!, default: []].append((n.hash, UInt64(n.line)))
-            }
+        // Cache the complete id sets of the shards read, for the next run
+        // (incremental modes only: --all reads everything anyway).
+        if let cache, incremental {
             for (i, plan) in plans.enumerated() {
-                guard let blob = plan.storeAs, let buffer = plan.buffer else { continue }
+                guard let blob = plan.storeAs, let buffer = plan.buffer, !cache.isValid(blob) else { continue }
                 let from = min(plan.fullFrom, buffer.bytes.count)
                 guard from == 0 || plans[i].historySet != nil else { continue }
-                let base = from == 0 ? IdSet(entries: []) : plans[i].historySet!
-                cache.store(base.adding(newByPlan[i] ?? []), for: blob)
+                var added: [(hash: UInt64, line: UInt64)] = []
+                for (c, chunk) in chunks.enumerated() where chunk.buffer === buffer {
+                    for id in outcomes[c].newIds { added.append((id.hash, UInt64(linesBefore[c] + Int(id.relLine) + 1))) }
+                }
+                let base = plans[i].historySet ?? IdSet(entries: [])
+                cache.store(base.adding(added), for: blob)
             }
             cache.prune()
         }
