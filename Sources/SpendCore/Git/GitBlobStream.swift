@@ -44,4 +44,27 @@ extension GitRepository {
         }
         return offset == length ? (true, length) : nil
     }
+
+    /// The size of an object without reading its content (cheap for packed objects too).
+    public func objectSize(_ id: ObjectID) -> Int? {
+        var oid = git_oid()
+        guard git_oid_fromstr(&oid, id.hex) == 0 else { return nil }
+        var odb: OpaquePointer?
+        guard git_repository_odb(&odb, pointer) == 0, let odb else { return nil }
+        defer { git_odb_free(odb) }
+        var length = 0
+        var type = GIT_OBJECT_ANY
+        guard git_odb_read_header(&length, &type, odb, &oid) == 0, type == GIT_OBJECT_BLOB else { return nil }
+        return length
+    }
+
+    /// Whether blob `id` holds a prefix of `bytes`, decided without reading
+    /// the blob: its size from the object header, then the blob id of that
+    /// many bytes of `bytes` (git's own content hash). nil when unsure.
+    public func blobIsPrefixByHash(_ id: ObjectID, of bytes: UnsafeRawBufferPointer) -> (isPrefix: Bool, size: Int)? {
+        guard let size = objectSize(id) else { return nil }
+        if size > bytes.count { return (false, size) }
+        let prefix = UnsafeRawBufferPointer(rebasing: bytes[0..<size])
+        return (ObjectID.blob(of: prefix) == id, size)
+    }
 }

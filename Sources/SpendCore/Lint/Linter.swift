@@ -172,7 +172,8 @@ public struct Linter {
                 let repo = try GitRepository(at: gitdir)
                 repo.adoptEnvironmentObjectDirectories()
                 let new = target.bytes
-                if let (isPrefix, size) = repo.blobIsPrefix(id, of: new), isPrefix {
+                // Streamed (loose objects), else by content hash (packed objects: no inflating 100 MB).
+                if let (isPrefix, size) = repo.blobIsPrefix(id, of: new) ?? repo.blobIsPrefixByHash(id, of: new), isPrefix {
                     let from = size == 0 || new[size - 1] == 10 ? size : LedgerLint.lineStart(new, size)
                     slots.value[k] = .success((from, size, nil, nil))
                     return
@@ -195,6 +196,17 @@ public struct Linter {
             }
         }
         return out
+    }
+
+    /// A result handed back from a worker thread.
+    final class ResultSlot<T>: @unchecked Sendable {
+        var value: Result<T, SpendError>?
+        func get() throws(SpendError) -> T {
+            switch value! {
+            case .success(let v): return v
+            case .failure(let e): throw e
+            }
+        }
     }
 
     struct LedgerOutcome {
@@ -263,8 +275,66 @@ public struct Linter {
         // Bytes.
         let targetBuffers = try workspace.buffers(needTarget.map { plans[$0].file })
         for (k, i) in needTarget.enumerated() { plans[i].buffer = targetBuffers[k] }
+        var chunkPlan: [ObjectIdentifier: Int] = [:]
+        for (i, plan) in plans.enumerated() {
+            if let buffer = plan.buffer { chunkPlan[ObjectIdentifier(buffer)] = i }
+        }
+        let frozenChunkPlan = chunkPlan
+        let perChunkLimit = limit > 0 ? limit : 0
+        /// Chunks of some plans: history parts where scanned, then new lines.
+        func makeChunks(_ indices: [Int]) -> [LedgerChunk] {
+            var out: [LedgerChunk] = []
+            for i in indices {
+                guard let buffer = plans[i].buffer else { continue }
+                let count = buffer.bytes.count
+                let from = min(plans[i].fullFrom, count)
+                if from > 0 && (plans[i].prefixIds || plans[i].prefixPricing) { out += LedgerLint.chunks(buffer, 0..<from) }
+                if from < count { out += LedgerLint.chunks(buffer, from..<count) }
+            }
+            return out
+        }
+        func scanAll(_ chunks: [LedgerChunk]) -> [ChunkOutcome] {
+            let frozenPlans = plans
+            return LedgerReader.map(chunks) { chunk in
+                let plan = frozenPlans[frozenChunkPlan[ObjectIdentifier(chunk.buffer)]!]
+                let full = chunk.range.lowerBound >= plan.fullFrom
+                if !full && !(plan.prefixPricing && pricingEnabled) { return LedgerLint.scanIds(chunk) }
+                return LedgerLint.scan(
+                    chunk, plan: plan, full: full, policy: policy, book: book, pricingEnabled: pricingEnabled, limit: perChunkLimit)
+            }
+        }
+
+        // Shards that changed are compared with their base versions while the
+        // others (new shards, history ids) are scanned.
         let baseOrder = needBase.keys.sorted()
-        let compared = try compareHistories(baseOrder.map { (needBase[$0]!, plans[$0].buffer!) }, baseLabel: baseLabel)
+        // In --all every line is checked whatever the comparison says: nothing waits for it.
+        let dependent = incremental ? baseOrder : []
+        let independent = plans.indices.filter { !dependent.contains($0) }
+        let chunksA = makeChunks(independent)
+        var outcomesA: [ChunkOutcome] = []
+        var compared: [(Int, Int, Diagnostic?, Set<UInt64>?)] = []
+        if baseOrder.isEmpty {
+            outcomesA = scanAll(chunksA)
+        } else {
+            let pairs = baseOrder.map { (needBase[$0]!, plans[$0].buffer!) }
+            let comparison = ResultSlot<[(Int, Int, Diagnostic?, Set<UInt64>?)]>()
+            let scanned = ResultSlot<[ChunkOutcome]>()
+            let me = UncheckedSendable(self)
+            let scanA = UncheckedSendable({ scanAll(chunksA) })
+            DispatchQueue.concurrentPerform(iterations: 2) { k in
+                if k == 0 {
+                    do throws(SpendError) {
+                        comparison.value = .success(try me.value.compareHistories(pairs, baseLabel: baseLabel))
+                    } catch {
+                        comparison.value = .failure(error)
+                    }
+                } else {
+                    scanned.value = .success(scanA.value())
+                }
+            }
+            compared = try comparison.get()
+            outcomesA = try scanned.get()
+        }
         for (k, i) in baseOrder.enumerated() {
             let (from, oldSize, finding, known) = compared[k]
             if let finding { report(finding) }
@@ -298,28 +368,15 @@ public struct Linter {
                     sourceLine: LedgerLint.lineText(bytes, from: start)))
         }
 
-        // Chunks: history parts first where scanned, then new lines.
-        var chunks: [LedgerChunk] = []
-        var chunkPlan: [ObjectIdentifier: Int] = [:]
-        for (i, plan) in plans.enumerated() {
-            guard let buffer = plan.buffer else { continue }
-            chunkPlan[ObjectIdentifier(buffer)] = i
-            let count = buffer.bytes.count
-            let from = min(plan.fullFrom, count)
-            if from > 0 && (plan.prefixIds || plan.prefixPricing) { chunks += LedgerLint.chunks(buffer, 0..<from) }
-            if from < count { chunks += LedgerLint.chunks(buffer, from..<count) }
+        let chunksB = makeChunks(dependent)
+        // Back in ledger order (shard path, then offset): "first occurrence" of an id follows it.
+        let ordered = zip(chunksA + chunksB, outcomesA + scanAll(chunksB)).sorted {
+            let a = chunkPlan[ObjectIdentifier($0.0.buffer)]!
+            let b = chunkPlan[ObjectIdentifier($1.0.buffer)]!
+            return a != b ? a < b : $0.0.range.lowerBound < $1.0.range.lowerBound
         }
-        let frozenPlans = plans
-        let frozenChunkPlan = chunkPlan
-        let perChunkLimit = limit > 0 ? limit : 0
-        let outcomes = LedgerReader.map(chunks) { chunk in
-            let plan = frozenPlans[frozenChunkPlan[ObjectIdentifier(chunk.buffer)]!]
-            let full = chunk.range.lowerBound >= plan.fullFrom
-            if !full && !(plan.prefixPricing && pricingEnabled) { return LedgerLint.scanIds(chunk) }
-            return LedgerLint.scan(
-                chunk, plan: plan, full: chunk.range.lowerBound >= plan.fullFrom, policy: policy, book: book,
-                pricingEnabled: pricingEnabled, limit: perChunkLimit)
-        }
+        let chunks = ordered.map(\.0)
+        let outcomes = ordered.map(\.1)
 
         // Line numbers: newlines before each chunk of its shard.
         var linesBefore: [Int] = Array(repeating: 0, count: chunks.count)
