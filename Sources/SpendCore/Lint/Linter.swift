@@ -11,6 +11,8 @@ public struct Linter {
     public var limit: Int
     /// Cache per-blob id sets under the git directory.
     public var useCache = true
+    /// Rate cards parsed in this run.
+    let cardMemo = RateCardLint.Memo()
 
     public init(workspace: LintWorkspace, now: Int64 = Int64(Date().timeIntervalSince1970 * 1000), limit: Int = 200) {
         self.workspace = workspace
@@ -96,7 +98,7 @@ public struct Linter {
         // Rate cards.
         var cardTexts: [(path: String, text: String)] = []
         for file in target.cards { cardTexts.append((file.path, try workspace.text(file))) }
-        let (cards, cardProblems) = RateCardLint.parse(cardTexts)
+        let (cards, cardProblems) = RateCardLint.parse(cardTexts, memo: cardMemo)
         diagnostics += cardProblems
         let book = PriceBook(cards: cards.compactMap(\.card))
         diagnostics += RateCardLint.aliasFindings(book)
@@ -108,7 +110,7 @@ public struct Linter {
         if let base {
             var baseTexts: [(path: String, text: String)] = []
             for file in base.cards { baseTexts.append((file.path, try workspace.text(file))) }
-            let (baseCards, _) = RateCardLint.parse(baseTexts)
+            let (baseCards, _) = RateCardLint.parse(baseTexts, memo: cardMemo)
             diagnostics += RateCardLint.historyFindings(target: cards, base: baseCards, baseLabel: baseLabel, now: now)
             let a = Set(target.cards.map { "\($0.path)\u{0}\($0.blob?.hex ?? "")" })
             let b = Set(base.cards.map { "\($0.path)\u{0}\($0.blob?.hex ?? "")" })

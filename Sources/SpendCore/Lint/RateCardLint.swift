@@ -18,14 +18,33 @@ public enum RateCardLint {
     /// How far back a new point may take effect without a warning.
     public static let backdateGrace: Int64 = 7 * Timestamp.millisPerDay
 
+    /// Parsed cards by path and text, so `--commits` parses each version once.
+    public final class Memo {
+        var parsed: [String: Result<RateCard, DiagnosticsError>] = [:]
+        public init() {}
+
+        func parse(_ text: String, path: String) throws(DiagnosticsError) -> RateCard {
+            let key = path + "\u{0}" + text
+            if let known = parsed[key] { return try known.get() }
+            do {
+                let card = try RateCardParser.parse(text, path: path)
+                parsed[key] = .success(card)
+                return card
+            } catch {
+                parsed[key] = .failure(error)
+                throw error
+            }
+        }
+    }
+
     /// Parses every card; returns them with the parser's findings.
-    public static func parse(_ files: [(path: String, text: String)]) -> (cards: [LintedCard], diagnostics: [Diagnostic]) {
+    public static func parse(_ files: [(path: String, text: String)], memo: Memo = Memo()) -> (cards: [LintedCard], diagnostics: [Diagnostic]) {
         var out: [LintedCard] = []
         var diagnostics: [Diagnostic] = []
         var providers: [String: String] = [:]
         for file in files {
             do {
-                let card = try RateCardParser.parse(file.text, path: file.path)
+                let card = try memo.parse(file.text, path: file.path)
                 if let other = providers[card.provider] {
                     diagnostics.append(
                         Diagnostic(
