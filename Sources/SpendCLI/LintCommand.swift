@@ -14,10 +14,10 @@ public struct LintCommand: ParsableCommand {
             in place or backdated) and spend.toml. Every finding names file, line and rule.
 
             Modes (one at a time; --all is the default):
-              --all             the working tree, compared to HEAD
-              --staged          what the next commit will hold (the index), compared to HEAD
-              --rev REV         one commit, compared to its first parent
-              --commits A..B    every commit of the range, each against its first parent (CI)
+              --all            the working tree, against HEAD
+              --staged         the index (the next commit), against HEAD
+              --rev REV        one commit, against its first parent
+              --commits A..B   each commit of a range, against its parent
 
             Exit status: 0 clean (warnings allowed unless --strict), 1 findings, 2 usage error.
 
