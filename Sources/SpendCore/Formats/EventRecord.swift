@@ -28,6 +28,8 @@ public struct EventRecord {
     public var attempt: Int64 = 1
     /// -1 when absent.
     public var latencyMs: Int64 = -1
+    /// Byte offset of the `tags` object's opening brace.
+    public var tagsOffset = 0
     /// Range of this event's pairs in `LedgerScanner.tags`.
     public var tags: Range<Int> = 0..<0
     /// Range of this event's pairs in `LedgerScanner.toolCalls`.

@@ -187,7 +187,9 @@ public struct LedgerScanner {
         case .outputTokens: return try integer(p, key, minimum: 0, optional: false, &event.outputTokens)
         case .attempt: return try integer(p, key, minimum: 1, optional: true, &event.attempt)
         case .latencyMs: return try integer(p, key, minimum: 0, optional: true, &event.latencyMs)
-        case .tags: return try scanTags(p)
+        case .tags:
+            event.tagsOffset = p
+            return try scanTags(p)
         case .toolCalls: return try scanToolCalls(p)
         }
     }

@@ -1,0 +1,114 @@
+import Foundation
+
+/// A finding about a scanned event, by byte offset (turned into
+/// `path:line:col` by the caller).
+public struct EventFinding: Sendable {
+    public var offset: Int
+    public var severity: Diagnostic.Severity
+    public var rule: String
+    public var message: String
+}
+
+/// Judges scanned events: the tagging policy (required, allowed and pattern
+/// tags, per-environment rules and denied models, token limits) and
+/// priceability. `spend append` and `spend lint` both use it, so the rules
+/// are the same code. One per thread.
+public struct EventChecker {
+    public let policy: Policy
+    public var pricer: EventPricer
+    public var interner: StringInterner
+    private let envKey = Array("env".utf8)
+    private var patterns: [String: NSRegularExpression] = [:]
+    private var patternResults: [String: Bool] = [:]
+    private var denyGlobs: [String: [Glob]] = [:]
+
+    public init(policy: Policy, book: PriceBook) {
+        self.policy = policy
+        var interner = StringInterner()
+        self.pricer = EventPricer(book: book, interner: &interner)
+        self.interner = interner
+        for (name, rule) in policy.tags {
+            if let p = rule.pattern, let regex = try? NSRegularExpression(pattern: p) { patterns[name] = regex }
+        }
+        for (env, rule) in policy.environments { denyGlobs[env] = rule.denyModels.map { Glob($0) } }
+    }
+
+    /// The value span of a tag, or nil.
+    func tag(_ name: String, _ e: EventRecord, _ scanner: LedgerScanner) -> ByteSpan? {
+        let bytes = Array(name.utf8)
+        for k in e.tags {
+            let key = scanner.tags[k].key
+            if key.escaped {
+                if scanner.string(key) == name { return scanner.tags[k].value }
+            } else if key.count == bytes.count && bytes.withUnsafeBufferPointer({ bytesEqual(scanner.base + key.start, $0.baseAddress!, bytes.count) }) {
+                return scanner.tags[k].value
+            }
+        }
+        return nil
+    }
+
+    /// Checks one event, appending findings; returns how it is priced when it is.
+    @discardableResult
+    public mutating func check(_ e: EventRecord, scanner: LedgerScanner, into findings: inout [EventFinding]) -> PricedEvent? {
+        let envSpan = tag("env", e, scanner)
+        let env = envSpan.flatMap { scanner.string($0) }
+        for name in policy.requiredTags(env: env) {
+            let value = tag(name, e, scanner)
+            if value == nil || value!.count == 0 {
+                let scope = policy.requiredTags.contains(name) ? "" : " (required for env \"\(env ?? "")\")"
+                findings.append(
+                    EventFinding(
+                        offset: e.tagsOffset, severity: .error, rule: "tag-required",
+                        message: value == nil ? "missing tag \"\(name)\"\(scope)" : "tag \"\(name)\" is empty\(scope)"))
+            }
+        }
+        for (name, rule) in policy.tags {
+            guard let span = tag(name, e, scanner), span.count > 0, let value = scanner.string(span) else { continue }
+            if let allowed = rule.allowed, !allowed.contains(value) {
+                findings.append(
+                    EventFinding(
+                        offset: span.start - 1, severity: .error, rule: "tag-allowed",
+                        message: "tag \"\(name)\" is \"\(value)\", not one of: \(allowed.joined(separator: ", "))"))
+            }
+            if let regex = patterns[name] {
+                let key = name + "\u{0}" + value
+                let ok: Bool
+                if let known = patternResults[key] {
+                    ok = known
+                } else {
+                    let range = NSRange(value.startIndex..., in: value)
+                    ok = regex.firstMatch(in: value, options: [.anchored], range: range).map { $0.range == range } ?? false
+                    patternResults[key] = ok
+                }
+                if !ok {
+                    findings.append(
+                        EventFinding(
+                            offset: span.start - 1, severity: .error, rule: "tag-pattern",
+                            message: "tag \"\(name)\" value \"\(value)\" does not match \(rule.pattern!)"))
+                }
+            }
+        }
+        if let limit = policy.maxInputTokens, e.promptTokens > limit &* e.requests {
+            findings.append(
+                EventFinding(
+                    offset: e.lineStart, severity: .warning, rule: "input-limit",
+                    message: "\(e.promptTokens / max(e.requests, 1)) input tokens per request exceed max_input_tokens \(limit)"))
+        }
+        switch pricer.price(e, scanner: scanner, interner: &interner) {
+        case .failure(let failure):
+            findings.append(EventFinding(offset: failure.offset, severity: .error, rule: failure.error.rule, message: failure.error.message))
+            return nil
+        case .success(let priced):
+            if let env, let globs = denyGlobs[env], !globs.isEmpty {
+                let resolved = pricer.book.models[Int(priced.model)].name
+                if let glob = globs.first(where: { $0.matches(resolved) }) {
+                    findings.append(
+                        EventFinding(
+                            offset: e.model.start - 1, severity: .error, rule: "model-denied",
+                            message: "model \"\(resolved)\" is denied for env \"\(env)\" (deny_models \"\(glob.pattern)\")"))
+                }
+            }
+            return priced
+        }
+    }
+}
