@@ -72,9 +72,10 @@ public enum Console {
         switch error {
         case .usage(let message):
             err("spend: error: \(message)")
-        case .input(let diagnostics):
-            let errors = diagnostics.filter { $0.severity == .error && $0.rule != "summary" }.count
+        case .input(let diagnostics, let omitted):
+            let errors = diagnostics.filter { $0.severity == .error }.count + omitted
             for d in diagnostics { err(d.renderedWithSource) }
+            if omitted > 0 { err("spend: \(omitted) more error\(omitted == 1 ? "" : "s") not shown") }
             err("spend: \(errors) error\(errors == 1 ? "" : "s"); nothing was reported")
         }
         return 2

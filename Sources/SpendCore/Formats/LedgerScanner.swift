@@ -102,6 +102,7 @@ public struct LedgerScanner {
                 p = skipSpace(p + 1)
                 let known: EventKey?
                 if key.escaped {
+                    try validateEscapes(key)
                     known = self.string(key).flatMap { EventKey(name: $0) }
                 } else {
                     known = EventKey.match(base + key.start, key.count)
@@ -257,7 +258,7 @@ public struct LedgerScanner {
             value = a
             i += 1
         }
-        if i == digitsStart {
+        if i == digitsStart || (i - digitsStart > 1 && byte(digitsStart) == 48) {
             throw fail(p, "schema", "\(key.name) must be \(what)")
         }
         if i < count {
@@ -308,6 +309,7 @@ public struct LedgerScanner {
         while true {
             guard p < count, byte(p) == 34 else { throw fail(p, "json", "expected a quoted key") }
             let key = try scanString(p + 1)
+            if key.escaped { try validateEscapes(key) }
             p = skipSpace(key.start + key.count + 1)
             guard p < count, byte(p) == 58 else { throw fail(p, "json", "expected ':' after key") }
             p = skipSpace(p + 1)
@@ -393,6 +395,7 @@ public struct LedgerScanner {
                 if close == 125 {
                     guard p < count, byte(p) == 34 else { throw fail(p, "json", "expected a quoted key") }
                     let k = try scanString(p + 1)
+                    if k.escaped { try validateEscapes(k) }
                     p = skipSpace(k.start + k.count + 1)
                     guard p < count, byte(p) == 58 else { throw fail(p, "json", "expected ':' after key") }
                     p = skipSpace(p + 1)
@@ -410,16 +413,43 @@ public struct LedgerScanner {
         case 102: if matchLiteral(start, "false") { return start + 5 }
         case 110: if matchLiteral(start, "null") { return start + 4 }
         default:
-            var p = start
-            if byte(p) == 45 { p += 1 }
-            let digits = p
-            while p < count {
-                let b = byte(p)
-                if (b >= 48 && b <= 57) || b == 46 || b == 101 || b == 69 || b == 43 || b == 45 { p += 1 } else { break }
+            if let end = numberEnd(start) {
+                // A number must end at a delimiter: "1.2.3" or "1-2" is not JSON.
+                if end < count, [43, 45, 46, 69, 101].contains(byte(end)) || (byte(end) >= 48 && byte(end) <= 57) {
+                    throw fail(start, "json", "invalid number")
+                }
+                return end
             }
-            if p > digits { return p }
         }
         throw fail(start, "json", "invalid value")
+    }
+
+    /// The end of a JSON number at `start` (RFC 8259 grammar:
+    /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`), or nil.
+    private func numberEnd(_ start: Int) -> Int? {
+        var p = start
+        @inline(__always) func digits() -> Int {
+            let from = p
+            while p < count, byte(p) >= 48, byte(p) <= 57 { p += 1 }
+            return p - from
+        }
+        if p < count && byte(p) == 45 { p += 1 }
+        guard p < count else { return nil }
+        if byte(p) == 48 {
+            p += 1
+        } else if digits() == 0 {
+            return nil
+        }
+        if p < count && byte(p) == 46 {
+            p += 1
+            guard digits() > 0 else { return nil }
+        }
+        if p < count && (byte(p) == 101 || byte(p) == 69) {
+            p += 1
+            if p < count && (byte(p) == 43 || byte(p) == 45) { p += 1 }
+            guard digits() > 0 else { return nil }
+        }
+        return p
     }
 
     private func fail(_ offset: Int, _ rule: String, _ message: String) -> LedgerScanError {

@@ -187,12 +187,16 @@ public struct Snapshot: Sendable {
 /// diagnostics (exit 2).
 public enum SpendError: Error, Sendable, CustomStringConvertible {
     case usage(String)
-    case input([Diagnostic])
+    /// Rejected input: the diagnostics kept, and how many more were found but not kept.
+    case input([Diagnostic], omitted: Int = 0)
 
     public var description: String {
         switch self {
         case .usage(let message): return message
-        case .input(let diagnostics): return diagnostics.map(\.description).joined(separator: "\n")
+        case .input(let diagnostics, let omitted):
+            var lines = diagnostics.map(\.description)
+            if omitted > 0 { lines.append("\(omitted) more errors not shown") }
+            return lines.joined(separator: "\n")
         }
     }
 }

@@ -115,14 +115,14 @@ extension LedgerEvent {
         let result = bytes.withUnsafeBytes { buffer -> Result<LedgerEvent, LedgerScanError> in
             var scanner = LedgerScanner(buffer: buffer)
             var record = EventRecord()
-            do {
+            do throws(LedgerScanError) {
                 guard try scanner.next(into: &record) else {
                     return .failure(LedgerScanError(offset: 0, rule: "json", message: "empty line"))
                 }
+                return .success(LedgerEvent(record, scanner: scanner))
             } catch {
-                return .failure(error as! LedgerScanError)
+                return .failure(error)
             }
-            return .success(LedgerEvent(record, scanner: scanner))
         }
         return try result.get()
     }

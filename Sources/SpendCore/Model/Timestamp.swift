@@ -106,7 +106,10 @@ public enum Timestamp {
                 i += 1
             }
             guard digits > 0 else { return nil }
-            for _ in digits..<3 where digits < 3 { millis *= 10 }
+            while digits < 3 {
+                millis *= 10
+                digits += 1
+            }
         }
         guard i < n else { return nil }
         var offsetMinutes: Int64 = 0
@@ -136,7 +139,9 @@ public enum Timestamp {
     /// Parses `yyyy-mm-dd` (midnight UTC) or a full RFC 3339 timestamp.
     public static func parseDateOrTimestamp(_ text: String) -> Int64? {
         let bytes = Array(text.utf8)
+        let isDigit = { (i: Int) in bytes[i] >= 48 && bytes[i] <= 57 }
         if bytes.count == 10, bytes[4] == 45, bytes[7] == 45,
+            [0, 1, 2, 3, 5, 6, 8, 9].allSatisfy(isDigit),
             let y = Int64(text.prefix(4)), let m = Int64(text.dropFirst(5).prefix(2)),
             let d = Int64(text.suffix(2)), m >= 1, m <= 12, d >= 1, d <= daysInMonth(year: y, month: m)
         {

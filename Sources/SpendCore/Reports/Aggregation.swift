@@ -189,7 +189,8 @@ public struct Aggregator: Sendable {
                         return v.count == 0 ? Lane.unattributed : intern(v)
                     }
                     if key.escaped, scanner.string(key) == String(decoding: name, as: UTF8.self) {
-                        return intern(tags[k].value)
+                        let v = tags[k].value
+                        return v.count == 0 ? Lane.unattributed : intern(v)
                     }
                 }
                 return Lane.unattributed
@@ -300,10 +301,7 @@ public struct Aggregator: Sendable {
         }
         if !diagnostics.isEmpty {
             diagnostics.sort()
-            if omitted > 0 {
-                diagnostics.append(Diagnostic(path: "ledger", rule: "summary", message: "\(omitted) more errors not shown"))
-            }
-            throw SpendError.input(diagnostics)
+            throw SpendError.input(diagnostics, omitted: omitted)
         }
         var columns = query.dimensionNames
         if query.period != nil { columns.insert("period", at: 0) }
