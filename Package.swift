@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "spend-report", targets: ["spend-report"]),
         .executable(name: "spend-bench", targets: ["spend-bench"]),
         .executable(name: "spend-lint", targets: ["spend-lint"]),
+        .executable(name: "spend-append", targets: ["spend-append"]),
         .library(name: "SpendCore", targets: ["SpendCore"]),
     ],
     dependencies: [
@@ -46,11 +47,12 @@ let package = Package(
         .executableTarget(name: "spend-report", dependencies: ["SpendCLI"]),
         .executableTarget(name: "spend-bench", dependencies: ["SpendCLI", "SpendCore"]),
         .executableTarget(name: "spend-lint", dependencies: ["SpendCLI"]),
+        .executableTarget(name: "spend-append", dependencies: ["SpendCLI"]),
         .testTarget(name: "SpendCoreTests", dependencies: ["SpendCore"]),
         // End-to-end: runs the built executables against temporary git repositories.
         .testTarget(
             name: "SpendCLITests",
-            dependencies: ["SpendCore", "spend", "spend-report", "spend-lint"]
+            dependencies: ["SpendCore", "spend", "spend-report", "spend-lint", "spend-append"]
         ),
     ],
     swiftLanguageModes: [.v6]
