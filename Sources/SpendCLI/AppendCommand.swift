@@ -1,17 +1,289 @@
 import ArgumentParser
+import Foundation
 import SpendCore
 
-/// `spend append`: validate, price, stamp and append events to the ledger.
-public struct AppendCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
-        commandName: "append",
-        abstract: "Append cost events to the ledger: validated, priced, stamped, written atomically.")
+#if canImport(Glibc)
+    import Glibc
+#endif
 
-    @OptionGroup public var repository: RepositoryOptions
+/// The fields of one event given as flags.
+public struct EventFlags: ParsableArguments {
+    @Option(help: "Provider: openai, anthropic, google, …")
+    public var provider: String?
+    @Option(help: "The model that served the call (aliases resolve through the rate card).")
+    public var model: String?
+    @Option(help: ArgumentHelp("What the caller asked for, when a router or fallback changed it.", valueName: "model"))
+    public var modelRequested: String?
+    @Option(name: .customLong("input"), help: ArgumentHelp("Uncached input tokens.", valueName: "n"))
+    public var inputTokens: Int64?
+    @Option(name: .customLong("output"), help: ArgumentHelp("Output tokens (reasoning included).", valueName: "n"))
+    public var outputTokens: Int64?
+    @Option(name: .customLong("cached-input"), help: ArgumentHelp("Input tokens read from the prompt cache.", valueName: "n"))
+    public var cachedInputTokens: Int64?
+    @Option(name: .customLong("cache-write"), help: ArgumentHelp("Input tokens written to the prompt cache.", valueName: "n"))
+    public var cacheWriteTokens: Int64?
+    @Flag(help: "The call went through the batch API.")
+    public var batch = false
+    @Option(help: ArgumentHelp("Service tier: flex, priority, … (default standard).", valueName: "tier"))
+    public var serviceTier: String?
+    @Option(help: ArgumentHelp("Calls this line rolls up (token counts are totals).", valueName: "n"))
+    public var requests: Int64?
+    @Option(name: .customLong("tool-call"), help: ArgumentHelp("Priced tool calls, NAME=COUNT; repeatable.", valueName: "name=n"))
+    public var toolCalls: [String] = []
+    @Option(help: "ok, error, timeout or cancelled.")
+    public var status: String?
+    @Option(help: ArgumentHelp("1 for a first try, more for a retry.", valueName: "n"))
+    public var attempt: Int64?
+    @Option(help: ArgumentHelp("Latency in milliseconds.", valueName: "ms"))
+    public var latencyMs: Int64?
+    @Option(help: ArgumentHelp("Ties the calls of one user action or agent run.", valueName: "id"))
+    public var traceId: String?
 
     public init() {}
 
+    /// True when any per-event field was given.
+    var any: Bool {
+        provider != nil || model != nil || modelRequested != nil || inputTokens != nil || outputTokens != nil
+            || cachedInputTokens != nil || cacheWriteTokens != nil || batch || serviceTier != nil || requests != nil
+            || !toolCalls.isEmpty || status != nil || attempt != nil || latencyMs != nil || traceId != nil
+    }
+
+    func event() throws -> LedgerEvent {
+        guard let provider, let model, let inputTokens, let outputTokens else {
+            let missing = [("--provider", provider == nil), ("--model", model == nil), ("--input", inputTokens == nil), ("--output", outputTokens == nil)]
+                .filter(\.1).map(\.0)
+            throw ValidationError("an event needs \(missing.joined(separator: ", ")) (or give --json, --stdin or a provider response)")
+        }
+        var event = LedgerEvent(ts: 0, id: "", provider: provider, model: model, inputTokens: inputTokens, outputTokens: outputTokens, tags: [:])
+        event.modelRequested = modelRequested
+        event.cachedInputTokens = cachedInputTokens
+        event.cacheWriteTokens = cacheWriteTokens
+        event.batch = batch ? true : nil
+        event.serviceTier = serviceTier
+        event.requests = requests
+        event.status = status
+        event.attempt = attempt
+        event.latencyMs = latencyMs
+        event.traceId = traceId
+        if !toolCalls.isEmpty {
+            var calls: [String: Int64] = [:]
+            for text in toolCalls {
+                let (name, value) = try AppendCommand.pair(text, option: "--tool-call")
+                guard let n = Int64(value) else { throw ValidationError("--tool-call expects NAME=COUNT, got '\(text)'") }
+                calls[name, default: 0] += n
+            }
+            event.toolCalls = calls
+        }
+        return event
+    }
+}
+
+/// `spend append`: validate, price, stamp and append events to the ledger.
+public struct AppendCommand: ParsableCommand, RejectsInput {
+    public static let rejectionNote = "nothing was written"
+    public static let configuration = CommandConfiguration(
+        commandName: "append",
+        abstract: "Append cost events to the ledger: validated, priced, stamped, written atomically.",
+        discussion: """
+            Input is one of: event flags (--provider --model --input --output …), --json '{…}', --stdin \
+            (JSON Lines, one batch), --openai-response FILE|- or --anthropic-response FILE|-. Events are \
+            checked with the same rules as `spend lint` (schema, spend.toml policy, priceability); any \
+            failure exits 2 and writes nothing. Missing ts, id, commit, release, cost and priced_with are \
+            stamped. Tags: the event's own, then --tag, then SPEND_TAGS="k=v,k=v".
+            """)
+
+    @OptionGroup public var repository: RepositoryOptions
+    @OptionGroup(title: "Event") public var fields: EventFlags
+
+    @Option(name: .customLong("tag"), help: ArgumentHelp("A tag KEY=VALUE; repeatable. Wins over SPEND_TAGS.", valueName: "key=value"))
+    public var tags: [String] = []
+    @Option(help: ArgumentHelp("Event id (default: a new time-sortable id).", valueName: "id"))
+    public var id: String?
+    @Option(help: ArgumentHelp("When the call was made, RFC 3339 (default: now).", valueName: "time"))
+    public var ts: String?
+
+    @Option(help: ArgumentHelp("One event as a JSON object.", valueName: "json"))
+    public var json: String?
+    @Flag(help: "Read events as JSON Lines from standard input (all-or-nothing).")
+    public var stdin = false
+    @Option(help: ArgumentHelp("An OpenAI Chat Completions or Responses API body (FILE, or - for stdin).", valueName: "file"))
+    public var openaiResponse: String?
+    @Option(help: ArgumentHelp("An Anthropic Messages API body (FILE, or - for stdin).", valueName: "file"))
+    public var anthropicResponse: String?
+
+    @Flag(help: "Do not stamp cost and priced_with (events are still checked as priceable).")
+    public var noPrice = false
+    @Flag(help: "fsync the shard before returning.")
+    public var sync = false
+    @Flag(help: "Skip events whose id is already in the ledger instead of failing (idempotent imports).")
+    public var skipDuplicates = false
+    @Flag(help: "Check and print the lines that would be written; write nothing.")
+    public var dryRun = false
+    @Flag(name: .shortAndLong, help: "Print nothing on success.")
+    public var quiet = false
+
+    public init() {}
+
+    enum Source {
+        case flags, json, stdin, response(ProviderResponse.Kind, String)
+    }
+
+    var source: Source {
+        if json != nil { return .json }
+        if stdin { return .stdin }
+        if let openaiResponse { return .response(.openai, openaiResponse) }
+        if let anthropicResponse { return .response(.anthropic, anthropicResponse) }
+        return .flags
+    }
+
+    public func validate() throws {
+        let modes = [json != nil, stdin, openaiResponse != nil, anthropicResponse != nil].filter { $0 }.count
+        if modes > 1 { throw ValidationError("give one input: --json, --stdin, --openai-response or --anthropic-response") }
+        if modes == 1 && fields.any {
+            throw ValidationError("event flags (--provider, --model, --input, …) describe one event; with --json, --stdin or a response the input carries the event")
+        }
+        if stdin && (id != nil || ts != nil) { throw ValidationError("--id and --ts name one event; with --stdin put them in each line") }
+        if modes == 0 { _ = try fields.event() }
+        if let ts, Timestamp.parseDateOrTimestamp(ts) == nil {
+            throw ValidationError("--ts expects an RFC 3339 timestamp like 2026-11-03T14:22:05.123Z, got '\(ts)'")
+        }
+        for tag in tags { _ = try Self.pair(tag, option: "--tag") }
+    }
+
+    /// Splits `KEY=VALUE`.
+    static func pair(_ text: String, option: String) throws -> (String, String) {
+        guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
+            throw ValidationError("\(option) expects KEY=VALUE, got '\(text)'")
+        }
+        return (String(text[..<eq]), String(text[text.index(after: eq)...]))
+    }
+
     public func run() throws {
-        throw SpendError.usage("spend append is not implemented yet")
+        let environment = ProcessInfo.processInfo.environment
+        let appender = try LedgerAppender(repository: repository.repository())
+        var settings = AppendSettings(
+            now: Timestamp.now(),
+            code: CodeVersion.detect(directory: FileManager.default.currentDirectoryPath, environment: environment),
+            defaultTags: try Self.tags(environment: environment["SPEND_TAGS"], flags: tags))
+        settings.price = !noPrice
+        settings.sync = sync
+        settings.skipDuplicates = skipDuplicates
+
+        var drafts = try readDrafts()
+        if let id { drafts[0].event.id = id; drafts[0].hasId = true }
+        if let ts, let ms = Timestamp.parseDateOrTimestamp(ts) { drafts[0].event.ts = ms; drafts[0].hasTimestamp = true }
+        if drafts.isEmpty {
+            if !quiet { Console.err("spend: nothing to append (no events on standard input)") }
+            return
+        }
+        let (events, warnings) = try appender.prepare(drafts, settings: settings)
+        for w in warnings { Console.err(w.renderedWithSource) }
+        if dryRun {
+            var text = ""
+            for event in events { text += String(decoding: event.line, as: UTF8.self) }
+            Console.out(text)
+            if !quiet { Console.err("dry run: \(events.count) event\(events.count == 1 ? "" : "s") checked; nothing written") }
+            return
+        }
+        let outcome = try appender.write(events, settings: settings)
+        if !quiet { Console.out(Self.summary(outcome)) }
+    }
+
+    func readDrafts() throws -> [EventDraft] {
+        switch source {
+        case .flags:
+            return [EventDraft(event: try fields.event(), hasTimestamp: false, hasId: false, origin: EventOrigin(path: "<flags>"))]
+        case .json:
+            let bytes = Array(json!.utf8)
+            if bytes.contains(10) && bytes.split(separator: 10).filter({ !$0.allSatisfy { $0 == 32 || $0 == 9 || $0 == 13 } }).count > 1 {
+                throw SpendError.usage("--json takes one event on one line; use --stdin for JSON Lines")
+            }
+            let drafts = try Self.parse(bytes, path: "<json>", numbered: true)
+            guard !drafts.isEmpty else { throw SpendError.usage("--json is empty") }
+            return drafts
+        case .stdin:
+            return try Self.parse(try Self.readAll(fd: STDIN_FILENO, name: "standard input"), path: "<stdin>", numbered: true)
+        case .response(let kind, let file):
+            let body = file == "-" ? try Self.readAll(fd: STDIN_FILENO, name: "standard input") : try Self.readFile(file)
+            do {
+                return [try ProviderResponse.draft(kind, body: body, path: file == "-" ? "<stdin>" : file)]
+            } catch {
+                throw SpendError.input(error.diagnostics)
+            }
+        }
+    }
+
+    static func parse(_ bytes: [UInt8], path: String, numbered: Bool) throws -> [EventDraft] {
+        let result = bytes.withUnsafeBytes { DraftReader.read($0, path: path, numbered: numbered) }
+        switch result {
+        case .success(let drafts): return drafts
+        case .failure(let error): throw SpendError.input(error.diagnostics, omitted: error.omitted)
+        }
+    }
+
+    /// Default tags: SPEND_TAGS ("k=v,k=v"), overridden by --tag flags.
+    static func tags(environment: String?, flags: [String]) throws -> [String: String] {
+        var tags: [String: String] = [:]
+        if let environment {
+            for item in environment.split(separator: ",") {
+                let text = item.trimmingCharacters(in: .whitespaces)
+                if text.isEmpty { continue }
+                do {
+                    let (k, v) = try pair(text, option: "SPEND_TAGS")
+                    tags[k] = v
+                } catch {
+                    throw SpendError.usage("SPEND_TAGS expects KEY=VALUE pairs separated by commas, got '\(text)'")
+                }
+            }
+        }
+        for flag in flags {
+            let (k, v) = try pair(flag, option: "--tag")
+            tags[k] = v
+        }
+        return tags
+    }
+
+    static func readAll(fd: Int32, name: String) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SpendError.usage("cannot read \(name): \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }
+            bytes += chunk[0..<n]
+        }
+        return bytes
+    }
+
+    static func readFile(_ path: String) throws -> [UInt8] {
+        do {
+            let file = try MappedFile(path: path)
+            return withExtendedLifetime(file) { Array(file.bytes) }
+        } catch {
+            throw SpendError.usage("cannot read \(path): \(error)")
+        }
+    }
+
+    static func summary(_ outcome: AppendOutcome) -> String {
+        var lines: [String] = []
+        let all = outcome.written.flatMap(\.events)
+        if all.count == 1, let event = all.first {
+            let cost = event.cost.map { ", cost $\($0)" } ?? ""
+            lines.append("appended \(event.id) to \(event.shard)\(cost)")
+        } else if !all.isEmpty {
+            let total = all.compactMap(\.cost).reduce(ExactDecimal.zero, +)
+            let shards = outcome.written.map { "\($0.shard) +\($0.events.count)" }.joined(separator: ", ")
+            let cost = all.contains { $0.cost != nil } ? ", cost $\(total)" : ""
+            lines.append("appended \(all.count) events (\(shards))\(cost)")
+        } else {
+            lines.append("appended nothing")
+        }
+        if !outcome.skipped.isEmpty {
+            lines.append("skipped \(outcome.skipped.count) duplicate\(outcome.skipped.count == 1 ? "" : "s") (already in the ledger)")
+        }
+        return lines.joined(separator: "\n")
     }
 }

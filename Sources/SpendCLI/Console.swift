@@ -40,12 +40,14 @@ public enum Console {
     /// Parses the arguments for `Command`, runs it, and exits with spend's codes.
     public static func main<Command: ParsableCommand>(_ command: Command.Type, arguments: [String]? = nil) -> Never {
         let code: Int32
+        var note = "nothing was reported"
         do {
             var parsed = try Command.parseAsRoot(arguments)
+            note = (type(of: parsed) as? any RejectsInput.Type)?.rejectionNote ?? note
             try parsed.run()
             code = 0
         } catch let error as SpendError {
-            code = report(error)
+            code = report(error, note: note)
         } catch let error as GitError {
             err("spend: error: \(error.message)")
             code = 2
@@ -68,7 +70,7 @@ public enum Console {
         exit(code)
     }
 
-    static func report(_ error: SpendError) -> Int32 {
+    static func report(_ error: SpendError, note: String) -> Int32 {
         switch error {
         case .usage(let message):
             err("spend: error: \(message)")
@@ -76,8 +78,14 @@ public enum Console {
             let errors = diagnostics.filter { $0.severity == .error }.count + omitted
             for d in diagnostics { err(d.renderedWithSource) }
             if omitted > 0 { err("spend: \(omitted) more error\(omitted == 1 ? "" : "s") not shown") }
-            err("spend: \(errors) error\(errors == 1 ? "" : "s"); nothing was reported")
+            err("spend: \(errors) error\(errors == 1 ? "" : "s"); \(note)")
         }
         return 2
     }
+}
+
+/// A command whose rejected input means something specific ("nothing was written").
+public protocol RejectsInput {
+    /// Printed after the error count when input is rejected.
+    static var rejectionNote: String { get }
 }

@@ -34,6 +34,13 @@ public struct EventRecord {
     public var tags: Range<Int> = 0..<0
     /// Range of this event's pairs in `LedgerScanner.toolCalls`.
     public var toolCalls: Range<Int> = 0..<0
+    /// The keys present, as bits `1 << EventKey.rawValue`.
+    public var keys: UInt32 = 0
+    /// The first key the schema does not know (JSON offset of its quote), or -1.
+    public var unknownKeyOffset = -1
+
+    /// True when the event carries `key`.
+    @inline(__always) public func has(_ key: EventKey) -> Bool { keys & (1 << UInt32(key.rawValue)) != 0 }
 
     public init() {}
 
@@ -92,7 +99,13 @@ public enum EventKey: Int, CaseIterable, Sendable {
     /// Keys every event must carry.
     public static let required: [EventKey] = [.ts, .id, .provider, .model, .inputTokens, .outputTokens, .tags]
 
-    static let requiredMask: UInt32 = required.reduce(0) { $0 | 1 << UInt32($1.rawValue) }
+    /// The required keys as a bit set.
+    public static let requiredMask: UInt32 = required.reduce(0) { $0 | 1 << UInt32($1.rawValue) }
+
+    /// What an event given to `append` must carry: the rest is stamped.
+    public static let draftRequiredMask: UInt32 = [EventKey.provider, .model, .inputTokens, .outputTokens].reduce(0) {
+        $0 | 1 << UInt32($1.rawValue)
+    }
 
     private static let byName: [String: EventKey] = Dictionary(
         uniqueKeysWithValues: allCases.map { ($0.name, $0) })

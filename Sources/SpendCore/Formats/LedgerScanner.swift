@@ -26,6 +26,8 @@ public struct LedgerScanner {
     public private(set) var tags: [TagSpan] = []
     /// Tool-call counts of the current event (reused between events).
     public private(set) var toolCalls: [ToolCallSpan] = []
+    /// The keys a line must carry (`EventKey.requiredMask`, or the draft set for `append` input).
+    public var requiredKeys = EventKey.requiredMask
 
     /// Scans `buffer[range]`; offsets stay relative to `buffer`.
     public init(buffer: UnsafeRawBufferPointer, range: Range<Int>? = nil) {
@@ -113,6 +115,7 @@ public struct LedgerScanner {
                     seen |= bit
                     p = try scanField(known, at: p, into: &event)
                 } else {
+                    if event.unknownKeyOffset < 0 { event.unknownKeyOffset = keyStart }
                     p = try skipValue(p, depth: 0)
                 }
                 p = skipSpace(p)
@@ -137,8 +140,9 @@ public struct LedgerScanner {
             p += 1
         }
         event.lineEnd = p
-        if seen & EventKey.requiredMask != EventKey.requiredMask {
-            let missing = EventKey.required.first { seen & (1 << UInt32($0.rawValue)) == 0 }!
+        event.keys = seen
+        if seen & requiredKeys != requiredKeys {
+            let missing = EventKey.allCases.first { requiredKeys & (1 << UInt32($0.rawValue)) != 0 && seen & (1 << UInt32($0.rawValue)) == 0 }!
             throw fail(event.lineStart, "schema", "missing required key \"\(missing.name)\"")
         }
         event.tags = 0..<tags.count

@@ -85,6 +85,26 @@ public struct CostRepository: Sendable {
             }
         }
         shards.sort { $0.path < $1.path }
+        let policy = fm.contents(atPath: root + "/spend.toml").map { String(decoding: $0, as: UTF8.self) }
+        return try Snapshot(
+            repository: self, source: .workingTree, shards: shards, cardFiles: try workingTreeCardFiles(), policyText: policy,
+            gitPrefix: nil)
+    }
+
+    /// The rate cards and policy of the working tree, without listing the ledger
+    /// (what `append` needs).
+    public func workingTreePricing() throws(SpendError) -> (book: PriceBook, policy: Policy) {
+        let book = try Snapshot.priceBook(cardFiles: workingTreeCardFiles())
+        guard let data = FileManager.default.contents(atPath: root + "/spend.toml") else { return (book, .empty) }
+        do {
+            return (book, try Policy.parse(String(decoding: data, as: UTF8.self), path: "spend.toml"))
+        } catch {
+            throw SpendError.input(error.diagnostics)
+        }
+    }
+
+    private func workingTreeCardFiles() throws(SpendError) -> [(path: String, text: String, blob: String?)] {
+        let fm = FileManager.default
         var cardFiles: [(path: String, text: String, blob: String?)] = []
         let cardNames = ((try? fm.contentsOfDirectory(atPath: root + "/ratecards")) ?? []).filter { $0.hasSuffix(".toml") }.sorted()
         for name in cardNames {
@@ -95,8 +115,7 @@ public struct CostRepository: Sendable {
             let blob = data.withUnsafeBytes { ObjectID.blob(of: $0).hex }
             cardFiles.append((path, String(decoding: data, as: UTF8.self), blob))
         }
-        let policy = fm.contents(atPath: root + "/spend.toml").map { String(decoding: $0, as: UTF8.self) }
-        return try Snapshot(repository: self, source: .workingTree, shards: shards, cardFiles: cardFiles, policyText: policy, gitPrefix: nil)
+        return cardFiles
     }
 
     private func revisionSnapshot(_ rev: String) throws(SpendError) -> Snapshot {
@@ -149,6 +168,11 @@ public struct Snapshot: Sendable {
         self.policyText = policyText
         self.gitPrefix = gitPrefix
         self.commit = commit
+        priceBook = try Self.priceBook(cardFiles: cardFiles)
+    }
+
+    /// Parses rate-card files into one price book; every problem is reported.
+    static func priceBook(cardFiles: [(path: String, text: String, blob: String?)]) throws(SpendError) -> PriceBook {
         var cards: [RateCard] = []
         var problems: [Diagnostic] = []
         for file in cardFiles {
@@ -166,7 +190,7 @@ public struct Snapshot: Sendable {
             providers[card.provider] = card.path
         }
         if !problems.isEmpty { throw SpendError.input(problems) }
-        priceBook = PriceBook(cards: cards)
+        return PriceBook(cards: cards)
     }
 
     /// Calls `body` with the bytes of a shard. Thread-safe: a revision

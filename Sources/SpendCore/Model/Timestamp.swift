@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// UTC instants as milliseconds since the Unix epoch, and the calendar
 /// arithmetic spend needs (days, ISO weeks, months) without Foundation.
 public enum Timestamp {
@@ -134,6 +138,13 @@ public enum Timestamp {
     public static func parse(_ text: String) -> Int64? {
         var copy = text
         return copy.withUTF8 { parse(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// The current time in milliseconds since the epoch (UTC).
+    public static func now() -> Int64 {
+        var t = timespec()
+        clock_gettime(CLOCK_REALTIME, &t)
+        return Int64(t.tv_sec) * 1000 + Int64(t.tv_nsec) / 1_000_000
     }
 
     /// Parses `yyyy-mm-dd` (midnight UTC) or a full RFC 3339 timestamp.

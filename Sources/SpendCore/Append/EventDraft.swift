@@ -1,0 +1,117 @@
+/// Where an event given to `append` came from, for messages:
+/// `<stdin>:3`, `<json>`, `<flags>`, or a response file's path.
+public struct EventOrigin: Sendable, Hashable {
+    public var path: String
+    /// 1-based line, for JSON Lines input.
+    public var line: Int?
+    /// The input line, for a caret under a JSON error.
+    public var sourceLine: String?
+
+    public init(path: String, line: Int? = nil, sourceLine: String? = nil) {
+        self.path = path
+        self.line = line
+        self.sourceLine = sourceLine
+    }
+
+    /// A diagnostic at this origin (column relative to `sourceLine`).
+    public func diagnostic(rule: String, message: String, column: Int? = nil, severity: Diagnostic.Severity = .error) -> Diagnostic {
+        Diagnostic(
+            path: path, line: line, column: line == nil ? nil : column, severity: severity, rule: rule, message: message,
+            sourceLine: column == nil ? nil : sourceLine)
+    }
+}
+
+/// An event as given to `append`, before stamping: `ts` and `id` may be
+/// missing (the appender stamps them), and so may `commit`, `release`,
+/// `cost` and `priced_with`.
+public struct EventDraft: Sendable {
+    public var event: LedgerEvent
+    public var hasTimestamp: Bool
+    public var hasId: Bool
+    public var origin: EventOrigin
+
+    public init(event: LedgerEvent, hasTimestamp: Bool, hasId: Bool, origin: EventOrigin) {
+        self.event = event
+        self.hasTimestamp = hasTimestamp
+        self.hasId = hasId
+        self.origin = origin
+    }
+}
+
+/// Reads drafts from JSON (one object, or JSON Lines) with the ledger's own
+/// byte scanner: the same syntax and schema rules as a ledger line, except
+/// that `ts`, `id` and `tags` may be left for `append` to fill in. Keys the
+/// schema does not know are refused: `append` writes only documented keys,
+/// and a misspelt optional key must not vanish silently.
+public enum DraftReader {
+    /// Parses every non-blank line of `bytes`; returns the drafts, or every
+    /// problem found (nothing is half-accepted).
+    public static func read(
+        _ bytes: UnsafeRawBufferPointer, path: String, numbered: Bool
+    ) -> Result<[EventDraft], DiagnosticsError> {
+        var scanner = LedgerScanner(buffer: bytes)
+        scanner.requiredKeys = EventKey.draftRequiredMask
+        var record = EventRecord()
+        var drafts: [EventDraft] = []
+        var problems: [Diagnostic] = []
+        var omitted = 0
+        var line = 1
+        var lineStartOffset = 0
+        // Counts newlines between the last position and `offset`.
+        func advance(to offset: Int) {
+            var p = lineStartOffset
+            while p < offset {
+                if bytes[p] == 10 { line += 1 }
+                p += 1
+            }
+            lineStartOffset = offset
+        }
+        func lineText(around offset: Int) -> (start: Int, text: String) {
+            var start = offset
+            while start > 0 && bytes[start - 1] != 10 { start -= 1 }
+            var end = offset
+            while end < bytes.count && bytes[end] != 10 { end += 1 }
+            return (start, String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self))
+        }
+        func report(_ diagnostic: Diagnostic) {
+            if problems.count < 50 { problems.append(diagnostic) } else { omitted += 1 }
+        }
+        while true {
+            do throws(LedgerScanError) {
+                guard try scanner.next(into: &record) else { break }
+                advance(to: record.lineStart)
+                let origin = EventOrigin(path: path, line: numbered ? line : nil)
+                if record.unknownKeyOffset >= 0 {
+                    let (start, text) = lineText(around: record.unknownKeyOffset)
+                    var o = origin
+                    o.sourceLine = text
+                    let key = unknownKeyName(bytes, at: record.unknownKeyOffset)
+                    report(
+                        o.diagnostic(
+                            rule: "schema", message: "unknown key \"\(key)\" (append writes only the keys of docs/FORMAT.md)",
+                            column: record.unknownKeyOffset - start + 1))
+                    continue
+                }
+                var event = LedgerEvent(record, scanner: scanner)
+                if !record.has(.ts) { event.ts = 0 }
+                drafts.append(EventDraft(event: event, hasTimestamp: record.has(.ts), hasId: record.has(.id), origin: origin))
+            } catch {
+                let (start, text) = lineText(around: min(error.offset, bytes.count))
+                advance(to: start)
+                let origin = EventOrigin(path: path, line: numbered ? line : nil, sourceLine: text)
+                report(origin.diagnostic(rule: error.rule, message: error.message, column: error.offset - start + 1))
+                scanner.skipLine()
+            }
+        }
+        if !problems.isEmpty { return .failure(DiagnosticsError(problems, omitted: omitted)) }
+        return .success(drafts)
+    }
+
+    private static func unknownKeyName(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> String {
+        var end = offset + 1
+        while end < bytes.count && bytes[end] != 34 {
+            end += bytes[end] == 92 ? 2 : 1
+        }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[(offset + 1)..<min(end, bytes.count)]), as: UTF8.self)
+    }
+}

@@ -1,0 +1,141 @@
+/// What `append` fills in and how it writes.
+public struct AppendSettings: Sendable {
+    /// The time stamped on events without `ts` (ms since the epoch, UTC).
+    public var now: Int64
+    /// `commit` and `release` stamped on events without them.
+    public var code: CodeVersion
+    /// Tags added to events that lack them (`SPEND_TAGS`, then `--tag`).
+    public var defaultTags: [String: String]
+    /// Stamp `cost` and `priced_with` (`--no-price` turns it off).
+    public var price = true
+    /// fsync each shard (and a new shard's directory) before returning.
+    public var sync = false
+    /// Skip events whose id is already in the ledger (or earlier in the batch)
+    /// instead of rejecting the batch.
+    public var skipDuplicates = false
+
+    public init(now: Int64, code: CodeVersion, defaultTags: [String: String] = [:]) {
+        self.now = now
+        self.code = code
+        self.defaultTags = defaultTags
+    }
+}
+
+/// An event ready to write: its canonical line (with the newline) and shard.
+public struct PreparedEvent: Sendable {
+    public var id: String
+    public var shard: String
+    public var line: [UInt8]
+    public var cost: ExactDecimal?
+    public var origin: EventOrigin
+}
+
+/// The outcome of an append.
+public struct AppendOutcome: Sendable {
+    /// Events written, per shard path, in input order.
+    public var written: [(shard: String, events: [PreparedEvent])] = []
+    /// Events skipped as duplicates (`--skip-duplicates`).
+    public var skipped: [PreparedEvent] = []
+    /// Warnings (e.g. `input-limit`); they do not block the append.
+    public var warnings: [Diagnostic] = []
+
+    public var count: Int { written.reduce(0) { $0 + $1.events.count } }
+}
+
+/// The `append` frontend: validates drafts with the same checks as `lint`
+/// (schema, tagging policy, priceability), stamps what the caller left out,
+/// prices, and writes through `ShardWriter`. All-or-nothing: a single
+/// rejected event rejects the batch and nothing is written.
+public struct LedgerAppender {
+    public let repository: CostRepository
+    public let book: PriceBook
+    public let policy: Policy
+
+    /// Reads the working tree's rate cards and `spend.toml`.
+    public init(repository: CostRepository) throws(SpendError) {
+        self.repository = repository
+        (book, policy) = try repository.workingTreePricing()
+    }
+
+    /// Stamps, validates and prices every draft. Throws every problem found
+    /// (up to 50, with a count of the rest).
+    public func prepare(_ drafts: [EventDraft], settings: AppendSettings) throws(SpendError) -> (events: [PreparedEvent], warnings: [Diagnostic]) {
+        var identifiers = EventIdentifier()
+        var checker = EventChecker(policy: policy, book: book)
+        var prepared: [PreparedEvent] = []
+        prepared.reserveCapacity(drafts.count)
+        var problems: [Diagnostic] = []
+        var warnings: [Diagnostic] = []
+        var omitted = 0
+        var findings: [EventFinding] = []
+        var record = EventRecord()
+        let cardOf = Dictionary(book.cards.map { ($0.provider, $0) }, uniquingKeysWith: { a, _ in a })
+        func report(_ d: Diagnostic) {
+            if problems.count < 50 { problems.append(d) } else { omitted += 1 }
+        }
+        for draft in drafts {
+            var event = draft.event
+            for (key, value) in settings.defaultTags where event.tags[key] == nil { event.tags[key] = value }
+            if !draft.hasTimestamp { event.ts = settings.now }
+            if !draft.hasId { event.id = identifiers.next(millis: event.ts) }
+            if event.commit == nil { event.commit = settings.code.commit }
+            if event.release == nil { event.release = settings.code.release }
+            var line = Array(event.jsonLine.utf8)
+            let origin = draft.origin
+            var cost = event.cost
+            var rejected = false
+            line.withUnsafeBytes { buffer in
+                var scanner = LedgerScanner(buffer: buffer)
+                do throws(LedgerScanError) {
+                    _ = try scanner.next(into: &record)
+                } catch {
+                    report(origin.diagnostic(rule: error.rule, message: error.message))
+                    rejected = true
+                    return
+                }
+                findings.removeAll(keepingCapacity: true)
+                let priced = checker.check(record, scanner: scanner, into: &findings)
+                for f in findings {
+                    let d = origin.diagnostic(rule: f.rule, message: f.message, severity: f.severity)
+                    if f.severity == .error {
+                        report(d)
+                        rejected = true
+                    } else {
+                        warnings.append(d)
+                    }
+                }
+                guard !rejected, let priced, settings.price, cost == nil else { return }
+                do throws(PricingError) {
+                    cost = try checker.pricer.cost(record, priced, scanner: scanner)
+                } catch {
+                    report(origin.diagnostic(rule: error.rule, message: error.message))
+                    rejected = true
+                }
+                let point = book.points[Int(priced.point)]
+                let card = cardOf[point.provider]
+                event.pricedWith = point.id + " " + (card.map { "\($0.path)@\($0.blobId ?? "worktree")" } ?? "")
+            }
+            if rejected { continue }
+            if let cost, settings.price, draft.event.cost == nil {
+                event.cost = cost
+                line = Array(event.jsonLine.utf8)
+            }
+            line.append(10)
+            prepared.append(PreparedEvent(id: event.id, shard: event.shardPath, line: line, cost: event.cost, origin: origin))
+        }
+        if !problems.isEmpty { throw SpendError.input(problems, omitted: omitted) }
+        return (prepared, warnings)
+    }
+
+    /// Writes prepared events (see `ShardWriter`).
+    public func write(_ events: [PreparedEvent], settings: AppendSettings) throws(SpendError) -> AppendOutcome {
+        let cache: String?
+        if let git = try? GitRepository(discovering: repository.root) {
+            cache = git.commonDirectory + "spend/ids"
+        } else {
+            cache = nil
+        }
+        let writer = ShardWriter(root: repository.root, cacheDirectory: cache, sync: settings.sync)
+        return try writer.append(events, skipDuplicates: settings.skipDuplicates)
+    }
+}

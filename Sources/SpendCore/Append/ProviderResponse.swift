@@ -1,0 +1,138 @@
+import Foundation
+
+/// Turns a provider's API response body into a draft event: model, id and
+/// token counts come from the body, normalized to the ledger's disjoint
+/// counts (`input_tokens` excludes cached and cache-write tokens).
+public enum ProviderResponse {
+    public enum Kind: String, Sendable {
+        case openai, anthropic
+    }
+
+    /// Parses `body` (the whole JSON response) of `kind`; `path` names it in messages.
+    public static func draft(_ kind: Kind, body: [UInt8], path: String) throws(DiagnosticsError) -> EventDraft {
+        let origin = EventOrigin(path: path)
+        func fail(_ message: String) -> DiagnosticsError {
+            DiagnosticsError([origin.diagnostic(rule: "response", message: message)])
+        }
+        let object: [String: Any]
+        do {
+            guard let parsed = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
+                throw fail("the \(kind.rawValue) response is not a JSON object")
+            }
+            object = parsed
+        } catch let error as DiagnosticsError {
+            throw error
+        } catch {
+            throw fail("the \(kind.rawValue) response is not valid JSON: \(describe(error))")
+        }
+        if let error = object["error"] as? [String: Any] {
+            let message = error["message"] as? String ?? "unknown error"
+            throw fail("the \(kind.rawValue) response is an error, not a completion (\(message)): it has no usage to record")
+        }
+        switch kind {
+        case .openai: return try openAI(object, origin: origin, fail: fail)
+        case .anthropic: return try anthropic(object, origin: origin, fail: fail)
+        }
+    }
+
+    /// Chat Completions (`prompt_tokens`, `completion_tokens`,
+    /// `prompt_tokens_details.cached_tokens`) and Responses API
+    /// (`input_tokens`, `output_tokens`, `input_tokens_details.cached_tokens`).
+    /// OpenAI counts cached tokens inside the prompt: they are subtracted.
+    private static func openAI(
+        _ object: [String: Any], origin: EventOrigin, fail: (String) -> DiagnosticsError
+    ) throws(DiagnosticsError) -> EventDraft {
+        guard let usage = object["usage"] as? [String: Any] else { throw fail("the openai response has no \"usage\" object") }
+        guard let model = object["model"] as? String, !model.isEmpty else { throw fail("the openai response has no \"model\"") }
+        let isResponses = usage["input_tokens"] != nil
+        let promptKey = isResponses ? "input_tokens" : "prompt_tokens"
+        let outputKey = isResponses ? "output_tokens" : "completion_tokens"
+        let detailsKey = isResponses ? "input_tokens_details" : "prompt_tokens_details"
+        let prompt = try count(usage, promptKey, "usage", fail)
+        let output = try count(usage, outputKey, "usage", fail)
+        var cached: Int64 = 0
+        if let details = usage[detailsKey] as? [String: Any], details["cached_tokens"] != nil {
+            cached = try count(details, "cached_tokens", "usage.\(detailsKey)", fail)
+        }
+        guard cached <= prompt else {
+            throw fail("usage.\(detailsKey).cached_tokens (\(cached)) exceeds usage.\(promptKey) (\(prompt))")
+        }
+        var event = LedgerEvent(
+            ts: 0, id: object["id"] as? String ?? "", provider: "openai", model: model, inputTokens: prompt - cached,
+            outputTokens: output, tags: [:])
+        if cached > 0 { event.cachedInputTokens = cached }
+        if let tier = object["service_tier"] as? String, tier != "default", tier != "auto", tier != "standard" {
+            event.serviceTier = tier
+        }
+        var ts: Int64?
+        if let created = object[isResponses ? "created_at" : "created"] as? NSNumber { ts = created.int64Value * 1000 }
+        if isResponses {
+            switch object["status"] as? String {
+            case "failed": event.status = "error"
+            case "cancelled": event.status = "cancelled"
+            default: break
+            }
+            // Hosted tools billed per call.
+            if let items = object["output"] as? [[String: Any]] {
+                let searches = items.filter { ($0["type"] as? String) == "web_search_call" }.count
+                if searches > 0 { event.toolCalls = ["web_search": Int64(searches)] }
+            }
+        }
+        if let ts { event.ts = ts }
+        return EventDraft(event: event, hasTimestamp: ts != nil, hasId: !event.id.isEmpty, origin: origin)
+    }
+
+    /// Messages API: `input_tokens` (uncached), `cache_creation_input_tokens`,
+    /// `cache_read_input_tokens`, `output_tokens`; already disjoint.
+    private static func anthropic(
+        _ object: [String: Any], origin: EventOrigin, fail: (String) -> DiagnosticsError
+    ) throws(DiagnosticsError) -> EventDraft {
+        guard let usage = object["usage"] as? [String: Any] else { throw fail("the anthropic response has no \"usage\" object") }
+        guard let model = object["model"] as? String, !model.isEmpty else { throw fail("the anthropic response has no \"model\"") }
+        let input = try count(usage, "input_tokens", "usage", fail)
+        let output = try count(usage, "output_tokens", "usage", fail)
+        let write = usage["cache_creation_input_tokens"] is NSNull || usage["cache_creation_input_tokens"] == nil
+            ? 0 : try count(usage, "cache_creation_input_tokens", "usage", fail)
+        let read = usage["cache_read_input_tokens"] is NSNull || usage["cache_read_input_tokens"] == nil
+            ? 0 : try count(usage, "cache_read_input_tokens", "usage", fail)
+        if let creation = usage["cache_creation"] as? [String: Any], creation["ephemeral_1h_input_tokens"] != nil {
+            let hour = try count(creation, "ephemeral_1h_input_tokens", "usage.cache_creation", fail)
+            if hour > 0 {
+                throw fail(
+                    "usage.cache_creation.ephemeral_1h_input_tokens is \(hour): 1-hour cache writes bill at a higher rate than the "
+                        + "rate card's cache_write (5-minute writes); record this call with --json and split the writes yourself")
+            }
+        }
+        var event = LedgerEvent(
+            ts: 0, id: object["id"] as? String ?? "", provider: "anthropic", model: model, inputTokens: input,
+            outputTokens: output, tags: [:])
+        if read > 0 { event.cachedInputTokens = read }
+        if write > 0 { event.cacheWriteTokens = write }
+        switch usage["service_tier"] as? String {
+        case "batch": event.batch = true
+        case let tier? where tier != "standard": event.serviceTier = tier
+        default: break
+        }
+        if let tools = usage["server_tool_use"] as? [String: Any], tools["web_search_requests"] != nil {
+            let searches = try count(tools, "web_search_requests", "usage.server_tool_use", fail)
+            if searches > 0 { event.toolCalls = ["web_search": searches] }
+        }
+        return EventDraft(event: event, hasTimestamp: false, hasId: !event.id.isEmpty, origin: origin)
+    }
+
+    /// A non-negative integer field.
+    private static func count(
+        _ object: [String: Any], _ key: String, _ at: String, _ fail: (String) -> DiagnosticsError
+    ) throws(DiagnosticsError) -> Int64 {
+        guard let value = object[key] else { throw fail("\(at).\(key) is missing") }
+        guard !(value is Bool), let number = value as? NSNumber,
+            let int = Int64(exactly: number.doubleValue), int >= 0, "\(number)" == "\(int)"
+        else { throw fail("\(at).\(key) must be a non-negative integer, not \(value)") }
+        return int
+    }
+
+    private static func describe(_ error: Error) -> String {
+        let ns = error as NSError
+        return (ns.userInfo[NSDebugDescriptionErrorKey] as? String) ?? ns.localizedDescription
+    }
+}
