@@ -125,9 +125,14 @@ public enum ProviderResponse {
         _ object: [String: Any], _ key: String, _ at: String, _ fail: (String) -> DiagnosticsError
     ) throws(DiagnosticsError) -> Int64 {
         guard let value = object[key] else { throw fail("\(at).\(key) is missing") }
-        guard !(value is Bool), let number = value as? NSNumber,
-            let int = Int64(exactly: number.doubleValue), int >= 0, "\(number)" == "\(int)"
-        else { throw fail("\(at).\(key) must be a non-negative integer, not \(value)") }
+        // JSON true/false: not `value is Bool`, which on Linux also holds for
+        // every NSNumber equal to 0 or 1 (so "cache_read_input_tokens": 0 failed).
+        let number = value as? NSNumber
+        let isBool = number.map { String(cString: $0.objCType) == "c" } ?? false
+        guard let number, !isBool, let int = Int64(exactly: number.doubleValue), int >= 0, "\(number)" == "\(int)" else {
+            let shown = isBool ? (number!.boolValue ? "true" : "false") : (value as? String).map { "\"\($0)\"" } ?? "\(value)"
+            throw fail("\(at).\(key) must be a non-negative integer, not \(shown)")
+        }
         return int
     }
 
