@@ -259,6 +259,72 @@ final class AppendTests: XCTestCase {
         XCTAssertEqual(try events(repo).count, 2)
     }
 
+    func testEveryFlagLandsInItsKey() throws {
+        let repo = try costRepo()
+        let r = try append(
+            repo,
+            [
+                "--provider", "openai", "--model", "gpt-4o-2024-11-20", "--model-requested", "gpt-4o", "--service-tier", "priority",
+                "--requests", "2", "--input", "3000", "--cached-input", "1000", "--output", "600", "--status", "error", "--attempt", "3",
+                "--latency-ms", "950", "--trace-id", "tr-9", "--tag", "team=x", "--id", "all-flags", "--ts", "2026-11-07T08:09:10.011Z",
+                "--sync",
+            ], environment: ["SPEND_COMMIT": "c", "SPEND_RELEASE": "r"])
+        assertOK(r)
+        // gpt-4o-2024-11-20 is an alias of gpt-4o; the 2024-10-01 point's priority tier: 4.25 in, 2.125 cached, 17.00 out.
+        // 3,000 × 4.25 + 1,000 × 2.125 + 600 × 17 = 12,750 + 2,125 + 10,200 = 25,075 per 1M = 0.025075
+        let blob = try blobID(repo, "ratecards/openai.toml")
+        XCTAssertEqual(
+            try repo.read(Self.shard),
+            """
+            {"ts":"2026-11-07T08:09:10.011Z","id":"all-flags","provider":"openai","model":"gpt-4o-2024-11-20","model_requested":"gpt-4o",\
+            "service_tier":"priority","requests":2,"input_tokens":3000,"cached_input_tokens":1000,"output_tokens":600,"status":"error",\
+            "attempt":3,"latency_ms":950,"trace_id":"tr-9","tags":{"team":"x"},"release":"r","commit":"c","cost":"0.025075",\
+            "priced_with":"openai/gpt-4o@2024-10-01 ratecards/openai.toml@\(blob)"}
+
+            """)
+        // --batch halves gpt-4o: 2,000 × 1.25 + 500 × 5.00 = 5,000 per 1M = 0.005.
+        let b = try append(repo, ["--provider", "openai", "--model", "gpt-4o", "--batch", "--input", "2000", "--output", "500", "--ts", "2026-11-07T00:00:00Z", "--dry-run"])
+        assertOK(b)
+        XCTAssertTrue(b.stdout.contains(#""model":"gpt-4o","batch":true,"input_tokens":2000,"#), b.stdout)
+        XCTAssertTrue(b.stdout.contains(#""cost":"0.005""#), b.stdout)
+        // Repeated --tool-call flags add up: claude-sonnet-4 8,000 / 1,200 = 0.042, + 3 searches × 0.01 = 0.072.
+        let t = try append(repo, [
+            "--provider", "anthropic", "--model", "claude-sonnet-4-0", "--input", "8000", "--output", "1200", "--tool-call", "web_search=1",
+            "--tool-call", "web_search=2", "--ts", "2026-11-07T00:00:00Z", "--dry-run",
+        ])
+        assertOK(t)
+        XCTAssertTrue(t.stdout.contains(#""tool_calls":{"web_search":3}"#), t.stdout)
+        XCTAssertTrue(t.stdout.contains(#""cost":"0.072""#), t.stdout)
+        assertRejected(try append(repo, ["--provider", "anthropic", "--model", "claude-sonnet-4-0", "--input", "1", "--output", "1", "--tool-call", "web_search"]), ["--tool-call expects KEY=VALUE, got 'web_search'"])
+        assertRejected(try append(repo, ["--provider", "openai", "--model", "gpt-4o", "--input", "1", "--output", "1", "--tool-call", "web_search=1"]), ["error[no-price]"])
+        assertRejected(try append(repo, ["--provider", "openai", "--model", "gpt-4o", "--input", "1", "--output", "1", "--requests", "0"]), ["error[schema]: requests must be an integer ≥ 1"])
+        assertRejected(try append(repo, ["--provider", "openai", "--model", "gpt-4o", "--input", "1", "--output", "1", "--id", ""]), ["error[schema]: id must not be empty"])
+        XCTAssertEqual(try events(repo).count, 1)
+    }
+
+    /// A cost repository in a subdirectory of a larger git repository (a monorepo).
+    func testCostRepositoryInASubdirectory() throws {
+        // (TestRepo's own `git init` runs in the subdirectory: init the top instead.)
+        let repo = try makeRepo(git: false, subdirectory: "finops")
+        let initialized = try runProcess(Paths.git, ["init", "-q", "-b", "main"], in: repo.gitRoot)
+        XCTAssertEqual(initialized.status, 0, initialized.stderr)
+        let base = ["--provider", "openai", "--model", "gpt-4o", "--input", "1", "--output", "1", "--ts", "2026-11-01T00:00:00Z"]
+        assertOK(try append(repo, base + ["--id", "m-1"]))
+        XCTAssertEqual(try events(repo).map(\.event.id), ["m-1"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: repo.gitRoot.appendingPathComponent("ledger").path))
+        let ids = repo.gitRoot.appendingPathComponent(".git/spend/ids")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: ids.path).filter { $0.hasSuffix(".idx") }.count, 1)
+        // From deeper inside the cost repository, and with -C from the top of the git repository.
+        let deep = repo.url("ledger/2026")
+        let r = try append(repo, base + ["--id", "m-1"], cwd: deep)
+        assertRejected(r, ["duplicate id \"m-1\": already in \(Self.shard)"])
+        assertOK(try append(repo, ["-C", "finops"] + base + ["--id", "m-2"], cwd: repo.gitRoot))
+        XCTAssertEqual(try events(repo).map(\.event.id), ["m-1", "m-2"])
+        // Outside any cost repository.
+        let nowhere = try makeTempDir()
+        assertRejected(try append(repo, base, cwd: nowhere), ["not a cost repository"])
+    }
+
     // MARK: Stamping
 
     func testStampsNowAndTimeSortableIds() throws {
