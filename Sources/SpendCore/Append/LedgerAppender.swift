@@ -80,7 +80,9 @@ public struct LedgerAppender {
             if !draft.hasId { event.id = identifiers.next(millis: event.ts) }
             if event.commit == nil { event.commit = settings.code.commit }
             if event.release == nil { event.release = settings.code.release }
-            var line = Array(event.jsonLine.utf8)
+            var line: [UInt8] = []
+            line.reserveCapacity(512)
+            event.encodeLine(into: &line)
             let origin = draft.origin
             var cost = event.cost
             var rejected = false
@@ -118,7 +120,21 @@ public struct LedgerAppender {
             if rejected { continue }
             if let cost, settings.price, draft.event.cost == nil {
                 event.cost = cost
-                line = Array(event.jsonLine.utf8)
+                if draft.event.pricedWith == nil, let pricedWith = event.pricedWith, line.last == 125 {
+                    // cost and priced_with are the last keys: extend the line in place.
+                    line.removeLast()
+                    var w = JSONWriter(out: line)
+                    line = []
+                    w.key("cost")
+                    w.string(cost.description)
+                    w.key("priced_with")
+                    w.string(pricedWith)
+                    w.byte(125)
+                    line = w.out
+                } else {
+                    line.removeAll(keepingCapacity: true)
+                    event.encodeLine(into: &line)
+                }
             }
             line.append(10)
             prepared.append(PreparedEvent(id: event.id, shard: event.shardPath, line: line, cost: event.cost, origin: origin))
@@ -129,12 +145,7 @@ public struct LedgerAppender {
 
     /// Writes prepared events (see `ShardWriter`).
     public func write(_ events: [PreparedEvent], settings: AppendSettings) throws(SpendError) -> AppendOutcome {
-        let cache: String?
-        if let git = try? GitRepository(discovering: repository.root) {
-            cache = git.commonDirectory + "spend/ids"
-        } else {
-            cache = nil
-        }
+        let cache = GitDirectory.discover(from: repository.root).map { $0.commonDirectory + "spend/ids" }
         let writer = ShardWriter(root: repository.root, cacheDirectory: cache, sync: settings.sync)
         return try writer.append(events, skipDuplicates: settings.skipDuplicates)
     }

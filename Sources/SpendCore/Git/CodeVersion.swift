@@ -1,5 +1,9 @@
 import CLibGit2
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The commit and nearest tag of the code that runs a script: what `append`
 /// stamps on events as `commit` and `release`.
 public struct CodeVersion: Sendable, Hashable {
@@ -13,15 +17,50 @@ public struct CodeVersion: Sendable, Hashable {
 
     /// Reads HEAD and its nearest tag (`git describe --tags --abbrev=0`) of the
     /// repository enclosing `directory`; `SPEND_COMMIT` / `SPEND_RELEASE` override.
+    ///
+    /// HEAD is read from the git directory's files, and the nearest tag comes
+    /// from a small cache (`<git dir>/spend/describe`, keyed by HEAD and a
+    /// fingerprint of all tags), so the usual call never starts libgit2.
     public static func detect(directory: String, environment: [String: String]) -> CodeVersion {
-        var version = CodeVersion(commit: nil, release: nil)
-        if let repo = try? GitRepository(discovering: directory) {
-            version.commit = try? repo.commitID("HEAD").hex
-            version.release = repo.nearestTag()
+        let commitOverride = environment["SPEND_COMMIT"].flatMap { $0.isEmpty ? nil : $0 }
+        let releaseOverride = environment["SPEND_RELEASE"].flatMap { $0.isEmpty ? nil : $0 }
+        var version = CodeVersion(commit: commitOverride, release: releaseOverride)
+        if commitOverride != nil && releaseOverride != nil { return version }
+        var detected = CodeVersion(commit: nil, release: nil)
+        if let git = GitDirectory.discover(from: directory), let head = git.headCommit() {
+            detected.commit = head
+            detected.release = cachedNearestTag(git: git, head: head, directory: directory)
+        } else if let repo = try? GitRepository(discovering: directory) {
+            detected.commit = try? repo.commitID("HEAD").hex
+            detected.release = repo.nearestTag()
         }
-        if let c = environment["SPEND_COMMIT"], !c.isEmpty { version.commit = c }
-        if let r = environment["SPEND_RELEASE"], !r.isEmpty { version.release = r }
+        version.commit = version.commit ?? detected.commit
+        version.release = version.release ?? detected.release
         return version
+    }
+
+    private static func cachedNearestTag(git: GitDirectory, head: String, directory: String) -> String? {
+        let key = "\(head) \(String(git.tagsFingerprint(), radix: 16))"
+        let cache = git.commonDirectory + "spend/describe"
+        if let text = GitDirectory.read(cache) {
+            for line in text.split(separator: "\n") where line.hasPrefix(key + " ") {
+                let tag = String(line.dropFirst(key.count + 1))
+                return tag == "-" ? nil : tag
+            }
+        }
+        guard let repo = try? GitRepository(discovering: directory) else { return nil }
+        let tag = repo.nearestTag()
+        // Append one line (a single O_APPEND write); start over past 64 KB.
+        let line = Array("\(key) \(tag ?? "-")\n".utf8)
+        try? FileSystem.makeDirectories(git.commonDirectory + "spend")
+        var info = stat()
+        let fresh = stat(cache, &info) == 0 && info.st_size > 65536
+        let fd = open(cache, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (fresh ? O_TRUNC : 0), 0o644)
+        if fd >= 0 {
+            _ = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            close(fd)
+        }
+        return tag
     }
 }
 

@@ -46,29 +46,64 @@ public struct LedgerEvent: Sendable, Hashable {
 
     /// The event as one JSON line (no newline), keys in canonical order, tags sorted.
     public var jsonLine: String {
-        var out = "{\"ts\":\"" + Timestamp.format(millis: ts) + "\",\"id\":" + JSON.quote(id)
-        out += ",\"provider\":" + JSON.quote(provider) + ",\"model\":" + JSON.quote(model)
-        if let modelRequested { out += ",\"model_requested\":" + JSON.quote(modelRequested) }
-        if let serviceTier { out += ",\"service_tier\":" + JSON.quote(serviceTier) }
-        if let batch { out += ",\"batch\":" + (batch ? "true" : "false") }
-        if let requests { out += ",\"requests\":\(requests)" }
-        out += ",\"input_tokens\":\(inputTokens)"
-        if let cachedInputTokens { out += ",\"cached_input_tokens\":\(cachedInputTokens)" }
-        if let cacheWriteTokens { out += ",\"cache_write_tokens\":\(cacheWriteTokens)" }
-        out += ",\"output_tokens\":\(outputTokens)"
+        var out: [UInt8] = []
+        encodeLine(into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the event's JSON line (no newline) to `out`: keys in canonical
+    /// order, tags and tool calls sorted by name. Byte-level, for bulk appends.
+    public func encodeLine(into out: inout [UInt8]) {
+        var w = JSONWriter(out: out)
+        out = []
+        w.raw("{\"ts\":\"")
+        Timestamp.encode(millis: ts, into: &w.out)
+        w.raw("\",\"id\":")
+        w.string(id)
+        w.raw(",\"provider\":")
+        w.string(provider)
+        w.raw(",\"model\":")
+        w.string(model)
+        if let modelRequested { w.key("model_requested"); w.string(modelRequested) }
+        if let serviceTier { w.key("service_tier"); w.string(serviceTier) }
+        if let batch { w.key("batch"); w.raw(batch ? "true" : "false") }
+        if let requests { w.key("requests"); w.integer(requests) }
+        w.key("input_tokens"); w.integer(inputTokens)
+        if let cachedInputTokens { w.key("cached_input_tokens"); w.integer(cachedInputTokens) }
+        if let cacheWriteTokens { w.key("cache_write_tokens"); w.integer(cacheWriteTokens) }
+        w.key("output_tokens"); w.integer(outputTokens)
         if let toolCalls {
-            out += ",\"tool_calls\":{" + toolCalls.sorted { $0.key < $1.key }.map { JSON.quote($0.key) + ":\($0.value)" }.joined(separator: ",") + "}"
+            w.key("tool_calls")
+            w.byte(123)
+            for (i, (name, count)) in toolCalls.sorted(by: { $0.key < $1.key }).enumerated() {
+                if i > 0 { w.byte(44) }
+                w.string(name)
+                w.byte(58)
+                w.integer(count)
+            }
+            w.byte(125)
         }
-        if let status { out += ",\"status\":" + JSON.quote(status) }
-        if let attempt { out += ",\"attempt\":\(attempt)" }
-        if let latencyMs { out += ",\"latency_ms\":\(latencyMs)" }
-        if let traceId { out += ",\"trace_id\":" + JSON.quote(traceId) }
-        out += ",\"tags\":{" + tags.sorted { $0.key < $1.key }.map { JSON.quote($0.key) + ":" + JSON.quote($0.value) }.joined(separator: ",") + "}"
-        if let release { out += ",\"release\":" + JSON.quote(release) }
-        if let commit { out += ",\"commit\":" + JSON.quote(commit) }
-        if let cost { out += ",\"cost\":" + JSON.quote(cost.description) }
-        if let pricedWith { out += ",\"priced_with\":" + JSON.quote(pricedWith) }
-        return out + "}"
+        if let status { w.key("status"); w.string(status) }
+        if let attempt { w.key("attempt"); w.integer(attempt) }
+        if let latencyMs { w.key("latency_ms"); w.integer(latencyMs) }
+        if let traceId { w.key("trace_id"); w.string(traceId) }
+        w.key("tags")
+        w.byte(123)
+        if tags.count == 1, let (key, value) = tags.first {
+            w.string(key); w.byte(58); w.string(value)
+        } else if !tags.isEmpty {
+            for (i, (key, value)) in tags.sorted(by: { $0.key < $1.key }).enumerated() {
+                if i > 0 { w.byte(44) }
+                w.string(key); w.byte(58); w.string(value)
+            }
+        }
+        w.byte(125)
+        if let release { w.key("release"); w.string(release) }
+        if let commit { w.key("commit"); w.string(commit) }
+        if let cost { w.key("cost"); w.string(cost.description) }
+        if let pricedWith { w.key("priced_with"); w.string(pricedWith) }
+        w.byte(125)
+        out = w.out
     }
 
     /// The shard an event belongs in: `ledger/YYYY/YYYY-MM.jsonl` by the UTC month of `ts`.
@@ -125,5 +160,70 @@ extension LedgerEvent {
             }
         }
         return try result.get()
+    }
+}
+
+/// Appends JSON tokens as bytes.
+struct JSONWriter {
+    var out: [UInt8]
+
+    @inline(__always) mutating func byte(_ b: UInt8) { out.append(b) }
+
+    mutating func raw(_ s: StaticString) {
+        s.withUTF8Buffer { out.append(contentsOf: $0) }
+    }
+
+    /// `,"name":`
+    mutating func key(_ name: StaticString) {
+        out.append(44)
+        out.append(34)
+        raw(name)
+        out.append(34)
+        out.append(58)
+    }
+
+    mutating func integer(_ value: Int64) {
+        if value >= 0 && value < 10 {
+            out.append(48 + UInt8(value))
+            return
+        }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+            UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var magnitude = value.magnitude
+        var n = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[19 - n] = 48 + UInt8(magnitude % 10)
+                magnitude /= 10
+                n += 1
+            } while magnitude > 0
+            if value < 0 { out.append(45) }
+            out.append(contentsOf: buffer[(20 - n)...])
+        }
+    }
+
+    /// A JSON string: quotes, backslashes and control characters escaped; UTF-8 passed through.
+    mutating func string(_ s: String) {
+        out.append(34)
+        var copy = s
+        copy.withUTF8 { bytes in
+            var clean = 0
+            for (i, b) in bytes.enumerated() where b == 34 || b == 92 || b < 0x20 {
+                out.append(contentsOf: bytes[clean..<i])
+                switch b {
+                case 34: out.append(contentsOf: [92, 34])
+                case 92: out.append(contentsOf: [92, 92])
+                case 10: out.append(contentsOf: [92, 110])
+                case 13: out.append(contentsOf: [92, 114])
+                case 9: out.append(contentsOf: [92, 116])
+                default:
+                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                    out.append(contentsOf: [92, 117, 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]])
+                }
+                clean = i + 1
+            }
+            out.append(contentsOf: bytes[clean...])
+        }
+        out.append(34)
     }
 }

@@ -68,6 +68,30 @@ public enum Timestamp {
         return dateString(days: days) + "T" + pad(h, 2) + ":" + pad(mi, 2) + ":" + pad(s, 2) + "." + pad(ms, 3) + "Z"
     }
 
+    /// Appends `format(millis:)` as bytes.
+    static func encode(millis: Int64, into out: inout [UInt8]) {
+        let days = day(ofMillis: millis)
+        let (y, m, d) = civil(fromDays: days)
+        let msOfDay = millis - days * millisPerDay
+        if y < 0 || y > 9999 {
+            out.append(contentsOf: format(millis: millis).utf8)
+            return
+        }
+        func put(_ value: Int64, _ width: Int) {
+            var divisor: Int64 = 1
+            for _ in 1..<width { divisor *= 10 }
+            var v = value
+            while divisor > 0 {
+                out.append(48 + UInt8(v / divisor))
+                v %= divisor
+                divisor /= 10
+            }
+        }
+        put(y, 4); out.append(45); put(m, 2); out.append(45); put(d, 2); out.append(84)
+        put(msOfDay / 3_600_000, 2); out.append(58); put(msOfDay / 60_000 % 60, 2); out.append(58)
+        put(msOfDay / 1000 % 60, 2); out.append(46); put(msOfDay % 1000, 3); out.append(90)
+    }
+
     static func pad(_ value: Int64, _ width: Int) -> String {
         let s = String(value)
         return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s

@@ -54,9 +54,32 @@ public enum RateCardParser {
         /// Line numbers of `[[price]]` headers, in order.
         var priceHeaderLines: [Int] {
             lines.enumerated().compactMap { index, line in
+                // `[[price]]`, spaces allowed anywhere (rare: only then is a compact copy made).
+                let trimmed = line.utf8.drop { $0 == 32 || $0 == 9 }
+                guard trimmed.starts(with: "[[".utf8) else { return nil }
+                if trimmed.starts(with: "[[price]]".utf8) { return index + 1 }
                 let compact = line.filter { $0 != " " && $0 != "\t" }
                 return compact.hasPrefix("[[price]]") ? index + 1 : nil
             }
+        }
+
+        /// Lines of the keys assigned before the first `[[price]]` (quoted or bare), by key.
+        var topKeyLines: [String: Int] {
+            var found: [String: Int] = [:]
+            for (index, line) in lines.enumerated() {
+                let trimmed = line.drop { $0 == " " || $0 == "\t" }
+                if trimmed.hasPrefix("[[") { break }
+                let key: Substring
+                if trimmed.first == "\"" {
+                    guard let close = trimmed.dropFirst().firstIndex(of: "\"") else { continue }
+                    key = trimmed[trimmed.index(after: trimmed.startIndex)..<close]
+                } else {
+                    guard let end = trimmed.firstIndex(where: { $0 == " " || $0 == "=" }) else { continue }
+                    key = trimmed[..<end]
+                }
+                if !key.isEmpty && found[String(key)] == nil { found[String(key)] = index + 1 }
+            }
+            return found
         }
 
         /// The first line at or after `from` that assigns `key`.
@@ -90,8 +113,9 @@ public enum RateCardParser {
             var aliases: [ModelAlias] = []
             if let aliasValue = table["aliases"] {
                 if let aliasTable = aliasValue.table {
+                    let keyLines = topKeyLines
                     for key in aliasTable.keys {
-                        let line = line(ofKey: key, from: 1)
+                        let line = keyLines[key] ?? self.line(ofKey: key, from: 1)
                         guard let target = aliasTable[key]?.string, !target.isEmpty else {
                             error(line, "ratecard", "alias \"\(key)\" must map to a model name string")
                             continue
@@ -254,7 +278,8 @@ public enum RateCardParser {
         /// Reads a price: a TOML integer, float or decimal string, as the exact decimal written.
         mutating func decimal(_ t: TOMLTable, _ key: String, line: Int?, what: String) -> ExactDecimal? {
             guard let value = t[key] else { return nil }
-            let keyLine = self.line(ofKey: key, from: line)
+            // Only a finding needs the key's line: search for it then.
+            var keyLine: Int? { self.line(ofKey: key, from: line) }
             let parsed: ExactDecimal?
             switch value.type {
             case .int: parsed = value.int.map { ExactDecimal($0) }
