@@ -169,15 +169,29 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
         settings.sync = sync
         settings.skipDuplicates = skipDuplicates
 
+        if stdin {
+            let bytes = try Self.readAll(fd: STDIN_FILENO, name: "standard input")
+            let (events, warnings) = try bytes.withUnsafeBytes { buffer throws(SpendError) in
+                try appender.prepare(jsonLines: buffer, path: "<stdin>", settings: settings)
+            }
+            if events.isEmpty {
+                if !quiet { Console.err("spend: nothing to append (no events on standard input)") }
+                return
+            }
+            try finish(appender, events, warnings, settings)
+            return
+        }
         var drafts = try readDrafts()
         if let id { drafts[0].event.id = id; drafts[0].hasId = true }
         if let ts, let ms = Timestamp.parseDateOrTimestamp(ts) { drafts[0].event.ts = ms; drafts[0].hasTimestamp = true }
-        if drafts.isEmpty {
-            if !quiet { Console.err("spend: nothing to append (no events on standard input)") }
-            return
-        }
         let (events, warnings) = try appender.prepare(drafts, settings: settings)
-        for w in warnings { Console.err(w.renderedWithSource) }
+        try finish(appender, events, warnings, settings)
+    }
+
+    /// Prints warnings, then writes (or with --dry-run prints) the events.
+    func finish(_ appender: LedgerAppender, _ events: [PreparedEvent], _ warnings: [Diagnostic], _ settings: AppendSettings) throws {
+        for w in warnings.prefix(50) { Console.err(w.renderedWithSource) }
+        if warnings.count > 50 { Console.err("spend: \(warnings.count - 50) more warnings not shown") }
         if dryRun {
             var text = ""
             for event in events { text += String(decoding: event.line, as: UTF8.self) }
@@ -202,7 +216,7 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
             guard !drafts.isEmpty else { throw SpendError.usage("--json is empty") }
             return drafts
         case .stdin:
-            return try Self.parse(try Self.readAll(fd: STDIN_FILENO, name: "standard input"), path: "<stdin>", numbered: true)
+            preconditionFailure("--stdin is prepared in parallel by run()")
         case .response(let kind, let file):
             let body = file == "-" ? try Self.readAll(fd: STDIN_FILENO, name: "standard input") : try Self.readFile(file)
             do {
@@ -245,6 +259,8 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
 
     static func readAll(fd: Int32, name: String) throws -> [UInt8] {
         var bytes: [UInt8] = []
+        var info = stat()
+        if fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG { bytes.reserveCapacity(Int(info.st_size) + 1) }
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         while true {
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Where an event given to `append` came from, for messages:
 /// `<stdin>:3`, `<json>`, `<flags>`, or a response file's path.
 public struct EventOrigin: Sendable, Hashable {
@@ -49,20 +53,33 @@ public enum DraftReader {
     public static func read(
         _ bytes: UnsafeRawBufferPointer, path: String, numbered: Bool
     ) -> Result<[EventDraft], DiagnosticsError> {
+        var drafts: [EventDraft] = []
+        let failure = read(bytes, path: path, firstLine: numbered ? 1 : nil) { drafts.append($0) }
+        if let failure { return .failure(failure) }
+        return .success(drafts)
+    }
+
+    /// Streams the drafts of `bytes` to `body` (numbering lines from
+    /// `firstLine`, or not at all when nil); returns the problems found, if any.
+    /// After the first problem, drafts are no longer passed on.
+    public static func read(
+        _ bytes: UnsafeRawBufferPointer, path: String, firstLine: Int?, _ body: (EventDraft) -> Void
+    ) -> DiagnosticsError? {
         var scanner = LedgerScanner(buffer: bytes)
         scanner.requiredKeys = EventKey.draftRequiredMask
         var record = EventRecord()
-        var drafts: [EventDraft] = []
         var problems: [Diagnostic] = []
         var omitted = 0
-        var line = 1
+        var line = firstLine ?? 1
         var lineStartOffset = 0
         // Counts newlines between the last position and `offset`.
         func advance(to offset: Int) {
-            var p = lineStartOffset
-            while p < offset {
-                if bytes[p] == 10 { line += 1 }
-                p += 1
+            guard offset > lineStartOffset else { return }
+            var p = bytes.baseAddress! + lineStartOffset
+            let end = bytes.baseAddress! + offset
+            while p < end, let nl = memchr(p, 10, end - p) {
+                line += 1
+                p = UnsafeRawPointer(nl) + 1
             }
             lineStartOffset = offset
         }
@@ -80,7 +97,7 @@ public enum DraftReader {
             do throws(LedgerScanError) {
                 guard try scanner.next(into: &record) else { break }
                 advance(to: record.lineStart)
-                let origin = EventOrigin(path: path, line: numbered ? line : nil)
+                let origin = EventOrigin(path: path, line: firstLine == nil ? nil : line)
                 if record.unknownKeyOffset >= 0 {
                     let (start, text) = lineText(around: record.unknownKeyOffset)
                     var o = origin
@@ -92,19 +109,19 @@ public enum DraftReader {
                             column: record.unknownKeyOffset - start + 1))
                     continue
                 }
+                if !problems.isEmpty { continue }
                 var event = LedgerEvent(record, scanner: scanner)
                 if !record.has(.ts) { event.ts = 0 }
-                drafts.append(EventDraft(event: event, hasTimestamp: record.has(.ts), hasId: record.has(.id), origin: origin))
+                body(EventDraft(event: event, hasTimestamp: record.has(.ts), hasId: record.has(.id), origin: origin))
             } catch {
                 let (start, text) = lineText(around: min(error.offset, bytes.count))
                 advance(to: start)
-                let origin = EventOrigin(path: path, line: numbered ? line : nil, sourceLine: text)
+                let origin = EventOrigin(path: path, line: firstLine == nil ? nil : line, sourceLine: text)
                 report(origin.diagnostic(rule: error.rule, message: error.message, column: error.offset - start + 1))
                 scanner.skipLine()
             }
         }
-        if !problems.isEmpty { return .failure(DiagnosticsError(problems, omitted: omitted)) }
-        return .success(drafts)
+        return problems.isEmpty ? nil : DiagnosticsError(problems, omitted: omitted)
     }
 
     private static func unknownKeyName(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> String {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What `append` fills in and how it writes.
 public struct AppendSettings: Sendable {
     /// The time stamped on events without `ts` (ms since the epoch, UTC).
@@ -42,6 +44,114 @@ public struct AppendOutcome: Sendable {
     public var count: Int { written.reduce(0) { $0 + $1.events.count } }
 }
 
+/// Prepares drafts one by one (one per thread): stamps, encodes the
+/// canonical line, checks it with `EventChecker` (the code `lint` runs) and
+/// prices it.
+struct EventPreparer {
+    let book: PriceBook
+    let settings: AppendSettings
+    let cardOf: [String: RateCard]
+    var checker: EventChecker
+    var identifiers = EventIdentifier()
+    var events: [PreparedEvent] = []
+    var problems: [Diagnostic] = []
+    var warnings: [Diagnostic] = []
+    var omitted = 0
+    private var findings: [EventFinding] = []
+    private var record = EventRecord()
+    /// The shard of the last event's month (most batches stay in one month).
+    private var lastShard: (range: Range<Int64>, path: String) = (0..<0, "")
+
+    private mutating func shardPath(_ ts: Int64) -> String {
+        if lastShard.range.contains(ts) { return lastShard.path }
+        let days = Timestamp.day(ofMillis: ts)
+        let (y, m, _) = Timestamp.civil(fromDays: days)
+        let first = Timestamp.daysFromCivil(year: y, month: m, day: 1) * Timestamp.millisPerDay
+        let next = first + Timestamp.daysInMonth(year: y, month: m) * Timestamp.millisPerDay
+        let event = LedgerEvent(ts: ts, id: "", provider: "", model: "", inputTokens: 0, outputTokens: 0, tags: [:])
+        lastShard = (first..<next, event.shardPath)
+        return lastShard.path
+    }
+
+    init(book: PriceBook, policy: Policy, settings: AppendSettings) {
+        self.book = book
+        self.settings = settings
+        self.checker = EventChecker(policy: policy, book: book)
+        self.cardOf = Dictionary(book.cards.map { ($0.provider, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    private mutating func report(_ d: Diagnostic) {
+        if problems.count < 50 { problems.append(d) } else { omitted += 1 }
+    }
+
+    mutating func add(_ draft: EventDraft) {
+        var event = draft.event
+        for (key, value) in settings.defaultTags where event.tags[key] == nil { event.tags[key] = value }
+        if !draft.hasTimestamp { event.ts = settings.now }
+        if !draft.hasId { event.id = identifiers.next(millis: event.ts) }
+        if event.commit == nil { event.commit = settings.code.commit }
+        if event.release == nil { event.release = settings.code.release }
+        var line: [UInt8] = []
+        line.reserveCapacity(512)
+        event.encodeLine(into: &line)
+        let origin = draft.origin
+        var cost = event.cost
+        var rejected = false
+        line.withUnsafeBytes { buffer in
+            var scanner = LedgerScanner(buffer: buffer)
+            do throws(LedgerScanError) {
+                _ = try scanner.next(into: &record)
+            } catch {
+                report(origin.diagnostic(rule: error.rule, message: error.message))
+                rejected = true
+                return
+            }
+            findings.removeAll(keepingCapacity: true)
+            let priced = checker.check(record, scanner: scanner, into: &findings)
+            for f in findings {
+                let d = origin.diagnostic(rule: f.rule, message: f.message, severity: f.severity)
+                if f.severity == .error {
+                    report(d)
+                    rejected = true
+                } else {
+                    warnings.append(d)
+                }
+            }
+            guard !rejected, let priced, settings.price, cost == nil else { return }
+            do throws(PricingError) {
+                cost = try checker.pricer.cost(record, priced, scanner: scanner)
+            } catch {
+                report(origin.diagnostic(rule: error.rule, message: error.message))
+                rejected = true
+            }
+            let point = book.points[Int(priced.point)]
+            let card = cardOf[point.provider]
+            event.pricedWith = point.id + " " + (card.map { "\($0.path)@\($0.blobId ?? "worktree")" } ?? "")
+        }
+        if rejected || !problems.isEmpty { return }
+        if let cost, settings.price, draft.event.cost == nil {
+            event.cost = cost
+            if draft.event.pricedWith == nil, let pricedWith = event.pricedWith, line.last == 125 {
+                // cost and priced_with are the last keys: extend the line in place.
+                line.removeLast()
+                var w = JSONWriter(out: line)
+                line = []
+                w.key("cost")
+                w.string(cost.description)
+                w.key("priced_with")
+                w.string(pricedWith)
+                w.byte(125)
+                line = w.out
+            } else {
+                line.removeAll(keepingCapacity: true)
+                event.encodeLine(into: &line)
+            }
+        }
+        line.append(10)
+        events.append(PreparedEvent(id: event.id, shard: shardPath(event.ts), line: line, cost: event.cost, origin: origin))
+    }
+}
+
 /// The `append` frontend: validates drafts with the same checks as `lint`
 /// (schema, tagging policy, priceability), stamps what the caller left out,
 /// prices, and writes through `ShardWriter`. All-or-nothing: a single
@@ -60,87 +170,71 @@ public struct LedgerAppender {
     /// Stamps, validates and prices every draft. Throws every problem found
     /// (up to 50, with a count of the rest).
     public func prepare(_ drafts: [EventDraft], settings: AppendSettings) throws(SpendError) -> (events: [PreparedEvent], warnings: [Diagnostic]) {
-        var identifiers = EventIdentifier()
-        var checker = EventChecker(policy: policy, book: book)
-        var prepared: [PreparedEvent] = []
-        prepared.reserveCapacity(drafts.count)
-        var problems: [Diagnostic] = []
+        var worker = EventPreparer(book: book, policy: policy, settings: settings)
+        for draft in drafts { worker.add(draft) }
+        if !worker.problems.isEmpty { throw SpendError.input(worker.problems, omitted: worker.omitted) }
+        return (worker.events, worker.warnings)
+    }
+
+    /// Reads, stamps, validates and prices JSON Lines (`--stdin`): the input is
+    /// cut into chunks of whole lines prepared in parallel on all cores, then
+    /// joined in input order. All-or-nothing like `prepare(_:settings:)`.
+    public func prepare(
+        jsonLines bytes: UnsafeRawBufferPointer, path: String, settings: AppendSettings
+    ) throws(SpendError) -> (events: [PreparedEvent], warnings: [Diagnostic]) {
+        // Chunk boundaries just after a newline, with the line number each starts at.
+        let target = max(1 << 20, bytes.count / (ProcessInfo.processInfo.activeProcessorCount * 4) + 1)
+        var chunkList: [(range: Range<Int>, firstLine: Int)] = []
+        var start = 0
+        var line = 1
+        while start < bytes.count {
+            var end = min(bytes.count, start + target)
+            while end < bytes.count && bytes[end - 1] != 10 { end += 1 }
+            chunkList.append((start..<end, line))
+            for b in bytes[start..<end] where b == 10 { line += 1 }
+            start = end
+        }
+        let results = UnsafeMutableBufferPointer<EventPreparer?>.allocate(capacity: chunkList.count)
+        results.initialize(repeating: nil)
+        defer {
+            _ = results.deinitialize()
+            results.deallocate()
+        }
+        let slots = UncheckedSendable(results)
+        let (book, policy) = (self.book, self.policy)
+        let input = UncheckedSendable(bytes)
+        let chunks = chunkList
+        DispatchQueue.concurrentPerform(iterations: chunks.count) { i in
+            var worker = EventPreparer(book: book, policy: policy, settings: settings)
+            let chunk = UnsafeRawBufferPointer(rebasing: input.value[chunks[i].range])
+            let failure = DraftReader.read(chunk, path: path, firstLine: chunks[i].firstLine) { worker.add($0) }
+            if let failure {
+                worker.problems = failure.diagnostics + worker.problems
+                worker.omitted += failure.omitted
+            }
+            slots.value[i] = worker
+        }
+        var events: [PreparedEvent] = []
         var warnings: [Diagnostic] = []
+        var problems: [Diagnostic] = []
         var omitted = 0
-        var findings: [EventFinding] = []
-        var record = EventRecord()
-        let cardOf = Dictionary(book.cards.map { ($0.provider, $0) }, uniquingKeysWith: { a, _ in a })
-        func report(_ d: Diagnostic) {
-            if problems.count < 50 { problems.append(d) } else { omitted += 1 }
+        events.reserveCapacity(results.reduce(0) { $0 + ($1?.events.count ?? 0) })
+        for i in 0..<chunks.count {
+            guard let worker = results[i] else { continue }
+            problems += worker.problems
+            omitted += worker.omitted
+            warnings += worker.warnings
+            if problems.isEmpty { events += worker.events }
         }
-        for draft in drafts {
-            var event = draft.event
-            for (key, value) in settings.defaultTags where event.tags[key] == nil { event.tags[key] = value }
-            if !draft.hasTimestamp { event.ts = settings.now }
-            if !draft.hasId { event.id = identifiers.next(millis: event.ts) }
-            if event.commit == nil { event.commit = settings.code.commit }
-            if event.release == nil { event.release = settings.code.release }
-            var line: [UInt8] = []
-            line.reserveCapacity(512)
-            event.encodeLine(into: &line)
-            let origin = draft.origin
-            var cost = event.cost
-            var rejected = false
-            line.withUnsafeBytes { buffer in
-                var scanner = LedgerScanner(buffer: buffer)
-                do throws(LedgerScanError) {
-                    _ = try scanner.next(into: &record)
-                } catch {
-                    report(origin.diagnostic(rule: error.rule, message: error.message))
-                    rejected = true
-                    return
-                }
-                findings.removeAll(keepingCapacity: true)
-                let priced = checker.check(record, scanner: scanner, into: &findings)
-                for f in findings {
-                    let d = origin.diagnostic(rule: f.rule, message: f.message, severity: f.severity)
-                    if f.severity == .error {
-                        report(d)
-                        rejected = true
-                    } else {
-                        warnings.append(d)
-                    }
-                }
-                guard !rejected, let priced, settings.price, cost == nil else { return }
-                do throws(PricingError) {
-                    cost = try checker.pricer.cost(record, priced, scanner: scanner)
-                } catch {
-                    report(origin.diagnostic(rule: error.rule, message: error.message))
-                    rejected = true
-                }
-                let point = book.points[Int(priced.point)]
-                let card = cardOf[point.provider]
-                event.pricedWith = point.id + " " + (card.map { "\($0.path)@\($0.blobId ?? "worktree")" } ?? "")
+        if !problems.isEmpty {
+            problems.sort()
+            if problems.count > 50 {
+                omitted += problems.count - 50
+                problems.removeLast(problems.count - 50)
             }
-            if rejected { continue }
-            if let cost, settings.price, draft.event.cost == nil {
-                event.cost = cost
-                if draft.event.pricedWith == nil, let pricedWith = event.pricedWith, line.last == 125 {
-                    // cost and priced_with are the last keys: extend the line in place.
-                    line.removeLast()
-                    var w = JSONWriter(out: line)
-                    line = []
-                    w.key("cost")
-                    w.string(cost.description)
-                    w.key("priced_with")
-                    w.string(pricedWith)
-                    w.byte(125)
-                    line = w.out
-                } else {
-                    line.removeAll(keepingCapacity: true)
-                    event.encodeLine(into: &line)
-                }
-            }
-            line.append(10)
-            prepared.append(PreparedEvent(id: event.id, shard: event.shardPath, line: line, cost: event.cost, origin: origin))
+            throw SpendError.input(problems, omitted: omitted)
         }
-        if !problems.isEmpty { throw SpendError.input(problems, omitted: omitted) }
-        return (prepared, warnings)
+        return (events, warnings)
     }
 
     /// Writes prepared events (see `ShardWriter`).

@@ -33,7 +33,8 @@ public struct ShardWriter {
         let fd: Int32
         let size: Int
         let created: Bool
-        var events: [PreparedEvent] = []
+        /// Indices (into the batch) of the events bound for this shard.
+        var events: [Int] = []
         var index: IdIndex?
         private var ids: Set<String>?
 
@@ -120,29 +121,28 @@ public struct ShardWriter {
     public func append(_ events: [PreparedEvent], skipDuplicates: Bool) throws(SpendError) -> AppendOutcome {
         var outcome = AppendOutcome()
         var problems: [Diagnostic] = []
-        // Duplicates inside the batch.
-        var firstSeen: [String: EventOrigin] = [:]
-        var batch: [PreparedEvent] = []
-        batch.reserveCapacity(events.count)
-        for event in events {
+        // Duplicates inside the batch; events grouped by shard (as indices).
+        var firstSeen: [String: Int] = [:]
+        firstSeen.reserveCapacity(events.count)
+        var byShard: [String: [Int]] = [:]
+        for (i, event) in events.enumerated() {
             if let earlier = firstSeen[event.id] {
                 if skipDuplicates {
                     outcome.skipped.append(event)
                 } else {
-                    let at = earlier.line.map { "line \($0)" } ?? "an earlier event"
+                    let at = events[earlier].origin.line.map { "line \($0)" } ?? "an earlier event"
                     problems.append(
                         event.origin.diagnostic(rule: "duplicate-id", message: "duplicate id \"\(event.id)\" (also at \(at) of this batch)"))
                 }
                 continue
             }
-            firstSeen[event.id] = event.origin
-            batch.append(event)
+            firstSeen[event.id] = i
+            byShard[event.shard, default: []].append(i)
         }
+        firstSeen = [:]
         if !problems.isEmpty { throw SpendError.input(Array(problems.prefix(50)), omitted: max(0, problems.count - 50)) }
 
         // Open and lock every shard, in path order.
-        var byShard: [String: [PreparedEvent]] = [:]
-        for event in batch { byShard[event.shard, default: []].append(event) }
         var shards: [OpenShard] = []
         for path in byShard.keys.sorted() {
             let shard = try OpenShard(path: path, absolute: root + "/" + path)
@@ -172,9 +172,10 @@ public struct ShardWriter {
                 let name = shard.path.split(separator: "/").last.map(String.init) ?? "shard"
                 shard.index = try? IdIndex(path: "\(cacheDirectory)/\(key)-\(name).idx", shardFD: shard.fd, shardSize: shard.size)
             }
-            var kept: [PreparedEvent] = []
+            var kept: [Int] = []
             kept.reserveCapacity(shard.events.count)
-            for event in shard.events {
+            for i in shard.events {
+                let event = events[i]
                 if shard.size > 0, try shard.contains(event.id) {
                     if skipDuplicates {
                         outcome.skipped.append(event)
@@ -184,7 +185,7 @@ public struct ShardWriter {
                     }
                     continue
                 }
-                kept.append(event)
+                kept.append(i)
             }
             shard.events = kept
         }
@@ -194,8 +195,8 @@ public struct ShardWriter {
         var written: [OpenShard] = []
         for shard in shards where !shard.events.isEmpty {
             var bytes: [UInt8] = []
-            bytes.reserveCapacity(shard.events.reduce(0) { $0 + $1.line.count })
-            for event in shard.events { bytes += event.line }
+            bytes.reserveCapacity(shard.events.reduce(0) { $0 + events[$1].line.count })
+            for i in shard.events { bytes += events[i].line }
             written.append(shard)
             if let failure = Self.writeAll(shard.fd, bytes) {
                 for s in written { _ = ftruncate(s.fd, off_t(s.size)) }
@@ -214,13 +215,13 @@ public struct ShardWriter {
         for shard in written {
             guard let index = shard.index else { continue }
             var newSize = shard.size
-            for event in shard.events {
-                try? index.insert(IdIndex.hash(event.id))
-                newSize += event.line.count
+            for i in shard.events {
+                try? index.insert(IdIndex.hash(events[i].id))
+                newSize += events[i].line.count
             }
             index.markCovered(newSize, shardFD: shard.fd)
         }
-        outcome.written = written.map { ($0.path, $0.events) }
+        outcome.written = written.map { shard in (shard.path, shard.events.map { events[$0] }) }
         return outcome
     }
 
