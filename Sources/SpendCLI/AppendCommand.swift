@@ -68,8 +68,11 @@ public struct EventFlags: ParsableArguments {
         if !toolCalls.isEmpty {
             var calls: [String: Int64] = [:]
             for text in toolCalls {
-                let (name, value) = try AppendCommand.pair(text, option: "--tool-call")
-                guard let n = Int64(value) else { throw ValidationError("--tool-call expects NAME=COUNT, got '\(text)'") }
+                guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
+                    throw ValidationError("--tool-call expects NAME=N, got '\(text)'")
+                }
+                let (name, value) = (String(text[..<eq]), String(text[text.index(after: eq)...]))
+                guard let n = Int64(value) else { throw ValidationError("--tool-call expects NAME=N, got '\(text)'") }
                 calls[name, default: 0] += n
             }
             event.toolCalls = calls
@@ -90,7 +93,8 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
             checked with the same rules as `spend lint` (schema, spend.toml policy, priceability); any \
             failure exits 2 and writes nothing. Missing ts, id, commit, release, cost and priced_with are \
             stamped. Tags: the event's own, then --tag, then SPEND_TAGS="k=v,k=v".
-            """)
+            """,
+        version: SpendVersion.string)
 
     @OptionGroup public var repository: RepositoryOptions
     @OptionGroup(title: "Event") public var fields: EventFlags
@@ -192,14 +196,21 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
     func finish(_ appender: LedgerAppender, _ events: [PreparedEvent], _ warnings: [Diagnostic], _ settings: AppendSettings) throws {
         for w in warnings.prefix(50) { Console.err(w.renderedWithSource) }
         if warnings.count > 50 { Console.err("spend: \(warnings.count - 50) more warnings not shown") }
+        let outcome = try appender.write(events, settings: settings, dryRun: dryRun)
         if dryRun {
             var text = ""
-            for event in events { text += String(decoding: event.line, as: UTF8.self) }
-            Console.out(text)
-            if !quiet { Console.err("dry run: \(events.count) event\(events.count == 1 ? "" : "s") checked; nothing written") }
+            for (_, shardEvents) in outcome.written {
+                for event in shardEvents { text += String(decoding: event.line, as: UTF8.self) }
+            }
+            if !text.isEmpty { Console.out(text) }
+            if !quiet {
+                let n = outcome.count
+                var note = "dry run: \(n) event\(n == 1 ? "" : "s") checked; nothing written"
+                if !outcome.skipped.isEmpty { note += " (\(outcome.skipped.count) duplicate\(outcome.skipped.count == 1 ? "" : "s") would be skipped)" }
+                Console.err(note)
+            }
             return
         }
-        let outcome = try appender.write(events, settings: settings)
         if !quiet { Console.out(Self.summary(outcome)) }
     }
 

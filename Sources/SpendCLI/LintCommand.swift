@@ -24,7 +24,8 @@ public struct LintCommand: ParsableCommand {
             Examples:
               spend lint --staged
               spend lint --commits origin/main..HEAD --format json
-            """)
+            """,
+        version: SpendVersion.string)
 
     @OptionGroup public var repository: RepositoryOptions
 

@@ -16,7 +16,8 @@ public struct ReportCommand: ParsableCommand {
               spend report --by team,model --period month
               spend report --by feature --where env=prod --since 2026-10-01 --format csv
               spend report --rev v1.2.0 --by provider
-            """)
+            """,
+        version: SpendVersion.string)
 
     @OptionGroup public var repository: RepositoryOptions
     @OptionGroup public var query: QueryOptions

@@ -295,7 +295,7 @@ final class AppendTests: XCTestCase {
         assertOK(t)
         XCTAssertTrue(t.stdout.contains(#""tool_calls":{"web_search":3}"#), t.stdout)
         XCTAssertTrue(t.stdout.contains(#""cost":"0.072""#), t.stdout)
-        assertRejected(try append(repo, ["--provider", "anthropic", "--model", "claude-sonnet-4-0", "--input", "1", "--output", "1", "--tool-call", "web_search"]), ["--tool-call expects KEY=VALUE, got 'web_search'"])
+        assertRejected(try append(repo, ["--provider", "anthropic", "--model", "claude-sonnet-4-0", "--input", "1", "--output", "1", "--tool-call", "web_search"]), ["--tool-call expects NAME=N, got 'web_search'"])
         assertRejected(try append(repo, ["--provider", "openai", "--model", "gpt-4o", "--input", "1", "--output", "1", "--tool-call", "web_search=1"]), ["error[no-price]"])
         assertRejected(try append(repo, ["--provider", "openai", "--model", "gpt-4o", "--input", "1", "--output", "1", "--requests", "0"]), ["error[schema]: requests must be an integer ≥ 1"])
         assertRejected(try append(repo, ["--provider", "openai", "--model", "gpt-4o", "--input", "1", "--output", "1", "--id", ""]), ["error[schema]: id must not be empty"])
@@ -597,6 +597,61 @@ final class AppendTests: XCTestCase {
         let dups = String(repeating: #"{"id":"same","provider":"openai","model":"gpt-4o","input_tokens":1,"output_tokens":1}"# + "\n", count: 60)
         assertRejected(try append(repo, ["--stdin"], input: Data(dups.utf8)), ["spend: 59 errors; nothing was written"])
         XCTAssertEqual(shards(repo), [])
+    }
+
+    func testDuplicateIdsAcrossShardsAreFound() throws {
+        let repo = try costRepo()
+        let base = ["--provider", "openai", "--model", "gpt-4o", "--input", "1", "--output", "1", "--id", "same"]
+        assertOK(try append(repo, base + ["--ts", "2026-10-02T00:00:00Z"]))
+        // Same id a month later: another shard, still a duplicate (lint checks the whole ledger).
+        let r = try append(repo, base + ["--ts", "2026-11-02T00:00:00Z"])
+        assertRejected(r, ["<flags>: error[duplicate-id]: duplicate id \"same\": already in ledger/2026/2026-10.jsonl"])
+        XCTAssertNil(bytes(repo, Self.shard), "the November shard must not be created")
+        // --skip-duplicates skips it (idempotent re-imports across a month boundary).
+        let skip = try append(repo, base + ["--ts", "2026-11-02T00:00:00Z", "--skip-duplicates"])
+        assertOK(skip)
+        XCTAssertEqual(skip.stdout, "appended nothing\nskipped 1 duplicate (already in the ledger)\n")
+        XCTAssertNil(bytes(repo, Self.shard))
+        // --dry-run runs the same checks.
+        assertRejected(try append(repo, base + ["--ts", "2026-11-02T00:00:00Z", "--dry-run"]), ["error[duplicate-id]"])
+    }
+
+    func testRejectedBatchCreatesNoShard() throws {
+        let repo = try costRepo()
+        let torn = repo.root.appendingPathComponent(Self.shard)
+        try FileManager.default.createDirectory(at: torn.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(#"{"ts":"2026-11-01T00:00:00Z","id":"x""#.utf8).write(to: torn)
+        let lines = [
+            #"{"ts":"2026-11-03T00:00:00Z","provider":"openai","model":"gpt-4o","input_tokens":1,"output_tokens":1}"#,
+            #"{"ts":"2027-01-03T00:00:00Z","provider":"openai","model":"gpt-4o","input_tokens":1,"output_tokens":1}"#,
+        ]
+        assertRejected(try append(repo, ["--stdin"], input: Data((lines.joined(separator: "\n") + "\n").utf8)), ["error[torn-shard]"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: repo.root.appendingPathComponent("ledger/2027").path), "a rejected batch created a shard")
+    }
+
+    func testIdIndexNoticesASameLengthRewrite() throws {
+        let repo = try costRepo()
+        var text = ""
+        for n in 0..<100 {
+            text += #"{"ts":"2026-11-02T00:00:00Z","id":"id-\#(String(format: "%03d", n))","provider":"openai","model":"gpt-4o","input_tokens":1,"output_tokens":1}"# + "\n"
+        }
+        assertOK(try append(repo, ["--stdin"], input: Data(text.utf8)))
+        // Rewrite an id in the middle, same length (sed -i: a new file).
+        let path = repo.root.appendingPathComponent(Self.shard)
+        let edited = try String(contentsOf: path, encoding: .utf8).replacingOccurrences(of: "\"id-050\"", with: "\"zz-050\"")
+        try FileManager.default.removeItem(at: path)
+        try edited.write(to: path, atomically: false, encoding: .utf8)
+        let r = try append(repo, ["--provider", "openai", "--model", "gpt-4o", "--input", "1", "--output", "1", "--ts", "2026-11-05T00:00:00Z", "--id", "zz-050"])
+        assertRejected(r, ["duplicate id \"zz-050\": already in \(Self.shard)"])
+    }
+
+    func testStandaloneExecutablesPrintTheVersion() throws {
+        let repo = try costRepo()
+        for tool in ["spend-append", "spend-report", "spend-lint", "spend"] {
+            let r = try runProcess(Paths.executable(tool), ["--version"], in: repo.root)
+            XCTAssertEqual(r.status, 0, tool)
+            XCTAssertEqual(r.stdout, "0.1.0\n", tool)
+        }
     }
 
     func testDuplicateIds() throws {

@@ -32,7 +32,7 @@ final class IdIndex {
             try rebuild(shardFD: shardFD, shardSize: shardSize)
             return
         }
-        if covered > shardSize || !fingerprintsMatch(shardFD: shardFD) {
+        if covered > shardSize || !fingerprintsMatch(shardFD: shardFD) || !sameFile(shardFD: shardFD, size: shardSize) {
             close()
             try rebuild(shardFD: shardFD, shardSize: shardSize)
         } else if covered < shardSize {
@@ -99,12 +99,34 @@ final class IdIndex {
         base![2] += 1
     }
 
-    /// Records that the shard's first `length` bytes are indexed.
+    /// Records that the shard's first `length` bytes are indexed, with the
+    /// shard's inode and modification time.
     func markCovered(_ length: Int, shardFD: Int32) {
         base![1] = UInt64(length)
         let (head, tail) = Self.fingerprints(shardFD: shardFD, length: length)
         base![4] = head
         base![5] = tail
+        let (inode, modified) = Self.identity(shardFD)
+        base![6] = inode
+        base![7] = modified
+    }
+
+    /// The shard's inode and modification time (ns).
+    static func identity(_ fd: Int32) -> (UInt64, UInt64) {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return (0, 0) }
+        return (UInt64(info.st_ino), UInt64(bitPattern: Int64(info.st_mtim.tv_sec) &* 1_000_000_000 &+ Int64(info.st_mtim.tv_nsec)))
+    }
+
+    /// False when the shard was replaced (another inode: `sed -i`, checkout) or
+    /// rewritten in place at the same length since it was indexed. (A rewrite
+    /// that also grew the file is indexed from the old end: `spend lint`'s
+    /// append-only rule is the backstop for edits in the middle.)
+    private func sameFile(shardFD: Int32, size: Int) -> Bool {
+        let (inode, modified) = Self.identity(shardFD)
+        if base![6] != inode { return false }
+        if size == covered && base![7] != modified { return false }
+        return true
     }
 
     private func fingerprintsMatch(shardFD: Int32) -> Bool {

@@ -238,9 +238,10 @@ public struct LedgerAppender {
     }
 
     /// Writes prepared events (see `ShardWriter`).
-    public func write(_ events: [PreparedEvent], settings: AppendSettings) throws(SpendError) -> AppendOutcome {
+    /// With `dryRun`, every check runs (torn shards, duplicates) and nothing is written.
+    public func write(_ events: [PreparedEvent], settings: AppendSettings, dryRun: Bool = false) throws(SpendError) -> AppendOutcome {
         let cache = GitDirectory.discover(from: repository.root).map { $0.commonDirectory + "spend/ids" }
         let writer = ShardWriter(root: repository.root, cacheDirectory: cache, sync: settings.sync)
-        return try writer.append(events, skipDuplicates: settings.skipDuplicates)
+        return try writer.append(events, skipDuplicates: settings.skipDuplicates, dryRun: dryRun)
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -38,29 +40,43 @@ public struct ShardWriter {
         var index: IdIndex?
         private var ids: Set<String>?
 
-        init(path: String, absolute: String) throws(SpendError) {
+        /// Opens and locks the shard; nil when `create` is false and it does not
+        /// exist. After the lock is taken, the path is checked to still name the
+        /// same file (a checkout or merge may have replaced it while we waited).
+        init?(path: String, absolute: String, create: Bool) throws(SpendError) {
             self.path = path
             self.absolute = absolute
-            let directory = String(absolute[..<absolute.lastIndex(of: "/")!])
-            do { try FileSystem.makeDirectories(directory) } catch { throw SpendError.usage("cannot create \(directory): \(error)") }
-            var existed = access(absolute, F_OK) == 0
-            var fd: Int32
-            repeat {
-                fd = open(absolute, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
-            } while fd < 0 && errno == EINTR
-            guard fd >= 0 else { throw SpendError.usage("cannot open \(path): \(String(cString: strerror(errno)))") }
-            while flock(fd, LOCK_EX) != 0 {
-                if errno != EINTR {
-                    close(fd)
-                    throw SpendError.usage("cannot lock \(path): \(String(cString: strerror(errno)))")
-                }
+            if create {
+                let directory = String(absolute[..<absolute.lastIndex(of: "/")!])
+                do { try FileSystem.makeDirectories(directory) } catch { throw SpendError.usage("cannot create \(directory): \(error)") }
             }
-            var info = stat()
-            fstat(fd, &info)
-            if !existed && info.st_size > 0 { existed = true }
-            self.fd = fd
-            self.size = Int(info.st_size)
-            self.created = !existed
+            for _ in 0..<8 {
+                var fd: Int32
+                repeat {
+                    fd = open(absolute, O_RDWR | O_APPEND | O_CLOEXEC | (create ? O_CREAT : 0), 0o644)
+                } while fd < 0 && errno == EINTR
+                if fd < 0 && errno == ENOENT && !create { return nil }
+                guard fd >= 0 else { throw SpendError.usage("cannot open \(path): \(String(cString: strerror(errno)))") }
+                while flock(fd, LOCK_EX) != 0 {
+                    if errno != EINTR {
+                        close(fd)
+                        throw SpendError.usage("cannot lock \(path): \(String(cString: strerror(errno)))")
+                    }
+                }
+                var held = stat()
+                var named = stat()
+                fstat(fd, &held)
+                if stat(absolute, &named) != 0 || named.st_ino != held.st_ino || named.st_dev != held.st_dev {
+                    close(fd)  // replaced while we waited: lock the new file
+                    if !create && access(absolute, F_OK) != 0 { return nil }
+                    continue
+                }
+                self.fd = fd
+                self.size = Int(held.st_size)
+                self.created = create && held.st_size == 0
+                return
+            }
+            throw SpendError.usage("cannot lock \(path): it keeps being replaced")
         }
 
         deinit {
@@ -82,15 +98,37 @@ public struct ShardWriter {
             return 0
         }
 
-        func lastByte() -> UInt8? {
-            guard size > 0 else { return nil }
+        var isTorn: Bool {
+            guard size > 0 else { return false }
             var b: UInt8 = 0
-            return pread(fd, &b, 1, off_t(size - 1)) == 1 ? b : nil
+            return pread(fd, &b, 1, off_t(size - 1)) == 1 && b != 10
+        }
+
+        func tornDiagnostic() -> Diagnostic {
+            let keep = completeLength()
+            return Diagnostic(
+                path: path, line: nil, rule: "torn-shard",
+                message: """
+                    the last line is incomplete (no newline after byte \(size)): a writer was interrupted \
+                    mid-line. Nothing was appended. Look at it with `tail -c 300 \(path)`; if the partial \
+                    line is garbage, cut it with `truncate -s \(keep) \(path)`, or complete it and end it \
+                    with a newline; then run `spend lint`.
+                    """)
+        }
+
+        /// Opens (building or refreshing) the shard's id index.
+        func openIndex(cacheDirectory: String?, size: Int? = nil) {
+            let size = size ?? self.size
+            guard let cacheDirectory, size > 0 else { return }
+            let key = String(IdIndex.hash(absolute), radix: 16)
+            let name = path.split(separator: "/").last.map(String.init) ?? "shard"
+            index = try? IdIndex(path: "\(cacheDirectory)/\(key)-\(name).idx", shardFD: fd, shardSize: size)
         }
 
         /// True when the shard already holds an event with this id.
-        func contains(_ id: String) throws(SpendError) -> Bool {
-            if let index, !index.contains(IdIndex.hash(id)) { return false }
+        func contains(_ id: String, hash: UInt64) throws(SpendError) -> Bool {
+            if size == 0 { return false }
+            if let index, !index.contains(hash) { return false }
             // A hash hit (or no index): confirm against the shard text.
             if ids == nil { ids = try scanIds() }
             return ids!.contains(id)
@@ -116,9 +154,22 @@ public struct ShardWriter {
         }
     }
 
+    /// The shards now in the ledger (repository-relative paths).
+    func existingShards() -> [String] {
+        var found: [String] = []
+        if let walker = FileManager.default.enumerator(atPath: root + "/ledger") {
+            while let relative = walker.nextObject() as? String {
+                if relative.hasSuffix(".jsonl") { found.append("ledger/" + relative) }
+            }
+        }
+        return found
+    }
+
     /// Writes `events` (already validated). Throws with nothing written when a
-    /// shard is torn or an id is a duplicate (unless `skipDuplicates`).
-    public func append(_ events: [PreparedEvent], skipDuplicates: Bool) throws(SpendError) -> AppendOutcome {
+    /// target shard is torn or an id is already anywhere in the ledger or
+    /// earlier in the batch (unless `skipDuplicates`). With `dryRun`, checks
+    /// everything and writes nothing.
+    public func append(_ events: [PreparedEvent], skipDuplicates: Bool, dryRun: Bool = false) throws(SpendError) -> AppendOutcome {
         var outcome = AppendOutcome()
         var problems: [Diagnostic] = []
         // Duplicates inside the batch; events grouped by shard (as indices).
@@ -132,7 +183,7 @@ public struct ShardWriter {
                 } else {
                     let at = events[earlier].origin.line.map { "line \($0)" } ?? "an earlier event"
                     problems.append(
-                        event.origin.diagnostic(rule: "duplicate-id", message: "duplicate id \"\(event.id)\" (also at \(at) of this batch)"))
+                        event.origin.diagnostic(rule: "duplicate-id", message: "duplicate id \(JSON.quote(event.id)) (also at \(at) of this batch)"))
                 }
                 continue
             }
@@ -142,58 +193,92 @@ public struct ShardWriter {
         firstSeen = [:]
         if !problems.isEmpty { throw SpendError.input(Array(problems.prefix(50)), omitted: max(0, problems.count - 50)) }
 
-        // Open and lock every shard, in path order.
-        var shards: [OpenShard] = []
-        for path in byShard.keys.sorted() {
-            let shard = try OpenShard(path: path, absolute: root + "/" + path)
-            shard.events = byShard[path]!
-            shards.append(shard)
+        // Lock every shard of the ledger in path order: the targets to write
+        // them, the others so that ids are unique in the whole ledger.
+        var open: [String: OpenShard] = [:]
+        for path in Set(existingShards()).union(byShard.keys).sorted() {
+            if let shard = try OpenShard(path: path, absolute: root + "/" + path, create: false) { open[path] = shard }
         }
-
-        // Torn shards.
-        for shard in shards where shard.size > 0 && shard.lastByte() != 10 {
-            let keep = shard.completeLength()
-            problems.append(
-                Diagnostic(
-                    path: shard.path, line: nil, rule: "torn-shard",
-                    message: """
-                        the last line is incomplete (no newline after byte \(shard.size)): a writer was interrupted \
-                        mid-line. Nothing was appended. Look at it with `tail -c 300 \(shard.path)`; if the partial \
-                        line is garbage, cut it with `truncate -s \(keep) \(shard.path)`, or complete it and end it \
-                        with a newline; then run `spend lint`.
-                        """))
+        for (path, indices) in byShard { open[path]?.events = indices }
+        for shard in open.values.sorted(by: { $0.path < $1.path }) where !shard.events.isEmpty && shard.isTorn {
+            problems.append(shard.tornDiagnostic())
         }
         if !problems.isEmpty { throw SpendError.input(problems) }
+        for shard in open.values { shard.openIndex(cacheDirectory: cacheDirectory) }
 
-        // Duplicates against the ledger.
-        for shard in shards {
-            if let cacheDirectory {
-                let key = String(IdIndex.hash(shard.absolute), radix: 16)
-                let name = shard.path.split(separator: "/").last.map(String.init) ?? "shard"
-                shard.index = try? IdIndex(path: "\(cacheDirectory)/\(key)-\(name).idx", shardFD: shard.fd, shardSize: shard.size)
-            }
+        // Ids already in the ledger.
+        let others = open.values.sorted { $0.path < $1.path }
+        var keptByShard: [String: [Int]] = [:]
+        for (path, indices) in byShard {
             var kept: [Int] = []
-            kept.reserveCapacity(shard.events.count)
-            for i in shard.events {
+            kept.reserveCapacity(indices.count)
+            for i in indices {
                 let event = events[i]
-                if shard.size > 0, try shard.contains(event.id) {
+                let hash = IdIndex.hash(event.id)
+                var holder: OpenShard?
+                if let own = open[path], try own.contains(event.id, hash: hash) { holder = own }
+                if holder == nil {
+                    for shard in others where shard.path != path {
+                        if try shard.contains(event.id, hash: hash) {
+                            holder = shard
+                            break
+                        }
+                    }
+                }
+                if let holder {
                     if skipDuplicates {
                         outcome.skipped.append(event)
                     } else if problems.count < 50 {
                         problems.append(
-                            event.origin.diagnostic(rule: "duplicate-id", message: "duplicate id \"\(event.id)\": already in \(shard.path)"))
+                            event.origin.diagnostic(
+                                rule: "duplicate-id", message: "duplicate id \(JSON.quote(event.id)): already in \(holder.path)"))
                     }
                     continue
                 }
                 kept.append(i)
             }
-            shard.events = kept
+            keptByShard[path] = kept
         }
         if !problems.isEmpty { throw SpendError.input(problems) }
 
+        // Shards the batch starts are created only now that it passed.
+        var targets: [OpenShard] = []
+        for path in keptByShard.keys.sorted() where !(keptByShard[path]!.isEmpty) {
+            if let shard = open[path] {
+                shard.events = keptByShard[path]!
+                targets.append(shard)
+                continue
+            }
+            if dryRun {
+                outcome.written.append((path, keptByShard[path]!.map { events[$0] }))
+                continue
+            }
+            guard let shard = try OpenShard(path: path, absolute: root + "/" + path, create: true) else { continue }
+            shard.events = keptByShard[path]!
+            if shard.size > 0 {
+                // Another writer created it meanwhile: check it like the others.
+                if shard.isTorn { throw SpendError.input([shard.tornDiagnostic()]) }
+                shard.openIndex(cacheDirectory: cacheDirectory)
+                for i in shard.events {
+                    if try shard.contains(events[i].id, hash: IdIndex.hash(events[i].id)) {
+                        throw SpendError.input([
+                            events[i].origin.diagnostic(
+                                rule: "duplicate-id", message: "duplicate id \(JSON.quote(events[i].id)): already in \(shard.path)")
+                        ])
+                    }
+                }
+            }
+            targets.append(shard)
+        }
+        if dryRun {
+            outcome.written = (outcome.written + targets.map { shard in (shard.path, shard.events.map { events[$0] }) })
+                .sorted { $0.shard < $1.shard }
+            return outcome
+        }
+
         // Write: one write per shard; any failure cuts every shard back.
         var written: [OpenShard] = []
-        for shard in shards where !shard.events.isEmpty {
+        for shard in targets {
             var bytes: [UInt8] = []
             bytes.reserveCapacity(shard.events.reduce(0) { $0 + events[$1].line.count })
             for i in shard.events { bytes += events[i].line }
@@ -213,12 +298,14 @@ public struct ShardWriter {
         }
         // Bring the id indexes up to date while still holding the locks.
         for shard in written {
-            guard let index = shard.index else { continue }
-            var newSize = shard.size
-            for i in shard.events {
-                try? index.insert(IdIndex.hash(events[i].id))
-                newSize += events[i].line.count
+            let newSize = shard.events.reduce(shard.size) { $0 + events[$1].line.count }
+            if shard.index == nil {
+                // A shard this batch started: index what is now in it.
+                shard.openIndex(cacheDirectory: cacheDirectory, size: newSize)
+                continue
             }
+            guard let index = shard.index else { continue }
+            for i in shard.events { try? index.insert(IdIndex.hash(events[i].id)) }
             index.markCovered(newSize, shardFD: shard.fd)
         }
         outcome.written = written.map { shard in (shard.path, shard.events.map { events[$0] }) }
