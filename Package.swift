@@ -14,6 +14,9 @@ let package = Package(
         .executable(name: "spend-bench", targets: ["spend-bench"]),
         .executable(name: "spend-lint", targets: ["spend-lint"]),
         .executable(name: "spend-append", targets: ["spend-append"]),
+        .executable(name: "spend-diff", targets: ["spend-diff"]),
+        .executable(name: "spend-reprice", targets: ["spend-reprice"]),
+        .executable(name: "spend-audit", targets: ["spend-audit"]),
         .library(name: "SpendCore", targets: ["SpendCore"]),
     ],
     dependencies: [
@@ -48,11 +51,14 @@ let package = Package(
         .executableTarget(name: "spend-bench", dependencies: ["SpendCLI", "SpendCore"]),
         .executableTarget(name: "spend-lint", dependencies: ["SpendCLI"]),
         .executableTarget(name: "spend-append", dependencies: ["SpendCLI"]),
+        .executableTarget(name: "spend-diff", dependencies: ["SpendCLI"]),
+        .executableTarget(name: "spend-reprice", dependencies: ["SpendCLI"]),
+        .executableTarget(name: "spend-audit", dependencies: ["SpendCLI"]),
         .testTarget(name: "SpendCoreTests", dependencies: ["SpendCore"]),
         // End-to-end: runs the built executables against temporary git repositories.
         .testTarget(
             name: "SpendCLITests",
-            dependencies: ["SpendCore", "spend", "spend-report", "spend-lint", "spend-append"]
+            dependencies: ["SpendCore", "spend", "spend-report", "spend-lint", "spend-append", "spend-diff", "spend-reprice", "spend-audit"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -8,7 +8,10 @@ public struct SpendCommand: ParsableCommand {
         abstract: "A git-native ledger for LLM API spend.",
         discussion: "Cost events (JSON Lines) and provider rate cards (TOML) live as plain text in git; spend prices, reports and explains them.",
         version: SpendVersion.string,
-        subcommands: [ReportCommand.self, AppendCommand.self, LintCommand.self, InitCommand.self, HooksCommand.self])
+        subcommands: [
+            ReportCommand.self, AppendCommand.self, LintCommand.self, DiffCommand.self, ReleasesCommand.self, RepriceCommand.self,
+            AuditCommand.self, InitCommand.self, HooksCommand.self, DemoCommand.self,
+        ])
 
     public init() {}
 }

@@ -1,0 +1,3 @@
+import SpendCLI
+
+Console.main(AuditCommand.self)
