@@ -27,10 +27,12 @@ public struct CodeVersion: Sendable, Hashable {
         var version = CodeVersion(commit: commitOverride, release: releaseOverride)
         if commitOverride != nil && releaseOverride != nil { return version }
         var detected = CodeVersion(commit: nil, release: nil)
-        if let git = GitDirectory.discover(from: directory), let head = git.headCommit() {
+        let git = GitDirectory.discover(from: directory)
+        if let git, let head = git.headCommit() {
             detected.commit = head
             detected.release = cachedNearestTag(git: git, head: head, directory: directory)
-        } else if let repo = try? GitRepository(discovering: directory) {
+        } else if git != nil && !git!.headIsUnborn, let repo = try? GitRepository(discovering: directory) {
+            // A layout the file reader does not know (e.g. reftable): ask libgit2.
             detected.commit = try? repo.commitID("HEAD").hex
             detected.release = repo.nearestTag()
         }

@@ -50,6 +50,14 @@ public struct GitDirectory: Sendable {
         return resolve(String(head.dropFirst(5)))
     }
 
+    /// True when HEAD names a branch that has no commit yet (a new repository).
+    public var headIsUnborn: Bool {
+        guard let head = Self.read(path + "/HEAD")?.trimmingCharacters(in: .whitespacesAndNewlines), head.hasPrefix("ref: ") else {
+            return false
+        }
+        return resolve(String(head.dropFirst(5))) == nil
+    }
+
     /// The object id a full ref name points at (loose, then packed), or nil.
     public func resolve(_ ref: String) -> String? {
         for base in [path + "/", commonDirectory] {

@@ -36,11 +36,19 @@ public struct ObjectID: Sendable, Hashable, CustomStringConvertible {
     public init(hex: String) { self.hex = hex }
 
     /// The git blob id of `bytes` (what `git hash-object` prints).
+    /// Computed here (SHA-1 of `blob <size>\0` and the bytes) without starting libgit2.
     public static func blob(of bytes: UnsafeRawBufferPointer) -> ObjectID {
-        _ = LibGit2.initialized
-        var oid = git_oid()
-        git_odb_hash(&oid, bytes.baseAddress, bytes.count, GIT_OBJECT_BLOB)
-        return ObjectID(&oid)
+        var sha = SHA1()
+        let header = Array("blob \(bytes.count)\0".utf8)
+        header.withUnsafeBytes { sha.update($0) }
+        if bytes.count > 0 { sha.update(bytes) }
+        let digits = Array("0123456789abcdef".utf8)
+        var hex: [UInt8] = []
+        for byte in sha.finish() {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 15)])
+        }
+        return ObjectID(hex: String(decoding: hex, as: UTF8.self))
     }
 }
 

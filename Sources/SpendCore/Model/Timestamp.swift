@@ -164,6 +164,13 @@ public enum Timestamp {
         return copy.withUTF8 { parse(UnsafeRawBufferPointer($0)) }
     }
 
+    /// A monotonic clock reading in seconds (for timing).
+    public static func monotonicSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+
     /// The current time in milliseconds since the epoch (UTC).
     public static func now() -> Int64 {
         var t = timespec()
