@@ -1,13 +1,113 @@
 import ArgumentParser
+import Foundation
 import SpendCore
 
-/// `spend diff`: Spend between two revisions, explained.
+/// `spend diff`: spend between two revisions (or releases), explained.
 public struct DiffCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(commandName: "diff", abstract: "Spend between two revisions, explained. (in progress)")
+    public static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "Spend between two revisions or releases, explained, with the commits that caused it.",
+        discussion: """
+            State diff: spend computed from the ledger and rate cards as they were at revision A against \
+            revision B (read through git, no checkout). With one revision, B is the working tree. Each row's \
+            delta splits into volume, intensity, price and mix effects that add up exactly (docs/diff.md).
+
+            Release diff (--releases R1 R2): the events made by the code of R1 against those made by R2 \
+            (event release, else the nearest tag of the event's commit, else the tag dates), with cost per \
+            request and per day; a row rising more than --threshold is a spike, pinned on the commits of \
+            R1..R2 that touched its paths in spend.toml (docs/releases.md).
+
+            Examples:
+              spend diff HEAD~1 HEAD
+              spend diff v1.2.0..v1.3.0 --by team,model --top 10
+              spend diff main                      # main against the working tree
+              spend diff --releases v1.2.0 v1.3.0 --by feature
+            """,
+        version: SpendVersion.string)
+
+    @OptionGroup public var repository: RepositoryOptions
+    @OptionGroup public var query: DiffQueryOptions
+    @OptionGroup public var output: OutputOptions
+
+    @Argument(help: ArgumentHelp("A B, A..B, or A alone (against the working tree); with --releases, R1 R2.", valueName: "revision"))
+    public var revisions: [String] = []
+
+    @Flag(help: "Compare the events made by the code of two releases (tags) instead of two states of the ledger.")
+    public var releases = false
+
+    @Flag(inversion: .prefixedNo, help: "Split each delta into volume, intensity, price and mix (default: on in tables).")
+    public var explain: Bool?
+
+    @Option(help: ArgumentHelp("Show only the N rows with the largest |delta|.", valueName: "n"))
+    public var top: Int?
+
+    @Option(help: ArgumentHelp("Release diff: a rise of cost per request or per day above this percentage is a spike.", valueName: "percent"))
+    public var threshold: String = "30"
 
     public init() {}
 
+    public func validate() throws {
+        if let top, top < 1 { throw ValidationError("--top must be at least 1") }
+        guard let t = ExactDecimal(threshold), !t.isNegative else {
+            throw ValidationError("--threshold expects a non-negative percentage, e.g. 30, got '\(threshold)'")
+        }
+    }
+
     public func run() throws {
-        throw SpendError.usage("spend diff is not implemented yet")
+        let frontend = DiffFrontend(repository: try repository.repository())
+        let text: String
+        if releases {
+            let (r1, r2) = try DiffFrontend.releasePair(revisions)
+            text = try frontend.releaseDiff(
+                r1, r2, query: try query.query(defaultBy: "feature"), threshold: ExactDecimal(threshold)!, top: top,
+                format: output.format.format, precision: output.precision)
+        } else {
+            let (a, b) = try DiffFrontend.sides(revisions)
+            text = try frontend.stateDiff(
+                from: a, to: b, query: try query.query(defaultBy: "team"), top: top, explain: explain ?? (output.format == .table),
+                format: output.format.format, precision: output.precision)
+        }
+        Console.out(text)
+    }
+}
+
+/// `--by`, `--since`, `--until`, `--where` for diff and releases (the default `--by` depends on the mode).
+public struct DiffQueryOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Group by these event fields and tags (comma list; default team, or feature for releases).", valueName: "names"))
+    public var by: String?
+
+    @Option(help: ArgumentHelp("Only events at or after this date (YYYY-MM-DD or RFC 3339).", valueName: "date"))
+    public var since: String?
+
+    @Option(help: ArgumentHelp("Only events before this date (exclusive).", valueName: "date"))
+    public var until: String?
+
+    @Option(name: .customLong("where"), help: ArgumentHelp("Keep events where KEY=VALUE (or KEY!=VALUE); repeatable.", valueName: "key=value"))
+    public var filters: [String] = []
+
+    public init() {}
+
+    public func validate() throws {
+        if let since, Timestamp.parseDateOrTimestamp(since) == nil {
+            throw ValidationError("--since expects a date like 2026-11-01 or an RFC 3339 timestamp, got '\(since)'")
+        }
+        if let until, Timestamp.parseDateOrTimestamp(until) == nil {
+            throw ValidationError("--until expects a date like 2026-12-01 or an RFC 3339 timestamp, got '\(until)'")
+        }
+        if let by {
+            let names = by.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            if names.isEmpty || names.contains(where: \.isEmpty) {
+                throw ValidationError("--by expects a comma list of names, e.g. --by team,model")
+            }
+        }
+    }
+
+    public func query(defaultBy: String) throws -> ReportQuery {
+        var clauses: [WhereClause] = []
+        for text in filters { clauses.append(try WhereClause(parsing: text)) }
+        let names = (by ?? defaultBy).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        return try ReportQuery(
+            by: names, since: since.flatMap(Timestamp.parseDateOrTimestamp), until: until.flatMap(Timestamp.parseDateOrTimestamp),
+            filters: clauses)
     }
 }

@@ -1,0 +1,260 @@
+import Foundation
+
+/// One row of a diff: a group's usage and cost on both sides, and the effects its change splits into.
+public struct DiffRow: Sendable, Hashable {
+    public var keys: [String]
+    public var a = UsageCell()
+    public var b = UsageCell()
+    /// Requests with `attempt` > 1 on each side.
+    public var retriesA: Int64 = 0
+    public var retriesB: Int64 = 0
+    /// Usage per model (`provider/model`).
+    public var models: [String: ModelUsage] = [:]
+    public var effects = Effects()
+    /// Cost of B's usage at A's prices (C3).
+    public var costBAtA: ExactDecimal = .zero
+
+    public init(keys: [String]) { self.keys = keys }
+
+    public var delta: ExactDecimal { b.cost - a.cost }
+    /// Δ as a percentage of cost_a (one decimal), nil when cost_a is zero.
+    public var deltaPercent: ExactDecimal? { (delta * 100).ratio(to: a.cost, places: 1) }
+}
+
+/// Spend at revision A against spend at revision B, grouped and explained.
+public struct SpendDiff: Sendable {
+    public var columns: [String]
+    /// Sorted by |Δ| (largest first), then labels.
+    public var rows: [DiffRow]
+    public var total: DiffRow
+    public var from: String
+    public var to: String
+    /// Events of B that A's rate cards could not price: their B cost stands in (no price effect).
+    public var unpricedAtA: Int64 = 0
+    /// Rows left out by `--top`.
+    public var hidden = 0
+}
+
+/// Which summary labels a diff reads: the query's dimensions, then provider, model and attempt.
+enum DiffLayout {
+    static let extra = ["provider", "model", "attempt"]
+    static let maxUserDimensions = ReportQuery.maxDimensions - 5
+
+    static func summaryQuery(_ q: ReportQuery, extra: [String] = extra, period: Period? = nil) throws(SpendError) -> ReportQuery {
+        guard q.dimensions.count <= maxUserDimensions else {
+            throw SpendError.usage("--by takes at most \(maxUserDimensions) names in spend diff")
+        }
+        var s = try ReportQuery(by: extra, period: period, since: q.since, until: q.until, filters: q.filters)
+        s.dimensions = q.dimensions + s.dimensions
+        s.dimensionNames = q.dimensionNames + extra
+        return s
+    }
+
+    /// Builds rows from the three summaries (labels: dims…, provider, model, attempt).
+    static func rows(
+        dimensions n: Int, a: [[String]: UsageCell], b: [[String]: UsageCell], bAtA: [[String]: UsageCell], unpriced: inout Int64
+    ) -> [[String]: DiffRow] {
+        var rows: [[String]: DiffRow] = [:]
+        func split(_ labels: [String]) -> (keys: [String], model: String, retry: Bool) {
+            (Array(labels[0..<n]), labels[n] + "/" + labels[n + 1], labels[n + 2] != "1")
+        }
+        for (labels, cell) in a {
+            let (keys, model, retry) = split(labels)
+            var row = rows[keys] ?? DiffRow(keys: keys)
+            row.a += cell
+            if retry { row.retriesA += cell.requests }
+            row.models[model, default: ModelUsage()].requestsA += cell.requests
+            row.models[model, default: ModelUsage()].costA += cell.cost
+            rows[keys] = row
+        }
+        for (labels, cell) in b {
+            let (keys, model, retry) = split(labels)
+            var row = rows[keys] ?? DiffRow(keys: keys)
+            row.b += cell
+            if retry { row.retriesB += cell.requests }
+            var atA = cell.cost
+            if let other = bAtA[labels], other.events == cell.events {
+                atA = other.cost
+            } else {
+                unpriced += cell.events - (bAtA[labels]?.events ?? 0)
+            }
+            row.costBAtA += atA
+            row.models[model, default: ModelUsage()].requestsB += cell.requests
+            row.models[model, default: ModelUsage()].costB += cell.cost
+            row.models[model, default: ModelUsage()].costBAtA += atA
+            rows[keys] = row
+        }
+        for key in rows.keys { rows[key]!.effects = Decomposition.effects(rows[key]!.models) }
+        return rows
+    }
+
+    static func finish(_ rows: [[String]: DiffRow], columns: [String], from: String, to: String, top: Int?) -> SpendDiff {
+        var list = Array(rows.values)
+        list.sort { x, y in
+            let dx = x.delta.isNegative ? -x.delta : x.delta
+            let dy = y.delta.isNegative ? -y.delta : y.delta
+            if dx != dy { return dx > dy }
+            return x.keys.lexicographicallyPrecedes(y.keys)
+        }
+        var total = DiffRow(keys: ["total"])
+        for r in list {
+            total.a += r.a
+            total.b += r.b
+            total.retriesA += r.retriesA
+            total.retriesB += r.retriesB
+            total.costBAtA += r.costBAtA
+            total.effects += r.effects
+        }
+        var hidden = 0
+        if let top, list.count > top {
+            hidden = list.count - top
+            list = Array(list.prefix(top))
+        }
+        return SpendDiff(columns: columns, rows: list, total: total, from: from, to: to, hidden: hidden)
+    }
+}
+
+/// Computes state diffs: spend of the ledger and rate cards as they were at A against B.
+public struct DiffEngine {
+    public let repository: CostRepository
+    public let summaries: SummaryEngine
+
+    public init(repository: CostRepository, summaries: SummaryEngine) {
+        self.repository = repository
+        self.summaries = summaries
+    }
+
+    /// A side's label: the revision as given and its short commit id, or "working tree".
+    static func label(_ source: SnapshotSource, _ snapshot: Snapshot) -> String {
+        switch source {
+        case .workingTree: return "working tree"
+        case .revision(let rev): return snapshot.commit.map { "\(rev) (\($0.short))" } ?? rev
+        }
+    }
+
+    public func diff(from: SnapshotSource, to: SnapshotSource, query: ReportQuery, top: Int? = nil) throws -> SpendDiff {
+        let sq = try DiffLayout.summaryQuery(query)
+        let snapA = try repository.snapshot(from)
+        let snapB = try repository.snapshot(to)
+        let a = try summaries.summary(of: snapA, query: sq)
+        let b = try summaries.summary(of: snapB, query: sq)
+        let sameBook = SummaryEngine.bookKey(snapA.priceBook).map { $0 == SummaryEngine.bookKey(snapB.priceBook) } ?? false
+        let bAtA = sameBook ? b : try summaries.summary(of: snapB, book: snapA.priceBook, query: sq, lenient: true)
+        var unpriced: Int64 = 0
+        let rows = DiffLayout.rows(dimensions: query.dimensions.count, a: a.cells, b: b.cells, bAtA: bAtA.cells, unpriced: &unpriced)
+        var result = DiffLayout.finish(
+            rows, columns: query.dimensionNames, from: Self.label(from, snapA), to: Self.label(to, snapB), top: top)
+        result.unpricedAtA = unpriced
+        return result
+    }
+}
+
+/// Money and percentages for diff tables.
+enum Money {
+    static func plain(_ v: ExactDecimal, _ places: Int) -> String { "$" + v.formatted(places: places, grouping: true) }
+
+    static func signed(_ v: ExactDecimal, _ places: Int) -> String {
+        let r = v.rounded(places: places)
+        if r.isZero { return "$" + ExactDecimal.zero.formatted(places: places) }
+        return (v.isNegative ? "-$" : "+$") + (v.isNegative ? -v : v).formatted(places: places, grouping: true)
+    }
+
+    static func percent(_ v: ExactDecimal?) -> String {
+        guard let v else { return "new" }
+        return (v.isNegative || v.isZero ? "" : "+") + v.formatted(places: 1) + "%"
+    }
+}
+
+/// Renders a state diff as a table, CSV or JSON.
+public struct DiffRenderer {
+    public var precision: Int
+    public var explain: Bool
+
+    public init(precision: Int = 2, explain: Bool) {
+        self.precision = precision
+        self.explain = explain
+    }
+
+    public static let csvColumns = ["requests_a", "requests_b", "cost_a", "cost_b", "delta", "delta_pct"]
+    public static let effectColumns = ["volume_effect", "intensity_effect", "price_effect", "mix_effect"]
+
+    public func render(_ diff: SpendDiff, as format: OutputFormat) -> String {
+        switch format {
+        case .table: table(diff)
+        case .csv: csv(diff)
+        case .json: json(diff)
+        }
+    }
+
+    /// CSV: the `--by` names, then `requests_a,requests_b,cost_a,cost_b,delta,delta_pct`
+    /// (and the four effects with `--explain`); exact decimals, no total row.
+    public func csv(_ diff: SpendDiff) -> String {
+        var header = diff.columns + Self.csvColumns
+        if explain { header += Self.effectColumns }
+        var out = header.map(CSV.escape).joined(separator: ",") + "\n"
+        for r in diff.rows {
+            var fields = r.keys + [
+                String(r.a.requests), String(r.b.requests), r.a.cost.description, r.b.cost.description, r.delta.description,
+                r.deltaPercent?.description ?? "",
+            ]
+            if explain {
+                fields += [r.effects.volume.description, r.effects.intensity.description, r.effects.price.description, r.effects.mix.description]
+            }
+            out += fields.map(CSV.escape).joined(separator: ",") + "\n"
+        }
+        return out
+    }
+
+    public func json(_ diff: SpendDiff) -> String {
+        func object(_ r: DiffRow, keys: Bool) -> String {
+            var parts: [String] = []
+            if keys { for (name, value) in zip(diff.columns, r.keys) { parts.append("\(JSON.quote(name)):\(JSON.quote(value))") } }
+            parts += [
+                "\"requests_a\":\(r.a.requests)", "\"requests_b\":\(r.b.requests)", "\"cost_a\":\(JSON.quote(r.a.cost.description))",
+                "\"cost_b\":\(JSON.quote(r.b.cost.description))", "\"delta\":\(JSON.quote(r.delta.description))",
+                "\"delta_pct\":" + (r.deltaPercent.map { JSON.quote($0.description) } ?? "null"),
+                "\"volume_effect\":\(JSON.quote(r.effects.volume.description))",
+                "\"intensity_effect\":\(JSON.quote(r.effects.intensity.description))",
+                "\"price_effect\":\(JSON.quote(r.effects.price.description))", "\"mix_effect\":\(JSON.quote(r.effects.mix.description))",
+            ]
+            return "{" + parts.joined(separator: ",") + "}"
+        }
+        var out = "{\"from\":\(JSON.quote(diff.from)),\"to\":\(JSON.quote(diff.to)),\"columns\":["
+        out += diff.columns.map(JSON.quote).joined(separator: ",") + "],\"currency\":\"USD\",\"rows\":[\n"
+        out += diff.rows.map { "  " + object($0, keys: true) }.joined(separator: ",\n")
+        out += "\n],\"total\":" + object(diff.total, keys: false) + ",\"unpriced_at_a\":\(diff.unpricedAtA)}\n"
+        return out
+    }
+
+    public func table(_ diff: SpendDiff) -> String {
+        var header = diff.columns + ["requests_a", "requests_b", "cost_a", "cost_b", "delta", "delta%"]
+        if explain { header += ["volume", "intensity", "price", "mix"] }
+        func cells(_ r: DiffRow, _ label: [String]) -> [String] {
+            var c = label + [
+                Format.integer(r.a.requests), Format.integer(r.b.requests), Money.plain(r.a.cost, precision), Money.plain(r.b.cost, precision),
+                Money.signed(r.delta, precision), r.a.cost.isZero && r.b.cost.isZero ? "0.0%" : Money.percent(r.deltaPercent),
+            ]
+            if explain {
+                c += [r.effects.volume, r.effects.intensity, r.effects.price, r.effects.mix].map { Money.signed($0, precision) }
+            }
+            return c
+        }
+        var rows = diff.rows.map { cells($0, $0.keys) }
+        var totalLabel = ["total"] + Array(repeating: "", count: max(0, diff.columns.count - 1))
+        if diff.columns.isEmpty { totalLabel = [] }
+        rows.append(cells(diff.total, totalLabel))
+        let right = Set(diff.columns.count..<header.count)
+        var text = "spend diff: \(diff.from) → \(diff.to)\n\n"
+        text += TextTable.render(header: header, rows: rows, rightAligned: right, ruleBeforeLast: true) + "\n"
+        var notes: [String] = []
+        if diff.hidden > 0 { notes.append("\(diff.hidden) more rows not shown (--top); the total covers every row") }
+        if explain {
+            notes.append("delta = volume (requests) + intensity (tokens per request) + price (rate cards) + mix (models), exactly; see docs/diff.md")
+        }
+        if diff.unpricedAtA > 0 {
+            notes.append("\(diff.unpricedAtA) events have no price in A's rate cards: their B cost stands in (no price effect)")
+        }
+        notes.append("costs in USD rounded to \(precision) decimals for display; --format csv gives exact values")
+        return text + "\n" + notes.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,160 @@
+import Foundation
+
+/// Reads shard summaries (grouped, priced usage per shard), from the diff
+/// cache when it has them, parsing only the shards it does not. Within one
+/// run each (shard blob, price book, query) is summarized once, so two
+/// revisions that share most shards parse the shared ones once at most.
+public final class SummaryEngine: @unchecked Sendable {
+    public let cache: SummaryCache?
+    /// Shards parsed and shards served from the disk cache (memoized repeats count as neither).
+    public private(set) var parsedShards = 0
+    public private(set) var cachedShards = 0
+    private var memo: [String: ShardSummary] = [:]
+
+    public init(cache: SummaryCache?) {
+        self.cache = cache
+    }
+
+    /// A cache for the repository around `repository`, unless `SPEND_DIFF_CACHE=0`.
+    public static func forRepository(_ repository: CostRepository, environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> SummaryEngine
+    {
+        if environment["SPEND_DIFF_CACHE"] == "0" { return SummaryEngine(cache: nil) }
+        guard let (git, _) = try? repository.git() else { return SummaryEngine(cache: nil) }
+        return SummaryEngine(cache: SummaryCache(gitCommonDirectory: git.commonDirectory))
+    }
+
+    /// The price book's identity: rate-card paths and blob ids (nil when a card has none).
+    public static func bookKey(_ book: PriceBook) -> String? {
+        var parts: [String] = []
+        for card in book.cards.sorted(by: { $0.path < $1.path }) {
+            guard let blob = card.blobId else { return nil }
+            parts.append(card.path + "=" + blob)
+        }
+        return parts.joined(separator: ",")
+    }
+
+    static func queryKey(_ q: ReportQuery) -> String {
+        var parts = ["v1", q.dimensions.map(\.description).joined(separator: ","), q.period?.rawValue ?? "-"]
+        parts.append(q.since.map(String.init) ?? "-")
+        parts.append(q.until.map(String.init) ?? "-")
+        parts.append(q.filters.map { "\($0.dimension)\($0.negated ? "!=" : "=")\($0.value)" }.joined(separator: "\u{1}"))
+        return parts.joined(separator: ";")
+    }
+
+    /// The summed summary of every shard of `snapshot`, priced with `book`
+    /// (by default the snapshot's own). With `lenient`, events the book cannot
+    /// price are left out instead of failing (callers compare event counts).
+    public func summary(of snapshot: Snapshot, book: PriceBook? = nil, query: ReportQuery, lenient: Bool = false) throws -> ShardSummary {
+        let book = book ?? snapshot.priceBook
+        let bookKey = Self.bookKey(book)
+        let queryKey = Self.queryKey(query)
+        // Blob ids: from git, or hashed from the working-tree file.
+        var blobs: [String] = []
+        for shard in snapshot.shards {
+            switch shard.content {
+            case .blob(let id): blobs.append(id.hex)
+            case .file(let path):
+                let file = try MappedFile(path: path)
+                blobs.append(withExtendedLifetime(file) { ObjectID.blob(of: file.bytes).hex })
+            }
+        }
+        var results: [ShardSummary?] = Array(repeating: nil, count: snapshot.shards.count)
+        var missing: [Int] = []
+        for (i, blob) in blobs.enumerated() {
+            let key = (bookKey ?? "nobook") + "|" + queryKey
+            if let m = memo[blob + "|" + key] {
+                results[i] = m
+            } else if let bookKey, let cache, let s = cache.load(blob: blob, key: bookKey + "|" + queryKey) {
+                results[i] = s
+                memo[blob + "|" + key] = s
+                cachedShards += 1
+            } else if let j = missing.first(where: { blobs[$0] == blob }) {
+                _ = j  // the same content twice in one snapshot: parsed once below
+                missing.append(i)
+            } else {
+                missing.append(i)
+            }
+        }
+        if !missing.isEmpty {
+            // Parse each distinct missing blob once.
+            var firstOf: [String: Int] = [:]
+            var toParse: [LedgerShard] = []
+            for i in missing where firstOf[blobs[i]] == nil {
+                firstOf[blobs[i]] = toParse.count
+                toParse.append(snapshot.shards[i])
+            }
+            let parsed = try parse(snapshot: snapshot, shards: toParse, book: book, query: query, lenient: lenient)
+            parsedShards += toParse.count
+            for i in missing {
+                let s = parsed[firstOf[blobs[i]]!]
+                results[i] = s.summary
+                let key = (bookKey ?? "nobook") + "|" + queryKey
+                memo[blobs[i] + "|" + key] = s.summary
+                if s.complete, let bookKey, let cache { cache.store(s.summary, blob: blobs[i], key: bookKey + "|" + queryKey) }
+            }
+            cache?.prune()
+        }
+        var total = ShardSummary()
+        for r in results {
+            for (labels, cell) in r!.cells { total.cells[labels, default: UsageCell()] += cell }
+        }
+        return total
+    }
+
+    /// Parses shards in parallel and summarizes each; throws the diagnostics of rejected events unless `lenient`.
+    func parse(snapshot: Snapshot, shards: [LedgerShard], book: PriceBook, query: ReportQuery, lenient: Bool) throws(SpendError)
+        -> [(summary: ShardSummary, complete: Bool)]
+    {
+        let buffers = try LedgerReader.load(snapshot, shards: shards)
+        let chunks = LedgerReader.chunks(buffers)
+        let aggregator = Aggregator(book: book, query: query)
+        let parts = LedgerReader.map(chunks) { chunk in aggregator.aggregate(chunk) }
+        var byShard: [String: Int] = [:]
+        for (i, s) in shards.enumerated() { byShard[s.path] = i }
+        var out = Array(repeating: (summary: ShardSummary(), complete: true), count: shards.count)
+        var diagnostics: [Diagnostic] = []
+        var omitted = 0
+        for (chunk, part) in zip(chunks, parts) {
+            let i = byShard[chunk.path]!
+            if !part.diagnostics.isEmpty || part.omitted > 0 {
+                out[i].complete = false
+                diagnostics += part.diagnostics
+                omitted += part.omitted
+            }
+            var toolsByBucket: [Int: [String: Int64]] = [:]
+            for (key, count) in part.tools {
+                toolsByBucket[Int(key >> 32), default: [:]][part.interner.string(Int32(truncatingIfNeeded: key & 0xFFFF_FFFF)), default: 0] += count
+            }
+            for (b, lanes) in part.buckets.keys.enumerated() {
+                var labels: [String] = []
+                if let period = query.period { labels.append(period.label(lanes[Lane.period])) }
+                for d in 0..<query.dimensions.count {
+                    let id = lanes[d]
+                    labels.append(
+                        id == Lane.unattributed ? Dimension.unattributedLabel : id == Lane.none ? Dimension.noneLabel : part.interner.string(id))
+                }
+                let selection = part.selections[Int(lanes[Lane.selection])]
+                let s = part.sums[b]
+                let usage = Usage(
+                    requests: s.requests, inputTokens: s.input, cachedInputTokens: s.cached, cacheWriteTokens: s.write,
+                    outputTokens: s.output, toolCalls: toolsByBucket[b] ?? [:])
+                let cost: ExactDecimal
+                do {
+                    cost = try book.effectiveRates(selection).get().cost(usage)
+                } catch {
+                    out[i].complete = false
+                    diagnostics.append(Diagnostic(path: chunk.path, rule: error.rule, message: error.message))
+                    continue
+                }
+                out[i].summary.cells[labels, default: UsageCell()] += UsageCell(
+                    events: s.events, requests: s.requests, inputTokens: s.input + s.cached + s.write, outputTokens: s.output, cost: cost)
+            }
+        }
+        if !lenient && !diagnostics.isEmpty {
+            diagnostics.sort()
+            throw SpendError.input(diagnostics, omitted: omitted)
+        }
+        return out
+    }
+}
