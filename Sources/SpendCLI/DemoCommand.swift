@@ -1,13 +1,55 @@
 import ArgumentParser
+import Foundation
 import SpendCore
 
-/// `spend demo`: Build a scripted demo repository and run report and diff on it.
+/// `spend demo`: builds a scripted repository and runs report, diff and the release diff on it.
 public struct DemoCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(commandName: "demo", abstract: "Build a scripted demo repository and run report and diff on it. (in progress)")
+    public static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Build a scripted demo repository and run report, diff and the release diff on it.",
+        discussion: """
+            The demo repository has releases v1.0-v1.3 of a small app, a retry loop introduced in the \
+            summaries feature in v1.3, a gpt-4o-mini price cut, and some untagged spend. It is kept, so you \
+            can run more commands on it (spend -C DIR ...).
+            """,
+        version: SpendVersion.string)
+
+    @Option(help: ArgumentHelp("Build the repository here (must not exist; default: a new temporary directory).", valueName: "dir"))
+    public var dir: String?
 
     public init() {}
 
     public func run() throws {
-        throw SpendError.usage("spend demo is not implemented yet")
+        let fm = FileManager.default
+        let path: String
+        if let dir {
+            guard !fm.fileExists(atPath: dir) else { throw SpendError.usage("--dir \(dir) already exists; give a new directory") }
+            path = URL(fileURLWithPath: dir).standardizedFileURL.path
+        } else {
+            path = fm.temporaryDirectory.appendingPathComponent("spend-demo-\(UUID().uuidString.prefix(8).lowercased())").path
+        }
+        do { try DemoRepository.build(at: path) } catch let e as SpendError { throw e } catch {
+            throw SpendError.usage("cannot build the demo repository at \(path): \(error)")
+        }
+        let repo = try CostRepository(directory: path)
+        var out = "Built a demo cost repository at \(path)\n"
+        out += "(4 releases of a small app; v1.3 added a retry loop to summaries; gpt-4o-mini got cheaper on 2026-03-01)\n"
+        func show(_ command: String, _ text: String) {
+            out += "\n$ spend \(command)\n" + text
+        }
+        let summaries = SummaryEngine.forRepository(repo)
+        let frontend = DiffFrontend(repository: repo)
+        show("report --by feature", try ReportFrontend(repository: repo, source: .workingTree).render(
+            query: try ReportQuery(by: ["feature"]), format: .table, precision: 2))
+        show("releases", ReleaseListRenderer(precision: 2).render(
+            try ReleaseList.build(repository: repo, summaries: summaries, pattern: nil, query: try ReportQuery(by: ["team"]), threshold: 30),
+            as: .table))
+        show("diff v1.2 HEAD --by feature", try frontend.stateDiff(
+            from: .revision("v1.2"), to: .revision("HEAD"), query: try ReportQuery(by: ["feature"]), top: nil, explain: true, format: .table,
+            precision: 2))
+        show("diff --releases v1.2 v1.3", try frontend.releaseDiff(
+            "v1.2", "v1.3", query: try ReportQuery(by: ["feature"]), threshold: 30, top: nil, format: .table, precision: 2))
+        out += "\nNext: spend -C \(path) diff --releases v1.2 v1.3 --format csv, or spend -C \(path) report --by team,model\n"
+        Console.out(out)
     }
 }

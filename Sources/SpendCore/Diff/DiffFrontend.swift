@@ -70,6 +70,9 @@ extension DiffFrontend {
     public func releaseDiff(
         _ r1: String, _ r2: String, query: ReportQuery, threshold: ExactDecimal, top: Int?, format: OutputFormat, precision: Int
     ) throws -> String {
-        throw SpendError.usage("not yet")
+        let diff = try ReleaseDiffEngine(repository: repository, summaries: summaries).diff(
+            r1, r2, query: query, threshold: threshold, top: top)
+        stats()
+        return ReleaseDiffRenderer(precision: precision).render(diff, as: format)
     }
 }

@@ -1,0 +1,111 @@
+import Foundation
+
+/// One row of `spend releases`.
+public struct ReleaseRow: Sendable, Hashable {
+    public var name: String
+    public var tag: ReleaseTag?
+    public var side = ReleaseSide()
+    public var days = 0
+    public var costPerRequest: ExactDecimal?
+    public var costPerDay: ExactDecimal?
+    /// Change from the previous release, in percent.
+    public var costPerRequestChange: ExactDecimal?
+    public var costPerDayChange: ExactDecimal?
+    public var spike = false
+}
+
+public struct ReleaseList: Sendable {
+    public var rows: [ReleaseRow]
+    public var threshold: ExactDecimal
+    public var placed: (field: Int64, commit: Int64, date: Int64) = (0, 0, 0)
+
+    /// Every tag matching `pattern` (all tags when nil), in version order, then untagged spend.
+    public static func build(
+        repository: CostRepository, summaries: SummaryEngine, pattern: String?, query: ReportQuery, threshold: ExactDecimal
+    ) throws -> ReleaseList {
+        let snapshot = try repository.snapshot(.workingTree)
+        let (repo, _) = try repository.git()
+        let attributor = try ReleaseAttributor(repo: repo, pattern: pattern)
+        if attributor.tags.isEmpty {
+            throw SpendError.usage(pattern.map { "no tag matches \"\($0)\"" } ?? "the repository has no tags: tag releases (git tag v1.0) to compare them")
+        }
+        let usage = try ReleaseUsage.read(snapshot: snapshot, query: query, attributor: attributor, summaries: summaries)
+        var rows: [ReleaseRow] = []
+        var previous: ReleaseRow?
+        for tag in attributor.tags {
+            var row = ReleaseRow(name: tag.name, tag: tag)
+            row.side = usage.total(tag.name)
+            row.days = usage.days[tag.name]?.count ?? 0
+            row.costPerRequest = row.side.costPerRequest()
+            row.costPerDay = row.side.costPerDay(row.days)
+            if let previous {
+                row.costPerRequestChange = percentChange(previous.costPerRequest, row.costPerRequest)
+                row.costPerDayChange = percentChange(previous.costPerDay, row.costPerDay)
+                row.spike = [row.costPerRequestChange, row.costPerDayChange].compactMap { $0 }.contains { $0 > threshold }
+            }
+            rows.append(row)
+            previous = row
+        }
+        let known = Set(attributor.tags.map(\.name))
+        for name in usage.rows.keys.sorted() where !known.contains(name) {
+            var row = ReleaseRow(name: name)
+            row.side = usage.total(name)
+            row.days = usage.days[name]?.count ?? 0
+            row.costPerRequest = row.side.costPerRequest()
+            row.costPerDay = row.side.costPerDay(row.days)
+            rows.append(row)
+        }
+        var list = ReleaseList(rows: rows, threshold: threshold)
+        list.placed = (usage.placedByField, usage.placedByCommit, usage.placedByDate)
+        return list
+    }
+}
+
+public struct ReleaseListRenderer {
+    public var precision: Int
+    public init(precision: Int) { self.precision = precision }
+
+    public static let csvColumns = [
+        "release", "date", "requests", "cost", "days", "cost_per_request", "cost_per_day", "cost_per_request_pct", "cost_per_day_pct",
+        "retry_share", "spike",
+    ]
+
+    func fields(_ r: ReleaseRow) -> [String] {
+        [
+            r.name, r.tag?.day ?? "", String(r.side.usage.requests), r.side.usage.cost.description, String(r.days),
+            r.costPerRequest?.description ?? "", r.costPerDay?.description ?? "", r.costPerRequestChange?.description ?? "",
+            r.costPerDayChange?.description ?? "", r.side.retryShare()?.description ?? "", r.spike ? "true" : "false",
+        ]
+    }
+
+    public func render(_ list: ReleaseList, as format: OutputFormat) -> String {
+        switch format {
+        case .csv:
+            return ([Self.csvColumns] + list.rows.map(fields)).map { $0.map(CSV.escape).joined(separator: ",") }.joined(separator: "\n") + "\n"
+        case .json:
+            let rows = list.rows.map { r in
+                "  {" + zip(Self.csvColumns, fields(r)).map { n, v in
+                    if ["requests", "days"].contains(n) { return "\(JSON.quote(n)):\(v)" }
+                    if n == "spike" { return "\"spike\":\(v)" }
+                    return "\(JSON.quote(n)):" + (v.isEmpty ? "null" : JSON.quote(v))
+                }.joined(separator: ",") + "}"
+            }
+            return "{\"threshold_pct\":\(JSON.quote(list.threshold.description)),\"currency\":\"USD\",\"rows\":[\n" + rows.joined(separator: ",\n") + "\n]}\n"
+        case .table:
+            let header = ["release", "date", "requests", "cost", "days", "cost/req", "Δ cost/req", "cost/day", "Δ cost/day", "retries", ""]
+            let rows = list.rows.map { r -> [String] in
+                [
+                    r.name, r.tag?.day ?? "", Format.integer(r.side.usage.requests), "$" + r.side.usage.cost.formatted(places: precision, grouping: true),
+                    String(r.days), r.costPerRequest.map { "$" + $0.formatted(places: precision + 3) } ?? "-",
+                    ReleaseDiffRenderer.pct(r.costPerRequestChange), r.costPerDay.map { "$" + $0.formatted(places: precision, grouping: true) } ?? "-",
+                    ReleaseDiffRenderer.pct(r.costPerDayChange), r.side.retryShare().map { "\($0)%" } ?? "-", r.spike ? "SPIKE" : "",
+                ]
+            }
+            var text = TextTable.render(header: header, rows: rows, rightAligned: Set(2..<10)) + "\n\n"
+            text += "spike = cost per request or per day up more than \(list.threshold)% from the previous release\n"
+            text += "events placed by their release field: \(list.placed.field), by commit ancestry: \(list.placed.commit), by tag dates: \(list.placed.date)\n"
+            text += "costs in USD rounded for display; --format csv gives exact values\n"
+            return text
+        }
+    }
+}
