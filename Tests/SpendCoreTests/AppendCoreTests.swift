@@ -603,3 +603,46 @@ final class AppendCoreTests: XCTestCase {
         XCTAssertTrue(has(i, "café"))
     }
 }
+
+/// The `--stdin` fast path (`CanonicalLine`, bytes copied from the input)
+/// must write exactly what the slow path (`LedgerEvent.encodeLine`) writes.
+final class CanonicalLineTests: XCTestCase {
+    func testFastPathMatchesTheSlowPathByteForByte() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("spend-canon-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: root + "/ratecards", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let cards = TestSupport.packageRoot + "/ratecards"
+        for name in try FileManager.default.contentsOfDirectory(atPath: cards) {
+            try FileManager.default.copyItem(atPath: cards + "/" + name, toPath: root + "/ratecards/" + name)
+        }
+        let appender = try LedgerAppender(repository: CostRepository(directory: root))
+        var settings = AppendSettings(now: 1_790_000_000_000, code: CodeVersion(commit: "abc123", release: "v9"), defaultTags: ["env": "dev", "zone": "eu"])
+        settings.price = true
+        var lines: [String] = []
+        SyntheticLedger(startYear: 2026, startMonth: 9, months: 1, eventsPerMonth: 500, seed: 3).generate(month: 0) { event in
+            var e = event
+            e.cost = nil
+            e.pricedWith = nil
+            if e.id.hasSuffix("0") { e.release = nil; e.commit = nil }  // stamped
+            lines.append(e.jsonLine)
+        }
+        // Keys out of order and spaces: still canonical output.
+        lines.append(#"{ "output_tokens": 7, "tags": {"team":"a", "env":"prod"}, "model": "gpt-4o", "provider": "openai", "input_tokens": 3, "id": "x-1", "ts": "2026-09-03T10:00:00+02:00" }"#)
+        // Declined by the fast path (escaped tag key, repeated tag, tool calls).
+        lines.append(#"{"ts":"2026-09-03T10:00:00Z","id":"x-2","provider":"openai","model":"gpt-4o","input_tokens":3,"output_tokens":1,"tags":{"te\u0061m":"a","b":"1","b":"2"}}"#)
+        lines.append(#"{"ts":"2026-09-03T10:00:00Z","id":"x-3","provider":"anthropic","model":"claude-sonnet-4-0","input_tokens":3,"output_tokens":1,"tool_calls":{"web_search":2},"tags":{}}"#)
+        let input = Array((lines.joined(separator: "\n") + "\n").utf8)
+        let fast = try input.withUnsafeBytes { try appender.prepare(jsonLines: $0, path: "<stdin>", settings: settings) }.events
+        let drafts = try XCTUnwrap(input.withUnsafeBytes { try? DraftReader.read($0, path: "<stdin>", numbered: true).get() })
+        let slow = try appender.prepare(drafts, settings: settings).events
+        XCTAssertEqual(fast.count, lines.count)
+        XCTAssertEqual(fast.count, slow.count)
+        for (a, b) in zip(fast, slow) {
+            XCTAssertEqual(String(decoding: a.line, as: UTF8.self), String(decoding: b.line, as: UTF8.self))
+            XCTAssertEqual(a.id, b.id)
+            XCTAssertEqual(a.shard, b.shard)
+        }
+        let x1 = try XCTUnwrap(fast.first { $0.id == "x-1" })
+        XCTAssertTrue(String(decoding: x1.line, as: UTF8.self).hasPrefix(#"{"ts":"2026-09-03T08:00:00.000Z","id":"x-1","provider":"openai","model":"gpt-4o","input_tokens":3,"output_tokens":7,"tags":{"env":"prod","team":"a","zone":"eu"},"release":"v9","commit":"abc123","cost":"#))
+    }
+}

@@ -65,6 +65,17 @@ public enum DraftReader {
     public static func read(
         _ bytes: UnsafeRawBufferPointer, path: String, firstLine: Int?, _ body: (EventDraft) -> Void
     ) -> DiagnosticsError? {
+        scan(bytes, path: path, firstLine: firstLine) { record, scanner, origin in
+            var event = LedgerEvent(record, scanner: scanner)
+            if !record.has(.ts) { event.ts = 0 }
+            body(EventDraft(event: event, hasTimestamp: record.has(.ts), hasId: record.has(.id), origin: origin))
+        }
+    }
+
+    /// Like `read`, but hands over each scanned record (valid until the next call).
+    static func scan(
+        _ bytes: UnsafeRawBufferPointer, path: String, firstLine: Int?, _ body: (EventRecord, LedgerScanner, EventOrigin) -> Void
+    ) -> DiagnosticsError? {
         var scanner = LedgerScanner(buffer: bytes)
         scanner.requiredKeys = EventKey.draftRequiredMask
         var record = EventRecord()
@@ -110,9 +121,7 @@ public enum DraftReader {
                     continue
                 }
                 if !problems.isEmpty { continue }
-                var event = LedgerEvent(record, scanner: scanner)
-                if !record.has(.ts) { event.ts = 0 }
-                body(EventDraft(event: event, hasTimestamp: record.has(.ts), hasId: record.has(.id), origin: origin))
+                body(record, scanner, origin)
             } catch {
                 let (start, text) = lineText(around: min(error.offset, bytes.count))
                 advance(to: start)

@@ -59,6 +59,8 @@ struct EventPreparer {
     var omitted = 0
     private var findings: [EventFinding] = []
     private var record = EventRecord()
+    private var pricedWithCache: [Int32: String] = [:]
+    private let canonical: CanonicalLine
     /// The shard of the last event's month (most batches stay in one month).
     private var lastShard: (range: Range<Int64>, path: String) = (0..<0, "")
 
@@ -78,6 +80,7 @@ struct EventPreparer {
         self.settings = settings
         self.checker = EventChecker(policy: policy, book: book)
         self.cardOf = Dictionary(book.cards.map { ($0.provider, $0) }, uniquingKeysWith: { a, _ in a })
+        self.canonical = CanonicalLine(settings: settings)
     }
 
     private mutating func report(_ d: Diagnostic) {
@@ -91,11 +94,36 @@ struct EventPreparer {
         if !draft.hasId { event.id = identifiers.next(millis: event.ts) }
         if event.commit == nil { event.commit = settings.code.commit }
         if event.release == nil { event.release = settings.code.release }
+        if event.cost == nil { event.pricedWith = nil }  // priced_with describes a cost
         var line: [UInt8] = []
         line.reserveCapacity(512)
         event.encodeLine(into: &line)
-        let origin = draft.origin
-        var cost = event.cost
+        complete(line, id: event.id, ts: event.ts, costGiven: event.cost, origin: draft.origin)
+    }
+
+    /// The `--stdin` path: encodes the scanned event straight from its bytes
+    /// when `CanonicalLine` can, else materializes it (`add(_:)`).
+    mutating func add(_ e: EventRecord, _ scanner: LedgerScanner, origin: EventOrigin) {
+        let ts = e.has(.ts) ? e.ts : settings.now
+        let generated: String? = e.has(.id) ? nil : identifiers.next(millis: ts)
+        var line: [UInt8] = []
+        line.reserveCapacity(512)
+        if canonical.usable && canonical.encode(e, scanner, ts: ts, id: generated, into: &line) {
+            complete(line, id: generated ?? scanner.string(e.id) ?? "", ts: ts, costGiven: nil, origin: origin)
+            return
+        }
+        var event = LedgerEvent(e, scanner: scanner)
+        if !e.has(.ts) { event.ts = 0 }
+        if let generated { event.id = generated }
+        add(EventDraft(event: event, hasTimestamp: e.has(.ts), hasId: true, origin: origin))
+    }
+
+    /// Checks the canonical `line` (no `cost` / `priced_with` unless `costGiven`),
+    /// prices it, and keeps it.
+    private mutating func complete(_ line: [UInt8], id: String, ts: Int64, costGiven: ExactDecimal?, origin: EventOrigin) {
+        var line = line
+        var cost = costGiven
+        var pricedWith: String?
         var rejected = false
         line.withUnsafeBytes { buffer in
             var scanner = LedgerScanner(buffer: buffer)
@@ -124,31 +152,32 @@ struct EventPreparer {
                 report(origin.diagnostic(rule: error.rule, message: error.message))
                 rejected = true
             }
-            let point = book.points[Int(priced.point)]
-            let card = cardOf[point.provider]
-            event.pricedWith = point.id + " " + (card.map { "\($0.path)@\($0.blobId ?? "worktree")" } ?? "")
+            pricedWith = pricedWithText(point: priced.point)
         }
         if rejected || !problems.isEmpty { return }
-        if let cost, settings.price, draft.event.cost == nil {
-            event.cost = cost
-            if draft.event.pricedWith == nil, let pricedWith = event.pricedWith, line.last == 125 {
-                // cost and priced_with are the last keys: extend the line in place.
-                line.removeLast()
-                var w = JSONWriter(out: line)
-                line = []
-                w.key("cost")
-                w.string(cost.description)
-                w.key("priced_with")
-                w.string(pricedWith)
-                w.byte(125)
-                line = w.out
-            } else {
-                line.removeAll(keepingCapacity: true)
-                event.encodeLine(into: &line)
-            }
+        if costGiven == nil, let cost, let pricedWith, line.last == 125 {
+            // cost and priced_with are the last keys: extend the line in place.
+            line.removeLast()
+            var w = JSONWriter(out: line)
+            line = []
+            w.key("cost")
+            w.string(cost.description)
+            w.key("priced_with")
+            w.string(pricedWith)
+            w.byte(125)
+            line = w.out
         }
         line.append(10)
-        events.append(PreparedEvent(id: event.id, shard: shardPath(event.ts), line: line, cost: event.cost, origin: origin))
+        events.append(PreparedEvent(id: id, shard: shardPath(ts), line: line, cost: cost, origin: origin))
+    }
+
+    /// `openai/gpt-4o@2024-10-01 ratecards/openai.toml@<blob id>`, cached per point.
+    private mutating func pricedWithText(point: Int32) -> String {
+        if let known = pricedWithCache[point] { return known }
+        let p = book.points[Int(point)]
+        let text = p.id + " " + (cardOf[p.provider].map { "\($0.path)@\($0.blobId ?? "worktree")" } ?? "")
+        pricedWithCache[point] = text
+        return text
     }
 }
 
@@ -207,7 +236,7 @@ public struct LedgerAppender {
         DispatchQueue.concurrentPerform(iterations: chunks.count) { i in
             var worker = EventPreparer(book: book, policy: policy, settings: settings)
             let chunk = UnsafeRawBufferPointer(rebasing: input.value[chunks[i].range])
-            let failure = DraftReader.read(chunk, path: path, firstLine: chunks[i].firstLine) { worker.add($0) }
+            let failure = DraftReader.scan(chunk, path: path, firstLine: chunks[i].firstLine) { worker.add($0, $1, origin: $2) }
             if let failure {
                 worker.problems = failure.diagnostics + worker.problems
                 worker.omitted += failure.omitted

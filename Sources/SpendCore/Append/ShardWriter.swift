@@ -117,9 +117,9 @@ public struct ShardWriter {
         }
 
         /// Opens (building or refreshing) the shard's id index.
-        func openIndex(cacheDirectory: String?, size: Int? = nil) {
+        func openIndex(cacheDirectory: String?, size: Int? = nil, empty: Bool = false) {
             let size = size ?? self.size
-            guard let cacheDirectory, size > 0 else { return }
+            guard let cacheDirectory, size > 0 || empty else { return }
             let key = String(IdIndex.hash(absolute), radix: 16)
             let name = path.split(separator: "/").last.map(String.init) ?? "shard"
             index = try? IdIndex(path: "\(cacheDirectory)/\(key)-\(name).idx", shardFD: fd, shardSize: size)
@@ -176,19 +176,20 @@ public struct ShardWriter {
         var firstSeen: [String: Int] = [:]
         firstSeen.reserveCapacity(events.count)
         var byShard: [String: [Int]] = [:]
-        for (i, event) in events.enumerated() {
-            if let earlier = firstSeen[event.id] {
+        for i in events.indices {
+            if let earlier = firstSeen[events[i].id] {
                 if skipDuplicates {
-                    outcome.skipped.append(event)
+                    outcome.skipped.append(events[i])
                 } else {
                     let at = events[earlier].origin.line.map { "line \($0)" } ?? "an earlier event"
                     problems.append(
-                        event.origin.diagnostic(rule: "duplicate-id", message: "duplicate id \(JSON.quote(event.id)) (also at \(at) of this batch)"))
+                        events[i].origin.diagnostic(
+                            rule: "duplicate-id", message: "duplicate id \(JSON.quote(events[i].id)) (also at \(at) of this batch)"))
                 }
                 continue
             }
-            firstSeen[event.id] = i
-            byShard[event.shard, default: []].append(i)
+            firstSeen[events[i].id] = i
+            byShard[events[i].shard, default: []].append(i)
         }
         firstSeen = [:]
         if !problems.isEmpty { throw SpendError.input(Array(problems.prefix(50)), omitted: max(0, problems.count - 50)) }
@@ -213,13 +214,13 @@ public struct ShardWriter {
             var kept: [Int] = []
             kept.reserveCapacity(indices.count)
             for i in indices {
-                let event = events[i]
-                let hash = IdIndex.hash(event.id)
+                let id = events[i].id
+                let hash = IdIndex.hash(id)
                 var holder: OpenShard?
-                if let own = open[path], try own.contains(event.id, hash: hash) { holder = own }
+                if let own = open[path], try own.contains(id, hash: hash) { holder = own }
                 if holder == nil {
                     for shard in others where shard.path != path {
-                        if try shard.contains(event.id, hash: hash) {
+                        if try shard.contains(id, hash: hash) {
                             holder = shard
                             break
                         }
@@ -227,11 +228,11 @@ public struct ShardWriter {
                 }
                 if let holder {
                     if skipDuplicates {
-                        outcome.skipped.append(event)
+                        outcome.skipped.append(events[i])
                     } else if problems.count < 50 {
                         problems.append(
-                            event.origin.diagnostic(
-                                rule: "duplicate-id", message: "duplicate id \(JSON.quote(event.id)): already in \(holder.path)"))
+                            events[i].origin.diagnostic(
+                                rule: "duplicate-id", message: "duplicate id \(JSON.quote(id)): already in \(holder.path)"))
                     }
                     continue
                 }
@@ -299,10 +300,9 @@ public struct ShardWriter {
         // Bring the id indexes up to date while still holding the locks.
         for shard in written {
             let newSize = shard.events.reduce(shard.size) { $0 + events[$1].line.count }
-            if shard.index == nil {
-                // A shard this batch started: index what is now in it.
-                shard.openIndex(cacheDirectory: cacheDirectory, size: newSize)
-                continue
+            if shard.index == nil && shard.size == 0 {
+                // A shard this batch started: its ids are the batch's.
+                shard.openIndex(cacheDirectory: cacheDirectory, size: 0, empty: true)
             }
             guard let index = shard.index else { continue }
             for i in shard.events { try? index.insert(IdIndex.hash(events[i].id)) }
