@@ -1,0 +1,172 @@
+import Foundation
+import XCTest
+
+@testable import SpendCore
+
+final class ReleasesTests: XCTestCase {
+    let policy = """
+        [features.summaries]
+        paths = ["src/summarize/**"]
+
+        [features.search]
+        paths = ["src/search/**"]
+
+        """
+
+    func feature(_ prefix: String, _ name: String, day: String, count: Int, release: String, retries: Bool = false) -> [String] {
+        var out: [String] = []
+        for i in 0..<count {
+            for attempt in 1...(retries ? 3 : 1) {
+                out.append(
+                    event(
+                        ts: "\(day)T10:\(Timestamp.pad(Int64(i % 60), 2)):0\(attempt)Z", id: "\(prefix)-\(i)-\(attempt)", input: 1000, output: 100,
+                        tags: [("team", "t"), ("feature", name)], extra: "\"attempt\":\(attempt),\"release\":\"\(release)\""))
+            }
+        }
+        return out
+    }
+
+    /// v1 (2026-01-01) → search commit → summaries commit → docs commit = v2 (2026-01-12); summaries retries in v2.
+    func releaseRepo(mapping: Bool = true) throws -> (TestRepo, [String: String]) {
+        let repo = try makeRepo(cards: false)
+        try repo.write("ratecards/openai.toml", diffCard())
+        if mapping { try repo.write("spend.toml", policy) }
+        try repo.write("src/summarize/stream.py", "v1\n")
+        try repo.write("src/search/query.py", "v1\n")
+        try repo.write("src/search/rank.py", "v1\n")
+        try commitDated(repo, "Initial app", "2026-01-01T09:00:00Z")
+        try datedGit(repo, "2026-01-01T09:00:00Z", ["tag", "v1"])
+        try repo.write("src/search/query.py", "v2\n")
+        try repo.write("src/search/rank.py", "v2\n")
+        try commitDated(repo, "Search: expand queries", "2026-01-10T09:00:00Z", author: "Ben")
+        try repo.write("src/summarize/stream.py", "retry\n")
+        try commitDated(repo, "Retry on 429 before stream close", "2026-01-11T09:00:00Z", author: "Dana")
+        try repo.write("README.md", "docs\n")
+        try commitDated(repo, "Docs", "2026-01-12T09:00:00Z", author: "Ana")
+        try datedGit(repo, "2026-01-12T09:00:00Z", ["tag", "v2"])
+        var ids: [String: String] = [:]
+        for (name, rev) in [("search", "HEAD~2"), ("summaries", "HEAD~1"), ("docs", "HEAD")] {
+            ids[name] = try repo.git("rev-parse", rev).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        var lines: [String] = []
+        for day in ["2026-01-02", "2026-01-03"] {
+            lines += feature("a\(day)", "summaries", day: day, count: 10, release: "v1")
+            lines += feature("b\(day)", "search", day: day, count: 10, release: "v1")
+        }
+        for day in ["2026-01-13", "2026-01-14"] {
+            lines += feature("c\(day)", "summaries", day: day, count: 10, release: "v2", retries: true)
+            lines += feature("d\(day)", "search", day: day, count: 10, release: "v2")
+        }
+        try repo.writeLedger("ledger/2026/2026-01.jsonl", lines)
+        return (repo, ids)
+    }
+
+    func testSpikeIsPinnedOnTheCommitThatTouchedTheFeaturePaths() throws {
+        let (repo, ids) = try releaseRepo()
+        let r = try repo.spend("diff", "--releases", "v1", "v2", "--format", "json")
+        assertOK(r)
+        let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        let rows = json["rows"] as! [[String: Any]]
+        let summaries = rows.first { $0["feature"] as? String == "summaries" }!
+        let search = rows.first { $0["feature"] as? String == "search" }!
+        XCTAssertEqual(summaries["spike"] as? Bool, true)
+        XCTAssertEqual(summaries["cost_per_day_pct"] as? String, "200")
+        XCTAssertEqual(summaries["retry_share_b"] as? String, "67")
+        XCTAssertEqual(search["spike"] as? Bool, false)
+        let pins = json["pins"] as! [[String: Any]]
+        XCTAssertEqual(pins.count, 1)
+        XCTAssertEqual(pins[0]["row"] as? [String], ["summaries"])
+        let commits = pins[0]["commits"] as! [[String: Any]]
+        XCTAssertEqual(commits.map { $0["commit"] as? String }, [ids["summaries"]], "only the commit touching src/summarize/** is pinned")
+        XCTAssertEqual(commits.first?["files"] as? [String], ["src/summarize/stream.py"])
+        XCTAssertEqual(commits.first?["author"] as? String, "Dana")
+        XCTAssertEqual(commits.first?["date"] as? String, "2026-01-11")
+
+        let table = try repo.spend("diff", "--releases", "v1..v2")
+        assertOK(table)
+        XCTAssertTrue(table.stdout.contains("summaries: cost/request"), table.stdout)
+        XCTAssertTrue(table.stdout.contains("retries 0%→67%"), table.stdout)
+        XCTAssertTrue(table.stdout.contains("commits touching src/summarize/**"), table.stdout)
+        XCTAssertTrue(table.stdout.contains(String(ids["summaries"]!.prefix(7)) + "  2026-01-11  Dana  Retry on 429 before stream close"), table.stdout)
+        XCTAssertFalse(table.stdout.contains("Search: expand queries"), "a commit touching another feature's paths is not pinned:\n\(table.stdout)")
+
+        let csv = try repo.spend("diff", "--releases", "v1", "v2", "--format", "csv")
+        XCTAssertEqual(
+            csv.lines.first,
+            "feature,requests_a,requests_b,cost_a,cost_b,delta,delta_pct,cost_per_request_a,cost_per_request_b,cost_per_request_pct,cost_per_day_a,cost_per_day_b,cost_per_day_pct,retry_share_a,retry_share_b,spike"
+        )
+    }
+
+    func testWithoutMappingEveryCommitIsListedByFilesTouched() throws {
+        let (repo, ids) = try releaseRepo(mapping: false)
+        let r = try repo.spend("diff", "--releases", "v1", "v2", "--format", "json")
+        assertOK(r)
+        let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        let pins = json["pins"] as! [[String: Any]]
+        XCTAssertEqual(pins.first?["mapped"] as? Bool, false)
+        let commits = (pins.first?["commits"] as! [[String: Any]]).map { $0["commit"] as? String }
+        // search touched 2 files; summaries and docs 1 each (newest first among equals).
+        XCTAssertEqual(commits, [ids["search"], ids["docs"], ids["summaries"]])
+        let table = try repo.spend("diff", "--releases", "v1", "v2")
+        XCTAssertTrue(table.stdout.contains("a mapping would sharpen this"), table.stdout)
+    }
+
+    func testEventsArePlacedByReleaseThenCommitAncestryThenTagDate() throws {
+        let (repo, ids) = try releaseRepo()
+        func e(_ id: String, _ ts: String, _ requests: Int, _ extra: String) -> String {
+            event(ts: ts, id: id, input: 10, output: 10, tags: [("team", "t"), ("feature", "x")], extra: "\"requests\":\(requests)" + extra)
+        }
+        try repo.writeLedger(
+            "ledger/2026/2026-01.jsonl",
+            [
+                e("e1", "2026-01-20T00:00:00Z", 1, ",\"release\":\"v1\""),  // the field wins over dates
+                e("e2", "2026-01-20T00:00:00Z", 2, ",\"commit\":\"\(ids["search"]!)\""),  // nearest tagged ancestor: v1
+                e("e3", "2026-01-05T00:00:00Z", 4, ",\"commit\":\"\(ids["docs"]!)\""),  // tagged v2, though dated in v1's time
+                e("e4", "2026-01-05T00:00:00Z", 8, ""),  // between the tags' dates: v1
+                e("e5", "2026-01-15T00:00:00Z", 16, ""),  // after v2's date
+                e("e6", "2025-12-30T00:00:00Z", 32, ""),  // before the first tag
+                e("e7", "2026-01-13T00:00:00Z", 64, ",\"commit\":\"0123456789abcdef0123456789abcdef01234567\""),  // unknown commit: by date
+            ])
+        let r = try repo.spend("releases", "--format", "csv")
+        assertOK(r)
+        XCTAssertEqual(r.lines.first, "release,date,requests,cost,days,cost_per_request,cost_per_day,cost_per_request_pct,cost_per_day_pct,retry_share,spike")
+        let rows = csvRows(r.stdout)
+        XCTAssertEqual(rows["v1"]?["requests"], "11")
+        XCTAssertEqual(rows["v2"]?["requests"], "84")
+        XCTAssertEqual(rows["(untagged)"]?["requests"], "32")
+        XCTAssertEqual(rows["v1"]?["date"], "2026-01-01")
+        XCTAssertEqual(Array(r.lines.dropFirst().map { $0.split(separator: ",").first.map(String.init) ?? "" }), ["v1", "v2", "(untagged)"])
+    }
+
+    func testReleasesMarksSpikesAndFiltersTags() throws {
+        let (repo, _) = try releaseRepo()
+        let r = try repo.spend("releases")
+        assertOK(r)
+        XCTAssertEqual(tableRow(r, "v2")?.last, "SPIKE", r.stdout)
+        XCTAssertNotEqual(tableRow(r, "v1")?.last, "SPIKE")
+        let only = try repo.spend("releases", "--tags", "v2", "--format", "csv")
+        assertOK(only)
+        // v2 is the only tag row; events stamped with another release keep it as a row of their own, after the tags.
+        XCTAssertEqual(only.lines.dropFirst().map { String($0.prefix(3)) }, ["v2,", "v1,"])
+        let none = try repo.spend("releases", "--tags", "x*")
+        assertRejected(none)
+        XCTAssertTrue(none.stderr.contains("no tag matches \"x*\""), none.stderr)
+        let by = try repo.spend("releases", "--by", "team")
+        assertRejected(by)
+        XCTAssertTrue(by.stderr.contains("spend releases has one row per release"), by.stderr)
+        let threshold = try repo.spend("releases", "--threshold=-5")
+        assertRejected(threshold)
+        XCTAssertTrue(threshold.stderr.contains("--threshold expects a non-negative percentage"), threshold.stderr)
+        let high = try repo.spend("releases", "--threshold", "1000")
+        XCTAssertFalse(high.stdout.contains("SPIKE"), high.stdout)
+    }
+
+    func testNoTagsIsAUsageError() throws {
+        let repo = try makeRepo(cards: false)
+        try repo.write("ratecards/openai.toml", diffCard())
+        try commitDated(repo, "one", "2026-01-01T00:00:00Z")
+        let r = try repo.spend("releases")
+        assertRejected(r)
+        XCTAssertTrue(r.stderr.contains("the repository has no tags"), r.stderr)
+    }
+}
