@@ -10,7 +10,7 @@ public struct DemoCommand: ParsableCommand {
         discussion: """
             The demo repository has releases v1.0-v1.3 of a small app, a retry loop introduced in the \
             summaries feature in v1.3, a gpt-4o-mini price cut, and some untagged spend. It is kept, so you \
-            can run more commands on it (spend -C DIR ...).
+            can run more commands on it (spend report -C DIR ...).
             """,
         version: SpendVersion.string)
 
@@ -49,7 +49,7 @@ public struct DemoCommand: ParsableCommand {
             precision: 2))
         show("diff --releases v1.2 v1.3", try frontend.releaseDiff(
             "v1.2", "v1.3", query: try ReportQuery(by: ["feature"]), threshold: 30, top: nil, format: .table, precision: 2))
-        out += "\nNext: spend -C \(path) diff --releases v1.2 v1.3 --format csv, or spend -C \(path) report --by team,model\n"
+        out += "\nNext: spend diff -C \(path) --releases v1.2 v1.3 --format csv, or spend report -C \(path) --by team,model\n"
         Console.out(out)
     }
 }

@@ -1,0 +1,32 @@
+import Foundation
+import XCTest
+
+final class DemoTests: XCTestCase {
+    func testDemoPinsTheRetryLoopOnItsCommit() throws {
+        let dir = try makeTempDir().appendingPathComponent("demo")
+        let r = try runProcess(Paths.executable("spend"), ["demo", "--dir", dir.path], in: dir.deletingLastPathComponent())
+        assertOK(r)
+        XCTAssertTrue(r.stdout.contains("$ spend report --by feature"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("$ spend diff v1.2 HEAD --by feature"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("$ spend diff --releases v1.2 v1.3"), r.stdout)
+        // The spike is on summaries, pinned on the retry commit only.
+        XCTAssertTrue(r.stdout.contains("summaries: cost/request"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("retries 0%→60%"), r.stdout)
+        let pinSection = r.stdout.components(separatedBy: "summaries: cost/request").last ?? ""
+        XCTAssertTrue(pinSection.contains("Dana Ruiz  Summaries: retry on 429 before stream close  [src/summarize/stream.py]"), pinSection)
+        XCTAssertFalse(pinSection.contains("Chat: log prompt sizes"), pinSection)
+        // The price cut shows as a negative price effect on search.
+        let searchLine = r.lines.first { $0.hasPrefix("search ") && $0.contains("-$") }
+        XCTAssertNotNil(searchLine, r.stdout)
+        // The repository is kept and is a real git repository the commands work on.
+        let again = try runProcess(Paths.executable("spend"), ["releases", "-C", dir.path, "--format", "csv"], in: dir)
+        assertOK(again)
+        XCTAssertTrue(again.stdout.contains("v1.3,2026-03-01,"), again.stdout)
+        let log = try runProcess(Paths.git, ["log", "--oneline"], in: dir)
+        XCTAssertEqual(log.stdout.split(separator: "\n").count, 10, log.stdout)
+        // An existing --dir is refused.
+        let twice = try runProcess(Paths.executable("spend"), ["demo", "--dir", dir.path], in: dir)
+        assertRejected(twice)
+        XCTAssertTrue(twice.stderr.contains("already exists"), twice.stderr)
+    }
+}
