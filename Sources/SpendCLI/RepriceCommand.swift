@@ -1,13 +1,80 @@
 import ArgumentParser
 import SpendCore
 
-/// `spend reprice`: Recompute historical costs with the price in effect.
+/// `spend reprice`: recompute every event's cost with the price in effect at
+/// its `ts` and compare with the stored cost; never writes the ledger.
 public struct RepriceCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(commandName: "reprice", abstract: "Recompute historical costs with the price in effect. (in progress)")
+    public static let configuration = CommandConfiguration(
+        commandName: "reprice",
+        abstract: "Recompute historical costs with the price in effect; compare with the stored costs.",
+        discussion: """
+            Prices every event of the working-tree ledger with the price in effect at its ts — with the rate \
+            cards of the working tree (or --cards-at REV), or with --as-recorded the cards as they were \
+            committed at the event's time (or the exact card blob its priced_with names) — and compares the \
+            result with the event's stored cost; events without one are compared with the other basis. \
+            The ledger is never written.
+
+            Examples:
+              spend reprice
+              spend reprice --as-recorded --by month,provider
+              spend reprice --cards-at v1.2.0 --list
+              spend reprice --check          # exit 1 when any event drifts (CI)
+            """,
+        version: SpendVersion.string)
+
+    @OptionGroup public var repository: RepositoryOptions
+
+    @Option(help: ArgumentHelp("Price with the rate cards as of this git revision (default: the working tree).", valueName: "rev"))
+    public var cardsAt: String?
+
+    @Flag(help: "Price each event with the cards as committed at its ts (or the card blob its priced_with names).")
+    public var asRecorded = false
+
+    @Option(help: ArgumentHelp("Group by day, week or month and event fields and tags (comma list).", valueName: "names"))
+    public var by: String = "month,model"
+
+    @Option(help: ArgumentHelp("Only events at or after this date (YYYY-MM-DD or RFC 3339).", valueName: "date"))
+    public var since: String?
+
+    @Option(help: ArgumentHelp("Only events before this date (exclusive).", valueName: "date"))
+    public var until: String?
+
+    @Option(name: .customLong("where"), help: ArgumentHelp("Keep events where KEY=VALUE (or KEY!=VALUE); repeatable.", valueName: "key=value"))
+    public var filters: [String] = []
+
+    @Flag(help: "List the events whose stored cost is not reproduced, with file:line.")
+    public var list = false
+
+    @Flag(help: "Exit 1 when any event drifts (for CI).")
+    public var check = false
+
+    @OptionGroup public var output: OutputOptions
 
     public init() {}
 
+    public func validate() throws {
+        if let since, Timestamp.parseDateOrTimestamp(since) == nil {
+            throw ValidationError("--since expects a date like 2026-11-01 or an RFC 3339 timestamp, got '\(since)'")
+        }
+        if let until, Timestamp.parseDateOrTimestamp(until) == nil {
+            throw ValidationError("--until expects a date like 2026-12-01 or an RFC 3339 timestamp, got '\(until)'")
+        }
+        if asRecorded && cardsAt != nil {
+            throw ValidationError("--as-recorded and --cards-at choose different rate cards; give one")
+        }
+    }
+
     public func run() throws {
-        throw SpendError.usage("spend reprice is not implemented yet")
+        var clauses: [WhereClause] = []
+        for text in filters { clauses.append(try WhereClause(parsing: text)) }
+        let names = by.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let query = try RepriceQuery(
+            by: names, since: since.flatMap(Timestamp.parseDateOrTimestamp), until: until.flatMap(Timestamp.parseDateOrTimestamp),
+            filters: clauses, basis: asRecorded ? .asRecorded : .cards(cardsAt.map { .revision($0) } ?? .workingTree), list: list)
+        let result = try Repricer(repository: try repository.repository(), query: query).run()
+        Console.out(RepriceRenderer(precision: output.precision).render(result, as: output.format.format, list: list))
+        if check && result.hasDrift { throw ExitCode(1) }
     }
 }
+
+import Foundation

@@ -1,0 +1,476 @@
+import Foundation
+
+/// Which rate cards recompute an event's cost.
+public enum RepriceBasis: Sendable, Hashable {
+    /// The cards of one snapshot (the working tree or `--cards-at REV`), for every event.
+    case cards(SnapshotSource)
+    /// "What the books said then": the card blob named by the event's
+    /// `priced_with`, else the cards as committed at the event's `ts` (the last
+    /// first-parent commit touching `ratecards/` at or before it).
+    case asRecorded
+}
+
+/// What `spend reprice` compares: grouping, window, filters, basis.
+public struct RepriceQuery: Sendable {
+    /// Grouping dimensions (`--by` without the period name).
+    public var query: ReportQuery
+    /// Column names in order, the period name (`month`…) included where given.
+    public var columns: [String]
+    /// Where the period column sits among `columns`, if any.
+    public var periodColumn: Int?
+    public var basis: RepriceBasis
+    /// Collect the events whose stored cost is not reproduced.
+    public var list: Bool
+
+    /// Parses `--by` names: `day`, `week` or `month` (at most one) make a period
+    /// column; anything else is an event field or tag as in `spend report`.
+    public init(
+        by names: [String] = ["month", "model"], since: Int64? = nil, until: Int64? = nil, filters: [WhereClause] = [],
+        basis: RepriceBasis = .cards(.workingTree), list: Bool = false
+    ) throws(SpendError) {
+        var dimensions: [String] = []
+        var period: Period?
+        var periodColumn: Int?
+        for (k, name) in names.enumerated() {
+            if let p = Period(rawValue: name) {
+                guard period == nil else { throw SpendError.usage("--by takes at most one of day, week, month (got '\(period!.rawValue)' and '\(name)')") }
+                period = p
+                periodColumn = k
+            } else {
+                guard !name.isEmpty, !name.contains("="), !name.contains(" ") else {
+                    throw SpendError.usage("unknown --by name '\(name)': expected day, week, month, an event field (provider, model, priced_model, …) or a tag")
+                }
+                dimensions.append(name)
+            }
+        }
+        guard !names.isEmpty else { throw SpendError.usage("--by expects a comma list of names, e.g. --by month,model") }
+        self.query = try ReportQuery(by: dimensions, period: period, since: since, until: until, filters: filters)
+        self.columns = names
+        self.periodColumn = periodColumn
+        self.basis = basis
+        self.list = list
+    }
+}
+
+/// One group of a reprice: events, what the books say, what the basis says.
+public struct RepriceRow: Sendable, Hashable {
+    public var keys: [String]
+    public var events: Int
+    /// The events' stored `cost` (or, for events without one, the other basis).
+    public var stored: ExactDecimal
+    public var recomputed: ExactDecimal
+    /// Events whose stored cost (or other-basis cost) differs from the recomputed one.
+    public var drifting: Int
+    public var drift: ExactDecimal { recomputed - stored }
+}
+
+/// An event whose stored cost the basis does not reproduce.
+public struct DriftingEvent: Sendable, Hashable, Comparable {
+    public var path: String
+    public var line: Int
+    public var id: String
+    public var ts: Int64
+    public var provider: String
+    public var model: String
+    public var stored: ExactDecimal
+    public var recomputed: ExactDecimal
+    public var pricedWith: String?
+    public var drift: ExactDecimal { recomputed - stored }
+
+    public static func < (a: DriftingEvent, b: DriftingEvent) -> Bool { (a.path, a.line) < (b.path, b.line) }
+}
+
+/// The result of `spend reprice`.
+public struct RepriceResult: Sendable {
+    public var columns: [String]
+    public var rows: [RepriceRow]
+    public var total: RepriceRow
+    /// Events carrying a stored `cost`.
+    public var eventsWithCost: Int
+    /// Events whose stored cost the basis does not reproduce (the `--list`).
+    public var driftingEvents: [DriftingEvent]
+    /// Describes the basis and the reference, for the footer.
+    public var basisDescription: String
+    public var otherDescription: String
+    /// True when any event drifts (what `--check` fails on).
+    public var hasDrift: Bool { total.drifting > 0 }
+}
+
+/// Recomputes every event's cost on one basis and compares it with the
+/// stored cost, or with the other basis for events without one.
+public struct Repricer {
+    public var repository: CostRepository
+    public var query: RepriceQuery
+    /// Diagnostics kept per chunk.
+    public var diagnosticLimit = 50
+
+    public init(repository: CostRepository, query: RepriceQuery) {
+        self.repository = repository
+        self.query = query
+    }
+
+    /// Reads the working-tree ledger and reprices it.
+    public func run() throws(SpendError) -> RepriceResult {
+        // Both bases are always needed (the other one prices events without a stored cost).
+        let history = try CardHistory(costRepository: repository)
+        let currentSource: SnapshotSource
+        if case .cards(let source) = query.basis { currentSource = source } else { currentSource = .workingTree }
+        let current: PriceBook
+        let currentLabel: String
+        switch currentSource {
+        case .workingTree:
+            current = try repository.workingTreePricing().book
+            currentLabel = "the rate cards of the working tree"
+        case .revision(let rev):
+            let snapshot = try repository.snapshot(.revision(rev))
+            current = snapshot.priceBook
+            currentLabel = "the rate cards at \(rev) (\(snapshot.commit?.short ?? rev))"
+        }
+        let recorded = try RecordedBooks(history: history)
+        let ledger = try repository.snapshot(.workingTree)
+        let asRecorded = query.basis == .asRecorded
+        let work = RepriceWork(query: query, current: current, recorded: recorded, asRecorded: asRecorded, limit: diagnosticLimit)
+        let buffers = try LedgerReader.load(ledger)
+        let chunks = LedgerReader.chunks(buffers)
+        let parts = LedgerReader.map(chunks) { work.run($0) }
+        let recordedLabel = "the rate cards as recorded (priced_with blob, else the cards committed at the event's ts)"
+        return try work.merge(
+            parts, chunks: chunks, basis: asRecorded ? recordedLabel : currentLabel, other: asRecorded ? currentLabel : recordedLabel)
+    }
+}
+
+/// The price books of the card history, shared by the workers: one per
+/// card commit (time-based lookup) and one per card blob (`priced_with`).
+final class RecordedBooks: @unchecked Sendable {
+    /// Card commit times (ms), sorted, with the book index in force from each.
+    let schedule: [(time: Int64, book: Int)]
+    private(set) var books: [PriceBook] = []
+    private var blobBooks: [String: Int] = [:]
+    private var missing: Set<String> = []
+    private let lock = NSLock()
+    private let history: CardHistory
+    /// A short name per book, for messages.
+    private(set) var labels: [String] = []
+
+    init(history: CardHistory) throws(SpendError) {
+        self.history = history
+        var schedule: [(time: Int64, book: Int)] = []
+        for commit in history.commits {
+            let book = try history.book(commit.cards)
+            books.append(book)
+            labels.append("cards of \(commit.id.short)")
+            schedule.append((commit.time, books.count - 1))
+            for (path, blob) in commit.cards where blobBooks[blob.hex] == nil {
+                books.append(PriceBook(cards: [try history.card(path: path, blob: blob)]))
+                labels.append("\(path)@\(blob.short)")
+                blobBooks[blob.hex] = books.count - 1
+            }
+        }
+        // Later in history wins among equal times (stable sort).
+        self.schedule = schedule.enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }.map(\.element)
+    }
+
+    /// The book in force at `ts`: the last card commit at or before it; the
+    /// first one for events older than every card commit; nil without history.
+    func book(at ts: Int64) -> Int? {
+        guard !schedule.isEmpty else { return nil }
+        var lo = 0
+        var hi = schedule.count
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            if schedule[mid].time <= ts { lo = mid + 1 } else { hi = mid }
+        }
+        return schedule[max(lo - 1, 0)].book
+    }
+
+    /// The book of one card blob named by `priced_with` (read through git on
+    /// first use), or nil when the repository does not hold it.
+    func book(blob hex: String, path: String) -> (index: Int, book: PriceBook)? {
+        lock.lock()
+        defer { lock.unlock() }
+        if let k = blobBooks[hex] { return (k, books[k]) }
+        if missing.contains(hex) { return nil }
+        guard let card = try? history.card(path: path, blob: ObjectID(hex: hex)) else {
+            missing.insert(hex)
+            return nil
+        }
+        books.append(PriceBook(cards: [card]))
+        labels.append("\(path)@\(String(hex.prefix(7)))")
+        blobBooks[hex] = books.count - 1
+        return (books.count - 1, books[books.count - 1])
+    }
+
+    func book(_ index: Int) -> (book: PriceBook, label: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        return (books[index], labels[index])
+    }
+
+    /// `openai/gpt-4o@2024-10-01 ratecards/openai.toml@<40 hex>` → (path, blob).
+    static func parsePricedWith(_ text: String) -> (path: String, blob: String)? {
+        guard let space = text.lastIndex(of: " ") else { return nil }
+        let locator = text[text.index(after: space)...]
+        guard let at = locator.lastIndex(of: "@") else { return nil }
+        let blob = String(locator[locator.index(after: at)...])
+        guard blob.count == 40, blob.allSatisfy({ $0.isHexDigit }) else { return nil }
+        return (String(locator[..<at]), blob.lowercased())
+    }
+}
+
+/// Per-chunk result of a reprice.
+struct RepriceChunk {
+    struct Acc {
+        var events = 0
+        var stored = ExactDecimal.zero
+        var recomputed = ExactDecimal.zero
+        var drifting = 0
+    }
+    var groups: [SIMD16<Int32>: Acc] = [:]
+    var interner = StringInterner()
+    var diagnostics: [Diagnostic] = []
+    var omitted = 0
+    var withCost = 0
+    /// Drifting events with their line number relative to the chunk (0-based).
+    var drifting: [DriftingEvent] = []
+    /// Newlines in the chunk.
+    var lines = 0
+}
+
+/// The parallel part of a reprice (Sendable: everything it reads is immutable or locked).
+struct RepriceWork: @unchecked Sendable {
+    let query: RepriceQuery
+    let current: PriceBook
+    let recorded: RecordedBooks
+    let asRecorded: Bool
+    let limit: Int
+
+    static let unattributed: Int32 = -2
+    static let none: Int32 = -3
+    static let periodLane = 15
+
+    func run(_ chunk: LedgerChunk) -> RepriceChunk {
+        var out = RepriceChunk()
+        var scanner = LedgerScanner(buffer: chunk.buffer.bytes, range: chunk.range)
+        var e = EventRecord()
+        var currentPricer = EventPricer(book: current, interner: &out.interner)
+        var recordedPricers: [EventPricer?] = []
+        let since = query.query.since ?? Int64.min
+        let until = query.query.until ?? Int64.max
+        let dims = query.query.dimensions
+        let filters = query.query.filters.map { clause -> (Dimension, Int32, Bool) in
+            let id: Int32 =
+                clause.value == Dimension.unattributedLabel || clause.value.isEmpty
+                ? Self.unattributed : clause.value == Dimension.noneLabel ? Self.none : out.interner.intern(clause.value)
+            return (clause.dimension, id, clause.negated)
+        }
+        let bytes = chunk.buffer.bytes
+        var countedTo = chunk.range.lowerBound
+        var line = 0
+
+        func fail(_ offset: Int, _ rule: String, _ message: String) {
+            if out.diagnostics.count < limit {
+                out.diagnostics.append(chunk.diagnostic(at: offset, rule: rule, message: message))
+            } else {
+                out.omitted += 1
+            }
+        }
+        func count(to offset: Int) {
+            var i = countedTo
+            while i < offset {
+                if bytes[i] == 10 { line += 1 }
+                i += 1
+            }
+            countedTo = max(countedTo, offset)
+        }
+        func string(_ span: ByteSpan) -> String { scanner.string(span) ?? "" }
+        func intern(_ span: ByteSpan) -> Int32 { EventPricer.intern(span, scanner, &out.interner) }
+
+        /// Prices `e` with the recorded cards; returns cost or an error message.
+        func recordedCost() -> Result<ExactDecimal, PricingError> {
+            var index: Int?
+            if !e.pricedWith.isAbsent, let named = RecordedBooks.parsePricedWith(string(e.pricedWith)),
+                let found = recorded.book(blob: named.blob, path: named.path)
+            {
+                index = found.index
+            }
+            if index == nil { index = recorded.book(at: e.ts) }
+            guard let k = index else {
+                return .failure(PricingError(rule: "no-price", message: "no rate cards were ever committed"))
+            }
+            if k >= recordedPricers.count { recordedPricers += Array(repeating: nil, count: k + 1 - recordedPricers.count) }
+            if recordedPricers[k] == nil { recordedPricers[k] = EventPricer(book: recorded.book(k).book, interner: &out.interner) }
+            switch recordedPricers[k]!.price(e, scanner: scanner, interner: &out.interner) {
+            case .failure(let f):
+                return .failure(PricingError(rule: f.error.rule, message: "as recorded (\(recorded.book(k).label)): \(f.error.message)"))
+            case .success(let priced):
+                do {
+                    return .success(try recordedPricers[k]!.cost(e, priced, scanner: scanner))
+                } catch {
+                    return .failure(error)
+                }
+            }
+        }
+        func currentCost() -> Result<ExactDecimal, PricingError> {
+            switch currentPricer.price(e, scanner: scanner, interner: &out.interner) {
+            case .failure(let f): return .failure(f.error)
+            case .success(let priced):
+                do {
+                    return .success(try currentPricer.cost(e, priced, scanner: scanner))
+                } catch {
+                    return .failure(error)
+                }
+            }
+        }
+        func value(_ dim: Dimension) -> Int32 {
+            switch dim {
+            case .tag(let name):
+                for k in e.tags where string(scanner.tags[k].key) == name {
+                    let v = scanner.tags[k].value
+                    return v.count == 0 ? Self.unattributed : intern(v)
+                }
+                return Self.unattributed
+            case .field(let f):
+                func optional(_ span: ByteSpan) -> Int32 {
+                    span.isAbsent ? (f.defaultValue == Dimension.noneLabel ? Self.none : out.interner.intern(f.defaultValue)) : intern(span)
+                }
+                switch f {
+                case .provider: return intern(e.provider)
+                case .model: return intern(e.model)
+                case .modelRequested: return optional(e.modelRequested)
+                case .serviceTier: return optional(e.serviceTier)
+                case .status: return optional(e.status)
+                case .release: return optional(e.release)
+                case .commit: return optional(e.commit)
+                case .traceId: return optional(e.traceId)
+                case .id: return intern(e.id)
+                case .batch: return out.interner.intern(e.batch ? "true" : "false")
+                case .attempt: return out.interner.intern(String(e.attempt))
+                case .pricedModel:
+                    guard case .success(let m) = current.resolve(provider: string(e.provider), model: string(e.model)) else { return Self.none }
+                    return out.interner.intern(current.models[m].name)
+                }
+            }
+        }
+
+        while true {
+            do {
+                guard try scanner.next(into: &e) else { break }
+            } catch {
+                fail(error.offset, error.rule, error.message)
+                scanner.skipLine()
+                continue
+            }
+            if e.ts < since || e.ts >= until { continue }
+            var keep = true
+            for (dim, id, negated) in filters where (value(dim) == id) == negated {
+                keep = false
+                break
+            }
+            if !keep { continue }
+            var stored: ExactDecimal?
+            if !e.cost.isAbsent {
+                guard let parsed = ExactDecimal(string(e.cost)) else {
+                    fail(e.cost.start, "schema", "cost must be a decimal string, got \"\(string(e.cost))\"")
+                    continue
+                }
+                stored = parsed
+                out.withCost += 1
+            }
+            let basis = asRecorded ? recordedCost() : currentCost()
+            let recomputed: ExactDecimal
+            switch basis {
+            case .success(let c): recomputed = c
+            case .failure(let error):
+                fail(e.model.start - 1, error.rule, error.message)
+                continue
+            }
+            let reference: ExactDecimal
+            if let stored {
+                reference = stored
+            } else {
+                switch asRecorded ? currentCost() : recordedCost() {
+                case .success(let c): reference = c
+                case .failure(let error):
+                    fail(e.model.start - 1, error.rule, error.message)
+                    continue
+                }
+            }
+            var lanes = SIMD16<Int32>(repeating: 0)
+            for (i, dim) in dims.enumerated() { lanes[i] = value(dim) }
+            if let period = query.query.period { lanes[Self.periodLane] = period.bucket(e.ts) }
+            let drifts = reference != recomputed
+            out.groups[lanes, default: RepriceChunk.Acc()].events += 1
+            out.groups[lanes]!.stored += reference
+            out.groups[lanes]!.recomputed += recomputed
+            if drifts {
+                out.groups[lanes]!.drifting += 1
+                if query.list {
+                    count(to: e.lineStart)
+                    out.drifting.append(
+                        DriftingEvent(
+                            path: chunk.path, line: line, id: string(e.id), ts: e.ts, provider: string(e.provider), model: string(e.model),
+                            stored: reference, recomputed: recomputed, pricedWith: e.pricedWith.isAbsent ? nil : string(e.pricedWith)))
+                }
+            }
+        }
+        if query.list { count(to: chunk.range.upperBound) }
+        out.lines = line
+        return out
+    }
+
+    func merge(_ parts: [RepriceChunk], chunks: [LedgerChunk], basis: String, other: String) throws(SpendError) -> RepriceResult {
+        var diagnostics: [Diagnostic] = []
+        var omitted = 0
+        for part in parts {
+            diagnostics += part.diagnostics
+            omitted += part.omitted
+        }
+        if !diagnostics.isEmpty {
+            diagnostics.sort()
+            throw SpendError.input(diagnostics, omitted: omitted)
+        }
+        var groups: [[String]: RepriceRow] = [:]
+        var drifting: [DriftingEvent] = []
+        var withCost = 0
+        var lineBase: [String: Int] = [:]
+        for (part, chunk) in zip(parts, chunks) {
+            withCost += part.withCost
+            let base = lineBase[chunk.path, default: 0]
+            for var event in part.drifting {
+                event.line += base + 1
+                drifting.append(event)
+            }
+            lineBase[chunk.path] = base + part.lines
+            for (lanes, acc) in part.groups {
+                var keys: [String] = []
+                var d = 0
+                for k in 0..<query.columns.count {
+                    if k == query.periodColumn {
+                        keys.append(query.query.period!.label(lanes[Self.periodLane]))
+                    } else {
+                        let id = lanes[d]
+                        keys.append(id == Self.unattributed ? Dimension.unattributedLabel : id == Self.none ? Dimension.noneLabel : part.interner.string(id))
+                        d += 1
+                    }
+                }
+                var row = groups[keys] ?? RepriceRow(keys: keys, events: 0, stored: .zero, recomputed: .zero, drifting: 0)
+                row.events += acc.events
+                row.stored += acc.stored
+                row.recomputed += acc.recomputed
+                row.drifting += acc.drifting
+                groups[keys] = row
+            }
+        }
+        let rows = groups.values.sorted { $0.keys.lexicographicallyPrecedes($1.keys) }
+        var total = RepriceRow(keys: ["total"], events: 0, stored: .zero, recomputed: .zero, drifting: 0)
+        for row in rows {
+            total.events += row.events
+            total.stored += row.stored
+            total.recomputed += row.recomputed
+            total.drifting += row.drifting
+        }
+        return RepriceResult(
+            columns: query.columns, rows: rows, total: total, eventsWithCost: withCost, driftingEvents: drifting.sorted(),
+            basisDescription: basis, otherDescription: other)
+    }
+}
