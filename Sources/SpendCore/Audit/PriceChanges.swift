@@ -1,0 +1,137 @@
+/// How a rate-card commit changed a price.
+public enum PriceChangeKind: String, Sendable, CaseIterable {
+    /// A new point effective on or after the commit date.
+    case added
+    /// A new point effective before the commit date: history restated.
+    case backdated
+    /// An existing point's value changed in place: history restated.
+    case edited
+    /// A point removed.
+    case deleted
+    /// An alias added, removed or repointed.
+    case alias
+}
+
+/// One changed field of one price point (or one alias) in one commit.
+public struct PriceChange: Sendable, Hashable {
+    public var kind: PriceChangeKind
+    public var provider: String
+    /// The point's model, or the alias pattern.
+    public var model: String
+    /// The point's `effective` as written ("" for aliases).
+    public var effective: String
+    /// `input`, `output`, `batch_discount`, `tiers>200000.input`,
+    /// `service_tiers.priority.output`, `tool_calls.web_search`, `alias`, or "" when nothing priced changed.
+    public var field: String
+    /// Value before ("" when none): a decimal, or an alias target.
+    public var old: String
+    /// Value after ("" when none).
+    public var new: String
+
+    /// `new / old − 1` in percent, one decimal, when both are decimals and old ≠ 0.
+    public var percentChange: ExactDecimal? {
+        guard let o = ExactDecimal(old), let n = ExactDecimal(new), !o.isZero else { return nil }
+        return ((n - o) * ExactDecimal(100)).ratio(to: o, places: 1)
+    }
+}
+
+/// Compares two versions of the rate cards point by point (points are keyed
+/// by model and effective instant, as `spend lint`'s `ratecard-rewrite` does).
+public enum PriceChanges {
+    /// The priced fields of a point, in a stable order, with their values.
+    public static func fields(_ p: PricePoint) -> [(name: String, value: ExactDecimal)] {
+        var out: [(String, ExactDecimal)] = []
+        func rates(_ prefix: String, _ r: TokenRates) {
+            for (name, value) in r.fields { if let value { out.append((prefix + name, value)) } }
+        }
+        rates("", p.rates)
+        rates("batch_", p.batchRates)
+        if let d = p.batchDiscount { out.append(("batch_discount", d)) }
+        for t in p.tiers { rates("tiers>\(t.aboveInputTokens).", t.rates) }
+        for (name, fee) in p.toolCallFees.sorted(by: { $0.key < $1.key }) { out.append(("tool_calls.\(name)", fee)) }
+        for (name, st) in p.serviceTiers.sorted(by: { $0.key < $1.key }) {
+            rates("service_tiers.\(name).", st.rates)
+            for t in st.tiers { rates("service_tiers.\(name).tiers>\(t.aboveInputTokens).", t.rates) }
+        }
+        return out
+    }
+
+    /// Field-by-field differences between two (optional) points, in field order.
+    static func diff(_ a: PricePoint?, _ b: PricePoint?) -> [(field: String, old: String, new: String)] {
+        let fa = a.map(fields) ?? []
+        let fb = b.map(fields) ?? []
+        var oldValues: [String: ExactDecimal] = [:]
+        for f in fa { oldValues[f.name] = f.value }
+        var newValues: [String: ExactDecimal] = [:]
+        for f in fb { newValues[f.name] = f.value }
+        var names: [String] = []
+        var seen = Set<String>()
+        for f in fa + fb where seen.insert(f.name).inserted { names.append(f.name) }
+        var out: [(String, String, String)] = []
+        for name in names where oldValues[name] != newValues[name] {
+            out.append((name, oldValues[name]?.description ?? "", newValues[name]?.description ?? ""))
+        }
+        return out
+    }
+
+    /// The changes from `old` to `new` (cards by provider) made by a commit at
+    /// `commitTime` (ms): a new point effective before the commit's UTC date is `backdated`.
+    public static func between(old: [RateCard], new: [RateCard], commitTime: Int64) -> [PriceChange] {
+        var oldByProvider: [String: RateCard] = [:]
+        for c in old { oldByProvider[c.provider] = c }
+        var newByProvider: [String: RateCard] = [:]
+        for c in new { newByProvider[c.provider] = c }
+        let commitDay = Timestamp.day(ofMillis: commitTime) * Timestamp.millisPerDay
+        var out: [PriceChange] = []
+        for provider in Set(oldByProvider.keys).union(newByProvider.keys).sorted() {
+            let a = oldByProvider[provider]
+            let b = newByProvider[provider]
+            func key(_ p: PricePoint) -> String { p.model + "\u{0}" + String(p.effective) }
+            var oldPoints: [String: PricePoint] = [:]
+            for p in a?.points ?? [] { oldPoints[key(p)] = p }
+            var newPoints: [String: PricePoint] = [:]
+            for p in b?.points ?? [] { newPoints[key(p)] = p }
+            /// The point of `model` in `card` in force just before `effective` (strictly earlier).
+            func previous(_ model: String, before effective: Int64, in card: RateCard?) -> PricePoint? {
+                (card?.points ?? []).filter { $0.model == model && $0.effective < effective }.max { $0.effective < $1.effective }
+            }
+            var changes: [PriceChange] = []
+            let keys = Set(oldPoints.keys).union(newPoints.keys)
+            for k in keys {
+                let p = newPoints[k] ?? oldPoints[k]!
+                func emit(_ kind: PriceChangeKind, _ rows: [(field: String, old: String, new: String)]) {
+                    let rows = rows.isEmpty ? [("", "", "")] : rows
+                    for r in rows {
+                        changes.append(
+                            PriceChange(
+                                kind: kind, provider: provider, model: p.model, effective: p.effectiveText, field: r.field, old: r.old, new: r.new))
+                    }
+                }
+                switch (oldPoints[k], newPoints[k]) {
+                case (let x?, let y?):
+                    let rows = diff(x, y)
+                    if !rows.isEmpty { emit(.edited, rows) }
+                case (nil, let y?):
+                    emit(y.effective < commitDay ? .backdated : .added, diff(previous(y.model, before: y.effective, in: b), y))
+                case (let x?, nil):
+                    // What the deleted point's instant now prices with: the earlier point that remains.
+                    emit(.deleted, diff(x, previous(x.model, before: x.effective, in: b)))
+                case (nil, nil): break
+                }
+            }
+            changes.sort { ($0.model, $0.effective, $0.kind.rawValue) < ($1.model, $1.effective, $1.kind.rawValue) }
+            out += changes
+            var oldAliases: [String: String] = [:]
+            for alias in a?.aliases ?? [] { oldAliases[alias.pattern] = alias.target }
+            var newAliases: [String: String] = [:]
+            for alias in b?.aliases ?? [] { newAliases[alias.pattern] = alias.target }
+            for pattern in Set(oldAliases.keys).union(newAliases.keys).sorted() where oldAliases[pattern] != newAliases[pattern] {
+                out.append(
+                    PriceChange(
+                        kind: .alias, provider: provider, model: pattern, effective: "", field: "alias", old: oldAliases[pattern] ?? "",
+                        new: newAliases[pattern] ?? ""))
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,184 @@
+/// A ledger summed once into cells that every rate-card version prices
+/// alike: events of one provider and served model, between two consecutive
+/// effective instants of any card version, with the same batch flag, service
+/// tier, and position of their per-request prompt tokens among every
+/// long-context threshold of any version. Pricing a version is pricing the
+/// cells (cost is linear in tokens at fixed rates), never the events again.
+public struct UsageCells: Sendable {
+    /// One cell: what pricing depends on, a representative event, and the sums.
+    public struct Cell: Sendable {
+        public var provider: String
+        public var model: String
+        public var batch: Bool
+        /// nil: standard.
+        public var serviceTier: String?
+        /// A representative event (first seen): its ts, prompt tokens and requests.
+        public var ts: Int64
+        public var promptTokens: Int64
+        public var requests: Int64
+        public var usage: Usage
+        public var events: Int
+        public var firstTs: Int64
+        public var lastTs: Int64
+    }
+
+    public var cells: [Cell]
+    /// Cell indices by provider.
+    public var byProvider: [String: [Int]]
+    /// Events summed, and lines that could not be read.
+    public var events = 0
+    public var diagnostics: [Diagnostic] = []
+
+    /// Sums a snapshot's ledger; `instants` and `thresholds` are the union of
+    /// effective instants and `above_input_tokens` over every card version to price.
+    public static func build(
+        _ snapshot: Snapshot, instants: [Int64], thresholds: [Int64], diagnosticLimit: Int = 50
+    ) throws(SpendError) -> UsageCells {
+        let instants = Array(Set(instants)).sorted()
+        let thresholds = Array(Set(thresholds)).sorted()
+        let buffers = try LedgerReader.load(snapshot)
+        let chunks = LedgerReader.chunks(buffers)
+        let parts = LedgerReader.map(chunks) { chunk in
+            scan(chunk, instants: instants, thresholds: thresholds, limit: diagnosticLimit)
+        }
+        var merged: [CellKey: Int] = [:]
+        var out = UsageCells(cells: [], byProvider: [:])
+        for part in parts {
+            out.events += part.events
+            out.diagnostics += part.diagnostics
+            for (k, local) in part.cells.enumerated() {
+                let key = CellKey(
+                    provider: part.interner.string(local.key[0]), model: part.interner.string(local.key[1]), bucket: local.key[2],
+                    batch: local.key[3], serviceTier: local.key[4] < 0 ? nil : part.interner.string(local.key[4]), tier: local.key[5])
+                let tools = part.tools[k].map { (part.interner.string($0.key), $0.value) }
+                if let index = merged[key] {
+                    out.cells[index].usage += Usage(
+                        requests: local.usage.requests, inputTokens: local.usage.inputTokens, cachedInputTokens: local.usage.cachedInputTokens,
+                        cacheWriteTokens: local.usage.cacheWriteTokens, outputTokens: local.usage.outputTokens,
+                        toolCalls: Dictionary(tools, uniquingKeysWith: +))
+                    out.cells[index].events += local.events
+                    out.cells[index].firstTs = min(out.cells[index].firstTs, local.firstTs)
+                    out.cells[index].lastTs = max(out.cells[index].lastTs, local.lastTs)
+                } else {
+                    var usage = local.usage
+                    usage.toolCalls = Dictionary(tools, uniquingKeysWith: +)
+                    merged[key] = out.cells.count
+                    out.byProvider[key.provider, default: []].append(out.cells.count)
+                    out.cells.append(
+                        Cell(
+                            provider: key.provider, model: key.model, batch: key.batch != 0, serviceTier: key.serviceTier, ts: local.ts,
+                            promptTokens: local.prompt, requests: local.requests, usage: usage, events: local.events, firstTs: local.firstTs,
+                            lastTs: local.lastTs))
+                }
+            }
+        }
+        return out
+    }
+
+    struct CellKey: Hashable {
+        var provider: String
+        var model: String
+        var bucket: Int32
+        var batch: Int32
+        var serviceTier: String?
+        var tier: Int32
+    }
+
+    struct LocalCell {
+        var key: SIMD8<Int32>
+        var ts: Int64
+        var prompt: Int64
+        var requests: Int64
+        var usage = Usage(requests: 0)
+        var events = 0
+        var firstTs: Int64
+        var lastTs: Int64
+    }
+
+    struct Part {
+        var interner = StringInterner()
+        var index: [SIMD8<Int32>: Int] = [:]
+        var cells: [LocalCell] = []
+        var tools: [[Int32: Int64]] = []
+        var events = 0
+        var diagnostics: [Diagnostic] = []
+    }
+
+    static func scan(_ chunk: LedgerChunk, instants: [Int64], thresholds: [Int64], limit: Int) -> Part {
+        var out = Part()
+        var scanner = LedgerScanner(buffer: chunk.buffer.bytes, range: chunk.range)
+        var e = EventRecord()
+        let standard = out.interner.intern("standard")
+        let defaultID = out.interner.intern("default")
+        while true {
+            do {
+                guard try scanner.next(into: &e) else { break }
+            } catch {
+                if out.diagnostics.count < limit { out.diagnostics.append(chunk.diagnostic(at: error.offset, rule: error.rule, message: error.message)) }
+                scanner.skipLine()
+                continue
+            }
+            var lo = 0
+            var hi = instants.count
+            while lo < hi {
+                let mid = (lo + hi) >> 1
+                if instants[mid] <= e.ts { lo = mid + 1 } else { hi = mid }
+            }
+            let prompt = e.promptTokens
+            var tier: Int32 = 0
+            for t in thresholds where prompt > t &* e.requests { tier += 1 }
+            var serviceTier: Int32 = -1
+            if !e.serviceTier.isAbsent {
+                let id = EventPricer.intern(e.serviceTier, scanner, &out.interner)
+                if id != standard && id != defaultID { serviceTier = id }
+            }
+            let key = SIMD8<Int32>(
+                EventPricer.intern(e.provider, scanner, &out.interner), EventPricer.intern(e.model, scanner, &out.interner), Int32(lo),
+                e.batch ? 1 : 0, serviceTier, tier, 0, 0)
+            let k: Int
+            if let known = out.index[key] {
+                k = known
+            } else {
+                k = out.cells.count
+                out.index[key] = k
+                out.cells.append(LocalCell(key: key, ts: e.ts, prompt: prompt, requests: e.requests, firstTs: e.ts, lastTs: e.ts))
+                out.tools.append([:])
+            }
+            out.cells[k].usage.requests &+= e.requests
+            out.cells[k].usage.inputTokens &+= e.inputTokens
+            out.cells[k].usage.cachedInputTokens &+= e.cachedInputTokens
+            out.cells[k].usage.cacheWriteTokens &+= e.cacheWriteTokens
+            out.cells[k].usage.outputTokens &+= e.outputTokens
+            out.cells[k].events += 1
+            if e.ts < out.cells[k].firstTs { out.cells[k].firstTs = e.ts }
+            if e.ts > out.cells[k].lastTs { out.cells[k].lastTs = e.ts }
+            for t in e.toolCalls {
+                let call = scanner.toolCalls[t]
+                out.tools[k][EventPricer.intern(call.name, scanner, &out.interner), default: 0] += call.count
+            }
+            out.events += 1
+        }
+        return out
+    }
+
+    /// The exact cost of a cell under a book, or why it cannot be priced.
+    public static func price(_ cell: Cell, book: PriceBook) -> Result<ExactDecimal, PricingError> {
+        let m: Int
+        switch book.resolve(provider: cell.provider, model: cell.model) {
+        case .success(let x): m = x
+        case .failure(let e): return .failure(e)
+        }
+        guard let point = book.pointIndex(model: m, at: cell.ts) else { return .failure(book.noPriceError(model: m, ts: cell.ts)) }
+        let selection = book.selection(
+            point: point, promptTokens: cell.promptTokens, requests: cell.requests, batch: cell.batch, serviceTier: cell.serviceTier)
+        switch book.effectiveRates(selection) {
+        case .failure(let e): return .failure(e)
+        case .success(let rates):
+            do {
+                return .success(try rates.cost(cell.usage))
+            } catch {
+                return .failure(error)
+            }
+        }
+    }
+}
