@@ -222,8 +222,8 @@ final class IdIndex {
 
     /// The hash of an id string.
     static func hash(_ id: String) -> UInt64 {
-        let bytes = Array(id.utf8)
-        return bytes.withUnsafeBytes { hash($0.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, bytes.count) }
+        var copy = id
+        return copy.withUTF8 { hash(UnsafeRawPointer($0.baseAddress ?? UnsafePointer(bitPattern: 1)!), $0.count) }
     }
 }
 

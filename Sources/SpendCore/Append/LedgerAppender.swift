@@ -58,7 +58,6 @@ struct EventPreparer {
     var warnings: [Diagnostic] = []
     var omitted = 0
     private var findings: [EventFinding] = []
-    private var record = EventRecord()
     private var pricedWithCache: [Int32: String] = [:]
     private let canonical: CanonicalLine
     /// The shard of the last event's month (most batches stay in one month).
@@ -109,7 +108,15 @@ struct EventPreparer {
         var line: [UInt8] = []
         line.reserveCapacity(512)
         if canonical.usable && canonical.encode(e, scanner, ts: ts, id: generated, into: &line) {
-            complete(line, id: generated ?? scanner.string(e.id) ?? "", ts: ts, costGiven: nil, origin: origin)
+            let id = generated ?? scanner.string(e.id) ?? ""
+            if e.has(.ts) && canonical.defaultTags.isEmpty {
+                // The scanned event is what will be written (stamps aside, which
+                // no check reads): judge it where it lies, without a second scan.
+                let (rejected, cost, pricedWith) = judge(e, scanner, origin: origin, costGiven: nil)
+                if !rejected { keep(line, id: id, ts: ts, cost: cost, pricedWith: pricedWith, costGiven: nil, origin: origin) }
+                return
+            }
+            complete(line, id: id, ts: ts, costGiven: nil, origin: origin)
             return
         }
         var event = LedgerEvent(e, scanner: scanner)
@@ -121,42 +128,55 @@ struct EventPreparer {
     /// Checks the canonical `line` (no `cost` / `priced_with` unless `costGiven`),
     /// prices it, and keeps it.
     private mutating func complete(_ line: [UInt8], id: String, ts: Int64, costGiven: ExactDecimal?, origin: EventOrigin) {
-        var line = line
-        var cost = costGiven
-        var pricedWith: String?
-        var rejected = false
+        var verdict: (rejected: Bool, cost: ExactDecimal?, pricedWith: String?) = (true, nil, nil)
         line.withUnsafeBytes { buffer in
             var scanner = LedgerScanner(buffer: buffer)
+            var scanned = EventRecord()
             do throws(LedgerScanError) {
-                _ = try scanner.next(into: &record)
+                _ = try scanner.next(into: &scanned)
             } catch {
                 report(origin.diagnostic(rule: error.rule, message: error.message))
-                rejected = true
                 return
             }
-            findings.removeAll(keepingCapacity: true)
-            let priced = checker.check(record, scanner: scanner, into: &findings)
-            for f in findings {
-                let d = origin.diagnostic(rule: f.rule, message: f.message, severity: f.severity)
-                if f.severity == .error {
-                    report(d)
-                    rejected = true
-                } else {
-                    warnings.append(d)
-                }
-            }
-            guard !rejected, let priced, settings.price, cost == nil else { return }
-            do throws(PricingError) {
-                cost = try checker.pricer.cost(record, priced, scanner: scanner)
-            } catch {
-                report(origin.diagnostic(rule: error.rule, message: error.message))
-                rejected = true
-            }
-            pricedWith = pricedWithText(point: priced.point)
+            verdict = judge(scanned, scanner, origin: origin, costGiven: costGiven)
         }
-        if rejected || !problems.isEmpty { return }
+        if verdict.rejected { return }
+        keep(line, id: id, ts: ts, cost: verdict.cost, pricedWith: verdict.pricedWith, costGiven: costGiven, origin: origin)
+    }
+
+    /// Runs the policy and priceability checks on a scanned event and prices it.
+    private mutating func judge(
+        _ e: EventRecord, _ scanner: LedgerScanner, origin: EventOrigin, costGiven: ExactDecimal?
+    ) -> (rejected: Bool, cost: ExactDecimal?, pricedWith: String?) {
+        findings.removeAll(keepingCapacity: true)
+        let priced = checker.check(e, scanner: scanner, into: &findings)
+        var rejected = false
+        for f in findings {
+            let d = origin.diagnostic(rule: f.rule, message: f.message, severity: f.severity)
+            if f.severity == .error {
+                report(d)
+                rejected = true
+            } else {
+                warnings.append(d)
+            }
+        }
+        guard !rejected, let priced, settings.price, costGiven == nil else { return (rejected, costGiven, nil) }
+        do throws(PricingError) {
+            let cost = try checker.pricer.cost(e, priced, scanner: scanner)
+            return (false, cost, pricedWithText(point: priced.point))
+        } catch {
+            report(origin.diagnostic(rule: error.rule, message: error.message))
+            return (true, nil, nil)
+        }
+    }
+
+    /// Adds the stamps `cost` and `priced_with` (the last keys) and keeps the line.
+    private mutating func keep(
+        _ line: [UInt8], id: String, ts: Int64, cost: ExactDecimal?, pricedWith: String?, costGiven: ExactDecimal?, origin: EventOrigin
+    ) {
+        if !problems.isEmpty { return }
+        var line = line
         if costGiven == nil, let cost, let pricedWith, line.last == 125 {
-            // cost and priced_with are the last keys: extend the line in place.
             line.removeLast()
             var w = JSONWriter(out: line)
             line = []

@@ -172,12 +172,27 @@ public struct ShardWriter {
     public func append(_ events: [PreparedEvent], skipDuplicates: Bool, dryRun: Bool = false) throws(SpendError) -> AppendOutcome {
         var outcome = AppendOutcome()
         var problems: [Diagnostic] = []
-        // Duplicates inside the batch; events grouped by shard (as indices).
-        var firstSeen: [String: Int] = [:]
-        firstSeen.reserveCapacity(events.count)
+        // Duplicates inside the batch (an open-addressing table of id hashes,
+        // ids compared on a hash match); events grouped by shard (as indices).
+        let hashes = events.map { IdIndex.hash($0.id) }
+        var capacity = 16
+        while capacity < events.count * 2 { capacity <<= 1 }
+        var slots = [Int32](repeating: -1, count: capacity)
+        func earlierIndex(_ i: Int) -> Int? {
+            var slot = Int(truncatingIfNeeded: hashes[i]) & (capacity - 1)
+            while slots[slot] >= 0 {
+                let j = Int(slots[slot])
+                if hashes[j] == hashes[i] && events[j].id == events[i].id { return j }
+                slot = (slot + 1) & (capacity - 1)
+            }
+            slots[slot] = Int32(i)
+            return nil
+        }
         var byShard: [String: [Int]] = [:]
+        var lastShard = ""
+        var lastIndices: [Int] = []
         for i in events.indices {
-            if let earlier = firstSeen[events[i].id] {
+            if let earlier = earlierIndex(i) {
                 if skipDuplicates {
                     outcome.skipped.append(events[i])
                 } else {
@@ -188,10 +203,15 @@ public struct ShardWriter {
                 }
                 continue
             }
-            firstSeen[events[i].id] = i
-            byShard[events[i].shard, default: []].append(i)
+            if events[i].shard != lastShard {
+                if !lastIndices.isEmpty { byShard[lastShard, default: []] += lastIndices }
+                lastShard = events[i].shard
+                lastIndices = []
+            }
+            lastIndices.append(i)
         }
-        firstSeen = [:]
+        if !lastIndices.isEmpty { byShard[lastShard, default: []] += lastIndices }
+        slots = []
         if !problems.isEmpty { throw SpendError.input(Array(problems.prefix(50)), omitted: max(0, problems.count - 50)) }
 
         // Lock every shard of the ledger in path order: the targets to write
@@ -215,7 +235,7 @@ public struct ShardWriter {
             kept.reserveCapacity(indices.count)
             for i in indices {
                 let id = events[i].id
-                let hash = IdIndex.hash(id)
+                let hash = hashes[i]
                 var holder: OpenShard?
                 if let own = open[path], try own.contains(id, hash: hash) { holder = own }
                 if holder == nil {
@@ -280,11 +300,8 @@ public struct ShardWriter {
         // Write: one write per shard; any failure cuts every shard back.
         var written: [OpenShard] = []
         for shard in targets {
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(shard.events.reduce(0) { $0 + events[$1].line.count })
-            for i in shard.events { bytes += events[i].line }
             written.append(shard)
-            if let failure = Self.writeAll(shard.fd, bytes) {
+            if let failure = Self.writeAll(shard.fd, shard.events.map { events[$0].line }) {
                 for s in written { _ = ftruncate(s.fd, off_t(s.size)) }
                 throw SpendError.usage("cannot write \(shard.path): \(failure); nothing was appended")
             }
@@ -305,11 +322,45 @@ public struct ShardWriter {
                 shard.openIndex(cacheDirectory: cacheDirectory, size: 0, empty: true)
             }
             guard let index = shard.index else { continue }
-            for i in shard.events { try? index.insert(IdIndex.hash(events[i].id)) }
+            for i in shard.events { try? index.insert(hashes[i]) }
             index.markCovered(newSize, shardFD: shard.fd)
         }
         outcome.written = written.map { shard in (shard.path, shard.events.map { events[$0] }) }
         return outcome
+    }
+
+    /// Writes the lines in order with `writev` (no joined copy), up to 1,024
+    /// lines per call, retrying short writes; returns an error description on
+    /// failure. The caller holds the shard's lock, so no other writer
+    /// interleaves.
+    static func writeAll(_ fd: Int32, _ lines: [[UInt8]]) -> String? {
+        var first = 0
+        while first < lines.count {
+            let last = min(lines.count, first + 1024)
+            var vectors: [iovec] = []
+            vectors.reserveCapacity(last - first)
+            var total = 0
+            var written = 0
+            let result: String? = withExtendedLifetime(lines) {
+                for k in first..<last {
+                    lines[k].withUnsafeBytes { vectors.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count)) }
+                    total += lines[k].count
+                }
+                let n = vectors.withUnsafeBufferPointer { writev(fd, $0.baseAddress, Int32($0.count)) }
+                if n < 0 { return errno == EINTR ? nil : String(cString: strerror(errno)) }
+                written = n
+                return nil
+            }
+            if let result { return result }
+            if written < total {
+                // A short write: finish this group byte by byte from where it stopped.
+                var joined: [UInt8] = []
+                for k in first..<last { joined += lines[k] }
+                if let failure = writeAll(fd, Array(joined[written...])) { return failure }
+            }
+            first = last
+        }
+        return nil
     }
 
     /// Writes every byte (retrying short writes); returns an error description on failure.
