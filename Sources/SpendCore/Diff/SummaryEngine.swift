@@ -61,13 +61,14 @@ public final class SummaryEngine: @unchecked Sendable {
         }
         var results: [ShardSummary?] = Array(repeating: nil, count: snapshot.shards.count)
         var missing: [Int] = []
+        // Without card blob ids there is no sound key: nothing is memoized or cached.
+        let memoKey: String? = bookKey.map { $0 + "|" + queryKey }
         for (i, blob) in blobs.enumerated() {
-            let key = (bookKey ?? "nobook") + "|" + queryKey
-            if let m = memo[blob + "|" + key] {
+            if let memoKey, let m = memo[blob + "|" + memoKey] {
                 results[i] = m
             } else if let bookKey, let cache, let s = cache.load(blob: blob, key: bookKey + "|" + queryKey) {
                 results[i] = s
-                memo[blob + "|" + key] = s
+                memo[blob + "|" + bookKey + "|" + queryKey] = s
                 cachedShards += 1
             } else if let j = missing.first(where: { blobs[$0] == blob }) {
                 _ = j  // the same content twice in one snapshot: parsed once below
@@ -89,8 +90,7 @@ public final class SummaryEngine: @unchecked Sendable {
             for i in missing {
                 let s = parsed[firstOf[blobs[i]]!]
                 results[i] = s.summary
-                let key = (bookKey ?? "nobook") + "|" + queryKey
-                memo[blobs[i] + "|" + key] = s.summary
+                if let memoKey { memo[blobs[i] + "|" + memoKey] = s.summary }
                 if s.complete, let bookKey, let cache { cache.store(s.summary, blob: blobs[i], key: bookKey + "|" + queryKey) }
             }
             cache?.prune()
