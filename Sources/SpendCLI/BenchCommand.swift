@@ -66,8 +66,7 @@ public struct RunBenchmarkCommand: ParsableCommand {
     @Option(help: "Where to write the benchmark repository (kept between runs; regenerated when the size differs).")
     public var dir: String = "/tmp/spend-bench"
 
-    @Option(help: "The spend executable to time (default: the one next to spend-bench).")
-    public var spend: String?
+    @OptionGroup public var target: BenchmarkTarget
 
     @Flag(help: "Also time DuckDB (python3 -m duckdb) on the same files.")
     public var duckdb = false
@@ -76,9 +75,8 @@ public struct RunBenchmarkCommand: ParsableCommand {
 
     public func run() throws {
         let fm = FileManager.default
-        let executableDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        let spendPath = spend ?? executableDir.appendingPathComponent("spend").path
-        let sourceRoot = try CostRepository(directory: fm.currentDirectoryPath).root
+        let spendPath = target.spendPath
+        let sourceRoot = try target.sourceRoot()
         let perMonth = events / months
         let marker = dir + "/.generated-\(perMonth)x\(months)"
         if !fm.fileExists(atPath: marker) {
@@ -97,14 +95,8 @@ public struct RunBenchmarkCommand: ParsableCommand {
         let total = perMonth * months
         Console.out("ledger: \(total) events, \(String(format: "%.1f", Double(bytes) / 1e6)) MB, \(months) shards; \(ProcessInfo.processInfo.activeProcessorCount) cores")
 
-        var times: [Double] = []
-        for _ in 0..<(runs + 1) {
-            let started = Date()
-            let (status, output) = try Self.execute(spendPath, ["report", "-C", dir, "--by", "team", "--format", "csv"])
-            guard status == 0 else { throw ValidationError("spend report failed (\(status)):\n\(output)") }
-            times.append(Date().timeIntervalSince(started))
-        }
-        times.removeFirst()  // warm-up: page cache
+        // The first run warms the page cache.
+        let times = try BenchProcess.time(spendPath, ["report", "-C", dir, "--by", "team", "--format", "csv"], runs: runs).sorted
         let median = times.sorted()[times.count / 2]
         Console.out(
             String(
@@ -113,7 +105,7 @@ public struct RunBenchmarkCommand: ParsableCommand {
 
         if duckdb {
             let script = sourceRoot + "/scripts/duckdb_report.py"
-            let (status, output) = try Self.execute("/usr/bin/env", ["python3", script, dir + "/ledger", String(runs + 1)])
+            let (status, output) = try BenchProcess.execute("/usr/bin/env", ["python3", script, dir + "/ledger", String(runs + 1)])
             guard status == 0 else {
                 Console.out("duckdb: not run (\(output.split(separator: "\n").last ?? "python3 -c 'import duckdb' failed"))")
                 return
@@ -129,18 +121,5 @@ public struct RunBenchmarkCommand: ParsableCommand {
                     duckMedian, duck.count, duck.min()!, Double(total) / duckMedian, Double(bytes) / 1e6 / duckMedian))
             Console.out(String(format: "spend / duckdb wall: %.2f×", median / duckMedian))
         }
-    }
-
-    static func execute(_ path: String, _ arguments: [String]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }

@@ -36,51 +36,7 @@ final class AppendTests: XCTestCase {
         standalone: Bool = false
     ) throws -> RunResult {
         let tool = Paths.executable(standalone ? "spend-append" : "spend")
-        return try runWithInput(tool, (standalone ? [] : ["append"]) + args, in: cwd ?? repo.root, environment: environment, input: input)
-    }
-
-    /// `runProcess` with standard input fed from `input` through a pipe (nil: /dev/null).
-    func runWithInput(_ executable: URL, _ arguments: [String], in directory: URL, environment: [String: String] = [:], input: Data?)
-        throws -> RunResult
-    {
-        guard let input else { return try runProcess(executable, arguments, in: directory, environment: environment) }
-        let fm = FileManager.default
-        let scratch = fm.temporaryDirectory.appendingPathComponent("spend-append-out-\(UUID().uuidString)")
-        try fm.createDirectory(at: scratch, withIntermediateDirectories: true)
-        defer { try? fm.removeItem(at: scratch) }
-        let outURL = scratch.appendingPathComponent("stdout")
-        let errURL = scratch.appendingPathComponent("stderr")
-        _ = fm.createFile(atPath: outURL.path, contents: nil)
-        _ = fm.createFile(atPath: errURL.path, contents: nil)
-        let outHandle = try FileHandle(forWritingTo: outURL)
-        let errHandle = try FileHandle(forWritingTo: errURL)
-        let pipe = Pipe()
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in environment { env[k] = v }
-        process.environment = env
-        process.standardOutput = outHandle
-        process.standardError = errHandle
-        process.standardInput = pipe
-        try process.run()
-        // Feed from another thread: the input may be larger than the pipe's buffer.
-        let writer = pipe.fileHandleForWriting
-        let done = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
-            writer.write(input)
-            try? writer.close()
-            done.signal()
-        }
-        process.waitUntilExit()
-        done.wait()
-        try outHandle.close()
-        try errHandle.close()
-        let out = String(decoding: try Data(contentsOf: outURL), as: UTF8.self)
-        let err = String(decoding: try Data(contentsOf: errURL), as: UTF8.self)
-        return RunResult(status: process.terminationStatus, stdout: out, stderr: err)
+        return try runProcess(tool, (standalone ? [] : ["append"]) + args, in: cwd ?? repo.root, environment: environment, input: input)
     }
 
     /// The bytes of a file, or nil when it does not exist.

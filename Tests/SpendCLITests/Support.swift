@@ -45,7 +45,10 @@ enum Paths {
 }
 
 /// Runs `executable` with `arguments` in `directory`, capturing stdout, stderr and the exit status.
-func runProcess(_ executable: URL, _ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws -> RunResult {
+/// With `input`, standard input is fed from it through a pipe (else /dev/null).
+func runProcess(
+    _ executable: URL, _ arguments: [String], in directory: URL, environment: [String: String] = [:], input: Data? = nil
+) throws -> RunResult {
     let fm = FileManager.default
     let scratch = fm.temporaryDirectory.appendingPathComponent("spend-cli-out-\(UUID().uuidString)")
     try fm.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -66,9 +69,22 @@ func runProcess(_ executable: URL, _ arguments: [String], in directory: URL, env
     process.environment = env
     process.standardOutput = outHandle
     process.standardError = errHandle
-    process.standardInput = FileHandle.nullDevice
+    let pipe = input.map { _ in Pipe() }
+    process.standardInput = pipe ?? FileHandle.nullDevice
     try process.run()
-    process.waitUntilExit()
+    if let input, let writer = pipe?.fileHandleForWriting {
+        // Feed from another thread: the input may be larger than the pipe's buffer.
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            writer.write(input)
+            try? writer.close()
+            done.signal()
+        }
+        process.waitUntilExit()
+        done.wait()
+    } else {
+        process.waitUntilExit()
+    }
     try outHandle.close()
     try errHandle.close()
     let out = String(decoding: try Data(contentsOf: outURL), as: UTF8.self)
