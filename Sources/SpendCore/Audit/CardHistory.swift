@@ -88,7 +88,14 @@ public final class CardHistory {
 
     /// Opens the history of a cost repository's git repository from `revision` (default HEAD).
     public convenience init(costRepository: CostRepository, revision: String? = nil, allParents: Bool = false) throws(SpendError) {
-        let (repo, prefix) = try costRepository.git()
+        let repo: GitRepository
+        let prefix: String
+        do {
+            (repo, prefix) = try costRepository.git()
+        } catch {
+            throw SpendError.usage(
+                "\(costRepository.root) is not inside a git repository: the rate-card history is read through git (run `git init` and commit ratecards/)")
+        }
         let head: ObjectID
         do {
             head = try repo.commitID(revision ?? "HEAD")
