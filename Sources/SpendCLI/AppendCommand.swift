@@ -130,6 +130,12 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
 
     enum Source {
         case flags, json, stdin, response(ProviderResponse.Kind, String)
+
+        /// The provider a response body is from.
+        var provider: String? {
+            if case .response(let kind, _) = self { return kind.rawValue }
+            return nil
+        }
     }
 
     var source: Source {
@@ -164,7 +170,23 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
 
     public func run() throws {
         let environment = ProcessInfo.processInfo.environment
-        let appender = try LedgerAppender(repository: repository.repository())
+        let costRepository = try repository.repository()
+        // One event from flags or a response: read only its provider's card
+        // (all cards when that does not find it).
+        var appender: LedgerAppender
+        switch source {
+        case .flags where fields.provider != nil:
+            appender = try LedgerAppender(repository: costRepository, providers: [fields.provider!])
+        case .response(let kind, _):
+            appender = try LedgerAppender(repository: costRepository, providers: [kind.rawValue])
+        default:
+            appender = try LedgerAppender(repository: costRepository)
+        }
+        if appender.book.cards.count == 1, let provider = fields.provider ?? source.provider,
+            appender.book.card(provider: provider) == nil
+        {
+            appender = try LedgerAppender(repository: costRepository)
+        }
         var settings = AppendSettings(
             now: Timestamp.now(),
             code: CodeVersion.detect(directory: FileManager.default.currentDirectoryPath, environment: environment),

@@ -211,9 +211,13 @@ public struct LedgerAppender {
     public let policy: Policy
 
     /// Reads the working tree's rate cards and `spend.toml`.
-    public init(repository: CostRepository) throws(SpendError) {
+    ///
+    /// With `providers` (known before reading, e.g. from flags), only those
+    /// providers' cards are read; a card file that declares another provider
+    /// then simply does not resolve, and the error says so.
+    public init(repository: CostRepository, providers: Set<String>? = nil) throws(SpendError) {
         self.repository = repository
-        (book, policy) = try repository.workingTreePricing()
+        (book, policy) = try repository.workingTreePricing(providers: providers)
     }
 
     /// Stamps, validates and prices every draft. Throws every problem found

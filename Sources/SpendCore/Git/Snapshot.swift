@@ -93,8 +93,12 @@ public struct CostRepository: Sendable {
 
     /// The rate cards and policy of the working tree, without listing the ledger
     /// (what `append` needs).
-    public func workingTreePricing() throws(SpendError) -> (book: PriceBook, policy: Policy) {
-        let book = try Snapshot.priceBook(cardFiles: workingTreeCardFiles())
+    ///
+    /// With `providers`, only `ratecards/<provider>.toml` of those providers are
+    /// read when they all exist (one process appending one event need not parse
+    /// every card); otherwise every card is.
+    public func workingTreePricing(providers: Set<String>? = nil) throws(SpendError) -> (book: PriceBook, policy: Policy) {
+        let book = try Snapshot.priceBook(cardFiles: workingTreeCardFiles(providers: providers))
         guard let data = FileManager.default.contents(atPath: root + "/spend.toml") else { return (book, .empty) }
         do {
             return (book, try Policy.parse(String(decoding: data, as: UTF8.self), path: "spend.toml"))
@@ -103,10 +107,14 @@ public struct CostRepository: Sendable {
         }
     }
 
-    private func workingTreeCardFiles() throws(SpendError) -> [(path: String, text: String, blob: String?)] {
+    private func workingTreeCardFiles(providers: Set<String>? = nil) throws(SpendError) -> [(path: String, text: String, blob: String?)] {
         let fm = FileManager.default
         var cardFiles: [(path: String, text: String, blob: String?)] = []
-        let cardNames = ((try? fm.contentsOfDirectory(atPath: root + "/ratecards")) ?? []).filter { $0.hasSuffix(".toml") }.sorted()
+        var cardNames = ((try? fm.contentsOfDirectory(atPath: root + "/ratecards")) ?? []).filter { $0.hasSuffix(".toml") }.sorted()
+        if let providers {
+            let wanted = providers.map { $0 + ".toml" }.sorted()
+            if !wanted.isEmpty && wanted.allSatisfy(cardNames.contains) { cardNames = wanted }
+        }
         for name in cardNames {
             let path = "ratecards/" + name
             guard let data = fm.contents(atPath: root + "/" + path) else {
