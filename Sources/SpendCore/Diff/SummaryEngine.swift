@@ -49,12 +49,30 @@ public final class SummaryEngine: @unchecked Sendable {
         let book = book ?? snapshot.priceBook
         let bookKey = Self.bookKey(book)
         let queryKey = Self.queryKey(query)
-        // Blob ids: from git, or hashed from the working-tree file.
+        // Blob ids: from git; for a working-tree file, the index's id when the
+        // file is certainly unchanged since it was staged (git's stat check),
+        // else hashed from the file.
+        var staged: [String: StagedFile] = [:]
+        var indexMTime: Int64?
+        var gitRepo: GitRepository?
+        if snapshot.shards.contains(where: { if case .file = $0.content { return true } else { return false } }),
+            let (repo, prefix) = try? snapshot.repository.git(), let files = try? repo.stagedFiles(under: [prefix + "ledger/"])
+        {
+            gitRepo = repo
+            indexMTime = repo.indexFileMTime
+            for f in files.files { staged[String(f.path.dropFirst(prefix.count))] = f }
+        }
         var blobs: [String] = []
         for shard in snapshot.shards {
             switch shard.content {
             case .blob(let id): blobs.append(id.hex)
             case .file(let path):
+                if let repo = gitRepo, let entry = staged[shard.path],
+                    repo.workingFileMatches(entry, absolutePath: path, indexMTime: indexMTime)
+                {
+                    blobs.append(entry.blob.hex)
+                    continue
+                }
                 let file = try MappedFile(path: path)
                 blobs.append(withExtendedLifetime(file) { ObjectID.blob(of: file.bytes).hex })
             }
