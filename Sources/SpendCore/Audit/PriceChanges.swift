@@ -96,7 +96,11 @@ public enum PriceChanges {
                 (card?.points ?? []).filter { $0.model == model && $0.effective < effective }.max { $0.effective < $1.effective }
             }
             var changes: [PriceChange] = []
-            let keys = Set(oldPoints.keys).union(newPoints.keys)
+            let keys = Set(oldPoints.keys).union(newPoints.keys).sorted { x, y in
+                let p = newPoints[x] ?? oldPoints[x]!
+                let q = newPoints[y] ?? oldPoints[y]!
+                return (p.model, p.effective) < (q.model, q.effective)
+            }
             for k in keys {
                 let p = newPoints[k] ?? oldPoints[k]!
                 func emit(_ kind: PriceChangeKind, _ rows: [(field: String, old: String, new: String)]) {
@@ -119,7 +123,6 @@ public enum PriceChanges {
                 case (nil, nil): break
                 }
             }
-            changes.sort { ($0.model, $0.effective, $0.kind.rawValue) < ($1.model, $1.effective, $1.kind.rawValue) }
             out += changes
             var oldAliases: [String: String] = [:]
             for alias in a?.aliases ?? [] { oldAliases[alias.pattern] = alias.target }
