@@ -7,7 +7,10 @@ public struct BenchCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "spend-bench",
         abstract: "Generate deterministic ledgers and time spend on them.",
-        subcommands: [RunBenchmarkCommand.self, AppendBenchmarkCommand.self, AuditBenchmarkCommand.self, GenerateLedgerCommand.self],
+        subcommands: [
+            RunBenchmarkCommand.self, AppendBenchmarkCommand.self, LintBenchmarkCommand.self, AuditBenchmarkCommand.self,
+            GenerateLedgerCommand.self,
+        ],
         defaultSubcommand: RunBenchmarkCommand.self)
 
     public init() {}
