@@ -62,7 +62,7 @@ public struct LintBenchmarkCommand: ParsableCommand {
             let (first, times) = try BenchProcess.time(spendPath, arguments, runs: runs)
             Console.out(
                 String(
-                    format: "spend %@: median %.3f s over %d runs (min %.3f); first run %.3f s",
+                    format: "spend lint %@: median %.3f s over %d runs (min %.3f); first run %.3f s",
                     arguments.dropFirst(3).joined(separator: " "), times[times.count / 2], times.count, times.first!, first))
         }
         try Self.git(git + ["reset", "-q", "--hard"])
