@@ -128,7 +128,9 @@ public struct DiffEngine {
     static func label(_ source: SnapshotSource, _ snapshot: Snapshot) -> String {
         switch source {
         case .workingTree: return "working tree"
-        case .revision(let rev): return snapshot.commit.map { "\(rev) (\($0.short))" } ?? rev
+        case .revision(let rev):
+            guard let commit = snapshot.commit, !commit.hex.hasPrefix(rev.lowercased()) else { return rev }
+            return "\(rev) (\(commit.short))"
         }
     }
 
