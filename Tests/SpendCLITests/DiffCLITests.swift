@@ -202,6 +202,34 @@ final class DiffCLITests: XCTestCase {
         XCTAssertEqual(fourth.stdout, second.stdout)
     }
 
+    func testConcurrentRunsShareTheCacheSafely() throws {
+        let repo = try baseRepo()
+        try repo.writeLedger("ledger/2025/2025-02.jsonl", events("f", count: 50, team: "growth", day: "2025-02-03"))
+        try commitDated(repo, "february", "2025-02-04T00:00:00Z")
+        let reference = try spendDiff(repo, ["HEAD~1", "HEAD", "--format", "csv"], env: ["SPEND_DIFF_CACHE": "0"])
+        assertOK(reference)
+        let results = UnsafeMutableBufferPointer<RunResult?>.allocate(capacity: 6)
+        results.initialize(repeating: nil)
+        defer { results.deallocate() }
+        nonisolated(unsafe) let slots = results
+        let exe = Paths.executable("spend-diff")
+        let root = repo.root
+        DispatchQueue.concurrentPerform(iterations: 6) { i in
+            slots[i] = try? runProcess(exe, ["HEAD~1", "HEAD", "--format", "csv"], in: root)
+        }
+        for r in results {
+            guard let r else { return XCTFail("a run did not start") }
+            assertOK(r)
+            XCTAssertEqual(r.stdout, reference.stdout)
+        }
+        // Every entry left behind is complete (no temporary files, all trusted by the next run).
+        let dir = repo.gitRoot.appendingPathComponent(".git/spend/diff-cache").path
+        XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: dir).contains { $0.contains(".tmp.") })
+        let after = try spendDiff(repo, ["HEAD~1", "HEAD", "--format", "csv"], env: ["SPEND_DIFF_STATS": "1"])
+        XCTAssertTrue(after.stderr.contains("0 shards parsed, 2 from the cache"), after.stderr)
+        XCTAssertEqual(after.stdout, reference.stdout)
+    }
+
     func testUnpriceableEventsFailLikeReport() throws {
         let repo = try baseRepo()
         try repo.append("ledger/2025/2025-01.jsonl", event(ts: "2025-01-11T00:00:00Z", id: "bad", model: "no-such-model", input: 1, output: 1, tags: [("team", "x")]) + "\n")
