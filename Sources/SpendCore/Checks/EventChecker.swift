@@ -35,16 +35,18 @@ public struct EventChecker {
 
     /// The value span of a tag, or nil.
     func tag(_ name: String, _ e: EventRecord, _ scanner: LedgerScanner) -> ByteSpan? {
-        let bytes = Array(name.utf8)
-        for k in e.tags {
-            let key = scanner.tags[k].key
-            if key.escaped {
-                if scanner.string(key) == name { return scanner.tags[k].value }
-            } else if key.count == bytes.count && bytes.withUnsafeBufferPointer({ bytesEqual(scanner.base + key.start, $0.baseAddress!, bytes.count) }) {
-                return scanner.tags[k].value
+        var name = name  // native strings give their UTF-8 without a copy
+        return name.withUTF8 { bytes in
+            for k in e.tags {
+                let key = scanner.tags[k].key
+                if key.escaped {
+                    if scanner.string(key) == String(decoding: bytes, as: UTF8.self) { return scanner.tags[k].value }
+                } else if key.count == bytes.count && (bytes.isEmpty || bytesEqual(scanner.base + key.start, bytes.baseAddress!, bytes.count)) {
+                    return scanner.tags[k].value
+                }
             }
+            return nil
         }
-        return nil
     }
 
     /// Checks one event, appending findings; returns how it is priced when it is.
