@@ -10,9 +10,9 @@ final class DemoTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("$ spend diff v1.2 HEAD --by feature"), r.stdout)
         XCTAssertTrue(r.stdout.contains("$ spend diff --releases v1.2 v1.3"), r.stdout)
         // The spike is on summaries, pinned on the retry commit only.
-        XCTAssertTrue(r.stdout.contains("summaries: cost/request"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("summaries: cost/day +"), r.stdout)
         XCTAssertTrue(r.stdout.contains("retries 0%→60%"), r.stdout)
-        let pinSection = r.stdout.components(separatedBy: "summaries: cost/request").last ?? ""
+        let pinSection = r.stdout.components(separatedBy: "summaries: cost/day +").last ?? ""
         XCTAssertTrue(pinSection.contains("Dana Ruiz  Summaries: retry on 429 before stream close  [src/summarize/stream.py]"), pinSection)
         XCTAssertFalse(pinSection.contains("Chat: log prompt sizes"), pinSection)
         // The price cut shows as a negative price effect on search.

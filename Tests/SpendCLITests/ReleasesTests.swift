@@ -84,7 +84,7 @@ final class ReleasesTests: XCTestCase {
 
         let table = try repo.spend("diff", "--releases", "v1..v2")
         assertOK(table)
-        XCTAssertTrue(table.stdout.contains("summaries: cost/request"), table.stdout)
+        XCTAssertTrue(table.stdout.contains("summaries: cost/day +"), table.stdout)
         XCTAssertTrue(table.stdout.contains("retries 0%→67%"), table.stdout)
         XCTAssertTrue(table.stdout.contains("commits touching src/summarize/**"), table.stdout)
         XCTAssertTrue(table.stdout.contains(String(ids["summaries"]!.prefix(7)) + "  2026-01-11  Dana  Retry on 429 before stream close"), table.stdout)

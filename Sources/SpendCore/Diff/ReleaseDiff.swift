@@ -250,8 +250,12 @@ public struct ReleaseDiffRenderer {
     /// "summaries: cost/request +212% v1.2.0→v1.3.0; retries 4%→61%; …" and the commits.
     public func diagnosis(_ pin: Pin, _ r: ReleaseDiffRow, _ d: ReleaseDiff) -> String {
         let name = pin.keys.joined(separator: "/")
-        var facts = ["cost/request \(Self.pct(r.costPerRequestChange)) \(d.from.name)→\(d.to.name)"]
-        facts.append("cost/day \(Self.pct(r.costPerDayChange))")
+        // Lead with the figure that spiked.
+        let perRequest = "cost/request \(Self.pct(r.costPerRequestChange))"
+        let perDay = "cost/day \(Self.pct(r.costPerDayChange))"
+        let requestSpiked = r.costPerRequestChange.map { $0 > d.threshold } ?? false
+        var facts = requestSpiked
+            ? ["\(perRequest) \(d.from.name)→\(d.to.name)", perDay] : ["\(perDay) \(d.from.name)→\(d.to.name)", perRequest]
         facts.append("retries \(r.a.retryShare().map { "\($0)%" } ?? "-")→\(r.b.retryShare().map { "\($0)%" } ?? "-")")
         facts.append(
             "tokens/request \(r.a.tokensPerRequest().map { Format.integer(Int64($0.description) ?? 0) } ?? "-")→\(r.b.tokensPerRequest().map { Format.integer(Int64($0.description) ?? 0) } ?? "-")"
