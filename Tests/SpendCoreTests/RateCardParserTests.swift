@@ -163,6 +163,9 @@ final class RateCardParserTests: XCTestCase {
         XCTAssertEqual(d.first?.rule, "toml")
         XCTAssertEqual(d.first?.line, 3)
         XCTAssertTrue(d.first?.message.hasPrefix("invalid TOML: ") ?? false, d.first?.message ?? "")
+        // The offending line is kept for the caret display.
+        XCTAssertEqual(d.first?.sourceLine, "input = ")
+        XCTAssertTrue(d.first?.renderedWithSource.contains("3 | input = ") ?? false)
     }
 
     func testTwoPointsWithTheSameModelAndDateAreDuplicates() {

@@ -21,7 +21,8 @@ public enum RateCardParser {
             throw DiagnosticsError([
                 Diagnostic(
                     path: path, line: error.source.begin.line, column: error.source.begin.column, rule: "toml",
-                    message: "invalid TOML: \(error.description)")
+                    message: "invalid TOML: \(error.description)",
+                    sourceLine: Self.line(error.source.begin.line, of: text))
             ])
         } catch {
             throw DiagnosticsError([Diagnostic(path: path, rule: "toml", message: "invalid TOML: \(error)")])
@@ -30,6 +31,17 @@ public enum RateCardParser {
         let card = context.card(from: table, blobId: blobId)
         if !context.diagnostics.isEmpty { throw DiagnosticsError(context.diagnostics) }
         return card
+    }
+
+    /// Line `n` (1-based) of `text`, for a caret under a syntax error.
+    static func line(_ n: Int, of text: String) -> String? {
+        guard n >= 1 else { return nil }
+        var index = 1
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if index == n { return String(line) }
+            index += 1
+        }
+        return nil
     }
 
     private struct Context {
