@@ -136,6 +136,12 @@ final class ReleasesTests: XCTestCase {
         XCTAssertEqual(rows["(untagged)"]?["requests"], "32")
         XCTAssertEqual(rows["v1"]?["date"], "2026-01-01")
         XCTAssertEqual(Array(r.lines.dropFirst().map { $0.split(separator: ",").first.map(String.init) ?? "" }), ["v1", "v2", "(untagged)"])
+        // Release names that events carry without a tag are listed too, in version order, compared with the previous one.
+        try repo.append("ledger/2026/2026-01.jsonl", e("e8", "2026-01-16T00:00:00Z", 5, ",\"release\":\"v1.5\"") + "\n")
+        let more = try repo.spend("releases", "--format", "csv")
+        XCTAssertEqual(Array(more.lines.dropFirst().map { $0.split(separator: ",").first.map(String.init) ?? "" }), ["v1", "v1.5", "v2", "(untagged)"])
+        XCTAssertEqual(csvRows(more.stdout)["v1.5"]?["date"], "")
+        XCTAssertNotEqual(csvRows(more.stdout)["v1.5"]?["cost_per_request_pct"], "")
     }
 
     func testReleasesMarksSpikesAndFiltersTags() throws {
@@ -146,8 +152,8 @@ final class ReleasesTests: XCTestCase {
         XCTAssertNotEqual(tableRow(r, "v1")?.last, "SPIKE")
         let only = try repo.spend("releases", "--tags", "v2", "--format", "csv")
         assertOK(only)
-        // v2 is the only tag row; events stamped with another release keep it as a row of their own, after the tags.
-        XCTAssertEqual(only.lines.dropFirst().map { String($0.prefix(3)) }, ["v2,", "v1,"])
+        // Only v2 matches: events stamped with v1 are not listed.
+        XCTAssertEqual(only.lines.dropFirst().map { String($0.prefix(3)) }, ["v2,"])
         let none = try repo.spend("releases", "--tags", "x*")
         assertRejected(none)
         XCTAssertTrue(none.stderr.contains("no tag matches \"x*\""), none.stderr)

@@ -19,7 +19,8 @@ public struct ReleaseList: Sendable {
     public var threshold: ExactDecimal
     public var placed: (field: Int64, commit: Int64, date: Int64) = (0, 0, 0)
 
-    /// Every tag matching `pattern` (all tags when nil), in version order, then untagged spend.
+    /// Every tag matching `pattern` (all tags when nil) and every release name events carry
+    /// (matching `pattern`), in version order, then untagged spend.
     public static func build(
         repository: CostRepository, summaries: SummaryEngine, pattern: String?, query: ReportQuery, threshold: ExactDecimal
     ) throws -> ReleaseList {
@@ -30,29 +31,32 @@ public struct ReleaseList: Sendable {
             throw SpendError.usage(pattern.map { "no tag matches \"\($0)\"" } ?? "the repository has no tags: tag releases (git tag v1.0) to compare them")
         }
         let usage = try ReleaseUsage.read(snapshot: snapshot, query: query, attributor: attributor, summaries: summaries)
+        // Tags and the release names events carry (matching --tags), in version order;
+        // each compared with the previous release that made calls; untagged spend last.
+        let glob = pattern.map { Glob($0) }
+        var names = attributor.tags.map(\.name)
+        let known = Set(names)
+        for name in usage.rows.keys where !known.contains(name) && name != ReleaseAttributor.untagged && (glob?.matches(name) ?? true) {
+            names.append(name)
+        }
+        names.sort(by: VersionOrder.less)
+        if usage.rows[ReleaseAttributor.untagged] != nil { names.append(ReleaseAttributor.untagged) }
         var rows: [ReleaseRow] = []
         var previous: ReleaseRow?
-        for tag in attributor.tags {
-            var row = ReleaseRow(name: tag.name, tag: tag)
-            row.side = usage.total(tag.name)
-            row.days = usage.days[tag.name]?.count ?? 0
-            row.costPerRequest = row.side.costPerRequest()
-            row.costPerDay = row.side.costPerDay(row.days)
-            if let previous {
-                row.costPerRequestChange = percentChange(previous.costPerRequest, row.costPerRequest)
-                row.costPerDayChange = percentChange(previous.costPerDay, row.costPerDay)
-                row.spike = [row.costPerRequestChange, row.costPerDayChange].compactMap { $0 }.contains { $0 > threshold }
-            }
-            rows.append(row)
-            previous = row
-        }
-        let known = Set(attributor.tags.map(\.name))
-        for name in usage.rows.keys.sorted() where !known.contains(name) {
-            var row = ReleaseRow(name: name)
+        for name in names {
+            var row = ReleaseRow(name: name, tag: attributor.tag(named: name))
             row.side = usage.total(name)
             row.days = usage.days[name]?.count ?? 0
             row.costPerRequest = row.side.costPerRequest()
             row.costPerDay = row.side.costPerDay(row.days)
+            if name != ReleaseAttributor.untagged, row.side.usage.requests > 0 {
+                if let previous {
+                    row.costPerRequestChange = percentChange(previous.costPerRequest, row.costPerRequest)
+                    row.costPerDayChange = percentChange(previous.costPerDay, row.costPerDay)
+                    row.spike = [row.costPerRequestChange, row.costPerDayChange].compactMap { $0 }.contains { $0 > threshold }
+                }
+                previous = row
+            }
             rows.append(row)
         }
         var list = ReleaseList(rows: rows, threshold: threshold)
