@@ -253,7 +253,7 @@ final class DiffCLITests: XCTestCase {
             (["HEAD", "--by", "team,,model"], "--by expects a comma list"),
             (["HEAD", "--where", "team"], "--where expects KEY=VALUE"),
             (["--releases", "v1"], "--releases needs two release tags"),
-            (["--releases", "v1", "v2"], "no tag named \"v1\""),
+            (["--releases", "v1", "v2"], "no tag or event release named \"v1\""),
             (["HEAD", "--by", "a,b,c,d,e,f,g"], "--by takes at most 6 names"),
         ]
         for (args, message) in cases {

@@ -167,6 +167,22 @@ final class ReleasesTests: XCTestCase {
         XCTAssertFalse(high.stdout.contains("SPIKE"), high.stdout)
     }
 
+    func testReleasesNamedOnlyByEventsAreComparedButNotPinned() throws {
+        let (repo, _) = try releaseRepo()
+        try repo.git("tag", "-d", "v1", "v2")
+        let r = try repo.spend("diff", "--releases", "v1", "v2", "--format", "csv")
+        assertOK(r)
+        XCTAssertEqual(csvRows(r.stdout)["summaries"]?["spike"], "true")
+        let table = try repo.spend("diff", "--releases", "v1", "v2")
+        assertOK(table)
+        XCTAssertTrue(table.stdout.contains("v1 (no tag in this repository) → v2 (no tag in this repository)"), table.stdout)
+        XCTAssertTrue(table.stdout.contains("spikes: summaries; v1 and v2 have no tag in this repository"), table.stdout)
+        XCTAssertFalse(table.stdout.contains("Retry on 429"), table.stdout)
+        let unknown = try repo.spend("diff", "--releases", "v1", "v9")
+        assertRejected(unknown)
+        XCTAssertTrue(unknown.stderr.contains("no tag or event release named \"v9\""), unknown.stderr)
+    }
+
     func testNoTagsIsAUsageError() throws {
         let repo = try makeRepo(cards: false)
         try repo.write("ratecards/openai.toml", diffCard())

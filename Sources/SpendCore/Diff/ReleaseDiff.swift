@@ -29,10 +29,21 @@ public struct Pin: Sendable, Hashable {
     public var mappingKind: String
 }
 
+/// A release compared: its name, and its tag when the repository has one.
+public struct ReleaseRef: Sendable, Hashable {
+    public var name: String
+    public var tag: ReleaseTag?
+
+    /// `v1.3 (236bbc5, 2026-03-01)`, or `v1.3 (no tag here)`.
+    public var label: String { tag.map { "\(name) (\($0.commit.short), \($0.day))" } ?? "\(name) (no tag in this repository)" }
+}
+
 public struct ReleaseDiff: Sendable {
     public var columns: [String]
-    public var from: ReleaseTag
-    public var to: ReleaseTag
+    public var from: ReleaseRef
+    public var to: ReleaseRef
+    /// Why commits could not be listed (a release without a tag here), if so.
+    public var unpinnable: String?
     public var daysA: Int
     public var daysB: Int
     public var threshold: ExactDecimal
@@ -56,9 +67,13 @@ public struct ReleaseDiffEngine {
         let snapshot = try repository.snapshot(.workingTree)
         let (repo, _) = try repository.git()
         let attributor = try ReleaseAttributor(repo: repo, pattern: nil)
-        guard let t1 = attributor.tag(named: r1) else { throw SpendError.usage("no tag named \"\(r1)\" (spend releases lists them)") }
-        guard let t2 = attributor.tag(named: r2) else { throw SpendError.usage("no tag named \"\(r2)\" (spend releases lists them)") }
         let usage = try ReleaseUsage.read(snapshot: snapshot, query: query, attributor: attributor, summaries: summaries)
+        // A release is a tag here, or a name events carry (the code may live in another repository).
+        for r in [r1, r2] where attributor.tag(named: r) == nil && usage.rows[r] == nil {
+            throw SpendError.usage("no tag or event release named \"\(r)\" (spend releases lists them)")
+        }
+        let t1 = attributor.tag(named: r1)
+        let t2 = attributor.tag(named: r2)
         let daysA = usage.days[r1]?.count ?? 0
         let daysB = usage.days[r2]?.count ?? 0
         var keys = Set((usage.rows[r1] ?? [:]).keys)
@@ -93,16 +108,21 @@ public struct ReleaseDiffEngine {
         }
         var pins: [Pin] = []
         let spikes = rows.filter(\.spike)
-        if !spikes.isEmpty {
+        var unpinnable: String?
+        if !spikes.isEmpty, t1 == nil || t2 == nil {
+            let missing = [t1 == nil ? r1 : nil, t2 == nil ? r2 : nil].compactMap { $0 }
+            unpinnable = "\(missing.joined(separator: " and ")) \(missing.count == 1 ? "has" : "have") no tag in this repository, so the commits in between cannot be listed; run spend diff where the code is tagged, or tag the release here"
+        } else if !spikes.isEmpty, let t1, let t2 {
             let ids = try repo.walk(push: [t2.commit], hide: [t1.commit]).reversed()
             var commits: [CommitSummary] = []
             for id in ids { commits.append(try repo.commitSummary(id)) }
             for row in spikes { pins.append(Self.pin(row, query: query, policy: policy, commits: commits)) }
         }
         var result = ReleaseDiff(
-            columns: query.dimensionNames, from: t1, to: t2, daysA: daysA, daysB: daysB, threshold: threshold, rows: rows, total: total,
+            columns: query.dimensionNames, from: ReleaseRef(name: r1, tag: t1), to: ReleaseRef(name: r2, tag: t2), daysA: daysA, daysB: daysB, threshold: threshold, rows: rows, total: total,
             pins: pins, hidden: hidden)
         result.placed = (usage.placedByField, usage.placedByCommit, usage.placedByDate)
+        result.unpinnable = unpinnable
         return result
     }
 
@@ -233,12 +253,13 @@ public struct ReleaseDiffRenderer {
         }
         var rows = d.rows.map { cells($0, $0.keys) }
         rows.append(cells(d.total, ["total"] + Array(repeating: "", count: max(0, d.columns.count - 1))))
-        var text = "spend diff --releases \(d.from.name) (\(d.from.commit.short), \(d.from.day)) → \(d.to.name) (\(d.to.commit.short), \(d.to.day))\n"
+        var text = "spend diff --releases \(d.from.label) → \(d.to.label)\n"
         text += "days with calls: \(d.from.name) \(d.daysA), \(d.to.name) \(d.daysB); spike = cost per request or per day up more than \(d.threshold)%\n\n"
         text += TextTable.render(header: header, rows: rows, rightAligned: Set(d.columns.count..<(header.count - 1)), ruleBeforeLast: true) + "\n"
         for (pin, row) in zip(d.pins, d.rows.filter(\.spike)) {
             text += "\n" + diagnosis(pin, row, d)
         }
+        if let why = d.unpinnable { text += "\nspikes: " + d.rows.filter(\.spike).map { $0.keys.joined(separator: "/") }.joined(separator: ", ") + "; " + why + "\n" }
         var notes: [String] = []
         if d.hidden > 0 { notes.append("\(d.hidden) more rows not shown (--top)") }
         notes.append(
