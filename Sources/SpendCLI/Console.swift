@@ -41,6 +41,16 @@ public enum Console {
     public static func main<Command: ParsableCommand>(_ command: Command.Type, arguments: [String]? = nil) -> Never {
         let code: Int32
         var note = "nothing was reported"
+        // `spend -C DIR verb …` like `git -C DIR …`: run as if started in DIR
+        // (repeatable; a relative DIR is taken from the previous one).
+        var arguments = arguments ?? Array(CommandLine.arguments.dropFirst())
+        while arguments.count >= 2 && arguments[0] == "-C" {
+            if chdir(arguments[1]) != 0 {
+                err("spend: error: cannot change to '\(arguments[1])': \(String(cString: strerror(errno)))")
+                exit(2)
+            }
+            arguments.removeFirst(2)
+        }
         do {
             var parsed = try Command.parseAsRoot(arguments)
             note = (type(of: parsed) as? any RejectsInput.Type)?.rejectionNote ?? note

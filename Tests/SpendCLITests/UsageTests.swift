@@ -63,6 +63,26 @@ final class UsageTests: XCTestCase {
         XCTAssertFalse(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty)
     }
 
+    /// `spend -C DIR verb` works like `git -C DIR …` (and `spend verb -C DIR`).
+    func testDashCBeforeTheVerb() throws {
+        let repo = try makeRepo()
+        try repo.writeLedger("ledger/2025/2025-01.jsonl", [Fixture.growth, Fixture.search])
+        let elsewhere = try makeTempDir()
+        let after = try runProcess(Paths.executable("spend"), ["report", "-C", repo.root.path, "--format", "csv"], in: elsewhere)
+        let before = try runProcess(Paths.executable("spend"), ["-C", repo.root.path, "report", "--format", "csv"], in: elsewhere)
+        XCTAssertEqual(after.status, 0, after.stderr)
+        XCTAssertEqual(before.status, 0, before.stderr)
+        XCTAssertEqual(before.stdout, after.stdout)
+        // Relative to the previous -C, like git.
+        let parent = repo.root.deletingLastPathComponent()
+        let chained = try runProcess(
+            Paths.executable("spend"), ["-C", parent.path, "-C", repo.root.lastPathComponent, "report", "--format", "csv"], in: elsewhere)
+        XCTAssertEqual(chained.stdout, after.stdout, chained.stderr)
+        let missing = try runProcess(Paths.executable("spend"), ["-C", "/nonexistent-spend-dir", "report"], in: elsewhere)
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertEqual(missing.stderr, "spend: error: cannot change to '/nonexistent-spend-dir': No such file or directory\n")
+    }
+
     func testSpendReportExecutableMatchesUmbrella() throws {
         let repo = try makeRepo()
         try repo.writeLedger("ledger/2025/2025-01.jsonl", [Fixture.growth, Fixture.search])
