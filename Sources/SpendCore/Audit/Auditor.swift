@@ -1,3 +1,5 @@
+import Foundation
+
 /// What `spend audit` walks and shows.
 public struct AuditQuery: Sendable {
     /// Audit the history reachable from this revision, and its ledger (default:
@@ -12,7 +14,8 @@ public struct AuditQuery: Sendable {
     public var model: String?
 
     public init(
-        revision: String? = nil, allParents: Bool = false, since: Int64? = nil, until: Int64? = nil, provider: String? = nil,
+        revision: String? = nil, allParents: Bool = false, since: Int64? = nil, until: Int64? = nil,
+        provider: String? = nil,
         model: String? = nil
     ) {
         self.revision = revision
@@ -66,7 +69,12 @@ public struct Auditor {
     }
 
     public func run() throws(SpendError) -> AuditResult {
-        let history = try CardHistory(costRepository: repository, revision: query.revision, allParents: query.allParents)
+        let clock = PhaseClock()
+        let history = try CardHistory(
+            costRepository: repository, revision: query.revision, allParents: query.allParents)
+        clock.lap("history")
+        history.preloadCards()
+        clock.lap("parse cards")
         // Every card version, parsed once per blob; unreadable ones become notes.
         var cardsByBlob: [String: RateCard?] = [:]
         var notes: [String: [String]] = [:]
@@ -78,10 +86,14 @@ public struct Auditor {
                         cardsByBlob[blob.hex] = .some(try history.card(path: path, blob: blob))
                     } catch {
                         cardsByBlob[blob.hex] = .some(nil)
-                        notes[commit.hex, default: []].append("\(path) (blob \(blob.short)) does not parse: \(error.description.split(separator: "\n").first ?? "")")
+                        notes[commit.hex, default: []].append(
+                            "\(path) (blob \(blob.short)) does not parse: \(error.description.split(separator: "\n").first ?? "")"
+                        )
                     }
                 }
-                if let card = cardsByBlob[blob.hex]!, !out.contains(where: { $0.provider == card.provider }) { out.append(card) }
+                if let card = cardsByBlob[blob.hex]!, !out.contains(where: { $0.provider == card.provider }) {
+                    out.append(card)
+                }
             }
             return out
         }
@@ -101,7 +113,9 @@ public struct Auditor {
             }
         }
         let snapshot = try repository.snapshot(query.revision.map { .revision($0) } ?? .workingTree)
+        clock.lap("changes")
         let cells = try UsageCells.build(snapshot, instants: instants, thresholds: thresholds)
+        clock.lap("cells (\(cells.cells.count))")
         if !cells.diagnostics.isEmpty { throw SpendError.input(cells.diagnostics.sorted()) }
 
         var books: [String: PriceBook] = [:]
@@ -113,18 +127,27 @@ public struct Auditor {
             books[key] = b
             return b
         }
+        var cellsByModel: [String: [String: [Int]]] = [:]
+        for (k, cell) in cells.cells.enumerated() {
+            cellsByModel[cell.provider, default: [:]][cell.model, default: []].append(k)
+        }
+        var resolutions: [String: Int?] = [:]
         var out: [AuditedCommit] = []
         for (commit, version) in zip(history.commits, versions) {
             if let since = query.since, commit.time < since { continue }
             if let until = query.until, commit.time >= until { continue }
-            var changes = PriceChanges.between(old: version.before, new: version.after, commitTime: commit.time)
+            var changes = PriceChanges.between(
+                old: version.before, new: version.after, commitTime: commit.time)
             if let provider = query.provider { changes = changes.filter { $0.provider == provider } }
             if let model = query.model {
-                changes = changes.filter { $0.model == model || ($0.kind == .alias && ($0.old == model || $0.new == model)) }
+                changes = changes.filter {
+                    $0.model == model || ($0.kind == .alias && ($0.old == model || $0.new == model))
+                }
             }
             guard !changes.isEmpty || !(notes[commit.id.hex] ?? []).isEmpty else { continue }
             var audited = AuditedCommit(
-                commit: commit, changes: changes, impact: .zero, eventsRestated: 0, newlyPriced: 0, noLongerPriced: 0,
+                commit: commit, changes: changes, impact: .zero, eventsRestated: 0, newlyPriced: 0,
+                noLongerPriced: 0,
                 notes: notes[commit.id.hex] ?? [])
             for provider in Set(changes.map(\.provider)).sorted() {
                 let old = book(version.before.first { $0.provider == provider })
@@ -132,32 +155,72 @@ public struct Auditor {
                 let providerChanges = changes.filter { $0.provider == provider }
                 let aliasesChanged = providerChanges.contains { $0.kind == .alias }
                 let models = Set(providerChanges.map(\.model))
-                func name(_ book: PriceBook, _ served: String) -> String? {
-                    if case .success(let m) = book.resolve(provider: provider, model: served) { return book.models[m].name }
-                    return nil
+                let oldKey =
+                    version.before.first { $0.provider == provider }.map { $0.blobId ?? $0.path } ?? ""
+                let newKey =
+                    version.after.first { $0.provider == provider }.map { $0.blobId ?? $0.path } ?? ""
+                /// The priced model a served name resolves to in a book (cached per card blob and name).
+                func resolve(_ book: PriceBook, _ key: String, _ served: String) -> Int? {
+                    let cacheKey = key + "\u{0}" + served
+                    if let known = resolutions[cacheKey] { return known }
+                    var m: Int?
+                    if case .success(let x) = book.resolve(provider: provider, model: served) { m = x }
+                    resolutions[cacheKey] = .some(m)
+                    return m
                 }
-                for k in cells.byProvider[provider] ?? [] {
-                    let cell = cells.cells[k]
-                    let before = name(old, cell.model)
-                    let after = name(new, cell.model)
-                    if let model = query.model, before != model, after != model, cell.model != model { continue }
-                    guard aliasesChanged || before.map(models.contains) == true || after.map(models.contains) == true else { continue }
-                    switch (UsageCells.price(cell, book: old), UsageCells.price(cell, book: new)) {
-                    case (.success(let a), .success(let b)):
-                        guard a != b else { continue }
-                        audited.impact += b - a
-                        audited.eventsRestated += cell.events
-                        audited.firstRestated = min(audited.firstRestated ?? cell.firstTs, cell.firstTs)
-                        audited.lastRestated = max(audited.lastRestated ?? cell.lastTs, cell.lastTs)
-                    case (.failure, .success): audited.newlyPriced += cell.events
-                    case (.success, .failure): audited.noLongerPriced += cell.events
-                    case (.failure, .failure): break
+                for (served, indices) in cellsByModel[provider] ?? [:] {
+                    let before = resolve(old, oldKey, served)
+                    let after = resolve(new, newKey, served)
+                    let beforeName = before.map { old.models[$0].name }
+                    let afterName = after.map { new.models[$0].name }
+                    if let model = query.model, beforeName != model, afterName != model, served != model {
+                        continue
+                    }
+                    guard
+                        aliasesChanged || beforeName.map(models.contains) == true
+                            || afterName.map(models.contains) == true
+                    else { continue }
+                    for k in indices {
+                        let cell = cells.cells[k]
+                        let priceBefore =
+                            before.map { UsageCells.price(cell, book: old, model: $0) }
+                            ?? .failure(PricingError(rule: "unknown-model", message: ""))
+                        let priceAfter =
+                            after.map { UsageCells.price(cell, book: new, model: $0) }
+                            ?? .failure(PricingError(rule: "unknown-model", message: ""))
+                        switch (priceBefore, priceAfter) {
+                        case (.success(let a), .success(let b)):
+                            guard a != b else { continue }
+                            audited.impact += b - a
+                            audited.eventsRestated += cell.events
+                            audited.firstRestated = min(audited.firstRestated ?? cell.firstTs, cell.firstTs)
+                            audited.lastRestated = max(audited.lastRestated ?? cell.lastTs, cell.lastTs)
+                        case (.failure, .success): audited.newlyPriced += cell.events
+                        case (.success, .failure): audited.noLongerPriced += cell.events
+                        case (.failure, .failure): break
+                        }
                     }
                 }
             }
             out.append(audited)
         }
+        clock.lap("impacts")
         let ledgerLabel = query.revision.map { "the ledger at \($0)" } ?? "the working-tree ledger"
-        return AuditResult(commits: out, cardCommits: history.commits.count, ledgerEvents: cells.events, ledgerLabel: ledgerLabel)
+        return AuditResult(
+            commits: out, cardCommits: history.commits.count, ledgerEvents: cells.events,
+            ledgerLabel: ledgerLabel)
+    }
+}
+
+/// Phase timings on stderr when `SPEND_TIMING` is set (for profiling).
+final class PhaseClock {
+    private var last = Timestamp.monotonicSeconds()
+    private let enabled = ProcessInfo.processInfo.environment["SPEND_TIMING"] != nil
+
+    func lap(_ name: String) {
+        guard enabled else { return }
+        let now = Timestamp.monotonicSeconds()
+        FileHandle.standardError.write(Data("\(name): \(Int((now - last) * 1000)) ms\n".utf8))
+        last = now
     }
 }

@@ -119,6 +119,45 @@ public final class CardHistory {
         return out
     }
 
+    /// Parses every card version of the history on all cores (blobs are read
+    /// serially through the one libgit2 handle, then parsed in parallel) and
+    /// caches them, so later `card(path:blob:)` calls are lookups.
+    public func preloadCards() {
+        var seen = Set<String>()
+        var files: [(path: String, blob: ObjectID)] = []
+        for commit in commits {
+            for (path, blob) in commit.cards.sorted(by: { $0.key < $1.key }) + commit.parentCards.sorted(by: { $0.key < $1.key })
+            where cardCache[blob.hex] == nil && seen.insert(blob.hex).inserted {
+                files.append((path, blob))
+            }
+        }
+        var texts: [String?] = []
+        for file in files { texts.append(try? repository.blobText(file.blob)) }
+        let results = UnsafeMutableBufferPointer<Result<RateCard, SpendError>?>.allocate(capacity: files.count)
+        results.initialize(repeating: nil)
+        defer { results.deallocate() }
+        let slots = UncheckedSendable(results)
+        let inputs = UncheckedSendable((files, texts))
+        DispatchQueue.concurrentPerform(iterations: files.count) { i in
+            let (files, texts) = inputs.value
+            guard let text = texts[i] else { return }
+            do {
+                slots.value[i] = .success(try RateCardParser.parse(text, path: files[i].path, blobId: files[i].blob.hex))
+            } catch let error as DiagnosticsError {
+                slots.value[i] = .failure(SpendError.input(error.diagnostics.map { d in
+                    var d = d
+                    d.message += " (in blob \(files[i].blob.short))"
+                    return d
+                }))
+            } catch {
+                slots.value[i] = .failure(SpendError.usage("\(error)"))
+            }
+        }
+        for (i, file) in files.enumerated() {
+            if let result = results[i] { cardCache[file.blob.hex] = result }
+        }
+    }
+
     /// The parsed card of a blob (cached by blob id).
     public func card(path: String, blob: ObjectID) throws(SpendError) -> RateCard {
         if let known = cardCache[blob.hex] { return try known.get() }

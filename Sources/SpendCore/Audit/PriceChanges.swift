@@ -56,6 +56,12 @@ public enum PriceChanges {
         return out
     }
 
+    /// True when two versions of a point price alike (where they were written aside).
+    static func pricesAlike(_ a: PricePoint, _ b: PricePoint) -> Bool {
+        a.rates == b.rates && a.batchRates == b.batchRates && a.batchDiscount == b.batchDiscount && a.tiers == b.tiers
+            && a.toolCallFees == b.toolCallFees && a.serviceTiers == b.serviceTiers
+    }
+
     /// Field-by-field differences between two (optional) points, in field order.
     static func diff(_ a: PricePoint?, _ b: PricePoint?) -> [(field: String, old: String, new: String)] {
         let fa = a.map(fields) ?? []
@@ -86,6 +92,8 @@ public enum PriceChanges {
         for provider in Set(oldByProvider.keys).union(newByProvider.keys).sorted() {
             let a = oldByProvider[provider]
             let b = newByProvider[provider]
+            // The same blob on both sides: nothing changed (most providers of most commits).
+            if let x = a?.blobId, x == b?.blobId { continue }
             func key(_ p: PricePoint) -> String { p.model + "\u{0}" + String(p.effective) }
             var oldPoints: [String: PricePoint] = [:]
             for p in a?.points ?? [] { oldPoints[key(p)] = p }
@@ -113,6 +121,7 @@ public enum PriceChanges {
                 }
                 switch (oldPoints[k], newPoints[k]) {
                 case (let x?, let y?):
+                    if pricesAlike(x, y) { continue }
                     let rows = diff(x, y)
                     if !rows.isEmpty { emit(.edited, rows) }
                 case (nil, let y?):

@@ -163,11 +163,14 @@ public struct UsageCells: Sendable {
 
     /// The exact cost of a cell under a book, or why it cannot be priced.
     public static func price(_ cell: Cell, book: PriceBook) -> Result<ExactDecimal, PricingError> {
-        let m: Int
         switch book.resolve(provider: cell.provider, model: cell.model) {
-        case .success(let x): m = x
+        case .success(let m): return price(cell, book: book, model: m)
         case .failure(let e): return .failure(e)
         }
+    }
+
+    /// The exact cost of a cell whose served model resolves to priced model `m` of `book`.
+    public static func price(_ cell: Cell, book: PriceBook, model m: Int) -> Result<ExactDecimal, PricingError> {
         guard let point = book.pointIndex(model: m, at: cell.ts) else { return .failure(book.noPriceError(model: m, ts: cell.ts)) }
         let selection = book.selection(
             point: point, promptTokens: cell.promptTokens, requests: cell.requests, batch: cell.batch, serviceTier: cell.serviceTier)
