@@ -181,4 +181,26 @@ final class AuditTests: XCTestCase {
         for cell in cells.cells { exact += try UsageCells.price(cell, book: book).get() }
         XCTAssertNotEqual(coarseTotal, exact)
     }
+
+    /// Block-by-block parsing of card versions equals the full parse, locations included.
+    func testIncrementalParserEqualsFullParse() throws {
+        let parser = IncrementalCardParser()
+        for name in TestSupport.bundledCardNames {
+            let text = try String(contentsOfFile: TestSupport.packageRoot + "/ratecards/" + name, encoding: .utf8)
+            let versions = [text, text + "\n[[price]]\nmodel = \"zz\"\neffective = 2030-01-01\ninput = 1\noutput = 2\n", "# moved\n\n" + text]
+            for version in versions {
+                let full = try RateCardParser.parse(version, path: "ratecards/" + name, blobId: "b")
+                let fast = try parser.parse(version, path: "ratecards/" + name, blobId: "b")
+                XCTAssertEqual(fast.points, full.points, name)
+                XCTAssertEqual(fast.aliases, full.aliases, name)
+                XCTAssertEqual(fast.provider, full.provider)
+            }
+        }
+        // Errors are the full parser's: a duplicate point, a bad value.
+        let dup = "provider = \"a\"\ncurrency = \"USD\"\n[[price]]\nmodel = \"m\"\neffective = 2026-01-01\ninput = 1\noutput = 1\n[[price]]\nmodel = \"m\"\neffective = 2026-01-01\ninput = 2\noutput = 1\n"
+        XCTAssertThrowsError(try parser.parse(dup, path: "p", blobId: nil)) { error in
+            XCTAssertTrue("\(error)".contains("two price points for \"m\""), "\(error)")
+        }
+        XCTAssertThrowsError(try parser.parse(dup.replacingOccurrences(of: "input = 2", with: "input = -2"), path: "p", blobId: nil))
+    }
 }

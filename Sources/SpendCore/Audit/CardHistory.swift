@@ -119,9 +119,9 @@ public final class CardHistory {
         return out
     }
 
-    /// Parses every card version of the history on all cores (blobs are read
-    /// serially through the one libgit2 handle, then parsed in parallel) and
-    /// caches them, so later `card(path:blob:)` calls are lookups.
+    /// Parses every card version of the history (with `IncrementalCardParser`:
+    /// each distinct `[[price]]` block once) and caches them, so later
+    /// `card(path:blob:)` calls are lookups.
     public func preloadCards() {
         var seen = Set<String>()
         var files: [(path: String, blob: ObjectID)] = []
@@ -131,30 +131,20 @@ public final class CardHistory {
                 files.append((path, blob))
             }
         }
-        var texts: [String?] = []
-        for file in files { texts.append(try? repository.blobText(file.blob)) }
-        let results = UnsafeMutableBufferPointer<Result<RateCard, SpendError>?>.allocate(capacity: files.count)
-        results.initialize(repeating: nil)
-        defer { results.deallocate() }
-        let slots = UncheckedSendable(results)
-        let inputs = UncheckedSendable((files, texts))
-        DispatchQueue.concurrentPerform(iterations: files.count) { i in
-            let (files, texts) = inputs.value
-            guard let text = texts[i] else { return }
+        let parser = IncrementalCardParser()
+        for file in files {
+            guard let text = try? repository.blobText(file.blob) else { continue }
             do {
-                slots.value[i] = .success(try RateCardParser.parse(text, path: files[i].path, blobId: files[i].blob.hex))
-            } catch let error as DiagnosticsError {
-                slots.value[i] = .failure(SpendError.input(error.diagnostics.map { d in
-                    var d = d
-                    d.message += " (in blob \(files[i].blob.short))"
-                    return d
-                }))
+                cardCache[file.blob.hex] = .success(try parser.parse(text, path: file.path, blobId: file.blob.hex))
             } catch {
-                slots.value[i] = .failure(SpendError.usage("\(error)"))
+                cardCache[file.blob.hex] = .failure(
+                    SpendError.input(
+                        error.diagnostics.map { d in
+                            var d = d
+                            d.message += " (in blob \(file.blob.short))"
+                            return d
+                        }))
             }
-        }
-        for (i, file) in files.enumerated() {
-            if let result = results[i] { cardCache[file.blob.hex] = result }
         }
     }
 
