@@ -221,9 +221,7 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
         let outcome = try appender.write(events, settings: settings, dryRun: dryRun)
         if dryRun {
             var text = ""
-            for (_, shardEvents) in outcome.written {
-                for event in shardEvents { text += String(decoding: event.line, as: UTF8.self) }
-            }
+            for event in outcome.events { text += String(decoding: event.line, as: UTF8.self) }
             if !text.isEmpty { Console.out(text) }
             if !quiet {
                 let n = outcome.count
@@ -318,15 +316,23 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
 
     static func summary(_ outcome: AppendOutcome) -> String {
         var lines: [String] = []
-        let all = outcome.written.flatMap(\.events)
-        if all.count == 1, let event = all.first {
+        let count = outcome.count
+        if count == 1, let event = outcome.events.first(where: { _ in true }) {
             let cost = event.cost.map { ", cost $\($0)" } ?? ""
             lines.append("appended \(event.id) to \(event.shard)\(cost)")
-        } else if !all.isEmpty {
-            let total = all.compactMap(\.cost).reduce(ExactDecimal.zero, +)
-            let shards = outcome.written.map { "\($0.shard) +\($0.events.count)" }.joined(separator: ", ")
-            let cost = all.contains { $0.cost != nil } ? ", cost $\(total)" : ""
-            lines.append("appended \(all.count) events (\(shards))\(cost)")
+        } else if count > 0 {
+            var total = ExactDecimal.zero
+            var priced = false
+            for shard in outcome.shards {
+                for i in shard.indices {
+                    if let cost = outcome.batch[i].cost {
+                        total = total + cost
+                        priced = true
+                    }
+                }
+            }
+            let shards = outcome.shards.map { "\($0.shard) +\($0.indices.count)" }.joined(separator: ", ")
+            lines.append("appended \(count) events (\(shards))\(priced ? ", cost $\(total)" : "")")
         } else {
             lines.append("appended nothing")
         }

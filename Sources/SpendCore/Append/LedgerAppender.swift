@@ -34,14 +34,27 @@ public struct PreparedEvent: Sendable {
 
 /// The outcome of an append.
 public struct AppendOutcome: Sendable {
-    /// Events written, per shard path, in input order.
-    public var written: [(shard: String, events: [PreparedEvent])] = []
+    /// The batch the indices below point into (shared, not copied).
+    public var batch: [PreparedEvent] = []
+    /// Indices (into `batch`) of the events written, per shard path, in input order.
+    public var shards: [(shard: String, indices: [Int])] = []
     /// Events skipped as duplicates (`--skip-duplicates`).
     public var skipped: [PreparedEvent] = []
     /// Warnings (e.g. `input-limit`); they do not block the append.
     public var warnings: [Diagnostic] = []
 
-    public var count: Int { written.reduce(0) { $0 + $1.events.count } }
+    /// Events written, per shard path, in input order.
+    public var written: [(shard: String, events: [PreparedEvent])] {
+        shards.map { shard in (shard.shard, shard.indices.map { batch[$0] }) }
+    }
+
+    /// How many events were written.
+    public var count: Int { shards.reduce(0) { $0 + $1.indices.count } }
+
+    /// The events written, in shard order (no copies).
+    public var events: LazyMapSequence<FlattenSequence<[[Int]]>, PreparedEvent> {
+        shards.map(\.indices).joined().lazy.map { batch[$0] }
+    }
 }
 
 /// Prepares drafts one by one (one per thread): stamps, encodes the

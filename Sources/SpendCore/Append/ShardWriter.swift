@@ -271,7 +271,7 @@ public struct ShardWriter {
                 continue
             }
             if dryRun {
-                outcome.written.append((path, keptByShard[path]!.map { events[$0] }))
+                outcome.shards.append((path, keptByShard[path]!))
                 continue
             }
             guard let shard = try OpenShard(path: path, absolute: root + "/" + path, create: true) else { continue }
@@ -292,8 +292,8 @@ public struct ShardWriter {
             targets.append(shard)
         }
         if dryRun {
-            outcome.written = (outcome.written + targets.map { shard in (shard.path, shard.events.map { events[$0] }) })
-                .sorted { $0.shard < $1.shard }
+            outcome.batch = events
+            outcome.shards = (outcome.shards + targets.map { ($0.path, $0.events) }).sorted { $0.shard < $1.shard }
             return outcome
         }
 
@@ -325,7 +325,8 @@ public struct ShardWriter {
             for i in shard.events { try? index.insert(hashes[i]) }
             index.markCovered(newSize, shardFD: shard.fd)
         }
-        outcome.written = written.map { shard in (shard.path, shard.events.map { events[$0] }) }
+        outcome.batch = events
+        outcome.shards = written.map { ($0.path, $0.events) }
         return outcome
     }
 
