@@ -113,6 +113,7 @@ public struct Repricer {
     public func run() throws(SpendError) -> RepriceResult {
         // Both bases are always needed (the other one prices events without a stored cost).
         let history = try CardHistory(costRepository: repository)
+        history.preloadCards()
         let currentSource: SnapshotSource
         if case .cards(let source) = query.basis { currentSource = source } else { currentSource = .workingTree }
         let current: PriceBook
