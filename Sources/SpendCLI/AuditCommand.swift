@@ -29,11 +29,7 @@ public struct AuditCommand: ParsableCommand {
     @Flag(help: "Walk every reachable commit, not only the first-parent chain.")
     public var allParents = false
 
-    @Option(help: ArgumentHelp("Only commits at or after this date (YYYY-MM-DD or RFC 3339).", valueName: "date"))
-    public var since: String?
-
-    @Option(help: ArgumentHelp("Only commits before this date (exclusive).", valueName: "date"))
-    public var until: String?
+    @OptionGroup public var range: DateRangeOptions
 
     @Option(help: ArgumentHelp("Only changes of this provider.", valueName: "name"))
     public var provider: String?
@@ -45,19 +41,10 @@ public struct AuditCommand: ParsableCommand {
 
     public init() {}
 
-    public func validate() throws {
-        if let since, Timestamp.parseDateOrTimestamp(since) == nil {
-            throw ValidationError("--since expects a date like 2026-11-01 or an RFC 3339 timestamp, got '\(since)'")
-        }
-        if let until, Timestamp.parseDateOrTimestamp(until) == nil {
-            throw ValidationError("--until expects a date like 2026-12-01 or an RFC 3339 timestamp, got '\(until)'")
-        }
-    }
-
     public func run() throws {
         let query = AuditQuery(
-            revision: rev, allParents: allParents, since: since.flatMap(Timestamp.parseDateOrTimestamp),
-            until: until.flatMap(Timestamp.parseDateOrTimestamp), provider: provider, model: model)
+            revision: rev, allParents: allParents, since: range.sinceMillis,
+            until: range.untilMillis, provider: provider, model: model)
         let result = try Auditor(repository: try repository.repository(), query: query).run()
         Console.out(AuditRenderer(precision: output.precision).render(result, as: output.format.format))
     }

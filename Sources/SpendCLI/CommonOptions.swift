@@ -14,22 +14,14 @@ public struct RepositoryOptions: ParsableArguments {
     }
 }
 
-/// `--by`, `--period`, `--since`, `--until`, `--where`: what to group and which events count.
-public struct QueryOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Group by these event fields and tags (comma list; tags.NAME is always a tag).", valueName: "names"))
-    public var by: String = "team"
-
-    @Option(help: "Add a leading period column: day, week or month.")
-    public var period: PeriodArgument?
-
-    @Option(help: ArgumentHelp("Only events at or after this date (YYYY-MM-DD or RFC 3339).", valueName: "date"))
+/// `--since` / `--until`: a time range, from inclusive to exclusive (event
+/// times for report, diff and reprice; commit dates for audit).
+public struct DateRangeOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("From this date on (YYYY-MM-DD or RFC 3339).", valueName: "date"))
     public var since: String?
 
-    @Option(help: ArgumentHelp("Only events before this date (exclusive).", valueName: "date"))
+    @Option(help: ArgumentHelp("Before this date (exclusive).", valueName: "date"))
     public var until: String?
-
-    @Option(name: .customLong("where"), help: ArgumentHelp("Keep events where KEY=VALUE (or KEY!=VALUE); repeatable.", valueName: "key=value"))
-    public var filters: [String] = []
 
     public init() {}
 
@@ -40,6 +32,30 @@ public struct QueryOptions: ParsableArguments {
         if let until, Timestamp.parseDateOrTimestamp(until) == nil {
             throw ValidationError("--until expects a date like 2026-12-01 or an RFC 3339 timestamp, got '\(until)'")
         }
+    }
+
+    /// `--since` in milliseconds since the epoch (UTC).
+    public var sinceMillis: Int64? { since.flatMap(Timestamp.parseDateOrTimestamp) }
+    /// `--until` in milliseconds since the epoch (UTC).
+    public var untilMillis: Int64? { until.flatMap(Timestamp.parseDateOrTimestamp) }
+}
+
+/// `--by`, `--period`, `--since`, `--until`, `--where`: what to group and which events count.
+public struct QueryOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Group by these event fields and tags (comma list; tags.NAME is always a tag).", valueName: "names"))
+    public var by: String = "team"
+
+    @Option(help: "Add a leading period column: day, week or month.")
+    public var period: PeriodArgument?
+
+    @OptionGroup public var range: DateRangeOptions
+
+    @Option(name: .customLong("where"), help: ArgumentHelp("Keep events where KEY=VALUE (or KEY!=VALUE); repeatable.", valueName: "key=value"))
+    public var filters: [String] = []
+
+    public init() {}
+
+    public func validate() throws {
         let names = byNames
         if names.isEmpty || names.contains(where: \.isEmpty) {
             throw ValidationError("--by expects a comma list of names, e.g. --by team,model")
@@ -55,8 +71,8 @@ public struct QueryOptions: ParsableArguments {
         var clauses: [WhereClause] = []
         for text in filters { clauses.append(try WhereClause(parsing: text)) }
         return try ReportQuery(
-            by: byNames, period: period?.period, since: since.flatMap(Timestamp.parseDateOrTimestamp),
-            until: until.flatMap(Timestamp.parseDateOrTimestamp), filters: clauses)
+            by: byNames, period: period?.period, since: range.sinceMillis,
+            until: range.untilMillis, filters: clauses)
     }
 }
 

@@ -76,11 +76,7 @@ public struct DiffQueryOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Group by these event fields and tags (comma list; default team, or feature for releases).", valueName: "names"))
     public var by: String?
 
-    @Option(help: ArgumentHelp("Only events at or after this date (YYYY-MM-DD or RFC 3339).", valueName: "date"))
-    public var since: String?
-
-    @Option(help: ArgumentHelp("Only events before this date (exclusive).", valueName: "date"))
-    public var until: String?
+    @OptionGroup public var range: DateRangeOptions
 
     @Option(name: .customLong("where"), help: ArgumentHelp("Keep events where KEY=VALUE (or KEY!=VALUE); repeatable.", valueName: "key=value"))
     public var filters: [String] = []
@@ -88,12 +84,6 @@ public struct DiffQueryOptions: ParsableArguments {
     public init() {}
 
     public func validate() throws {
-        if let since, Timestamp.parseDateOrTimestamp(since) == nil {
-            throw ValidationError("--since expects a date like 2026-11-01 or an RFC 3339 timestamp, got '\(since)'")
-        }
-        if let until, Timestamp.parseDateOrTimestamp(until) == nil {
-            throw ValidationError("--until expects a date like 2026-12-01 or an RFC 3339 timestamp, got '\(until)'")
-        }
         if let by {
             let names = by.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             if names.isEmpty || names.contains(where: \.isEmpty) {
@@ -107,7 +97,7 @@ public struct DiffQueryOptions: ParsableArguments {
         for text in filters { clauses.append(try WhereClause(parsing: text)) }
         let names = (by ?? defaultBy).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         return try ReportQuery(
-            by: names, since: since.flatMap(Timestamp.parseDateOrTimestamp), until: until.flatMap(Timestamp.parseDateOrTimestamp),
+            by: names, since: range.sinceMillis, until: range.untilMillis,
             filters: clauses)
     }
 }

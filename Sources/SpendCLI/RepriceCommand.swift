@@ -33,11 +33,7 @@ public struct RepriceCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Group by day, week or month and event fields and tags (comma list).", valueName: "names"))
     public var by: String = "month,model"
 
-    @Option(help: ArgumentHelp("Only events at or after this date (YYYY-MM-DD or RFC 3339).", valueName: "date"))
-    public var since: String?
-
-    @Option(help: ArgumentHelp("Only events before this date (exclusive).", valueName: "date"))
-    public var until: String?
+    @OptionGroup public var range: DateRangeOptions
 
     @Option(name: .customLong("where"), help: ArgumentHelp("Keep events where KEY=VALUE (or KEY!=VALUE); repeatable.", valueName: "key=value"))
     public var filters: [String] = []
@@ -53,12 +49,6 @@ public struct RepriceCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        if let since, Timestamp.parseDateOrTimestamp(since) == nil {
-            throw ValidationError("--since expects a date like 2026-11-01 or an RFC 3339 timestamp, got '\(since)'")
-        }
-        if let until, Timestamp.parseDateOrTimestamp(until) == nil {
-            throw ValidationError("--until expects a date like 2026-12-01 or an RFC 3339 timestamp, got '\(until)'")
-        }
         if asRecorded && cardsAt != nil {
             throw ValidationError("--as-recorded and --cards-at choose different rate cards; give one")
         }
@@ -69,7 +59,7 @@ public struct RepriceCommand: ParsableCommand {
         for text in filters { clauses.append(try WhereClause(parsing: text)) }
         let names = by.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         let query = try RepriceQuery(
-            by: names, since: since.flatMap(Timestamp.parseDateOrTimestamp), until: until.flatMap(Timestamp.parseDateOrTimestamp),
+            by: names, since: range.sinceMillis, until: range.untilMillis,
             filters: clauses, basis: asRecorded ? .asRecorded : .cards(cardsAt.map { .revision($0) } ?? .workingTree), list: list)
         let result = try Repricer(repository: try repository.repository(), query: query).run()
         Console.out(RepriceRenderer(precision: output.precision).render(result, as: output.format.format, list: list))
