@@ -646,3 +646,39 @@ final class CanonicalLineTests: XCTestCase {
         XCTAssertTrue(String(decoding: x1.line, as: UTF8.self).hasPrefix(#"{"ts":"2026-09-03T08:00:00.000Z","id":"x-1","provider":"openai","model":"gpt-4o","input_tokens":3,"output_tokens":7,"tags":{"env":"prod","team":"a","zone":"eu"},"release":"v9","commit":"abc123","cost":"#))
     }
 }
+
+/// The text search that confirms an id-hash hit before the shard is parsed.
+final class ShardTextSearchTests: XCTestCase {
+    func found(_ needle: String, _ haystack: String) -> Bool {
+        var n = needle
+        let h = Array(haystack.utf8)
+        return n.withUTF8 { p in h.withUnsafeBytes { ShardWriter.OpenShard.find(p, in: $0) } }
+    }
+
+    func testFindsAtEveryPositionAndNotElsewhere() {
+        XCTAssertTrue(found("\"ab\"", "\"ab\""))
+        XCTAssertTrue(found("\"ab\"", "{\"id\":\"ab\"}"))
+        XCTAssertTrue(found("\"ab\"", "xx\"ab\""))
+        XCTAssertFalse(found("\"ab\"", "\"abc\""))
+        XCTAssertFalse(found("\"ab\"", "\"a\"b\""))
+        XCTAssertFalse(found("\"ab\"", "\"ab"))
+        XCTAssertFalse(found("\"ab\"", ""))
+    }
+
+    /// An id written with escapes in the shard is still found (the index
+    /// knows the shard has escaped ids and the shard is parsed).
+    func testEscapedIdInTheShardIsStillADuplicate() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("spend-esc-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: root + "/ledger/2026", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let line = #"{"ts":"2026-11-01T00:00:00Z","id":"\u0061bc","provider":"openai","model":"gpt-4o","input_tokens":1,"output_tokens":1,"tags":{}}"#
+        try (line + "\n").write(toFile: root + "/ledger/2026/2026-11.jsonl", atomically: false, encoding: .utf8)
+        let writer = ShardWriter(root: root, cacheDirectory: root + "/cache", sync: false)
+        let event = PreparedEvent(
+            id: "abc", shard: "ledger/2026/2026-11.jsonl", line: Array((line.replacingOccurrences(of: #"\u0061bc"#, with: "abc") + "\n").utf8),
+            cost: nil, origin: EventOrigin(path: "<flags>"))
+        XCTAssertThrowsError(try writer.append([event], skipDuplicates: false)) { error in
+            XCTAssertTrue("\(error)".contains("duplicate id \"abc\""), "\(error)")
+        }
+    }
+}

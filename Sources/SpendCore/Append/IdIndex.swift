@@ -13,8 +13,8 @@
 /// lines appended since (by git or another tool) are indexed from the tail.
 /// A hash hit is only a candidate: callers confirm it against the shard text.
 final class IdIndex {
-    private static let magic: UInt64 = 0x3158_4449_444E_5053  // "SPNDIDX1"
-    private static let headerWords = 8
+    private static let magic: UInt64 = 0x3258_4449_444E_5053  // "SPNDIDX2"
+    private static let headerWords = 9
     private let path: String
     private var fd: Int32 = -1
     private var base: UnsafeMutablePointer<UInt64>?
@@ -22,6 +22,9 @@ final class IdIndex {
 
     private var capacity: Int { Int(base![3]) }
     var count: Int { Int(base![2]) }
+    /// True when some indexed id was written with JSON escapes (so its text
+    /// in the shard may differ from the id: a text search cannot rule it out).
+    var hasEscapedIds: Bool { base![8] != 0 }
     var covered: Int { Int(base![1]) }
 
     /// Opens (creating or rebuilding as needed) the index of the shard open
@@ -194,6 +197,7 @@ final class IdIndex {
                 done += n
             }
             var hashes: [UInt64] = []
+            var escaped = false
             bytes.withUnsafeBytes { buffer in
                 var scanner = LedgerScanner(buffer: UnsafeRawBufferPointer(rebasing: buffer[0..<done]))
                 var record = EventRecord()
@@ -201,12 +205,14 @@ final class IdIndex {
                     do {
                         guard try scanner.next(into: &record) else { break }
                         hashes.append(Self.hash(record.id, scanner))
+                        if record.id.escaped { escaped = true }
                     } catch {
                         scanner.skipLine()
                     }
                 }
             }
             for h in hashes { try insert(h) }
+            if escaped { base![8] = 1 }
         }
         markCovered(to, shardFD: shardFD)
     }

@@ -128,10 +128,46 @@ public struct ShardWriter {
         /// True when the shard already holds an event with this id.
         func contains(_ id: String, hash: UInt64) throws(SpendError) -> Bool {
             if size == 0 { return false }
-            if let index, !index.contains(hash) { return false }
-            // A hash hit (or no index): confirm against the shard text.
+            if let index {
+                if !index.contains(hash) { return false }
+                // A hash hit: when no id in the shard is written with escapes,
+                // the id's JSON text must appear in the shard; look for it
+                // (a memory scan) before parsing the whole shard.
+                if !index.hasEscapedIds, ids == nil, !(try textContains(JSON.quote(id))) { return false }
+            }
             if ids == nil { ids = try scanIds() }
             return ids!.contains(id)
+        }
+
+        /// True when `needle` occurs in `haystack` (memchr for its second byte —
+        /// the first is a quote, the most common byte of a ledger — then memcmp).
+        static func find(_ needle: UnsafeBufferPointer<UInt8>, in haystack: UnsafeRawBufferPointer) -> Bool {
+            guard needle.count >= 2, haystack.count >= needle.count, let h = haystack.baseAddress, let n = needle.baseAddress else {
+                return false
+            }
+            let key = Int32(needle[1])
+            var p = h + 1
+            let last = h + (haystack.count - needle.count + 1)  // the last possible start, + 1
+            while p < last + 1, let hit = memchr(p, key, (last + 1) - p) {
+                let start = UnsafeRawPointer(hit) - 1
+                if memcmp(start, n, needle.count) == 0 { return true }
+                p = UnsafeRawPointer(hit) + 1
+            }
+            return false
+        }
+
+        /// True when `needle` occurs in the shard's first `size` bytes.
+        private func textContains(_ needle: String) throws(SpendError) -> Bool {
+            let file: MappedFile
+            do { file = try MappedFile(path: absolute) } catch { throw SpendError.usage("cannot read \(path): \(error)") }
+            return withExtendedLifetime(file) {
+                var pattern = needle
+                return pattern.withUTF8 { p in
+                    let n = min(size, file.bytes.count)
+                    guard n > 0, let base = file.bytes.baseAddress else { return false }
+                    return Self.find(p, in: UnsafeRawBufferPointer(start: base, count: n))
+                }
+            }
         }
 
         private func scanIds() throws(SpendError) -> Set<String> {
