@@ -1,5 +1,9 @@
 import Dispatch
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The bytes of one shard, kept alive while workers read them.
 public final class ShardBuffer: @unchecked Sendable {
     public let shard: LedgerShard
@@ -39,6 +43,48 @@ public struct LedgerChunk: @unchecked Sendable {
     public func diagnostic(at offset: Int, rule: String, message: String, severity: Diagnostic.Severity = .error) -> Diagnostic {
         let (line, column, text) = SourcePosition.locate(offset: offset, in: buffer.bytes)
         return Diagnostic(path: path, line: line, column: column, severity: severity, rule: rule, message: message, sourceLine: text)
+    }
+}
+
+/// Locates the diagnostics of one chunk, whose offsets come in increasing
+/// order: the line count at the chunk's start is taken once (memchr), then
+/// each diagnostic only counts the lines since the previous one. Many errors
+/// in a large shard cost one pass over it, not one pass per error.
+public struct ChunkLocator {
+    public let chunk: LedgerChunk
+    private var line = 0
+    private var position = -1
+    private var lineStart = 0
+
+    public init(_ chunk: LedgerChunk) { self.chunk = chunk }
+
+    /// A diagnostic at `offset` (not before the previous one's), with line, column and source line.
+    public mutating func diagnostic(at offset: Int, rule: String, message: String, severity: Diagnostic.Severity = .error) -> Diagnostic {
+        let bytes = chunk.buffer.bytes
+        guard let base = bytes.baseAddress, offset <= bytes.count else {
+            return chunk.diagnostic(at: offset, rule: rule, message: message, severity: severity)
+        }
+        if position < 0 || offset < position {
+            (line, position, lineStart) = (1, 0, 0)
+            // Fall through to count from the start of the shard.
+        }
+        var p = base + position
+        let stop = base + offset
+        while p < stop, let nl = memchr(p, 10, stop - p) {
+            line += 1
+            p = UnsafeRawPointer(nl) + 1
+            lineStart = base.distance(to: p)
+        }
+        position = offset
+        var lineEnd = lineStart
+        if let nl = memchr(base + lineStart, 10, bytes.count - lineStart) {
+            lineEnd = base.distance(to: UnsafeRawPointer(nl))
+        } else {
+            lineEnd = bytes.count
+        }
+        let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[lineStart..<lineEnd]), as: UTF8.self)
+        return Diagnostic(
+            path: chunk.path, line: line, column: offset - lineStart + 1, severity: severity, rule: rule, message: message, sourceLine: text)
     }
 }
 

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A finding about an input file, printed like a compiler message:
 /// `ledger/2026/2026-11.jsonl:1042:31: error[tag-required]: missing tag "team"`.
 public struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
@@ -88,13 +92,15 @@ public enum SourcePosition {
         var line = 1
         var lineStart = 0
         let end = min(offset, buffer.count)
-        var i = 0
-        while i < end {
-            if buffer[i] == 10 {
+        // memchr from newline to newline: gigabytes per second, not a byte loop.
+        if end > 0, let base = buffer.baseAddress {
+            var p = base
+            let stop = base + end
+            while p < stop, let nl = memchr(p, 10, stop - p) {
                 line += 1
-                lineStart = i + 1
+                p = UnsafeRawPointer(nl) + 1
+                lineStart = base.distance(to: p)
             }
-            i += 1
         }
         var lineEnd = lineStart
         while lineEnd < buffer.count && buffer[lineEnd] != 10 { lineEnd += 1 }

@@ -160,9 +160,10 @@ public struct Aggregator: Sendable {
         let until = query.until ?? Int64.max
         let period = query.period
 
+        var locator = ChunkLocator(chunk)
         func fail(_ offset: Int, _ rule: String, _ message: String) {
             if out.diagnostics.count < diagnosticLimit {
-                out.diagnostics.append(chunk.diagnostic(at: offset, rule: rule, message: message))
+                out.diagnostics.append(locator.diagnostic(at: offset, rule: rule, message: message))
             } else {
                 out.omitted += 1
             }
