@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
 
+@testable import SpendCore
+
 /// `--rev`: ledger and rate cards as of a commit, not the working tree.
 final class RevisionTests: XCTestCase {
     static let header = "team,requests,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,cost"
@@ -68,6 +70,31 @@ final class RevisionTests: XCTestCase {
             Paths.executable("spend"), ["report", "-C", "finance/costs", "--rev", "HEAD", "--format", "csv"], in: repo.gitRoot)
         assertOK(viaC)
         XCTAssertEqual(viaC.stdout, r.stdout)
+    }
+
+    /// A blob that a clean working-tree file holds is mapped from the file
+    /// (git's stat check), never once the file has changed.
+    func testCleanWorkingTreeFilesStandInForTheirBlobs() throws {
+        let repo = try makeRepo(subdirectory: "costs")
+        try repo.writeLedger("ledger/2025/2025-01.jsonl", [Fixture.growth])
+        try repo.commitAll("ledger")
+        let cost = try CostRepository(directory: repo.root.path)
+        let snapshot = try cost.snapshot(.revision("HEAD"))
+        let shard = try XCTUnwrap(snapshot.shards.first)
+        guard case .blob(let id) = shard.content else { return XCTFail("a revision's shard is a blob") }
+        let absolute = repo.url(shard.path).path
+        do {
+            let files = try XCTUnwrap(CleanLedgerFiles(cost))
+            XCTAssertEqual(files.blob(path: shard.path, absolutePath: absolute), id)
+            let mapped = try XCTUnwrap(files.mapped(blob: id))
+            XCTAssertEqual(String(decoding: mapped.bytes, as: UTF8.self), Fixture.growth + "\n")
+        }
+        try repo.append("ledger/2025/2025-01.jsonl", Fixture.search + "\n")
+        let files = try XCTUnwrap(CleanLedgerFiles(cost))
+        XCTAssertNil(files.blob(path: shard.path, absolutePath: absolute))
+        XCTAssertNil(files.mapped(blob: id))
+        let buffers = try LedgerReader.load(snapshot)
+        XCTAssertEqual(String(decoding: buffers[0].bytes, as: UTF8.self), Fixture.growth + "\n")
     }
 
     func testUnknownRevision() throws {

@@ -52,25 +52,14 @@ public final class SummaryEngine: @unchecked Sendable {
         // Blob ids: from git; for a working-tree file, the index's id when the
         // file is certainly unchanged since it was staged (git's stat check),
         // else hashed from the file.
-        var staged: [String: StagedFile] = [:]
-        var indexMTime: Int64?
-        var gitRepo: GitRepository?
-        if snapshot.shards.contains(where: { if case .file = $0.content { return true } else { return false } }),
-            let (repo, prefix) = try? snapshot.repository.git(), let files = try? repo.stagedFiles(under: [prefix + "ledger/"])
-        {
-            gitRepo = repo
-            indexMTime = repo.indexFileMTime
-            for f in files.files { staged[String(f.path.dropFirst(prefix.count))] = f }
-        }
+        let clean = snapshot.shards.contains(where: { !$0.isBlob }) ? CleanLedgerFiles(snapshot.repository) : nil
         var blobs: [String] = []
         for shard in snapshot.shards {
             switch shard.content {
             case .blob(let id): blobs.append(id.hex)
             case .file(let path):
-                if let repo = gitRepo, let entry = staged[shard.path],
-                    repo.workingFileMatches(entry, absolutePath: path, indexMTime: indexMTime)
-                {
-                    blobs.append(entry.blob.hex)
+                if let id = clean?.blob(path: shard.path, absolutePath: path) {
+                    blobs.append(id.hex)
                     continue
                 }
                 let file = try MappedFile(path: path)
@@ -140,33 +129,18 @@ public final class SummaryEngine: @unchecked Sendable {
                 diagnostics += part.diagnostics
                 omitted += part.omitted
             }
-            var toolsByBucket: [Int: [String: Int64]] = [:]
-            for (key, count) in part.tools {
-                toolsByBucket[Int(key >> 32), default: [:]][part.interner.string(Int32(truncatingIfNeeded: key & 0xFFFF_FFFF)), default: 0] += count
-            }
-            for (b, lanes) in part.buckets.keys.enumerated() {
-                var labels: [String] = []
-                if let period = query.period { labels.append(period.label(lanes[Lane.period])) }
-                for d in 0..<query.dimensions.count {
-                    let id = lanes[d]
-                    labels.append(
-                        id == Lane.unattributed ? Dimension.unattributedLabel : id == Lane.none ? Dimension.noneLabel : part.interner.string(id))
-                }
-                let selection = part.selections[Int(lanes[Lane.selection])]
-                let s = part.sums[b]
-                let usage = Usage(
-                    requests: s.requests, inputTokens: s.input, cachedInputTokens: s.cached, cacheWriteTokens: s.write,
-                    outputTokens: s.output, toolCalls: toolsByBucket[b] ?? [:])
+            part.forEachGroup(query) { (labels: [String], selection: RateSelection, usage: Usage, events: Int64) -> Void in
                 let cost: ExactDecimal
-                do {
+                do throws(PricingError) {
                     cost = try book.effectiveRates(selection).get().cost(usage)
                 } catch {
                     out[i].complete = false
                     diagnostics.append(Diagnostic(path: chunk.path, rule: error.rule, message: error.message))
-                    continue
+                    return
                 }
-                out[i].summary.cells[labels, default: UsageCell()] += UsageCell(
-                    events: s.events, requests: s.requests, inputTokens: s.input + s.cached + s.write, outputTokens: s.output, cost: cost)
+                let input: Int64 = usage.inputTokens + usage.cachedInputTokens + usage.cacheWriteTokens
+                let cell = UsageCell(events: events, requests: usage.requests, inputTokens: input, outputTokens: usage.outputTokens, cost: cost)
+                out[i].summary.cells[labels, default: UsageCell()] += cell
             }
         }
         if !lenient && !diagnostics.isEmpty {

@@ -94,9 +94,18 @@ public enum LedgerReader {
     /// Chunks of about this many bytes keep both cores busy on few shards.
     public static let chunkSize = 8 << 20
 
-    /// Maps (or, for git blobs, reads) every shard.
+    /// Maps (or, for git blobs, reads) every shard. A blob that a clean
+    /// working-tree file holds (git's stat check against the index) is
+    /// mapped from that file instead of inflated from the object database.
     public static func load(_ snapshot: Snapshot, shards: [LedgerShard]? = nil) throws(SpendError) -> [ShardBuffer] {
         let list = shards ?? snapshot.shards
+        var clean: [Int: MappedFile] = [:]
+        if list.contains(where: \.isBlob), let files = CleanLedgerFiles(snapshot.repository) {
+            for (i, shard) in list.enumerated() {
+                if case .blob(let id) = shard.content, let file = files.mapped(blob: id) { clean[i] = file }
+            }
+        }
+        let cleanFiles = UncheckedSendable(clean)
         let results = UnsafeMutableBufferPointer<Result<ShardBuffer, SpendError>?>.allocate(capacity: list.count)
         results.initialize(repeating: nil)
         defer { results.deallocate() }
@@ -110,6 +119,10 @@ public enum LedgerReader {
                 case .file(let path):
                     results[i] = .success(ShardBuffer(shard: shard, mapped: try MappedFile(path: path)))
                 case .blob:
+                    if let file = cleanFiles.value[i] {
+                        results[i] = .success(ShardBuffer(shard: shard, mapped: file))
+                        return
+                    }
                     let buffer = try snapshot.withShardBytes(shard) { ShardBuffer(shard: shard, copying: $0) }
                     results[i] = .success(buffer)
                 }

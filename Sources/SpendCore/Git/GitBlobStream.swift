@@ -7,14 +7,6 @@ import CLibGit2
 #endif
 
 extension GitRepository {
-    /// Turns off libgit2's re-hashing of every object read (process-wide).
-    /// Lint reads whole shard blobs only to compare them, and zlib's own
-    /// checksum still catches a corrupt object; hashing 100 MB costs ~0.25 s.
-    public static func skipObjectHashVerification() {
-        _ = LibGit2.initialized
-        _ = spend_git_set_strict_hash_verification(0)
-    }
-
     /// Whether blob `id` holds a prefix of `bytes`, read as a stream (no copy
     /// of the blob in memory), and the blob's size. nil when the object
     /// database cannot stream the object (packed objects): read it whole instead.

@@ -17,6 +17,11 @@ public struct LedgerShard: Sendable, Hashable {
 
     public var path: String
     public var content: Content
+
+    /// Whether the shard is read from a git blob.
+    public var isBlob: Bool {
+        if case .blob = content { return true } else { return false }
+    }
 }
 
 /// A cost repository: the directory holding `ledger/`, `ratecards/` and
@@ -55,7 +60,9 @@ public struct CostRepository: Sendable {
         do {
             repo = try GitRepository(discovering: root)
         } catch {
-            throw SpendError.usage("\(root) is not inside a git repository (needed for --rev): \(error.message)")
+            throw SpendError.usage(
+                "\(root) is not inside a git repository (revisions, history and the index are read from git; `spend init` makes one): "
+                    + error.message)
         }
         guard let workdir = repo.workdir else { return (repo, "") }
         let resolvedRoot = URL(fileURLWithPath: root).resolvingSymlinksInPath().path + "/"

@@ -21,7 +21,6 @@ public struct Linter {
     }
 
     public func run(_ mode: LintMode) throws(SpendError) -> LintResult {
-        GitRepository.skipObjectHashVerification()
         switch mode {
         case .workingTree:
             let target = try workspace.workingTree()

@@ -42,6 +42,34 @@ struct ChunkAggregate {
     var omitted = 0
     var events = 0
     var bytes = 0
+
+    /// Each bucket in turn: its labels (the period first when `query` has
+    /// one, then one per dimension), rate selection, usage and event count.
+    func forEachGroup(_ query: ReportQuery, _ body: (_ labels: [String], _ selection: RateSelection, _ usage: Usage, _ events: Int64) -> Void) {
+        var toolsByBucket: [Int: [String: Int64]] = [:]
+        for (key, count) in tools {
+            toolsByBucket[Int(key >> 32), default: [:]][interner.string(Int32(truncatingIfNeeded: key & 0xFFFF_FFFF)), default: 0] += count
+        }
+        for (b, lanes) in buckets.keys.enumerated() {
+            var labels: [String] = []
+            if let period = query.period { labels.append(period.label(lanes[Lane.period])) }
+            for i in 0..<query.dimensions.count {
+                let id = lanes[i]
+                let label: String
+                switch id {
+                case Lane.unattributed: label = Dimension.unattributedLabel
+                case Lane.none: label = Dimension.noneLabel
+                default: label = interner.string(id)
+                }
+                labels.append(label)
+            }
+            let s = sums[b]
+            let usage = Usage(
+                requests: s.requests, inputTokens: s.input, cachedInputTokens: s.cached, cacheWriteTokens: s.write, outputTokens: s.output,
+                toolCalls: toolsByBucket[b] ?? [:])
+            body(labels, selections[Int(lanes[Lane.selection])], usage, s.events)
+        }
+    }
 }
 
 /// Buckets by their lanes: an open-addressing table with a cheap mixing
@@ -310,25 +338,9 @@ public struct Aggregator: Sendable {
         for part in parts {
             result.events += part.events
             result.bytes += part.bytes
-            var toolsByBucket: [Int: [String: Int64]] = [:]
-            for (key, count) in part.tools {
-                toolsByBucket[Int(key >> 32), default: [:]][part.interner.string(Int32(truncatingIfNeeded: key & 0xFFFF_FFFF)), default: 0] += count
-            }
-            for (b, lanes) in part.buckets.keys.enumerated() {
-                var labels: [String] = []
-                if let period = query.period { labels.append(period.label(lanes[Lane.period])) }
-                for i in 0..<query.dimensions.count {
-                    let id = lanes[i]
-                    labels.append(
-                        id == Lane.unattributed ? Dimension.unattributedLabel : id == Lane.none ? Dimension.noneLabel : part.interner.string(id))
-                }
-                let selection = part.selections[Int(lanes[Lane.selection])]
-                let s = part.sums[b]
-                let usage = Usage(
-                    requests: s.requests, inputTokens: s.input, cachedInputTokens: s.cached, cacheWriteTokens: s.write,
-                    outputTokens: s.output, toolCalls: toolsByBucket[b] ?? [:])
+            part.forEachGroup(query) { (labels: [String], selection: RateSelection, usage: Usage, events: Int64) -> Void in
                 result.groups[labels, default: [:]][selection, default: Usage(requests: 0)] += usage
-                result.eventCounts[labels, default: 0] += Int(s.events)
+                result.eventCounts[labels, default: 0] += Int(events)
             }
         }
         return result
