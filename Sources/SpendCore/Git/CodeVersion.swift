@@ -69,22 +69,8 @@ public struct CodeVersion: Sendable, Hashable {
 extension GitRepository {
     /// The nearest tag reachable from HEAD, or nil.
     public func nearestTag() -> String? {
-        var head: OpaquePointer?
-        guard git_revparse_single(&head, pointer, "HEAD") == 0, let head else { return nil }
-        defer { git_object_free(head) }
-        var options = git_describe_options()
-        git_describe_options_init(&options, UInt32(GIT_DESCRIBE_OPTIONS_VERSION))
-        options.describe_strategy = GIT_DESCRIBE_TAGS.rawValue
-        var result: OpaquePointer?
-        guard git_describe_commit(&result, head, &options) == 0, let result else { return nil }
-        defer { git_describe_result_free(result) }
-        var format = git_describe_format_options()
-        git_describe_format_options_init(&format, UInt32(GIT_DESCRIBE_FORMAT_OPTIONS_VERSION))
-        format.abbreviated_size = 0
-        var buffer = git_buf()
-        defer { git_buf_dispose(&buffer) }
-        guard git_describe_format(&buffer, result, &format) == 0, let p = buffer.ptr else { return nil }
-        return String(cString: p)
+        guard let head = try? headCommit() else { return nil }
+        return nearestTag(of: head)
     }
 
     /// Creates a repository (`git init`) at `path`, or opens the one there.
