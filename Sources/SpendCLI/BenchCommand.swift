@@ -8,7 +8,7 @@ public struct BenchCommand: ParsableCommand {
         commandName: "spend-bench",
         abstract: "Generate deterministic ledgers and time spend on them.",
         subcommands: [
-            RunBenchmarkCommand.self, AppendBenchmarkCommand.self, LintBenchmarkCommand.self, AuditBenchmarkCommand.self,
+            RunBenchmarkCommand.self, AppendBenchmarkCommand.self, LintBenchmarkCommand.self, AuditBenchmarkCommand.self, DiffBenchmarkCommand.self,
             GenerateLedgerCommand.self,
         ],
         defaultSubcommand: RunBenchmarkCommand.self)

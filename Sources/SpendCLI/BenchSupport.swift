@@ -70,15 +70,18 @@ public enum BenchProcess {
     /// timings sorted, fastest first. Throws with the output of a failed run.
     public static func time(_ path: String, _ arguments: [String], runs: Int, stdin: String = "/dev/null") throws -> (first: Double, sorted: [Double]) {
         var times: [Double] = []
-        for _ in 0...runs {
-            let (status, seconds) = try spawn(path, arguments, stdin: stdin)
-            guard status == 0 else {
-                let (_, output) = try execute(path, arguments, stdin: stdin)
-                throw ValidationError("\(path) \(arguments.joined(separator: " ")) failed (\(status)):\n\(output.prefix(2000))")
-            }
-            times.append(seconds)
-        }
+        for _ in 0...runs { times.append(try timeOnce(path, arguments, stdin: stdin)) }
         let first = times.removeFirst()
         return (first, times.sorted())
+    }
+
+    /// The wall time of one run that must succeed; throws with its output when it fails.
+    public static func timeOnce(_ path: String, _ arguments: [String], stdin: String = "/dev/null") throws -> Double {
+        let (status, seconds) = try spawn(path, arguments, stdin: stdin)
+        guard status == 0 else {
+            let (_, output) = try execute(path, arguments, stdin: stdin)
+            throw ValidationError("\(path) \(arguments.joined(separator: " ")) failed (\(status)):\n\(output.prefix(2000))")
+        }
+        return seconds
     }
 }

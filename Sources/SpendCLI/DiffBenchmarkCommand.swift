@@ -1,0 +1,112 @@
+import ArgumentParser
+import Foundation
+import SpendCore
+
+/// `spend-bench diff`: time `spend diff HEAD~1 HEAD` on a committed ledger of
+/// N events in monthly shards where the last commit changed one shard — cold
+/// (empty diff cache), warm (the same diff again) and incremental (the cache
+/// warm from the previous commit, one shard new) — beside full reports.
+public struct DiffBenchmarkCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "Time `spend diff HEAD~1 HEAD` (one shard changed) cold and warm, beside `spend report` over the same N events.")
+
+    @Option(help: "Events in the committed ledger.")
+    public var events: Int = 10_000_000
+
+    @Option(help: "Monthly shards the events are spread over.")
+    public var months: Int = 24
+
+    @Option(help: "Lines appended to the last shard by each new commit.")
+    public var changed: Int = 1_000
+
+    @Option(help: "Timed runs of each command (the median is reported).")
+    public var runs: Int = 3
+
+    @Option(help: "Where to build the benchmark repository (kept between runs).")
+    public var dir: String = "/tmp/spend-bench-diff"
+
+    @OptionGroup public var target: BenchmarkTarget
+
+    public init() {}
+
+    public func validate() throws {
+        guard events > 0, months > 0, months <= 120 else { throw ValidationError("--events and --months must be positive (--months at most 120)") }
+        guard changed > 0, runs > 0 else { throw ValidationError("--changed and --runs must be positive") }
+    }
+
+    /// The first month of the synthetic ledger (its models are priced from then on).
+    static let start = (year: Int64(2026), month: Int64(7))
+
+    public func run() throws {
+        let fm = FileManager.default
+        let spendPath = target.spendPath
+        let sourceRoot = try target.sourceRoot()
+        let perMonth = events / months
+        let marker = dir + "/.generated-\(perMonth)x\(months)"
+        let git = ["-c", "user.name=bench", "-c", "user.email=bench@example.com", "-c", "commit.gpgsign=false", "-C", dir]
+        if !fm.fileExists(atPath: marker) {
+            try? fm.removeItem(atPath: dir)
+            try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            Console.out("generating \(perMonth * months) events in \(months) shards under \(dir) (once; kept for later runs)")
+            try SyntheticLedger(startYear: Self.start.year, startMonth: Self.start.month, months: months, eventsPerMonth: perMonth, seed: 7)
+                .write(to: dir)
+            try fm.copyItem(atPath: sourceRoot + "/ratecards", toPath: dir + "/ratecards")
+            try LintBenchmarkCommand.git(git + ["init", "-q"])
+            try LintBenchmarkCommand.git(git + ["add", "-A"])
+            try LintBenchmarkCommand.git(git + ["commit", "-q", "-m", "ledger"])
+            fm.createFile(atPath: marker, contents: nil)
+        }
+        // The last month's shard: where a running system appends.
+        let last = Self.start.month - 1 + Int64(months - 1)
+        let (year, month) = (Self.start.year + last / 12, last % 12 + 1)
+        let shard = String(format: "ledger/%04d/%04d-%02d.jsonl", Int(year), Int(year), Int(month))
+        var commits = 0
+        func commitChange() throws {
+            commits += 1
+            var lines = ""
+            SyntheticLedger(startYear: year, startMonth: month, months: 1, eventsPerMonth: changed, seed: 1000 + UInt64(commits))
+                .generate(month: 0) { lines += $0.jsonLine + "\n" }
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/" + shard))
+            handle.seekToEndOfFile()
+            handle.write(Data(lines.utf8))
+            try handle.close()
+            try LintBenchmarkCommand.git(git + ["commit", "-q", "-m", "append \(changed) events", "--", shard])
+        }
+        let cache = dir + "/.git/spend/diff-cache"
+        Console.out(
+            "ledger: \(perMonth * months) events committed in \(months) shards; each new commit appends \(changed) lines to \(shard); \(ProcessInfo.processInfo.activeProcessorCount) cores"
+        )
+        func report(_ label: String, _ times: [Double], first: Double? = nil) {
+            var line = String(format: "%@: median %.3f s over %d runs (min %.3f)", label, times[times.count / 2], times.count, times.first!)
+            if let first { line += String(format: "; first run %.3f s", first) }
+            Console.out(line)
+        }
+
+        let (reportFirst, reportTimes) = try BenchProcess.time(spendPath, ["report", "-C", dir, "--by", "team"], runs: runs)
+        report("spend report --by team (working tree)", reportTimes, first: reportFirst)
+        let (revFirst, revTimes) = try BenchProcess.time(spendPath, ["report", "-C", dir, "--rev", "HEAD", "--by", "team"], runs: runs)
+        report("spend report --rev HEAD --by team", revTimes, first: revFirst)
+
+        try commitChange()
+        let diff = ["diff", "-C", dir, "HEAD~1", "HEAD", "--by", "team"]
+        var cold: [Double] = []
+        for _ in 0..<runs {
+            try? fm.removeItem(atPath: cache)
+            cold.append(try BenchProcess.timeOnce(spendPath, diff))
+        }
+        report("spend diff HEAD~1 HEAD, cold (no diff cache)", cold.sorted())
+        let (_, warm) = try BenchProcess.time(spendPath, diff, runs: runs)
+        report("spend diff HEAD~1 HEAD, warm (same diff again)", warm)
+        var incremental: [Double] = []
+        for _ in 0..<runs {
+            try commitChange()
+            incremental.append(try BenchProcess.timeOnce(spendPath, diff))
+        }
+        report("spend diff HEAD~1 HEAD, warm cache, one shard new (after a new commit)", incremental.sorted())
+        Console.out(
+            String(
+                format: "cold diff / full report: %.2f (working tree), %.2f (--rev HEAD)", cold.sorted()[runs / 2] / reportTimes[runs / 2],
+                cold.sorted()[runs / 2] / revTimes[runs / 2]))
+    }
+}
