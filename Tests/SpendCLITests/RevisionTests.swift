@@ -97,6 +97,30 @@ final class RevisionTests: XCTestCase {
         XCTAssertEqual(String(decoding: buffers[0].bytes, as: UTF8.self), Fixture.growth + "\n")
     }
 
+    /// Blob content is read in batches within a memory budget; every chunk
+    /// still comes back, in order, with the index of its shard.
+    func testChunksOfARevisionAreReadInBatchesWithinABudget() throws {
+        let repo = try makeRepo()
+        let months = ["2025-01", "2025-02", "2025-03"]
+        for (k, month) in months.enumerated() {
+            try repo.writeLedger("ledger/2025/\(month).jsonl", Array(repeating: Fixture.growth, count: k + 1))
+        }
+        try repo.commitAll("three shards")
+        // Dirty working-tree files: every shard is read from its blob.
+        for month in months { try repo.append("ledger/2025/\(month).jsonl", Fixture.search + "\n") }
+        let snapshot = try CostRepository(directory: repo.root.path).snapshot(.revision("HEAD"))
+        XCTAssertEqual(snapshot.shards.map(\.path), months.map { "ledger/2025/\($0).jsonl" })
+        let line = Fixture.growth.utf8.count + 1
+        for budget in [1, line * 2, LedgerReader.blobBudget] {
+            let parts = try LedgerReader.mapChunks(snapshot, budget: budget) { chunk in
+                (chunk.buffer.shard.path, chunk.range.count)
+            }
+            XCTAssertEqual(parts.map(\.shard), [0, 1, 2], "budget \(budget)")
+            XCTAssertEqual(parts.map(\.result.0), snapshot.shards.map(\.path), "budget \(budget)")
+            XCTAssertEqual(parts.map(\.result.1), [line, 2 * line, 3 * line], "budget \(budget)")
+        }
+    }
+
     func testUnknownRevision() throws {
         let repo = try makeRepo()
         try repo.writeLedger("ledger/2025/2025-01.jsonl", [Fixture.growth])

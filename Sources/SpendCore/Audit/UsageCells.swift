@@ -36,11 +36,9 @@ public struct UsageCells: Sendable {
     ) throws(SpendError) -> UsageCells {
         let instants = Array(Set(instants)).sorted()
         let thresholds = Array(Set(thresholds)).sorted()
-        let buffers = try LedgerReader.load(snapshot)
-        let chunks = LedgerReader.chunks(buffers)
-        let parts = LedgerReader.map(chunks) { chunk in
+        let parts = try LedgerReader.mapChunks(snapshot) { chunk in
             scan(chunk, instants: instants, thresholds: thresholds, limit: diagnosticLimit)
-        }
+        }.map(\.result)
         var merged: [CellKey: Int] = [:]
         var out = UsageCells(cells: [], byProvider: [:])
         for part in parts {

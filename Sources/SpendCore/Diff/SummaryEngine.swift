@@ -113,17 +113,12 @@ public final class SummaryEngine: @unchecked Sendable {
     func parse(snapshot: Snapshot, shards: [LedgerShard], book: PriceBook, query: ReportQuery, lenient: Bool) throws(SpendError)
         -> [(summary: ShardSummary, complete: Bool)]
     {
-        let buffers = try LedgerReader.load(snapshot, shards: shards)
-        let chunks = LedgerReader.chunks(buffers)
         let aggregator = Aggregator(book: book, query: query)
-        let parts = LedgerReader.map(chunks) { chunk in aggregator.aggregate(chunk) }
-        var byShard: [String: Int] = [:]
-        for (i, s) in shards.enumerated() { byShard[s.path] = i }
+        let parts = try LedgerReader.mapChunks(snapshot, shards: shards) { chunk in aggregator.aggregate(chunk) }
         var out = Array(repeating: (summary: ShardSummary(), complete: true), count: shards.count)
         var diagnostics: [Diagnostic] = []
         var omitted = 0
-        for (chunk, part) in zip(chunks, parts) {
-            let i = byShard[chunk.path]!
+        for (i, part) in parts {
             if !part.diagnostics.isEmpty || part.omitted > 0 {
                 out[i].complete = false
                 diagnostics += part.diagnostics
@@ -135,7 +130,7 @@ public final class SummaryEngine: @unchecked Sendable {
                     cost = try book.effectiveRates(selection).get().cost(usage)
                 } catch {
                     out[i].complete = false
-                    diagnostics.append(Diagnostic(path: chunk.path, rule: error.rule, message: error.message))
+                    diagnostics.append(Diagnostic(path: shards[i].path, rule: error.rule, message: error.message))
                     return
                 }
                 let input: Int64 = usage.inputTokens + usage.cachedInputTokens + usage.cacheWriteTokens

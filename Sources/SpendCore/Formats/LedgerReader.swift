@@ -94,33 +94,84 @@ public enum LedgerReader {
     /// Chunks of about this many bytes keep both cores busy on few shards.
     public static let chunkSize = 8 << 20
 
+    /// At most about this many bytes of git blob content are held in memory
+    /// at once by `mapChunks` (mapped files do not count: the kernel pages them).
+    public static let blobBudget = 1 << 30
+
     /// Maps (or, for git blobs, reads) every shard. A blob that a clean
     /// working-tree file holds (git's stat check against the index) is
     /// mapped from that file instead of inflated from the object database.
     public static func load(_ snapshot: Snapshot, shards: [LedgerShard]? = nil) throws(SpendError) -> [ShardBuffer] {
         let list = shards ?? snapshot.shards
-        var clean: [Int: MappedFile] = [:]
+        return try load(snapshot, Array(zip(list, cleanFiles(snapshot, list))))
+    }
+
+    /// Runs `work` on every chunk of `shards` (default: the snapshot's) in
+    /// parallel on all cores; returns each chunk's result with the index of
+    /// its shard, in chunk order. Blob content is read in batches of about
+    /// `budget` bytes, each released before the next is read, so a large
+    /// revision is never in memory whole.
+    public static func mapChunks<T>(
+        _ snapshot: Snapshot, shards: [LedgerShard]? = nil, budget: Int = blobBudget, _ work: @Sendable (LedgerChunk) -> T
+    ) throws(SpendError) -> [(shard: Int, result: T)] {
+        let list = shards ?? snapshot.shards
+        let clean = cleanFiles(snapshot, list)
+        let repo = list.contains(where: \.isBlob) ? (try? snapshot.repository.git())?.0 : nil
+        var out: [(shard: Int, result: T)] = []
+        var start = 0
+        while start < list.count {
+            // The next batch: shards up to the budget (at least one).
+            var end = start
+            var bytes = 0
+            while end < list.count {
+                var size = 0
+                if case .blob(let id) = list[end].content, clean[end] == nil { size = repo?.objectSize(id) ?? budget }
+                if end > start && bytes + size > budget { break }
+                bytes += size
+                end += 1
+            }
+            let buffers = try load(snapshot, Array(zip(list[start..<end], clean[start..<end])))
+            var shardOf: [ObjectIdentifier: Int] = [:]
+            for (k, buffer) in buffers.enumerated() { shardOf[ObjectIdentifier(buffer)] = start + k }
+            let chunks = Self.chunks(buffers)
+            for (chunk, result) in zip(chunks, map(chunks, work)) { out.append((shardOf[ObjectIdentifier(chunk.buffer)]!, result)) }
+            start = end
+        }
+        return out
+    }
+
+    /// Per shard, the clean working-tree file that holds its blob, if any.
+    static func cleanFiles(_ snapshot: Snapshot, _ list: [LedgerShard]) -> [MappedFile?] {
+        var clean = [MappedFile?](repeating: nil, count: list.count)
         if list.contains(where: \.isBlob), let files = CleanLedgerFiles(snapshot.repository) {
             for (i, shard) in list.enumerated() {
-                if case .blob(let id) = shard.content, let file = files.mapped(blob: id) { clean[i] = file }
+                if case .blob(let id) = shard.content { clean[i] = files.mapped(blob: id) }
             }
         }
-        let cleanFiles = UncheckedSendable(clean)
+        return clean
+    }
+
+    private static func load(_ snapshot: Snapshot, _ list: [(LedgerShard, MappedFile?)]) throws(SpendError) -> [ShardBuffer] {
         let results = UnsafeMutableBufferPointer<Result<ShardBuffer, SpendError>?>.allocate(capacity: list.count)
         results.initialize(repeating: nil)
-        defer { results.deallocate() }
+        defer {
+            // Releases the buffers too (the caller keeps its own references).
+            results.deinitialize()
+            results.deallocate()
+        }
         let source = snapshot.source
         let slots = UncheckedSendable(results)
+        let shards = UncheckedSendable(list)
         DispatchQueue.concurrentPerform(iterations: list.count) { i in
             let results = slots.value
-            let shard = list[i]
+            let (shard, clean) = shards.value[i]
             do {
                 switch shard.content {
                 case .file(let path):
                     results[i] = .success(ShardBuffer(shard: shard, mapped: try MappedFile(path: path)))
                 case .blob:
-                    if let file = cleanFiles.value[i] {
-                        results[i] = .success(ShardBuffer(shard: shard, mapped: file))
+                    if let clean {
+                        results[i] = .success(ShardBuffer(shard: shard, mapped: clean))
                         return
                     }
                     let buffer = try snapshot.withShardBytes(shard) { ShardBuffer(shard: shard, copying: $0) }

@@ -144,11 +144,9 @@ public struct Aggregator: Sendable {
 
     /// Reads and aggregates a whole snapshot.
     public func run(_ snapshot: Snapshot) throws(SpendError) -> Aggregation {
-        let buffers = try LedgerReader.load(snapshot)
-        let chunks = LedgerReader.chunks(buffers)
-        let parts = LedgerReader.map(chunks) { chunk in aggregate(chunk) }
-        var result = try merge(parts)
-        result.shards = buffers.count
+        let parts = try LedgerReader.mapChunks(snapshot) { chunk in aggregate(chunk) }
+        var result = try merge(parts.map(\.result))
+        result.shards = snapshot.shards.count
         return result
     }
 
