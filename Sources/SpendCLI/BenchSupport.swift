@@ -85,3 +85,44 @@ public enum BenchProcess {
         return seconds
     }
 }
+
+/// A benchmark's git repository: a synthetic ledger committed with this
+/// source tree's rate cards, generated once and kept between runs (a marker
+/// file names the ledger's size). The harness drives git like a user would;
+/// the product itself never does.
+public struct BenchRepository {
+    public let dir: String
+
+    public init(dir: String) { self.dir = dir }
+
+    /// Generates and commits `ledger` unless the repository already holds it.
+    public func prepare(_ ledger: SyntheticLedger, sourceRoot: String) throws {
+        let fm = FileManager.default
+        let marker = dir + "/.generated-\(ledger.eventsPerMonth)x\(ledger.months)"
+        if fm.fileExists(atPath: marker) { return }
+        try? fm.removeItem(atPath: dir)
+        try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        Console.out("generating \(ledger.eventsPerMonth * ledger.months) events in \(ledger.months) shards under \(dir) (once; kept for later runs)")
+        try ledger.write(to: dir)
+        try fm.copyItem(atPath: sourceRoot + "/ratecards", toPath: dir + "/ratecards")
+        try git("init", "-q")
+        try git("add", "-A")
+        try git("commit", "-q", "-m", "ledger")
+        fm.createFile(atPath: marker, contents: nil)
+    }
+
+    /// Appends `text` to the file at `path` (relative to the repository).
+    public func append(_ text: String, to path: String) throws {
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/" + path))
+        handle.seekToEndOfFile()
+        handle.write(Data(text.utf8))
+        try handle.close()
+    }
+
+    /// Runs git in the repository as a fixed, unsigned identity; throws with its output when it fails.
+    public func git(_ arguments: String...) throws {
+        let all = ["-c", "user.name=bench", "-c", "user.email=bench@example.com", "-c", "commit.gpgsign=false", "-C", dir] + arguments
+        let (status, output) = try BenchProcess.execute("/usr/bin/env", ["git"] + all)
+        guard status == 0 else { throw ValidationError("git \(arguments.joined(separator: " ")) failed:\n\(output)") }
+    }
+}

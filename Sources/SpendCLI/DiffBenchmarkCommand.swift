@@ -41,22 +41,11 @@ public struct DiffBenchmarkCommand: ParsableCommand {
     public func run() throws {
         let fm = FileManager.default
         let spendPath = target.spendPath
-        let sourceRoot = try target.sourceRoot()
         let perMonth = events / months
-        let marker = dir + "/.generated-\(perMonth)x\(months)"
-        let git = ["-c", "user.name=bench", "-c", "user.email=bench@example.com", "-c", "commit.gpgsign=false", "-C", dir]
-        if !fm.fileExists(atPath: marker) {
-            try? fm.removeItem(atPath: dir)
-            try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            Console.out("generating \(perMonth * months) events in \(months) shards under \(dir) (once; kept for later runs)")
-            try SyntheticLedger(startYear: Self.start.year, startMonth: Self.start.month, months: months, eventsPerMonth: perMonth, seed: 7)
-                .write(to: dir)
-            try fm.copyItem(atPath: sourceRoot + "/ratecards", toPath: dir + "/ratecards")
-            try LintBenchmarkCommand.git(git + ["init", "-q"])
-            try LintBenchmarkCommand.git(git + ["add", "-A"])
-            try LintBenchmarkCommand.git(git + ["commit", "-q", "-m", "ledger"])
-            fm.createFile(atPath: marker, contents: nil)
-        }
+        let repository = BenchRepository(dir: dir)
+        try repository.prepare(
+            SyntheticLedger(startYear: Self.start.year, startMonth: Self.start.month, months: months, eventsPerMonth: perMonth, seed: 7),
+            sourceRoot: try target.sourceRoot())
         // The last month's shard: where a running system appends.
         let last = Self.start.month - 1 + Int64(months - 1)
         let (year, month) = (Self.start.year + last / 12, last % 12 + 1)
@@ -67,11 +56,8 @@ public struct DiffBenchmarkCommand: ParsableCommand {
             var lines = ""
             SyntheticLedger(startYear: year, startMonth: month, months: 1, eventsPerMonth: changed, seed: 1000 + UInt64(commits))
                 .generate(month: 0) { lines += $0.jsonLine + "\n" }
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/" + shard))
-            handle.seekToEndOfFile()
-            handle.write(Data(lines.utf8))
-            try handle.close()
-            try LintBenchmarkCommand.git(git + ["commit", "-q", "-m", "append \(changed) events", "--", shard])
+            try repository.append(lines, to: shard)
+            try repository.git("commit", "-q", "-m", "append \(changed) events", "--", shard)
         }
         let cache = dir + "/.git/spend/diff-cache"
         Console.out(

@@ -26,36 +26,19 @@ public struct LintBenchmarkCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        let fm = FileManager.default
         let spendPath = target.spendPath
-        let sourceRoot = try target.sourceRoot()
-        let perMonth = events / 4
-        let marker = dir + "/.generated-\(perMonth)x4"
-        // The harness drives git like a user would (the product itself never does).
-        let git = ["-c", "user.name=bench", "-c", "user.email=bench@example.com", "-c", "commit.gpgsign=false", "-C", dir]
-        if !fm.fileExists(atPath: marker) {
-            try? fm.removeItem(atPath: dir)
-            try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            try SyntheticLedger(months: 4, eventsPerMonth: perMonth, seed: 7).write(to: dir)
-            try fm.copyItem(atPath: sourceRoot + "/ratecards", toPath: dir + "/ratecards")
-            try Self.git(git + ["init", "-q"])
-            try Self.git(git + ["add", "-A"])
-            try Self.git(git + ["commit", "-q", "-m", "ledger"])
-            fm.createFile(atPath: marker, contents: nil)
-        }
+        let repository = BenchRepository(dir: dir)
+        try repository.prepare(SyntheticLedger(months: 4, eventsPerMonth: events / 4, seed: 7), sourceRoot: try target.sourceRoot())
         // Start from the committed state, then append and stage `staged` lines.
-        try Self.git(git + ["reset", "-q", "--hard"])
+        try repository.git("reset", "-q", "--hard")
         let shard = "ledger/2026/2026-10.jsonl"
         var lines = ""
         SyntheticLedger(startYear: 2026, startMonth: 10, months: 1, eventsPerMonth: staged, seed: 99).generate(month: 0) { event in
             lines += event.jsonLine + "\n"
         }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/" + shard))
-        handle.seekToEndOfFile()
-        handle.write(Data(lines.utf8))
-        try handle.close()
-        try Self.git(git + ["add", shard])
-        Console.out("ledger: \(perMonth * 4) events committed in 4 shards, \(staged) lines staged; \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        try repository.append(lines, to: shard)
+        try repository.git("add", shard)
+        Console.out("ledger: \(events / 4 * 4) events committed in 4 shards, \(staged) lines staged; \(ProcessInfo.processInfo.activeProcessorCount) cores")
 
         for arguments in [["lint", "-C", dir, "--staged"], ["lint", "-C", dir, "--all"]] {
             // The first run (reported apart) fills the id cache of the unchanged shards.
@@ -65,11 +48,6 @@ public struct LintBenchmarkCommand: ParsableCommand {
                     format: "spend lint %@: median %.3f s over %d runs (min %.3f); first run %.3f s",
                     arguments.dropFirst(3).joined(separator: " "), times[times.count / 2], times.count, times.first!, first))
         }
-        try Self.git(git + ["reset", "-q", "--hard"])
-    }
-
-    static func git(_ arguments: [String]) throws {
-        let (status, output) = try BenchProcess.execute("/usr/bin/env", ["git"] + arguments)
-        guard status == 0 else { throw ValidationError("git \(arguments.joined(separator: " ")) failed:\n\(output)") }
+        try repository.git("reset", "-q", "--hard")
     }
 }
