@@ -25,11 +25,8 @@ public struct Aggregation: Sendable {
 /// The per-thread state of an aggregation over chunks.
 struct ChunkAggregate {
     struct Sums {
-        var requests: Int64 = 0
-        var input: Int64 = 0
-        var cached: Int64 = 0
-        var write: Int64 = 0
-        var output: Int64 = 0
+        /// Requests and tokens (tool calls are kept in `tools`).
+        var usage = Usage(requests: 0)
         var events: Int64 = 0
     }
 
@@ -42,13 +39,18 @@ struct ChunkAggregate {
     var omitted = 0
     var events = 0
     var bytes = 0
+    /// Running totals of every event aggregated (checked per event: every
+    /// bucket, and every total of buckets in this chunk, is at most these).
+    var total = Usage(requests: 0)
+    var toolCallTotal: Int64 = 0
 
     /// Each bucket in turn: its labels (the period first when `query` has
     /// one, then one per dimension), rate selection, usage and event count.
     func forEachGroup(_ query: ReportQuery, _ body: (_ labels: [String], _ selection: RateSelection, _ usage: Usage, _ events: Int64) -> Void) {
         var toolsByBucket: [Int: [String: Int64]] = [:]
+        // Distinct keys: one (bucket, tool) each, so nothing is summed here.
         for (key, count) in tools {
-            toolsByBucket[Int(key >> 32), default: [:]][interner.string(Int32(truncatingIfNeeded: key & 0xFFFF_FFFF)), default: 0] += count
+            toolsByBucket[Int(key >> 32), default: [:]][interner.string(Int32(truncatingIfNeeded: key & 0xFFFF_FFFF))] = count
         }
         for (b, lanes) in buckets.keys.enumerated() {
             var labels: [String] = []
@@ -63,11 +65,9 @@ struct ChunkAggregate {
                 }
                 labels.append(label)
             }
-            let s = sums[b]
-            let usage = Usage(
-                requests: s.requests, inputTokens: s.input, cachedInputTokens: s.cached, cacheWriteTokens: s.write, outputTokens: s.output,
-                toolCalls: toolsByBucket[b] ?? [:])
-            body(labels, selections[Int(lanes[Lane.selection])], usage, s.events)
+            var usage = sums[b].usage
+            usage.toolCalls = toolsByBucket[b] ?? [:]
+            body(labels, selections[Int(lanes[Lane.selection])], usage, sums[b].events)
         }
     }
 }
@@ -276,6 +276,14 @@ public struct Aggregator: Sendable {
                 fail(failure.offset, failure.error.rule, failure.error.message)
                 continue
             }
+            // The chunk's running totals bound every sum below: checking them names the event that overflows.
+            do throws(CountOverflow) {
+                try out.total.add(e)
+                for k in e.toolCalls { out.toolCallTotal = try TokenCounts.add(out.toolCallTotal, scanner.toolCalls[k].count, field: "tool_calls") }
+            } catch {
+                fail(e.lineStart, "overflow", error.message)
+                continue
+            }
             var lanes = SIMD16<Int32>(repeating: 0)
             for (i, dim) in dims.enumerated() { lanes[i] = value(dim) }
             if let period { lanes[Lane.period] = period.bucket(e.ts) }
@@ -289,17 +297,19 @@ public struct Aggregator: Sendable {
                 out.sums.append(ChunkAggregate.Sums())
             }
             let b = Int(bucket)
-            for k in e.toolCalls {
-                let call = scanner.toolCalls[k]
-                let tool = intern(call.name)
-                out.tools[UInt64(b) << 32 | UInt64(UInt32(bitPattern: tool)), default: 0] += call.count
+            // At most the running totals checked above; checked all the same (never a wrap or a trap).
+            do throws(CountOverflow) {
+                for k in e.toolCalls {
+                    let call = scanner.toolCalls[k]
+                    let key = UInt64(b) << 32 | UInt64(UInt32(bitPattern: intern(call.name)))
+                    out.tools[key] = try TokenCounts.add(out.tools[key] ?? 0, call.count, field: "tool_calls")
+                }
+                try out.sums[b].usage.add(e)
+            } catch {
+                fail(e.lineStart, "overflow", error.message)
+                continue
             }
-            out.sums[b].requests &+= e.requests
-            out.sums[b].input &+= e.inputTokens
-            out.sums[b].cached &+= e.cachedInputTokens
-            out.sums[b].write &+= e.cacheWriteTokens
-            out.sums[b].output &+= e.outputTokens
-            out.sums[b].events &+= 1
+            out.sums[b].events += 1
             out.events += 1
         }
         out.bytes = chunk.range.count
@@ -316,6 +326,12 @@ public struct Aggregator: Sendable {
 
     private func fieldIndex(_ f: EventField) -> Int {
         EventField.allCases.firstIndex(of: f)!
+    }
+
+    /// The error for a sum that overflows only once chunks (or groups) are
+    /// combined: no single event to point at, so it names the ledger.
+    static func overflow(_ error: CountOverflow, across what: String) -> SpendError {
+        SpendError.input([Diagnostic(path: "ledger", rule: "overflow", message: "\(error.message) across \(what)")])
     }
 
     /// Combines chunk results into labelled groups; throws the diagnostics if any event was rejected.
@@ -336,10 +352,16 @@ public struct Aggregator: Sendable {
         for part in parts {
             result.events += part.events
             result.bytes += part.bytes
+            var overflow: CountOverflow?
             part.forEachGroup(query) { (labels: [String], selection: RateSelection, usage: Usage, events: Int64) -> Void in
-                result.groups[labels, default: [:]][selection, default: Usage(requests: 0)] += usage
+                do throws(CountOverflow) {
+                    try result.groups[labels, default: [:]][selection, default: Usage(requests: 0)].add(usage)
+                } catch {
+                    overflow = overflow ?? error
+                }
                 result.eventCounts[labels, default: 0] += Int(events)
             }
+            if let overflow { throw Self.overflow(overflow, across: "the ledger's chunks") }
         }
         return result
     }

@@ -1,0 +1,52 @@
+/// Token, request and tool-call counts: the per-event limit, checked sums
+/// and exact per-request comparisons (no wrapping arithmetic anywhere).
+public enum TokenCounts {
+    /// The largest count one event may carry in `requests`, each `*_tokens`
+    /// field and each `tool_calls` value: 10^15. Sums of counts are Int64 and
+    /// checked; at this bound it takes more than 9,000 events at the limit
+    /// for one sum to overflow, which is then `error[overflow]`.
+    public static let perEventLimit: Int64 = 1_000_000_000_000_000
+
+    /// `tokens > threshold × requests`, exactly: a product beyond Int64 is
+    /// larger than any token count, so it never wraps into a wrong answer.
+    @inline(__always)
+    public static func exceeds(_ tokens: Int64, threshold: Int64, requests: Int64) -> Bool {
+        let (limit, overflow) = threshold.multipliedReportingOverflow(by: requests)
+        return !overflow && tokens > limit
+    }
+
+    /// `sum + count`, or `CountOverflow` naming `field`.
+    @inline(__always)
+    public static func add(_ sum: Int64, _ count: Int64, field: String) throws(CountOverflow) -> Int64 {
+        let (result, overflow) = sum.addingReportingOverflow(count)
+        if overflow { throw CountOverflow(field: field) }
+        return result
+    }
+}
+
+/// A sum of counts that does not fit in 64 bits.
+public struct CountOverflow: Error, Sendable, Hashable {
+    /// The event field summed: `input_tokens`, `requests`, `tool_calls` …
+    public var field: String
+
+    public init(field: String) {
+        self.field = field
+    }
+
+    /// `the sum of input_tokens exceeds 9223372036854775807`.
+    public var message: String { "the sum of \(field) exceeds \(Int64.max)" }
+}
+
+extension Usage {
+    /// Adds one scanned event's requests and tokens (not its tool calls), checked:
+    /// on overflow throws naming the field and leaves `self` unchanged.
+    public mutating func add(_ e: EventRecord) throws(CountOverflow) {
+        var sum = self
+        sum.requests = try TokenCounts.add(requests, e.requests, field: "requests")
+        sum.inputTokens = try TokenCounts.add(inputTokens, e.inputTokens, field: "input_tokens")
+        sum.cachedInputTokens = try TokenCounts.add(cachedInputTokens, e.cachedInputTokens, field: "cached_input_tokens")
+        sum.cacheWriteTokens = try TokenCounts.add(cacheWriteTokens, e.cacheWriteTokens, field: "cache_write_tokens")
+        sum.outputTokens = try TokenCounts.add(outputTokens, e.outputTokens, field: "output_tokens")
+        self = sum
+    }
+}
