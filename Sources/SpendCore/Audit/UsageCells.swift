@@ -116,7 +116,7 @@ public struct UsageCells: Sendable {
         let standard = out.interner.intern("standard")
         let defaultID = out.interner.intern("default")
         var e = EventRecord()
-        func overflowed(_ error: CountOverflow) {
+        func overflowed(_ error: SumOverflow) {
             if out.diagnostics.count < limit { out.diagnostics.append(chunk.diagnostic(at: e.lineStart, rule: "overflow", message: error.message)) }
         }
         while true {
@@ -137,7 +137,7 @@ public struct UsageCells: Sendable {
             var tier: Int32 = 0
             for t in thresholds where TokenCounts.exceeds(prompt, threshold: t, requests: e.requests) { tier += 1 }
             // Every sum of the chunk is at most its running total: checking that names the event that overflows.
-            do throws(CountOverflow) {
+            do throws(SumOverflow) {
                 try out.total.add(e)
                 for t in e.toolCalls { out.toolCallTotal = try TokenCounts.add(out.toolCallTotal, scanner.toolCalls[t].count, field: "tool_calls") }
             } catch {
@@ -162,7 +162,7 @@ public struct UsageCells: Sendable {
                 out.tools.append([:])
             }
             // A cell's sums are at most the running totals checked above; checked all the same.
-            do throws(CountOverflow) {
+            do throws(SumOverflow) {
                 try out.cells[k].usage.add(e)
                 for t in e.toolCalls {
                     let call = scanner.toolCalls[t]

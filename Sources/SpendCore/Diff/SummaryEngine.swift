@@ -104,7 +104,13 @@ public final class SummaryEngine: @unchecked Sendable {
         }
         var total = ShardSummary()
         for r in results {
-            for (labels, cell) in r!.cells { total.cells[labels, default: UsageCell()] += cell }
+            for (labels, cell) in r!.cells {
+                do {
+                    try total.cells[labels, default: UsageCell()].add(cell)
+                } catch {
+                    throw Aggregator.overflow(error, across: "the ledger's shards (\(labels.joined(separator: ", ")))")
+                }
+            }
         }
         return total
     }
@@ -133,9 +139,15 @@ public final class SummaryEngine: @unchecked Sendable {
                     diagnostics.append(Diagnostic(path: shards[i].path, rule: error.rule, message: error.message))
                     return
                 }
-                let input: Int64 = usage.inputTokens + usage.cachedInputTokens + usage.cacheWriteTokens
-                let cell = UsageCell(events: events, requests: usage.requests, inputTokens: input, outputTokens: usage.outputTokens, cost: cost)
-                out[i].summary.cells[labels, default: UsageCell()] += cell
+                do throws(SumOverflow) {
+                    let cell = UsageCell(
+                        events: events, requests: usage.requests, inputTokens: try usage.promptTokens(), outputTokens: usage.outputTokens,
+                        cost: cost)
+                    try out[i].summary.cells[labels, default: UsageCell()].add(cell)
+                } catch {
+                    out[i].complete = false
+                    diagnostics.append(Diagnostic(path: shards[i].path, rule: "overflow", message: error.message))
+                }
             }
         }
         if !lenient && !diagnostics.isEmpty {

@@ -250,6 +250,14 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
         return ExactDecimal(significand: negative ? -Int128(quotient) : Int128(quotient), scale: places)
     }
 
+    /// `self / other` in percent, rounded half away from zero to `places`
+    /// digits (display only); nil when `other` is zero. Never traps: the
+    /// ratio is taken first, so no `× 100` can overflow.
+    public func percent(of other: ExactDecimal, places: Int) -> ExactDecimal? {
+        guard let fraction = ratio(to: other, places: places + 2) else { return nil }
+        return ExactDecimal(significand: fraction.significand, scale: places)
+    }
+
     // MARK: Comparison and hashing
 
     public static func == (lhs: ExactDecimal, rhs: ExactDecimal) -> Bool {

@@ -15,32 +15,40 @@ public enum TokenCounts {
         return !overflow && tokens > limit
     }
 
-    /// `sum + count`, or `CountOverflow` naming `field`.
+    /// `sum + count`, or `SumOverflow` naming `field`.
     @inline(__always)
-    public static func add(_ sum: Int64, _ count: Int64, field: String) throws(CountOverflow) -> Int64 {
+    public static func add(_ sum: Int64, _ count: Int64, field: String) throws(SumOverflow) -> Int64 {
         let (result, overflow) = sum.addingReportingOverflow(count)
-        if overflow { throw CountOverflow(field: field) }
+        if overflow { throw SumOverflow(field: field) }
         return result
     }
 }
 
-/// A sum of counts that does not fit in 64 bits.
-public struct CountOverflow: Error, Sendable, Hashable {
-    /// The event field summed: `input_tokens`, `requests`, `tool_calls` …
+/// A sum that does not fit: counts beyond Int64, costs beyond ExactDecimal's 38 digits.
+public struct SumOverflow: Error, Sendable, Hashable {
+    /// What was summed: `input_tokens`, `requests`, `tool_calls`, `cost` …
     public var field: String
+    /// The bound passed, in words.
+    public var limit: String
 
-    public init(field: String) {
+    public init(field: String, limit: String = String(Int64.max)) {
         self.field = field
+        self.limit = limit
+    }
+
+    /// A cost sum beyond exact arithmetic.
+    public static func cost(_ field: String = "cost") -> SumOverflow {
+        SumOverflow(field: field, limit: "exact arithmetic (38 digits)")
     }
 
     /// `the sum of input_tokens exceeds 9223372036854775807`.
-    public var message: String { "the sum of \(field) exceeds \(Int64.max)" }
+    public var message: String { "the sum of \(field) exceeds \(limit)" }
 }
 
 extension Usage {
     /// Adds one scanned event's requests and tokens (not its tool calls), checked:
     /// on overflow throws naming the field and leaves `self` unchanged.
-    public mutating func add(_ e: EventRecord) throws(CountOverflow) {
+    public mutating func add(_ e: EventRecord) throws(SumOverflow) {
         var sum = self
         sum.requests = try TokenCounts.add(requests, e.requests, field: "requests")
         sum.inputTokens = try TokenCounts.add(inputTokens, e.inputTokens, field: "input_tokens")

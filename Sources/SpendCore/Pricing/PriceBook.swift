@@ -27,7 +27,7 @@ public struct Usage: Sendable, Hashable {
     }
 
     /// Adds `rhs`, checked: on overflow throws naming the field and leaves `self` unchanged.
-    public mutating func add(_ rhs: Usage) throws(CountOverflow) {
+    public mutating func add(_ rhs: Usage) throws(SumOverflow) {
         var sum = self
         sum.requests = try TokenCounts.add(requests, rhs.requests, field: "requests")
         sum.inputTokens = try TokenCounts.add(inputTokens, rhs.inputTokens, field: "input_tokens")
@@ -41,8 +41,9 @@ public struct Usage: Sendable, Hashable {
     }
 
     /// Input tokens of all three kinds (what tier thresholds compare against), checked.
-    public func promptTokens() throws(CountOverflow) -> Int64 {
-        try TokenCounts.add(TokenCounts.add(inputTokens, cachedInputTokens, field: "input tokens"), cacheWriteTokens, field: "input tokens")
+    public func promptTokens() throws(SumOverflow) -> Int64 {
+        let field = "input tokens (input + cached + cache_write)"
+        return try TokenCounts.add(TokenCounts.add(inputTokens, cachedInputTokens, field: field), cacheWriteTokens, field: field)
     }
 }
 

@@ -277,7 +277,7 @@ public struct Aggregator: Sendable {
                 continue
             }
             // The chunk's running totals bound every sum below: checking them names the event that overflows.
-            do throws(CountOverflow) {
+            do throws(SumOverflow) {
                 try out.total.add(e)
                 for k in e.toolCalls { out.toolCallTotal = try TokenCounts.add(out.toolCallTotal, scanner.toolCalls[k].count, field: "tool_calls") }
             } catch {
@@ -298,7 +298,7 @@ public struct Aggregator: Sendable {
             }
             let b = Int(bucket)
             // At most the running totals checked above; checked all the same (never a wrap or a trap).
-            do throws(CountOverflow) {
+            do throws(SumOverflow) {
                 for k in e.toolCalls {
                     let call = scanner.toolCalls[k]
                     let key = UInt64(b) << 32 | UInt64(UInt32(bitPattern: intern(call.name)))
@@ -330,7 +330,7 @@ public struct Aggregator: Sendable {
 
     /// The error for a sum that overflows only once chunks (or groups) are
     /// combined: no single event to point at, so it names the ledger.
-    static func overflow(_ error: CountOverflow, across what: String) -> SpendError {
+    static func overflow(_ error: SumOverflow, across what: String) -> SpendError {
         SpendError.input([Diagnostic(path: "ledger", rule: "overflow", message: "\(error.message) across \(what)")])
     }
 
@@ -352,9 +352,9 @@ public struct Aggregator: Sendable {
         for part in parts {
             result.events += part.events
             result.bytes += part.bytes
-            var overflow: CountOverflow?
+            var overflow: SumOverflow?
             part.forEachGroup(query) { (labels: [String], selection: RateSelection, usage: Usage, events: Int64) -> Void in
-                do throws(CountOverflow) {
+                do throws(SumOverflow) {
                     try result.groups[labels, default: [:]][selection, default: Usage(requests: 0)].add(usage)
                 } catch {
                     overflow = overflow ?? error

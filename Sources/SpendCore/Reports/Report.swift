@@ -101,7 +101,7 @@ public struct Report: Sendable {
 
     /// Share of the total cost, in percent with one decimal (nil when the total is zero).
     public func share(_ cost: ExactDecimal) -> ExactDecimal? {
-        (try? cost.times(100))?.ratio(to: total.cost, places: 1)
+        cost.percent(of: total.cost, places: 1)
     }
 }
 
