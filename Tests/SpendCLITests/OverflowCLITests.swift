@@ -167,3 +167,26 @@ final class OverflowCLITests: XCTestCase {
         }
     }
 }
+
+extension OverflowCLITests {
+    /// Two `--tool-call` values of one name were summed with a trapping `+=`.
+    func testRepeatedToolCallFlagsThatOverflowAreAUsageError() throws {
+        let repo = try repo([sonnet("a")])
+        let r = try repo.spend(
+            "append", "--provider", "anthropic", "--model", "claude-sonnet-4", "--input", "1", "--output", "1", "--tag", "team=x",
+            "--tool-call", "web_search=\(Self.max)", "--tool-call", "web_search=1")
+        assertOverflow(r, "--tool-call: the sum of tool_calls \"web_search\" exceeds 9223372036854775807")
+    }
+
+    /// `max_input_tokens × requests` wrapped: 10 tokens per request "exceeded" a 500,000 limit.
+    func testInputLimitTimesRequestsDoesNotWrap() throws {
+        let repo = try repo([sonnet("a")])
+        try repo.write("spend.toml", "[policy.limits]\nmax_input_tokens = 500000\n")
+        try repo.commitAll("policy")
+        let r = try repo.spend(
+            "append", "--provider", "anthropic", "--model", "claude-sonnet-4", "--requests", "18446744073710", "--input", "10", "--output", "1",
+            "--tag", "team=x", "--ts", "2025-06-02T00:00:00Z")
+        assertOK(r)
+        XCTAssertFalse(r.stderr.contains("input-limit"), r.stderr)
+    }
+}

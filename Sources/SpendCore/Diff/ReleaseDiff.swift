@@ -309,7 +309,7 @@ public struct ReleaseDiffRenderer {
     static func mix(_ a: ReleaseSide, _ b: ReleaseSide) -> String {
         let names = Set(a.models.keys).union(b.models.keys).sorted()
         func share(_ s: ReleaseSide, _ m: String) -> ExactDecimal {
-            (ExactDecimal(s.models[m] ?? 0) * 100).ratio(to: ExactDecimal(max(s.usage.requests, 1)), places: 0) ?? .zero
+            ExactDecimal(s.models[m] ?? 0).percent(of: ExactDecimal(max(s.usage.requests, 1)), places: 0) ?? .zero
         }
         return names.prefix(4).map { "\($0) \(share(a, $0))%→\(share(b, $0))%" }.joined(separator: ", ")
     }

@@ -88,6 +88,7 @@ public struct DriftingEvent: Sendable, Hashable, Comparable {
     public var stored: ExactDecimal
     public var recomputed: ExactDecimal
     public var pricedWith: String?
+    /// `recomputed − stored` (checked when the event was read, so it cannot trap here).
     public var drift: ExactDecimal { recomputed - stored }
 
     public static func < (a: DriftingEvent, b: DriftingEvent) -> Bool { (a.path, a.line) < (b.path, b.line) }
@@ -418,6 +419,7 @@ struct RepriceWork: @unchecked Sendable {
             let drifts = reference != recomputed
             // The chunk's running totals bound every group's sums: checking them names the event that overflows.
             do throws(ExactDecimalOverflow) {
+                _ = try recomputed.subtracting(reference)  // the event's drift, shown by --list
                 let stored = try out.storedTotal.adding(reference)
                 let recomputedTotal = try out.recomputedTotal.adding(recomputed)
                 var acc = out.groups[lanes, default: RepriceChunk.Acc()]
