@@ -48,13 +48,14 @@ public struct SumOverflow: Error, Sendable, Hashable {
 extension Usage {
     /// Adds one scanned event's requests and tokens (not its tool calls), checked:
     /// on overflow throws naming the field and leaves `self` unchanged.
+    @inline(__always)
     public mutating func add(_ e: EventRecord) throws(SumOverflow) {
-        var sum = self
-        sum.requests = try TokenCounts.add(requests, e.requests, field: "requests")
-        sum.inputTokens = try TokenCounts.add(inputTokens, e.inputTokens, field: "input_tokens")
-        sum.cachedInputTokens = try TokenCounts.add(cachedInputTokens, e.cachedInputTokens, field: "cached_input_tokens")
-        sum.cacheWriteTokens = try TokenCounts.add(cacheWriteTokens, e.cacheWriteTokens, field: "cache_write_tokens")
-        sum.outputTokens = try TokenCounts.add(outputTokens, e.outputTokens, field: "output_tokens")
-        self = sum
+        // The hot path of every aggregation: five checked adds, no copy of `toolCalls`.
+        let r = try TokenCounts.add(requests, e.requests, field: "requests")
+        let i = try TokenCounts.add(inputTokens, e.inputTokens, field: "input_tokens")
+        let c = try TokenCounts.add(cachedInputTokens, e.cachedInputTokens, field: "cached_input_tokens")
+        let w = try TokenCounts.add(cacheWriteTokens, e.cacheWriteTokens, field: "cache_write_tokens")
+        let o = try TokenCounts.add(outputTokens, e.outputTokens, field: "output_tokens")
+        (requests, inputTokens, cachedInputTokens, cacheWriteTokens, outputTokens) = (r, i, c, w, o)
     }
 }
