@@ -64,4 +64,14 @@ final class ServiceTierDefaultTests: XCTestCase {
         XCTAssertEqual(try repo.read("ledger/2025/2025-01.jsonl"), before)
         XCTAssertTrue(before.contains(#""service_tier":"default""#))
     }
+
+    func testAppendWritesADefaultTierAsTheStandardTier() throws {
+        let repo = try makeRepo()
+        let json = #"{"ts":"2025-01-03T00:00:00Z","id":"a1","provider":"openai","model":"gpt-4o","service_tier":"default","input_tokens":4000,"output_tokens":0,"tags":{}}"#
+        let r = try runProcess(Paths.executable("spend"), ["append", "--json", json], in: repo.root)
+        assertOK(r)
+        let line = try repo.read("ledger/2025/2025-01.jsonl")
+        XCTAssertFalse(line.contains("service_tier"), line)
+        XCTAssertTrue(line.contains(#""cost":"0.01""#), line)
+    }
 }
