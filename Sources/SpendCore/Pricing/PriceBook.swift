@@ -184,15 +184,20 @@ public struct PriceBook: Sendable {
 
     /// The alias a name maps to: exact aliases first, then the most specific glob.
     static func aliasTarget(of name: String, in card: RateCard) -> String? {
-        if let exact = card.aliases.first(where: { !$0.isGlob && $0.pattern == name }) { return exact.target }
-        var best: (specificity: Int, target: String)?
+        matchingAlias(of: name, in: card)?.target
+    }
+
+    /// The alias that claims a name: an exact alias, else the most specific glob.
+    static func matchingAlias(of name: String, in card: RateCard) -> ModelAlias? {
+        if let exact = card.aliases.first(where: { !$0.isGlob && $0.pattern == name }) { return exact }
+        var best: (specificity: Int, alias: ModelAlias)?
         for alias in card.aliases where alias.isGlob {
             let glob = Glob(alias.pattern)
             if glob.matches(name), best == nil || glob.literalCount > best!.specificity {
-                best = (glob.literalCount, alias.target)
+                best = (glob.literalCount, alias)
             }
         }
-        return best?.target
+        return best?.alias
     }
 
     /// The point of a priced model in effect at `ts`, or nil before its first point.
