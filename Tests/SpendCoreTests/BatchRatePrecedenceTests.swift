@@ -152,6 +152,15 @@ final class BatchRatePrecedenceTests: XCTestCase {
         XCTAssertEqual(tiered.serviceTiers["flex"]?.batchRates, TokenRates())
     }
 
+    func testAuditListsTheBatchRatesOfTiersAndServiceTiers() throws {
+        let card = try RateCardParser.parse(Self.card, path: "ratecards/acme.toml")
+        let tiered = try XCTUnwrap(card.points.first { $0.model == "tiered" })
+        let fields = PriceChanges.fields(tiered).map { "\($0.name)=\($0.value.normalized())" }
+        XCTAssertTrue(fields.contains("tiers>200000.batch_input=1.5"), "\(fields)")
+        XCTAssertTrue(fields.contains("service_tiers.priority.batch_output=9"), "\(fields)")
+        XCTAssertTrue(fields.contains("service_tiers.priority.tiers>200000.batch_output=10"), "\(fields)")
+    }
+
     func testBatchDiscountBelongsToThePointOnly() {
         let text = "provider = \"acme\"\n[[price]]\nmodel = \"m\"\neffective = 2025-01-01\ninput = 1\noutput = 2\n"
             + "tiers = [ { above_input_tokens = 1000, input = 2, output = 4, batch_discount = 0.5 } ]\n"
