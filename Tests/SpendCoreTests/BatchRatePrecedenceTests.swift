@@ -107,10 +107,21 @@ final class BatchRatePrecedenceTests: XCTestCase {
         XCTAssertEqual(try cost("tiered", input: 100_000, output: 10_000, serviceTier: "priority"), "0.265")
     }
 
-    func testAServiceTierWithoutBatchRatesIsDiscountedNotGivenTheBaseBatchRates() throws {
-        // flex: 1.00 × 0.5 = 0.50 and 4.00 × 0.5 = 2.00 (not the point's batch_input 0.80):
-        // 100,000 × 0.50 + 10,000 × 2.00 = 70,000 per 1M.
-        XCTAssertEqual(try cost("tiered", input: 100_000, output: 10_000, serviceTier: "flex"), "0.07")
+    func testABatchCallOnAServiceTierWithoutBatchRatesPaysTheStandardBatchPrice() throws {
+        // flex has no batch rates of its own: a batch call is billed at the standard rates' batch
+        // price: input 0.80 (the point's batch_input), output 8.00 × 0.5 = 4.00:
+        // 100,000 × 0.80 + 10,000 × 4.00 = 120,000 per 1M (not flex × discount = 0.07).
+        XCTAssertEqual(try cost("tiered", input: 100_000, output: 10_000, serviceTier: "flex"), "0.12")
+        // Above 200,000 the standard long-context tier applies: input 1.50, output 12.00 × 0.5 = 6.00:
+        // 300,000 × 1.50 + 10,000 × 6.00 = 510,000 per 1M.
+        XCTAssertEqual(try cost("tiered", input: 300_000, output: 10_000, serviceTier: "flex"), "0.51")
+    }
+
+    func testAPriorityBatchCallUsesTheExplicitBatchRatesNotPriorityTimesTheDiscount() throws {
+        // The issue's case: priority has no batch rates, the point has batch_input/batch_output and
+        // no batch_discount. Before, this failed "has no batch price"; with a discount it paid
+        // priority × discount. Now: 100,000 × 1.00 + 10,000 × 4.00 = 140,000 per 1M.
+        XCTAssertEqual(try cost("no-discount", input: 100_000, output: 10_000, serviceTier: "priority"), "0.14")
     }
 
     func testAServiceTiersLongContextTierUsesItsOwnBatchRates() throws {
@@ -118,13 +129,30 @@ final class BatchRatePrecedenceTests: XCTestCase {
         XCTAssertEqual(try cost("tiered", input: 300_000, output: 10_000, serviceTier: "priority"), "0.7")
     }
 
-    func testAServiceTierWithoutBatchRatesOrDiscountIsNoPrice() throws {
-        let e = try error("no-discount", input: 100_000, output: 10_000, serviceTier: "priority")
-        XCTAssertEqual(e?.rule, "no-price")
-        XCTAssertEqual(
-            e?.message,
-            "acme/no-discount@2025-01-01 has no batch price for service tier \"priority\" (batch_input/batch_output there, or a batch_discount on the point)"
-        )
+    func testABatchCallWithNoBatchPriceAnywhereIsNoPrice() throws {
+        let text = """
+            provider = "acme"
+
+            [[price]]
+            model = "plain"
+            effective = 2025-01-01
+            input = 2.00
+            output = 8.00
+            service_tiers = { priority = { input = 3.50, output = 14.00 } }
+
+            """
+        let book = PriceBook(cards: [try RateCardParser.parse(text, path: "ratecards/acme.toml")])
+        let usage = Usage(inputTokens: 100_000, outputTokens: 10_000)
+        XCTAssertThrowsError(
+            try book.price(
+                provider: "acme", model: "plain", at: TestSupport.ms("2025-02-01"), usage: usage, batch: true,
+                serviceTier: "priority")
+        ) { error in
+            XCTAssertEqual((error as? PricingError)?.rule, "no-price")
+            XCTAssertEqual(
+                (error as? PricingError)?.message,
+                "acme/plain@2025-01-01 has no batch price (batch_discount or batch_input/batch_output)")
+        }
     }
 
     func testAKindTheSetsBatchRatesLeaveOutIsNotPricedWithoutADiscount() throws {

@@ -237,13 +237,28 @@ public struct PriceBook: Sendable {
         point index: Int32, promptTokens: Int64, requests: Int64, batch: Bool, serviceTier: String?
     ) -> RateSelection {
         let point = points[Int(index)]
-        let standard = serviceTier == nil || serviceTier == "standard" || serviceTier == "default"
-        let tiers = standard ? point.tiers : (point.serviceTiers[serviceTier!]?.tiers ?? [])
+        var standard = serviceTier == nil || serviceTier == "standard" || serviceTier == "default"
+        var tier = standard ? Self.tierIndex(point.tiers, promptTokens: promptTokens, requests: requests) : -1
+        if !standard, let rates = point.serviceTiers[serviceTier!] {
+            tier = Self.tierIndex(rates.tiers, promptTokens: promptTokens, requests: requests)
+            // A batch call is billed at batch rates: a service tier applies to it only where that
+            // tier (or its long-context tier in effect) has batch rates of its own; otherwise the
+            // standard rates' batch price does (docs/FORMAT.md, "Computing a cost").
+            if batch, (tier >= 0 ? rates.tiers[Int(tier)].batchRates : rates.batchRates).isEmpty {
+                standard = true
+                tier = Self.tierIndex(point.tiers, promptTokens: promptTokens, requests: requests)
+            }
+        }
+        return RateSelection(point: index, tier: tier, batch: batch, serviceTier: standard ? nil : serviceTier)
+    }
+
+    /// The highest long-context tier whose threshold × requests the prompt tokens pass, or -1.
+    static func tierIndex(_ tiers: [PriceTier], promptTokens: Int64, requests: Int64) -> Int8 {
         var tier: Int8 = -1
         for (k, t) in tiers.enumerated() where promptTokens > t.aboveInputTokens &* max(requests, 1) {
             tier = Int8(k)
         }
-        return RateSelection(point: index, tier: tier, batch: batch, serviceTier: standard ? nil : serviceTier)
+        return tier
     }
 
     /// The rates of a selection, or why there are none (unknown service tier, no batch price).
