@@ -47,11 +47,18 @@ public enum PriceChanges {
         rates("", p.rates)
         rates("batch_", p.batchRates)
         if let d = p.batchDiscount { out.append(("batch_discount", d)) }
-        for t in p.tiers { rates("tiers>\(t.aboveInputTokens).", t.rates) }
+        for t in p.tiers {
+            rates("tiers>\(t.aboveInputTokens).", t.rates)
+            rates("tiers>\(t.aboveInputTokens).batch_", t.batchRates)
+        }
         for (name, fee) in p.toolCallFees.sorted(by: { $0.key < $1.key }) { out.append(("tool_calls.\(name)", fee)) }
         for (name, st) in p.serviceTiers.sorted(by: { $0.key < $1.key }) {
             rates("service_tiers.\(name).", st.rates)
-            for t in st.tiers { rates("service_tiers.\(name).tiers>\(t.aboveInputTokens).", t.rates) }
+            rates("service_tiers.\(name).batch_", st.batchRates)
+            for t in st.tiers {
+                rates("service_tiers.\(name).tiers>\(t.aboveInputTokens).", t.rates)
+                rates("service_tiers.\(name).tiers>\(t.aboveInputTokens).batch_", t.batchRates)
+            }
         }
         return out
     }

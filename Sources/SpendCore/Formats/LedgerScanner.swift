@@ -167,7 +167,11 @@ public struct LedgerScanner {
         case .provider: return try requiredString(p, key, &event.provider)
         case .model: return try requiredString(p, key, &event.model)
         case .modelRequested: return try optionalString(p, key, &event.modelRequested)
-        case .serviceTier: return try optionalString(p, key, &event.serviceTier)
+        case .serviceTier:
+            let after = try optionalString(p, key, &event.serviceTier)
+            // `"default"` is the standard tier (docs/FORMAT.md): recorded as absent, so every reader sees `standard`.
+            if isDefaultServiceTier(event.serviceTier) { event.serviceTier = .absent }
+            return after
         case .status: return try optionalString(p, key, &event.status)
         case .release: return try optionalString(p, key, &event.release)
         case .commit: return try optionalString(p, key, &event.commit)
@@ -259,6 +263,16 @@ public struct LedgerScanner {
         guard s.count > 0 else { throw fail(p, "schema", "\(key.name) must not be empty") }
         out = s
         return s.start + s.count + 1
+    }
+
+    private static let defaultServiceTier = Array("default".utf8)
+
+    /// True for a `service_tier` of `"default"` (written plainly or with escapes).
+    private func isDefaultServiceTier(_ s: ByteSpan) -> Bool {
+        if s.isAbsent { return false }
+        if s.escaped { return string(s) == "default" }
+        return s.count == Self.defaultServiceTier.count
+            && Self.defaultServiceTier.withUnsafeBytes { bytesEqual(base + s.start, $0.baseAddress!, s.count) }
     }
 
     private mutating func optionalString(_ p: Int, _ key: EventKey, _ out: inout ByteSpan) throws(LedgerScanError) -> Int {

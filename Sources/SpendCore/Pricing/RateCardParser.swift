@@ -16,8 +16,9 @@ public enum RateCardParser {
     /// Every rate (USD per 1M tokens) and tool-call fee (USD per 1,000 calls) is below this.
     public static let rateLimit = ExactDecimal(1_000_000)
 
-    static let tierKeys: Set<String> = ["above_input_tokens", "input", "cached_input", "cache_write", "output"]
-    static let serviceTierKeys: Set<String> = ["input", "cached_input", "cache_write", "output", "tiers"]
+    static let batchRateKeys: Set<String> = ["batch_input", "batch_cached_input", "batch_cache_write", "batch_output"]
+    static let tierKeys: Set<String> = batchRateKeys.union(["above_input_tokens", "input", "cached_input", "cache_write", "output"])
+    static let serviceTierKeys: Set<String> = batchRateKeys.union(["input", "cached_input", "cache_write", "output", "tiers"])
 
     /// Parses one card. `path` is used in messages.
     public static func parse(_ text: String, path: String, blobId: String? = nil) throws(DiagnosticsError) -> RateCard {
@@ -237,8 +238,11 @@ public enum RateCardParser {
                         for key in tierTable.keys where !RateCardParser.serviceTierKeys.contains(key) {
                             error(self.line(ofKey: "service_tiers", from: line), "ratecard", "unknown key \"\(key)\" in service tier \"\(name)\" of \(what)")
                         }
-                        let tierRates = self.rates(tierTable, prefix: "", line: line, what: "\(what) service tier \"\(name)\"", requireInputOutput: true)
-                        serviceTiers[name] = ServiceTierPrice(rates: tierRates, tiers: self.tiers(tierTable["tiers"], line: line, what: what))
+                        let tierWhat = "\(what) service tier \"\(name)\""
+                        let tierRates = self.rates(tierTable, prefix: "", line: line, what: tierWhat, requireInputOutput: true)
+                        let tierBatchRates = self.rates(tierTable, prefix: "batch_", line: line, what: tierWhat, requireInputOutput: false)
+                        serviceTiers[name] = ServiceTierPrice(
+                            rates: tierRates, tiers: self.tiers(tierTable["tiers"], line: line, what: what), batchRates: tierBatchRates)
                     }
                 } else {
                     error(self.line(ofKey: "service_tiers", from: line), "ratecard", "service_tiers of \(what) must be a table")
@@ -292,8 +296,10 @@ public enum RateCardParser {
                     error(self.line(ofKey: "tiers", from: line), "ratecard", "each tier of \(what) needs above_input_tokens (a non-negative integer)")
                     continue
                 }
-                let rates = self.rates(t, prefix: "", line: line, what: "\(what) tier above \(above)", requireInputOutput: true)
-                tiers.append(PriceTier(aboveInputTokens: Int64(above), rates: rates))
+                let tierWhat = "\(what) tier above \(above)"
+                let rates = self.rates(t, prefix: "", line: line, what: tierWhat, requireInputOutput: true)
+                let batchRates = self.rates(t, prefix: "batch_", line: line, what: tierWhat, requireInputOutput: false)
+                tiers.append(PriceTier(aboveInputTokens: Int64(above), rates: rates, batchRates: batchRates))
             }
             for (a, b) in zip(tiers, tiers.dropFirst()) where b.aboveInputTokens <= a.aboveInputTokens {
                 error(
