@@ -290,7 +290,7 @@ public struct LedgerScanner {
         _ p: Int, _ key: EventKey, minimum: Int64, optional: Bool, _ out: inout Int64
     ) throws(LedgerScanError) -> Int {
         let limit = TokenCounts.perEventLimit
-        let end = try integer(p, key, minimum: minimum, optional: optional, &out, tooLarge: "overflow", limit: limit)
+        let end = try integer(p, key, minimum: minimum, optional: optional, &out, limit: limit)
         guard out <= limit else {
             throw fail(p, "overflow", "\(key.name) \(out) is above the per-event limit \(limit) (10^15)")
         }
@@ -298,7 +298,7 @@ public struct LedgerScanner {
     }
 
     private func integer(
-        _ p: Int, _ key: EventKey, minimum: Int64, optional: Bool, _ out: inout Int64, tooLarge: String = "schema", limit: Int64 = .max
+        _ p: Int, _ key: EventKey, minimum: Int64, optional: Bool, _ out: inout Int64, limit: Int64 = .max
     ) throws(LedgerScanError) -> Int {
         if optional, let after = isNull(p) { return after }
         let what = minimum == 0 ? "a non-negative integer" : "an integer ≥ \(minimum)"
@@ -317,7 +317,7 @@ public struct LedgerScanner {
             let (a, o2) = m.addingReportingOverflow(Int64(b - 48))
             if o1 || o2 {
                 if negative || limit == .max { throw fail(p, "schema", "\(key.name) must be \(what) (too large)") }
-                throw fail(p, tooLarge, "\(key.name) is above the per-event limit \(limit) (10^15)")
+                throw fail(p, "overflow", "\(key.name) is above the per-event limit \(limit) (10^15)")
             }
             value = a
             i += 1
