@@ -159,6 +159,13 @@ final class OverflowTests: XCTestCase {
         assertCardError(
             "input = 1\noutput = 1\nbatch_discount = 0.5\ntiers = [{ above_input_tokens = 10, input = \"0.000000000001\", output = 1 }]", line: 8,
             "batch_discount 0.5 of \"m\" makes input 0.000000000001 × 0.5 = 0.0000000000005, more than 12 decimal places")
+        // More tiers than a rate selection's 8-bit tier index trapped when an event reached the 129th.
+        let tiers = (1...129).map { "{ above_input_tokens = \($0), input = 1, output = 1 }" }.joined(separator: ", ")
+        XCTAssertThrowsError(try RateCardParser.parse(card("input = 1\noutput = 1\ntiers = [\(tiers)]"), path: "ratecards/acme.toml")) { error in
+            XCTAssertEqual(
+                (error as? DiagnosticsError)?.diagnostics.first?.description,
+                "ratecards/acme.toml:8: error[ratecard-tiers]: \"m\" has 129 tiers; at most 128")
+        }
         // Trailing zeros are not precision; the limits themselves are accepted.
         XCTAssertNoThrow(
             try RateCardParser.parse(card("input = 3\noutput = 15\nbatch_discount = \"0.3333333333\""), path: "ratecards/acme.toml"))

@@ -306,6 +306,10 @@ public enum RateCardParser {
                     self.line(ofKey: "tiers", from: line), "ratecard-tiers",
                     "tiers of \(what) must be in increasing order of above_input_tokens (\(b.aboveInputTokens) follows \(a.aboveInputTokens))")
             }
+            // A rate selection names its tier in 8 bits (`RateSelection.tier`: indices 0…127).
+            if tiers.count > Int(Int8.max) + 1 {
+                error(self.line(ofKey: "tiers", from: line), "ratecard-tiers", "\(what) has \(tiers.count) tiers; at most \(Int(Int8.max) + 1)")
+            }
             return tiers
         }
 
