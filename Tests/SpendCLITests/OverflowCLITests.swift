@@ -190,3 +190,29 @@ extension OverflowCLITests {
         XCTAssertFalse(r.stderr.contains("input-limit"), r.stderr)
     }
 }
+
+extension OverflowCLITests {
+    /// The same sum spread over two monthly shards: no chunk overflows on its
+    /// own, and the event that makes the ledger's sum overflow is still named.
+    func testASumThatOverflowsAcrossShardsNamesTheEvent() throws {
+        let repo = try makeRepo()
+        let june = (0..<5_000).map { i in sonnet("j\(i)", input: "1000000000000000", team: i % 2 == 0 ? "x" : "y") }
+        let july = (0..<5_000).map { i in
+            sonnet("k\(i)", input: "1000000000000000", team: i % 2 == 0 ? "x" : "y").replacingOccurrences(of: "2025-06-01", with: "2025-07-01")
+        }
+        try repo.writeLedger("ledger/2025/2025-06.jsonl", june)
+        try repo.writeLedger("ledger/2025/2025-07.jsonl", july)
+        try repo.commitAll("ledger")
+        try repo.git("tag", "v1")
+        try repo.git("tag", "v2")
+        // 5,000 + 4,224 events: the 4,224th line of July makes the sum pass 2^63 − 1.
+        let message = "ledger/2025/2025-07.jsonl:4224:1: error[overflow]: the sum of input_tokens exceeds 9223372036854775807"
+        assertOverflow(try repo.spend("report"), message)
+        assertOverflow(try repo.spend("report", "--by", "model", "--period", "month"), message)
+        assertOverflow(try repo.spend("diff", "HEAD"), message)
+        assertOverflow(try repo.spend("releases"), message)
+        assertOverflow(try repo.spend("audit"), message)
+        // Within one month the sums fit: nothing to reject.
+        assertOK(try repo.spend("report", "--since", "2025-07-01"))
+    }
+}

@@ -36,9 +36,19 @@ public struct UsageCells: Sendable {
     ) throws(SpendError) -> UsageCells {
         let instants = Array(Set(instants)).sorted()
         let thresholds = Array(Set(thresholds)).sorted()
-        let parts = try LedgerReader.mapChunks(snapshot) { chunk in
+        let chunks = try LedgerReader.mapChunks(snapshot) { chunk in
             scan(chunk, instants: instants, thresholds: thresholds, limit: diagnosticLimit)
-        }.map(\.result)
+        }
+        // A sum over chunks that overflows: read the chunk where it breaks again, from the totals before it.
+        if !chunks.contains(where: { !$0.result.diagnostics.isEmpty }), let (k, prefix) = RunningTotals.firstOverflow(chunks.map(\.result.totals)) {
+            let start = chunks[k].result.start
+            let again = try LedgerReader.mapChunks(snapshot, shards: [snapshot.shards[chunks[k].shard]]) { chunk in
+                chunk.range.lowerBound == start ? scan(chunk, instants: instants, thresholds: thresholds, limit: 1, prefix: prefix) : nil
+            }
+            let located = again.lazy.compactMap { $0.result?.diagnostics.first }.first
+            throw SpendError.input([located ?? Diagnostic(path: "ledger", rule: "overflow", message: "a sum of the ledger's counts exceeds \(Int64.max)")])
+        }
+        let parts = chunks.map(\.result)
         var merged: [CellKey: Int] = [:]
         var out = UsageCells(cells: [], byProvider: [:])
         for part in parts {
@@ -105,13 +115,16 @@ public struct UsageCells: Sendable {
         var tools: [[Int32: Int64]] = []
         var events = 0
         var diagnostics: [Diagnostic] = []
-        /// Running totals of every event read (checked: every cell sum is at most these).
-        var total = Usage(requests: 0)
-        var toolCallTotal: Int64 = 0
+        /// Running totals of the events read, from the chunk's prefix (checked: every cell sum is at most these).
+        var totals = RunningTotals()
+        /// Where the chunk starts in its shard (to read it again).
+        var start = 0
     }
 
-    static func scan(_ chunk: LedgerChunk, instants: [Int64], thresholds: [Int64], limit: Int) -> Part {
+    static func scan(_ chunk: LedgerChunk, instants: [Int64], thresholds: [Int64], limit: Int, prefix: RunningTotals = RunningTotals()) -> Part {
         var out = Part()
+        out.totals = prefix
+        out.start = chunk.range.lowerBound
         var scanner = LedgerScanner(buffer: chunk.buffer.bytes, range: chunk.range)
         let standard = out.interner.intern("standard")
         let defaultID = out.interner.intern("default")
@@ -138,8 +151,7 @@ public struct UsageCells: Sendable {
             for t in thresholds where TokenCounts.exceeds(prompt, threshold: t, requests: e.requests) { tier += 1 }
             // Every sum of the chunk is at most its running total: checking that names the event that overflows.
             do throws(SumOverflow) {
-                try out.total.add(e)
-                for t in e.toolCalls { out.toolCallTotal = try TokenCounts.add(out.toolCallTotal, scanner.toolCalls[t].count, field: "tool_calls") }
+                try out.totals.add(e, scanner: scanner)
             } catch {
                 overflowed(error)
                 continue

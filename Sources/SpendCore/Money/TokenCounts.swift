@@ -59,3 +59,53 @@ extension Usage {
         (requests, inputTokens, cachedInputTokens, cacheWriteTokens, outputTokens) = (r, i, c, w, o)
     }
 }
+
+/// Checked running totals of the events read, in ledger order: requests,
+/// each token kind, prompt tokens (input + cached + cache_write) and tool
+/// calls. Every sum a verb forms over those events (a group, a total, a
+/// summary cell) is at most these, so checking them as each event is added
+/// names the event that makes a sum overflow.
+public struct RunningTotals: Sendable, Hashable {
+    public var usage = Usage(requests: 0)
+    public var promptTokens: Int64 = 0
+    public var toolCalls: Int64 = 0
+
+    public init() {}
+
+    /// Adds one scanned event, checked; unchanged on overflow.
+    @inline(__always)
+    public mutating func add(_ e: EventRecord, scanner: LedgerScanner) throws(SumOverflow) {
+        // The fields first, so a message names the field the event overflows.
+        var sum = usage
+        try sum.add(e)
+        let prompt = try TokenCounts.add(promptTokens, e.promptTokens, field: "input tokens (input + cached + cache_write)")
+        var calls = toolCalls
+        for k in e.toolCalls { calls = try TokenCounts.add(calls, scanner.toolCalls[k].count, field: "tool_calls") }
+        (usage, promptTokens, toolCalls) = (sum, prompt, calls)
+    }
+
+    /// Adds the totals of a later part of the ledger, checked; unchanged on overflow.
+    public mutating func add(_ other: RunningTotals) throws(SumOverflow) {
+        var sum = usage
+        try sum.add(other.usage)
+        let prompt = try TokenCounts.add(promptTokens, other.promptTokens, field: "input tokens (input + cached + cache_write)")
+        let calls = try TokenCounts.add(toolCalls, other.toolCalls, field: "tool_calls")
+        (usage, promptTokens, toolCalls) = (sum, prompt, calls)
+    }
+
+    /// The index of the first part whose totals overflow the sum of those
+    /// before it, and that sum (the prefix to re-read the part from); nil when all fit.
+    public static func firstOverflow(_ parts: [RunningTotals]) -> (index: Int, prefix: RunningTotals)? {
+        var running = RunningTotals()
+        for (k, part) in parts.enumerated() {
+            var next = running
+            do {
+                try next.add(part)
+            } catch {
+                return (k, running)
+            }
+            running = next
+        }
+        return nil
+    }
+}

@@ -39,10 +39,11 @@ struct ChunkAggregate {
     var omitted = 0
     var events = 0
     var bytes = 0
-    /// Running totals of every event aggregated (checked per event: every
-    /// bucket, and every total of buckets in this chunk, is at most these).
-    var total = Usage(requests: 0)
-    var toolCallTotal: Int64 = 0
+    /// Running totals of the events aggregated, from the chunk's prefix
+    /// (checked per event: every bucket, and every total of buckets, is at most these).
+    var totals = RunningTotals()
+    /// Where the chunk starts in its shard (to read it again).
+    var start = 0
 
     /// Each bucket in turn: its labels (the period first when `query` has
     /// one, then one per dimension), rate selection, usage and event count.
@@ -145,6 +146,9 @@ public struct Aggregator: Sendable {
     /// Reads and aggregates a whole snapshot.
     public func run(_ snapshot: Snapshot) throws(SpendError) -> Aggregation {
         let parts = try LedgerReader.mapChunks(snapshot) { chunk in aggregate(chunk) }
+        if !parts.contains(where: { !$0.result.diagnostics.isEmpty }), let diagnostic = try locateOverflow(snapshot, parts) {
+            throw SpendError.input([diagnostic])
+        }
         var result = try merge(parts.map(\.result))
         result.shards = snapshot.shards.count
         return result
@@ -155,9 +159,32 @@ public struct Aggregator: Sendable {
         case tag([UInt8])
     }
 
-    /// Aggregates one chunk (runs on a worker thread).
-    func aggregate(_ chunk: LedgerChunk) -> ChunkAggregate {
+    /// The event at which the running totals of the whole snapshot (in
+    /// ledger order) overflow, when no single chunk's do: the chunk where the
+    /// sum of totals breaks is read again from the totals before it. `parts`
+    /// are this snapshot's aggregated chunks (read here when nil).
+    func locateOverflow(_ snapshot: Snapshot, _ given: [(shard: Int, result: ChunkAggregate)]? = nil) throws(SpendError) -> Diagnostic? {
+        let parts: [(shard: Int, result: ChunkAggregate)]
+        if let given {
+            parts = given
+        } else {
+            parts = try LedgerReader.mapChunks(snapshot) { chunk in aggregate(chunk) }
+        }
+        if let found = parts.lazy.flatMap(\.result.diagnostics).first(where: { $0.rule == "overflow" }) { return found }
+        guard let (k, prefix) = RunningTotals.firstOverflow(parts.map(\.result.totals)) else { return nil }
+        let start = parts[k].result.start
+        let again = try LedgerReader.mapChunks(snapshot, shards: [snapshot.shards[parts[k].shard]]) { chunk in
+            chunk.range.lowerBound == start ? aggregate(chunk, prefix: prefix) : nil
+        }
+        return again.lazy.compactMap { $0.result?.diagnostics.first { $0.rule == "overflow" } }.first
+    }
+
+    /// Aggregates one chunk (runs on a worker thread); `prefix`: the running
+    /// totals of the ledger before it, when it is read again to name an overflow.
+    func aggregate(_ chunk: LedgerChunk, prefix: RunningTotals = RunningTotals()) -> ChunkAggregate {
         var out = ChunkAggregate()
+        out.totals = prefix
+        out.start = chunk.range.lowerBound
         var scanner = LedgerScanner(buffer: chunk.buffer.bytes, range: chunk.range)
         var pricer = EventPricer(book: book, interner: &out.interner)
         var e = EventRecord()
@@ -276,10 +303,9 @@ public struct Aggregator: Sendable {
                 fail(failure.offset, failure.error.rule, failure.error.message)
                 continue
             }
-            // The chunk's running totals bound every sum below: checking them names the event that overflows.
+            // The running totals bound every sum below: checking them names the event that overflows.
             do throws(SumOverflow) {
-                try out.total.add(e)
-                for k in e.toolCalls { out.toolCallTotal = try TokenCounts.add(out.toolCallTotal, scanner.toolCalls[k].count, field: "tool_calls") }
+                try out.totals.add(e, scanner: scanner)
             } catch {
                 fail(e.lineStart, "overflow", error.message)
                 continue
