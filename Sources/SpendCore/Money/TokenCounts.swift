@@ -66,31 +66,43 @@ extension Usage {
 /// summary cell) is at most these, so checking them as each event is added
 /// names the event that makes a sum overflow.
 public struct RunningTotals: Sendable, Hashable {
-    public var usage = Usage(requests: 0)
+    public var requests: Int64 = 0
+    public var inputTokens: Int64 = 0
+    public var cachedInputTokens: Int64 = 0
+    public var cacheWriteTokens: Int64 = 0
+    public var outputTokens: Int64 = 0
+    /// input + cached + cache_write (what summaries and tiers sum).
     public var promptTokens: Int64 = 0
+    /// Every tool call, whatever its name.
     public var toolCalls: Int64 = 0
 
     public init() {}
 
-    /// Adds one scanned event, checked; unchanged on overflow.
+    /// Adds one scanned event, checked; unchanged on overflow (the hot path: no allocation).
     @inline(__always)
     public mutating func add(_ e: EventRecord, scanner: LedgerScanner) throws(SumOverflow) {
-        // The fields first, so a message names the field the event overflows.
-        var sum = usage
-        try sum.add(e)
-        let prompt = try TokenCounts.add(promptTokens, e.promptTokens, field: "input tokens (input + cached + cache_write)")
         var calls = toolCalls
         for k in e.toolCalls { calls = try TokenCounts.add(calls, scanner.toolCalls[k].count, field: "tool_calls") }
-        (usage, promptTokens, toolCalls) = (sum, prompt, calls)
+        let r = try TokenCounts.add(requests, e.requests, field: "requests")
+        let i = try TokenCounts.add(inputTokens, e.inputTokens, field: "input_tokens")
+        let c = try TokenCounts.add(cachedInputTokens, e.cachedInputTokens, field: "cached_input_tokens")
+        let w = try TokenCounts.add(cacheWriteTokens, e.cacheWriteTokens, field: "cache_write_tokens")
+        let o = try TokenCounts.add(outputTokens, e.outputTokens, field: "output_tokens")
+        let p = try TokenCounts.add(promptTokens, e.promptTokens, field: "input tokens (input + cached + cache_write)")
+        (requests, inputTokens, cachedInputTokens, cacheWriteTokens, outputTokens, promptTokens, toolCalls) = (r, i, c, w, o, p, calls)
     }
 
     /// Adds the totals of a later part of the ledger, checked; unchanged on overflow.
     public mutating func add(_ other: RunningTotals) throws(SumOverflow) {
-        var sum = usage
-        try sum.add(other.usage)
-        let prompt = try TokenCounts.add(promptTokens, other.promptTokens, field: "input tokens (input + cached + cache_write)")
-        let calls = try TokenCounts.add(toolCalls, other.toolCalls, field: "tool_calls")
-        (usage, promptTokens, toolCalls) = (sum, prompt, calls)
+        var sum = self
+        sum.requests = try TokenCounts.add(requests, other.requests, field: "requests")
+        sum.inputTokens = try TokenCounts.add(inputTokens, other.inputTokens, field: "input_tokens")
+        sum.cachedInputTokens = try TokenCounts.add(cachedInputTokens, other.cachedInputTokens, field: "cached_input_tokens")
+        sum.cacheWriteTokens = try TokenCounts.add(cacheWriteTokens, other.cacheWriteTokens, field: "cache_write_tokens")
+        sum.outputTokens = try TokenCounts.add(outputTokens, other.outputTokens, field: "output_tokens")
+        sum.promptTokens = try TokenCounts.add(promptTokens, other.promptTokens, field: "input tokens (input + cached + cache_write)")
+        sum.toolCalls = try TokenCounts.add(toolCalls, other.toolCalls, field: "tool_calls")
+        self = sum
     }
 
     /// The index of the first part whose totals overflow the sum of those
