@@ -40,12 +40,12 @@ public struct UsageCells: Sendable {
             scan(chunk, instants: instants, thresholds: thresholds, limit: diagnosticLimit)
         }
         // A sum over chunks that overflows: read the chunk where it breaks again, from the totals before it.
-        if !chunks.contains(where: { !$0.result.diagnostics.isEmpty }), let (k, prefix) = RunningTotals.firstOverflow(chunks.map(\.result.totals)) {
-            let start = chunks[k].result.start
-            let again = try LedgerReader.mapChunks(snapshot, shards: [snapshot.shards[chunks[k].shard]]) { chunk in
-                chunk.range.lowerBound == start ? scan(chunk, instants: instants, thresholds: thresholds, limit: 1, prefix: prefix) : nil
-            }
-            let located = again.lazy.compactMap { $0.result?.diagnostics.first }.first
+        if !chunks.contains(where: { !$0.result.diagnostics.isEmpty }),
+            let again = try RunningTotals.rereadOverflowingChunk(snapshot, chunks.map { ($0.shard, $0.result.start, $0.result.totals) }, {
+                scan($0, instants: instants, thresholds: thresholds, limit: 1, prefix: $1)
+            })
+        {
+            let located = again.diagnostics.first { $0.rule == "overflow" }
             throw SpendError.input([located ?? Diagnostic(path: "ledger", rule: "overflow", message: "a sum of the ledger's counts exceeds \(Int64.max)")])
         }
         let parts = chunks.map(\.result)

@@ -171,12 +171,10 @@ public struct Aggregator: Sendable {
             parts = try LedgerReader.mapChunks(snapshot) { chunk in aggregate(chunk) }
         }
         if let found = parts.lazy.flatMap(\.result.diagnostics).first(where: { $0.rule == "overflow" }) { return found }
-        guard let (k, prefix) = RunningTotals.firstOverflow(parts.map(\.result.totals)) else { return nil }
-        let start = parts[k].result.start
-        let again = try LedgerReader.mapChunks(snapshot, shards: [snapshot.shards[parts[k].shard]]) { chunk in
-            chunk.range.lowerBound == start ? aggregate(chunk, prefix: prefix) : nil
+        let again = try RunningTotals.rereadOverflowingChunk(snapshot, parts.map { ($0.shard, $0.result.start, $0.result.totals) }) {
+            aggregate($0, prefix: $1)
         }
-        return again.lazy.compactMap { $0.result?.diagnostics.first { $0.rule == "overflow" } }.first
+        return again?.diagnostics.first { $0.rule == "overflow" }
     }
 
     /// Aggregates one chunk (runs on a worker thread); `prefix`: the running
