@@ -2,6 +2,8 @@
 public struct AuditRenderer {
     /// Decimal places of impacts in tables.
     public var precision: Int
+    /// How `--format csv` writes fields (`--csv-raw` turns formula neutralising off).
+    public var csvWriter = CSV()
 
     public init(precision: Int = 2) {
         self.precision = precision
@@ -32,7 +34,7 @@ public struct AuditRenderer {
                     c.commit.id.short, Self.date(c.commit.time), c.commit.author, change.provider, change.model, change.effective, change.field,
                     change.old, change.new, change.kind.rawValue, c.impact.description,
                 ]
-                out += fields.map(CSV.escape).joined(separator: ",") + "\n"
+                out += csvWriter.row(fields)
             }
         }
         return out

@@ -172,6 +172,8 @@ public struct ReleaseDiffEngine {
 /// Renders release diffs.
 public struct ReleaseDiffRenderer {
     public var precision: Int
+    /// How `--format csv` writes fields (`--csv-raw` turns formula neutralising off).
+    public var csvWriter = CSV()
     public init(precision: Int) { self.precision = precision }
 
     public static let csvColumns = [
@@ -198,8 +200,8 @@ public struct ReleaseDiffRenderer {
     }
 
     public func csv(_ d: ReleaseDiff) -> String {
-        var out = (d.columns + Self.csvColumns).map(CSV.escape).joined(separator: ",") + "\n"
-        for r in d.rows { out += (r.keys + fields(r)).map(CSV.escape).joined(separator: ",") + "\n" }
+        var out = csvWriter.row(d.columns + Self.csvColumns)
+        for r in d.rows { out += csvWriter.row(r.keys + fields(r)) }
         return out
     }
 
