@@ -29,8 +29,8 @@ final class OutputSafetyCLITests: XCTestCase {
         XCTAssertEqual(
             r.lines.prefix(3),
             [
-                "team                   requests  input  cached  cache_write  output   cost   share",
-                "---------------------  --------  -----  ------  -----------  ------  -----  ------",
+                "team                 requests  input  cached  cache_write  output   cost   share",
+                "-------------------  --------  -----  ------  -----------  ------  -----  ------",
                 "\\u001b[31mred\\u202e         1  2,000       0            0     500  $0.01  100.0%",
             ])
     }
@@ -48,7 +48,7 @@ final class OutputSafetyCLITests: XCTestCase {
         XCTAssertEqual(
             Array(lines.prefix(4)),
             [
-                "ledger/2025/2025-01.jsonl:1:39: error[json]: control character in a string",
+                "ledger/2025/2025-01.jsonl:1:38: error[json]: control character in string",
                 "  |",
                 "1 | " + shown,
                 "  | " + String(repeating: " ", count: shown.range(of: "\\u001b")!.lowerBound.utf16Offset(in: shown)) + "^",
@@ -69,7 +69,7 @@ final class OutputSafetyCLITests: XCTestCase {
             [event(ts: "2025-01-10T00:00:01Z", id: "req-2", input: 1000, output: 100, tags: [("team", "a\\r\\nb")])])
         try repo.commitAll("two")
 
-        let report = try repo.spend("report", "--format", "csv")
+        let report = try repo.spend("report", "--rev", "HEAD~1", "--format", "csv")
         assertOK(report)
         XCTAssertEqual(
             report.stdout,
@@ -78,16 +78,22 @@ final class OutputSafetyCLITests: XCTestCase {
                 + "\"a\r\nb\",1,1000,0,0,100,0.0035\n"
                 + "(unattributed),0,0,0,0,0,0\n")
 
-        let raw = try repo.spend("report", "--format", "csv", "--csv-raw")
+        let raw = try repo.spend("report", "--rev", "HEAD~1", "--format", "csv", "--csv-raw")
         assertOK(raw)
-        XCTAssertEqual(raw.lines[1], "=HYPERLINK(\"\"http://x\"\"),1,2000,0,0,500,0.01")
+        XCTAssertEqual(
+            raw.stdout,
+            "team,requests,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,cost\n"
+                + "\"=HYPERLINK(\"\"http://x\"\")\",1,2000,0,0,500,0.01\n"
+                + "\"a\r\nb\",1,1000,0,0,100,0.0035\n"
+                + "(unattributed),0,0,0,0,0,0\n")
 
         let diff = try repo.spend("diff", "HEAD~1", "HEAD", "--format", "csv")
         assertOK(diff)
         XCTAssertEqual(
             diff.stdout,
             "team,requests_a,requests_b,cost_a,cost_b,delta,delta_pct\n"
-                + "\"'=HYPERLINK(\"\"http://x\"\")\",1,0,0.01,0,-0.01,-100.0\n")
+                + "\"'=HYPERLINK(\"\"http://x\"\")\",1,0,0.01,0,-0.01,-100\n"
+                + "\"a\r\nb\",1,1,0.0035,0.0035,0,0\n")
 
         let misuse = try repo.spend("report", "--csv-raw")
         assertRejected(misuse)
