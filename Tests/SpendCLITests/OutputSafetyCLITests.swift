@@ -55,6 +55,19 @@ final class OutputSafetyCLITests: XCTestCase {
             ])
     }
 
+    func testLintJSONEscapesEveryControlAndBidiOverride() throws {
+        let repo = try makeRepo()
+        try repo.writeLedger(
+            "ledger/2025/2025-01.jsonl",
+            [event(ts: "2025-01-10T00:00:00Z", id: "req-1", model: "gpt\\u001b\\u0085\\u202e\\u007f", input: 1, output: 1, tags: [("team", "a")])])
+        let r = try repo.spend("lint", "--format", "json")
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertFalse(r.stdout.unicodeScalars.contains { TerminalTextScalars.unsafe($0) && $0 != "\n" })
+        XCTAssertTrue(
+            r.stdout.contains(#""message":"model \"gpt\u001b\u0085\u202e\u007f\" matches no price or alias in ratecards/openai.toml""#),
+            r.stdout)
+    }
+
     func testCSVQuotesLineBreaksNeutralisesFormulasAndKeepsNegativeNumbers() throws {
         let repo = try makeRepo()
         try repo.writeLedger(
@@ -125,5 +138,14 @@ final class OutputSafetyCLITests: XCTestCase {
         let r = try runProcess(Paths.executable("spend"), ["-C", "no\nsuch\u{1b}", "report"], in: dir)
         assertRejected(r)
         XCTAssertEqual(r.stderr, "spend: error: cannot change to 'no\\nsuch\\u001b': No such file or directory\n")
+    }
+}
+
+/// The scalars human-readable output must not carry raw (as TerminalText defines them).
+enum TerminalTextScalars {
+    static func unsafe(_ s: Unicode.Scalar) -> Bool {
+        let v = s.value
+        return v < 0x20 || (0x7F...0x9F).contains(v) || (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v)
+            || v == 0x2028 || v == 0x2029
     }
 }
