@@ -54,33 +54,57 @@ public enum TerminalText {
         }
     }
 
-    /// Whether the UTF-8 of `text` has no byte that can start an unsafe scalar
-    /// (C0, DEL, the lead byte 0xC2 of C1 controls, 0xE2 of U+2028…U+2069).
-    static func isPlainly(_ text: String) -> Bool {
-        var text = text
-        return text.withUTF8 { bytes in
-            !bytes.contains { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 || $0 == 0xE2 }
+    /// The UTF-8 length of the unsafe scalar at `i` of `bytes` (valid UTF-8), or 0:
+    /// C0 and DEL (1 byte), C1 (0xC2 0x80–0x9F), U+2028–U+202E (0xE2 0x80 0xA8–0xAE),
+    /// U+2066–U+2069 (0xE2 0x81 0xA6–0xA9). 0xC2 and 0xE2 only ever lead a scalar.
+    static func unsafeLength(_ bytes: UnsafeBufferPointer<UInt8>, at i: Int) -> Int {
+        let b = bytes[i]
+        if b < 0x20 || b == 0x7F { return 1 }
+        if b == 0xC2, i + 1 < bytes.count, (0x80...0x9F).contains(bytes[i + 1]) { return 2 }
+        if b == 0xE2, i + 2 < bytes.count {
+            let b1 = bytes[i + 1]
+            let b2 = bytes[i + 2]
+            if (b1 == 0x80 && (0xA8...0xAE).contains(b2)) || (b1 == 0x81 && (0xA6...0xA9).contains(b2)) { return 3 }
         }
+        return 0
     }
 
     static func escape(_ text: String, keepingNewlines: Bool, limit: Int?) -> String {
-        if isPlainly(text) {
-            guard let limit else { return text }
-            // Walks at most limit + 1 characters, however long the text.
-            let head = text.prefix(limit + 1)
-            return head.count <= limit ? text : String(head.prefix(max(0, limit - 1))) + "…"
-        }
-        var out = ""
-        for scalar in text.unicodeScalars {
-            if isUnsafe(scalar) && !(keepingNewlines && scalar == "\n") {
-                out += escape(scalar)
-            } else {
-                out.unicodeScalars.append(scalar)
+        guard let limit else { return escapeAll(text, keepingNewlines: keepingNewlines) }
+        // Escaping never shortens a character, so the first limit + 1 characters
+        // decide the cell: a 10 MB value costs what 61 characters cost.
+        let shown = escapeAll(String(text.prefix(limit + 1)), keepingNewlines: keepingNewlines)
+        return shown.count <= limit ? shown : String(shown.prefix(max(0, limit - 1))) + "…"
+    }
+
+    /// One pass over the UTF-8: safe runs are copied as they are, unsafe scalars escaped.
+    static func escapeAll(_ text: String, keepingNewlines: Bool) -> String {
+        var text = text
+        let escaped: String? = text.withUTF8 { bytes in
+            var out: [UInt8] = []
+            var copied = 0
+            var changed = false
+            var i = 0
+            while i < bytes.count {
+                let n = unsafeLength(bytes, at: i)
+                if n == 0 || (keepingNewlines && bytes[i] == 10) {
+                    i += 1
+                    continue
+                }
+                if !changed {
+                    out.reserveCapacity(bytes.count + 16)
+                    changed = true
+                }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[copied..<i]))
+                let scalar = String(decoding: UnsafeBufferPointer(rebasing: bytes[i..<(i + n)]), as: UTF8.self).unicodeScalars.first!
+                out.append(contentsOf: escape(scalar).utf8)
+                i += n
+                copied = i
             }
-            // Escapes are ASCII, so `out` stays short (limit + 7 characters) while it is counted.
-            if let limit, out.count > limit + 1 { break }
+            guard changed else { return nil }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[copied...]))
+            return String(decoding: out, as: UTF8.self)
         }
-        if let limit, out.count > limit { return String(out.prefix(max(0, limit - 1))) + "…" }
-        return out
+        return escaped ?? text
     }
 }
