@@ -113,6 +113,26 @@ final class OutputSafetyCLITests: XCTestCase {
         XCTAssertTrue(misuse.stderr.hasPrefix("Error: --csv-raw applies to --format csv\n"), misuse.stderr)
     }
 
+    /// Audit CSV: a committer named like a formula is neutralised, the negative impact stays a number.
+    func testAuditCSVNeutralisesAFormulaAuthor() throws {
+        let repo = try makeRepo(cards: false)
+        _ = try ScriptedCardHistory(repo)
+        let card = try repo.read("ratecards/acme.toml")
+        try repo.write("ratecards/acme.toml", card.replacingOccurrences(of: "input = 0.50", with: "input = 0.40"))
+        try repo.git("add", "-A")
+        try repo.git("-c", "user.name=@SUM(1+1)*cmd", "commit", "-q", "-m", "acme-small input cut")
+        let short = try repo.git("rev-parse", "--short=7", "HEAD").trimmingCharacters(in: .whitespacesAndNewlines)
+        let r = try repo.spend("audit", "--format", "csv", "--since", "2026-08-01")
+        assertOK(r)
+        XCTAssertEqual(r.lines.count, 2, r.stdout)
+        let row = r.lines[1]
+        XCTAssertTrue(row.hasPrefix(short + ","), row)
+        XCTAssertTrue(row.hasSuffix(",\"'@SUM(1+1)*cmd\",acme,acme-small,2025-12-01,input,0.5,0.4,edited,-0.0001"), row)
+        let raw = try repo.spend("audit", "--format", "csv", "--since", "2026-08-01", "--csv-raw")
+        assertOK(raw)
+        XCTAssertTrue(raw.lines[1].hasSuffix(",@SUM(1+1)*cmd,acme,acme-small,2025-12-01,input,0.5,0.4,edited,-0.0001"), raw.stdout)
+    }
+
     func testTenMegabyteTagIsCutInTablesAndWholeInCSV() throws {
         let repo = try makeRepo()
         let huge = String(repeating: "x", count: 10_000_000)

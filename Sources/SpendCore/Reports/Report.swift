@@ -164,7 +164,7 @@ public struct ReportRenderer {
         if !report.groupingTags.isEmpty {
             let share = report.share(report.unattributed).map { $0.formatted(places: 1) } ?? "0.0"
             notes.append(
-                "unattributed: $\(report.unattributed.formatted(places: precision, grouping: true)) (\(share)% of total) — events missing tag \(report.groupingTags.map { "\"\($0)\"" }.joined(separator: " or "))"
+                "unattributed: $\(report.unattributed.formatted(places: precision, grouping: true)) (\(share)% of total) — events missing tag \(report.groupingTags.map { "\"\(TerminalText.escaped($0))\"" }.joined(separator: " or "))"
             )
         }
         notes.append("costs in USD rounded to \(precision) decimals for display; totals are exact sums (--format csv for exact values)")
