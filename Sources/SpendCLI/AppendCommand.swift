@@ -224,7 +224,7 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
         if dryRun {
             var text = ""
             for event in outcome.events { text += String(decoding: event.line, as: UTF8.self) }
-            if !text.isEmpty { Console.out(text) }
+            if !text.isEmpty { Console.data(text) }
             if !quiet {
                 let n = outcome.count
                 var note = "dry run: \(n) event\(n == 1 ? "" : "s") checked; nothing written"
@@ -342,6 +342,7 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
         if !outcome.skipped.isEmpty {
             lines.append("skipped \(outcome.skipped.count) duplicate\(outcome.skipped.count == 1 ? "" : "s") (already in the ledger)")
         }
-        return lines.joined(separator: "\n")
+        // One line each, whatever an id or shard path holds.
+        return lines.map(TerminalText.escaped).joined(separator: "\n")
     }
 }

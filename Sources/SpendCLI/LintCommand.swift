@@ -114,7 +114,7 @@ public struct LintCommand: ParsableCommand {
         let result = try linter.run(mode)
         switch format {
         case .table: Console.out(result.renderText())
-        case .json: Console.out(result.renderJSON())
+        case .json: Console.data(result.renderJSON())
         }
         let code = result.exitCode(strict: strict)
         if code != 0 { throw ExitCode(code) }

@@ -175,6 +175,8 @@ public struct ReleaseDiffEngine {
 /// Renders release diffs.
 public struct ReleaseDiffRenderer {
     public var precision: Int
+    /// How `--format csv` writes fields (`--csv-raw` turns formula neutralising off).
+    public var csvWriter = CSV()
     public init(precision: Int) { self.precision = precision }
 
     public static let csvColumns = [
@@ -201,8 +203,8 @@ public struct ReleaseDiffRenderer {
     }
 
     public func csv(_ d: ReleaseDiff) -> String {
-        var out = (d.columns + Self.csvColumns).map(CSV.escape).joined(separator: ",") + "\n"
-        for r in d.rows { out += (r.keys + fields(r)).map(CSV.escape).joined(separator: ",") + "\n" }
+        var out = csvWriter.row(d.columns + Self.csvColumns)
+        for r in d.rows { out += csvWriter.row(r.keys + fields(r)) }
         return out
     }
 
@@ -273,7 +275,8 @@ public struct ReleaseDiffRenderer {
 
     /// "summaries: cost/request +212% v1.2.0→v1.3.0; retries 4%→61%; …" and the commits.
     public func diagnosis(_ pin: Pin, _ r: ReleaseDiffRow, _ d: ReleaseDiff) -> String {
-        let name = pin.keys.joined(separator: "/")
+        // Tag values, paths and commit lines show escaped (TerminalText), each on its one line.
+        let name = TerminalText.escaped(pin.keys.joined(separator: "/"))
         // Lead with the figure that spiked.
         let perRequest = "cost/request \(Self.pct(r.costPerRequestChange))"
         let perDay = "cost/day \(Self.pct(r.costPerDayChange))"
@@ -288,10 +291,11 @@ public struct ReleaseDiffRenderer {
         var text = "\(name): " + facts.joined(separator: "; ") + "\n"
         func line(_ c: CommitSummary) -> String {
             let date = Timestamp.dateString(days: Timestamp.day(ofMillis: c.time * 1000))
-            return "  \(c.id.short)  \(date)  \(c.author)  \(c.subject)  [\(c.files.prefix(5).joined(separator: ", "))\(c.files.count > 5 ? ", …" : "")]"
+            return TerminalText.escaped(
+                "  \(c.id.short)  \(date)  \(c.author)  \(c.subject)  [\(c.files.prefix(5).joined(separator: ", "))\(c.files.count > 5 ? ", …" : "")]")
         }
         if pin.mapped {
-            let paths = pin.paths.joined(separator: ", ")
+            let paths = TerminalText.escaped(pin.paths.joined(separator: ", "))
             if pin.commits.isEmpty {
                 text += "  no commit in \(d.from.name)..\(d.to.name) touched \(paths): look at traffic, prompts outside these paths, or the rate cards\n"
             } else {

@@ -67,6 +67,8 @@ public struct ReleaseList: Sendable {
 
 public struct ReleaseListRenderer {
     public var precision: Int
+    /// How `--format csv` writes fields (`--csv-raw` turns formula neutralising off).
+    public var csvWriter = CSV()
     public init(precision: Int) { self.precision = precision }
 
     public static let csvColumns = [
@@ -85,7 +87,7 @@ public struct ReleaseListRenderer {
     public func render(_ list: ReleaseList, as format: OutputFormat) -> String {
         switch format {
         case .csv:
-            return ([Self.csvColumns] + list.rows.map(fields)).map { $0.map(CSV.escape).joined(separator: ",") }.joined(separator: "\n") + "\n"
+            return ([Self.csvColumns] + list.rows.map(fields)).map(csvWriter.row).joined()
         case .json:
             let rows = list.rows.map { r in
                 "  {" + zip(Self.csvColumns, fields(r)).map { n, v in

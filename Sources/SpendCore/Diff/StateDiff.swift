@@ -209,6 +209,8 @@ enum Money {
 public struct DiffRenderer {
     public var precision: Int
     public var explain: Bool
+    /// How `--format csv` writes fields (`--csv-raw` turns formula neutralising off).
+    public var csvWriter = CSV()
 
     public init(precision: Int = 2, explain: Bool) {
         self.precision = precision
@@ -231,7 +233,7 @@ public struct DiffRenderer {
     public func csv(_ diff: SpendDiff) -> String {
         var header = diff.columns + Self.csvColumns
         if explain { header += Self.effectColumns }
-        var out = header.map(CSV.escape).joined(separator: ",") + "\n"
+        var out = csvWriter.row(header)
         for r in diff.rows {
             var fields = r.keys + [
                 String(r.a.requests), String(r.b.requests), r.a.cost.description, r.b.cost.description, r.delta.description,
@@ -240,7 +242,7 @@ public struct DiffRenderer {
             if explain {
                 fields += [r.effects.volume.description, r.effects.intensity.description, r.effects.price.description, r.effects.mix.description]
             }
-            out += fields.map(CSV.escape).joined(separator: ",") + "\n"
+            out += csvWriter.row(fields)
         }
         return out
     }
