@@ -31,7 +31,7 @@ public struct PriceChange: Sendable, Hashable {
     /// `new / old − 1` in percent, one decimal, when both are decimals and old ≠ 0.
     public var percentChange: ExactDecimal? {
         guard let o = ExactDecimal(old), let n = ExactDecimal(new), !o.isZero else { return nil }
-        return ((n - o) * ExactDecimal(100)).ratio(to: o, places: 1)
+        return (try? n.subtracting(o))?.percent(of: o, places: 1)
     }
 }
 

@@ -11,6 +11,7 @@ public struct ReleaseDiffRow: Sendable, Hashable {
     public var costPerDayB: ExactDecimal?
     public var spike = false
 
+    /// `cost_b − cost_a` (checked once by `ReleaseDiffEngine.diff`, so it cannot trap here).
     public var delta: ExactDecimal { b.usage.cost - a.usage.cost }
     public var deltaPercent: ExactDecimal? { percentChange(a.usage.cost, b.usage.cost) }
     public var costPerRequestChange: ExactDecimal? { percentChange(costPerRequestA, costPerRequestB) }
@@ -84,6 +85,7 @@ public struct ReleaseDiffEngine {
             row.a = usage.rows[r1]?[k] ?? ReleaseSide()
             row.b = usage.rows[r2]?[k] ?? ReleaseSide()
             Self.normalize(&row, daysA: daysA, daysB: daysB, threshold: threshold)
+            _ = try checkedDifference(row.b.usage.cost, row.a.usage.cost, for: "the release diff row " + k.joined(separator: ", "))
             rows.append(row)
         }
         rows.sort { x, y in
@@ -94,8 +96,9 @@ public struct ReleaseDiffEngine {
             return x.keys.lexicographicallyPrecedes(y.keys)
         }
         var total = ReleaseDiffRow(keys: ["total"])
-        total.a = usage.total(r1)
-        total.b = usage.total(r2)
+        total.a = try usage.total(r1)
+        total.b = try usage.total(r2)
+        _ = try checkedDifference(total.b.usage.cost, total.a.usage.cost, for: "the release diff total")
         Self.normalize(&total, daysA: daysA, daysB: daysB, threshold: threshold)
         var hidden = 0
         if let top, rows.count > top {
@@ -310,7 +313,7 @@ public struct ReleaseDiffRenderer {
     static func mix(_ a: ReleaseSide, _ b: ReleaseSide) -> String {
         let names = Set(a.models.keys).union(b.models.keys).sorted()
         func share(_ s: ReleaseSide, _ m: String) -> ExactDecimal {
-            (ExactDecimal(s.models[m] ?? 0) * 100).ratio(to: ExactDecimal(max(s.usage.requests, 1)), places: 0) ?? .zero
+            ExactDecimal(s.models[m] ?? 0).percent(of: ExactDecimal(max(s.usage.requests, 1)), places: 0) ?? .zero
         }
         return names.prefix(4).map { "\($0) \(share(a, $0))%→\(share(b, $0))%" }.joined(separator: ", ")
     }

@@ -45,7 +45,7 @@ public struct ReleaseList: Sendable {
         var previous: ReleaseRow?
         for name in names {
             var row = ReleaseRow(name: name, tag: attributor.tag(named: name))
-            row.side = usage.total(name)
+            row.side = try usage.total(name)
             row.days = usage.days[name]?.count ?? 0
             row.costPerRequest = row.side.costPerRequest()
             row.costPerDay = row.side.costPerDay(row.days)

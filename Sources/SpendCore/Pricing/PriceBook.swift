@@ -26,13 +26,24 @@ public struct Usage: Sendable, Hashable {
         self.toolCalls = toolCalls
     }
 
-    public static func += (lhs: inout Usage, rhs: Usage) {
-        lhs.requests += rhs.requests
-        lhs.inputTokens += rhs.inputTokens
-        lhs.cachedInputTokens += rhs.cachedInputTokens
-        lhs.cacheWriteTokens += rhs.cacheWriteTokens
-        lhs.outputTokens += rhs.outputTokens
-        for (name, count) in rhs.toolCalls { lhs.toolCalls[name, default: 0] += count }
+    /// Adds `rhs`, checked: on overflow throws naming the field and leaves `self` unchanged.
+    public mutating func add(_ rhs: Usage) throws(SumOverflow) {
+        var sum = self
+        sum.requests = try TokenCounts.add(requests, rhs.requests, field: "requests")
+        sum.inputTokens = try TokenCounts.add(inputTokens, rhs.inputTokens, field: "input_tokens")
+        sum.cachedInputTokens = try TokenCounts.add(cachedInputTokens, rhs.cachedInputTokens, field: "cached_input_tokens")
+        sum.cacheWriteTokens = try TokenCounts.add(cacheWriteTokens, rhs.cacheWriteTokens, field: "cache_write_tokens")
+        sum.outputTokens = try TokenCounts.add(outputTokens, rhs.outputTokens, field: "output_tokens")
+        for (name, count) in rhs.toolCalls {
+            sum.toolCalls[name] = try TokenCounts.add(sum.toolCalls[name] ?? 0, count, field: "tool_calls \"\(name)\"")
+        }
+        self = sum
+    }
+
+    /// Input tokens of all three kinds (what tier thresholds compare against), checked.
+    public func promptTokens() throws(SumOverflow) -> Int64 {
+        let field = "input tokens (input + cached + cache_write)"
+        return try TokenCounts.add(TokenCounts.add(inputTokens, cachedInputTokens, field: field), cacheWriteTokens, field: field)
     }
 }
 
@@ -63,7 +74,8 @@ public struct EffectiveRates: Sendable, Hashable {
     /// Names the point for messages: `openai/gpt-4o@2024-10-01`.
     public var pointId: String
 
-    /// The exact cost of `usage` at these rates.
+    /// The exact cost of `usage` at these rates; `overflow` when it needs
+    /// more than ExactDecimal's 38 digits (beyond any realistic ledger).
     public func cost(_ usage: Usage) throws(PricingError) -> ExactDecimal {
         var perMillion = ExactDecimal.zero
         func add(_ tokens: Int64, _ rate: ExactDecimal?, _ name: String) throws(PricingError) {
@@ -71,20 +83,40 @@ public struct EffectiveRates: Sendable, Hashable {
             guard let rate else {
                 throw PricingError(rule: "no-price", message: "\(pointId) has no \(name) price, but \(tokens) \(name) tokens were used")
             }
-            perMillion += rate.times(tokens)
+            do {
+                perMillion = try perMillion.adding(rate.times(tokens))
+            } catch {
+                throw overflow("\(tokens) \(name) tokens at \(rate) per 1M")
+            }
         }
         try add(usage.inputTokens, rates.input, "input")
         try add(usage.cachedInputTokens, rates.cachedInput, "cached_input")
         try add(usage.cacheWriteTokens, rates.cacheWrite, "cache_write")
         try add(usage.outputTokens, rates.output, "output")
-        var total = perMillion.shifted(right: 6)
+        var total: ExactDecimal
+        do {
+            total = try perMillion.shifted(right: 6)
+        } catch {
+            throw overflow("\(perMillion) per 1M")
+        }
         for (name, calls) in usage.toolCalls.sorted(by: { $0.key < $1.key }) where calls != 0 {
             guard let fee = toolCallFees[name] else {
                 throw PricingError(rule: "no-price", message: "\(pointId) has no price for tool calls \"\(name)\"")
             }
-            total += fee.times(calls).shifted(right: 3)
+            do {
+                total = try total.adding(fee.times(calls).shifted(right: 3))
+            } catch {
+                throw overflow("\(calls) \"\(name)\" tool calls at \(fee) per 1,000")
+            }
         }
         return total
+    }
+
+    /// The `overflow` error for a cost that does not fit.
+    private func overflow(_ what: String) -> PricingError {
+        PricingError(
+            rule: "overflow",
+            message: "the cost at \(pointId) does not fit exact arithmetic (38 digits) at \(what)")
     }
 
     /// Checks that every kind of token/call used has a rate (without pricing).
@@ -255,7 +287,7 @@ public struct PriceBook: Sendable {
     /// The highest long-context tier whose threshold × requests the prompt tokens pass, or -1.
     static func tierIndex(_ tiers: [PriceTier], promptTokens: Int64, requests: Int64) -> Int8 {
         var tier: Int8 = -1
-        for (k, t) in tiers.enumerated() where promptTokens > t.aboveInputTokens &* max(requests, 1) {
+        for (k, t) in tiers.enumerated() where TokenCounts.exceeds(promptTokens, threshold: t.aboveInputTokens, requests: max(requests, 1)) {
             tier = Int8(k)
         }
         return tier
@@ -315,9 +347,14 @@ public struct PriceBook: Sendable {
     ) throws(PricingError) -> (cost: ExactDecimal, point: PricePoint) {
         let m = try resolve(provider: provider, model: model).get()
         guard let index = pointIndex(model: m, at: ts) else { throw noPriceError(model: m, ts: ts) }
+        let promptTokens: Int64
+        do {
+            promptTokens = try usage.promptTokens()
+        } catch {
+            throw PricingError(rule: "overflow", message: error.message)
+        }
         let selection = self.selection(
-            point: index, promptTokens: usage.inputTokens + usage.cachedInputTokens + usage.cacheWriteTokens,
-            requests: usage.requests, batch: batch, serviceTier: serviceTier)
+            point: index, promptTokens: promptTokens, requests: usage.requests, batch: batch, serviceTier: serviceTier)
         let rates = try effectiveRates(selection).get()
         return (try rates.cost(usage), points[Int(index)])
     }

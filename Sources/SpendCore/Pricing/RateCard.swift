@@ -24,7 +24,9 @@ public struct TokenRates: Sendable, Hashable {
     /// True when no rate is set.
     public var isEmpty: Bool { input == nil && cachedInput == nil && cacheWrite == nil && output == nil }
 
-    /// Each rate multiplied by `factor`.
+    /// Each rate multiplied by `factor`. Cannot trap on a parsed card:
+    /// `RateCardParser` bounds rates and `batch_discount` (12 decimal places,
+    /// below 10^6, discounted rates within 12 places), so each product fits.
     func scaled(by factor: ExactDecimal) -> TokenRates {
         TokenRates(
             input: input.map { $0 * factor }, cachedInput: cachedInput.map { $0 * factor },

@@ -29,19 +29,20 @@ public struct Report: Sendable {
         for (labels, selections) in aggregation.groups {
             var usage = Usage(requests: 0)
             var cost = ExactDecimal.zero
+            let group = labels.joined(separator: ", ")
             for (selection, part) in selections {
                 do {
-                    cost += try book.effectiveRates(selection).get().cost(part)
+                    cost = try Self.sum(cost, book.effectiveRates(selection).get().cost(part), group)
                 } catch {
                     throw SpendError.input([Diagnostic(path: "ledger", rule: error.rule, message: error.message)])
                 }
-                usage += part
+                try Self.add(part, to: &usage, group)
             }
             let row = ReportRow(keys: labels, usage: usage, events: aggregation.eventCounts[labels] ?? 0, cost: cost)
-            total.usage += usage
+            try Self.add(usage, to: &total.usage, "the total")
             total.events += row.events
-            total.cost += cost
-            if labels.contains(Dimension.unattributedLabel) { unattributed += cost }
+            total.cost = try Self.checkedSum(total.cost, cost, "the total")
+            if labels.contains(Dimension.unattributedLabel) { unattributed = try Self.checkedSum(unattributed, cost, "the unattributed total") }
             rows.append(row)
         }
         groupingTags = query.dimensions.compactMap {
@@ -72,9 +73,35 @@ public struct Report: Sendable {
         self.stats = (aggregation.events, aggregation.bytes, aggregation.shards)
     }
 
-    /// Share of the total cost, in percent with one decimal.
+    /// `a + b` for the costs of `group`, or `error[overflow]`.
+    static func sum(_ a: ExactDecimal, _ b: ExactDecimal, _ group: String) throws(PricingError) -> ExactDecimal {
+        do {
+            return try a.adding(b)
+        } catch {
+            throw PricingError(rule: "overflow", message: "the cost of \(group) does not fit exact arithmetic (38 digits)")
+        }
+    }
+
+    static func checkedSum(_ a: ExactDecimal, _ b: ExactDecimal, _ group: String) throws(SpendError) -> ExactDecimal {
+        do {
+            return try sum(a, b, group)
+        } catch {
+            throw SpendError.input([Diagnostic(path: "ledger", rule: error.rule, message: error.message)])
+        }
+    }
+
+    /// `usage += part` for `group`, or `error[overflow]`.
+    static func add(_ part: Usage, to usage: inout Usage, _ group: String) throws(SpendError) {
+        do {
+            try usage.add(part)
+        } catch {
+            throw Aggregator.overflow(error, across: group)
+        }
+    }
+
+    /// Share of the total cost, in percent with one decimal (nil when the total is zero).
     public func share(_ cost: ExactDecimal) -> ExactDecimal? {
-        (cost * 100).ratio(to: total.cost, places: 1)
+        cost.percent(of: total.cost, places: 1)
     }
 }
 
