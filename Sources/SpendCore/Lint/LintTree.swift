@@ -25,6 +25,8 @@ public struct LintTree: Sendable {
     public var policy: LintFile?
     /// The commit, for a commit tree.
     public var commit: ObjectID?
+    /// Entries that are not regular files where files belong (`symlink`, `special-file`).
+    public var problems: [Diagnostic] = []
 }
 
 /// The cost repository lint works on and its git repository, and how to
@@ -75,24 +77,20 @@ public final class LintWorkspace {
 
     // MARK: Trees
 
-    /// The files on disk. Blob ids are filled in from the index where the
-    /// file is stat-clean (so unchanged shards need not be compared to HEAD).
+    /// The files on disk (after rolling back an append whose process died
+    /// mid-write), listed without following symlinks: symlinks and special
+    /// files are `problems`, never read. Blob ids are filled in from the index
+    /// where the file is stat-clean (so unchanged shards need not be compared to HEAD).
     public func workingTree() throws(SpendError) -> LintTree {
         if let git, git.workdir == nil { throw SpendError.usage("\(root) is a bare repository: use --rev or --commits") }
+        try LedgerJournal.recover(root: root)
         let fm = FileManager.default
-        var shards: [LintFile] = []
-        if let walker = fm.enumerator(atPath: root + "/ledger") {
-            while let relative = walker.nextObject() as? String {
-                if relative.hasSuffix(".jsonl") {
-                    shards.append(LintFile(path: "ledger/" + relative, source: .file(root + "/ledger/" + relative), blob: nil))
-                }
-            }
-        }
-        shards.sort { $0.path < $1.path }
-        let cardNames = ((try? fm.contentsOfDirectory(atPath: root + "/ratecards")) ?? []).filter { $0.hasSuffix(".toml") }.sorted()
-        let cards = cardNames.map { LintFile(path: "ratecards/" + $0, source: .file(root + "/ratecards/" + $0), blob: nil) }
+        let files = WorkingTreeFiles(root: root)
+        let shards = files.shards.map { LintFile(path: $0, source: .file(root + "/" + $0), blob: nil) }
+        let cards = files.cards.map { LintFile(path: $0, source: .file(root + "/" + $0), blob: nil) }
         let policy = fm.fileExists(atPath: root + "/spend.toml") ? LintFile(path: "spend.toml", source: .file(root + "/spend.toml"), blob: nil) : nil
         var tree = LintTree(label: "working tree", shards: shards, cards: cards, policy: policy)
+        tree.problems = files.problems
         if let git, let workdir = git.workdir, let staged = try? git.stagedFiles(under: [prefix + "ledger/"]).files {
             let indexTime = git.indexFileMTime
             var byPath: [String: StagedFile] = [:]
