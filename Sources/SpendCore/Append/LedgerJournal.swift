@@ -215,7 +215,7 @@ final class LedgerJournal {
 /// `SPEND_TEST_WRITE_MARK=FILE` appends `writing` to FILE when the write phase
 /// starts and `written` once every shard is written (before the record is
 /// cleared); `SPEND_TEST_WRITE_SLICE=N` writes at most N bytes per system call
-/// with a short pause between calls, so a kill can land anywhere in a line.
+/// (the phase lasts longer), so a kill can land anywhere in a line.
 struct WritePhaseProbe {
     let mark: String?
     let slice: Int?
@@ -235,15 +235,20 @@ struct WritePhaseProbe {
         close(fd)
     }
 
-    /// Writes `lines` in slices of `slice` bytes; an error description on failure.
+    /// Writes `lines` in order, at most `slice` bytes per system call; an error description on failure.
     func writeSliced(_ fd: Int32, _ lines: [[UInt8]], slice: Int) -> String? {
-        let joined = Array(lines.joined())
-        var offset = 0
-        while offset < joined.count {
-            let end = min(joined.count, offset + slice)
-            if let failure = ShardWriter.writeAll(fd, Array(joined[offset..<end])) { return failure }
-            offset = end
-            usleep(20)
+        for line in lines {
+            let failure: String? = line.withUnsafeBytes { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let n = write(fd, bytes.baseAddress! + offset, min(slice, bytes.count - offset))
+                    if n < 0 && errno == EINTR { continue }
+                    if n <= 0 { return n == 0 ? "no progress" : String(cString: strerror(errno)) }
+                    offset += n
+                }
+                return nil
+            }
+            if let failure { return failure }
         }
         return nil
     }

@@ -110,12 +110,14 @@ public struct WorkingTreeFiles: Sendable {
         }
     }
 
-    /// `error[special-file]`: `relative` is of the wrong type.
+    /// `error[special-file]`: `relative` is of the wrong type (`expected` names what belongs there).
     static func specialProblem(_ relative: String, _ type: mode_t, expected: String) -> Diagnostic {
         let article = expected.first.map { "aeiou".contains($0) } == true ? "an" : "a"
-        return Diagnostic(
-            path: relative, rule: "special-file",
-            message: "is \(describe(type)), not \(article) \(expected); spend reads and writes only regular files here: remove it or replace it")
+        let advice =
+            expected == "directory"
+            ? "move it away: spend keeps \(relative)/ as a directory"
+            : "spend reads and writes only regular files in ledger/ and ratecards/: remove it"
+        return Diagnostic(path: relative, rule: "special-file", message: "is \(describe(type)), not \(article) \(expected); \(advice)")
     }
 
     /// `error[symlink]`: `relative` is a symbolic link (its target is shown).
