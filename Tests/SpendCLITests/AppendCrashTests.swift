@@ -58,7 +58,7 @@ final class AppendCrashTests: XCTestCase {
     /// absent, every shard parses, and the command that runs next (append,
     /// report or lint, in turn) says when it rolled a batch back.
     ///
-    /// The write phase is slowed by `SPEND_TEST_WRITE_SLICE` (512 bytes per write
+    /// The write phase is slowed by `SPEND_TEST_WRITE_SLICE` (64 bytes per write
     /// call, cut anywhere in a line) and marked by `SPEND_TEST_WRITE_MARK`, so
     /// the kills land inside it; the seed is printed (`SPEND_TEST_SEED` repeats
     /// a run, `SPEND_TEST_KILLS` changes the count, default 50).
@@ -96,7 +96,7 @@ final class AppendCrashTests: XCTestCase {
             process.currentDirectoryURL = repo.root
             var environment = env
             environment["SPEND_TEST_WRITE_MARK"] = mark.path
-            environment["SPEND_TEST_WRITE_SLICE"] = "512"
+            environment["SPEND_TEST_WRITE_SLICE"] = "64"
             process.environment = environment
             process.standardInput = try FileHandle(forReadingFrom: input)
             let errors = mark.appendingPathExtension("stderr")
@@ -129,6 +129,7 @@ final class AppendCrashTests: XCTestCase {
         print("write phase of a 10,000-event batch: \(Int(window * 1000)) ms")
 
         var landedInWrites = 0
+        var tornBeforeRecovery = 0
         var present = 0
         let recoveryShard = "ledger/2040/2040-01.jsonl"
         for i in 0..<kills {
@@ -147,6 +148,9 @@ final class AppendCrashTests: XCTestCase {
             process.waitUntilExit()
             let phases = (try? String(contentsOf: mark, encoding: .utf8)) ?? ""
             if !phases.contains("written") { landedInWrites += 1 }
+            // What the dead writer left, before anything rolls it back.
+            let left = batch.shards.compactMap { FileManager.default.contents(atPath: repo.url($0.0).path) }
+            if left.contains(where: { !$0.isEmpty && $0.last != 10 }) { tornBeforeRecovery += 1 }
 
             // The next command rolls back what the dead writer left.
             let next: RunResult
@@ -183,7 +187,7 @@ final class AppendCrashTests: XCTestCase {
         XCTAssertEqual(try parsedLines(repo, recoveryShard, idPrefix: "r"), (kills + 2) / 3)
         let lint = try repo.spend("lint")
         XCTAssertEqual(lint.status, 0, lint.stdout + lint.stderr)
-        print("kill -9 loop (seed \(seed)): \(landedInWrites) of \(kills) kills landed in the write phase; \(present) batches complete, \(kills - present) rolled back")
+        print("kill -9 loop (seed \(seed)): \(landedInWrites) of \(kills) kills landed in the write phase (\(tornBeforeRecovery) left a torn last line); \(present) batches complete, \(kills - present) rolled back")
     }
 
     /// Simulates a writer that died mid-batch: a record in the journal, a torn
