@@ -295,7 +295,9 @@ public struct ShardWriter {
         // The journal's lock first (rolling back what a writer that died
         // left), then every shard of the ledger in path order: the targets to
         // write them, the others so that ids are unique in the whole ledger.
-        let journal = try LedgerJournal(root: root, cacheDirectory: cacheDirectory, sync: sync)
+        // A dry run creates nothing: it only rolls back a dead writer's record, like a reader.
+        let journal = dryRun ? nil : try LedgerJournal(root: root, cacheDirectory: cacheDirectory, sync: sync)
+        if dryRun { try LedgerJournal.recover(root: root) }
         let listing = WorkingTreeFiles(root: root, listingCards: false)
         try listing.check()
         var open: [String: OpenShard] = [:]
@@ -350,14 +352,14 @@ public struct ShardWriter {
         for path in keptByShard.keys.sorted() where !(keptByShard[path]!.isEmpty) {
             recorded.append(LedgerJournal.Entry(path: path, size: open[path]?.size ?? 0, created: open[path] == nil))
         }
-        if !dryRun { try journal.record(recorded) }
+        try journal?.record(recorded)
         var targets: [OpenShard] = []
         // Any failure from here on cuts every target back and clears the record.
         var finished = dryRun
         defer {
             if !finished {
                 for shard in targets { _ = ftruncate(shard.fd, off_t(shard.size)) }
-                try? journal.clear()
+                try? journal?.clear()
             }
         }
         for path in keptByShard.keys.sorted() where !(keptByShard[path]!.isEmpty) {
@@ -395,7 +397,7 @@ public struct ShardWriter {
 
         // Another tool created a "new" shard meanwhile: record its real size.
         let actual = targets.map { LedgerJournal.Entry(path: $0.path, size: $0.size, created: $0.created) }
-        if actual != recorded { try journal.record(actual) }
+        if actual != recorded { try journal?.record(actual) }
 
         // Write: one write per shard; any failure cuts every shard back.
         let probe = WritePhaseProbe()
@@ -429,7 +431,7 @@ public struct ShardWriter {
         }
         probe.note("written")
         // The batch is in once its record is cleared.
-        try journal.clear()
+        try journal?.clear()
         finished = true
         outcome.batch = events
         outcome.shards = written.map { ($0.path, $0.events) }
