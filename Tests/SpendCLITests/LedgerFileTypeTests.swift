@@ -84,6 +84,16 @@ final class LedgerFileTypeTests: XCTestCase {
             "ledger/2026/2026-11.jsonl: error[symlink]: is a symbolic link (to \(outside.path)); spend never follows links in ledger/ or ratecards/: replace it with the file or directory itself"
         )
         XCTAssertEqual(try String(contentsOf: outside, encoding: .utf8), "precious\n")
+        // Staged and committed, it is the same finding (the link's target is its blob).
+        let line = "ledger/2026/2026-11.jsonl: error[symlink]: is a symbolic link (to \(outside.path));"
+        for mode in [["--staged"], ["--rev", "HEAD"]] {
+            let lint = try spend(repo, ["lint"] + mode)
+            XCTAssertEqual(lint.status, 1, "\(mode): " + lint.stdout + lint.stderr)
+            XCTAssertTrue(lint.stdout.contains(line), "\(mode): " + lint.stdout)
+        }
+        let report = try spend(repo, ["report", "--rev", "HEAD"])
+        XCTAssertEqual(report.status, 2, report.stdout + report.stderr)
+        XCTAssertTrue(report.stderr.hasPrefix(line), report.stderr)
     }
 
     /// A symlinked year directory was written by append but invisible to lint and report.

@@ -120,12 +120,17 @@ public struct WorkingTreeFiles: Sendable {
         return Diagnostic(path: relative, rule: "special-file", message: "is \(describe(type)), not \(article) \(expected); \(advice)")
     }
 
-    /// `error[symlink]`: `relative` is a symbolic link (its target is shown).
+    /// `error[symlink]`: `relative` is a symbolic link (its target, read from disk, is shown).
     static func symlinkProblem(_ absolute: String, _ relative: String) -> Diagnostic {
         var buffer = [CChar](repeating: 0, count: 4097)
         let n = readlink(absolute, &buffer, 4096)
         let target = n >= 0 ? String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"
-        return Diagnostic(
+        return symlinkProblem(relative, target: target)
+    }
+
+    /// `error[symlink]`: `relative` is a symbolic link to `target`.
+    public static func symlinkProblem(_ relative: String, target: String) -> Diagnostic {
+        Diagnostic(
             path: relative, rule: "symlink",
             message: "is a symbolic link (to \(target)); spend never follows links in ledger/ or ratecards/: replace it with the file or directory itself")
     }

@@ -139,11 +139,17 @@ public struct CostRepository: Sendable {
         do {
             let commit = try repo.commitID(rev)
             let ledger = try repo.files(at: commit.hex, under: prefix + "ledger")
+            let cardTree = try repo.files(at: commit.hex, under: prefix + "ratecards")
+            // A committed symlink is refused here too (its blob is the link's target, not a shard).
+            let links = (ledger + cardTree).filter(\.isSymlink).map {
+                WorkingTreeFiles.symlinkProblem(String($0.path.dropFirst(prefix.count)), target: (try? repo.blobText($0.blob)) ?? "?")
+            }
+            if !links.isEmpty { throw SpendError.input(links) }
             let shards = ledger.filter { $0.path.hasSuffix(".jsonl") }.map {
                 LedgerShard(path: String($0.path.dropFirst(prefix.count)), content: .blob($0.blob))
             }
             var cardFiles: [(path: String, text: String, blob: String?)] = []
-            for file in try repo.files(at: commit.hex, under: prefix + "ratecards") where file.path.hasSuffix(".toml") {
+            for file in cardTree where file.path.hasSuffix(".toml") {
                 cardFiles.append((String(file.path.dropFirst(prefix.count)), try repo.blobText(file.blob), file.blob.hex))
             }
             let policyFile = try repo.files(at: commit.hex, under: prefix).first { $0.path == prefix + "spend.toml" }

@@ -71,6 +71,15 @@ public final class LintWorkspace {
         relative.hasPrefix("ratecards/") && relative.hasSuffix(".toml") && !relative.dropFirst(10).contains("/")
     }
 
+    static func isInLedgerOrCards(_ relative: String) -> Bool {
+        relative.hasPrefix("ledger/") || relative.hasPrefix("ratecards/")
+    }
+
+    /// `error[symlink]` for a link committed or staged in git (its blob holds the target).
+    func symlinkProblem(_ relative: String, _ blob: ObjectID) -> Diagnostic {
+        WorkingTreeFiles.symlinkProblem(relative, target: (try? git?.blobText(blob)) ?? "?")
+    }
+
     static func isShard(_ relative: String) -> Bool {
         relative.hasPrefix("ledger/") && relative.hasSuffix(".jsonl")
     }
@@ -124,6 +133,10 @@ public final class LintWorkspace {
         var tree = LintTree(label: "index", shards: [], cards: [], policy: nil)
         for entry in staged {
             let relative = String(entry.path.dropFirst(prefix.count))
+            if entry.isSymlink {
+                if Self.isInLedgerOrCards(relative) { tree.problems.append(symlinkProblem(relative, entry.blob)) }
+                continue
+            }
             var source = LedgerShard.Content.blob(entry.blob)
             if let workdir = git.workdir, git.workingFileMatches(entry, absolutePath: workdir + entry.path, indexMTime: indexTime) {
                 source = .file(workdir + entry.path)
@@ -145,11 +158,16 @@ public final class LintWorkspace {
         let git = try requireGit(for: "reading commits")
         do {
             var tree = LintTree(label: commit.short, shards: [], cards: [], policy: nil, commit: commit)
-            for file in try git.files(at: commit.hex, under: prefix + "ledger") {
+            let ledger = try git.files(at: commit.hex, under: prefix + "ledger")
+            let cards = try git.files(at: commit.hex, under: prefix + "ratecards")
+            for file in ledger + cards where file.isSymlink {
+                tree.problems.append(symlinkProblem(String(file.path.dropFirst(prefix.count)), file.blob))
+            }
+            for file in ledger where !file.isSymlink {
                 let relative = String(file.path.dropFirst(prefix.count))
                 if Self.isShard(relative) { tree.shards.append(LintFile(path: relative, source: .blob(file.blob), blob: file.blob)) }
             }
-            for file in try git.files(at: commit.hex, under: prefix + "ratecards") {
+            for file in cards where !file.isSymlink {
                 let relative = String(file.path.dropFirst(prefix.count))
                 if Self.isCard(relative) { tree.cards.append(LintFile(path: relative, source: .blob(file.blob), blob: file.blob)) }
             }
