@@ -120,4 +120,26 @@ final class LedgerFileTypeTests: XCTestCase {
             "ratecards/openai.toml: error[symlink]: is a symbolic link (to \(outside.path)); spend never follows links in ledger/ or ratecards/: replace it with the file or directory itself"
         )
     }
+
+    func testAFIFOSpendTomlIsRefusedWithoutOpeningIt() throws {
+        let repo = try repoWithOneEvent()
+        XCTAssertEqual(mkfifo(repo.url("spend.toml").path, 0o644), 0)
+        try assertEveryCommandRefuses(
+            repo, Self.november,
+            "spend.toml: error[special-file]: is a FIFO (named pipe), not a regular file; spend reads the policy only from a regular file: replace it")
+    }
+
+    /// `spend init` in a directory whose ratecards/ is a link writes nothing through it.
+    func testInitDoesNotWriteThroughASymlinkedRatecards() throws {
+        let repo = try makeRepo(cards: false)
+        let outside = try makeTempDir()
+        try FileManager.default.createSymbolicLink(atPath: repo.url("ratecards").path, withDestinationPath: outside.path)
+        let r = try spend(repo, ["init", "--no-hook"])
+        XCTAssertEqual(r.status, 2, r.stdout + r.stderr)
+        XCTAssertEqual(
+            r.stderr,
+            "ratecards: error[symlink]: is a symbolic link (to \(outside.path)); spend never follows links in ledger/ or ratecards/: replace it with the file or directory itself\nspend: 1 error; nothing was changed\n")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: outside.path), [])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: repo.url("spend.toml").path))
+    }
 }

@@ -10,7 +10,8 @@
 /// entry that is neither a regular file nor a directory (FIFO, socket,
 /// device), and a directory named `*.jsonl`, is a problem (`symlink`,
 /// `special-file`); so is a `ledger` or `ratecards` that is not a directory.
-/// In `ratecards/`, symlinks and non-regular `*.toml` entries are problems.
+/// In `ratecards/`, symlinks and non-regular `*.toml` entries are problems;
+/// `spend.toml` must be (or lead to) a regular file.
 public struct WorkingTreeFiles: Sendable {
     /// `ledger/YYYY/YYYY-MM.jsonl` paths (any `*.jsonl`), sorted.
     public var shards: [String] = []
@@ -34,6 +35,11 @@ public struct WorkingTreeFiles: Sendable {
                     if type == S_IFREG { cards.append(relative) } else { problems.append(Self.specialProblem(relative, type, expected: "rate card file")) }
                 }
             }
+        }
+        // spend.toml may be a link, but must lead to a regular file (a FIFO would block every reader).
+        var policy = stat()
+        if stat(root + "/spend.toml", &policy) == 0 && policy.st_mode & S_IFMT != S_IFREG {
+            problems.append(Self.specialProblem("spend.toml", policy.st_mode & S_IFMT, expected: "regular file"))
         }
         shards.sort()
         cards.sort()
@@ -116,7 +122,9 @@ public struct WorkingTreeFiles: Sendable {
         let advice =
             expected == "directory"
             ? "move it away: spend keeps \(relative)/ as a directory"
-            : "spend reads and writes only regular files in ledger/ and ratecards/: remove it"
+            : relative == "spend.toml"
+                ? "spend reads the policy only from a regular file: replace it"
+                : "spend reads and writes only regular files in ledger/ and ratecards/: remove it"
         return Diagnostic(path: relative, rule: "special-file", message: "is \(describe(type)), not \(article) \(expected); \(advice)")
     }
 

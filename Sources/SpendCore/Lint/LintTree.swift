@@ -97,7 +97,10 @@ public final class LintWorkspace {
         let files = WorkingTreeFiles(root: root)
         let shards = files.shards.map { LintFile(path: $0, source: .file(root + "/" + $0), blob: nil) }
         let cards = files.cards.map { LintFile(path: $0, source: .file(root + "/" + $0), blob: nil) }
-        let policy = fm.fileExists(atPath: root + "/spend.toml") ? LintFile(path: "spend.toml", source: .file(root + "/spend.toml"), blob: nil) : nil
+        let policyUnreadable = files.problems.contains { $0.path == "spend.toml" }
+        let policy =
+            fm.fileExists(atPath: root + "/spend.toml") && !policyUnreadable
+            ? LintFile(path: "spend.toml", source: .file(root + "/spend.toml"), blob: nil) : nil
         var tree = LintTree(label: "working tree", shards: shards, cards: cards, policy: policy)
         tree.problems = files.problems
         if let git, let workdir = git.workdir, let staged = try? git.stagedFiles(under: [prefix + "ledger/"]).files {
