@@ -55,12 +55,13 @@ final class AppendCrashTests: XCTestCase {
 
     /// `kill -9` at random points of the write phase of 10,000-event `--stdin`
     /// batches (1 and 2 shards): every batch is wholly in the ledger or wholly
-    /// absent, every shard parses, and the command that runs next (append,
-    /// report or lint, in turn) says when it rolled a batch back.
+    /// absent, every shard parses, and the command that runs next (a one-event
+    /// append, and every tenth time report or lint) says when it rolled a batch back.
     ///
     /// The write phase is slowed by `SPEND_TEST_WRITE_SLICE` (64 bytes per write
-    /// call, cut anywhere in a line) and marked by `SPEND_TEST_WRITE_MARK`, so
-    /// the kills land inside it; the seed is printed (`SPEND_TEST_SEED` repeats
+    /// call, cut anywhere in a line) and marked by `SPEND_TEST_WRITE_MARK`; each
+    /// kill waits until the batch's shards hold a random number of its bytes, so
+    /// it lands inside the phase whatever the machine's speed; the seed is printed (`SPEND_TEST_SEED` repeats
     /// a run, `SPEND_TEST_KILLS` changes the count, default 50).
     func testKillNineDuringTheWritePhaseLeavesEachBatchWhollyInOrOut() throws {
         let env = ProcessInfo.processInfo.environment
@@ -116,20 +117,22 @@ final class AppendCrashTests: XCTestCase {
             }
         }
 
-        // Calibration: how long an uninterrupted write phase lasts here (batch -1 of the recovery months).
+        // Calibration: how many bytes (and how long) an uninterrupted batch writes.
         let calibration = try makeBatch(kills, twoShards: true)
         let calibrationMark = scratch.appendingPathComponent("calibration.mark")
         let (calibrating, calibrationErrors) = try start(calibration.input, mark: calibrationMark)
         XCTAssertTrue(wait(for: "writing", in: calibrationMark, calibrating))
         let began = Date()
         XCTAssertTrue(wait(for: "written", in: calibrationMark, calibrating))
-        let window = max(0.005, Date().timeIntervalSince(began))
+        let window = Date().timeIntervalSince(began)
         calibrating.waitUntilExit()
         XCTAssertEqual(calibrating.terminationStatus, 0, (try? String(contentsOf: calibrationErrors, encoding: .utf8)) ?? "")
-        print("write phase of a 10,000-event batch: \(Int(window * 1000)) ms")
+        let batchBytes = calibration.shards.reduce(0) { $0 + size(repo.url($1.0)) }
+        print("write phase of a 10,000-event batch: \(Int(window * 1000)) ms, \(batchBytes) bytes")
 
         var landedInWrites = 0
         var tornBeforeRecovery = 0
+        var recoveryAppends = 0
         var present = 0
         let recoveryShard = "ledger/2040/2040-01.jsonl"
         for i in 0..<kills {
@@ -142,8 +145,9 @@ final class AppendCrashTests: XCTestCase {
                 XCTFail("batch \(i) ended (exit \(process.terminationStatus)) before writing: \((try? String(contentsOf: errors, encoding: .utf8)) ?? "")")
                 continue
             }
-            // A random point of the write phase (a few land just after it).
-            usleep(useconds_t(random.below(Int(window * 1.1 * 1_000_000))))
+            // A random point of the write phase, by bytes written (the batch's shards are new).
+            let target = random.below(batchBytes * 98 / 100)
+            while process.isRunning && batch.shards.reduce(0, { $0 + max(0, size(repo.url($1.0))) }) < target { usleep(50) }
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             let phases = (try? String(contentsOf: mark, encoding: .utf8)) ?? ""
@@ -154,13 +158,14 @@ final class AppendCrashTests: XCTestCase {
 
             // The next command rolls back what the dead writer left.
             let next: RunResult
-            switch i % 3 {
-            case 0:
+            switch i % 10 {
+            case 4: next = try repo.spend("report", "--by", "team")
+            case 9: next = try repo.spend("lint")
+            default:
                 next = try repo.spend(
                     "append", "--provider", "openai", "--model", "gpt-4o", "--input", "1", "--output", "1", "--ts", "2040-01-05T00:00:00Z",
                     "--id", "r\(i)", "--tag", "team=crash", "-q")
-            case 1: next = try repo.spend("report", "--by", "team")
-            default: next = try repo.spend("lint")
+                recoveryAppends += 1
             }
             XCTAssertEqual(next.status, 0, "after kill \(i): \(next.stderr)")
 
@@ -184,7 +189,7 @@ final class AppendCrashTests: XCTestCase {
             }
             XCTAssertEqual(size(try journal(repo)), 0, "kill \(i): the journal is cleared")
         }
-        XCTAssertEqual(try parsedLines(repo, recoveryShard, idPrefix: "r"), (kills + 2) / 3)
+        XCTAssertEqual(try parsedLines(repo, recoveryShard, idPrefix: "r"), recoveryAppends)
         let lint = try repo.spend("lint")
         XCTAssertEqual(lint.status, 0, lint.stdout + lint.stderr)
         print("kill -9 loop (seed \(seed)): \(landedInWrites) of \(kills) kills landed in the write phase (\(tornBeforeRecovery) left a torn last line); \(present) batches complete, \(kills - present) rolled back")
