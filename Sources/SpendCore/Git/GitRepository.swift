@@ -60,6 +60,8 @@ public struct ObjectID: Sendable, Hashable, CustomStringConvertible {
 public struct TreeFile: Sendable, Hashable {
     public var path: String
     public var blob: ObjectID
+    /// A symbolic link (mode 120000): the blob holds the link's target.
+    public var isSymlink = false
 }
 
 /// A repository opened through libgit2. Not shared across threads: open one
@@ -144,7 +146,10 @@ public final class GitRepository {
             let c = Unmanaged<Collector>.fromOpaque(payload).takeUnretainedValue()
             let name = String(cString: git_tree_entry_name(entry))
             let dir = root.map { String(cString: $0) } ?? ""
-            c.files.append(TreeFile(path: c.base + dir + name, blob: ObjectID(git_tree_entry_id(entry))))
+            c.files.append(
+                TreeFile(
+                    path: c.base + dir + name, blob: ObjectID(git_tree_entry_id(entry)),
+                    isSymlink: git_tree_entry_filemode(entry) == GIT_FILEMODE_LINK))
             return 0
         }, unmanaged.toOpaque())
         guard code == 0 else { throw GitError.last("walking \(revision)", code: code) }

@@ -76,7 +76,7 @@ public struct Linter {
     /// Checks `target` against `base`. Incremental: only what changed gets
     /// event checks (ids are checked against the whole ledger).
     func check(target: LintTree, base: LintTree?, baseLabel: String, incremental: Bool, now: Int64) throws(SpendError) -> LintSection {
-        var diagnostics: [Diagnostic] = []
+        var diagnostics: [Diagnostic] = target.problems
         var notes: [String] = []
         var stats = LintStats()
         stats.base = base == nil ? "" : "against \(baseLabel)"
