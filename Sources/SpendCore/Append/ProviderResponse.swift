@@ -25,6 +25,16 @@ public enum ProviderResponse {
         } catch {
             throw fail("the \(kind.rawValue) response is not valid JSON: \(describe(error))")
         }
+        // Held to the ledger's JSON rules too: a key twice (two `usage`
+        // objects: which one was billed?) or bytes that are not UTF-8.
+        if let problem = body.withUnsafeBytes({ LedgerScanner.validateDocument($0) }) {
+            let at = body.withUnsafeBytes { SourcePosition.locate(offset: problem.offset, in: $0) }
+            throw DiagnosticsError([
+                Diagnostic(
+                    path: path, line: at.line, column: at.column, rule: problem.rule, message: problem.message,
+                    sourceLine: at.lineText)
+            ])
+        }
         if let error = object["error"] as? [String: Any] {
             let message = error["message"] as? String ?? "unknown error"
             throw fail("the \(kind.rawValue) response is an error, not a completion (\(message)): it has no usage to record")
