@@ -171,7 +171,7 @@ final class AppendCoreTests: XCTestCase {
 
     func testDraftReaderRejectsWhatALedgerLineMayNotHold() {
         let cases: [(String, String)] = [
-            (#"{"provider":"openai","model":"gpt-4o","input_tokens":1,"output_tokens":2,"model":"x"}"#, "schema"),
+            (#"{"provider":"openai","model":"gpt-4o","input_tokens":1,"output_tokens":2,"model":"x"}"#, "json"),
             (#"{"provider":"openai","model":"gpt-4o","input_tokens":1.5,"output_tokens":2}"#, "schema"),
             (#"{"provider":"openai","model":"gpt-4o","input_tokens":1,"output_tokens":2,"tags":{"team":1}}"#, "schema"),
             (#"{"provider":"openai","model":"gpt-4o","input_tokens":1,"output_tokens":2,"cost":0.5}"#, "schema"),
