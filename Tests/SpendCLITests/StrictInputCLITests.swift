@@ -53,7 +53,7 @@ final class StrictInputCLITests: XCTestCase {
         let lines = card.split(separator: "\n", omittingEmptySubsequences: false)
         let n = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("[[price]]") }) + 1
         try repo.write("ratecards/openai.toml", lines.enumerated().map { $0.offset == n - 1 ? "\($0.element) #\0" : String($0.element) }.joined(separator: "\n"))
-        let column = lines[n - 1].utf8.count + 2
+        let column = lines[n - 1].utf8.count + 3
         let message = "ratecards/openai.toml:\(n):\(column): error[toml]: NUL byte (U+0000): TOML files must not contain NUL"
 
         let report = try run(repo, ["report"])
@@ -124,12 +124,12 @@ final class StrictInputCLITests: XCTestCase {
     func testInvalidUTF8InALedgerLineIsRefusedAtItsByte() throws {
         let repo = try makeRepo()
         // Before: "s\xff", "s\xfe" and "s\uFFFD" were one report group.
-        let text = event(ts: "2025-01-01T10:00:00Z", id: "bad", input: 1, output: 1, tags: [("team", "sZ")])
+        let text = event(ts: "2025-01-01T10:00:00Z", id: "bad", input: 1, output: 1, tags: [("team", "s~")])
         var bytes = Array((Fixture.growth + "\n" + text + "\n").utf8)
-        let at = try XCTUnwrap(bytes.firstIndex(of: UInt8(ascii: "Z")))
+        let at = try XCTUnwrap(bytes.lastIndex(of: UInt8(ascii: "~")))
         bytes[at] = 0xFF
         try writeBytes(repo, shard, bytes)
-        let column = offset(of: "Z", in: text) + 1
+        let column = offset(of: "~", in: text) + 1
         let message = "\(shard):2:\(column): error[json]: invalid UTF-8: byte 0xFF does not start a well-formed sequence"
         let report = try run(repo, ["report"])
         assertRejected(report)
