@@ -155,6 +155,11 @@ final class StrictInputTests: XCTestCase {
         assertError(high, rule: "json", message: "invalid \\u escape: unpaired high surrogate", at: offset(#"\ud800"#, high))
         let low = line(#""tags""#, #""x":"\udc00","tags""#)
         assertError(low, rule: "json", message: "invalid \\u escape: unpaired low surrogate", at: offset(#"\udc00"#, low))
+        // In ts and cost too: a bad escape is a JSON error before it is a bad timestamp or decimal.
+        let ts = line("2026-11-03T14:22:05.123Z", #"\ud800"#)
+        assertError(ts, rule: "json", message: "invalid \\u escape: unpaired high surrogate", at: offset(#"\ud800"#, ts))
+        let cost = line(#""tags""#, #""cost":"1\ud800","tags""#)
+        assertError(cost, rule: "json", message: "invalid \\u escape: unpaired high surrogate", at: offset(#"\ud800"#, cost))
     }
 
     func testByteOrderMarkIsAJSONError() {

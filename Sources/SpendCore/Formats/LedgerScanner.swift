@@ -197,6 +197,7 @@ public struct LedgerScanner {
         case .ts:
             guard p < count, byte(p) == 34 else { throw typeError(p, "ts must be an RFC 3339 UTC timestamp string") }
             let s = try scanString(p + 1)
+            if s.escaped { try validateEscapes(s) }
             guard !s.escaped, let ms = Timestamp.parse(bytes(s)) else {
                 throw fail(p, "timestamp", "ts \"\(string(s) ?? "")\" is not an RFC 3339 timestamp (e.g. 2026-11-03T14:22:05.123Z)")
             }
@@ -216,6 +217,7 @@ public struct LedgerScanner {
             if let after = isNull(p) { return after }
             guard p < count, byte(p) == 34 else { throw typeError(p, "cost must be a decimal string, e.g. \"0.01155\"") }
             let s = try scanString(p + 1)
+            if s.escaped { try validateEscapes(s) }
             guard !s.escaped, isDecimal(s) else { throw fail(p, "schema", "cost must be a decimal string, e.g. \"0.01155\"") }
             event.cost = s
             return s.start + s.count + 1
@@ -325,7 +327,11 @@ public struct LedgerScanner {
             guard p < count, byte(p) == 58 else { throw fail(p, "json", "expected ':' after key") }
             p = skipSpace(p + 1)
             if key.escaped { try validateEscapes(key) }
-            for other in tags where sameKey(other.key, key) { throw duplicateKey(key, in: "tags") }
+            var k = 0
+            while k < tags.count {
+                if sameKey(tags[k].key, key) { throw duplicateKey(key, in: "tags") }
+                k += 1
+            }
             guard p < count, byte(p) == 34 else {
                 throw typeError(p, "tag \"\(string(key) ?? "")\" must be a string")
             }
@@ -354,7 +360,11 @@ public struct LedgerScanner {
             guard p < count, byte(p) == 34 else { throw fail(p, "json", "expected a quoted key") }
             let key = try scanString(p + 1)
             if key.escaped { try validateEscapes(key) }
-            for other in toolCalls where sameKey(other.name, key) { throw duplicateKey(key, in: "tool_calls") }
+            var k = 0
+            while k < toolCalls.count {
+                if sameKey(toolCalls[k].name, key) { throw duplicateKey(key, in: "tool_calls") }
+                k += 1
+            }
             p = skipSpace(key.start + key.count + 1)
             guard p < count, byte(p) == 58 else { throw fail(p, "json", "expected ':' after key") }
             p = skipSpace(p + 1)
@@ -389,48 +399,42 @@ public struct LedgerScanner {
     private func scanString(_ start: Int) throws(LedgerScanError) -> ByteSpan {
         var p = start
         var escaped = false
+        // Skip 8 plain ASCII bytes at a time; stop at the block holding a
+        // quote, a backslash, a control character or a byte ≥ 0x80.
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
-        while true {
-            // Skip 8 plain ASCII bytes at a time; stop at the block holding a
-            // quote, a backslash, a control character or a byte ≥ 0x80.
-            while p + 8 <= count {
-                // SWAR: a byte that is '"', '\\', < 0x20 or ≥ 0x80 sets its high bit here.
-                let w = (base + p).loadUnaligned(as: UInt64.self)
-                let quote = w ^ (ones &* 34)
-                let slash = w ^ (ones &* 92)
-                let special = ((quote &- ones) & ~quote) | ((slash &- ones) & ~slash) | ((w &- ones &* 32) & ~w) | w
-                if special & highs != 0 { break }
-                p += 8
-            }
-            while p < count {
-                let b = byte(p)
-                if b == 34 { return ByteSpan(start: start, count: p - start, escaped: escaped) }
-                if b == 92 {
-                    escaped = true
-                    // Skip the escaped byte, unless it starts a UTF-8 sequence
-                    // (checked like any other; the escape is refused later).
-                    p += p + 1 < count && byte(p + 1) >= 0x80 ? 1 : 2
-                    continue
-                }
-                if b < 0x20 {
-                    throw fail(p, "json", b == 10 ? "unterminated string" : "control character in string")
-                }
-                if b >= 0x80 {
-                    p = try utf8Sequence(p)
-                    break  // back to 8 bytes at a time
-                }
-                p += 1
-            }
-            if p >= count { throw fail(min(p, count), "json", "unterminated string") }
+        while p + 8 <= count {
+            // SWAR: a byte that is '"', '\\', < 0x20 or ≥ 0x80 sets its high bit here.
+            let w = (base + p).loadUnaligned(as: UInt64.self)
+            let quote = w ^ (ones &* 34)
+            let slash = w ^ (ones &* 92)
+            let special = ((quote &- ones) & ~quote) | ((slash &- ones) & ~slash) | ((w &- ones &* 32) & ~w) | w
+            if special & highs != 0 { break }
+            p += 8
         }
+        while p < count {
+            let b = byte(p)
+            if b == 34 { return ByteSpan(start: start, count: p - start, escaped: escaped) }
+            if b == 92 {
+                escaped = true
+                // Skip the escaped byte, unless it starts a UTF-8 sequence
+                // (checked like any other; the escape is refused later).
+                p += p + 1 < count && byte(p + 1) >= 0x80 ? 1 : 2
+                continue
+            }
+            if b < 0x20 {
+                throw fail(p, "json", b == 10 ? "unterminated string" : "control character in string")
+            }
+            p = b < 0x80 ? p + 1 : try utf8Sequence(p)
+        }
+        throw fail(min(p, count), "json", "unterminated string")
     }
 
     /// Checks the UTF-8 sequence whose first byte (≥ 0x80) is at `p` and
     /// returns the offset after it. Well-formed means RFC 3629 / Unicode
     /// Table 3-7: no overlong form, no surrogate (U+D800–U+DFFF), nothing
     /// above U+10FFFF, no stray continuation byte, no truncated sequence.
-    @inline(__always)
+    @inline(never)
     private func utf8Sequence(_ p: Int) throws(LedgerScanError) -> Int {
         let lead = byte(p)
         let length: Int
@@ -464,11 +468,17 @@ public struct LedgerScanner {
 
     /// True when two keys are the same string once escapes are decoded
     /// (both spans already validated).
+    @inline(__always)
     private func sameKey(_ a: ByteSpan, _ b: ByteSpan) -> Bool {
         if !a.escaped && !b.escaped {
             return a.count == b.count && bytesEqual(base + a.start, base + b.start, a.count)
         }
-        return decoded(a) == decoded(b)
+        return sameDecodedKey(a, b)
+    }
+
+    @inline(never)
+    private func sameDecodedKey(_ a: ByteSpan, _ b: ByteSpan) -> Bool {
+        decoded(a) == decoded(b)
     }
 
     private func decoded(_ s: ByteSpan) -> [UInt8] {

@@ -9,8 +9,7 @@ public enum Timestamp {
 
     /// The instants spend accepts: years 0001 to 9999 in UTC, so that every
     /// `ts` prints as four digits and lands in a `ledger/YYYY/` shard.
-    public static let supported: ClosedRange<Int64> =
-        daysFromCivil(year: 1, month: 1, day: 1) * millisPerDay...(daysFromCivil(year: 10_000, month: 1, day: 1) * millisPerDay - 1)
+    public static let supported: ClosedRange<Int64> = -62_135_596_800_000...253_402_300_799_999
 
     /// Days since 1970-01-01 of a proleptic Gregorian civil date.
     public static func daysFromCivil(year: Int64, month: Int64, day: Int64) -> Int64 {
@@ -162,7 +161,7 @@ public enum Timestamp {
         guard i == n else { return nil }
         let days = daysFromCivil(year: year, month: month, day: day)
         let instant = ((days * 24 + hour) * 60 + minute - offsetMinutes) * 60_000 + min(second, 59) * 1000 + millis
-        return supported.contains(instant) ? instant : nil
+        return instant >= -62_135_596_800_000 && instant <= 253_402_300_799_999 ? instant : nil  // `supported`
     }
 
     /// Parses an RFC 3339 timestamp string.
