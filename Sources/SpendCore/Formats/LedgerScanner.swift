@@ -399,8 +399,8 @@ public struct LedgerScanner {
     private func scanString(_ start: Int) throws(LedgerScanError) -> ByteSpan {
         var p = start
         var escaped = false
-        // Skip 8 plain ASCII bytes at a time; stop at the block holding a
-        // quote, a backslash, a control character or a byte ≥ 0x80.
+        // Skip 8 plain ASCII bytes at a time; stop at the first quote,
+        // backslash, control character or byte ≥ 0x80.
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         while p + 8 <= count {
@@ -408,8 +408,15 @@ public struct LedgerScanner {
             let w = (base + p).loadUnaligned(as: UInt64.self)
             let quote = w ^ (ones &* 34)
             let slash = w ^ (ones &* 92)
-            let special = ((quote &- ones) & ~quote) | ((slash &- ones) & ~slash) | ((w &- ones &* 32) & ~w) | w
-            if special & highs != 0 { break }
+            let special = (((quote &- ones) & ~quote) | ((slash &- ones) & ~slash) | ((w &- ones &* 32) & ~w) | w) & highs
+            if special != 0 {
+                // Borrows only run upwards, so the lowest flagged byte is a
+                // true one; on little-endian machines it is the first in memory.
+                #if _endian(little)
+                    p += special.trailingZeroBitCount >> 3
+                #endif
+                break
+            }
             p += 8
         }
         while p < count {
@@ -461,6 +468,7 @@ public struct LedgerScanner {
         return p + length
     }
 
+    @inline(never)
     private func invalidUTF8(_ p: Int) -> LedgerScanError {
         let hex = String(byte(p), radix: 16, uppercase: true)
         return fail(p, "json", "invalid UTF-8: byte 0x\(hex.count == 1 ? "0" : "")\(hex) does not start a well-formed sequence")
@@ -488,6 +496,7 @@ public struct LedgerScanner {
     }
 
     /// The error for a key seen twice in one object (at its opening quote).
+    @inline(never)
     private func duplicateKey(_ key: ByteSpan, in object: String? = nil) -> LedgerScanError {
         let name = string(key) ?? ""
         return fail(key.start - 1, "json", "duplicate key \"\(name)\"" + (object.map { " in \($0)" } ?? ""))
@@ -495,13 +504,14 @@ public struct LedgerScanner {
 
     /// The error for a value of the wrong type at `p`: `schema` when the value
     /// is JSON, else the JSON error (`{"ts":oops}` is not JSON at all).
-    private func typeError(_ p: Int, _ message: String) -> LedgerScanError {
+    @inline(never)
+    private func typeError(_ p: Int, _ message: @autoclosure () -> String) -> LedgerScanError {
         do {
             _ = try skipValue(p, depth: 0)
         } catch {
             return error
         }
-        return fail(p, "schema", message)
+        return fail(p, "schema", message())
     }
 
     /// Validates the escapes of a span (only called for escaped strings).
