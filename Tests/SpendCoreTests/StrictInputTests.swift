@@ -150,6 +150,26 @@ final class StrictInputTests: XCTestCase {
         XCTAssertEqual(try LedgerEvent.parse(line: line(#""team":"search""#, #""team":"s\uFFFD""#)).tags["team"], "s\u{FFFD}")
     }
 
+    /// The string scan jumps to the first special byte of an 8-byte block:
+    /// every position of a quote, escape, control byte and UTF-8 byte.
+    func testSpecialBytesAreFoundAtEveryPositionOfABlock() throws {
+        for k in 0..<17 {
+            let pad = String(repeating: "a", count: k)
+            for tail in ["", "é", "\\n", "日本", "\\u00e9x"] {
+                let raw = pad + tail + "bcdefghijklmnopq"
+                let e = try LedgerEvent.parse(line: line(#""team":"search""#, #""team":"\#(raw)","x":"\#(pad)""#))
+                XCTAssertEqual(e.tags["team"], pad + tail.replacingOccurrences(of: "\\n", with: "\n").replacingOccurrences(of: "\\u00e9", with: "é") + "bcdefghijklmnopq")
+                XCTAssertEqual(e.tags["x"], pad)
+            }
+            let control = line(#""team":"search""#, "\"team\":\"\(pad)\u{1}bcdefghij\"")
+            assertError(control, rule: "json", message: "control character in string", at: offset("\u{1}", control))
+            var bytes = Array(line(#""team":"search""#, #""team":"\#(pad)~bcdefghij""#).utf8)
+            let at = bytes.lastIndex(of: UInt8(ascii: "~"))!
+            bytes[at] = 0xC0
+            assertError(bytes, rule: "json", message: "invalid UTF-8: byte 0xC0 does not start a well-formed sequence", at: at)
+        }
+    }
+
     func testLoneSurrogateEscapesAreRejected() {
         let high = line(#""team":"search""#, #""team":"s\ud800x""#)
         assertError(high, rule: "json", message: "invalid \\u escape: unpaired high surrogate", at: offset(#"\ud800"#, high))
