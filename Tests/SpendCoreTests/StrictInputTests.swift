@@ -236,6 +236,19 @@ final class StrictInputTests: XCTestCase {
 
     // MARK: Years 0001–9999
 
+    func testProviderResponseCreatedOutsideTheYearRangeIsRejected() {
+        // Before: 10^15 s was stamped in year 31,690,708 (and 10^17 overflowed).
+        for created in ["1000000000000000", "-62135596801", "100000000000000000"] {
+            let body = #"{"model":"gpt-4o","created":\#(created),"usage":{"prompt_tokens":1,"completion_tokens":1}}"#
+            do {
+                _ = try ProviderResponse.draft(.openai, body: Array(body.utf8), path: "r.json")
+                XCTFail("accepted \(created)")
+            } catch {
+                XCTAssertEqual(error.diagnostics.map(\.description), ["r.json: error[response]: created \(created) is not a time in the years 0001–9999"])
+            }
+        }
+    }
+
     func testTimestampsOutsideYears0001To9999AreRejected() {
         XCTAssertNil(Timestamp.parse("0000-06-01T00:00:00Z"))
         XCTAssertNil(Timestamp.parse("0001-01-01T00:30:00+01:00"), "year 0 in UTC")

@@ -75,7 +75,15 @@ public enum ProviderResponse {
             event.serviceTier = tier
         }
         var ts: Int64?
-        if let created = object[isResponses ? "created_at" : "created"] as? NSNumber { ts = created.int64Value * 1000 }
+        let createdKey = isResponses ? "created_at" : "created"
+        if let created = object[createdKey] as? NSNumber {
+            // Seconds since the epoch; like any `ts`, within the years 0001–9999 (UTC).
+            let seconds = created.int64Value
+            guard (Timestamp.supported.lowerBound / 1000...Timestamp.supported.upperBound / 1000).contains(seconds) else {
+                throw fail("\(createdKey) \(created) is not a time in the years 0001–9999")
+            }
+            ts = seconds * 1000
+        }
         if isResponses {
             switch object["status"] as? String {
             case "failed": event.status = "error"
