@@ -259,8 +259,10 @@ final class LedgerScannerTests: XCTestCase {
                 }
             }
             XCTAssertEqual(ids, ["req-1", "req-3"])
-            XCTAssertEqual(errors.map(\.rule), ["schema"])
-            XCTAssertEqual(errors.first?.message, "ts must be an RFC 3339 UTC timestamp string")
+            // `oops` is not JSON at all: a json error (not schema), at its first byte.
+            XCTAssertEqual(errors.map(\.rule), ["json"])
+            XCTAssertEqual(errors.first?.message, "invalid value")
+            XCTAssertEqual(errors.first?.offset, Self.minimal.utf8.count + 7)
         }
     }
 
@@ -424,9 +426,9 @@ final class LedgerScannerTests: XCTestCase {
         }
     }
 
-    func testDuplicateKeyIsASchemaError() {
+    func testDuplicateKeyIsAJSONError() {
         let line = Self.minimal.replacingOccurrences(of: #""model":"gpt-4o","#, with: #""model":"gpt-4o","model":"gpt-4o-mini","#)
-        assertError(line, rule: "schema", message: #"duplicate key "model""#, at: offset(#""model":"gpt-4o-mini""#, line))
+        assertError(line, rule: "json", message: #"duplicate key "model""#, at: offset(#""model":"gpt-4o-mini""#, line))
     }
 
     func testImpossibleTimestampIsATimestampError() {

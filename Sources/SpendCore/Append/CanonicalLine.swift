@@ -9,8 +9,9 @@
 ///
 /// It declines (returns false, writing nothing) whenever the result could
 /// differ from `LedgerEvent.encodeLine` — escaped or non-ASCII tag keys or
-/// tool names, duplicate tag keys, or a `cost` / `priced_with` given by the
-/// caller (normalized by the slow path) — and the caller takes the slow path.
+/// tool names, or a `cost` / `priced_with` given by the caller (normalized by
+/// the slow path) — and the caller takes the slow path. (Duplicate keys never
+/// get here: the scanner refuses them.)
 struct CanonicalLine {
     /// Tags to add when missing, sorted by key (ASCII keys only).
     let defaultTags: [(key: [UInt8], value: [UInt8])]
@@ -61,10 +62,6 @@ struct CanonicalLine {
             return c != 0 ? c < 0 : a.keyCount < b.keyCount
         }
         tags.sort(by: keyLess)
-        for i in tags.indices.dropFirst()
-        where tags[i].keyCount == tags[i - 1].keyCount && memcmp(base + tags[i].keyStart, base + tags[i - 1].keyStart, tags[i].keyCount) == 0 {
-            return false  // a repeated key: the slow path keeps the last, like a dictionary
-        }
         var w = JSONWriter(out: out)
         out = []
         w.raw("{\"ts\":\"")
@@ -96,15 +93,7 @@ struct CanonicalLine {
             w.key("tool_calls")
             w.byte(123)
             for (i, call) in calls.enumerated() {
-                if i > 0 {
-                    let p = calls[i - 1].name
-                    if p.count == call.name.count && memcmp(base + p.start, base + call.name.start, p.count) == 0 {
-                        out = w.out
-                        out.removeAll()
-                        return false
-                    }
-                    w.byte(44)
-                }
+                if i > 0 { w.byte(44) }
                 w.span(call.name, base)
                 w.byte(58)
                 w.integer(call.count)

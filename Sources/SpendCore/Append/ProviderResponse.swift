@@ -25,6 +25,16 @@ public enum ProviderResponse {
         } catch {
             throw fail("the \(kind.rawValue) response is not valid JSON: \(describe(error))")
         }
+        // Held to the ledger's JSON rules too: a key twice (two `usage`
+        // objects: which one was billed?) or bytes that are not UTF-8.
+        if let problem = body.withUnsafeBytes({ LedgerScanner.validateDocument($0) }) {
+            let at = body.withUnsafeBytes { SourcePosition.locate(offset: problem.offset, in: $0) }
+            throw DiagnosticsError([
+                Diagnostic(
+                    path: path, line: at.line, column: at.column, rule: problem.rule, message: problem.message,
+                    sourceLine: at.lineText)
+            ])
+        }
         if let error = object["error"] as? [String: Any] {
             let message = error["message"] as? String ?? "unknown error"
             throw fail("the \(kind.rawValue) response is an error, not a completion (\(message)): it has no usage to record")
@@ -65,7 +75,15 @@ public enum ProviderResponse {
             event.serviceTier = tier
         }
         var ts: Int64?
-        if let created = object[isResponses ? "created_at" : "created"] as? NSNumber { ts = created.int64Value * 1000 }
+        let createdKey = isResponses ? "created_at" : "created"
+        if let created = object[createdKey] as? NSNumber {
+            // Seconds since the epoch; like any `ts`, within the years 0001–9999 (UTC).
+            let seconds = created.int64Value
+            guard (Timestamp.supported.lowerBound / 1000...Timestamp.supported.upperBound / 1000).contains(seconds) else {
+                throw fail("\(createdKey) \(created) is not a time in the years 0001–9999")
+            }
+            ts = seconds * 1000
+        }
         if isResponses {
             switch object["status"] as? String {
             case "failed": event.status = "error"

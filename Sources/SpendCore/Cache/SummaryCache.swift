@@ -81,7 +81,9 @@ public struct ShardSummary: Sendable, Hashable {
 /// concurrent runs never see a partial entry. The newest 256 entries are kept.
 public struct SummaryCache: Sendable {
     public let directory: String
-    static let magic = "SPEND-DIFF-CACHE 1"
+    /// Bumped when reading a shard changes meaning (2: strict input — summaries
+    /// of shards with duplicate keys or invalid UTF-8 must not be served).
+    static let magic = "SPEND-DIFF-CACHE 2"
     public static let maxEntries = 256
 
     public init(gitCommonDirectory: String) {

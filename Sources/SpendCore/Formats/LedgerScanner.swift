@@ -17,6 +17,14 @@ public struct LedgerScanError: Error, Sendable {
 /// validating JSON syntax and the event schema as it goes and recording
 /// values as positions, so a line costs no allocation. Keys may come in any
 /// order; unknown keys are validated and skipped.
+///
+/// Strict input (docs/FORMAT.md): a key may appear only once in any object,
+/// at any depth (`json`, at the second key's quote; keys are compared after
+/// decoding escapes); string bytes must be well-formed UTF-8 (RFC 3629: no
+/// overlong forms, no encoded surrogates, nothing above U+10FFFF) and escapes
+/// may not leave a surrogate unpaired (`json`, at the offending byte); a byte
+/// order mark is not JSON. Only bytes ≥ 0x80 are checked for UTF-8, so ASCII
+/// lines keep the 8-bytes-at-a-time path.
 public struct LedgerScanner {
     public let base: UnsafeRawPointer
     public let count: Int
@@ -26,6 +34,8 @@ public struct LedgerScanner {
     public private(set) var tags: [TagSpan] = []
     /// Tool-call counts of the current event (reused between events).
     public private(set) var toolCalls: [ToolCallSpan] = []
+    /// Top-level keys of the current event that the schema does not know (for duplicates).
+    private var unknownKeys: [ByteSpan] = []
     /// The keys a line must carry (`EventKey.requiredMask`, or the draft set for `append` input).
     public var requiredKeys = EventKey.requiredMask
 
@@ -86,8 +96,14 @@ public struct LedgerScanner {
         event.lineStart = position
         tags.removeAll(keepingCapacity: true)
         toolCalls.removeAll(keepingCapacity: true)
+        if !unknownKeys.isEmpty { unknownKeys.removeAll(keepingCapacity: true) }
         var p = position
-        guard byte(p) == 123 else { throw fail(p, "json", "expected '{' at the start of an event") }
+        guard byte(p) == 123 else {
+            if matchLiteral(p, "\u{FEFF}") {
+                throw fail(p, "json", "byte order mark (U+FEFF) before the event: ledger files are UTF-8 without a BOM")
+            }
+            throw fail(p, "json", "expected '{' at the start of an event")
+        }
         p += 1
         var seen: UInt32 = 0
         p = skipSpace(p)
@@ -111,11 +127,13 @@ public struct LedgerScanner {
                 }
                 if let known {
                     let bit = UInt32(1) << UInt32(known.rawValue)
-                    if seen & bit != 0 { throw fail(keyStart, "schema", "duplicate key \"\(known.name)\"") }
+                    if seen & bit != 0 { throw fail(keyStart, "json", "duplicate key \"\(known.name)\"") }
                     seen |= bit
                     p = try scanField(known, at: p, into: &event)
                 } else {
                     if event.unknownKeyOffset < 0 { event.unknownKeyOffset = keyStart }
+                    for other in unknownKeys where sameKey(other, key) { throw duplicateKey(key) }
+                    unknownKeys.append(key)
                     p = try skipValue(p, depth: 0)
                 }
                 p = skipSpace(p)
@@ -151,13 +169,35 @@ public struct LedgerScanner {
         return true
     }
 
+    /// Checks that `bytes` hold one JSON value, with whitespace (newlines
+    /// included) around it, under the same rules as a ledger line: no
+    /// duplicate key at any depth, well-formed UTF-8, valid escapes. For JSON
+    /// documents that are not ledger lines (a provider's response body).
+    /// Returns the first problem, with its offset in `bytes`.
+    public static func validateDocument(_ bytes: UnsafeRawBufferPointer) -> LedgerScanError? {
+        // A newline is whitespace outside strings and an error inside them,
+        // exactly like a carriage return: read it as one.
+        var copy = Array(bytes)
+        for i in copy.indices where copy[i] == 10 { copy[i] = 13 }
+        return copy.withUnsafeBytes { buffer -> LedgerScanError? in
+            let scanner = LedgerScanner(buffer: buffer)
+            do throws(LedgerScanError) {
+                let end = scanner.skipSpace(try scanner.skipValue(scanner.skipSpace(0), depth: 0))
+                return end < buffer.count ? scanner.fail(end, "json", "unexpected text after the JSON value") : nil
+            } catch {
+                return error
+            }
+        }
+    }
+
     // MARK: Fields
 
     private mutating func scanField(_ key: EventKey, at p: Int, into event: inout EventRecord) throws(LedgerScanError) -> Int {
         switch key {
         case .ts:
-            guard p < count, byte(p) == 34 else { throw fail(p, "schema", "ts must be an RFC 3339 UTC timestamp string") }
+            guard p < count, byte(p) == 34 else { throw typeError(p, "ts must be an RFC 3339 UTC timestamp string") }
             let s = try scanString(p + 1)
+            if s.escaped { try validateEscapes(s) }
             guard !s.escaped, let ms = Timestamp.parse(bytes(s)) else {
                 throw fail(p, "timestamp", "ts \"\(string(s) ?? "")\" is not an RFC 3339 timestamp (e.g. 2026-11-03T14:22:05.123Z)")
             }
@@ -179,8 +219,9 @@ public struct LedgerScanner {
         case .pricedWith: return try optionalString(p, key, &event.pricedWith)
         case .cost:
             if let after = isNull(p) { return after }
-            guard p < count, byte(p) == 34 else { throw fail(p, "schema", "cost must be a decimal string, e.g. \"0.01155\"") }
+            guard p < count, byte(p) == 34 else { throw typeError(p, "cost must be a decimal string, e.g. \"0.01155\"") }
             let s = try scanString(p + 1)
+            if s.escaped { try validateEscapes(s) }
             guard !s.escaped, isDecimal(s) else { throw fail(p, "schema", "cost must be a decimal string, e.g. \"0.01155\"") }
             guard fitsCostLimit(s) else {
                 throw fail(
@@ -193,7 +234,7 @@ public struct LedgerScanner {
             if let after = isNull(p) { return after }
             if matchLiteral(p, "true") { event.batch = true; return p + 4 }
             if matchLiteral(p, "false") { event.batch = false; return p + 5 }
-            throw fail(p, "schema", "batch must be true or false")
+            throw typeError(p, "batch must be true or false")
         case .requests: return try count(p, key, minimum: 1, optional: true, &event.requests)
         case .inputTokens: return try count(p, key, minimum: 0, optional: false, &event.inputTokens)
         case .cachedInputTokens: return try count(p, key, minimum: 0, optional: true, &event.cachedInputTokens)
@@ -257,7 +298,7 @@ public struct LedgerScanner {
     }
 
     private mutating func requiredString(_ p: Int, _ key: EventKey, _ out: inout ByteSpan) throws(LedgerScanError) -> Int {
-        guard p < count, byte(p) == 34 else { throw fail(p, "schema", "\(key.name) must be a string") }
+        guard p < count, byte(p) == 34 else { throw typeError(p, "\(key.name) must be a string") }
         let s = try scanString(p + 1)
         if s.escaped { try validateEscapes(s) }
         guard s.count > 0 else { throw fail(p, "schema", "\(key.name) must not be empty") }
@@ -277,7 +318,7 @@ public struct LedgerScanner {
 
     private mutating func optionalString(_ p: Int, _ key: EventKey, _ out: inout ByteSpan) throws(LedgerScanError) -> Int {
         if let after = isNull(p) { return after }
-        guard p < count, byte(p) == 34 else { throw fail(p, "schema", "\(key.name) must be a string") }
+        guard p < count, byte(p) == 34 else { throw typeError(p, "\(key.name) must be a string") }
         let s = try scanString(p + 1)
         if s.escaped { try validateEscapes(s) }
         out = s
@@ -316,18 +357,18 @@ public struct LedgerScanner {
             let (m, o1) = value.multipliedReportingOverflow(by: 10)
             let (a, o2) = m.addingReportingOverflow(Int64(b - 48))
             if o1 || o2 {
-                if negative || limit == .max { throw fail(p, "schema", "\(key.name) must be \(what) (too large)") }
-                throw fail(p, "overflow", "\(key.name) is above the per-event limit \(limit) (10^15)")
+                if negative || limit == .max { throw typeError(p, "\(key.name) must be \(what) (too large)") }
+                throw typeError(p, "\(key.name) is above the per-event limit \(limit) (10^15)", rule: "overflow")
             }
             value = a
             i += 1
         }
         if i == digitsStart || (i - digitsStart > 1 && byte(digitsStart) == 48) {
-            throw fail(p, "schema", "\(key.name) must be \(what)")
+            throw typeError(p, "\(key.name) must be \(what)")
         }
         if i < count {
             let b = byte(i)
-            if b == 46 || b == 101 || b == 69 { throw fail(p, "schema", "\(key.name) must be \(what)") }
+            if b == 46 || b == 101 || b == 69 { throw typeError(p, "\(key.name) must be \(what)") }
         }
         if negative { value = -value }
         guard value >= minimum else { throw fail(p, "schema", "\(key.name) must be \(what)") }
@@ -336,7 +377,7 @@ public struct LedgerScanner {
     }
 
     private mutating func scanTags(_ start: Int) throws(LedgerScanError) -> Int {
-        guard start < count, byte(start) == 123 else { throw fail(start, "schema", "tags must be an object of strings") }
+        guard start < count, byte(start) == 123 else { throw typeError(start, "tags must be an object of strings") }
         var p = skipSpace(start + 1)
         if p < count && byte(p) == 125 { return p + 1 }
         while true {
@@ -345,11 +386,16 @@ public struct LedgerScanner {
             p = skipSpace(key.start + key.count + 1)
             guard p < count, byte(p) == 58 else { throw fail(p, "json", "expected ':' after key") }
             p = skipSpace(p + 1)
+            if key.escaped { try validateEscapes(key) }
+            var k = 0
+            while k < tags.count {
+                if sameKey(tags[k].key, key) { throw duplicateKey(key, in: "tags") }
+                k += 1
+            }
             guard p < count, byte(p) == 34 else {
-                throw fail(p, "schema", "tag \"\(string(key) ?? "")\" must be a string")
+                throw typeError(p, "tag \"\(string(key) ?? "")\" must be a string")
             }
             let value = try scanString(p + 1)
-            if key.escaped { try validateEscapes(key) }
             if value.escaped { try validateEscapes(value) }
             tags.append(TagSpan(key: key, value: value))
             p = skipSpace(value.start + value.count + 1)
@@ -366,7 +412,7 @@ public struct LedgerScanner {
     private mutating func scanToolCalls(_ start: Int) throws(LedgerScanError) -> Int {
         if let after = isNull(start) { return after }
         guard start < count, byte(start) == 123 else {
-            throw fail(start, "schema", "tool_calls must be an object of non-negative integers")
+            throw typeError(start, "tool_calls must be an object of non-negative integers")
         }
         var p = skipSpace(start + 1)
         if p < count && byte(p) == 125 { return p + 1 }
@@ -374,6 +420,11 @@ public struct LedgerScanner {
             guard p < count, byte(p) == 34 else { throw fail(p, "json", "expected a quoted key") }
             let key = try scanString(p + 1)
             if key.escaped { try validateEscapes(key) }
+            var k = 0
+            while k < toolCalls.count {
+                if sameKey(toolCalls[k].name, key) { throw duplicateKey(key, in: "tool_calls") }
+                k += 1
+            }
             p = skipSpace(key.start + key.count + 1)
             guard p < count, byte(p) == 58 else { throw fail(p, "json", "expected ':' after key") }
             p = skipSpace(p + 1)
@@ -402,22 +453,30 @@ public struct LedgerScanner {
         return p
     }
 
-    /// Scans string content starting just after the opening quote.
+    /// Scans string content starting just after the opening quote. Bytes
+    /// ≥ 0x80 must form well-formed UTF-8 sequences.
     @inline(__always)
     private func scanString(_ start: Int) throws(LedgerScanError) -> ByteSpan {
         var p = start
         var escaped = false
-        // Skip 16 plain bytes at a time; stop at the block holding a quote,
-        // a backslash or a control character.
+        // Skip 8 plain ASCII bytes at a time; stop at the first quote,
+        // backslash, control character or byte ≥ 0x80.
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         while p + 8 <= count {
-            // SWAR: a byte that is '"', '\\' or < 0x20 sets its high bit here.
+            // SWAR: a byte that is '"', '\\', < 0x20 or ≥ 0x80 sets its high bit here.
             let w = (base + p).loadUnaligned(as: UInt64.self)
             let quote = w ^ (ones &* 34)
             let slash = w ^ (ones &* 92)
-            let special = ((quote &- ones) & ~quote) | ((slash &- ones) & ~slash) | ((w &- ones &* 32) & ~w)
-            if special & highs != 0 { break }
+            let special = (((quote &- ones) & ~quote) | ((slash &- ones) & ~slash) | ((w &- ones &* 32) & ~w) | w) & highs
+            if special != 0 {
+                // Borrows only run upwards, so the lowest flagged byte is a
+                // true one; on little-endian machines it is the first in memory.
+                #if _endian(little)
+                    p += special.trailingZeroBitCount >> 3
+                #endif
+                break
+            }
             p += 8
         }
         while p < count {
@@ -425,15 +484,94 @@ public struct LedgerScanner {
             if b == 34 { return ByteSpan(start: start, count: p - start, escaped: escaped) }
             if b == 92 {
                 escaped = true
-                p += 2
+                // Skip the escaped byte, unless it starts a UTF-8 sequence
+                // (checked like any other; the escape is refused later).
+                p += p + 1 < count && byte(p + 1) >= 0x80 ? 1 : 2
                 continue
             }
             if b < 0x20 {
                 throw fail(p, "json", b == 10 ? "unterminated string" : "control character in string")
             }
-            p += 1
+            p = b < 0x80 ? p + 1 : try utf8Sequence(p)
         }
         throw fail(min(p, count), "json", "unterminated string")
+    }
+
+    /// Checks the UTF-8 sequence whose first byte (≥ 0x80) is at `p` and
+    /// returns the offset after it. Well-formed means RFC 3629 / Unicode
+    /// Table 3-7: no overlong form, no surrogate (U+D800–U+DFFF), nothing
+    /// above U+10FFFF, no stray continuation byte, no truncated sequence.
+    @inline(never)
+    private func utf8Sequence(_ p: Int) throws(LedgerScanError) -> Int {
+        let lead = byte(p)
+        let length: Int
+        var low: UInt8 = 0x80
+        var high: UInt8 = 0xBF
+        switch lead {
+        case 0xC2...0xDF: length = 2
+        case 0xE0: length = 3; low = 0xA0
+        case 0xE1...0xEC, 0xEE, 0xEF: length = 3
+        case 0xED: length = 3; high = 0x9F
+        case 0xF0: length = 4; low = 0x90
+        case 0xF1...0xF3: length = 4
+        case 0xF4: length = 4; high = 0x8F
+        default: throw invalidUTF8(p)
+        }
+        guard p + length <= count else { throw invalidUTF8(p) }
+        let second = byte(p + 1)
+        guard second >= low && second <= high else { throw invalidUTF8(p) }
+        var k = 2
+        while k < length {
+            guard byte(p + k) & 0xC0 == 0x80 else { throw invalidUTF8(p) }
+            k += 1
+        }
+        return p + length
+    }
+
+    @inline(never)
+    private func invalidUTF8(_ p: Int) -> LedgerScanError {
+        let hex = String(byte(p), radix: 16, uppercase: true)
+        return fail(p, "json", "invalid UTF-8: byte 0x\(hex.count == 1 ? "0" : "")\(hex) does not start a well-formed sequence")
+    }
+
+    /// True when two keys are the same string once escapes are decoded
+    /// (both spans already validated).
+    @inline(__always)
+    private func sameKey(_ a: ByteSpan, _ b: ByteSpan) -> Bool {
+        if !a.escaped && !b.escaped {
+            return a.count == b.count && bytesEqual(base + a.start, base + b.start, a.count)
+        }
+        return sameDecodedKey(a, b)
+    }
+
+    @inline(never)
+    private func sameDecodedKey(_ a: ByteSpan, _ b: ByteSpan) -> Bool {
+        decoded(a) == decoded(b)
+    }
+
+    private func decoded(_ s: ByteSpan) -> [UInt8] {
+        if !s.escaped { return Array(bytes(s)) }
+        if case .success(let d) = JSONStringDecoder.decode(bytes(s)) { return d }
+        return Array(bytes(s))
+    }
+
+    /// The error for a key seen twice in one object (at its opening quote).
+    @inline(never)
+    private func duplicateKey(_ key: ByteSpan, in object: String? = nil) -> LedgerScanError {
+        let name = string(key) ?? ""
+        return fail(key.start - 1, "json", "duplicate key \"\(name)\"" + (object.map { " in \($0)" } ?? ""))
+    }
+
+    /// The error for a value of the wrong type (or size) at `p`: `rule` when
+    /// the value is JSON, else the JSON error (`{"ts":oops}` is not JSON at all).
+    @inline(never)
+    private func typeError(_ p: Int, _ message: @autoclosure () -> String, rule: String = "schema") -> LedgerScanError {
+        do {
+            _ = try skipValue(p, depth: 0)
+        } catch {
+            return error
+        }
+        return fail(p, rule, message())
     }
 
     /// Validates the escapes of a span (only called for escaped strings).
@@ -455,11 +593,14 @@ public struct LedgerScanner {
             let close: UInt8 = byte(start) == 123 ? 125 : 93
             var p = skipSpace(start + 1)
             if p < count && byte(p) == close { return p + 1 }
+            var keys: [ByteSpan] = []
             while true {
                 if close == 125 {
                     guard p < count, byte(p) == 34 else { throw fail(p, "json", "expected a quoted key") }
                     let k = try scanString(p + 1)
                     if k.escaped { try validateEscapes(k) }
+                    for other in keys where sameKey(other, k) { throw duplicateKey(k) }
+                    keys.append(k)
                     p = skipSpace(k.start + k.count + 1)
                     guard p < count, byte(p) == 58 else { throw fail(p, "json", "expected ':' after key") }
                     p = skipSpace(p + 1)

@@ -7,6 +7,10 @@
 public enum Timestamp {
     public static let millisPerDay: Int64 = 86_400_000
 
+    /// The instants spend accepts: years 0001 to 9999 in UTC, so that every
+    /// `ts` prints as four digits and lands in a `ledger/YYYY/` shard.
+    public static let supported: ClosedRange<Int64> = -62_135_596_800_000...253_402_300_799_999
+
     /// Days since 1970-01-01 of a proleptic Gregorian civil date.
     public static func daysFromCivil(year: Int64, month: Int64, day: Int64) -> Int64 {
         let y = month <= 2 ? year - 1 : year
@@ -99,7 +103,8 @@ public enum Timestamp {
 
     /// Parses an RFC 3339 timestamp (`2026-11-03T14:22:05.123Z`, an offset such
     /// as `+02:00`, or a space instead of `T`) from raw bytes. Returns nil when
-    /// the text is not one.
+    /// the text is not one, or when the instant in UTC is outside years
+    /// 0001–9999 (`supported`): `0000-…` and `9999-12-31T23:30:00-01:00` are refused.
     public static func parse(_ p: UnsafeRawBufferPointer) -> Int64? {
         let n = p.count
         guard n >= 20 else { return nil }
@@ -155,7 +160,8 @@ public enum Timestamp {
         }
         guard i == n else { return nil }
         let days = daysFromCivil(year: year, month: month, day: day)
-        return ((days * 24 + hour) * 60 + minute - offsetMinutes) * 60_000 + min(second, 59) * 1000 + millis
+        let instant = ((days * 24 + hour) * 60 + minute - offsetMinutes) * 60_000 + min(second, 59) * 1000 + millis
+        return instant >= -62_135_596_800_000 && instant <= 253_402_300_799_999 ? instant : nil  // `supported`
     }
 
     /// Parses an RFC 3339 timestamp string.
@@ -185,7 +191,7 @@ public enum Timestamp {
         if bytes.count == 10, bytes[4] == 45, bytes[7] == 45,
             [0, 1, 2, 3, 5, 6, 8, 9].allSatisfy(isDigit),
             let y = Int64(text.prefix(4)), let m = Int64(text.dropFirst(5).prefix(2)),
-            let d = Int64(text.suffix(2)), m >= 1, m <= 12, d >= 1, d <= daysInMonth(year: y, month: m)
+            let d = Int64(text.suffix(2)), y >= 1, m >= 1, m <= 12, d >= 1, d <= daysInMonth(year: y, month: m)
         {
             return daysFromCivil(year: y, month: m, day: d) * millisPerDay
         }

@@ -43,16 +43,7 @@ public struct Policy: Sendable {
 
     /// Parses `spend.toml`. Unknown keys, wrong types and invalid patterns are errors.
     public static func parse(_ text: String, path: String = "spend.toml") throws(DiagnosticsError) -> Policy {
-        let table: TOMLTable
-        do {
-            table = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw DiagnosticsError([
-                Diagnostic(path: path, line: error.source.begin.line, column: error.source.begin.column, rule: "toml", message: "invalid TOML: \(error.description)")
-            ])
-        } catch {
-            throw DiagnosticsError([Diagnostic(path: path, rule: "toml", message: "invalid TOML: \(error)")])
-        }
+        let table = try TOMLDocument.parse(text, path: path)
         var parser = PolicyParser(path: path, lines: text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
         let policy = parser.policy(table)
         if !parser.diagnostics.isEmpty { throw DiagnosticsError(parser.diagnostics) }
@@ -183,8 +174,43 @@ private struct PolicyParser {
             let section = "\(kind).\(name)"
             guard let m = table(t[name], section) else { continue }
             unknownKeys(m, allowed: ["paths"], section: section)
-            out.append(PathMapping(name: name, paths: strings(m["paths"], section, "paths") ?? []))
+            let paths = strings(m["paths"], section, "paths") ?? []
+            for path in paths {
+                if let problem = Self.pathProblem(path) { pathError(section, path, problem) }
+            }
+            out.append(PathMapping(name: name, paths: paths))
         }
         return out
+    }
+
+    /// Why a `paths` glob can never name a file of the repository, or nil:
+    /// globs are matched against repository-relative paths, which are never
+    /// empty or absolute and never have a `..` component.
+    static func pathProblem(_ path: String) -> String? {
+        if path.isEmpty { return "is empty" }
+        if path.hasPrefix("/") { return "is absolute" }
+        if path.split(separator: "/", omittingEmptySubsequences: false).contains("..") { return "leaves the repository (\"..\")" }
+        return nil
+    }
+
+    /// A `policy` error at the quoted `path` in the `paths` array of `section` (line and column when found).
+    mutating func pathError(_ section: String, _ path: String, _ problem: String) {
+        let message = "path \"\(path)\" in [\(section)] \(problem): paths are globs relative to the repository root, e.g. \"src/summarize/**\""
+        var located: (line: Int, column: Int)?
+        if let first = line(section, key: "paths") {
+            for n in first...lines.count {
+                let text = lines[n - 1]
+                if n > first && text.trimmingCharacters(in: .whitespaces).hasPrefix("[") { break }
+                if let r = text.range(of: "\"\(path)\"") ?? text.range(of: "'\(path)'") {
+                    located = (n, text.utf8.distance(from: text.startIndex, to: r.lowerBound) + 1)
+                    break
+                }
+            }
+        }
+        guard let located else { return error(section, "paths", message) }
+        diagnostics.append(
+            Diagnostic(
+                path: self.path, line: located.line, column: located.column, rule: "policy", message: message,
+                sourceLine: lines[located.line - 1]))
     }
 }

@@ -22,34 +22,11 @@ public enum RateCardParser {
 
     /// Parses one card. `path` is used in messages.
     public static func parse(_ text: String, path: String, blobId: String? = nil) throws(DiagnosticsError) -> RateCard {
-        let table: TOMLTable
-        do {
-            table = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw DiagnosticsError([
-                Diagnostic(
-                    path: path, line: error.source.begin.line, column: error.source.begin.column, rule: "toml",
-                    message: "invalid TOML: \(error.description)",
-                    sourceLine: Self.line(error.source.begin.line, of: text))
-            ])
-        } catch {
-            throw DiagnosticsError([Diagnostic(path: path, rule: "toml", message: "invalid TOML: \(error)")])
-        }
+        let table = try TOMLDocument.parse(text, path: path)
         var context = Context(path: path, lines: text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
         let card = context.card(from: table, blobId: blobId)
         if !context.diagnostics.isEmpty { throw DiagnosticsError(context.diagnostics) }
         return card
-    }
-
-    /// Line `n` (1-based) of `text`, for a caret under a syntax error.
-    static func line(_ n: Int, of text: String) -> String? {
-        guard n >= 1 else { return nil }
-        var index = 1
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if index == n { return String(line) }
-            index += 1
-        }
-        return nil
     }
 
     private struct Context {
@@ -206,6 +183,9 @@ public enum RateCardParser {
                     effectiveText = s
                 } else {
                     error(self.line(ofKey: "effective", from: line), "ratecard", "effective of \(what) must be a date (2024-10-01) or an RFC 3339 datetime")
+                }
+                if !Timestamp.supported.contains(effective) {
+                    error(self.line(ofKey: "effective", from: line), "ratecard", "effective of \(what) must be in the years 0001–9999 (UTC)")
                 }
             } else {
                 error(line, "ratecard", "[[price]] \(what) needs an effective date")
