@@ -81,6 +81,7 @@ public final class GitRepository {
         pointer = repo
         workdir = git_repository_workdir(repo).map { String(cString: $0) }
         gitdir = String(cString: git_repository_path(repo))
+        try LooseObjectBackend.install(in: repo)
     }
 
     /// Opens exactly the repository at `path`.
@@ -92,6 +93,7 @@ public final class GitRepository {
         pointer = repo
         workdir = git_repository_workdir(repo).map { String(cString: $0) }
         gitdir = String(cString: git_repository_path(repo))
+        try LooseObjectBackend.install(in: repo)
     }
 
     deinit { git_repository_free(pointer) }

@@ -174,7 +174,7 @@ public struct Linter {
                 repo.adoptEnvironmentObjectDirectories()
                 let new = target.bytes
                 // Streamed (loose objects), else by content hash (packed objects: no inflating 100 MB).
-                if let (isPrefix, size) = repo.blobIsPrefix(id, of: new) ?? repo.blobIsPrefixByHash(id, of: new), isPrefix {
+                if let (isPrefix, size) = try repo.blobIsPrefix(id, of: new) ?? repo.blobIsPrefixByHash(id, of: new), isPrefix {
                     let from = size == 0 || new[size - 1] == 10 ? size : LedgerLint.lineStart(new, size)
                     slots.value[k] = .success((from, size, nil, nil))
                     return
