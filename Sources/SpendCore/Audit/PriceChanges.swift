@@ -99,10 +99,7 @@ public enum PriceChanges {
             for p in a?.points ?? [] { oldPoints[key(p)] = p }
             var newPoints: [String: PricePoint] = [:]
             for p in b?.points ?? [] { newPoints[key(p)] = p }
-            /// The point of `model` in `card` in force just before `effective` (strictly earlier).
-            func previous(_ model: String, before effective: Int64, in card: RateCard?) -> PricePoint? {
-                (card?.points ?? []).filter { $0.model == model && $0.effective < effective }.max { $0.effective < $1.effective }
-            }
+            let history = PointHistory(b)
             var changes: [PriceChange] = []
             let keys = Set(oldPoints.keys).union(newPoints.keys).sorted { x, y in
                 let p = newPoints[x] ?? oldPoints[x]!
@@ -125,10 +122,10 @@ public enum PriceChanges {
                     let rows = diff(x, y)
                     if !rows.isEmpty { emit(.edited, rows) }
                 case (nil, let y?):
-                    emit(y.effective < commitDay ? .backdated : .added, diff(previous(y.model, before: y.effective, in: b), y))
+                    emit(y.effective < commitDay ? .backdated : .added, diff(history.previous(y.model, before: y.effective), y))
                 case (let x?, nil):
                     // What the deleted point's instant now prices with: the earlier point that remains.
-                    emit(.deleted, diff(x, previous(x.model, before: x.effective, in: b)))
+                    emit(.deleted, diff(x, history.previous(x.model, before: x.effective)))
                 case (nil, nil): break
                 }
             }
@@ -145,5 +142,37 @@ public enum PriceChanges {
             }
         }
         return out
+    }
+}
+
+/// The points of one card by model, sorted by effective date: the point in
+/// force before an instant is a binary search, not a scan of the card (a
+/// card created with 60,000 points made the scan quadratic).
+struct PointHistory {
+    private var byModel: [String: [PricePoint]] = [:]
+
+    init(_ card: RateCard?) {
+        for p in card?.points ?? [] { byModel[p.model, default: []].append(p) }
+        for model in byModel.keys {
+            // Stable: among points with one effective date, card order is kept.
+            byModel[model] = byModel[model]!.enumerated().sorted { ($0.element.effective, $0.offset) < ($1.element.effective, $1.offset) }
+                .map(\.element)
+        }
+    }
+
+    /// The point of `model` in force just before `effective` (the latest
+    /// strictly earlier; the first in card order among equals).
+    func previous(_ model: String, before effective: Int64) -> PricePoint? {
+        guard let points = byModel[model] else { return nil }
+        var lo = 0
+        var hi = points.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if points[mid].effective < effective { lo = mid + 1 } else { hi = mid }
+        }
+        guard lo > 0 else { return nil }
+        var k = lo - 1
+        while k > 0 && points[k - 1].effective == points[k].effective { k -= 1 }
+        return points[k]
     }
 }
