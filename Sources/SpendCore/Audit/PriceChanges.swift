@@ -101,12 +101,13 @@ public enum PriceChanges {
             for p in b?.points ?? [] { newPoints[key(p)] = p }
             let history = PointHistory(b)
             var changes: [PriceChange] = []
-            let keys = Set(oldPoints.keys).union(newPoints.keys).sorted { x, y in
-                let p = newPoints[x] ?? oldPoints[x]!
-                let q = newPoints[y] ?? oldPoints[y]!
-                return (p.model, p.effective) < (q.model, q.effective)
-            }
-            for k in keys {
+            // Every key once, by model then effective (compared directly, not looked up per comparison).
+            var ordered: [(model: String, effective: Int64, key: String)] = []
+            ordered.reserveCapacity(newPoints.count + oldPoints.count)
+            for (k, p) in newPoints { ordered.append((p.model, p.effective, k)) }
+            for (k, p) in oldPoints where newPoints[k] == nil { ordered.append((p.model, p.effective, k)) }
+            ordered.sort { ($0.model, $0.effective) < ($1.model, $1.effective) }
+            for (_, _, k) in ordered {
                 let p = newPoints[k] ?? oldPoints[k]!
                 func emit(_ kind: PriceChangeKind, _ rows: [(field: String, old: String, new: String)]) {
                     let rows = rows.isEmpty ? [("", "", "")] : rows
