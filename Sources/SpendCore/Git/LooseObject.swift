@@ -157,7 +157,8 @@ final class LooseObjectInflater {
         while produced < count && !ended {
             if stream.pointee.avail_in == 0 && inputOffset < file.bytes.count {
                 let chunk = min(file.bytes.count - inputOffset, Int(UInt32.max))
-                stream.pointee.next_in = UnsafeMutablePointer(mutating: file.bytes.baseAddress!.advanced(by: inputOffset).assumingMemoryBound(to: UInt8.self))
+                let input = file.bytes.baseAddress!.advanced(by: inputOffset).assumingMemoryBound(to: UInt8.self)
+                stream.pointee.next_in = UnsafeMutablePointer(mutating: input)
                 stream.pointee.avail_in = UInt32(chunk)
                 inputOffset += chunk
             }
