@@ -82,6 +82,15 @@ final class GlobTests: XCTestCase {
         XCTAssertFalse(Glob(String(repeating: "**/a", count: 50) + "/b", pathMode: true).matches(String(repeating: "a/", count: 2_000)))
     }
 
+    /// Overlap of two alias globs with long runs of stars: each search step
+    /// paired every star position of one run with every one of the other.
+    func testGlobOverlapWithLongStarRunsReturns() {
+        let stars = String(repeating: "*", count: 300)
+        XCTAssertNil(GlobOverlap.witness(stars + "a", stars + "b"))
+        XCTAssertEqual(GlobOverlap.witness(stars + "a" + stars, stars + "b"), "ab")
+        XCTAssertEqual(GlobOverlap.witness("x**y", "x*"), GlobOverlap.witness("x*y", "x*"))
+    }
+
     /// The automaton gives the same answers as the former backtracking matcher
     /// (kept here as the reference) on every pattern of up to 5 bytes over
     /// `ab/*?` and every text of up to 4 bytes over `ab/`, in both modes.
