@@ -73,7 +73,9 @@ public struct EventFlags: ParsableArguments {
                 }
                 let (name, value) = (String(text[..<eq]), String(text[text.index(after: eq)...]))
                 guard let n = Int64(value) else { throw ValidationError("--tool-call expects NAME=N, got '\(text)'") }
-                calls[name, default: 0] += n
+                let (sum, overflow) = (calls[name] ?? 0).addingReportingOverflow(n)
+                if overflow { throw ValidationError("--tool-call: the sum of tool_calls \"\(name)\" exceeds \(Int64.max)") }
+                calls[name] = sum
             }
             event.toolCalls = calls
         }
@@ -222,7 +224,7 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
         if dryRun {
             var text = ""
             for event in outcome.events { text += String(decoding: event.line, as: UTF8.self) }
-            if !text.isEmpty { Console.out(text) }
+            if !text.isEmpty { Console.data(text) }
             if !quiet {
                 let n = outcome.count
                 var note = "dry run: \(n) event\(n == 1 ? "" : "s") checked; nothing written"
@@ -321,24 +323,26 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
             let cost = event.cost.map { ", cost $\($0)" } ?? ""
             lines.append("appended \(event.id) to \(event.shard)\(cost)")
         } else if count > 0 {
-            var total = ExactDecimal.zero
+            // nil once the sum leaves exact arithmetic (the events are written; only the summary omits it).
+            var total: ExactDecimal? = .zero
             var priced = false
             for shard in outcome.shards {
                 for i in shard.indices {
                     if let cost = outcome.batch[i].cost {
-                        total = total + cost
+                        total = try? total?.adding(cost)
                         priced = true
                     }
                 }
             }
             let shards = outcome.shards.map { "\($0.shard) +\($0.indices.count)" }.joined(separator: ", ")
-            lines.append("appended \(count) events (\(shards))\(priced ? ", cost $\(total)" : "")")
+            lines.append("appended \(count) events (\(shards))\(priced ? total.map { ", cost $\($0)" } ?? "" : "")")
         } else {
             lines.append("appended nothing")
         }
         if !outcome.skipped.isEmpty {
             lines.append("skipped \(outcome.skipped.count) duplicate\(outcome.skipped.count == 1 ? "" : "s") (already in the ledger)")
         }
-        return lines.joined(separator: "\n")
+        // One line each, whatever an id or shard path holds.
+        return lines.map(TerminalText.escaped).joined(separator: "\n")
     }
 }

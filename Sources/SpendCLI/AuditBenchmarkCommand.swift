@@ -37,7 +37,7 @@ public struct AuditBenchmarkCommand: ParsableCommand {
 
     /// A full price point at `percent` of a base price list.
     static func point(_ model: String, _ effective: String, percent: Int) -> String {
-        func rate(_ base: String) -> String { (ExactDecimal(base)! * ExactDecimal(percent)).shifted(right: 2).description }
+        func rate(_ base: String) -> String { (try! (ExactDecimal(base)! * ExactDecimal(percent)).shifted(right: 2)).description }  // constants
         return """
 
             [[price]]

@@ -46,6 +46,8 @@ public struct AuditCommand: ParsableCommand {
             revision: rev, allParents: allParents, since: range.sinceMillis,
             until: range.untilMillis, provider: provider, model: model)
         let result = try Auditor(repository: try repository.repository(), query: query).run()
-        Console.out(AuditRenderer(precision: output.precision).render(result, as: output.format.format))
+        var renderer = AuditRenderer(precision: output.precision)
+        renderer.csvWriter = output.csvWriter
+        Console.show(renderer.render(result, as: output.format.format), as: output.format)
     }
 }

@@ -84,11 +84,18 @@ public struct OutputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Decimal places of costs in tables (csv and json are always exact).", valueName: "n"))
     public var precision: Int = 2
 
+    @Flag(name: .customLong("csv-raw"), help: "With --format csv, write text starting with = + - @ as it is (no leading ').")
+    public var csvRaw = false
+
     public init() {}
 
     public func validate() throws {
         guard (0...12).contains(precision) else { throw ValidationError("--precision must be between 0 and 12") }
+        if csvRaw && format != .csv { throw ValidationError("--csv-raw applies to --format csv") }
     }
+
+    /// The CSV writer: formula-leading text neutralised unless `--csv-raw`.
+    public var csvWriter: CSV { CSV(neutralizesFormulas: !csvRaw) }
 }
 
 public enum PeriodArgument: String, ExpressibleByArgument, CaseIterable, Sendable {

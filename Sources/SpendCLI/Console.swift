@@ -9,17 +9,39 @@ import SpendCore
 
 /// Standard output and error, and the process's exit-code contract:
 /// 0 ok, 1 findings, 2 usage or input error.
+///
+/// `out` and `err` are for people: they show every control character but the
+/// line break, and every bidi override, escaped (``TerminalText``), whatever
+/// the text interpolated. `data` writes CSV, JSON and ledger lines verbatim.
 public enum Console {
+    /// Human-readable text on standard output (terminal-safe; its own newlines kept).
     public static func out(_ text: String) {
+        data(TerminalText.escapedKeepingNewlines(text))
+    }
+
+    /// Machine-readable output (CSV, JSON, JSON Lines), byte for byte.
+    public static func data(_ text: String) {
         var t = text
         if !t.hasSuffix("\n") { t += "\n" }
         write(all: t, to: STDOUT_FILENO)
     }
 
+    /// Human-readable text on standard error (terminal-safe; its own newlines kept).
     public static func err(_ text: String) {
-        var t = text
+        var t = TerminalText.escapedKeepingNewlines(text)
         if !t.hasSuffix("\n") { t += "\n" }
         write(all: t, to: STDERR_FILENO)
+    }
+
+    /// `spend: error: MESSAGE` on one line: a newline in the message (a path,
+    /// a revision, a value quoted back) shows as `\n` and cannot forge a line.
+    public static func error(_ message: String) {
+        err("spend: error: " + TerminalText.escaped(message))
+    }
+
+    /// Output in `format`: tables through ``out(_:)``, CSV and JSON through ``data(_:)``.
+    static func show(_ text: String, as format: FormatArgument) {
+        if format == .table { out(text) } else { data(text) }
     }
 
     /// Writes every byte (retrying short writes), ignoring a closed pipe.
@@ -46,7 +68,7 @@ public enum Console {
         var arguments = arguments ?? Array(CommandLine.arguments.dropFirst())
         while arguments.count >= 2 && arguments[0] == "-C" {
             if chdir(arguments[1]) != 0 {
-                err("spend: error: cannot change to '\(arguments[1])': \(String(cString: strerror(errno)))")
+                Console.error("cannot change to '\(arguments[1])': \(String(cString: strerror(errno)))")
                 exit(2)
             }
             arguments.removeFirst(2)
@@ -58,11 +80,11 @@ public enum Console {
             code = 0
         } catch let error as SpendError {
             code = report(error, note: note)
-        } catch let error as GitError {
-            err("spend: error: \(error.message)")
+        } catch let failure as GitError {
+            Console.error(failure.message)
             code = 2
-        } catch let error as IOError {
-            err("spend: error: \(error)")
+        } catch let failure as IOError {
+            Console.error("\(failure)")
             code = 2
         } catch let error as ExitCode {
             code = error.rawValue
@@ -73,7 +95,13 @@ public enum Console {
                 if !message.isEmpty { out(message) }
                 code = 0
             } else {
-                err(message)
+                // The parser quotes values back ("got 'x'"): its message line shows on one line.
+                var text = message
+                let short = Command.message(for: error)
+                if !short.isEmpty, let range = text.range(of: short) {
+                    text.replaceSubrange(range, with: TerminalText.escaped(short))
+                }
+                err(text)
                 code = 2
             }
         }
@@ -83,7 +111,7 @@ public enum Console {
     static func report(_ error: SpendError, note: String) -> Int32 {
         switch error {
         case .usage(let message):
-            err("spend: error: \(message)")
+            Console.error(message)
         case .input(let diagnostics, let omitted):
             let errors = diagnostics.filter { $0.severity == .error }.count + omitted
             for d in diagnostics { err(d.renderedWithSource) }

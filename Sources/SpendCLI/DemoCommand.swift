@@ -23,13 +23,19 @@ public struct DemoCommand: ParsableCommand {
         let fm = FileManager.default
         let path: String
         if let dir {
-            guard !fm.fileExists(atPath: dir) else { throw SpendError.usage("--dir \(dir) already exists; give a new directory") }
+            var info = stat()
+            guard lstat(dir, &info) != 0 else { throw SpendError.usage("--dir \(dir) already exists; give a new directory") }
             path = URL(fileURLWithPath: dir).standardizedFileURL.path
+            let parent = (path as NSString).deletingLastPathComponent
+            var isDirectory: ObjCBool = false
+            guard fm.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw SpendError.usage("--dir \(dir): \(parent) is not an existing directory; create it first (spend demo makes only the last directory)")
+            }
         } else {
             path = fm.temporaryDirectory.appendingPathComponent("spend-demo-\(UUID().uuidString.prefix(8).lowercased())").path
         }
         do { try DemoRepository.build(at: path) } catch let e as SpendError { throw e } catch {
-            throw SpendError.usage("cannot build the demo repository at \(path): \(error)")
+            throw SpendError.usage("cannot build the demo repository at \(path): \(Self.reason(error))")
         }
         let repo = try CostRepository(directory: path)
         var out = "Built a demo cost repository at \(path)\n"
@@ -51,5 +57,17 @@ public struct DemoCommand: ParsableCommand {
             "v1.2", "v1.3", query: try ReportQuery(by: ["feature"]), threshold: 30, top: nil, format: .table, precision: 2))
         out += "\nNext: spend diff -C \(path) --releases v1.2 v1.3 --format csv, or spend report -C \(path) --by team,model\n"
         Console.out(out)
+    }
+
+    /// What went wrong, as the system says it (`Read-only file system`), not a raw NSError dump.
+    static func reason(_ error: Error) -> String {
+        if let io = error as? IOError { return String(cString: strerror(io.code)) }
+        let ns = error as NSError
+        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        if let git = error as? GitError { return git.message }
+        return ns.localizedDescription
     }
 }

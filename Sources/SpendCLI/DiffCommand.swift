@@ -60,14 +60,14 @@ public struct DiffCommand: ParsableCommand {
             let (r1, r2) = try DiffFrontend.releasePair(revisions)
             text = try frontend.releaseDiff(
                 r1, r2, query: try query.query(defaultBy: "feature"), threshold: ExactDecimal(threshold)!, top: top,
-                format: output.format.format, precision: output.precision)
+                format: output.format.format, precision: output.precision, csvWriter: output.csvWriter)
         } else {
             let (a, b) = try DiffFrontend.sides(revisions)
             text = try frontend.stateDiff(
                 from: a, to: b, query: try query.query(defaultBy: "team"), top: top, explain: explain ?? (output.format == .table),
-                format: output.format.format, precision: output.precision)
+                format: output.format.format, precision: output.precision, csvWriter: output.csvWriter)
         }
-        Console.out(text)
+        Console.show(text, as: output.format)
     }
 }
 

@@ -54,6 +54,6 @@ public struct HooksShowCommand: ParsableCommand {
         if let repo = try? repository.repository() { prefix = LintWorkspace(costRepository: repo).prefix }
         var text = PreCommitHook.script(costDirectory: prefix)
         if text.hasSuffix("\n") { text.removeLast() }
-        Console.out(text)
+        Console.data(text)
     }
 }

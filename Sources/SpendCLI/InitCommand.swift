@@ -86,3 +86,8 @@ public struct InitCommand: ParsableCommand {
         return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 }
+
+extension InitCommand: RejectsInput {
+    /// Printed after the errors when the directory holds what init must not write through.
+    public static let rejectionNote = "nothing was changed"
+}

@@ -50,6 +50,12 @@ public struct LintCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Show at most this many findings per commit (0: all); all are counted.", valueName: "n"))
     public var limit: Int = 200
 
+    @Option(
+        help: ArgumentHelp(
+            "Warn when a glob alias also matches a model that this LiteLLM price map (model_prices_and_context_window.json) prices differently.",
+            valueName: "file"))
+    public var litellm: String?
+
     @Option(help: .hidden)
     public var today: String?
 
@@ -100,10 +106,15 @@ public struct LintCommand: ParsableCommand {
         var linter = Linter(workspace: try workspace(), limit: limit)
         if let today, let ms = Timestamp.parseDateOrTimestamp(today) { linter.now = ms }
         linter.useCache = !noCache
+        if let litellm {
+            // Relative to -C DIR, as if started there.
+            let path = litellm.hasPrefix("/") ? litellm : (repository.directory.map { $0 + "/" } ?? "") + litellm
+            linter.referencePrices = try ReferencePrices.litellm(path: path)
+        }
         let result = try linter.run(mode)
         switch format {
         case .table: Console.out(result.renderText())
-        case .json: Console.out(result.renderJSON())
+        case .json: Console.data(result.renderJSON())
         }
         let code = result.exitCode(strict: strict)
         if code != 0 { throw ExitCode(code) }

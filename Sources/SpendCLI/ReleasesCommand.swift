@@ -42,6 +42,8 @@ public struct ReleasesCommand: ParsableCommand {
         let list = try ReleaseList.build(
             repository: repo, summaries: SummaryEngine.forRepository(repo), pattern: tags, query: try query.query(defaultBy: "team"),
             threshold: ExactDecimal(threshold)!)
-        Console.out(ReleaseListRenderer(precision: output.precision).render(list, as: output.format.format))
+        var renderer = ReleaseListRenderer(precision: output.precision)
+        renderer.csvWriter = output.csvWriter
+        Console.show(renderer.render(list, as: output.format.format), as: output.format)
     }
 }

@@ -31,8 +31,9 @@ public struct ReportCommand: ParsableCommand {
     public func run() throws {
         let frontend = ReportFrontend(
             repository: try repository.repository(), source: rev.map { .revision($0) } ?? .workingTree)
-        let text = try frontend.render(query: try query.query(), format: output.format.format, precision: output.precision)
-        Console.out(text)
+        let text = try frontend.render(
+            query: try query.query(), format: output.format.format, precision: output.precision, csvWriter: output.csvWriter)
+        Console.show(text, as: output.format)
     }
 }
 
@@ -52,7 +53,7 @@ public struct ReportFrontend {
         return try Report(aggregation, book: snapshot.priceBook, query: query)
     }
 
-    public func render(query: ReportQuery, format: OutputFormat, precision: Int) throws -> String {
-        ReportRenderer(precision: precision).render(try report(query: query), as: format)
+    public func render(query: ReportQuery, format: OutputFormat, precision: Int, csvWriter: CSV = CSV()) throws -> String {
+        ReportRenderer(precision: precision, csvWriter: csvWriter).render(try report(query: query), as: format)
     }
 }

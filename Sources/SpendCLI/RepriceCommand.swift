@@ -62,7 +62,9 @@ public struct RepriceCommand: ParsableCommand {
             by: names, since: range.sinceMillis, until: range.untilMillis,
             filters: clauses, basis: asRecorded ? .asRecorded : .cards(cardsAt.map { .revision($0) } ?? .workingTree), list: list)
         let result = try Repricer(repository: try repository.repository(), query: query).run()
-        Console.out(RepriceRenderer(precision: output.precision).render(result, as: output.format.format, list: list))
+        var renderer = RepriceRenderer(precision: output.precision)
+        renderer.csvWriter = output.csvWriter
+        Console.show(renderer.render(result, as: output.format.format, list: list), as: output.format)
         if check && result.hasDrift { throw ExitCode(1) }
     }
 }

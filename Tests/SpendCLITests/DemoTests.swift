@@ -29,4 +29,39 @@ final class DemoTests: XCTestCase {
         assertRejected(twice)
         XCTAssertTrue(twice.stderr.contains("already exists"), twice.stderr)
     }
+
+    /// `--dir` makes one directory: a missing parent is refused, not created.
+    func testDemoDirWithAMissingParentIsRefused() throws {
+        let base = try makeTempDir()
+        let dir = base.appendingPathComponent("no/such/demo")
+        let r = try runProcess(Paths.executable("spend"), ["demo", "--dir", dir.path], in: base)
+        assertRejected(r)
+        XCTAssertEqual(
+            r.stderr,
+            "spend: error: --dir \(dir.path): \(base.path)/no/such is not an existing directory; create it first (spend demo makes only the last directory)\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: base.appendingPathComponent("no").path))
+    }
+
+    /// On a read-only file system the message is the system's, not a raw NSError (exit 2).
+    /// Needs a private mount namespace (`unshare -m`, as root); skipped without one.
+    func testDemoOnAReadOnlyFileSystemSaysSo() throws {
+        let base = try makeTempDir()
+        let spend = Paths.executable("spend").path
+        let script = """
+            mount -t tmpfs -o ro none "$DIR" || exit 99
+            "$SPEND" demo --dir "$DIR/demo"; echo "exit $?"
+            TMPDIR="$DIR" "$SPEND" demo; echo "exit $?"
+            """
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else { throw XCTSkip("no /usr/bin/unshare") }
+        let r = try runProcess(
+            URL(fileURLWithPath: "/usr/bin/unshare"), ["-m", "/bin/sh", "-c", script], in: base, environment: ["DIR": base.path, "SPEND": spend])
+        guard r.status == 0 else {
+            throw XCTSkip("no private mount namespace here (unshare -m: \(r.status) \(r.stderr))")
+        }
+        XCTAssertTrue(
+            r.stderr.contains("spend: error: cannot build the demo repository at \(base.path)/demo: Read-only file system\n"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("spend: error: cannot build the demo repository at \(base.path)/spend-demo-"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("NSError") || r.stderr.contains("Domain="), r.stderr)
+        XCTAssertEqual(r.stdout, "exit 2\nexit 2\n")
+    }
 }

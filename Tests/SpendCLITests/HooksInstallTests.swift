@@ -35,6 +35,29 @@ final class HooksInstallTests: XCTestCase {
         XCTAssertTrue(commit.output.contains("error[tag-required]"), commit.output)
     }
 
+    /// A relative core.hooksPath that climbs out of the repository is refused (nothing written there).
+    func testRelativeCoreHooksPathOutsideTheRepositoryIsRefused() throws {
+        let repo = try LintSandbox()
+        let outside = repo.top.deletingLastPathComponent().appendingPathComponent("spend-hooks-outside-\(UUID().uuidString)")
+        addTeardownBlock { try? FileManager.default.removeItem(at: outside) }
+        try repo.git("config", "core.hooksPath", "../" + outside.lastPathComponent)
+        let run = try repo.spend(["hooks", "install"])
+        XCTAssertEqual(run.status, 2, run.output)
+        XCTAssertTrue(
+            run.stderr.contains(
+                "core.hooksPath \"../\(outside.lastPathComponent)\" leads outside the repository (to \(outside.path), not under \(repo.top.path)); spend hooks install writes only inside the repository"
+            ), run.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: outside.path))
+        // A symlink inside the repository that points out is no way round it.
+        try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: repo.top.appendingPathComponent("linked").path, withDestinationPath: outside.path)
+        try repo.git("config", "core.hooksPath", "linked/hooks")
+        let linked = try repo.spend(["hooks", "install"])
+        XCTAssertEqual(linked.status, 2, linked.output)
+        XCTAssertTrue(linked.stderr.contains("leads outside the repository (to \(outside.path)/hooks"), linked.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: outside.appendingPathComponent("hooks").path))
+    }
+
     func testInstallHonoursAbsoluteCoreHooksPathFromSubdirectory() throws {
         let repo = try LintSandbox()
         let hooks = repo.top.appendingPathComponent("elsewhere/hooks")

@@ -303,9 +303,9 @@ final class AggregationTests: XCTestCase {
     }
 
     func testCSVQuotesFieldsWithCommasAndQuotes() {
-        XCTAssertEqual(CSV.escape("search"), "search")
-        XCTAssertEqual(CSV.escape("a,b"), "\"a,b\"")
-        XCTAssertEqual(CSV.escape("say \"hi\""), "\"say \"\"hi\"\"\"")
+        XCTAssertEqual(CSV().field("search"), "search")
+        XCTAssertEqual(CSV().field("a,b"), "\"a,b\"")
+        XCTAssertEqual(CSV().field("say \"hi\""), "\"say \"\"hi\"\"\"")
     }
 
     func testCSVQuotesAGroupLabelWithAComma() throws {

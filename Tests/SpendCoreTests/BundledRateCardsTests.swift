@@ -34,4 +34,52 @@ final class BundledRateCardsTests: XCTestCase {
             XCTAssertNoThrow(try RateCardParser.parse(card.text, path: "ratecards/" + card.name), card.name)
         }
     }
+
+    // MARK: Glob aliases against LiteLLM's price map
+
+    /// LiteLLM's price map beside the repository (`../shared/data/litellm-model-prices-*.json`,
+    /// the newest by name), or a skip that says why the check did not run.
+    func litellmMap() throws -> (name: String, prices: ReferencePrices) {
+        let dir = TestSupport.packageRoot + "/../shared/data"
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
+            .filter { $0.hasPrefix("litellm-model-prices-") && $0.hasSuffix(".json") }.sorted()
+        guard let name = names.last else {
+            let reason = "no LiteLLM price map (litellm-model-prices-*.json) in \(dir): bundled glob aliases not checked against it"
+            print("skipped: " + reason)
+            throw XCTSkip(reason)
+        }
+        return (name, try ReferencePrices.litellm(path: dir + "/" + name))
+    }
+
+    func testBundledGlobAliasesClaimNoModelLiteLLMPricesDifferently() throws {
+        let map = try litellmMap()
+        let findings = RateCardLint.shadowFindings(TestSupport.bundledBook, reference: map.prices)
+        XCTAssertEqual(findings.map(\.description), [], "a glob alias of ratecards/ claims a model \(map.name) prices differently")
+    }
+
+    func testTheOldGeminiPreviewGlobClaimedTheTTSModel() throws {
+        let map = try litellmMap()
+        let path = TestSupport.packageRoot + "/ratecards/google.toml"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let narrowed = #""gemini-2.5-pro-preview-??-??" = "gemini-2.5-pro""#
+        XCTAssertTrue(text.contains(narrowed))
+        let old = text.replacingOccurrences(of: narrowed, with: #""gemini-2.5-pro-preview-*" = "gemini-2.5-pro""#)
+        var cards = try TestSupport.bundledCards().filter { $0.provider != "google" }
+        cards.append(try RateCardParser.parse(old, path: "ratecards/google.toml"))
+        let findings = RateCardLint.shadowFindings(PriceBook(cards: cards), reference: map.prices)
+        XCTAssertEqual(findings.map(\.rule), ["ratecard-alias-shadow"])
+        XCTAssertEqual(
+            findings.first?.message,
+            #"alias glob "gemini-2.5-pro-preview-*" (→ gemini-2.5-pro) also matches "gemini-2.5-pro-preview-tts", which LiteLLM (gemini-2.5-pro-preview-tts) prices at 1 / 20 per 1M input / output tokens, not 1.25 / 10 as google/gemini-2.5-pro@2025-04-04: narrow the glob, or alias or price "gemini-2.5-pro-preview-tts" on its own"#
+        )
+        // The TTS model is no longer claimed: it is an unknown model, never priced as text Gemini 2.5 Pro.
+        guard case .failure(let error) = TestSupport.bundledBook.resolve(provider: "google", model: "gemini-2.5-pro-preview-tts") else {
+            return XCTFail("gemini-2.5-pro-preview-tts resolves")
+        }
+        XCTAssertEqual(error.message, "model \"gemini-2.5-pro-preview-tts\" matches no price or alias in ratecards/google.toml")
+        guard case .success(let m) = TestSupport.bundledBook.resolve(provider: "google", model: "gemini-2.5-pro-preview-07-01") else {
+            return XCTFail("a dated preview does not resolve")
+        }
+        XCTAssertEqual(TestSupport.bundledBook.models[m].name, "gemini-2.5-pro")
+    }
 }

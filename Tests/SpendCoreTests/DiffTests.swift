@@ -16,16 +16,16 @@ final class DiffTests: XCTestCase {
         return m
     }
 
-    func testSameUsageNewPricesIsPriceEffectOnly() {
-        let e = Decomposition.effects(["openai/gpt-4o": model(10, "0.35", 10, "0.7", "0.35")])
+    func testSameUsageNewPricesIsPriceEffectOnly() throws {
+        let e = try Decomposition.effects(["openai/gpt-4o": model(10, "0.35", 10, "0.7", "0.35")])
         XCTAssertEqual(e.price, d("0.35"))
         XCTAssertEqual(e.volume, .zero)
         XCTAssertEqual(e.intensity, .zero)
         XCTAssertEqual(e.mix, .zero)
     }
 
-    func testDoubledRequestsIsVolumeEffectOnly() {
-        let e = Decomposition.effects([
+    func testDoubledRequestsIsVolumeEffectOnly() throws {
+        let e = try Decomposition.effects([
             "openai/gpt-4o": model(3, "0.0105", 6, "0.021", "0.021"),
             "openai/gpt-4o-mini": model(7, "0.00123", 14, "0.00246", "0.00246"),
         ])
@@ -35,9 +35,9 @@ final class DiffTests: XCTestCase {
         XCTAssertEqual(e.mix, .zero)
     }
 
-    func testModelShiftIsMixAndTokensPerRequestIsIntensity() {
+    func testModelShiftIsMixAndTokensPerRequestIsIntensity() throws {
         // Same request count; half of gpt-4o's requests moved to gpt-4o-mini at the same cost per request of each model.
-        let mix = Decomposition.effects([
+        let mix = try Decomposition.effects([
             "a/big": model(10, "1", 5, "0.5", "0.5"),
             "a/small": model(10, "0.1", 15, "0.15", "0.15"),
         ])
@@ -45,12 +45,12 @@ final class DiffTests: XCTestCase {
         XCTAssertEqual(mix.volume, .zero)
         XCTAssertEqual(mix.intensity, .zero)
         // Same requests and model, twice the tokens per request.
-        let intensity = Decomposition.effects(["a/big": model(10, "1", 10, "2", "2")])
+        let intensity = try Decomposition.effects(["a/big": model(10, "1", 10, "2", "2")])
         XCTAssertEqual(intensity.intensity, d("1"))
         XCTAssertEqual(intensity.volume + intensity.mix + intensity.price, .zero)
     }
 
-    func testEffectsAlwaysSumExactlyToDelta() {
+    func testEffectsAlwaysSumExactlyToDelta() throws {
         var seed: UInt64 = 7
         func next(_ n: UInt64) -> UInt64 {
             seed = seed &* 6364136223846793005 &+ 1442695040888963407
@@ -64,17 +64,17 @@ final class DiffTests: XCTestCase {
                 func cost(_ r: Int64) -> String { r == 0 ? "0" : "\(next(100)).\(next(10_000_000))" }
                 models["m\(k)"] = model(ra, cost(ra), rb, cost(rb), cost(rb))
             }
-            let e = Decomposition.effects(models)
+            let e = try Decomposition.effects(models)
             let delta = models.values.reduce(ExactDecimal.zero) { $0 + $1.costB - $1.costA }
             XCTAssertEqual(e.sum, delta, "\(models)")
         }
     }
 
-    func testDivideRoundsHalfAwayFromZeroAtTwelvePlaces() {
-        XCTAssertEqual(Decomposition.divide(d("1"), times: 1, over: 3), d("0.333333333333"))
-        XCTAssertEqual(Decomposition.divide(d("2"), times: 1, over: 3), d("0.666666666667"))
-        XCTAssertEqual(Decomposition.divide(d("-2"), times: 1, over: 3), d("-0.666666666667"))
-        XCTAssertEqual(Decomposition.divide(d("0.0035"), times: 4, over: 2), d("0.007"))
+    func testDivideRoundsHalfAwayFromZeroAtTwelvePlaces() throws {
+        XCTAssertEqual(try Decomposition.divide(d("1"), times: 1, over: 3), d("0.333333333333"))
+        XCTAssertEqual(try Decomposition.divide(d("2"), times: 1, over: 3), d("0.666666666667"))
+        XCTAssertEqual(try Decomposition.divide(d("-2"), times: 1, over: 3), d("-0.666666666667"))
+        XCTAssertEqual(try Decomposition.divide(d("0.0035"), times: 4, over: 2), d("0.007"))
     }
 
     func testVersionOrder() {

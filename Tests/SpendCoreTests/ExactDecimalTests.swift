@@ -59,16 +59,16 @@ final class ExactDecimalTests: XCTestCase {
         XCTAssertEqual((ExactDecimal.d("1") - ExactDecimal.d("0.0001")).description, "0.9999")
     }
 
-    func testMultiplicationIsExact() {
+    func testMultiplicationIsExact() throws {
         XCTAssertEqual((ExactDecimal.d("2.50") * ExactDecimal.d("0.5")).description, "1.25")
         XCTAssertEqual((ExactDecimal.d("0.075") * ExactDecimal(2000)).description, "150")
         XCTAssertEqual((ExactDecimal.d("-0.0375") * ExactDecimal.d("0.1")).description, "-0.00375")
-        XCTAssertEqual(ExactDecimal.d("4.5").times(1200).description, "5400")
+        XCTAssertEqual(try ExactDecimal.d("4.5").times(1200).description, "5400")
     }
 
-    func testShiftDividesByPowersOfTenExactly() {
-        XCTAssertEqual(ExactDecimal(11550).shifted(right: 6).description, "0.01155")
-        XCTAssertEqual(ExactDecimal(20).shifted(right: 3).description, "0.02")
+    func testShiftDividesByPowersOfTenExactly() throws {
+        XCTAssertEqual(try ExactDecimal(11550).shifted(right: 6).description, "0.01155")
+        XCTAssertEqual(try ExactDecimal(20).shifted(right: 3).description, "0.02")
     }
 
     func testComparison() {

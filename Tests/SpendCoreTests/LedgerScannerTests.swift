@@ -384,9 +384,9 @@ final class LedgerScannerTests: XCTestCase {
         assertError(line, rule: "schema", message: "input_tokens must be a non-negative integer", at: offset("null", line))
     }
 
-    func testHugeTokenCountIsASchemaError() {
+    func testHugeTokenCountIsAnOverflowError() {
         let line = Self.minimal.replacingOccurrences(of: #""input_tokens":2000"#, with: #""input_tokens":99999999999999999999"#)
-        assertError(line, rule: "schema", message: "input_tokens must be a non-negative integer (too large)", at: offset("9999", line))
+        assertError(line, rule: "overflow", message: "input_tokens is above the per-event limit 1000000000000000 (10^15)", at: offset("9999", line))
     }
 
     func testZeroRequestsIsASchemaError() {

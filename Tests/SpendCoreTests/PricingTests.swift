@@ -133,9 +133,11 @@ final class PricingTests: XCTestCase {
         XCTAssertEqual(
             try cost("openai", "gpt-4o", at: "2025-01-01", input: 2_000, cached: 1_000, output: 500, serviceTier: "priority"),
             "0.019125")
+        // A batch call is billed at batch rates: priority has no batch rates of its own, so the
+        // standard batch price applies (2.50 × 0.5, 10.00 × 0.5), not priority × 0.5 (0.0085).
         XCTAssertEqual(
             try cost("openai", "gpt-4o", at: "2025-01-01", input: 2_000, output: 500, batch: true, serviceTier: "priority"),
-            "0.0085")
+            "0.005")
     }
 
     func testStandardAndDefaultServiceTiersAreTheBaseRates() throws {

@@ -45,6 +45,13 @@ final class IdIndex {
 
     deinit { close() }
 
+    /// Where the index of the shard at `shardAbsolute` lives in `cacheDirectory`.
+    static func path(cacheDirectory: String, shardAbsolute: String) -> String {
+        let key = String(hash(shardAbsolute), radix: 16)
+        let name = shardAbsolute.split(separator: "/").last.map(String.init) ?? "shard"
+        return "\(cacheDirectory)/\(key)-\(name).idx"
+    }
+
     private func close() {
         if let base { munmap(base, mappedBytes) }
         base = nil

@@ -43,20 +43,12 @@ public struct ShardWriter {
         /// Opens and locks the shard; nil when `create` is false and it does not
         /// exist. After the lock is taken, the path is checked to still name the
         /// same file (a checkout or merge may have replaced it while we waited).
-        init?(path: String, absolute: String, create: Bool) throws(SpendError) {
+        /// No symlink is followed and only a regular file is opened (`openShard`).
+        init?(path: String, root: String, create: Bool) throws(SpendError) {
             self.path = path
-            self.absolute = absolute
-            if create {
-                let directory = String(absolute[..<absolute.lastIndex(of: "/")!])
-                do { try FileSystem.makeDirectories(directory) } catch { throw SpendError.usage("cannot create \(directory): \(error)") }
-            }
+            self.absolute = root + "/" + path
             for _ in 0..<8 {
-                var fd: Int32
-                repeat {
-                    fd = open(absolute, O_RDWR | O_APPEND | O_CLOEXEC | (create ? O_CREAT : 0), 0o644)
-                } while fd < 0 && errno == EINTR
-                if fd < 0 && errno == ENOENT && !create { return nil }
-                guard fd >= 0 else { throw SpendError.usage("cannot open \(path): \(String(cString: strerror(errno)))") }
+                guard let fd = try ShardWriter.openShard(root: root, relative: path, create: create) else { return nil }
                 while flock(fd, LOCK_EX) != 0 {
                     if errno != EINTR {
                         close(fd)
@@ -66,7 +58,7 @@ public struct ShardWriter {
                 var held = stat()
                 var named = stat()
                 fstat(fd, &held)
-                if stat(absolute, &named) != 0 || named.st_ino != held.st_ino || named.st_dev != held.st_dev {
+                if lstat(absolute, &named) != 0 || named.st_ino != held.st_ino || named.st_dev != held.st_dev {
                     close(fd)  // replaced while we waited: lock the new file
                     if !create && access(absolute, F_OK) != 0 { return nil }
                     continue
@@ -120,9 +112,7 @@ public struct ShardWriter {
         func openIndex(cacheDirectory: String?, size: Int? = nil, empty: Bool = false) {
             let size = size ?? self.size
             guard let cacheDirectory, size > 0 || empty else { return }
-            let key = String(IdIndex.hash(absolute), radix: 16)
-            let name = path.split(separator: "/").last.map(String.init) ?? "shard"
-            index = try? IdIndex(path: "\(cacheDirectory)/\(key)-\(name).idx", shardFD: fd, shardSize: size)
+            index = try? IdIndex(path: IdIndex.path(cacheDirectory: cacheDirectory, shardAbsolute: absolute), shardFD: fd, shardSize: size)
         }
 
         /// True when the shard already holds an event with this id.
@@ -190,15 +180,67 @@ public struct ShardWriter {
         }
     }
 
-    /// The shards now in the ledger (repository-relative paths).
-    func existingShards() -> [String] {
-        var found: [String] = []
-        if let walker = FileManager.default.enumerator(atPath: root + "/ledger") {
-            while let relative = walker.nextObject() as? String {
-                if relative.hasSuffix(".jsonl") { found.append("ledger/" + relative) }
-            }
+    /// Opens the file at `relative` (under `root`) for appending, creating
+    /// it and its directories with `create`, without following a symbolic
+    /// link at any step below `root` (`openat` with `O_NOFOLLOW`) and without
+    /// opening anything but a regular file (a FIFO or device is refused
+    /// before it is opened). Nil when it does not exist and `create` is false.
+    static func openShard(root: String, relative: String, create: Bool) throws(SpendError) -> Int32? {
+        func failure(_ what: String) -> SpendError {
+            SpendError.usage("cannot open \(what): \(String(cString: strerror(errno)))")
         }
-        return found
+        let parts = relative.split(separator: "/").map(String.init)
+        var directory = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard directory >= 0 else { throw failure(root) }
+        defer { close(directory) }
+        /// The problem with `name` in `directory` when it is a symlink or of another type than `expected`.
+        func wrongType(_ name: String, _ walked: String, expected: mode_t) -> SpendError? {
+            var info = stat()
+            guard fstatat(directory, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
+            let type = info.st_mode & S_IFMT
+            if type == S_IFLNK { return SpendError.input([WorkingTreeFiles.symlinkProblem(root + "/" + walked, walked)]) }
+            if type != expected {
+                return SpendError.input([
+                    WorkingTreeFiles.specialProblem(walked, type, expected: expected == S_IFDIR ? "directory" : "shard file")
+                ])
+            }
+            return nil
+        }
+        var walked = ""
+        for part in parts.dropLast() {
+            walked += (walked.isEmpty ? "" : "/") + part
+            if let problem = wrongType(part, walked, expected: S_IFDIR) { throw problem }
+            var next = openat(directory, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            if next < 0 && errno == ENOENT {
+                if !create { return nil }
+                if mkdirat(directory, part, 0o755) != 0 && errno != EEXIST { throw failure(walked) }
+                next = openat(directory, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            }
+            if next < 0 {
+                if let problem = wrongType(part, walked, expected: S_IFDIR) { throw problem }
+                throw failure(walked)
+            }
+            close(directory)
+            directory = next
+        }
+        let name = parts.last ?? ""
+        if let problem = wrongType(name, relative, expected: S_IFREG) { throw problem }
+        var fd: Int32
+        repeat {
+            fd = openat(directory, name, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | (create ? O_CREAT : 0), 0o644)
+        } while fd < 0 && errno == EINTR
+        if fd < 0 && errno == ENOENT && !create { return nil }
+        if fd < 0 {
+            if let problem = wrongType(name, relative, expected: S_IFREG) { throw problem }
+            throw failure(relative)
+        }
+        var info = stat()
+        if fstat(fd, &info) != 0 || info.st_mode & S_IFMT != S_IFREG {
+            close(fd)  // replaced by something else between the check and the open
+            throw SpendError.input([WorkingTreeFiles.specialProblem(relative, info.st_mode & S_IFMT, expected: "shard file")])
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+        return fd
     }
 
     /// Writes `events` (already validated). Throws with nothing written when a
@@ -250,11 +292,17 @@ public struct ShardWriter {
         slots = []
         if !problems.isEmpty { throw SpendError.input(Array(problems.prefix(50)), omitted: max(0, problems.count - 50)) }
 
-        // Lock every shard of the ledger in path order: the targets to write
-        // them, the others so that ids are unique in the whole ledger.
+        // The journal's lock first (rolling back what a writer that died
+        // left), then every shard of the ledger in path order: the targets to
+        // write them, the others so that ids are unique in the whole ledger.
+        // A dry run creates nothing: it only rolls back a dead writer's record, like a reader.
+        let journal = dryRun ? nil : try LedgerJournal(root: root, cacheDirectory: cacheDirectory, sync: sync)
+        if dryRun { try LedgerJournal.recover(root: root) }
+        let listing = WorkingTreeFiles(root: root, listingCards: false)
+        try listing.check()
         var open: [String: OpenShard] = [:]
-        for path in Set(existingShards()).union(byShard.keys).sorted() {
-            if let shard = try OpenShard(path: path, absolute: root + "/" + path, create: false) { open[path] = shard }
+        for path in Set(listing.shards).union(byShard.keys).sorted() {
+            if let shard = try OpenShard(path: path, root: root, create: false) { open[path] = shard }
         }
         for (path, indices) in byShard { open[path]?.events = indices }
         for shard in open.values.sorted(by: { $0.path < $1.path }) where !shard.events.isEmpty && shard.isTorn {
@@ -298,8 +346,22 @@ public struct ShardWriter {
         }
         if !problems.isEmpty { throw SpendError.input(problems) }
 
-        // Shards the batch starts are created only now that it passed.
+        // Record each target's size before touching any (a shard the batch
+        // starts as "new"); shards the batch starts are created only now.
+        var recorded: [LedgerJournal.Entry] = []
+        for path in keptByShard.keys.sorted() where !(keptByShard[path]!.isEmpty) {
+            recorded.append(LedgerJournal.Entry(path: path, size: open[path]?.size ?? 0, created: open[path] == nil))
+        }
+        try journal?.record(recorded)
         var targets: [OpenShard] = []
+        // Any failure from here on cuts every target back and clears the record.
+        var finished = dryRun
+        defer {
+            if !finished {
+                for shard in targets { _ = ftruncate(shard.fd, off_t(shard.size)) }
+                try? journal?.clear()
+            }
+        }
         for path in keptByShard.keys.sorted() where !(keptByShard[path]!.isEmpty) {
             if let shard = open[path] {
                 shard.events = keptByShard[path]!
@@ -310,7 +372,7 @@ public struct ShardWriter {
                 outcome.shards.append((path, keptByShard[path]!))
                 continue
             }
-            guard let shard = try OpenShard(path: path, absolute: root + "/" + path, create: true) else { continue }
+            guard let shard = try OpenShard(path: path, root: root, create: true) else { continue }
             shard.events = keptByShard[path]!
             if shard.size > 0 {
                 // Another writer created it meanwhile: check it like the others.
@@ -333,12 +395,18 @@ public struct ShardWriter {
             return outcome
         }
 
+        // Another tool created a "new" shard meanwhile: record its real size.
+        let actual = targets.map { LedgerJournal.Entry(path: $0.path, size: $0.size, created: $0.created) }
+        if actual != recorded { try journal?.record(actual) }
+
         // Write: one write per shard; any failure cuts every shard back.
+        let probe = WritePhaseProbe()
+        probe.note("writing")
         var written: [OpenShard] = []
         for shard in targets {
             written.append(shard)
-            if let failure = Self.writeAll(shard.fd, shard.events.map { events[$0].line }) {
-                for s in written { _ = ftruncate(s.fd, off_t(s.size)) }
+            let lines = shard.events.map { events[$0].line }
+            if let failure = probe.slice.map({ probe.writeSliced(shard.fd, lines, slice: $0) }) ?? Self.writeAll(shard.fd, lines) {
                 throw SpendError.usage("cannot write \(shard.path): \(failure); nothing was appended")
             }
         }
@@ -361,6 +429,10 @@ public struct ShardWriter {
             for i in shard.events { try? index.insert(hashes[i]) }
             index.markCovered(newSize, shardFD: shard.fd)
         }
+        probe.note("written")
+        // The batch is in once its record is cleared.
+        try journal?.clear()
+        finished = true
         outcome.batch = events
         outcome.shards = written.map { ($0.path, $0.events) }
         return outcome

@@ -2,6 +2,8 @@
 public struct AuditRenderer {
     /// Decimal places of impacts in tables.
     public var precision: Int
+    /// How `--format csv` writes fields (`--csv-raw` turns formula neutralising off).
+    public var csvWriter = CSV()
 
     public init(precision: Int = 2) {
         self.precision = precision
@@ -32,7 +34,7 @@ public struct AuditRenderer {
                     c.commit.id.short, Self.date(c.commit.time), c.commit.author, change.provider, change.model, change.effective, change.field,
                     change.old, change.new, change.kind.rawValue, c.impact.description,
                 ]
-                out += fields.map(CSV.escape).joined(separator: ",") + "\n"
+                out += csvWriter.row(fields)
             }
         }
         return out
@@ -79,7 +81,8 @@ public struct AuditRenderer {
         }
         var blocks: [String] = []
         for c in result.commits {
-            var lines = ["\(c.commit.id.short)  \(Self.date(c.commit.time))  \(c.commit.author)  \(c.commit.summary)"]
+            // Author, subject and notes are the committer's text: each shows on its one line, escaped.
+            var lines = [TerminalText.escaped("\(c.commit.id.short)  \(Self.date(c.commit.time))  \(c.commit.author)  \(c.commit.summary)")]
             let rows = c.changes.map { ch -> [String] in
                 let arrow = ch.old.isEmpty && ch.new.isEmpty ? "" : "\(ch.old.isEmpty ? "—" : ch.old) → \(ch.new.isEmpty ? "—" : ch.new)"
                 return ["  " + ch.kind.rawValue, ch.provider, ch.model + (ch.effective.isEmpty ? "" : "@" + ch.effective), ch.field, arrow, Self.percent(ch)]
@@ -99,7 +102,7 @@ public struct AuditRenderer {
             if c.newlyPriced > 0 { impact += "; \(Format.integer(Int64(c.newlyPriced))) events newly priced" }
             if c.noLongerPriced > 0 { impact += "; \(Format.integer(Int64(c.noLongerPriced))) events no longer priced" }
             lines.append(impact)
-            for note in c.notes { lines.append("  note: \(note)") }
+            for note in c.notes { lines.append("  note: " + TerminalText.escaped(note)) }
             blocks.append(lines.joined(separator: "\n"))
         }
         var out = blocks.joined(separator: "\n\n")

@@ -188,10 +188,18 @@ public struct Auditor {
                         let priceAfter =
                             after.map { UsageCells.price(cell, book: new, model: $0) }
                             ?? .failure(PricingError(rule: "unknown-model", message: ""))
+                        // An event too large to price is bad input, not "unpriced".
+                        for case .failure(let error) in [priceBefore, priceAfter] where error.rule == "overflow" {
+                            throw SpendError.input([Diagnostic(path: "ledger", rule: error.rule, message: error.message)])
+                        }
                         switch (priceBefore, priceAfter) {
                         case (.success(let a), .success(let b)):
                             guard a != b else { continue }
-                            audited.impact += b - a
+                            do {
+                                audited.impact = try audited.impact.adding(b.subtracting(a))
+                            } catch {
+                                throw Aggregator.overflow(SumOverflow.cost("impact"), across: "the audit of \(audited.commit.id.short)")
+                            }
                             audited.eventsRestated += cell.events
                             audited.firstRestated = min(audited.firstRestated ?? cell.firstTs, cell.firstTs)
                             audited.lastRestated = max(audited.lastRestated ?? cell.lastTs, cell.lastTs)

@@ -31,7 +31,7 @@ public struct PriceChange: Sendable, Hashable {
     /// `new / old − 1` in percent, one decimal, when both are decimals and old ≠ 0.
     public var percentChange: ExactDecimal? {
         guard let o = ExactDecimal(old), let n = ExactDecimal(new), !o.isZero else { return nil }
-        return ((n - o) * ExactDecimal(100)).ratio(to: o, places: 1)
+        return (try? n.subtracting(o))?.percent(of: o, places: 1)
     }
 }
 
@@ -47,11 +47,18 @@ public enum PriceChanges {
         rates("", p.rates)
         rates("batch_", p.batchRates)
         if let d = p.batchDiscount { out.append(("batch_discount", d)) }
-        for t in p.tiers { rates("tiers>\(t.aboveInputTokens).", t.rates) }
+        for t in p.tiers {
+            rates("tiers>\(t.aboveInputTokens).", t.rates)
+            rates("tiers>\(t.aboveInputTokens).batch_", t.batchRates)
+        }
         for (name, fee) in p.toolCallFees.sorted(by: { $0.key < $1.key }) { out.append(("tool_calls.\(name)", fee)) }
         for (name, st) in p.serviceTiers.sorted(by: { $0.key < $1.key }) {
             rates("service_tiers.\(name).", st.rates)
-            for t in st.tiers { rates("service_tiers.\(name).tiers>\(t.aboveInputTokens).", t.rates) }
+            rates("service_tiers.\(name).batch_", st.batchRates)
+            for t in st.tiers {
+                rates("service_tiers.\(name).tiers>\(t.aboveInputTokens).", t.rates)
+                rates("service_tiers.\(name).tiers>\(t.aboveInputTokens).batch_", t.batchRates)
+            }
         }
         return out
     }

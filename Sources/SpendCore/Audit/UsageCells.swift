@@ -36,9 +36,19 @@ public struct UsageCells: Sendable {
     ) throws(SpendError) -> UsageCells {
         let instants = Array(Set(instants)).sorted()
         let thresholds = Array(Set(thresholds)).sorted()
-        let parts = try LedgerReader.mapChunks(snapshot) { chunk in
+        let chunks = try LedgerReader.mapChunks(snapshot) { chunk in
             scan(chunk, instants: instants, thresholds: thresholds, limit: diagnosticLimit)
-        }.map(\.result)
+        }
+        // A sum over chunks that overflows: read the chunk where it breaks again, from the totals before it.
+        if !chunks.contains(where: { !$0.result.diagnostics.isEmpty }),
+            let again = try RunningTotals.rereadOverflowingChunk(snapshot, chunks.map { ($0.shard, $0.result.start, $0.result.totals) }, {
+                scan($0, instants: instants, thresholds: thresholds, limit: 1, prefix: $1)
+            })
+        {
+            let located = again.diagnostics.first { $0.rule == "overflow" }
+            throw SpendError.input([located ?? Diagnostic(path: "ledger", rule: "overflow", message: "a sum of the ledger's counts exceeds \(Int64.max)")])
+        }
+        let parts = chunks.map(\.result)
         var merged: [CellKey: Int] = [:]
         var out = UsageCells(cells: [], byProvider: [:])
         for part in parts {
@@ -50,10 +60,15 @@ public struct UsageCells: Sendable {
                     batch: local.key[3], serviceTier: local.key[4] < 0 ? nil : part.interner.string(local.key[4]), tier: local.key[5])
                 let tools = part.tools[k].map { (part.interner.string($0.key), $0.value) }
                 if let index = merged[key] {
-                    out.cells[index].usage += Usage(
-                        requests: local.usage.requests, inputTokens: local.usage.inputTokens, cachedInputTokens: local.usage.cachedInputTokens,
-                        cacheWriteTokens: local.usage.cacheWriteTokens, outputTokens: local.usage.outputTokens,
-                        toolCalls: Dictionary(tools, uniquingKeysWith: +))
+                    do {
+                        try out.cells[index].usage.add(
+                            Usage(
+                                requests: local.usage.requests, inputTokens: local.usage.inputTokens,
+                                cachedInputTokens: local.usage.cachedInputTokens, cacheWriteTokens: local.usage.cacheWriteTokens,
+                                outputTokens: local.usage.outputTokens, toolCalls: Dictionary(tools, uniquingKeysWith: +)))
+                    } catch {
+                        throw SpendError.input([Diagnostic(path: "ledger", rule: "overflow", message: "\(error.message) (\(key.provider)/\(key.model))")])
+                    }
                     out.cells[index].events += local.events
                     out.cells[index].firstTs = min(out.cells[index].firstTs, local.firstTs)
                     out.cells[index].lastTs = max(out.cells[index].lastTs, local.lastTs)
@@ -100,14 +115,23 @@ public struct UsageCells: Sendable {
         var tools: [[Int32: Int64]] = []
         var events = 0
         var diagnostics: [Diagnostic] = []
+        /// Running totals of the events read, from the chunk's prefix (checked: every cell sum is at most these).
+        var totals = RunningTotals()
+        /// Where the chunk starts in its shard (to read it again).
+        var start = 0
     }
 
-    static func scan(_ chunk: LedgerChunk, instants: [Int64], thresholds: [Int64], limit: Int) -> Part {
+    static func scan(_ chunk: LedgerChunk, instants: [Int64], thresholds: [Int64], limit: Int, prefix: RunningTotals = RunningTotals()) -> Part {
         var out = Part()
+        out.totals = prefix
+        out.start = chunk.range.lowerBound
         var scanner = LedgerScanner(buffer: chunk.buffer.bytes, range: chunk.range)
-        var e = EventRecord()
         let standard = out.interner.intern("standard")
         let defaultID = out.interner.intern("default")
+        var e = EventRecord()
+        func overflowed(_ error: SumOverflow) {
+            if out.diagnostics.count < limit { out.diagnostics.append(chunk.diagnostic(at: e.lineStart, rule: "overflow", message: error.message)) }
+        }
         while true {
             do {
                 guard try scanner.next(into: &e) else { break }
@@ -124,7 +148,14 @@ public struct UsageCells: Sendable {
             }
             let prompt = e.promptTokens
             var tier: Int32 = 0
-            for t in thresholds where prompt > t &* e.requests { tier += 1 }
+            for t in thresholds where TokenCounts.exceeds(prompt, threshold: t, requests: e.requests) { tier += 1 }
+            // Every sum of the chunk is at most its running total: checking that names the event that overflows.
+            do throws(SumOverflow) {
+                try out.totals.add(e, scanner: scanner)
+            } catch {
+                overflowed(error)
+                continue
+            }
             var serviceTier: Int32 = -1
             if !e.serviceTier.isAbsent {
                 let id = EventPricer.intern(e.serviceTier, scanner, &out.interner)
@@ -142,18 +173,21 @@ public struct UsageCells: Sendable {
                 out.cells.append(LocalCell(key: key, ts: e.ts, prompt: prompt, requests: e.requests, firstTs: e.ts, lastTs: e.ts))
                 out.tools.append([:])
             }
-            out.cells[k].usage.requests &+= e.requests
-            out.cells[k].usage.inputTokens &+= e.inputTokens
-            out.cells[k].usage.cachedInputTokens &+= e.cachedInputTokens
-            out.cells[k].usage.cacheWriteTokens &+= e.cacheWriteTokens
-            out.cells[k].usage.outputTokens &+= e.outputTokens
+            // A cell's sums are at most the running totals checked above; checked all the same.
+            do throws(SumOverflow) {
+                try out.cells[k].usage.add(e)
+                for t in e.toolCalls {
+                    let call = scanner.toolCalls[t]
+                    let name = EventPricer.intern(call.name, scanner, &out.interner)
+                    out.tools[k][name] = try TokenCounts.add(out.tools[k][name] ?? 0, call.count, field: "tool_calls")
+                }
+            } catch {
+                overflowed(error)
+                continue
+            }
             out.cells[k].events += 1
             if e.ts < out.cells[k].firstTs { out.cells[k].firstTs = e.ts }
             if e.ts > out.cells[k].lastTs { out.cells[k].lastTs = e.ts }
-            for t in e.toolCalls {
-                let call = scanner.toolCalls[t]
-                out.tools[k][EventPricer.intern(call.name, scanner, &out.interner), default: 0] += call.count
-            }
             out.events += 1
         }
         return out

@@ -23,14 +23,43 @@ public struct UsageCell: Sendable, Hashable {
         self.cost = cost
     }
 
-    public var tokens: Int64 { inputTokens + outputTokens }
+    /// Input and output tokens (128 bits: each sum fits Int64, both together may not).
+    public var tokens: Int128 { Int128(inputTokens) + Int128(outputTokens) }
 
-    public static func += (lhs: inout UsageCell, rhs: UsageCell) {
-        lhs.events += rhs.events
-        lhs.requests += rhs.requests
-        lhs.inputTokens += rhs.inputTokens
-        lhs.outputTokens += rhs.outputTokens
-        lhs.cost += rhs.cost
+    /// Adds `rhs`, checked: on overflow throws naming the sum and leaves `self` unchanged.
+    public mutating func add(_ rhs: UsageCell) throws(SumOverflow) {
+        var sum = self
+        sum.events = try TokenCounts.add(events, rhs.events, field: "events")
+        sum.requests = try TokenCounts.add(requests, rhs.requests, field: "requests")
+        sum.inputTokens = try TokenCounts.add(inputTokens, rhs.inputTokens, field: "input tokens")
+        sum.outputTokens = try TokenCounts.add(outputTokens, rhs.outputTokens, field: "output_tokens")
+        do {
+            sum.cost = try cost.adding(rhs.cost)
+        } catch {
+            throw SumOverflow.cost()
+        }
+        self = sum
+    }
+}
+
+extension UsageCell {
+    /// `add(rhs)` where a sum overflowing is bad input: `error[overflow]` naming `what`.
+    mutating func add(_ rhs: UsageCell, for what: String) throws(SpendError) {
+        do {
+            try add(rhs)
+        } catch {
+            throw Aggregator.overflow(error, across: what)
+        }
+    }
+}
+
+/// `a - b` where overflow is bad input: `error[overflow]` naming `what` (costs
+/// are non-negative, so a difference of two sums only overflows at a rescale).
+func checkedDifference(_ a: ExactDecimal, _ b: ExactDecimal, for what: String) throws(SpendError) -> ExactDecimal {
+    do {
+        return try a.subtracting(b)
+    } catch {
+        throw Aggregator.overflow(SumOverflow.cost("cost difference"), across: what)
     }
 }
 

@@ -90,7 +90,7 @@ public struct EventChecker {
                 }
             }
         }
-        if let limit = policy.maxInputTokens, e.promptTokens > limit &* e.requests {
+        if let limit = policy.maxInputTokens, TokenCounts.exceeds(e.promptTokens, threshold: limit, requests: e.requests) {
             findings.append(
                 EventFinding(
                     offset: e.lineStart, severity: .warning, rule: "input-limit",

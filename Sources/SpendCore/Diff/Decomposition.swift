@@ -29,11 +29,11 @@ public struct Effects: Sendable, Hashable {
 
     public var sum: ExactDecimal { volume + intensity + price + mix }
 
-    public static func += (lhs: inout Effects, rhs: Effects) {
-        lhs.volume += rhs.volume
-        lhs.intensity += rhs.intensity
-        lhs.price += rhs.price
-        lhs.mix += rhs.mix
+    /// The effects of two rows together, checked.
+    public func adding(_ rhs: Effects) throws(ExactDecimalOverflow) -> Effects {
+        Effects(
+            volume: try volume.adding(rhs.volume), intensity: try intensity.adding(rhs.intensity), price: try price.adding(rhs.price),
+            mix: try mix.adding(rhs.mix))
     }
 }
 
@@ -55,52 +55,63 @@ public enum Decomposition {
     /// Decimal places of the two divisions (C1, C2).
     public static let places = 12
 
-    /// Splits `Σ costB − Σ costA` over `models` into volume, mix, intensity and price.
-    public static func effects(_ models: [String: ModelUsage]) -> Effects {
+    /// Splits `Σ costB − Σ costA` over `models` into volume, mix, intensity
+    /// and price; `ExactDecimalOverflow` when a step does not fit 38 digits.
+    public static func effects(_ models: [String: ModelUsage]) throws(ExactDecimalOverflow) -> Effects {
         var ra: Int64 = 0
         var rb: Int64 = 0
         var c0 = ExactDecimal.zero
         var c3 = ExactDecimal.zero
         var c4 = ExactDecimal.zero
         for m in models.values {
-            ra += m.requestsA
-            rb += m.requestsB
-            c0 += m.costA
-            c3 += m.costBAtA
-            c4 += m.costB
+            (ra, rb) = try (count(ra, m.requestsA), count(rb, m.requestsB))
+            c0 = try c0.adding(m.costA)
+            c3 = try c3.adding(m.costBAtA)
+            c4 = try c4.adding(m.costB)
         }
         var e = Effects()
-        e.price = c4 - c3
+        e.price = try c4.subtracting(c3)
         if ra == 0 || rb == 0 {
             // A row that appears or disappears: all of its usage change is volume.
-            e.volume = c3 - c0
+            e.volume = try c3.subtracting(c0)
             return e
         }
-        let c1 = divide(c0, times: rb, over: ra)
+        let c1 = try divide(c0, times: rb, over: ra)
         var c2 = ExactDecimal.zero
         for key in models.keys.sorted() {
             let m = models[key]!
             if m.requestsA > 0 {
-                c2 += divide(m.costA, times: m.requestsB, over: m.requestsA)
+                c2 = try c2.adding(divide(m.costA, times: m.requestsB, over: m.requestsA))
             } else {
-                c2 += m.costBAtA
+                c2 = try c2.adding(m.costBAtA)
             }
         }
-        e.volume = c1 - c0
-        e.mix = c2 - c1
-        e.intensity = c3 - c2
+        e.volume = try c1.subtracting(c0)
+        e.mix = try c2.subtracting(c1)
+        e.intensity = try c3.subtracting(c2)
         return e
     }
 
-    /// `value × k / d` rounded half away from zero to `places` decimals (exact when it divides).
-    public static func divide(_ value: ExactDecimal, times k: Int64, over d: Int64, places: Int = places) -> ExactDecimal {
+    private static func count(_ a: Int64, _ b: Int64) throws(ExactDecimalOverflow) -> Int64 {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        if overflow { throw ExactDecimalOverflow() }
+        return sum
+    }
+
+    /// `value × k / d` rounded half away from zero to `places` decimals (exact
+    /// when it divides); with fewer places when the product needs them, and
+    /// `ExactDecimalOverflow` when even the integer result does not fit.
+    public static func divide(_ value: ExactDecimal, times k: Int64, over d: Int64, places: Int = places) throws(ExactDecimalOverflow)
+        -> ExactDecimal
+    {
         precondition(d != 0)
-        let scale = max(value.scale, places)
-        var p = scale
-        while p >= value.scale {
-            var num = value.significand
+        var p = max(value.scale, places)
+        while p >= 0 {
+            // `value` at p places: exact when p ≥ its scale, else rounded (the remainder stays in intensity).
+            let start = p >= value.scale ? value : value.rounded(places: p)
+            var num = start.significand
             var ok = true
-            for _ in 0..<(p - value.scale) {
+            for _ in 0..<max(0, p - start.scale) {
                 let (v, o) = num.multipliedReportingOverflow(by: 10)
                 if o { ok = false; break }
                 num = v
@@ -110,13 +121,12 @@ public enum Decomposition {
                 if !o {
                     let den = Int128(d)
                     var (q, r) = v.quotientAndRemainder(dividingBy: den)
-                    if r.magnitude * 2 >= den.magnitude { q += ((v < 0) != (den < 0)) ? -1 : 1 }
+                    if r.magnitude >= den.magnitude - r.magnitude { q += ((v < 0) != (den < 0)) ? -1 : 1 }
                     return ExactDecimal(significand: q, scale: p).normalized()
                 }
             }
             p -= 1
         }
-        // Astronomically large values: divide first (still deterministic; intensity keeps the remainder).
-        return (value.ratio(to: ExactDecimal(d), places: value.scale) ?? .zero) * ExactDecimal(k)
+        throw ExactDecimalOverflow()
     }
 }

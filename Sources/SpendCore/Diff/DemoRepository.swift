@@ -66,10 +66,10 @@ public enum DemoRepository {
         Feature(name: "summaries", team: "assistant", model: "gpt-4o", perDay: 12, input: 6000, output: 600),
     ]
 
-    /// Builds the repository at `directory` (created, must not hold a repository yet).
+    /// Builds the repository at `directory`, which is created (its parent must exist).
     public static func build(at directory: String) throws {
         let fm = FileManager.default
-        try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        if mkdir(directory, 0o755) != 0 { throw IOError(path: directory, errno: errno) }
         let repo = try GitRepository.initialize(at: directory)
         func write(_ path: String, _ text: String, append: Bool = false) throws {
             let url = URL(fileURLWithPath: directory + "/" + path)

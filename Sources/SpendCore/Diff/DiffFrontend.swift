@@ -58,21 +58,27 @@ public struct DiffFrontend {
     }
 
     public func stateDiff(
-        from: SnapshotSource, to: SnapshotSource, query: ReportQuery, top: Int?, explain: Bool, format: OutputFormat, precision: Int
+        from: SnapshotSource, to: SnapshotSource, query: ReportQuery, top: Int?, explain: Bool, format: OutputFormat, precision: Int,
+        csvWriter: CSV = CSV()
     ) throws -> String {
         let diff = try DiffEngine(repository: repository, summaries: summaries).diff(from: from, to: to, query: query, top: top)
         stats()
-        return DiffRenderer(precision: precision, explain: explain).render(diff, as: format)
+        var renderer = DiffRenderer(precision: precision, explain: explain)
+        renderer.csvWriter = csvWriter
+        return renderer.render(diff, as: format)
     }
 }
 
 extension DiffFrontend {
     public func releaseDiff(
-        _ r1: String, _ r2: String, query: ReportQuery, threshold: ExactDecimal, top: Int?, format: OutputFormat, precision: Int
+        _ r1: String, _ r2: String, query: ReportQuery, threshold: ExactDecimal, top: Int?, format: OutputFormat, precision: Int,
+        csvWriter: CSV = CSV()
     ) throws -> String {
         let diff = try ReleaseDiffEngine(repository: repository, summaries: summaries).diff(
             r1, r2, query: query, threshold: threshold, top: top)
         stats()
-        return ReleaseDiffRenderer(precision: precision).render(diff, as: format)
+        var renderer = ReleaseDiffRenderer(precision: precision)
+        renderer.csvWriter = csvWriter
+        return renderer.render(diff, as: format)
     }
 }

@@ -11,6 +11,7 @@ public struct ReleaseDiffRow: Sendable, Hashable {
     public var costPerDayB: ExactDecimal?
     public var spike = false
 
+    /// `cost_b − cost_a` (checked once by `ReleaseDiffEngine.diff`, so it cannot trap here).
     public var delta: ExactDecimal { b.usage.cost - a.usage.cost }
     public var deltaPercent: ExactDecimal? { percentChange(a.usage.cost, b.usage.cost) }
     public var costPerRequestChange: ExactDecimal? { percentChange(costPerRequestA, costPerRequestB) }
@@ -84,6 +85,7 @@ public struct ReleaseDiffEngine {
             row.a = usage.rows[r1]?[k] ?? ReleaseSide()
             row.b = usage.rows[r2]?[k] ?? ReleaseSide()
             Self.normalize(&row, daysA: daysA, daysB: daysB, threshold: threshold)
+            _ = try checkedDifference(row.b.usage.cost, row.a.usage.cost, for: "the release diff row " + k.joined(separator: ", "))
             rows.append(row)
         }
         rows.sort { x, y in
@@ -94,8 +96,9 @@ public struct ReleaseDiffEngine {
             return x.keys.lexicographicallyPrecedes(y.keys)
         }
         var total = ReleaseDiffRow(keys: ["total"])
-        total.a = usage.total(r1)
-        total.b = usage.total(r2)
+        total.a = try usage.total(r1)
+        total.b = try usage.total(r2)
+        _ = try checkedDifference(total.b.usage.cost, total.a.usage.cost, for: "the release diff total")
         Self.normalize(&total, daysA: daysA, daysB: daysB, threshold: threshold)
         var hidden = 0
         if let top, rows.count > top {
@@ -172,6 +175,8 @@ public struct ReleaseDiffEngine {
 /// Renders release diffs.
 public struct ReleaseDiffRenderer {
     public var precision: Int
+    /// How `--format csv` writes fields (`--csv-raw` turns formula neutralising off).
+    public var csvWriter = CSV()
     public init(precision: Int) { self.precision = precision }
 
     public static let csvColumns = [
@@ -198,8 +203,8 @@ public struct ReleaseDiffRenderer {
     }
 
     public func csv(_ d: ReleaseDiff) -> String {
-        var out = (d.columns + Self.csvColumns).map(CSV.escape).joined(separator: ",") + "\n"
-        for r in d.rows { out += (r.keys + fields(r)).map(CSV.escape).joined(separator: ",") + "\n" }
+        var out = csvWriter.row(d.columns + Self.csvColumns)
+        for r in d.rows { out += csvWriter.row(r.keys + fields(r)) }
         return out
     }
 
@@ -270,7 +275,8 @@ public struct ReleaseDiffRenderer {
 
     /// "summaries: cost/request +212% v1.2.0→v1.3.0; retries 4%→61%; …" and the commits.
     public func diagnosis(_ pin: Pin, _ r: ReleaseDiffRow, _ d: ReleaseDiff) -> String {
-        let name = pin.keys.joined(separator: "/")
+        // Tag values, paths and commit lines show escaped (TerminalText), each on its one line.
+        let name = TerminalText.escaped(pin.keys.joined(separator: "/"))
         // Lead with the figure that spiked.
         let perRequest = "cost/request \(Self.pct(r.costPerRequestChange))"
         let perDay = "cost/day \(Self.pct(r.costPerDayChange))"
@@ -285,10 +291,11 @@ public struct ReleaseDiffRenderer {
         var text = "\(name): " + facts.joined(separator: "; ") + "\n"
         func line(_ c: CommitSummary) -> String {
             let date = Timestamp.dateString(days: Timestamp.day(ofMillis: c.time * 1000))
-            return "  \(c.id.short)  \(date)  \(c.author)  \(c.subject)  [\(c.files.prefix(5).joined(separator: ", "))\(c.files.count > 5 ? ", …" : "")]"
+            return TerminalText.escaped(
+                "  \(c.id.short)  \(date)  \(c.author)  \(c.subject)  [\(c.files.prefix(5).joined(separator: ", "))\(c.files.count > 5 ? ", …" : "")]")
         }
         if pin.mapped {
-            let paths = pin.paths.joined(separator: ", ")
+            let paths = TerminalText.escaped(pin.paths.joined(separator: ", "))
             if pin.commits.isEmpty {
                 text += "  no commit in \(d.from.name)..\(d.to.name) touched \(paths): look at traffic, prompts outside these paths, or the rate cards\n"
             } else {
@@ -306,7 +313,7 @@ public struct ReleaseDiffRenderer {
     static func mix(_ a: ReleaseSide, _ b: ReleaseSide) -> String {
         let names = Set(a.models.keys).union(b.models.keys).sorted()
         func share(_ s: ReleaseSide, _ m: String) -> ExactDecimal {
-            (ExactDecimal(s.models[m] ?? 0) * 100).ratio(to: ExactDecimal(max(s.usage.requests, 1)), places: 0) ?? .zero
+            ExactDecimal(s.models[m] ?? 0).percent(of: ExactDecimal(max(s.usage.requests, 1)), places: 0) ?? .zero
         }
         return names.prefix(4).map { "\($0) \(share(a, $0))%→\(share(b, $0))%" }.joined(separator: ", ")
     }

@@ -45,7 +45,7 @@ public struct ReleaseList: Sendable {
         var previous: ReleaseRow?
         for name in names {
             var row = ReleaseRow(name: name, tag: attributor.tag(named: name))
-            row.side = usage.total(name)
+            row.side = try usage.total(name)
             row.days = usage.days[name]?.count ?? 0
             row.costPerRequest = row.side.costPerRequest()
             row.costPerDay = row.side.costPerDay(row.days)
@@ -67,6 +67,8 @@ public struct ReleaseList: Sendable {
 
 public struct ReleaseListRenderer {
     public var precision: Int
+    /// How `--format csv` writes fields (`--csv-raw` turns formula neutralising off).
+    public var csvWriter = CSV()
     public init(precision: Int) { self.precision = precision }
 
     public static let csvColumns = [
@@ -85,7 +87,7 @@ public struct ReleaseListRenderer {
     public func render(_ list: ReleaseList, as format: OutputFormat) -> String {
         switch format {
         case .csv:
-            return ([Self.csvColumns] + list.rows.map(fields)).map { $0.map(CSV.escape).joined(separator: ",") }.joined(separator: "\n") + "\n"
+            return ([Self.csvColumns] + list.rows.map(fields)).map(csvWriter.row).joined()
         case .json:
             let rows = list.rows.map { r in
                 "  {" + zip(Self.csvColumns, fields(r)).map { n, v in

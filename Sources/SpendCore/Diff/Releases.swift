@@ -135,10 +135,23 @@ public struct ReleaseSide: Sendable, Hashable {
     public func costPerRequest() -> ExactDecimal? { usage.requests == 0 ? nil : usage.cost.ratio(to: ExactDecimal(usage.requests), places: 8) }
     public func costPerDay(_ days: Int) -> ExactDecimal? { days == 0 || usage.requests == 0 ? nil : usage.cost.ratio(to: ExactDecimal(days), places: 6) }
     public func tokensPerRequest() -> ExactDecimal? {
-        usage.requests == 0 ? nil : ExactDecimal(usage.tokens).ratio(to: ExactDecimal(usage.requests), places: 0)
+        usage.requests == 0 ? nil : ExactDecimal(significand: usage.tokens).ratio(to: ExactDecimal(usage.requests), places: 0)
     }
     public func retryShare() -> ExactDecimal? {
-        usage.requests == 0 ? nil : (ExactDecimal(retries) * 100).ratio(to: ExactDecimal(usage.requests), places: 0)
+        usage.requests == 0 ? nil : ExactDecimal(retries).percent(of: ExactDecimal(usage.requests), places: 0)
+    }
+
+    /// Adds `cell` (its requests to `model`, and to the retries when `retry`), checked.
+    mutating func add(_ cell: UsageCell, model: String, retry: Bool, for what: String) throws(SpendError) {
+        var side = self
+        try side.usage.add(cell, for: what)
+        do {
+            if retry { side.retries = try TokenCounts.add(side.retries, cell.requests, field: "requests") }
+            side.models[model] = try TokenCounts.add(side.models[model] ?? 0, cell.requests, field: "requests")
+        } catch {
+            throw Aggregator.overflow(error, across: what)
+        }
+        self = side
     }
 }
 
@@ -152,12 +165,18 @@ public struct ReleaseUsage: Sendable {
     public var placedByCommit: Int64 = 0
     public var placedByDate: Int64 = 0
 
-    public func total(_ release: String) -> ReleaseSide {
+    /// The sum of a release's rows, checked (`error[overflow]` when it does not fit).
+    public func total(_ release: String) throws(SpendError) -> ReleaseSide {
         var t = ReleaseSide()
+        let what = "the total of release \(release)"
         for side in (rows[release] ?? [:]).values {
-            t.usage += side.usage
-            t.retries += side.retries
-            for (m, r) in side.models { t.models[m, default: 0] += r }
+            try t.usage.add(side.usage, for: what)
+            do {
+                t.retries = try TokenCounts.add(t.retries, side.retries, field: "requests")
+                for (m, r) in side.models { t.models[m] = try TokenCounts.add(t.models[m] ?? 0, r, field: "requests") }
+            } catch {
+                throw Aggregator.overflow(error, across: what)
+            }
         }
         return t
     }
@@ -177,9 +196,7 @@ public struct ReleaseUsage: Sendable {
             let retry = labels[n + 3] != "1"
             let release = attributor.release(release: labels[n + 4], commit: labels[n + 5], day: day, events: cell.events)
             var side = out.rows[release, default: [:]][keys] ?? ReleaseSide()
-            side.usage += cell
-            if retry { side.retries += cell.requests }
-            side.models[model, default: 0] += cell.requests
+            try side.add(cell, model: model, retry: retry, for: "release \(release) (\(keys.joined(separator: ", ")))")
             out.rows[release, default: [:]][keys] = side
             out.days[release, default: []].insert(day)
         }
@@ -193,5 +210,5 @@ public struct ReleaseUsage: Sendable {
 /// Percentage change `(b − a) / a × 100`, one decimal; nil when a is missing or zero.
 func percentChange(_ a: ExactDecimal?, _ b: ExactDecimal?) -> ExactDecimal? {
     guard let a, let b, !a.isZero else { return nil }
-    return ((b - a) * 100).ratio(to: a, places: 1)
+    return (try? b.subtracting(a))?.percent(of: a, places: 1)
 }

@@ -16,9 +16,10 @@ public struct DiffRow: Sendable, Hashable {
 
     public init(keys: [String]) { self.keys = keys }
 
+    /// `cost_b − cost_a` (checked once by `DiffLayout.finish`, so it cannot trap here).
     public var delta: ExactDecimal { b.cost - a.cost }
     /// Δ as a percentage of cost_a (one decimal), nil when cost_a is zero.
-    public var deltaPercent: ExactDecimal? { (delta * 100).ratio(to: a.cost, places: 1) }
+    public var deltaPercent: ExactDecimal? { delta.percent(of: a.cost, places: 1) }
 }
 
 /// Spend at revision A against spend at revision B, grouped and explained.
@@ -53,43 +54,71 @@ enum DiffLayout {
     /// Builds rows from the three summaries (labels: dims…, provider, model, attempt).
     static func rows(
         dimensions n: Int, a: [[String]: UsageCell], b: [[String]: UsageCell], bAtA: [[String]: UsageCell], unpriced: inout Int64
-    ) -> [[String]: DiffRow] {
+    ) throws(SpendError) -> [[String]: DiffRow] {
         var rows: [[String]: DiffRow] = [:]
         func split(_ labels: [String]) -> (keys: [String], model: String, retry: Bool) {
             (Array(labels[0..<n]), labels[n] + "/" + labels[n + 1], labels[n + 2] != "1")
         }
+        // Every sum here is part of a side's checked summary; checked all the same.
+        func sum(_ x: Int64, _ y: Int64, _ what: String) throws(SpendError) -> Int64 {
+            do {
+                return try TokenCounts.add(x, y, field: "requests")
+            } catch {
+                throw Aggregator.overflow(error, across: what)
+            }
+        }
+        func sum(_ x: ExactDecimal, _ y: ExactDecimal, _ what: String) throws(SpendError) -> ExactDecimal {
+            do {
+                return try x.adding(y)
+            } catch {
+                throw Aggregator.overflow(SumOverflow.cost(), across: what)
+            }
+        }
         for (labels, cell) in a {
             let (keys, model, retry) = split(labels)
+            let what = "the diff row " + keys.joined(separator: ", ")
             var row = rows[keys] ?? DiffRow(keys: keys)
-            row.a += cell
-            if retry { row.retriesA += cell.requests }
-            row.models[model, default: ModelUsage()].requestsA += cell.requests
-            row.models[model, default: ModelUsage()].costA += cell.cost
+            try row.a.add(cell, for: what)
+            if retry { row.retriesA = try sum(row.retriesA, cell.requests, what) }
+            var m = row.models[model, default: ModelUsage()]
+            m.requestsA = try sum(m.requestsA, cell.requests, what)
+            m.costA = try sum(m.costA, cell.cost, what)
+            row.models[model] = m
             rows[keys] = row
         }
         for (labels, cell) in b {
             let (keys, model, retry) = split(labels)
+            let what = "the diff row " + keys.joined(separator: ", ")
             var row = rows[keys] ?? DiffRow(keys: keys)
-            row.b += cell
-            if retry { row.retriesB += cell.requests }
+            try row.b.add(cell, for: what)
+            if retry { row.retriesB = try sum(row.retriesB, cell.requests, what) }
             var atA = cell.cost
             if let other = bAtA[labels], other.events == cell.events {
                 atA = other.cost
             } else {
                 unpriced += cell.events - (bAtA[labels]?.events ?? 0)
             }
-            row.costBAtA += atA
-            row.models[model, default: ModelUsage()].requestsB += cell.requests
-            row.models[model, default: ModelUsage()].costB += cell.cost
-            row.models[model, default: ModelUsage()].costBAtA += atA
+            row.costBAtA = try sum(row.costBAtA, atA, what)
+            var m = row.models[model, default: ModelUsage()]
+            m.requestsB = try sum(m.requestsB, cell.requests, what)
+            m.costB = try sum(m.costB, cell.cost, what)
+            m.costBAtA = try sum(m.costBAtA, atA, what)
+            row.models[model] = m
             rows[keys] = row
         }
-        for key in rows.keys { rows[key]!.effects = Decomposition.effects(rows[key]!.models) }
+        for key in rows.keys {
+            do {
+                rows[key]!.effects = try Decomposition.effects(rows[key]!.models)
+            } catch {
+                throw Aggregator.overflow(SumOverflow.cost("cost effects"), across: "the diff row " + key.joined(separator: ", "))
+            }
+        }
         return rows
     }
 
-    static func finish(_ rows: [[String]: DiffRow], columns: [String], from: String, to: String, top: Int?) -> SpendDiff {
+    static func finish(_ rows: [[String]: DiffRow], columns: [String], from: String, to: String, top: Int?) throws(SpendError) -> SpendDiff {
         var list = Array(rows.values)
+        for r in list { _ = try checkedDifference(r.b.cost, r.a.cost, for: "the diff row " + r.keys.joined(separator: ", ")) }
         list.sort { x, y in
             let dx = x.delta.isNegative ? -x.delta : x.delta
             let dy = y.delta.isNegative ? -y.delta : y.delta
@@ -97,14 +126,23 @@ enum DiffLayout {
             return x.keys.lexicographicallyPrecedes(y.keys)
         }
         var total = DiffRow(keys: ["total"])
-        for r in list {
-            total.a += r.a
-            total.b += r.b
-            total.retriesA += r.retriesA
-            total.retriesB += r.retriesB
-            total.costBAtA += r.costBAtA
-            total.effects += r.effects
+        do throws(SumOverflow) {
+            for r in list {
+                try total.a.add(r.a)
+                try total.b.add(r.b)
+                total.retriesA = try TokenCounts.add(total.retriesA, r.retriesA, field: "requests")
+                total.retriesB = try TokenCounts.add(total.retriesB, r.retriesB, field: "requests")
+                do {
+                    total.costBAtA = try total.costBAtA.adding(r.costBAtA)
+                    total.effects = try total.effects.adding(r.effects)
+                } catch {
+                    throw SumOverflow.cost()
+                }
+            }
+        } catch {
+            throw Aggregator.overflow(error, across: "the diff total")
         }
+        _ = try checkedDifference(total.b.cost, total.a.cost, for: "the diff total")
         var hidden = 0
         if let top, list.count > top {
             hidden = list.count - top
@@ -143,8 +181,8 @@ public struct DiffEngine {
         let sameBook = SummaryEngine.bookKey(snapA.priceBook).map { $0 == SummaryEngine.bookKey(snapB.priceBook) } ?? false
         let bAtA = sameBook ? b : try summaries.summary(of: snapB, book: snapA.priceBook, query: sq, lenient: true)
         var unpriced: Int64 = 0
-        let rows = DiffLayout.rows(dimensions: query.dimensions.count, a: a.cells, b: b.cells, bAtA: bAtA.cells, unpriced: &unpriced)
-        var result = DiffLayout.finish(
+        let rows = try DiffLayout.rows(dimensions: query.dimensions.count, a: a.cells, b: b.cells, bAtA: bAtA.cells, unpriced: &unpriced)
+        var result = try DiffLayout.finish(
             rows, columns: query.dimensionNames, from: Self.label(from, snapA), to: Self.label(to, snapB), top: top)
         result.unpricedAtA = unpriced
         return result
@@ -171,6 +209,8 @@ enum Money {
 public struct DiffRenderer {
     public var precision: Int
     public var explain: Bool
+    /// How `--format csv` writes fields (`--csv-raw` turns formula neutralising off).
+    public var csvWriter = CSV()
 
     public init(precision: Int = 2, explain: Bool) {
         self.precision = precision
@@ -193,7 +233,7 @@ public struct DiffRenderer {
     public func csv(_ diff: SpendDiff) -> String {
         var header = diff.columns + Self.csvColumns
         if explain { header += Self.effectColumns }
-        var out = header.map(CSV.escape).joined(separator: ",") + "\n"
+        var out = csvWriter.row(header)
         for r in diff.rows {
             var fields = r.keys + [
                 String(r.a.requests), String(r.b.requests), r.a.cost.description, r.b.cost.description, r.delta.description,
@@ -202,7 +242,7 @@ public struct DiffRenderer {
             if explain {
                 fields += [r.effects.volume.description, r.effects.intensity.description, r.effects.price.description, r.effects.mix.description]
             }
-            out += fields.map(CSV.escape).joined(separator: ",") + "\n"
+            out += csvWriter.row(fields)
         }
         return out
     }

@@ -103,10 +103,29 @@ public final class SummaryEngine: @unchecked Sendable {
             cache?.prune()
         }
         var total = ShardSummary()
+        // The snapshot's sum of every cell bounds every row and total a diff forms from them.
+        var everything = UsageCell()
         for r in results {
-            for (labels, cell) in r!.cells { total.cells[labels, default: UsageCell()] += cell }
+            for (labels, cell) in r!.cells {
+                do {
+                    try everything.add(cell)
+                    try total.cells[labels, default: UsageCell()].add(cell)
+                } catch {
+                    throw try Self.overflow(snapshot, book, query, error, across: "the ledger's shards")
+                }
+            }
         }
         return total
+    }
+
+    /// The error for a sum of shard summaries that overflows: the event at
+    /// which the snapshot's running totals overflow (read again, in ledger
+    /// order), else (a cost sum) the ledger.
+    static func overflow(_ snapshot: Snapshot, _ book: PriceBook, _ query: ReportQuery, _ error: SumOverflow, across what: String) throws(SpendError)
+        -> SpendError
+    {
+        if let located = try Aggregator(book: book, query: query).locateOverflow(snapshot) { return SpendError.input([located]) }
+        return Aggregator.overflow(error, across: what)
     }
 
     /// Parses shards in parallel and summarizes each; throws the diagnostics of rejected events unless `lenient`.
@@ -118,6 +137,7 @@ public final class SummaryEngine: @unchecked Sendable {
         var out = Array(repeating: (summary: ShardSummary(), complete: true), count: shards.count)
         var diagnostics: [Diagnostic] = []
         var omitted = 0
+        var overflow: (error: SumOverflow, path: String)?
         for (i, part) in parts {
             if !part.diagnostics.isEmpty || part.omitted > 0 {
                 out[i].complete = false
@@ -133,10 +153,20 @@ public final class SummaryEngine: @unchecked Sendable {
                     diagnostics.append(Diagnostic(path: shards[i].path, rule: error.rule, message: error.message))
                     return
                 }
-                let input: Int64 = usage.inputTokens + usage.cachedInputTokens + usage.cacheWriteTokens
-                let cell = UsageCell(events: events, requests: usage.requests, inputTokens: input, outputTokens: usage.outputTokens, cost: cost)
-                out[i].summary.cells[labels, default: UsageCell()] += cell
+                do throws(SumOverflow) {
+                    let cell = UsageCell(
+                        events: events, requests: usage.requests, inputTokens: try usage.promptTokens(), outputTokens: usage.outputTokens,
+                        cost: cost)
+                    try out[i].summary.cells[labels, default: UsageCell()].add(cell)
+                } catch {
+                    overflow = overflow ?? (error, shards[i].path)
+                }
             }
+        }
+        // Never lenient: a sum that does not fit is bad input, not an unpriced event.
+        if let costOverflow = diagnostics.first(where: { $0.rule == "overflow" }) { throw SpendError.input([costOverflow]) }
+        if diagnostics.isEmpty, let overflow {
+            throw try Self.overflow(snapshot, book, query, overflow.error, across: "the chunks of \(overflow.path)")
         }
         if !lenient && !diagnostics.isEmpty {
             diagnostics.sort()

@@ -45,8 +45,10 @@ public struct EventRecord {
     public init() {}
 
     /// Input tokens of all three kinds (what tier thresholds compare against).
+    /// The scanner bounds each by `TokenCounts.perEventLimit` (10^15), so the
+    /// sum fits with room to spare: a plain, checked `+` that cannot trap.
     @inline(__always) public var promptTokens: Int64 {
-        inputTokens &+ cachedInputTokens &+ cacheWriteTokens
+        inputTokens + cachedInputTokens + cacheWriteTokens
     }
 }
 

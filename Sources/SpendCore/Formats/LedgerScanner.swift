@@ -167,7 +167,11 @@ public struct LedgerScanner {
         case .provider: return try requiredString(p, key, &event.provider)
         case .model: return try requiredString(p, key, &event.model)
         case .modelRequested: return try optionalString(p, key, &event.modelRequested)
-        case .serviceTier: return try optionalString(p, key, &event.serviceTier)
+        case .serviceTier:
+            let after = try optionalString(p, key, &event.serviceTier)
+            // `"default"` is the standard tier (docs/FORMAT.md): recorded as absent, so every reader sees `standard`.
+            if isDefaultServiceTier(event.serviceTier) { event.serviceTier = .absent }
+            return after
         case .status: return try optionalString(p, key, &event.status)
         case .release: return try optionalString(p, key, &event.release)
         case .commit: return try optionalString(p, key, &event.commit)
@@ -178,6 +182,11 @@ public struct LedgerScanner {
             guard p < count, byte(p) == 34 else { throw fail(p, "schema", "cost must be a decimal string, e.g. \"0.01155\"") }
             let s = try scanString(p + 1)
             guard !s.escaped, isDecimal(s) else { throw fail(p, "schema", "cost must be a decimal string, e.g. \"0.01155\"") }
+            guard fitsCostLimit(s) else {
+                throw fail(
+                    p, "overflow",
+                    "cost has more digits than spend carries exactly (at most \(Self.costDigits) before and \(Self.costDigits) after the point)")
+            }
             event.cost = s
             return s.start + s.count + 1
         case .batch:
@@ -185,11 +194,11 @@ public struct LedgerScanner {
             if matchLiteral(p, "true") { event.batch = true; return p + 4 }
             if matchLiteral(p, "false") { event.batch = false; return p + 5 }
             throw fail(p, "schema", "batch must be true or false")
-        case .requests: return try integer(p, key, minimum: 1, optional: true, &event.requests)
-        case .inputTokens: return try integer(p, key, minimum: 0, optional: false, &event.inputTokens)
-        case .cachedInputTokens: return try integer(p, key, minimum: 0, optional: true, &event.cachedInputTokens)
-        case .cacheWriteTokens: return try integer(p, key, minimum: 0, optional: true, &event.cacheWriteTokens)
-        case .outputTokens: return try integer(p, key, minimum: 0, optional: false, &event.outputTokens)
+        case .requests: return try count(p, key, minimum: 1, optional: true, &event.requests)
+        case .inputTokens: return try count(p, key, minimum: 0, optional: false, &event.inputTokens)
+        case .cachedInputTokens: return try count(p, key, minimum: 0, optional: true, &event.cachedInputTokens)
+        case .cacheWriteTokens: return try count(p, key, minimum: 0, optional: true, &event.cacheWriteTokens)
+        case .outputTokens: return try count(p, key, minimum: 0, optional: false, &event.outputTokens)
         case .attempt: return try integer(p, key, minimum: 1, optional: true, &event.attempt)
         case .latencyMs: return try integer(p, key, minimum: 0, optional: true, &event.latencyMs)
         case .tags:
@@ -222,6 +231,31 @@ public struct LedgerScanner {
         return digits > 0
     }
 
+    /// Digits a recorded `cost` may have on each side of the point: any
+    /// sum of such costs over a ledger stays exact in ExactDecimal.
+    static let costDigits = 18
+
+    /// True when a decimal (already checked by `isDecimal`) has at most
+    /// `costDigits` significant integer digits and `costDigits` decimals.
+    private func fitsCostLimit(_ s: ByteSpan) -> Bool {
+        var integer = 0
+        var fraction = 0
+        var point = false
+        for i in s.start..<(s.start + s.count) {
+            let b = byte(i)
+            if b == 46 {
+                point = true
+            } else if b >= 48 && b <= 57 {
+                if point {
+                    fraction += 1
+                } else if integer > 0 || b != 48 {
+                    integer += 1
+                }
+            }
+        }
+        return integer <= Self.costDigits && fraction <= Self.costDigits
+    }
+
     private mutating func requiredString(_ p: Int, _ key: EventKey, _ out: inout ByteSpan) throws(LedgerScanError) -> Int {
         guard p < count, byte(p) == 34 else { throw fail(p, "schema", "\(key.name) must be a string") }
         let s = try scanString(p + 1)
@@ -229,6 +263,16 @@ public struct LedgerScanner {
         guard s.count > 0 else { throw fail(p, "schema", "\(key.name) must not be empty") }
         out = s
         return s.start + s.count + 1
+    }
+
+    private static let defaultServiceTier = Array("default".utf8)
+
+    /// True for a `service_tier` of `"default"` (written plainly or with escapes).
+    private func isDefaultServiceTier(_ s: ByteSpan) -> Bool {
+        if s.isAbsent { return false }
+        if s.escaped { return string(s) == "default" }
+        return s.count == Self.defaultServiceTier.count
+            && Self.defaultServiceTier.withUnsafeBytes { bytesEqual(base + s.start, $0.baseAddress!, s.count) }
     }
 
     private mutating func optionalString(_ p: Int, _ key: EventKey, _ out: inout ByteSpan) throws(LedgerScanError) -> Int {
@@ -240,8 +284,21 @@ public struct LedgerScanner {
         return s.start + s.count + 1
     }
 
-    private func integer(
+    /// A count that sums into reports (requests, tokens, tool calls): an
+    /// integer up to `TokenCounts.perEventLimit`, beyond it `overflow`.
+    private func count(
         _ p: Int, _ key: EventKey, minimum: Int64, optional: Bool, _ out: inout Int64
+    ) throws(LedgerScanError) -> Int {
+        let limit = TokenCounts.perEventLimit
+        let end = try integer(p, key, minimum: minimum, optional: optional, &out, limit: limit)
+        guard out <= limit else {
+            throw fail(p, "overflow", "\(key.name) \(out) is above the per-event limit \(limit) (10^15)")
+        }
+        return end
+    }
+
+    private func integer(
+        _ p: Int, _ key: EventKey, minimum: Int64, optional: Bool, _ out: inout Int64, limit: Int64 = .max
     ) throws(LedgerScanError) -> Int {
         if optional, let after = isNull(p) { return after }
         let what = minimum == 0 ? "a non-negative integer" : "an integer ≥ \(minimum)"
@@ -258,7 +315,10 @@ public struct LedgerScanner {
             guard b >= 48 && b <= 57 else { break }
             let (m, o1) = value.multipliedReportingOverflow(by: 10)
             let (a, o2) = m.addingReportingOverflow(Int64(b - 48))
-            if o1 || o2 { throw fail(p, "schema", "\(key.name) must be \(what) (too large)") }
+            if o1 || o2 {
+                if negative || limit == .max { throw fail(p, "schema", "\(key.name) must be \(what) (too large)") }
+                throw fail(p, "overflow", "\(key.name) is above the per-event limit \(limit) (10^15)")
+            }
             value = a
             i += 1
         }
@@ -318,7 +378,7 @@ public struct LedgerScanner {
             guard p < count, byte(p) == 58 else { throw fail(p, "json", "expected ':' after key") }
             p = skipSpace(p + 1)
             var n: Int64 = 0
-            p = try integer(p, .toolCalls, minimum: 0, optional: false, &n)
+            p = try count(p, .toolCalls, minimum: 0, optional: false, &n)
             toolCalls.append(ToolCallSpan(name: key, count: n))
             p = skipSpace(p)
             guard p < count else { throw fail(p, "json", "unexpected end of line inside an object") }

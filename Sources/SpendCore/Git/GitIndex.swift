@@ -15,6 +15,8 @@ public struct StagedFile: Sendable, Hashable {
     public var size: UInt32
     public var mtimeSeconds: Int32
     public var mtimeNanoseconds: UInt32
+    /// A symbolic link (mode 120000): the blob holds the link's target.
+    public var isSymlink = false
 }
 
 extension GitRepository {
@@ -43,7 +45,8 @@ extension GitRepository {
             files.append(
                 StagedFile(
                     path: path, blob: ObjectID(&oid), size: entry.pointee.file_size,
-                    mtimeSeconds: entry.pointee.mtime.seconds, mtimeNanoseconds: entry.pointee.mtime.nanoseconds))
+                    mtimeSeconds: entry.pointee.mtime.seconds, mtimeNanoseconds: entry.pointee.mtime.nanoseconds,
+                    isSymlink: entry.pointee.mode & 0o170000 == 0o120000))
         }
         return (files.sorted { $0.path < $1.path }, conflicts)
     }

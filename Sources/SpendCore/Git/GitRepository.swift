@@ -60,6 +60,8 @@ public struct ObjectID: Sendable, Hashable, CustomStringConvertible {
 public struct TreeFile: Sendable, Hashable {
     public var path: String
     public var blob: ObjectID
+    /// A symbolic link (mode 120000): the blob holds the link's target.
+    public var isSymlink = false
 }
 
 /// A repository opened through libgit2. Not shared across threads: open one
@@ -106,11 +108,11 @@ public final class GitRepository {
 
     private func noteShallow(_ error: GitError, code: Int32) -> GitError {
         guard code == GIT_ENOTFOUND.rawValue && git_repository_is_shallow(pointer) == 1 else { return error }
-        return GitError(message: error.message + "\n" + Self.shallowNote)
+        return GitError(message: error.message + "; " + Self.shallowNote)
     }
 
     static let shallowNote = """
-        note: this repository is a shallow clone: commits older than its fetch depth are missing; \
+        this repository is a shallow clone: commits older than its fetch depth are missing; \
         fetch them with `git fetch --unshallow` (in CI, check out the full history: `fetch-depth: 0` for actions/checkout)
         """
 
@@ -181,7 +183,10 @@ public final class GitRepository {
             let c = Unmanaged<Collector>.fromOpaque(payload).takeUnretainedValue()
             let name = String(cString: git_tree_entry_name(entry))
             let dir = root.map { String(cString: $0) } ?? ""
-            c.files.append(TreeFile(path: c.base + dir + name, blob: ObjectID(git_tree_entry_id(entry))))
+            c.files.append(
+                TreeFile(
+                    path: c.base + dir + name, blob: ObjectID(git_tree_entry_id(entry)),
+                    isSymlink: git_tree_entry_filemode(entry) == GIT_FILEMODE_LINK))
             return 0
         }, unmanaged.toOpaque())
         guard code == 0 else { throw GitError.last("walking \(revision)", code: code) }

@@ -81,21 +81,18 @@ public struct CostRepository: Sendable {
         }
     }
 
+    /// Lists the working tree (after rolling back an append whose process
+    /// died mid-write); a symlink or special file in `ledger/` or
+    /// `ratecards/` is refused (`WorkingTreeFiles`).
     private func workingTreeSnapshot() throws(SpendError) -> Snapshot {
-        let fm = FileManager.default
-        var shards: [LedgerShard] = []
-        if let walker = fm.enumerator(atPath: root + "/ledger") {
-            while let relative = walker.nextObject() as? String {
-                if relative.hasSuffix(".jsonl") {
-                    shards.append(LedgerShard(path: "ledger/" + relative, content: .file(root + "/ledger/" + relative)))
-                }
-            }
-        }
-        shards.sort { $0.path < $1.path }
-        let policy = fm.contents(atPath: root + "/spend.toml").map { String(decoding: $0, as: UTF8.self) }
+        try LedgerJournal.recover(root: root)
+        let files = WorkingTreeFiles(root: root)
+        try files.check()
+        let shards = files.shards.map { LedgerShard(path: $0, content: .file(root + "/" + $0)) }
+        let policy = FileManager.default.contents(atPath: root + "/spend.toml").map { String(decoding: $0, as: UTF8.self) }
         return try Snapshot(
-            repository: self, source: .workingTree, shards: shards, cardFiles: try workingTreeCardFiles(), policyText: policy,
-            gitPrefix: nil)
+            repository: self, source: .workingTree, shards: shards, cardFiles: try workingTreeCardFiles(files.cards),
+            policyText: policy, gitPrefix: nil)
     }
 
     /// The rate cards and policy of the working tree, without listing the ledger
@@ -105,7 +102,9 @@ public struct CostRepository: Sendable {
     /// read when they all exist (one process appending one event need not parse
     /// every card); otherwise every card is.
     public func workingTreePricing(providers: Set<String>? = nil) throws(SpendError) -> (book: PriceBook, policy: Policy) {
-        let book = try Snapshot.priceBook(cardFiles: workingTreeCardFiles(providers: providers))
+        let files = WorkingTreeFiles(root: root, listingLedger: false)
+        try files.check()
+        let book = try Snapshot.priceBook(cardFiles: workingTreeCardFiles(files.cards, providers: providers))
         guard let data = FileManager.default.contents(atPath: root + "/spend.toml") else { return (book, .empty) }
         do {
             return (book, try Policy.parse(String(decoding: data, as: UTF8.self), path: "spend.toml"))
@@ -114,16 +113,18 @@ public struct CostRepository: Sendable {
         }
     }
 
-    private func workingTreeCardFiles(providers: Set<String>? = nil) throws(SpendError) -> [(path: String, text: String, blob: String?)] {
+    /// Reads the rate cards at `listed` (`ratecards/NAME.toml` paths from `WorkingTreeFiles`).
+    private func workingTreeCardFiles(_ listed: [String], providers: Set<String>? = nil) throws(SpendError) -> [(
+        path: String, text: String, blob: String?
+    )] {
         let fm = FileManager.default
         var cardFiles: [(path: String, text: String, blob: String?)] = []
-        var cardNames = ((try? fm.contentsOfDirectory(atPath: root + "/ratecards")) ?? []).filter { $0.hasSuffix(".toml") }.sorted()
+        var cardPaths = listed
         if let providers {
-            let wanted = providers.map { $0 + ".toml" }.sorted()
-            if !wanted.isEmpty && wanted.allSatisfy(cardNames.contains) { cardNames = wanted }
+            let wanted = providers.map { "ratecards/" + $0 + ".toml" }.sorted()
+            if !wanted.isEmpty && wanted.allSatisfy(cardPaths.contains) { cardPaths = wanted }
         }
-        for name in cardNames {
-            let path = "ratecards/" + name
+        for path in cardPaths {
             guard let data = fm.contents(atPath: root + "/" + path) else {
                 throw SpendError.input([Diagnostic(path: path, rule: "io", message: "cannot read file")])
             }
@@ -138,11 +139,17 @@ public struct CostRepository: Sendable {
         do {
             let commit = try repo.commitID(rev)
             let ledger = try repo.files(at: commit.hex, under: prefix + "ledger")
+            let cardTree = try repo.files(at: commit.hex, under: prefix + "ratecards")
+            // A committed symlink is refused here too (its blob is the link's target, not a shard).
+            let links = (ledger + cardTree).filter(\.isSymlink).map {
+                WorkingTreeFiles.symlinkProblem(String($0.path.dropFirst(prefix.count)), target: (try? repo.blobText($0.blob)) ?? "?")
+            }
+            if !links.isEmpty { throw SpendError.input(links) }
             let shards = ledger.filter { $0.path.hasSuffix(".jsonl") }.map {
                 LedgerShard(path: String($0.path.dropFirst(prefix.count)), content: .blob($0.blob))
             }
             var cardFiles: [(path: String, text: String, blob: String?)] = []
-            for file in try repo.files(at: commit.hex, under: prefix + "ratecards") where file.path.hasSuffix(".toml") {
+            for file in cardTree where file.path.hasSuffix(".toml") {
                 cardFiles.append((String(file.path.dropFirst(prefix.count)), try repo.blobText(file.blob), file.blob.hex))
             }
             let policyFile = try repo.files(at: commit.hex, under: prefix).first { $0.path == prefix + "spend.toml" }

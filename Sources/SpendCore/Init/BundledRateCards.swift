@@ -282,7 +282,7 @@ currency = "USD"
 "gemini-2.5-pro-preview-03-25" = "gemini-2.5-pro"
 "gemini-2.5-pro-preview-05-06" = "gemini-2.5-pro"
 "gemini-2.5-pro-preview-06-05" = "gemini-2.5-pro"
-"gemini-2.5-pro-preview-*" = "gemini-2.5-pro"
+"gemini-2.5-pro-preview-??-??" = "gemini-2.5-pro"     # dated previews only: not gemini-2.5-pro-preview-tts (a TTS model)
 
 # ---------------------------------------------------------------- Gemini 1.5
 

@@ -132,6 +132,8 @@ public struct CostRepositoryInitializer {
             for name in files where Self.isDirectory(target + "/" + name) {
                 throw SpendError.usage("cannot initialize \(directory): \(name) is a directory; nothing was changed")
             }
+            // No symlink or special file in ledger/ or ratecards/: init would write through a link.
+            try WorkingTreeFiles(root: target).check()
         }
 
         var steps: [InitStep] = []

@@ -65,11 +65,11 @@ public struct LintResult: Sendable {
         let multi = { if case .commits = mode { return true } else { return false } }()
         for section in sections {
             if multi, let commit = section.commit, !section.diagnostics.isEmpty || !section.notes.isEmpty {
-                out += "commit \(commit.short) \(section.title ?? "")\n"
+                out += "commit \(commit.short) \(TerminalText.escaped(section.title ?? ""))\n"
             }
             for d in section.diagnostics { out += d.renderedWithSource + "\n" }
             if section.omitted > 0 { out += "… \(section.omitted) more finding\(section.omitted == 1 ? "" : "s") not shown (--limit 0 shows all)\n" }
-            for note in section.notes { out += "note: \(note)\n" }
+            for note in section.notes { out += "note: \(TerminalText.escaped(note))\n" }
         }
         out += summaryLine
         return out
@@ -90,8 +90,8 @@ public struct LintResult: Sendable {
         switch mode {
         case .workingTree: what = "working tree"
         case .staged: what = "staged"
-        case .revision(let rev): what = rev
-        case .commits(let range): what = range
+        case .revision(let rev): what = TerminalText.escaped(rev)
+        case .commits(let range): what = TerminalText.escaped(range)
         }
         var parts: [String] = []
         if case .commits = mode {
@@ -155,6 +155,8 @@ public struct LintResult: Sendable {
         ]
         if case .commits = mode { object["commits"] = commits }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        return String(decoding: data, as: UTF8.self)
+        // The serializer escapes U+0000–U+001F only; DEL, C1 and bidi overrides become
+        // `\uXXXX` too (the same value, inert on a terminal), like every other JSON output.
+        return TerminalText.escaped(String(decoding: data, as: UTF8.self))
     }
 }

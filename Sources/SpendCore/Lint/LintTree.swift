@@ -25,6 +25,8 @@ public struct LintTree: Sendable {
     public var policy: LintFile?
     /// The commit, for a commit tree.
     public var commit: ObjectID?
+    /// Entries that are not regular files where files belong (`symlink`, `special-file`).
+    public var problems: [Diagnostic] = []
 }
 
 /// The cost repository lint works on and its git repository, and how to
@@ -69,30 +71,38 @@ public final class LintWorkspace {
         relative.hasPrefix("ratecards/") && relative.hasSuffix(".toml") && !relative.dropFirst(10).contains("/")
     }
 
+    static func isInLedgerOrCards(_ relative: String) -> Bool {
+        relative.hasPrefix("ledger/") || relative.hasPrefix("ratecards/")
+    }
+
+    /// `error[symlink]` for a link committed or staged in git (its blob holds the target).
+    func symlinkProblem(_ relative: String, _ blob: ObjectID) -> Diagnostic {
+        WorkingTreeFiles.symlinkProblem(relative, target: (try? git?.blobText(blob)) ?? "?")
+    }
+
     static func isShard(_ relative: String) -> Bool {
         relative.hasPrefix("ledger/") && relative.hasSuffix(".jsonl")
     }
 
     // MARK: Trees
 
-    /// The files on disk. Blob ids are filled in from the index where the
-    /// file is stat-clean (so unchanged shards need not be compared to HEAD).
+    /// The files on disk (after rolling back an append whose process died
+    /// mid-write), listed without following symlinks: symlinks and special
+    /// files are `problems`, never read. Blob ids are filled in from the index
+    /// where the file is stat-clean (so unchanged shards need not be compared to HEAD).
     public func workingTree() throws(SpendError) -> LintTree {
         if let git, git.workdir == nil { throw SpendError.usage("\(root) is a bare repository: use --rev or --commits") }
+        try LedgerJournal.recover(root: root)
         let fm = FileManager.default
-        var shards: [LintFile] = []
-        if let walker = fm.enumerator(atPath: root + "/ledger") {
-            while let relative = walker.nextObject() as? String {
-                if relative.hasSuffix(".jsonl") {
-                    shards.append(LintFile(path: "ledger/" + relative, source: .file(root + "/ledger/" + relative), blob: nil))
-                }
-            }
-        }
-        shards.sort { $0.path < $1.path }
-        let cardNames = ((try? fm.contentsOfDirectory(atPath: root + "/ratecards")) ?? []).filter { $0.hasSuffix(".toml") }.sorted()
-        let cards = cardNames.map { LintFile(path: "ratecards/" + $0, source: .file(root + "/ratecards/" + $0), blob: nil) }
-        let policy = fm.fileExists(atPath: root + "/spend.toml") ? LintFile(path: "spend.toml", source: .file(root + "/spend.toml"), blob: nil) : nil
+        let files = WorkingTreeFiles(root: root)
+        let shards = files.shards.map { LintFile(path: $0, source: .file(root + "/" + $0), blob: nil) }
+        let cards = files.cards.map { LintFile(path: $0, source: .file(root + "/" + $0), blob: nil) }
+        let policyUnreadable = files.problems.contains { $0.path == "spend.toml" }
+        let policy =
+            fm.fileExists(atPath: root + "/spend.toml") && !policyUnreadable
+            ? LintFile(path: "spend.toml", source: .file(root + "/spend.toml"), blob: nil) : nil
         var tree = LintTree(label: "working tree", shards: shards, cards: cards, policy: policy)
+        tree.problems = files.problems
         if let git, let workdir = git.workdir, let staged = try? git.stagedFiles(under: [prefix + "ledger/"]).files {
             let indexTime = git.indexFileMTime
             var byPath: [String: StagedFile] = [:]
@@ -126,6 +136,10 @@ public final class LintWorkspace {
         var tree = LintTree(label: "index", shards: [], cards: [], policy: nil)
         for entry in staged {
             let relative = String(entry.path.dropFirst(prefix.count))
+            if entry.isSymlink {
+                if Self.isInLedgerOrCards(relative) { tree.problems.append(symlinkProblem(relative, entry.blob)) }
+                continue
+            }
             var source = LedgerShard.Content.blob(entry.blob)
             if let workdir = git.workdir, git.workingFileMatches(entry, absolutePath: workdir + entry.path, indexMTime: indexTime) {
                 source = .file(workdir + entry.path)
@@ -147,11 +161,16 @@ public final class LintWorkspace {
         let git = try requireGit(for: "reading commits")
         do {
             var tree = LintTree(label: commit.short, shards: [], cards: [], policy: nil, commit: commit)
-            for file in try git.files(at: commit.hex, under: prefix + "ledger") {
+            let ledger = try git.files(at: commit.hex, under: prefix + "ledger")
+            let cards = try git.files(at: commit.hex, under: prefix + "ratecards")
+            for file in ledger + cards where file.isSymlink {
+                tree.problems.append(symlinkProblem(String(file.path.dropFirst(prefix.count)), file.blob))
+            }
+            for file in ledger where !file.isSymlink {
                 let relative = String(file.path.dropFirst(prefix.count))
                 if Self.isShard(relative) { tree.shards.append(LintFile(path: relative, source: .blob(file.blob), blob: file.blob)) }
             }
-            for file in try git.files(at: commit.hex, under: prefix + "ratecards") {
+            for file in cards where !file.isSymlink {
                 let relative = String(file.path.dropFirst(prefix.count))
                 if Self.isCard(relative) { tree.cards.append(LintFile(path: relative, source: .blob(file.blob), blob: file.blob)) }
             }

@@ -11,6 +11,8 @@ public struct Linter {
     public var limit: Int
     /// Cache per-blob id sets under the git directory.
     public var useCache = true
+    /// Outside prices to check glob aliases against (`--litellm FILE`): `ratecard-alias-shadow`.
+    public var referencePrices: ReferencePrices?
     /// Rate cards parsed in this run.
     let cardMemo = RateCardLint.Memo()
 
@@ -74,7 +76,7 @@ public struct Linter {
     /// Checks `target` against `base`. Incremental: only what changed gets
     /// event checks (ids are checked against the whole ledger).
     func check(target: LintTree, base: LintTree?, baseLabel: String, incremental: Bool, now: Int64) throws(SpendError) -> LintSection {
-        var diagnostics: [Diagnostic] = []
+        var diagnostics: [Diagnostic] = target.problems
         var notes: [String] = []
         var stats = LintStats()
         stats.base = base == nil ? "" : "against \(baseLabel)"
@@ -101,6 +103,7 @@ public struct Linter {
         diagnostics += cardProblems
         let book = PriceBook(cards: cards.compactMap(\.card))
         diagnostics += RateCardLint.aliasFindings(book)
+        if let referencePrices { diagnostics += RateCardLint.shadowFindings(book, reference: referencePrices) }
         let pricingEnabled = cards.allSatisfy { $0.card != nil }
         if !pricingEnabled {
             notes.append("a rate card has errors: events were not checked for prices (unknown-model, no-price)")

@@ -53,6 +53,37 @@ public enum PreCommitHook {
         public var updated: Bool
     }
 
+    /// A relative `core.hooksPath` that leads out of the repository (`..`, or a
+    /// symlink on the way) is refused: an absolute one says where it means to go.
+    static func refuseHooksPathOutside(_ git: GitRepository, directory: String) throws(SpendError) {
+        guard let configured = try? git.configPath("core.hooksPath"), !configured.isEmpty, !configured.hasPrefix("/") else { return }
+        let top = resolved(git.workdir ?? git.gitdir)
+        let target = resolved(directory)
+        if target == top || target.hasPrefix(top + "/") { return }
+        throw SpendError.usage(
+            "core.hooksPath \"\(configured)\" leads outside the repository (to \(target), not under \(top)); spend hooks install "
+                + "writes only inside the repository: set core.hooksPath to an absolute path if that directory is meant, "
+                + "or install by hand with spend hooks show > DIR/pre-commit")
+    }
+
+    /// `path` without `.`, `..` or symlinks (those of its longest existing ancestor), no trailing slash.
+    static func resolved(_ path: String) -> String {
+        var existing = path
+        var rest: [String] = []
+        while !existing.isEmpty && existing != "/" && access(existing, F_OK) != 0 {
+            let trimmed = existing.hasSuffix("/") ? String(existing.dropLast()) : existing
+            guard let slash = trimmed.lastIndex(of: "/") else { break }
+            rest.insert(String(trimmed[trimmed.index(after: slash)...]), at: 0)
+            existing = String(trimmed[..<slash])
+        }
+        var parts: [String] = []
+        let real = realpath(existing.isEmpty ? "/" : existing, nil).map { p in defer { free(p) }; return String(cString: p) } ?? existing
+        for part in (real.split(separator: "/").map(String.init) + rest) where part != "." && !part.isEmpty {
+            if part == ".." { _ = parts.popLast() } else { parts.append(part) }
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
     /// Writes the hook into the repository's hooks directory (honouring
     /// `core.hooksPath`). A foreign hook already there is moved to
     /// `pre-commit.local` and run first; a spend hook is rewritten, so
@@ -60,6 +91,7 @@ public enum PreCommitHook {
     public static func install(into git: GitRepository, costDirectory: String) throws(SpendError) -> Installation {
         let directory: String
         do { directory = try git.hooksDirectory() } catch { throw SpendError.usage(error.message) }
+        try refuseHooksPathOutside(git, directory: directory)
         do { try FileSystem.makeDirectories(directory) } catch { throw SpendError.usage("cannot create \(directory): \(error)") }
         let path = directory + "/pre-commit"
         let local = directory + "/" + chainedName

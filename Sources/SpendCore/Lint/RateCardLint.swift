@@ -12,6 +12,8 @@ public struct LintedCard: Sendable {
 /// - `ratecard-alias`: an alias that points nowhere or loops;
 /// - `ratecard-alias-overlap`: a glob alias that claims a name a priced model,
 ///   an exact alias or another glob also claims, for a different model;
+/// - `ratecard-alias-shadow` (warning, with `--litellm FILE`): a glob alias that claims a
+///   model name the reference list prices differently from the glob's model;
 /// - `ratecard-rewrite`: a price point of the base (model + effective) edited or deleted;
 /// - `ratecard-backdated` (warning): a new point effective more than 7 days before today.
 public enum RateCardLint {
@@ -112,6 +114,37 @@ public enum RateCardLint {
                                 "alias globs \"\(alias.pattern)\" (→ \(mine)) and \"\(other.pattern)\" (→ \(theirs), line \(other.line)) both claim names such as \"\(name)\""
                         ))
                 }
+            }
+        }
+        return out
+    }
+
+    /// Glob aliases that claim a model name which `reference` prices (input
+    /// or output per 1M tokens) differently from the latest point of the model
+    /// the glob maps to (`ratecard-alias-shadow`, a warning), such as
+    /// `"gemini-2.5-pro-preview-*"` claiming the TTS model
+    /// `gemini-2.5-pro-preview-tts`. Names the card prices or aliases exactly
+    /// are not claimed by a glob and are skipped.
+    public static func shadowFindings(_ book: PriceBook, reference: ReferencePrices) -> [Diagnostic] {
+        var out: [Diagnostic] = []
+        let names = reference.entries.keys.sorted()
+        for card in book.cards where card.aliases.contains(where: \.isGlob) {
+            let priced = Set(card.points.map(\.model))
+            for name in names where !priced.contains(name) {
+                guard let alias = PriceBook.matchingAlias(of: name, in: card), alias.isGlob,
+                    case .success(let m) = book.resolve(provider: card.provider, model: name),
+                    let latest = book.models[m].pointIndices.last, let entry = reference.entries[name]
+                else { continue }
+                let point = book.points[Int(latest)]
+                func differs(_ listed: ExactDecimal?, _ ours: ExactDecimal?) -> Bool { listed != nil && listed != ours }
+                guard differs(entry.input, point.rates.input) || differs(entry.output, point.rates.output) else { continue }
+                func text(_ value: ExactDecimal?) -> String { value.map { "\($0.normalized())" } ?? "unset" }
+                out.append(
+                    Diagnostic(
+                        path: card.path, line: alias.line, severity: .warning, rule: "ratecard-alias-shadow",
+                        message:
+                            "alias glob \"\(alias.pattern)\" (→ \(book.models[m].name)) also matches \"\(name)\", which LiteLLM (\(entry.key)) prices at \(text(entry.input)) / \(text(entry.output)) per 1M input / output tokens, not \(text(point.rates.input)) / \(text(point.rates.output)) as \(point.id): narrow the glob, or alias or price \"\(name)\" on its own"
+                    ))
             }
         }
         return out

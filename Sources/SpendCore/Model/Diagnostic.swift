@@ -35,27 +35,33 @@ public struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
         self.sourceLine = sourceLine
     }
 
-    /// `path:line:col: severity[rule]: message`.
+    /// `path:line:col: severity[rule]: message`, on one line: control characters
+    /// and bidi overrides in the path or message show escaped (`\n`, `\u001b`;
+    /// see ``TerminalText``), so a value cannot forge a finding or drive the terminal.
     public var description: String {
         var location = path
         if let line {
             location += ":\(line)"
             if let column { location += ":\(column)" }
         }
-        return "\(location): \(severity.rawValue)[\(rule)]: \(message)"
+        return TerminalText.escaped("\(location): \(severity.rawValue)[\(rule)]: \(message)")
     }
 
     /// The message followed by the offending line and a caret under the column.
+    /// The line shows escaped like the message (its first 200 characters), and
+    /// the caret is placed under the escaped text: `\u001b` is six columns wide.
     public var renderedWithSource: String {
         guard let sourceLine, let line else { return description }
         let gutter = String(line)
         var text = description + "\n" + String(repeating: " ", count: gutter.count) + " |\n"
-        let shown = sourceLine.count > 200 ? String(sourceLine.prefix(200)) + "…" : sourceLine
+        let shown = TerminalText.cell(sourceLine, maxWidth: 201)
         text += gutter + " | " + shown
-        if let column, column <= 201 {
+        if let column {
             let prefix = sourceLine.utf8.prefix(max(0, column - 1))
-            let width = String(decoding: prefix, as: UTF8.self).count
-            text += "\n" + String(repeating: " ", count: gutter.count) + " | " + String(repeating: " ", count: width) + "^"
+            let width = TerminalText.escaped(String(decoding: prefix, as: UTF8.self)).count
+            if width <= 200 {
+                text += "\n" + String(repeating: " ", count: gutter.count) + " | " + String(repeating: " ", count: width) + "^"
+            }
         }
         return text
     }

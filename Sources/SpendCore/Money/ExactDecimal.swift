@@ -1,9 +1,14 @@
 /// An exact base-10 number: `significand × 10^-scale`.
 ///
 /// All money and every rate in spend is an `ExactDecimal`; binary floating point
-/// never touches a price or a cost. Arithmetic traps on overflow of the 128-bit
-/// significand rather than silently losing a cent (at the scales spend uses the
-/// range is beyond 10^20 USD).
+/// never touches a price or a cost. Every value the user controls goes through
+/// the checked operations (`adding`, `subtracting`, `multiplied(by:)`,
+/// `times`, `shifted(right:)`), which throw `ExactDecimalOverflow` when the
+/// result needs more than the 128-bit significand or 36 decimal places; the
+/// callers turn that into an `error[overflow]` naming the input. The operators
+/// `+`, `-` and `*` trap instead and are for values known to fit (constants,
+/// display percentages of checked sums). Comparison, rounding, formatting and
+/// `ratio` never trap.
 public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// The integer digits of the number.
     public private(set) var significand: Int128
@@ -84,29 +89,78 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
 
     // MARK: Arithmetic
 
+    /// Largest number of decimal places (`10^36` still fits the significand).
+    public static let maxScale = 36
+
     private static func powerOfTen(_ n: Int) -> Int128 {
         var result: Int128 = 1
         for _ in 0..<n { result *= 10 }
         return result
     }
 
-    /// This value with `scale` raised to `newScale` (no digits lost).
-    public func rescaled(to newScale: Int) -> ExactDecimal {
+    /// This value with `scale` raised to `newScale` (no digits lost), or overflow.
+    private func rescaledChecked(to newScale: Int) throws(ExactDecimalOverflow) -> ExactDecimal {
         precondition(newScale >= scale)
         if newScale == scale { return self }
+        guard newScale <= Self.maxScale else { throw ExactDecimalOverflow() }
         let (value, overflow) = significand.multipliedReportingOverflow(by: Self.powerOfTen(newScale - scale))
-        precondition(!overflow, "ExactDecimal overflow")
+        if overflow { throw ExactDecimalOverflow() }
         return ExactDecimal(significand: value, scale: newScale)
     }
 
-    public static func + (lhs: ExactDecimal, rhs: ExactDecimal) -> ExactDecimal {
-        let scale = max(lhs.scale, rhs.scale)
-        let (value, overflow) = lhs.rescaled(to: scale).significand.addingReportingOverflow(
-            rhs.rescaled(to: scale).significand)
-        precondition(!overflow, "ExactDecimal overflow")
+    /// `self + other`, exact, or `ExactDecimalOverflow`.
+    public func adding(_ other: ExactDecimal) throws(ExactDecimalOverflow) -> ExactDecimal {
+        let scale = max(self.scale, other.scale)
+        let (value, overflow) = try rescaledChecked(to: scale).significand.addingReportingOverflow(
+            other.rescaledChecked(to: scale).significand)
+        if overflow { throw ExactDecimalOverflow() }
         return ExactDecimal(significand: value, scale: scale)
     }
 
+    /// `self - other`, exact, or `ExactDecimalOverflow`.
+    public func subtracting(_ other: ExactDecimal) throws(ExactDecimalOverflow) -> ExactDecimal {
+        guard other.significand != .min else { throw ExactDecimalOverflow() }
+        return try adding(-other)
+    }
+
+    /// `self × other`, exact, or `ExactDecimalOverflow`.
+    public func multiplied(by other: ExactDecimal) throws(ExactDecimalOverflow) -> ExactDecimal {
+        let (value, overflow) = significand.multipliedReportingOverflow(by: other.significand)
+        if overflow { throw ExactDecimalOverflow() }
+        let product = ExactDecimal(unchecked: value, scale: scale + other.scale).normalized()
+        guard product.scale <= Self.maxScale else { throw ExactDecimalOverflow() }
+        return product
+    }
+
+    /// `self × count`, exact, or `ExactDecimalOverflow`.
+    public func times(_ count: Int64) throws(ExactDecimalOverflow) -> ExactDecimal {
+        try multiplied(by: ExactDecimal(count))
+    }
+
+    /// `self / 10^places`, exact (only the scale moves), or `ExactDecimalOverflow`
+    /// when that needs more than 36 decimal places.
+    public func shifted(right places: Int) throws(ExactDecimalOverflow) -> ExactDecimal {
+        let shifted = ExactDecimal(unchecked: significand, scale: scale + places).normalized()
+        guard shifted.scale <= Self.maxScale else { throw ExactDecimalOverflow() }
+        return shifted
+    }
+
+    /// A value whose scale may exceed `maxScale` until it is normalized.
+    private init(unchecked significand: Int128, scale: Int) {
+        self.significand = significand
+        self.scale = scale
+    }
+
+    /// Traps on overflow: only for values known to fit (use `adding` for input).
+    public static func + (lhs: ExactDecimal, rhs: ExactDecimal) -> ExactDecimal {
+        do {
+            return try lhs.adding(rhs)
+        } catch {
+            preconditionFailure("ExactDecimal overflow")
+        }
+    }
+
+    /// Traps on overflow: only for values known to fit (use `subtracting` for input).
     public static func - (lhs: ExactDecimal, rhs: ExactDecimal) -> ExactDecimal {
         lhs + (-rhs)
     }
@@ -118,20 +172,13 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
     public static func += (lhs: inout ExactDecimal, rhs: ExactDecimal) { lhs = lhs + rhs }
     public static func -= (lhs: inout ExactDecimal, rhs: ExactDecimal) { lhs = lhs - rhs }
 
+    /// Traps on overflow: only for values known to fit (use `multiplied(by:)` for input).
     public static func * (lhs: ExactDecimal, rhs: ExactDecimal) -> ExactDecimal {
-        let (value, overflow) = lhs.significand.multipliedReportingOverflow(by: rhs.significand)
-        precondition(!overflow, "ExactDecimal overflow")
-        return ExactDecimal(significand: value, scale: lhs.scale + rhs.scale).normalized()
-    }
-
-    /// `self × count`, exact.
-    public func times(_ count: Int64) -> ExactDecimal {
-        self * ExactDecimal(count)
-    }
-
-    /// `self / 10^places`, exact (only the scale moves).
-    public func shifted(right places: Int) -> ExactDecimal {
-        ExactDecimal(significand: significand, scale: scale + places).normalized()
+        do {
+            return try lhs.multiplied(by: rhs)
+        } catch {
+            preconditionFailure("ExactDecimal overflow")
+        }
     }
 
     /// The same value with trailing fractional zeros removed.
@@ -142,16 +189,18 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
             s /= 10
             sc -= 1
         }
-        return ExactDecimal(significand: s, scale: sc)
+        return ExactDecimal(unchecked: s, scale: sc)
     }
 
-    /// Rounded to `places` fractional digits, half away from zero (display only).
+    /// Rounded to `places` fractional digits, half away from zero (display
+    /// only). A value with fewer digits is returned as is when padding it
+    /// with zeros would not fit (`formatted` pads the text instead).
     public func rounded(places: Int) -> ExactDecimal {
-        guard scale > places else { return rescaled(to: places) }
+        guard scale > places else { return (try? rescaledChecked(to: places)) ?? self }
         let divisor = Self.powerOfTen(scale - places)
         let (truncated, remainder) = significand.quotientAndRemainder(dividingBy: divisor)
         var quotient = truncated
-        if remainder.magnitude * 2 >= divisor.magnitude {
+        if remainder.magnitude >= divisor.magnitude - remainder.magnitude {
             quotient += significand < 0 ? -1 : 1
         }
         return ExactDecimal(significand: quotient, scale: places)
@@ -160,27 +209,72 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
     public var isZero: Bool { significand == 0 }
     public var isNegative: Bool { significand < 0 }
 
-    /// A ratio `self / other` as a rounded decimal with `places` digits (for
-    /// percentages and shares, which are display values, never money).
+    /// A ratio `self / other` rounded half away from zero to `places` digits
+    /// (for percentages and shares, which are display values, never money).
+    /// nil when `other` is zero or the ratio does not fit; never traps.
     public func ratio(to other: ExactDecimal, places: Int) -> ExactDecimal? {
-        guard !other.isZero else { return nil }
-        let scale = max(self.scale, other.scale)
-        let numerator = self.rescaled(to: scale).significand * Self.powerOfTen(places + 1)
-        let denominator = other.rescaled(to: scale).significand
-        let raw = ExactDecimal(significand: numerator / denominator, scale: places + 1)
-        return raw.rounded(places: places)
+        guard !other.isZero, places <= Self.maxScale else { return nil }
+        let a = significand.magnitude
+        let b = other.significand.magnitude
+        // |self / other| = a / b × 10^(other.scale − scale); N = round(a / b × 10^fraction).
+        let fraction = places + other.scale - scale
+        var (quotient, remainder) = a.quotientAndRemainder(dividingBy: b)
+        var roundUp: Bool
+        if fraction >= 0 {
+            for _ in 0..<fraction {
+                let (times10, o) = quotient.multipliedReportingOverflow(by: 10)
+                guard !o else { return nil }
+                let (digit, rest) = b.dividingFullWidth(remainder.multipliedFullWidth(by: 10))
+                let (sum, o2) = times10.addingReportingOverflow(digit)
+                guard !o2 else { return nil }
+                quotient = sum
+                remainder = rest
+            }
+            roundUp = remainder >= b - remainder
+        } else if -fraction > 38 {
+            quotient = 0
+            roundUp = false
+        } else {
+            let divisor = UInt128(Self.powerOfTen(-fraction - 1)) * 10
+            let (q, r) = quotient.quotientAndRemainder(dividingBy: divisor)
+            quotient = q
+            roundUp = r >= divisor - r
+        }
+        if roundUp {
+            let (sum, o) = quotient.addingReportingOverflow(1)
+            guard !o else { return nil }
+            quotient = sum
+        }
+        guard quotient <= UInt128(Int128.max) else { return nil }
+        let negative = (significand < 0) != (other.significand < 0)
+        return ExactDecimal(significand: negative ? -Int128(quotient) : Int128(quotient), scale: places)
+    }
+
+    /// `self / other` in percent, rounded half away from zero to `places`
+    /// digits (display only); nil when `other` is zero. Never traps: the
+    /// ratio is taken first, so no `× 100` can overflow.
+    public func percent(of other: ExactDecimal, places: Int) -> ExactDecimal? {
+        guard let fraction = ratio(to: other, places: places + 2) else { return nil }
+        return ExactDecimal(significand: fraction.significand, scale: places)
     }
 
     // MARK: Comparison and hashing
 
     public static func == (lhs: ExactDecimal, rhs: ExactDecimal) -> Bool {
-        let scale = max(lhs.scale, rhs.scale)
-        return lhs.rescaled(to: scale).significand == rhs.rescaled(to: scale).significand
+        compare(lhs, rhs) == 0
     }
 
     public static func < (lhs: ExactDecimal, rhs: ExactDecimal) -> Bool {
+        compare(lhs, rhs) < 0
+    }
+
+    /// -1, 0 or 1, without overflow: when raising one side to the other's
+    /// scale does not fit, that side is the larger in magnitude.
+    private static func compare(_ lhs: ExactDecimal, _ rhs: ExactDecimal) -> Int {
         let scale = max(lhs.scale, rhs.scale)
-        return lhs.rescaled(to: scale).significand < rhs.rescaled(to: scale).significand
+        guard let l = try? lhs.rescaledChecked(to: scale) else { return lhs.isNegative ? -1 : 1 }
+        guard let r = try? rhs.rescaledChecked(to: scale) else { return rhs.isNegative ? 1 : -1 }
+        return l.significand < r.significand ? -1 : l.significand == r.significand ? 0 : 1
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -199,7 +293,9 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
     /// The value with exactly `places` fractional digits (rounded half away from zero).
     public func formatted(places: Int, grouping: Bool = false) -> String {
         let r = rounded(places: places)
-        return r.plainString(grouping: grouping)
+        let text = r.plainString(grouping: grouping)
+        guard r.scale < places else { return text }
+        return text + (r.scale == 0 ? "." : "") + String(repeating: "0", count: places - r.scale)
     }
 
     private var plainString: String { plainString(grouping: false) }
@@ -223,6 +319,12 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
         let body = scale > 0 ? integerPart + "." + fraction : integerPart
         return negative && significand != 0 ? "-" + body : body
     }
+}
+
+/// An exact result that does not fit: more than 38 significant digits or
+/// more than 36 decimal places.
+public struct ExactDecimalOverflow: Error, Sendable, Hashable {
+    public init() {}
 }
 
 extension ExactDecimal: ExpressibleByIntegerLiteral {

@@ -101,7 +101,7 @@ public struct EventPricer {
         var serviceTierName: String?
         if serviceTier < 0 {
             let thresholds = standardTiers[Int(point)]
-            for k in 0..<thresholds.count where prompt > thresholds[k] &* e.requests { tier = Int32(k) }
+            for k in 0..<thresholds.count where TokenCounts.exceeds(prompt, threshold: thresholds[k], requests: e.requests) { tier = Int32(k) }
         } else {
             let name = serviceTierNames[serviceTier] ?? interner.string(serviceTier)
             serviceTierNames[serviceTier] = name
@@ -157,7 +157,15 @@ public struct EventPricer {
         var usage = Usage(
             requests: e.requests, inputTokens: e.inputTokens, cachedInputTokens: e.cachedInputTokens,
             cacheWriteTokens: e.cacheWriteTokens, outputTokens: e.outputTokens)
-        for k in e.toolCalls { usage.toolCalls[scanner.string(scanner.toolCalls[k].name) ?? "", default: 0] += scanner.toolCalls[k].count }
+        for k in e.toolCalls {
+            // Each count ≤ TokenCounts.perEventLimit (the scanner's bound); a name repeated in one event sums checked.
+            let name = scanner.string(scanner.toolCalls[k].name) ?? ""
+            do {
+                usage.toolCalls[name] = try TokenCounts.add(usage.toolCalls[name] ?? 0, scanner.toolCalls[k].count, field: "tool_calls \"\(name)\"")
+            } catch {
+                throw PricingError(rule: "overflow", message: error.message)
+            }
+        }
         return try selectionRates[Int(priced.selection)].get().cost(usage)
     }
 

@@ -26,13 +26,24 @@ public struct Usage: Sendable, Hashable {
         self.toolCalls = toolCalls
     }
 
-    public static func += (lhs: inout Usage, rhs: Usage) {
-        lhs.requests += rhs.requests
-        lhs.inputTokens += rhs.inputTokens
-        lhs.cachedInputTokens += rhs.cachedInputTokens
-        lhs.cacheWriteTokens += rhs.cacheWriteTokens
-        lhs.outputTokens += rhs.outputTokens
-        for (name, count) in rhs.toolCalls { lhs.toolCalls[name, default: 0] += count }
+    /// Adds `rhs`, checked: on overflow throws naming the field and leaves `self` unchanged.
+    public mutating func add(_ rhs: Usage) throws(SumOverflow) {
+        var sum = self
+        sum.requests = try TokenCounts.add(requests, rhs.requests, field: "requests")
+        sum.inputTokens = try TokenCounts.add(inputTokens, rhs.inputTokens, field: "input_tokens")
+        sum.cachedInputTokens = try TokenCounts.add(cachedInputTokens, rhs.cachedInputTokens, field: "cached_input_tokens")
+        sum.cacheWriteTokens = try TokenCounts.add(cacheWriteTokens, rhs.cacheWriteTokens, field: "cache_write_tokens")
+        sum.outputTokens = try TokenCounts.add(outputTokens, rhs.outputTokens, field: "output_tokens")
+        for (name, count) in rhs.toolCalls {
+            sum.toolCalls[name] = try TokenCounts.add(sum.toolCalls[name] ?? 0, count, field: "tool_calls \"\(name)\"")
+        }
+        self = sum
+    }
+
+    /// Input tokens of all three kinds (what tier thresholds compare against), checked.
+    public func promptTokens() throws(SumOverflow) -> Int64 {
+        let field = "input tokens (input + cached + cache_write)"
+        return try TokenCounts.add(TokenCounts.add(inputTokens, cachedInputTokens, field: field), cacheWriteTokens, field: field)
     }
 }
 
@@ -63,7 +74,8 @@ public struct EffectiveRates: Sendable, Hashable {
     /// Names the point for messages: `openai/gpt-4o@2024-10-01`.
     public var pointId: String
 
-    /// The exact cost of `usage` at these rates.
+    /// The exact cost of `usage` at these rates; `overflow` when it needs
+    /// more than ExactDecimal's 38 digits (beyond any realistic ledger).
     public func cost(_ usage: Usage) throws(PricingError) -> ExactDecimal {
         var perMillion = ExactDecimal.zero
         func add(_ tokens: Int64, _ rate: ExactDecimal?, _ name: String) throws(PricingError) {
@@ -71,20 +83,40 @@ public struct EffectiveRates: Sendable, Hashable {
             guard let rate else {
                 throw PricingError(rule: "no-price", message: "\(pointId) has no \(name) price, but \(tokens) \(name) tokens were used")
             }
-            perMillion += rate.times(tokens)
+            do {
+                perMillion = try perMillion.adding(rate.times(tokens))
+            } catch {
+                throw overflow("\(tokens) \(name) tokens at \(rate) per 1M")
+            }
         }
         try add(usage.inputTokens, rates.input, "input")
         try add(usage.cachedInputTokens, rates.cachedInput, "cached_input")
         try add(usage.cacheWriteTokens, rates.cacheWrite, "cache_write")
         try add(usage.outputTokens, rates.output, "output")
-        var total = perMillion.shifted(right: 6)
+        var total: ExactDecimal
+        do {
+            total = try perMillion.shifted(right: 6)
+        } catch {
+            throw overflow("\(perMillion) per 1M")
+        }
         for (name, calls) in usage.toolCalls.sorted(by: { $0.key < $1.key }) where calls != 0 {
             guard let fee = toolCallFees[name] else {
                 throw PricingError(rule: "no-price", message: "\(pointId) has no price for tool calls \"\(name)\"")
             }
-            total += fee.times(calls).shifted(right: 3)
+            do {
+                total = try total.adding(fee.times(calls).shifted(right: 3))
+            } catch {
+                throw overflow("\(calls) \"\(name)\" tool calls at \(fee) per 1,000")
+            }
         }
         return total
+    }
+
+    /// The `overflow` error for a cost that does not fit.
+    private func overflow(_ what: String) -> PricingError {
+        PricingError(
+            rule: "overflow",
+            message: "the cost at \(pointId) does not fit exact arithmetic (38 digits) at \(what)")
     }
 
     /// Checks that every kind of token/call used has a rate (without pricing).
@@ -220,6 +252,19 @@ public struct PriceBook: Sendable {
         return names.joined(separator: " → ")
     }
 
+    /// The alias that claims a name: an exact alias, else the most specific glob.
+    static func matchingAlias(of name: String, in card: RateCard) -> ModelAlias? {
+        if let exact = card.aliases.first(where: { !$0.isGlob && $0.pattern == name }) { return exact }
+        var best: (specificity: Int, alias: ModelAlias)?
+        for alias in card.aliases where alias.isGlob {
+            let glob = Glob(alias.pattern)
+            if glob.matches(name), best == nil || glob.literalCount > best!.specificity {
+                best = (glob.literalCount, alias)
+            }
+        }
+        return best?.alias
+    }
+
     /// The point of a priced model in effect at `ts`, or nil before its first point.
     @inline(__always)
     public func pointIndex(model: Int, at ts: Int64) -> Int32? {
@@ -257,19 +302,37 @@ public struct PriceBook: Sendable {
         point index: Int32, promptTokens: Int64, requests: Int64, batch: Bool, serviceTier: String?
     ) -> RateSelection {
         let point = points[Int(index)]
-        let standard = serviceTier == nil || serviceTier == "standard" || serviceTier == "default"
-        let tiers = standard ? point.tiers : (point.serviceTiers[serviceTier!]?.tiers ?? [])
-        var tier: Int8 = -1
-        for (k, t) in tiers.enumerated() where promptTokens > t.aboveInputTokens &* max(requests, 1) {
-            tier = Int8(k)
+        var standard = serviceTier == nil || serviceTier == "standard" || serviceTier == "default"
+        var tier = standard ? Self.tierIndex(point.tiers, promptTokens: promptTokens, requests: requests) : -1
+        if !standard, let rates = point.serviceTiers[serviceTier!] {
+            tier = Self.tierIndex(rates.tiers, promptTokens: promptTokens, requests: requests)
+            // A batch call is billed at batch rates: a service tier applies to it only where that
+            // tier (or its long-context tier in effect) has batch rates of its own; otherwise the
+            // standard rates' batch price does (docs/FORMAT.md, "Computing a cost").
+            if batch, (tier >= 0 ? rates.tiers[Int(tier)].batchRates : rates.batchRates).isEmpty {
+                standard = true
+                tier = Self.tierIndex(point.tiers, promptTokens: promptTokens, requests: requests)
+            }
         }
         return RateSelection(point: index, tier: tier, batch: batch, serviceTier: standard ? nil : serviceTier)
+    }
+
+    /// The highest long-context tier whose threshold × requests the prompt tokens pass, or -1.
+    static func tierIndex(_ tiers: [PriceTier], promptTokens: Int64, requests: Int64) -> Int8 {
+        var tier: Int8 = -1
+        for (k, t) in tiers.enumerated() where TokenCounts.exceeds(promptTokens, threshold: t.aboveInputTokens, requests: max(requests, 1)) {
+            tier = Int8(k)
+        }
+        return tier
     }
 
     /// The rates of a selection, or why there are none (unknown service tier, no batch price).
     public func effectiveRates(_ s: RateSelection) -> Result<EffectiveRates, PricingError> {
         let point = points[Int(s.point)]
         var rates: TokenRates
+        // The explicit batch rates written next to `rates`, and how messages name that rate set.
+        var batchRates: TokenRates
+        var rateSet = ""
         if let name = s.serviceTier {
             guard let serviceTier = point.serviceTiers[name] else {
                 let known = point.serviceTiers.keys.sorted()
@@ -278,25 +341,37 @@ public struct PriceBook: Sendable {
                         rule: "no-price",
                         message: "\(point.id) has no price for service tier \"\(name)\"\(known.isEmpty ? "" : " (has: \(known.joined(separator: ", ")))")"))
             }
-            rates = s.tier >= 0 ? serviceTier.tiers[Int(s.tier)].rates : serviceTier.rates
+            let tier = s.tier >= 0 ? serviceTier.tiers[Int(s.tier)] : nil
+            rates = tier?.rates ?? serviceTier.rates
+            batchRates = tier?.batchRates ?? serviceTier.batchRates
+            rateSet = " for service tier \"\(name)\"" + (tier.map { " above \($0.aboveInputTokens) input tokens" } ?? "")
         } else {
-            rates = s.tier >= 0 ? point.tiers[Int(s.tier)].rates : point.rates
+            let tier = s.tier >= 0 ? point.tiers[Int(s.tier)] : nil
+            rates = tier?.rates ?? point.rates
+            batchRates = tier?.batchRates ?? point.batchRates
+            rateSet = tier.map { " for its tier above \($0.aboveInputTokens) input tokens" } ?? ""
         }
         if s.batch {
-            let explicit = point.batchRates
-            let hasExplicit = explicit.input != nil || explicit.output != nil || explicit.cachedInput != nil || explicit.cacheWrite != nil
-            if hasExplicit && s.tier < 0 && s.serviceTier == nil {
-                let discounted = point.batchDiscount.map { rates.scaled(by: $0) }
-                rates = TokenRates(
-                    input: explicit.input ?? discounted?.input, cachedInput: explicit.cachedInput ?? discounted?.cachedInput,
-                    cacheWrite: explicit.cacheWrite ?? discounted?.cacheWrite, output: explicit.output ?? discounted?.output)
-            } else if let discount = point.batchDiscount {
-                rates = rates.scaled(by: discount)
-            } else {
-                return .failure(PricingError(rule: "no-price", message: "\(point.id) has no batch price (batch_discount or batch_input/batch_output)"))
+            guard let batch = Self.batchRates(rates, explicit: batchRates, discount: point.batchDiscount) else {
+                let fix = rateSet.isEmpty ? "batch_discount or batch_input/batch_output" : "batch_input/batch_output there, or a batch_discount on the point"
+                return .failure(PricingError(rule: "no-price", message: "\(point.id) has no batch price\(rateSet) (\(fix))"))
             }
+            rates = batch
         }
         return .success(EffectiveRates(rates: rates, toolCallFees: point.toolCallFees, pointId: point.id))
+    }
+
+    /// The batch rates of one rate set (the point's base rates, a long-context
+    /// tier, a service tier or a service tier's tier): per token kind, the
+    /// set's own explicit `batch_*` rate, else its rate × `batch_discount`;
+    /// nil when the set has neither. Explicit batch rates never cross sets: a
+    /// tier without its own uses the discount, not the base rates' batch rates.
+    static func batchRates(_ rates: TokenRates, explicit: TokenRates, discount: ExactDecimal?) -> TokenRates? {
+        guard !explicit.isEmpty || discount != nil else { return nil }
+        let discounted = discount.map { rates.scaled(by: $0) }
+        return TokenRates(
+            input: explicit.input ?? discounted?.input, cachedInput: explicit.cachedInput ?? discounted?.cachedInput,
+            cacheWrite: explicit.cacheWrite ?? discounted?.cacheWrite, output: explicit.output ?? discounted?.output)
     }
 
     /// Prices one request or roll-up line end to end.
@@ -305,9 +380,14 @@ public struct PriceBook: Sendable {
     ) throws(PricingError) -> (cost: ExactDecimal, point: PricePoint) {
         let m = try resolve(provider: provider, model: model).get()
         guard let index = pointIndex(model: m, at: ts) else { throw noPriceError(model: m, ts: ts) }
+        let promptTokens: Int64
+        do {
+            promptTokens = try usage.promptTokens()
+        } catch {
+            throw PricingError(rule: "overflow", message: error.message)
+        }
         let selection = self.selection(
-            point: index, promptTokens: usage.inputTokens + usage.cachedInputTokens + usage.cacheWriteTokens,
-            requests: usage.requests, batch: batch, serviceTier: serviceTier)
+            point: index, promptTokens: promptTokens, requests: usage.requests, batch: batch, serviceTier: serviceTier)
         let rates = try effectiveRates(selection).get()
         return (try rates.cost(usage), points[Int(index)])
     }

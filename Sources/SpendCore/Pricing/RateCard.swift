@@ -21,7 +21,12 @@ public struct TokenRates: Sendable, Hashable {
         [("input", input), ("cached_input", cachedInput), ("cache_write", cacheWrite), ("output", output)]
     }
 
-    /// Each rate multiplied by `factor`.
+    /// True when no rate is set.
+    public var isEmpty: Bool { input == nil && cachedInput == nil && cacheWrite == nil && output == nil }
+
+    /// Each rate multiplied by `factor`. Cannot trap on a parsed card:
+    /// `RateCardParser` bounds rates and `batch_discount` (12 decimal places,
+    /// below 10^6, discounted rates within 12 places), so each product fits.
     func scaled(by factor: ExactDecimal) -> TokenRates {
         TokenRates(
             input: input.map { $0 * factor }, cachedInput: cachedInput.map { $0 * factor },
@@ -34,12 +39,16 @@ public struct TokenRates: Sendable, Hashable {
 public struct PriceTier: Sendable, Hashable {
     public var aboveInputTokens: Int64
     public var rates: TokenRates
+    /// This tier's own batch rates (`batch_input`, … inside the tier).
+    public var batchRates = TokenRates()
 }
 
 /// Rates of a service tier (`priority`, `flex`, …) of a price point.
 public struct ServiceTierPrice: Sendable, Hashable {
     public var rates: TokenRates
     public var tiers: [PriceTier]
+    /// This service tier's own batch rates (`batch_input`, … inside the service tier).
+    public var batchRates = TokenRates()
 }
 
 /// Where something was written: file and 1-based line.
@@ -68,7 +77,8 @@ public struct PricePoint: Sendable, Hashable {
     public var tiers: [PriceTier]
     /// Multiplier for `batch = true` events when no explicit batch rate is given.
     public var batchDiscount: ExactDecimal?
-    /// Explicit batch rates (`batch_input`, …).
+    /// Explicit batch rates (`batch_input`, …) of the base rates only; tiers
+    /// and service tiers carry their own (`PriceTier.batchRates`).
     public var batchRates: TokenRates
     /// USD per 1,000 calls, by tool name.
     public var toolCallFees: [String: ExactDecimal]

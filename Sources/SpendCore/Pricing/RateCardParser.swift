@@ -9,8 +9,16 @@ public enum RateCardParser {
         "batch_input", "batch_cached_input", "batch_cache_write", "batch_output", "tool_calls", "tiers",
         "service_tiers",
     ]
-    static let tierKeys: Set<String> = ["above_input_tokens", "input", "cached_input", "cache_write", "output"]
-    static let serviceTierKeys: Set<String> = ["input", "cached_input", "cache_write", "output", "tiers"]
+    /// Decimal places a rate, fee or `batch_discount` may have, and a rate
+    /// after its batch discount: with them, and counts within the ledger's
+    /// limits, every cost is exact within ExactDecimal's 38 digits.
+    public static let maxDecimals = 12
+    /// Every rate (USD per 1M tokens) and tool-call fee (USD per 1,000 calls) is below this.
+    public static let rateLimit = ExactDecimal(1_000_000)
+
+    static let batchRateKeys: Set<String> = ["batch_input", "batch_cached_input", "batch_cache_write", "batch_output"]
+    static let tierKeys: Set<String> = batchRateKeys.union(["above_input_tokens", "input", "cached_input", "cache_write", "output"])
+    static let serviceTierKeys: Set<String> = batchRateKeys.union(["input", "cached_input", "cache_write", "output", "tiers"])
 
     /// Parses one card. `path` is used in messages.
     public static func parse(_ text: String, path: String, blobId: String? = nil) throws(DiagnosticsError) -> RateCard {
@@ -230,18 +238,43 @@ public enum RateCardParser {
                         for key in tierTable.keys where !RateCardParser.serviceTierKeys.contains(key) {
                             error(self.line(ofKey: "service_tiers", from: line), "ratecard", "unknown key \"\(key)\" in service tier \"\(name)\" of \(what)")
                         }
-                        let tierRates = self.rates(tierTable, prefix: "", line: line, what: "\(what) service tier \"\(name)\"", requireInputOutput: true)
-                        serviceTiers[name] = ServiceTierPrice(rates: tierRates, tiers: self.tiers(tierTable["tiers"], line: line, what: what))
+                        let tierWhat = "\(what) service tier \"\(name)\""
+                        let tierRates = self.rates(tierTable, prefix: "", line: line, what: tierWhat, requireInputOutput: true)
+                        let tierBatchRates = self.rates(tierTable, prefix: "batch_", line: line, what: tierWhat, requireInputOutput: false)
+                        serviceTiers[name] = ServiceTierPrice(
+                            rates: tierRates, tiers: self.tiers(tierTable["tiers"], line: line, what: what), batchRates: tierBatchRates)
                     }
                 } else {
                     error(self.line(ofKey: "service_tiers", from: line), "ratecard", "service_tiers of \(what) must be a table")
                 }
+            }
+            if let discount = batchDiscount {
+                checkDiscounted(rates: rates, tiers: tiers, serviceTiers: serviceTiers, by: discount, line: line, what: what)
             }
             guard diagnostics.count == before else { return nil }
             return PricePoint(
                 provider: provider, model: model, effective: effective, effectiveText: effectiveText, rates: rates,
                 tiers: tiers, batchDiscount: batchDiscount, batchRates: batchRates, toolCallFees: toolFees,
                 serviceTiers: serviceTiers, location: SourceLocation(path: path, line: line ?? 0))
+        }
+
+        /// A batch-discounted rate must be as exact as a written one: at most
+        /// `maxDecimals` places (`0.075 × 0.3333333333` is not).
+        mutating func checkDiscounted(
+            rates: TokenRates, tiers: [PriceTier], serviceTiers: [String: ServiceTierPrice], by discount: ExactDecimal, line: Int?, what: String
+        ) {
+            var all = [rates] + tiers.map(\.rates)
+            for name in serviceTiers.keys.sorted() { all += [serviceTiers[name]!.rates] + serviceTiers[name]!.tiers.map(\.rates) }
+            for set in all {
+                for (name, rate) in set.fields {
+                    // Both factors are bounded by `decimal` (12 places, below 10^6): the product fits.
+                    guard let rate, let product = try? rate.multiplied(by: discount), product.scale > RateCardParser.maxDecimals else { continue }
+                    error(
+                        self.line(ofKey: "batch_discount", from: line), "ratecard-precision",
+                        "batch_discount \(discount) of \(what) makes \(name) \(rate) × \(discount) = \(product), more than \(RateCardParser.maxDecimals) decimal places")
+                    return
+                }
+            }
         }
 
         mutating func tiers(_ value: TOMLValueConvertible?, line: Int?, what: String) -> [PriceTier] {
@@ -263,13 +296,19 @@ public enum RateCardParser {
                     error(self.line(ofKey: "tiers", from: line), "ratecard", "each tier of \(what) needs above_input_tokens (a non-negative integer)")
                     continue
                 }
-                let rates = self.rates(t, prefix: "", line: line, what: "\(what) tier above \(above)", requireInputOutput: true)
-                tiers.append(PriceTier(aboveInputTokens: Int64(above), rates: rates))
+                let tierWhat = "\(what) tier above \(above)"
+                let rates = self.rates(t, prefix: "", line: line, what: tierWhat, requireInputOutput: true)
+                let batchRates = self.rates(t, prefix: "batch_", line: line, what: tierWhat, requireInputOutput: false)
+                tiers.append(PriceTier(aboveInputTokens: Int64(above), rates: rates, batchRates: batchRates))
             }
             for (a, b) in zip(tiers, tiers.dropFirst()) where b.aboveInputTokens <= a.aboveInputTokens {
                 error(
                     self.line(ofKey: "tiers", from: line), "ratecard-tiers",
                     "tiers of \(what) must be in increasing order of above_input_tokens (\(b.aboveInputTokens) follows \(a.aboveInputTokens))")
+            }
+            // A rate selection names its tier in 8 bits (`RateSelection.tier`: indices 0…127).
+            if tiers.count > Int(Int8.max) + 1 {
+                error(self.line(ofKey: "tiers", from: line), "ratecard-tiers", "\(what) has \(tiers.count) tiers; at most \(Int(Int8.max) + 1)")
             }
             return tiers
         }
@@ -306,6 +345,17 @@ public enum RateCardParser {
             }
             if parsed.isNegative {
                 error(keyLine, "ratecard-negative", "\(key) of \(what) is negative (\(parsed))")
+                return nil
+            }
+            let places = parsed.normalized().scale
+            if places > RateCardParser.maxDecimals {
+                error(
+                    keyLine, "ratecard-precision",
+                    "\(key) of \(what) has \(places) decimal places; spend carries prices exactly to at most \(RateCardParser.maxDecimals)")
+                return nil
+            }
+            if parsed >= RateCardParser.rateLimit {
+                error(keyLine, "ratecard-precision", "\(key) of \(what) is \(parsed); prices must be below \(RateCardParser.rateLimit)")
                 return nil
             }
             return parsed

@@ -25,11 +25,8 @@ public struct Aggregation: Sendable {
 /// The per-thread state of an aggregation over chunks.
 struct ChunkAggregate {
     struct Sums {
-        var requests: Int64 = 0
-        var input: Int64 = 0
-        var cached: Int64 = 0
-        var write: Int64 = 0
-        var output: Int64 = 0
+        /// Requests and tokens (tool calls are kept in `tools`).
+        var usage = Usage(requests: 0)
         var events: Int64 = 0
     }
 
@@ -42,13 +39,19 @@ struct ChunkAggregate {
     var omitted = 0
     var events = 0
     var bytes = 0
+    /// Running totals of the events aggregated, from the chunk's prefix
+    /// (checked per event: every bucket, and every total of buckets, is at most these).
+    var totals = RunningTotals()
+    /// Where the chunk starts in its shard (to read it again).
+    var start = 0
 
     /// Each bucket in turn: its labels (the period first when `query` has
     /// one, then one per dimension), rate selection, usage and event count.
     func forEachGroup(_ query: ReportQuery, _ body: (_ labels: [String], _ selection: RateSelection, _ usage: Usage, _ events: Int64) -> Void) {
         var toolsByBucket: [Int: [String: Int64]] = [:]
+        // Distinct keys: one (bucket, tool) each, so nothing is summed here.
         for (key, count) in tools {
-            toolsByBucket[Int(key >> 32), default: [:]][interner.string(Int32(truncatingIfNeeded: key & 0xFFFF_FFFF)), default: 0] += count
+            toolsByBucket[Int(key >> 32), default: [:]][interner.string(Int32(truncatingIfNeeded: key & 0xFFFF_FFFF))] = count
         }
         for (b, lanes) in buckets.keys.enumerated() {
             var labels: [String] = []
@@ -63,11 +66,9 @@ struct ChunkAggregate {
                 }
                 labels.append(label)
             }
-            let s = sums[b]
-            let usage = Usage(
-                requests: s.requests, inputTokens: s.input, cachedInputTokens: s.cached, cacheWriteTokens: s.write, outputTokens: s.output,
-                toolCalls: toolsByBucket[b] ?? [:])
-            body(labels, selections[Int(lanes[Lane.selection])], usage, s.events)
+            var usage = sums[b].usage
+            usage.toolCalls = toolsByBucket[b] ?? [:]
+            body(labels, selections[Int(lanes[Lane.selection])], usage, sums[b].events)
         }
     }
 }
@@ -145,6 +146,9 @@ public struct Aggregator: Sendable {
     /// Reads and aggregates a whole snapshot.
     public func run(_ snapshot: Snapshot) throws(SpendError) -> Aggregation {
         let parts = try LedgerReader.mapChunks(snapshot) { chunk in aggregate(chunk) }
+        if !parts.contains(where: { !$0.result.diagnostics.isEmpty }), let diagnostic = try locateOverflow(snapshot, parts) {
+            throw SpendError.input([diagnostic])
+        }
         var result = try merge(parts.map(\.result))
         result.shards = snapshot.shards.count
         return result
@@ -155,9 +159,30 @@ public struct Aggregator: Sendable {
         case tag([UInt8])
     }
 
-    /// Aggregates one chunk (runs on a worker thread).
-    func aggregate(_ chunk: LedgerChunk) -> ChunkAggregate {
+    /// The event at which the running totals of the whole snapshot (in
+    /// ledger order) overflow, when no single chunk's do: the chunk where the
+    /// sum of totals breaks is read again from the totals before it. `parts`
+    /// are this snapshot's aggregated chunks (read here when nil).
+    func locateOverflow(_ snapshot: Snapshot, _ given: [(shard: Int, result: ChunkAggregate)]? = nil) throws(SpendError) -> Diagnostic? {
+        let parts: [(shard: Int, result: ChunkAggregate)]
+        if let given {
+            parts = given
+        } else {
+            parts = try LedgerReader.mapChunks(snapshot) { chunk in aggregate(chunk) }
+        }
+        if let found = parts.lazy.flatMap(\.result.diagnostics).first(where: { $0.rule == "overflow" }) { return found }
+        let again = try RunningTotals.rereadOverflowingChunk(snapshot, parts.map { ($0.shard, $0.result.start, $0.result.totals) }) {
+            aggregate($0, prefix: $1)
+        }
+        return again?.diagnostics.first { $0.rule == "overflow" }
+    }
+
+    /// Aggregates one chunk (runs on a worker thread); `prefix`: the running
+    /// totals of the ledger before it, when it is read again to name an overflow.
+    func aggregate(_ chunk: LedgerChunk, prefix: RunningTotals = RunningTotals()) -> ChunkAggregate {
         var out = ChunkAggregate()
+        out.totals = prefix
+        out.start = chunk.range.lowerBound
         var scanner = LedgerScanner(buffer: chunk.buffer.bytes, range: chunk.range)
         var pricer = EventPricer(book: book, interner: &out.interner)
         var e = EventRecord()
@@ -276,6 +301,13 @@ public struct Aggregator: Sendable {
                 fail(failure.offset, failure.error.rule, failure.error.message)
                 continue
             }
+            // The running totals bound every sum below: checking them names the event that overflows.
+            do throws(SumOverflow) {
+                try out.totals.add(e, scanner: scanner)
+            } catch {
+                fail(e.lineStart, "overflow", error.message)
+                continue
+            }
             var lanes = SIMD16<Int32>(repeating: 0)
             for (i, dim) in dims.enumerated() { lanes[i] = value(dim) }
             if let period { lanes[Lane.period] = period.bucket(e.ts) }
@@ -289,17 +321,19 @@ public struct Aggregator: Sendable {
                 out.sums.append(ChunkAggregate.Sums())
             }
             let b = Int(bucket)
-            for k in e.toolCalls {
-                let call = scanner.toolCalls[k]
-                let tool = intern(call.name)
-                out.tools[UInt64(b) << 32 | UInt64(UInt32(bitPattern: tool)), default: 0] += call.count
+            // At most the running totals checked above; checked all the same (never a wrap or a trap).
+            do throws(SumOverflow) {
+                for k in e.toolCalls {
+                    let call = scanner.toolCalls[k]
+                    let key = UInt64(b) << 32 | UInt64(UInt32(bitPattern: intern(call.name)))
+                    out.tools[key] = try TokenCounts.add(out.tools[key] ?? 0, call.count, field: "tool_calls")
+                }
+                try out.sums[b].usage.add(e)
+            } catch {
+                fail(e.lineStart, "overflow", error.message)
+                continue
             }
-            out.sums[b].requests &+= e.requests
-            out.sums[b].input &+= e.inputTokens
-            out.sums[b].cached &+= e.cachedInputTokens
-            out.sums[b].write &+= e.cacheWriteTokens
-            out.sums[b].output &+= e.outputTokens
-            out.sums[b].events &+= 1
+            out.sums[b].events += 1
             out.events += 1
         }
         out.bytes = chunk.range.count
@@ -316,6 +350,12 @@ public struct Aggregator: Sendable {
 
     private func fieldIndex(_ f: EventField) -> Int {
         EventField.allCases.firstIndex(of: f)!
+    }
+
+    /// The error for a sum that overflows only once chunks (or groups) are
+    /// combined: no single event to point at, so it names the ledger.
+    static func overflow(_ error: SumOverflow, across what: String) -> SpendError {
+        SpendError.input([Diagnostic(path: "ledger", rule: "overflow", message: "\(error.message) across \(what)")])
     }
 
     /// Combines chunk results into labelled groups; throws the diagnostics if any event was rejected.
@@ -336,10 +376,16 @@ public struct Aggregator: Sendable {
         for part in parts {
             result.events += part.events
             result.bytes += part.bytes
+            var overflow: SumOverflow?
             part.forEachGroup(query) { (labels: [String], selection: RateSelection, usage: Usage, events: Int64) -> Void in
-                result.groups[labels, default: [:]][selection, default: Usage(requests: 0)] += usage
+                do throws(SumOverflow) {
+                    try result.groups[labels, default: [:]][selection, default: Usage(requests: 0)].add(usage)
+                } catch {
+                    overflow = overflow ?? error
+                }
                 result.eventCounts[labels, default: 0] += Int(events)
             }
+            if let overflow { throw Self.overflow(overflow, across: "the ledger's chunks") }
         }
         return result
     }

@@ -29,19 +29,20 @@ public struct Report: Sendable {
         for (labels, selections) in aggregation.groups {
             var usage = Usage(requests: 0)
             var cost = ExactDecimal.zero
+            let group = labels.joined(separator: ", ")
             for (selection, part) in selections {
                 do {
-                    cost += try book.effectiveRates(selection).get().cost(part)
+                    cost = try Self.sum(cost, book.effectiveRates(selection).get().cost(part), group)
                 } catch {
                     throw SpendError.input([Diagnostic(path: "ledger", rule: error.rule, message: error.message)])
                 }
-                usage += part
+                try Self.add(part, to: &usage, group)
             }
             let row = ReportRow(keys: labels, usage: usage, events: aggregation.eventCounts[labels] ?? 0, cost: cost)
-            total.usage += usage
+            try Self.add(usage, to: &total.usage, "the total")
             total.events += row.events
-            total.cost += cost
-            if labels.contains(Dimension.unattributedLabel) { unattributed += cost }
+            total.cost = try Self.checkedSum(total.cost, cost, "the total")
+            if labels.contains(Dimension.unattributedLabel) { unattributed = try Self.checkedSum(unattributed, cost, "the unattributed total") }
             rows.append(row)
         }
         groupingTags = query.dimensions.compactMap {
@@ -72,9 +73,35 @@ public struct Report: Sendable {
         self.stats = (aggregation.events, aggregation.bytes, aggregation.shards)
     }
 
-    /// Share of the total cost, in percent with one decimal.
+    /// `a + b` for the costs of `group`, or `error[overflow]`.
+    static func sum(_ a: ExactDecimal, _ b: ExactDecimal, _ group: String) throws(PricingError) -> ExactDecimal {
+        do {
+            return try a.adding(b)
+        } catch {
+            throw PricingError(rule: "overflow", message: "the cost of \(group) does not fit exact arithmetic (38 digits)")
+        }
+    }
+
+    static func checkedSum(_ a: ExactDecimal, _ b: ExactDecimal, _ group: String) throws(SpendError) -> ExactDecimal {
+        do {
+            return try sum(a, b, group)
+        } catch {
+            throw SpendError.input([Diagnostic(path: "ledger", rule: error.rule, message: error.message)])
+        }
+    }
+
+    /// `usage += part` for `group`, or `error[overflow]`.
+    static func add(_ part: Usage, to usage: inout Usage, _ group: String) throws(SpendError) {
+        do {
+            try usage.add(part)
+        } catch {
+            throw Aggregator.overflow(error, across: group)
+        }
+    }
+
+    /// Share of the total cost, in percent with one decimal (nil when the total is zero).
     public func share(_ cost: ExactDecimal) -> ExactDecimal? {
-        (cost * 100).ratio(to: total.cost, places: 1)
+        cost.percent(of: total.cost, places: 1)
     }
 }
 
@@ -86,9 +113,12 @@ public enum OutputFormat: String, Sendable, CaseIterable {
 /// Renders a report as an aligned table, CSV or JSON.
 public struct ReportRenderer {
     public var precision: Int
+    /// How `--format csv` writes fields (`--csv-raw` turns formula neutralising off).
+    public var csvWriter: CSV
 
-    public init(precision: Int = 2) {
+    public init(precision: Int = 2, csvWriter: CSV = CSV()) {
         self.precision = precision
+        self.csvWriter = csvWriter
     }
 
     static let usageColumns = ["requests", "input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens", "cost"]
@@ -103,14 +133,14 @@ public struct ReportRenderer {
 
     /// CSV: the `--by` names, then `requests,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,cost`; exact costs.
     public func csv(_ report: Report) -> String {
-        var out = (report.columns + Self.usageColumns).map(CSV.escape).joined(separator: ",") + "\n"
+        var out = csvWriter.row(report.columns + Self.usageColumns)
         for row in report.rows {
             let u = row.usage
             let fields = row.keys + [
                 String(u.requests), String(u.inputTokens), String(u.cachedInputTokens), String(u.cacheWriteTokens),
                 String(u.outputTokens), row.cost.description,
             ]
-            out += fields.map(CSV.escape).joined(separator: ",") + "\n"
+            out += csvWriter.row(fields)
         }
         return out
     }
@@ -161,7 +191,7 @@ public struct ReportRenderer {
         if !report.groupingTags.isEmpty {
             let share = report.share(report.unattributed).map { $0.formatted(places: 1) } ?? "0.0"
             notes.append(
-                "unattributed: $\(report.unattributed.formatted(places: precision, grouping: true)) (\(share)% of total) — events missing tag \(report.groupingTags.map { "\"\($0)\"" }.joined(separator: " or "))"
+                "unattributed: $\(report.unattributed.formatted(places: precision, grouping: true)) (\(share)% of total) — events missing tag \(report.groupingTags.map { "\"\(TerminalText.escaped($0))\"" }.joined(separator: " or "))"
             )
         }
         notes.append("costs in USD rounded to \(precision) decimals for display; totals are exact sums (--format csv for exact values)")
@@ -180,7 +210,13 @@ public enum Format {
 
 /// Aligned plain-text tables.
 public enum TextTable {
+    /// Renders `header` and `rows` in columns two spaces apart. Every cell shows
+    /// escaped (``TerminalText``: control characters as `\n`, `\u001b`, bidi
+    /// overrides as `\u202e`) and at most ``TerminalText/maxCellWidth`` characters
+    /// wide, cut with `…`; CSV and JSON carry the full values.
     public static func render(header: [String], rows: [[String]], rightAligned: Set<Int>, ruleBeforeLast: Bool = false) -> String {
+        let header = header.map { TerminalText.cell($0) }
+        let rows = rows.map { $0.map { TerminalText.cell($0) } }
         var widths = header.map(\.count)
         for row in rows {
             for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
@@ -205,30 +241,68 @@ public enum TextTable {
     }
 }
 
-/// CSV field quoting (RFC 4180).
-public enum CSV {
-    public static func escape(_ field: String) -> String {
-        if field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-            return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+/// The one CSV writer of every `--format csv`: RFC 4180 quoting, and text a
+/// spreadsheet would run as a formula neutralised (OWASP "CSV injection").
+///
+/// - A field holding `,`, `"`, CR or LF is quoted, `"` doubled (RFC 4180 2.6–2.7);
+///   CR and LF stay inside the quotes, so a value never splits a row. Rows end with LF.
+/// - A field that is a plain decimal number (`42`, `-1.25`, `0.0000075`) is a number
+///   and is written as it is, in whichever column.
+/// - Any other field starting with `=`, `+`, `-`, `@`, tab, CR or NUL gets a leading
+///   `'` and is quoted: `"'=HYPERLINK(…)"` (unless ``neutralizesFormulas`` is off: `--csv-raw`).
+public struct CSV: Sendable {
+    /// Whether formula-leading text fields get a leading `'`.
+    public var neutralizesFormulas: Bool
+
+    /// The default writer neutralises formulas; `CSV(neutralizesFormulas: false)` is `--csv-raw`.
+    public init(neutralizesFormulas: Bool = true) {
+        self.neutralizesFormulas = neutralizesFormulas
+    }
+
+    /// One row: the fields, comma-separated, and a LF.
+    public func row(_ fields: [String]) -> String {
+        fields.map(field).joined(separator: ",") + "\n"
+    }
+
+    /// One field, quoted and neutralised as needed.
+    public func field(_ text: String) -> String {
+        var text = text
+        var quote = false
+        if neutralizesFormulas, let first = text.unicodeScalars.first, Self.formulaLeads.contains(first), !Self.isNumber(text) {
+            text = "'" + text
+            quote = true
         }
-        return field
+        if quote || text.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+            return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        return text
+    }
+
+    /// First characters that make a spreadsheet read a cell as a formula.
+    static let formulaLeads: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t", "\r", "\0"]
+
+    /// `-?digits(.digits)?`: how every count, cost and percentage is written.
+    static func isNumber(_ text: String) -> Bool {
+        var bytes = Substring(text).utf8[...]
+        if bytes.first == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
+        let parts = bytes.split(separator: UInt8(ascii: "."), maxSplits: 1, omittingEmptySubsequences: false)
+        guard !parts.isEmpty, parts.count <= 2 else { return false }
+        return parts.allSatisfy { part in !part.isEmpty && part.allSatisfy { (0x30...0x39).contains($0) } }
     }
 }
 
 /// JSON string quoting.
 public enum JSON {
+    /// `s` as a JSON string. Besides what JSON requires (`"`, `\\`, U+0000–U+001F),
+    /// DEL, C1 controls and bidi overrides are written as `\uXXXX` too (``TerminalText``):
+    /// the value decodes the same, and JSON shown on a terminal stays inert.
     public static func quote(_ s: String) -> String {
         var out = "\""
         for scalar in s.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case let c where c.value < 0x20:
-                let hex = String(c.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            case let c where TerminalText.isUnsafe(c): out += TerminalText.escape(c)
             default: out.unicodeScalars.append(scalar)
             }
         }

@@ -8,6 +8,12 @@ public enum EventField: String, Sendable, CaseIterable {
     /// The rate-card model the served name resolves to (`gpt-4o-2024-11-20` → `gpt-4o`).
     case pricedModel = "priced_model"
 
+    /// A `--where` value as events are read: `service_tier` `default` is
+    /// `standard` (the scanner records a `"default"` tier as absent).
+    func normalized(_ value: String) -> String {
+        self == .serviceTier && value == "default" ? "standard" : value
+    }
+
     /// Shown when the event does not carry the field.
     public var defaultValue: String {
         switch self {
@@ -107,6 +113,7 @@ public struct WhereClause: Sendable, Hashable {
         } else {
             throw SpendError.usage("--where expects KEY=VALUE or KEY!=VALUE, got '\(text)'")
         }
+        if case .field(let field) = dimension { value = field.normalized(value) }
     }
 
     public init(dimension: Dimension, value: String, negated: Bool) {

@@ -2,6 +2,8 @@
 public struct RepriceRenderer {
     /// Decimal places of costs in tables.
     public var precision: Int
+    /// How `--format csv` writes fields (`--csv-raw` turns formula neutralising off).
+    public var csvWriter = CSV()
 
     public init(precision: Int = 2) {
         self.precision = precision
@@ -20,10 +22,10 @@ public struct RepriceRenderer {
 
     /// `…,events,stored_cost,recomputed_cost,drift` with exact decimals, one row per group.
     public func csv(_ result: RepriceResult) -> String {
-        var out = (result.columns + ["events", "stored_cost", "recomputed_cost", "drift"]).map(CSV.escape).joined(separator: ",") + "\n"
+        var out = csvWriter.row(result.columns + ["events", "stored_cost", "recomputed_cost", "drift"])
         for row in result.rows {
             let fields = row.keys + [String(row.events), row.stored.description, row.recomputed.description, row.drift.description]
-            out += fields.map(CSV.escape).joined(separator: ",") + "\n"
+            out += csvWriter.row(fields)
         }
         return out
     }
@@ -97,7 +99,7 @@ public struct RepriceRenderer {
         for e in result.driftingEvents {
             var line = "\(e.path):\(e.line): \(e.id) \(Timestamp.format(millis: e.ts)) \(e.provider)/\(e.model) stored \(e.stored) recomputed \(e.recomputed) drift \(e.drift.isNegative ? "" : "+")\(e.drift)"
             if let p = e.pricedWith { line += " (priced_with \(p))" }
-            lines.append(line)
+            lines.append(TerminalText.escaped(line))
         }
         lines.append("\(result.driftingEvents.count) event\(result.driftingEvents.count == 1 ? "" : "s") drift; recomputed with \(result.basisDescription)")
         return lines.joined(separator: "\n")
@@ -111,7 +113,7 @@ public struct RepriceRenderer {
                 e.path, String(e.line), e.id, Timestamp.format(millis: e.ts), e.provider, e.model, e.stored.description,
                 e.recomputed.description, e.drift.description, e.pricedWith ?? "",
             ]
-            out += fields.map(CSV.escape).joined(separator: ",") + "\n"
+            out += csvWriter.row(fields)
         }
         return out
     }

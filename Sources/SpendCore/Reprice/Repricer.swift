@@ -61,7 +61,20 @@ public struct RepriceRow: Sendable, Hashable {
     public var recomputed: ExactDecimal
     /// Events whose stored cost (or other-basis cost) differs from the recomputed one.
     public var drifting: Int
+    /// `recomputed − stored` (checked once by the merge, so it cannot trap here).
     public var drift: ExactDecimal { recomputed - stored }
+
+    /// Adds a group's sums, checked: `error[overflow]` naming `what`.
+    mutating func add(_ events: Int, _ stored: ExactDecimal, _ recomputed: ExactDecimal, _ drifting: Int, for what: String) throws(SpendError) {
+        do {
+            (self.stored, self.recomputed) = (try self.stored.adding(stored), try self.recomputed.adding(recomputed))
+            _ = try self.recomputed.subtracting(self.stored)
+        } catch {
+            throw Aggregator.overflow(SumOverflow.cost(), across: what)
+        }
+        self.events += events
+        self.drifting += drifting
+    }
 }
 
 /// An event whose stored cost the basis does not reproduce.
@@ -75,6 +88,7 @@ public struct DriftingEvent: Sendable, Hashable, Comparable {
     public var stored: ExactDecimal
     public var recomputed: ExactDecimal
     public var pricedWith: String?
+    /// `recomputed − stored` (checked when the event was read, so it cannot trap here).
     public var drift: ExactDecimal { recomputed - stored }
 
     public static func < (a: DriftingEvent, b: DriftingEvent) -> Bool { (a.path, a.line) < (b.path, b.line) }
@@ -227,6 +241,9 @@ struct RepriceChunk {
         var drifting = 0
     }
     var groups: [SIMD16<Int32>: Acc] = [:]
+    /// Running totals of the chunk (checked per event, as each group is: the event that overflows is named).
+    var storedTotal = ExactDecimal.zero
+    var recomputedTotal = ExactDecimal.zero
     var interner = StringInterner()
     var diagnostics: [Diagnostic] = []
     var omitted = 0
@@ -400,9 +417,20 @@ struct RepriceWork: @unchecked Sendable {
             for (i, dim) in dims.enumerated() { lanes[i] = value(dim) }
             if let period = query.query.period { lanes[Self.periodLane] = period.bucket(e.ts) }
             let drifts = reference != recomputed
-            out.groups[lanes, default: RepriceChunk.Acc()].events += 1
-            out.groups[lanes]!.stored += reference
-            out.groups[lanes]!.recomputed += recomputed
+            // The chunk's running totals bound every group's sums: checking them names the event that overflows.
+            do throws(ExactDecimalOverflow) {
+                _ = try recomputed.subtracting(reference)  // the event's drift, shown by --list
+                let stored = try out.storedTotal.adding(reference)
+                let recomputedTotal = try out.recomputedTotal.adding(recomputed)
+                var acc = out.groups[lanes, default: RepriceChunk.Acc()]
+                acc.stored = try acc.stored.adding(reference)
+                acc.recomputed = try acc.recomputed.adding(recomputed)
+                acc.events += 1
+                (out.storedTotal, out.recomputedTotal, out.groups[lanes]) = (stored, recomputedTotal, acc)
+            } catch {
+                fail(e.lineStart, "overflow", SumOverflow.cost().message)
+                continue
+            }
             if drifts {
                 out.groups[lanes]!.drifting += 1
                 if query.list {
@@ -455,20 +483,14 @@ struct RepriceWork: @unchecked Sendable {
                     }
                 }
                 var row = groups[keys] ?? RepriceRow(keys: keys, events: 0, stored: .zero, recomputed: .zero, drifting: 0)
-                row.events += acc.events
-                row.stored += acc.stored
-                row.recomputed += acc.recomputed
-                row.drifting += acc.drifting
+                try row.add(acc.events, acc.stored, acc.recomputed, acc.drifting, for: keys.joined(separator: ", "))
                 groups[keys] = row
             }
         }
         let rows = groups.values.sorted { $0.keys.lexicographicallyPrecedes($1.keys) }
         var total = RepriceRow(keys: ["total"], events: 0, stored: .zero, recomputed: .zero, drifting: 0)
         for row in rows {
-            total.events += row.events
-            total.stored += row.stored
-            total.recomputed += row.recomputed
-            total.drifting += row.drifting
+            try total.add(row.events, row.stored, row.recomputed, row.drifting, for: "the total")
         }
         return RepriceResult(
             columns: query.columns, rows: rows, total: total, eventsWithCost: withCost, driftingEvents: drifting.sorted(),
