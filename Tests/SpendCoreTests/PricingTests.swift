@@ -357,6 +357,60 @@ final class PricingTests: XCTestCase {
         XCTAssertEqual(book.aliasDiagnostics().count, 3)
     }
 
+    /// A card whose aliases are `m0 → m1 → … → m<links>`, with `m<links>` priced (and `extra` lines in `[aliases]`).
+    func chainBook(links: Int, extra: String = "") throws -> PriceBook {
+        var text = "provider = \"acme\"\n[aliases]\n" + extra
+        for i in 0..<links { text += "\"m\(i)\" = \"m\(i + 1)\"\n" }
+        text += "\n[[price]]\nmodel = \"m\(links)\"\neffective = 2025-01-01\ninput = 1\noutput = 1\n"
+        return PriceBook(cards: [try RateCardParser.parse(text, path: "ratecards/acme.toml")])
+    }
+
+    /// Chains of 17 or more links used to be reported as loops; up to the cap they resolve.
+    func testAliasChainUpToTheCapResolves() throws {
+        let book = try chainBook(links: AliasTable.maxLinks)
+        guard case .success(let m) = book.resolve(provider: "acme", model: "m0") else { return XCTFail() }
+        XCTAssertEqual(book.models[m].name, "m64")
+        XCTAssertEqual(book.aliasDiagnostics(), [])
+    }
+
+    func testAliasChainOverTheCapGivesItsLengthNotALoop() throws {
+        let book = try chainBook(links: 5_000)
+        guard case .failure(let e) = book.resolve(provider: "acme", model: "m0") else { return XCTFail() }
+        XCTAssertEqual(e.rule, "unknown-model")
+        XCTAssertEqual(
+            e.message,
+            "alias chain for \"m0\" in ratecards/acme.toml is too long: 5000 links (m0 → m1 → m2 → m3 → m4 → m5 → m6 → m7 → m8 → m9 → m10 → m11 → m12 → m13 → m14 → m15 → … → m5000); at most 64 are followed: alias \"m0\" to \"m5000\" directly"
+        )
+        // 64 links from m4936 on: resolves.
+        guard case .success = book.resolve(provider: "acme", model: "m4936") else { return XCTFail() }
+        // Reported once, where the chain starts.
+        let diagnostics = book.aliasDiagnostics()
+        XCTAssertEqual(diagnostics.count, 1)
+        XCTAssertEqual(diagnostics.first?.line, 3)
+        XCTAssertEqual(diagnostics.first?.message, "alias \"m0\" → \"m1\": " + e.message)
+    }
+
+    func testAliasLoopsAreStillLoopsNamingTheCycle() throws {
+        let book = try chainBook(links: 2, extra: "\"x\" = \"a\"\n\"a\" = \"b\"\n\"b\" = \"c\"\n\"c\" = \"a\"\n")
+        guard case .failure(let into) = book.resolve(provider: "acme", model: "x") else { return XCTFail() }
+        XCTAssertEqual(into.message, "aliases for \"x\" loop in ratecards/acme.toml: x → a → b → c → a")
+        guard case .failure(let on) = book.resolve(provider: "acme", model: "b") else { return XCTFail() }
+        XCTAssertEqual(on.message, "aliases for \"b\" loop in ratecards/acme.toml: b → c → a → b")
+        XCTAssertEqual(book.aliasDiagnostics().count, 4)  // x, a, b, c; the m0 → m1 → m2 chain is fine
+
+        // A long loop: named by its first names, its length and the name that repeats.
+        var text = "provider = \"acme\"\n[aliases]\n"
+        for i in 0..<3_000 { text += "\"m\(i)\" = \"m\((i + 1) % 3_000)\"\n" }
+        text += "\n[[price]]\nmodel = \"p\"\neffective = 2025-01-01\ninput = 1\noutput = 1\n"
+        let long = PriceBook(cards: [try RateCardParser.parse(text, path: "ratecards/acme.toml")])
+        guard case .failure(let e) = long.resolve(provider: "acme", model: "m0") else { return XCTFail() }
+        XCTAssertEqual(
+            e.message,
+            "aliases for \"m0\" loop in ratecards/acme.toml: m0 → m1 → m2 → m3 → m4 → m5 → m6 → m7 → m8 → m9 → m10 → m11 → m12 → m13 → m14 → m15 → … → m0 (a loop of 3000 aliases through \"m0\")"
+        )
+        XCTAssertEqual(long.aliasDiagnostics().count, 3_000)
+    }
+
     func testExplicitBatchRateWinsOverTheDiscount() throws {
         let book = try customBook()
         let usage = Usage(inputTokens: 1_000_000, outputTokens: 1_000_000)

@@ -25,7 +25,7 @@ extension GitRepository {
         guard git_oid_fromstr(&oid, id.hex) == 0 else { throw GitError(message: "bad object id \(id.hex)") }
         var commit: OpaquePointer?
         let code = git_commit_lookup(&commit, pointer, &oid)
-        guard code == 0, let commit else { throw GitError.last("reading commit \(id.short)", code: code) }
+        guard code == 0, let commit else { throw failure("reading commit \(id.short)", code: code) }
         defer { git_commit_free(commit) }
         guard let signature = git_commit_author(commit) else { return ("", "", 0) }
         let name = signature.pointee.name.map { String(cString: $0) } ?? ""

@@ -106,17 +106,15 @@ public enum PriceChanges {
             for p in a?.points ?? [] { oldPoints[key(p)] = p }
             var newPoints: [String: PricePoint] = [:]
             for p in b?.points ?? [] { newPoints[key(p)] = p }
-            /// The point of `model` in `card` in force just before `effective` (strictly earlier).
-            func previous(_ model: String, before effective: Int64, in card: RateCard?) -> PricePoint? {
-                (card?.points ?? []).filter { $0.model == model && $0.effective < effective }.max { $0.effective < $1.effective }
-            }
+            let history = PointHistory(b)
             var changes: [PriceChange] = []
-            let keys = Set(oldPoints.keys).union(newPoints.keys).sorted { x, y in
-                let p = newPoints[x] ?? oldPoints[x]!
-                let q = newPoints[y] ?? oldPoints[y]!
-                return (p.model, p.effective) < (q.model, q.effective)
-            }
-            for k in keys {
+            // Every key once, by model then effective (compared directly, not looked up per comparison).
+            var ordered: [(model: String, effective: Int64, key: String)] = []
+            ordered.reserveCapacity(newPoints.count + oldPoints.count)
+            for (k, p) in newPoints { ordered.append((p.model, p.effective, k)) }
+            for (k, p) in oldPoints where newPoints[k] == nil { ordered.append((p.model, p.effective, k)) }
+            ordered.sort { ($0.model, $0.effective) < ($1.model, $1.effective) }
+            for (_, _, k) in ordered {
                 let p = newPoints[k] ?? oldPoints[k]!
                 func emit(_ kind: PriceChangeKind, _ rows: [(field: String, old: String, new: String)]) {
                     let rows = rows.isEmpty ? [("", "", "")] : rows
@@ -132,10 +130,10 @@ public enum PriceChanges {
                     let rows = diff(x, y)
                     if !rows.isEmpty { emit(.edited, rows) }
                 case (nil, let y?):
-                    emit(y.effective < commitDay ? .backdated : .added, diff(previous(y.model, before: y.effective, in: b), y))
+                    emit(y.effective < commitDay ? .backdated : .added, diff(history.previous(y.model, before: y.effective), y))
                 case (let x?, nil):
                     // What the deleted point's instant now prices with: the earlier point that remains.
-                    emit(.deleted, diff(x, previous(x.model, before: x.effective, in: b)))
+                    emit(.deleted, diff(x, history.previous(x.model, before: x.effective)))
                 case (nil, nil): break
                 }
             }
@@ -152,5 +150,37 @@ public enum PriceChanges {
             }
         }
         return out
+    }
+}
+
+/// The points of one card by model, sorted by effective date: the point in
+/// force before an instant is a binary search, not a scan of the card (a
+/// card created with 60,000 points made the scan quadratic).
+struct PointHistory {
+    private var byModel: [String: [PricePoint]] = [:]
+
+    init(_ card: RateCard?) {
+        for p in card?.points ?? [] { byModel[p.model, default: []].append(p) }
+        for model in byModel.keys {
+            // Stable: among points with one effective date, card order is kept.
+            byModel[model] = byModel[model]!.enumerated().sorted { ($0.element.effective, $0.offset) < ($1.element.effective, $1.offset) }
+                .map(\.element)
+        }
+    }
+
+    /// The point of `model` in force just before `effective` (the latest
+    /// strictly earlier; the first in card order among equals).
+    func previous(_ model: String, before effective: Int64) -> PricePoint? {
+        guard let points = byModel[model] else { return nil }
+        var lo = 0
+        var hi = points.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if points[mid].effective < effective { lo = mid + 1 } else { hi = mid }
+        }
+        guard lo > 0 else { return nil }
+        var k = lo - 1
+        while k > 0 && points[k - 1].effective == points[k].effective { k -= 1 }
+        return points[k]
     }
 }

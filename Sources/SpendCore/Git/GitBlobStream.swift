@@ -8,33 +8,33 @@ import CLibGit2
 
 extension GitRepository {
     /// Whether blob `id` holds a prefix of `bytes`, read as a stream (no copy
-    /// of the blob in memory), and the blob's size. nil when the object
-    /// database cannot stream the object (packed objects): read it whole instead.
-    public func blobIsPrefix(_ id: ObjectID, of bytes: UnsafeRawBufferPointer) -> (isPrefix: Bool, size: Int)? {
-        var oid = git_oid()
-        guard git_oid_fromstr(&oid, id.hex) == 0 else { return nil }
-        var odb: OpaquePointer?
-        guard git_repository_odb(&odb, pointer) == 0, let odb else { return nil }
-        defer { git_odb_free(odb) }
-        var stream: UnsafeMutablePointer<git_odb_stream>?
-        var length = 0
-        var type = GIT_OBJECT_ANY
-        guard git_odb_open_rstream(&stream, &length, &type, odb, &oid) == 0, let stream else { return nil }
-        defer { git_odb_stream_free(stream) }
-        guard type == GIT_OBJECT_BLOB else { return nil }
-        if length > bytes.count { return (false, length) }
-        let size = 1 << 20
-        let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: size)
-        defer { buffer.deallocate() }
-        var offset = 0
-        while offset < length {
-            let n = Int(git_odb_stream_read(stream, buffer, min(size, length - offset)))
-            if n < 0 { return nil }
-            if n == 0 { break }
-            if offset + n > bytes.count || memcmp(bytes.baseAddress! + offset, buffer, n) != 0 { return (false, length) }
-            offset += n
+    /// of the blob in memory), and the blob's size. nil when the blob is not
+    /// a loose object (packed objects): read it whole instead. Throws when
+    /// the loose object is damaged (truncated…). Streams with
+    /// `LooseObjectInflater`, not libgit2, whose loose stream spins forever
+    /// on a truncated file.
+    public func blobIsPrefix(_ id: ObjectID, of bytes: UnsafeRawBufferPointer) throws(GitError) -> (isPrefix: Bool, size: Int)? {
+        let objects = String(cString: git_repository_commondir(pointer)) + "objects/"
+        let path = LooseObjectInflater.path(of: id, in: objects)
+        guard let file = try? MappedFile(path: path), LooseObjectInflater.isZlibStream(file.bytes) else { return nil }
+        do throws(LooseObjectError) {
+            let reader = try LooseObjectInflater(file: file)
+            guard reader.type == GIT_OBJECT_BLOB else { return nil }
+            let length = reader.size
+            if length > bytes.count { return (false, length) }
+            let size = 1 << 20
+            let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 1)
+            defer { buffer.deallocate() }
+            var offset = 0
+            while offset < length {
+                let n = try reader.read(into: buffer, count: min(size, length - offset))
+                if memcmp(bytes.baseAddress! + offset, buffer, n) != 0 { return (false, length) }
+                offset += n
+            }
+            return (true, length)
+        } catch {
+            throw GitError(message: LooseObjectBackend.corruptionMessage(id, path: path, error))
         }
-        return offset == length ? (true, length) : nil
     }
 
     /// The size of an object without reading its content (cheap for packed objects too).

@@ -31,20 +31,20 @@ extension GitRepository {
             var oid = git_oid()
             git_oid_fromstr(&oid, id.hex)
             code = git_revwalk_push(walker, &oid)
-            guard code == 0 else { throw GitError.last("walking from \(id.short)", code: code) }
+            guard code == 0 else { throw failure("walking from \(id.short)", code: code) }
         }
         for id in hide {
             var oid = git_oid()
             git_oid_fromstr(&oid, id.hex)
             code = git_revwalk_hide(walker, &oid)
-            guard code == 0 else { throw GitError.last("hiding \(id.short)", code: code) }
+            guard code == 0 else { throw failure("hiding \(id.short)", code: code) }
         }
         var out: [ObjectID] = []
         var oid = git_oid()
         while true {
             code = git_revwalk_next(&oid, walker)
             if code == GIT_ITEROVER.rawValue { break }
-            guard code == 0 else { throw GitError.last("walking history", code: code) }
+            guard code == 0 else { throw failure("walking history", code: code) }
             out.append(ObjectID(&oid))
         }
         return out

@@ -83,6 +83,7 @@ public final class GitRepository {
         pointer = repo
         workdir = git_repository_workdir(repo).map { String(cString: $0) }
         gitdir = String(cString: git_repository_path(repo))
+        try LooseObjectBackend.install(in: repo)
     }
 
     /// Opens exactly the repository at `path`.
@@ -94,15 +95,50 @@ public final class GitRepository {
         pointer = repo
         workdir = git_repository_workdir(repo).map { String(cString: $0) }
         gitdir = String(cString: git_repository_path(repo))
+        try LooseObjectBackend.install(in: repo)
     }
 
     deinit { git_repository_free(pointer) }
 
+    /// `GitError.last`, and when an object is missing from a shallow clone,
+    /// a note naming that cause and the fix.
+    func failure(_ what: String, code: Int32) -> GitError {
+        noteShallow(GitError.last(what, code: code), code: code)
+    }
+
+    private func noteShallow(_ error: GitError, code: Int32) -> GitError {
+        guard code == GIT_ENOTFOUND.rawValue && git_repository_is_shallow(pointer) == 1 else { return error }
+        return GitError(message: error.message + "; " + Self.shallowNote)
+    }
+
+    static let shallowNote = """
+        this repository is a shallow clone: commits older than its fetch depth are missing; \
+        fetch them with `git fetch --unshallow` (in CI, check out the full history: `fetch-depth: 0` for actions/checkout)
+        """
+
+    /// Why `revision` did not resolve (`code` from `git_revparse_single`),
+    /// naming it: unknown (with the shallow-clone note when that is the
+    /// likely cause), or unreadable (a corrupt object…).
+    func revisionFailure(_ revision: String, code: Int32) -> GitError {
+        let unknown = code == GIT_ENOTFOUND.rawValue || code == GIT_EINVALIDSPEC.rawValue || code == GIT_EAMBIGUOUS.rawValue
+        guard unknown else { return failure("cannot read revision \"\(revision)\"", code: code) }
+        if git_error_last() == nil {
+            // libgit2 gives no reason for some revisions (`@{-1}` without an earlier checkout).
+            let reason =
+                revision.hasPrefix("@{-")
+                ? "no branch was checked out that many switches ago (HEAD's reflog records no such checkout)"
+                : "libgit2 cannot resolve it"
+            return noteShallow(GitError(message: "unknown revision \"\(revision)\": \(reason)"), code: code)
+        }
+        return failure("unknown revision \"\(revision)\"", code: code)
+    }
+
     /// The commit a revision names (`HEAD`, `v1.2.0`, `main~3`, an id…).
     public func commitID(_ revision: String) throws(GitError) -> ObjectID {
         var object: OpaquePointer?
+        git_error_clear()
         var code = git_revparse_single(&object, pointer, revision)
-        guard code == 0, let object else { throw GitError.last("unknown revision \"\(revision)\"", code: code) }
+        guard code == 0, let object else { throw revisionFailure(revision, code: code) }
         defer { git_object_free(object) }
         var peeled: OpaquePointer?
         code = git_object_peel(&peeled, object, GIT_OBJECT_COMMIT)
@@ -116,8 +152,9 @@ public final class GitRepository {
     /// tree root.
     public func files(at revision: String, under prefix: String) throws(GitError) -> [TreeFile] {
         var object: OpaquePointer?
+        git_error_clear()
         var code = git_revparse_single(&object, pointer, revision + "^{tree}")
-        guard code == 0, let tree = object else { throw GitError.last("unknown revision \"\(revision)\"", code: code) }
+        guard code == 0, let tree = object else { throw revisionFailure(revision, code: code) }
         defer { git_object_free(tree) }
         var subtree: OpaquePointer? = tree
         var ownedSubtree: OpaquePointer?

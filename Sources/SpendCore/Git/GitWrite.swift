@@ -69,7 +69,7 @@ extension GitRepository {
         guard git_oid_fromstr(&oid, id.hex) == 0 else { throw GitError(message: "bad object id \(id.hex)") }
         var commit: OpaquePointer?
         var code = git_commit_lookup(&commit, pointer, &oid)
-        guard code == 0, let commit else { throw GitError.last("reading commit \(id.short)", code: code) }
+        guard code == 0, let commit else { throw failure("reading commit \(id.short)", code: code) }
         defer { git_commit_free(commit) }
         let author = git_commit_author(commit)
         let name = author.flatMap { $0.pointee.name.map { String(cString: $0) } } ?? ""
@@ -77,7 +77,7 @@ extension GitRepository {
         let subject = git_commit_summary(commit).map { String(cString: $0) } ?? ""
         var tree: OpaquePointer?
         code = git_commit_tree(&tree, commit)
-        guard code == 0, let tree else { throw GitError.last("reading the tree of \(id.short)", code: code) }
+        guard code == 0, let tree else { throw failure("reading the tree of \(id.short)", code: code) }
         defer { git_tree_free(tree) }
         var parentTree: OpaquePointer?
         if git_commit_parentcount(commit) > 0 {

@@ -118,11 +118,14 @@ public struct Linter {
             let b = Set(base.cards.map { "\($0.path)\u{0}\($0.blob?.hex ?? "")" })
             cardsChanged = a != b
         }
-        // Give card findings their source line.
-        let cardLines = Dictionary(cardTexts.map { ($0.path, $0.text) }, uniquingKeysWith: { a, _ in a })
+        // Give card findings their source line (each card split into lines once, not once per finding).
+        let cardTextByPath = Dictionary(cardTexts.map { ($0.path, $0.text) }, uniquingKeysWith: { a, _ in a })
+        var cardLines: [String: [Substring]] = [:]
         for i in diagnostics.indices where diagnostics[i].sourceLine == nil {
-            guard let line = diagnostics[i].line, let text = cardLines[diagnostics[i].path] else { continue }
-            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            let path = diagnostics[i].path
+            guard let line = diagnostics[i].line, let text = cardTextByPath[path] else { continue }
+            if cardLines[path] == nil { cardLines[path] = text.split(separator: "\n", omittingEmptySubsequences: false) }
+            let lines = cardLines[path]!
             if line >= 1 && line <= lines.count { diagnostics[i].sourceLine = String(lines[line - 1]) }
         }
 
@@ -177,7 +180,7 @@ public struct Linter {
                 repo.adoptEnvironmentObjectDirectories()
                 let new = target.bytes
                 // Streamed (loose objects), else by content hash (packed objects: no inflating 100 MB).
-                if let (isPrefix, size) = repo.blobIsPrefix(id, of: new) ?? repo.blobIsPrefixByHash(id, of: new), isPrefix {
+                if let (isPrefix, size) = try repo.blobIsPrefix(id, of: new) ?? repo.blobIsPrefixByHash(id, of: new), isPrefix {
                     let from = size == 0 || new[size - 1] == 10 ? size : LedgerLint.lineStart(new, size)
                     slots.value[k] = .success((from, size, nil, nil))
                     return

@@ -9,6 +9,7 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
         self.pattern = pattern
         self.pathMode = pathMode
         self.bytes = Array(pattern.utf8)
+        self.tokens = Self.compile(bytes, pathMode: pathMode)
     }
 
     public var description: String { pattern }
@@ -20,43 +21,84 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
     public var literalCount: Int { bytes.filter { $0 != 42 && $0 != 63 }.count }
 
     public func matches(_ text: String) -> Bool {
-        let t = Array(text.utf8)
-        return Self.match(bytes, 0, t, 0, pathMode)
+        Self.match(tokens, Array(text.utf8), pathMode)
     }
 
-    private static func match(_ p: [UInt8], _ pi0: Int, _ t: [UInt8], _ ti0: Int, _ pathMode: Bool) -> Bool {
-        var pi = pi0
-        var ti = ti0
-        while pi < p.count {
-            let c = p[pi]
-            if c == 42 {  // *
-                let doubleStar = pathMode && pi + 1 < p.count && p[pi + 1] == 42
-                var next = pi + (doubleStar ? 2 : 1)
-                if doubleStar && next < p.count && p[next] == 47 {
-                    // "**/" also matches zero directories.
-                    if match(p, next + 1, t, ti, pathMode) { return true }
-                    next += 0
-                }
-                if next == p.count {
-                    return doubleStar || !pathMode || !t[ti...].contains(47)
-                }
-                var k = ti
-                while k <= t.count {
-                    if match(p, next, t, k, pathMode) { return true }
-                    if k < t.count && pathMode && !doubleStar && t[k] == 47 { return false }
-                    k += 1
-                }
-                return false
+    /// One step of a compiled pattern.
+    private enum Token: Hashable {
+        /// This byte.
+        case byte(UInt8)
+        /// `?`: any one byte (not `/` in path mode).
+        case one
+        /// `*`, or `**` in path mode (`crossesSlash`).
+        case star(crossesSlash: Bool)
+        /// Before the `**` of `**/` in path mode: reads nothing, and may skip
+        /// the `**/` (zero directories).
+        case zeroDirectories
+    }
+
+    private let tokens: [Token]
+
+    private static func compile(_ p: [UInt8], pathMode: Bool) -> [Token] {
+        var tokens: [Token] = []
+        var i = 0
+        while i < p.count {
+            if p[i] == 42 {  // *
+                let doubleStar = pathMode && i + 1 < p.count && p[i + 1] == 42
+                i += doubleStar ? 2 : 1
+                if doubleStar && i < p.count && p[i] == 47 { tokens.append(.zeroDirectories) }
+                tokens.append(.star(crossesSlash: doubleStar || !pathMode))
+            } else {
+                tokens.append(p[i] == 63 ? .one : .byte(p[i]))
+                i += 1
             }
-            guard ti < t.count else { return false }
-            if c == 63 {
-                if pathMode && t[ti] == 47 { return false }
-            } else if c != t[ti] {
-                return false
-            }
-            pi += 1
-            ti += 1
         }
-        return ti == t.count
+        return tokens
+    }
+
+    /// Runs the pattern as a nondeterministic automaton over the text (the
+    /// set of pattern positions reachable so far): time O(pattern × text),
+    /// where backtracking takes exponential time on `*a*a*a…b`.
+    private static func match(_ tokens: [Token], _ text: [UInt8], _ pathMode: Bool) -> Bool {
+        let n = tokens.count
+        var current = [Bool](repeating: false, count: n + 1)
+        var next = current
+        current[0] = true
+        close(&current, tokens)
+        for c in text {
+            for i in 0...n { next[i] = false }
+            var any = false
+            for i in 0..<n where current[i] {
+                switch tokens[i] {
+                case .byte(let b):
+                    if b == c { next[i + 1] = true; any = true }
+                case .one:
+                    if !(pathMode && c == 47) { next[i + 1] = true; any = true }
+                case .star(let crossesSlash):
+                    if crossesSlash || c != 47 { next[i] = true; any = true }
+                case .zeroDirectories:
+                    break
+                }
+            }
+            if !any { return false }
+            close(&next, tokens)
+            swap(&current, &next)
+        }
+        return current[n]
+    }
+
+    /// Adds the positions reachable without reading: past a `*` (matching
+    /// nothing), and past a whole `**/` (zero directories). Moves only
+    /// forward, so one pass suffices.
+    private static func close(_ states: inout [Bool], _ tokens: [Token]) {
+        for i in 0..<tokens.count where states[i] {
+            switch tokens[i] {
+            case .star: states[i + 1] = true
+            case .zeroDirectories:
+                states[i + 1] = true
+                states[i + 3] = true  // past `**` and `/`
+            case .byte, .one: break
+            }
+        }
     }
 }

@@ -142,6 +142,7 @@ public struct PriceBook: Sendable {
     public let models: [PricedModel]
     private let modelIndex: [String: Int]  // "provider\0model"
     private let cardIndex: [String: Int]  // provider → card
+    private let aliasTables: [AliasTable]  // parallel to cards
 
     /// A priced model and its history.
     public struct PricedModel: Sendable {
@@ -180,6 +181,7 @@ public struct PriceBook: Sendable {
         self.models = models
         self.modelIndex = modelIndex
         self.cardIndex = cardIndex
+        self.aliasTables = cards.map { card in AliasTable(card: card) { modelIndex[card.provider + "\u{0}" + $0] } }
     }
 
     /// The card of a provider.
@@ -194,29 +196,60 @@ public struct PriceBook: Sendable {
             return .failure(PricingError(rule: "unknown-model", message: "no rate card for provider \"\(provider)\" (cards: \(known))"))
         }
         let card = cards[c]
-        var name = model
-        var visited: [String] = []
-        while true {
-            if let m = modelIndex[provider + "\u{0}" + name] { return .success(m) }
-            guard let target = Self.aliasTarget(of: name, in: card) else {
-                let via = visited.isEmpty ? "" : " (via alias to \"\(name)\")"
-                return .failure(
-                    PricingError(
-                        rule: "unknown-model",
-                        message: "model \"\(model)\"\(via) matches no price or alias in \(card.path)"))
+        if let m = modelIndex[provider + "\u{0}" + model] { return .success(m) }
+        let aliases = aliasTables[c]
+        guard let target = aliases.target(of: model), let end = aliases.end(from: target) else {
+            return .failure(PricingError(rule: "unknown-model", message: "model \"\(model)\" matches no price or alias in \(card.path)"))
+        }
+        switch end {
+        case .priced(let m, let links):
+            if links + 1 > AliasTable.maxLinks {
+                return .failure(PricingError(rule: "unknown-model", message: tooLong(model, links: links + 1, to: m, card: c)))
             }
-            visited.append(name)
-            if visited.contains(target) || visited.count > 16 {
-                return .failure(
-                    PricingError(rule: "unknown-model", message: "aliases for \"\(model)\" loop in \(card.path): \((visited + [target]).joined(separator: " → "))"))
-            }
-            name = target
+            return .success(m)
+        case .nowhere(let name, _):
+            return .failure(
+                PricingError(
+                    rule: "unknown-model",
+                    message: "model \"\(model)\" (via alias to \"\(name)\") matches no price or alias in \(card.path)"))
+        case .loop(let entry, let cycle, let links):
+            // The chain stops at the first name met twice: `model` itself when it is on the loop.
+            let onLoop = aliases.end(from: model) == .loop(entry: model, cycle: cycle, links: 0)
+            let repeated = onLoop ? model : entry
+            let length = onLoop ? cycle : links + 1 + cycle
+            return .failure(
+                PricingError(
+                    rule: "unknown-model",
+                    message: "aliases for \"\(model)\" loop in \(card.path): \(chainText(from: model, to: repeated, in: aliases, links: length))"
+                        + (length > Self.chainShown ? " (a loop of \(cycle) aliases through \"\(repeated)\")" : "")))
         }
     }
 
-    /// The alias a name maps to: exact aliases first, then the most specific glob.
-    static func aliasTarget(of name: String, in card: RateCard) -> String? {
-        matchingAlias(of: name, in: card)?.target
+    /// "alias chain for "a" … is too long: N links (a → b → … → z); …"
+    private func tooLong(_ name: String, links: Int, to model: Int, card c: Int) -> String {
+        let last = models[model].name
+        return "alias chain for \"\(name)\" in \(cards[c].path) is too long: \(links) links "
+            + "(\(chainText(from: name, to: last, in: aliasTables[c], links: links))); at most \(AliasTable.maxLinks) are followed: "
+            + "alias \"\(name)\" to \"\(last)\" directly"
+    }
+
+    /// Names shown in full in a chain message; a longer chain shows its first
+    /// names, "…", and its last name.
+    static let chainShown = 16
+
+    /// `a → b → c`: the alias chain of `links` links from `name` to `last`,
+    /// elided in the middle when long (`a → b → … → z`). Reads at most
+    /// `chainShown` links.
+    private func chainText(from name: String, to last: String, in aliases: AliasTable, links: Int) -> String {
+        var names = [name]
+        var current = name
+        while names.count < min(links, Self.chainShown), let next = aliases.target(of: current) {
+            names.append(next)
+            current = next
+        }
+        if links >= Self.chainShown { names.append("…") }
+        names.append(last)
+        return names.joined(separator: " → ")
     }
 
     /// The alias that claims a name: an exact alias, else the most specific glob.
@@ -359,12 +392,24 @@ public struct PriceBook: Sendable {
         return (try rates.cost(usage), points[Int(index)])
     }
 
-    /// Alias targets that are not priced, and alias loops, as diagnostics.
+    /// Alias targets that are not priced, alias loops, and alias chains longer
+    /// than `AliasTable.maxLinks` (reported once, at the alias that starts
+    /// the chain), as diagnostics.
     public func aliasDiagnostics() -> [Diagnostic] {
         var out: [Diagnostic] = []
-        for card in cards {
+        for (c, card) in cards.enumerated() {
+            let targets = Set(card.aliases.map(\.target))
             for alias in card.aliases {
-                if case .failure(let e) = resolve(provider: card.provider, model: alias.target) {
+                guard let end = aliasTables[c].end(from: alias.target) else { continue }
+                if case .priced(let m, let links) = end {
+                    // Too long: once per chain, at the alias no other alias points to.
+                    guard links + 1 > AliasTable.maxLinks, !targets.contains(alias.pattern) else { continue }
+                    out.append(
+                        Diagnostic(
+                            path: card.path, line: alias.line, rule: "ratecard-alias",
+                            message: "alias \"\(alias.pattern)\" → \"\(alias.target)\": "
+                                + tooLong(alias.pattern, links: links + 1, to: m, card: c)))
+                } else if case .failure(let e) = resolve(provider: card.provider, model: alias.target) {
                     out.append(
                         Diagnostic(
                             path: card.path, line: alias.line, rule: "ratecard-alias",
