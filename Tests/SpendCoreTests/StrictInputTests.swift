@@ -48,6 +48,32 @@ final class StrictInputTests: XCTestCase {
         return replaced
     }
 
+    // MARK: A backslash before a newline
+
+    /// A string ending in a backslash at the end of a line must not run on into the
+    /// next line (found by the ledger fuzzer's whole-buffer check): the first line
+    /// is an unterminated string, and the next line is scanned as its own event.
+    func testBackslashNewlineEndsTheLineAndTheNextLineIsItsOwnEvent() {
+        let text = "{\"tags\":{\"team\":\"a\\\n" + Self.minimal + "\n"
+        let outcomes: [String] = Array(text.utf8).withUnsafeBytes { buffer in
+            var scanner = LedgerScanner(buffer: buffer)
+            var record = EventRecord()
+            var seen: [String] = []
+            while true {
+                do throws(LedgerScanError) {
+                    guard try scanner.next(into: &record) else { break }
+                    seen.append("event at \(record.lineStart)")
+                } catch {
+                    seen.append("\(error.rule) at \(error.offset): \(error.message)")
+                    scanner.skipLine()
+                }
+            }
+            return seen
+        }
+        let firstNewline = text.utf8.firstIndex(of: 10).map { text.utf8.distance(from: text.utf8.startIndex, to: $0) }!
+        XCTAssertEqual(outcomes, ["json at \(firstNewline): unterminated string", "event at \(firstNewline + 1)"])
+    }
+
     // MARK: Duplicate keys
 
     func testDuplicateTagKeyIsAJSONError() {

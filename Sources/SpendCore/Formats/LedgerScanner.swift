@@ -484,9 +484,16 @@ public struct LedgerScanner {
             if b == 34 { return ByteSpan(start: start, count: p - start, escaped: escaped) }
             if b == 92 {
                 escaped = true
-                // Skip the escaped byte, unless it starts a UTF-8 sequence
-                // (checked like any other; the escape is refused later).
-                p += p + 1 < count && byte(p + 1) >= 0x80 ? 1 : 2
+                // Skip the escaped byte, unless it starts a UTF-8 sequence or is a
+                // control character (checked like any other: a newline after a
+                // backslash ends the line, it never joins the next one; the escape
+                // is refused later).
+                if p + 1 < count {
+                    let next = byte(p + 1)
+                    p += next >= 0x80 || next < 0x20 ? 1 : 2
+                } else {
+                    p += 2
+                }
                 continue
             }
             if b < 0x20 {
