@@ -45,9 +45,10 @@ public enum PendingRule: String, CaseIterable, Sendable {
     case valueJSON = "value-json"
     /// Years are 0001–9999.
     case year
-    /// toml++ (vendored by TOMLKit) asserts on a table header whose key does
-    /// not start right after `[` / `[[` (`[\n`, `[[[a]]]`): skip such inputs.
-    case tomlHeader = "toml-header"
+    /// toml++ 3.4.0 (vendored by TOMLKit 0.6.0) asserts in debug and release
+    /// builds (SwiftPM defines no NDEBUG) on malformed TOML: skip the inputs
+    /// of the three known shapes (`KnownTOMLCrash`).
+    case tomlAssert = "toml-assert"
     /// `Glob` backtracks exponentially: skip patterns with more than 3 `*` or texts over 64 bytes.
     case globBacktracking = "glob-backtracking"
 
@@ -80,13 +81,20 @@ func show(_ bytes: some Collection<UInt8>) -> String {
     return s + "\""
 }
 
-/// The toml++ assertion `is_bare_key_character(*cp) || is_string_delimiter(*cp)`
-/// in `parse_key` (called from `parse_table_header`): a line starting with `[`
-/// or `[[`, then blanks, then a character that cannot start a key. An
-/// over-approximation (inside a multi-line array `[` may start a value).
+/// The toml++ assertions found so far, as over-approximate shapes of input:
+///
+/// - `parse_key`: `is_bare_key_character(*cp) || is_string_delimiter(*cp)`, a
+///   table header whose key does not start right after `[` / `[[` (`[\n`, `[[[a]]]`);
+/// - `parse_value`: `!is_value_terminator(*cp)`, a `}` where an array expects
+///   a value (`t=[}`, `t=[1,}`, `t=[\n}`);
+/// - `parse_time`: `is_decimal_digit(*cp)`, a date followed by `T:` (`r=2025-05-22T:`).
 enum KnownTOMLCrash {
     static func skips(_ data: UnsafeRawBufferPointer, _ pending: Set<PendingRule>) -> Bool {
-        guard pending.contains(.tomlHeader) else { return false }
+        guard pending.contains(.tomlAssert) else { return false }
+        return headerWithoutKey(data) || braceInArray(data) || timeWithoutDigit(data)
+    }
+
+    static func headerWithoutKey(_ data: UnsafeRawBufferPointer) -> Bool {
         for line in data.split(separator: 10, omittingEmptySubsequences: false) {
             var rest = line.drop { $0 == 32 || $0 == 9 }
             guard rest.first == 91 else { continue }
@@ -96,6 +104,35 @@ enum KnownTOMLCrash {
             guard let c = rest.first else { return true }
             let bare = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c == 45 || c == 95
             if !bare && c != 34 && c != 39 { return true }
+        }
+        return false
+    }
+
+    /// A `}` whose previous character, blanks and comments aside, is `[` or `,`.
+    static func braceInArray(_ data: UnsafeRawBufferPointer) -> Bool {
+        var last: UInt8 = 0
+        var inComment = false
+        for b in data {
+            if inComment {
+                if b == 10 { inComment = false }
+                continue
+            }
+            switch b {
+            case 35: inComment = true
+            case 32, 9, 10, 13: continue
+            case 125 where last == 91 || last == 44: return true
+            default: break
+            }
+            last = b
+        }
+        return false
+    }
+
+    /// A digit followed by `T:` or `t:`.
+    static func timeWithoutDigit(_ data: UnsafeRawBufferPointer) -> Bool {
+        guard data.count >= 3 else { return false }
+        for i in 0..<(data.count - 2) where data[i] >= 48 && data[i] <= 57 && (data[i + 1] == 84 || data[i + 1] == 116) && data[i + 2] == 58 {
+            return true
         }
         return false
     }
