@@ -49,3 +49,21 @@ final class FuzzRegressionTests: XCTestCase {
         }
     }
 }
+
+/// Defects the fuzzers found, fixed here.
+final class FuzzFindingTests: XCTestCase {
+    /// `created` of 9223372036854775807 trapped on `created * 1000` (arithmetic overflow).
+    func testOpenAICreatedOutOfRangeIsAResponseError() {
+        for created in ["9223372036854775807", "1.7e27", "-62135596801", "253402300800"] {
+            let body = #"{"model":"gpt-4o","created":\#(created),"usage":{"prompt_tokens":1,"completion_tokens":1}}"#
+            XCTAssertThrowsError(try ProviderResponse.draft(.openai, body: Array(body.utf8), path: "r.json"), created) { error in
+                let d = (error as? DiagnosticsError)?.diagnostics.first
+                XCTAssertEqual(d?.rule, "response")
+                XCTAssertTrue(d?.message.hasPrefix("created (") == true, d?.message ?? "")
+                XCTAssertTrue(d?.message.hasSuffix(") is not a Unix time in seconds within years 0001–9999") == true, d?.message ?? "")
+            }
+        }
+        let body = #"{"model":"gpt-4o","created_at":253402300799,"usage":{"input_tokens":1,"output_tokens":1}}"#
+        XCTAssertEqual(try ProviderResponse.draft(.openai, body: Array(body.utf8), path: "r.json").event.ts, 253_402_300_799_000)
+    }
+}

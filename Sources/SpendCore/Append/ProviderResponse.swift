@@ -65,7 +65,15 @@ public enum ProviderResponse {
             event.serviceTier = tier
         }
         var ts: Int64?
-        if let created = object[isResponses ? "created_at" : "created"] as? NSNumber { ts = created.int64Value * 1000 }
+        let createdKey = isResponses ? "created_at" : "created"
+        if let created = object[createdKey] as? NSNumber {
+            // A time a ledger ts can spell; anything else would overflow `* 1000` or write an unreadable line.
+            let seconds = created.doubleValue
+            guard seconds.isFinite, seconds >= Self.earliestSeconds, seconds < Self.endSeconds else {
+                throw fail("\(createdKey) (\(created)) is not a Unix time in seconds within years 0001–9999")
+            }
+            ts = created.int64Value * 1000
+        }
         if isResponses {
             switch object["status"] as? String {
             case "failed": event.status = "error"
@@ -119,6 +127,10 @@ public enum ProviderResponse {
         }
         return EventDraft(event: event, hasTimestamp: false, hasId: !event.id.isEmpty, origin: origin)
     }
+
+    /// 0001-01-01T00:00:00Z and 10000-01-01T00:00:00Z in seconds since the epoch.
+    static let earliestSeconds = Double(Timestamp.daysFromCivil(year: 1, month: 1, day: 1) * 86_400)
+    static let endSeconds = Double(Timestamp.daysFromCivil(year: 10_000, month: 1, day: 1) * 86_400)
 
     /// A non-negative integer field.
     private static func count(
