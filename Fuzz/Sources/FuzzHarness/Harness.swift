@@ -87,7 +87,7 @@ func show(_ bytes: some Collection<UInt8>) -> String {
 ///   table header whose key does not start right after `[` / `[[` (`[\n`, `[[[a]]]`);
 /// - `parse_value`: `!is_value_terminator(*cp)`, a `}` where an array expects
 ///   a value (`t=[}`, `t=[1,}`, `t=[\n}`);
-/// - `parse_time`: `is_decimal_digit(*cp)`, a date followed by `T:` (`r=2025-05-22T:`).
+/// - `parse_time`: `is_decimal_digit(*cp)`, a date followed by `T` and no digit (`r=2025-05-22T:`).
 enum KnownTOMLCrash {
     static func skips(_ data: UnsafeRawBufferPointer, _ pending: Set<PendingRule>) -> Bool {
         guard pending.contains(.tomlAssert) else { return false }
@@ -96,7 +96,8 @@ enum KnownTOMLCrash {
 
     static func headerWithoutKey(_ data: UnsafeRawBufferPointer) -> Bool {
         for line in data.split(separator: 10, omittingEmptySubsequences: false) {
-            var rest = line.drop { $0 == 32 || $0 == 9 }
+            // Blanks and byte-order-mark bytes before the `[`.
+            var rest = line.drop { $0 == 32 || $0 == 9 || $0 == 0xEF || $0 == 0xBB || $0 == 0xBF }
             guard rest.first == 91 else { continue }
             rest = rest.dropFirst()
             if rest.first == 91 { rest = rest.dropFirst() }
@@ -128,11 +129,11 @@ enum KnownTOMLCrash {
         return false
     }
 
-    /// A digit followed by `T:` or `t:`.
+    /// A digit, then `T` or `t`, then anything but a digit (`2025-05-22T:`, `2025-05-22Tinf`).
     static func timeWithoutDigit(_ data: UnsafeRawBufferPointer) -> Bool {
-        guard data.count >= 3 else { return false }
-        for i in 0..<(data.count - 2) where data[i] >= 48 && data[i] <= 57 && (data[i + 1] == 84 || data[i + 1] == 116) && data[i + 2] == 58 {
-            return true
+        guard data.count >= 2 else { return false }
+        for i in 0..<(data.count - 1) where data[i] >= 48 && data[i] <= 57 && (data[i + 1] == 84 || data[i + 1] == 116) {
+            if i + 2 == data.count || data[i + 2] < 48 || data[i + 2] > 57 { return true }
         }
         return false
     }
