@@ -270,7 +270,7 @@ final class StrictInputTests: XCTestCase {
                 _ = try ProviderResponse.draft(.openai, body: Array(body.utf8), path: "r.json")
                 XCTFail("accepted \(created)")
             } catch {
-                XCTAssertEqual(error.diagnostics.map(\.description), ["r.json: error[response]: created \(created) is not a time in the years 0001–9999"])
+                XCTAssertEqual(error.diagnostics.map(\.description), ["r.json: error[response]: created (\(created)) is not a Unix time in seconds within years 0001–9999"])
             }
         }
     }

@@ -77,12 +77,12 @@ public enum ProviderResponse {
         var ts: Int64?
         let createdKey = isResponses ? "created_at" : "created"
         if let created = object[createdKey] as? NSNumber {
-            // Seconds since the epoch; like any `ts`, within the years 0001–9999 (UTC).
-            let seconds = created.int64Value
-            guard (Timestamp.supported.lowerBound / 1000...Timestamp.supported.upperBound / 1000).contains(seconds) else {
-                throw fail("\(createdKey) \(created) is not a time in the years 0001–9999")
+            // A time a ledger ts can spell; anything else would overflow `* 1000` or write an unreadable line.
+            let seconds = created.doubleValue
+            guard seconds.isFinite, seconds >= Self.earliestSeconds, seconds < Self.endSeconds else {
+                throw fail("\(createdKey) (\(created)) is not a Unix time in seconds within years 0001–9999")
             }
-            ts = seconds * 1000
+            ts = created.int64Value * 1000
         }
         if isResponses {
             switch object["status"] as? String {
@@ -137,6 +137,10 @@ public enum ProviderResponse {
         }
         return EventDraft(event: event, hasTimestamp: false, hasId: !event.id.isEmpty, origin: origin)
     }
+
+    /// 0001-01-01T00:00:00Z and 10000-01-01T00:00:00Z in seconds since the epoch.
+    static let earliestSeconds = Double(Timestamp.daysFromCivil(year: 1, month: 1, day: 1) * 86_400)
+    static let endSeconds = Double(Timestamp.daysFromCivil(year: 10_000, month: 1, day: 1) * 86_400)
 
     /// A non-negative integer field.
     private static func count(

@@ -1,0 +1,2 @@
+// Declarations only (see include/CFuzzerDriver.h); SwiftPM needs a source file.
+#include "CFuzzerDriver.h"
