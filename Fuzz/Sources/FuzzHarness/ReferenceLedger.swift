@@ -76,13 +76,14 @@ enum ReferenceLedger {
         var pendingDuplicate = false
         var unknownKeys: Set<[UInt8]> = []
         func schema(_ why: String) -> LineOutcome { .rejected(rules: ["schema"], reason: why, pending: nil) }
+        func overflow(_ why: String) -> LineOutcome { .rejected(rules: ["overflow"], reason: why, pending: nil) }
         for (key, value) in pairs {
             guard let known = EventKey(name: String(decoding: key.decoded, as: UTF8.self)) else {
                 if !unknownKeys.insert(key.decoded).inserted { pendingDuplicate = true }
                 if value.hasDuplicateKeys { pendingDuplicate = true }
                 continue
             }
-            guard seen.insert(known).inserted else { return schema("duplicate key \(known.name)") }
+            guard seen.insert(known).inserted else { return .rejected(rules: ["json"], reason: "duplicate key \(known.name)", pending: nil) }
             if value.hasDuplicateKeys { pendingDuplicate = true }
             switch known {
             case .ts:
@@ -105,6 +106,7 @@ enum ReferenceLedger {
             case .cost:
                 if case .null = value { continue }
                 guard case .string(let s) = value, !s.escaped, isDecimal(s.raw) else { return schema("cost is not a decimal string") }
+                guard fitsCostLimit(s.raw) else { return overflow("cost has more than 18 integer or 18 fraction digits") }
                 values.cost = s.raw
             case .batch:
                 switch value {
@@ -116,7 +118,11 @@ enum ReferenceLedger {
                 let optional = known != .inputTokens && known != .outputTokens
                 if optional, case .null = value { continue }
                 let minimum: Int64 = known == .requests || known == .attempt ? 1 : 0
-                guard let n = integer(value), n >= minimum else { return schema("\(known.name) is not an integer ≥ \(minimum)") }
+                guard let n = integer(value), n >= minimum else {
+                    if known.isCount, isOverLimit(value) { return overflow("\(known.name) above 10^15") }
+                    return schema("\(known.name) is not an integer ≥ \(minimum)")
+                }
+                if known.isCount, n > countLimit { return overflow("\(known.name) above 10^15") }
                 values.integers[EventValues.integerKeys.firstIndex(of: known)!] = n
             case .tags:
                 guard case .object(let tags) = value else { return schema("tags is not an object") }
@@ -128,7 +134,11 @@ enum ReferenceLedger {
                 if case .null = value { continue }
                 guard case .object(let calls) = value else { return schema("tool_calls is not an object") }
                 for (k, v) in calls {
-                    guard let n = integer(v), n >= 0 else { return schema("a tool call count is not an integer ≥ 0") }
+                    guard let n = integer(v), n >= 0 else {
+                        if isOverLimit(v) { return overflow("a tool call count above 10^15") }
+                        return schema("a tool call count is not an integer ≥ 0")
+                    }
+                    if n > countLimit { return overflow("a tool call count above 10^15") }
                     values.toolCalls.append("\(show(k.decoded))=\(n)")
                 }
             }
@@ -136,6 +146,24 @@ enum ReferenceLedger {
         if let missing = EventKey.required.first(where: { !seen.contains($0) }) { return schema("missing \(missing.name)") }
         if pendingDuplicate { return .rejected(rules: ["json", "schema"], reason: "duplicate key in a nested or unknown object", pending: .duplicates) }
         return .accepted(values)
+    }
+
+    /// The per-event limit of `requests`, token counts and tool-call counts (docs/FORMAT.md, "Limits").
+    static let countLimit: Int64 = 1_000_000_000_000_000
+
+    /// A non-negative JSON integer too large for Int64 (still above the per-event limit).
+    static func isOverLimit(_ value: RefValue) -> Bool {
+        guard case .number(let text) = value, !text.hasPrefix("-") else { return false }
+        return text.allSatisfy { $0.isASCII && $0.isNumber } && !text.hasPrefix("0") && text.count > 16
+    }
+
+    /// At most 18 significant integer digits and 18 fraction digits (docs/FORMAT.md, "Limits").
+    static func fitsCostLimit(_ raw: [UInt8]) -> Bool {
+        var s = raw[...]
+        if s.first == 45 { s = s.dropFirst() }
+        let parts = s.split(separator: 46, maxSplits: 1, omittingEmptySubsequences: false)
+        let integer = parts[0].drop { $0 == 48 }
+        return integer.count <= 18 && (parts.count < 2 || parts[1].count <= 18)
     }
 
     /// `-?(0|[1-9][0-9]*)` within Int64.
@@ -209,5 +237,15 @@ enum ReferenceTimestamp {
         let days = daysBeforeYear + dayOfYear - 719_162
         let seconds = days * 86_400 + hour * 3600 + minute * 60 + min(second, 59) - offset * 60
         return (seconds * 1000 + millis, year)
+    }
+}
+
+extension EventKey {
+    /// Keys whose values are summed across events and so carry the per-event limit.
+    var isCount: Bool {
+        switch self {
+        case .requests, .inputTokens, .cachedInputTokens, .cacheWriteTokens, .outputTokens: return true
+        default: return false
+        }
     }
 }
