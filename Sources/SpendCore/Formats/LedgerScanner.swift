@@ -621,19 +621,30 @@ public struct LedgerScanner {
                 if byte(p) == close { return p + 1 }
                 throw fail(p, "json", close == 125 ? "expected ',' or '}'" : "expected ',' or ']'")
             }
-        case 116: if matchLiteral(start, "true") { return start + 4 }
-        case 102: if matchLiteral(start, "false") { return start + 5 }
-        case 110: if matchLiteral(start, "null") { return start + 4 }
+        case 116: if matchLiteral(start, "true"), endsValue(start + 4) { return start + 4 }
+        case 102: if matchLiteral(start, "false"), endsValue(start + 5) { return start + 5 }
+        case 110: if matchLiteral(start, "null"), endsValue(start + 4) { return start + 4 }
         default:
             if let end = numberEnd(start) {
-                // A number must end at a delimiter: "1.2.3" or "1-2" is not JSON.
-                if end < count, [43, 45, 46, 69, 101].contains(byte(end)) || (byte(end) >= 48 && byte(end) <= 57) {
-                    throw fail(start, "json", "invalid number")
-                }
+                // A number must end at a delimiter: "1.2.3", "1-2" or 1e400"x" is not JSON.
+                guard endsValue(end) else { throw fail(start, "json", "invalid number") }
                 return end
             }
         }
         throw fail(start, "json", "invalid value")
+    }
+
+    /// True when a literal or number ending at `p` is followed by what may follow
+    /// a JSON value: white space, `,`, `]`, `}` or the end of the line. Otherwise
+    /// the text at the value is not JSON (`1e400"x"`, `truex`) and the error is
+    /// `json`, not a type error.
+    @inline(__always)
+    private func endsValue(_ p: Int) -> Bool {
+        guard p < count else { return true }
+        switch byte(p) {
+        case 32, 9, 13, 10, 44, 93, 125: return true
+        default: return false
+        }
     }
 
     /// The end of a JSON number at `start` (RFC 8259 grammar:
