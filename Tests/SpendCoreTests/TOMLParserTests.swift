@@ -66,7 +66,12 @@ final class TOMLParserTests: XCTestCase {
                 """#))
         XCTAssertEqual(t["basic"]?.string, "tab\there \"q\" \\ \u{8}\u{C}\n\r é 😀")
         XCTAssertEqual(t["literal"]?.string, #"C:\Users\nodejs"#)
-        XCTAssertEqual(t["ml"]?.string, "Roses are red\none \"\" two \"\"\"\"")
+        XCTAssertEqual(t["ml"]?.string, "Roses are red\none \"\" two \"\"\"")
+        // Up to two quotes right before the closing three are content; six is one too many.
+        let closing = try TOMLParser.parse(#"s = """x""""""# + "\n" + "l = '''y''''\n")
+        XCTAssertEqual(closing["s"]?.string, "x\"\"")
+        XCTAssertEqual(closing["l"]?.string, "y'")
+        XCTAssertEqual(failure(#"s = """x"""""""# + "\n"), "1:14: expected a newline after the value, found '\"'")
         XCTAssertEqual(t["mll"]?.string, "first\n'quoted' ''still''")
         XCTAssertEqual(try TOMLParser.parse("s = \"\"\"\r\nx\r\ny\"\"\"\r\n")["s"]?.string, "x\ny")
     }
@@ -251,7 +256,7 @@ final class TOMLParserTests: XCTestCase {
         XCTAssertEqual(failure("a = 2025-02-29\n"), "1:5: day 29 does not exist in 2025-02")
         XCTAssertEqual(failure("a = 2025-05-22T25:00:00\n"), "1:16: time 25:0:0 is out of range")
         XCTAssertEqual(failure("a = 2025-05-22T10:00\n"), "1:21: invalid time (seconds are required): expected ':', found end of line")
-        XCTAssertEqual(failure("a = 2025-5-22\n"), "1:10: invalid date or time: expected a digit, found '-'")
+        XCTAssertEqual(failure("a = 2025-5-22\n"), "1:11: invalid date or time: expected a digit, found '-'")
         XCTAssertEqual(failure("a = 2025-05-22T10:00:00+0500\n"), "1:27: invalid time offset: expected ':', found '0'")
     }
 
@@ -287,6 +292,10 @@ final class TOMLParserTests: XCTestCase {
         XCTAssertEqual(failure("r=2025-05-22T:"), "1:14: expected a time (HH:MM:SS) after 'T', found ':'")
     }
 
+    func testTimeAfterTMustStartWithADigit() {
+        XCTAssertEqual(failure("[policy]\nrequired_tags = [2025-05-22Tinf00:00:00Z]\n"), "2:29: expected a time (HH:MM:SS) after 'T', found 'i'")
+    }
+
     /// The fuzzer's crashing cards and policies (Tests/Fixtures/fuzz), through the real entry point.
     func testFuzzFixturesAreLocatedErrors() throws {
         let root = TestSupport.packageRoot + "/Tests/Fixtures/fuzz/"
@@ -294,11 +303,12 @@ final class TOMLParserTests: XCTestCase {
             "policy/toml-array-brace.toml": "spend.toml:1:6: error[toml]: invalid TOML: expected a value (string, number, boolean, date, array or inline table), found '}'",
             "policy/toml-header-after-bom": "spend.toml:1:6: error[toml]: NUL byte (U+0000): TOML files must not contain NUL",
             "policy/toml-header-newline.toml": "spend.toml:1:2: error[toml]: invalid TOML: expected a key, found end of line",
-            "policy/toml-time-T-inf.toml": "spend.toml:2:31: error[toml]: invalid TOML: expected a time (HH:MM:SS) after 'T', found 'i'",
+            // The NUL later on line 2 is found first (the input check runs before parsing).
+            "policy/toml-time-T-inf.toml": "spend.toml:2:54: error[toml]: NUL byte (U+0000): TOML files must not contain NUL",
             "policy/toml-time-without-digit-min.toml": "spend.toml:1:14: error[toml]: invalid TOML: expected a time (HH:MM:SS) after 'T', found ':'",
             "ratecard/toml-array-brace-min.toml": "ratecards/fuzz.toml:1:4: error[toml]: invalid TOML: expected a value (string, number, boolean, date, array or inline table), found '}'",
             "ratecard/toml-header-triple-bracket.toml": "ratecards/fuzz.toml:2:3: error[toml]: invalid TOML: expected a key, found '['",
-            "ratecard/toml-time-without-digit.toml": "ratecards/fuzz.toml:6:24: error[toml]: invalid TOML: expected a time (HH:MM:SS) after 'T', found ':'",
+            "ratecard/toml-time-without-digit.toml": "ratecards/fuzz.toml:5:24: error[toml]: invalid TOML: expected a time (HH:MM:SS) after 'T', found ':'",
         ]
         for (name, message) in expected.sorted(by: { $0.key < $1.key }) {
             let data = try Data(contentsOf: URL(fileURLWithPath: root + name))
