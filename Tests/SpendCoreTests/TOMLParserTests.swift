@@ -335,3 +335,29 @@ final class TOMLParserTests: XCTestCase {
         XCTAssertEqual(t["t"]?.array?.count, 5_000)
     }
 }
+
+/// Prices written as TOML floats are read from their text, exactly.
+final class TOMLFloatPriceTests: XCTestCase {
+    private func card(input: String) -> String {
+        "provider = \"acme\"\n[[price]]\nmodel = \"m\"\neffective = 2025-01-01\ninput = \(input)\noutput = 2\n"
+    }
+
+    func testFloatPricesAreTheDecimalWritten() throws {
+        let written = try RateCardParser.parse(card(input: "1_000.123456789012"), path: "ratecards/acme.toml")
+        XCTAssertEqual(written.points.first?.rates.input, ExactDecimal("1000.123456789012"))
+        let exponent = try RateCardParser.parse(card(input: "7.5e-2"), path: "ratecards/acme.toml")
+        XCTAssertEqual(exponent.points.first?.rates.input, ExactDecimal("0.075"))
+    }
+
+    /// Through a Double, 0.1000000000000000055 read as 0.1: a silent guess. Now its 19 places are refused.
+    func testFloatBeyondDoublePrecisionIsNotRounded() {
+        do {
+            _ = try RateCardParser.parse(card(input: "0.1000000000000000055"), path: "ratecards/acme.toml")
+            XCTFail("parsed")
+        } catch {
+            XCTAssertEqual(
+                error.diagnostics.map(\.description),
+                ["ratecards/acme.toml:5: error[ratecard-precision]: input of \"m\" has 19 decimal places; spend carries prices exactly to at most 12"])
+        }
+    }
+}
