@@ -21,7 +21,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         .systemLibrary(
@@ -31,10 +30,7 @@ let package = Package(
         ),
         .target(
             name: "SpendCore",
-            dependencies: [
-                "CLibGit2",
-                .product(name: "TOMLKit", package: "TOMLKit"),
-            ],
+            dependencies: ["CLibGit2"],
             // The scanner's hot loop runs in one thread per chunk with no shared
             // mutable state; dynamic exclusivity checks cost ~7% of a report.
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]

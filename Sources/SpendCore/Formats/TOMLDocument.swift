@@ -1,28 +1,24 @@
-import TOMLKit
-
-/// The one entry point through which spend hands TOML to TOMLKit: rate cards
-/// (working tree, `--rev` blobs, the staged index, audit's card history and
-/// its incremental parser) and `spend.toml` all come through `parse`.
+/// The one entry point through which spend reads TOML: rate cards (working
+/// tree, `--rev` blobs, the staged index, audit's card history and its
+/// incremental parser) and `spend.toml` all come through `parse`.
 ///
-/// TOMLKit is toml++ (C++), which reads its input as a C string: a NUL byte
-/// would silently end the file there (the rest of a card, or the whole
-/// policy, gone). Readers decode file bytes as UTF-8 replacing what is not
-/// UTF-8 with U+FFFD, so that character is refused as well: a card or policy
-/// must be clean UTF-8. Both are `toml` errors with line and column.
+/// The parser is spend's own strict TOML 1.0 reader (`TOMLParser`): it
+/// rejects rather than guesses, and malformed input is a located error,
+/// never a crash. Readers decode file bytes as UTF-8 replacing what is not
+/// UTF-8 with U+FFFD, so that character is refused, and so is a NUL byte: a
+/// card or policy must be clean UTF-8. All are `toml` errors with line and column.
 enum TOMLDocument {
     /// Parses `text` (the file at `path`) into a table, or throws located `toml` diagnostics.
     static func parse(_ text: String, path: String) throws(DiagnosticsError) -> TOMLTable {
         if let problem = checkInput(text, path: path) { throw DiagnosticsError([problem]) }
         do {
-            return try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
+            return try TOMLParser.parse(text)
+        } catch {
             throw DiagnosticsError([
                 Diagnostic(
-                    path: path, line: error.source.begin.line, column: error.source.begin.column, rule: "toml",
-                    message: "invalid TOML: \(error.description)", sourceLine: line(error.source.begin.line, of: text))
+                    path: path, line: error.line, column: error.column, rule: "toml",
+                    message: "invalid TOML: \(error.message)", sourceLine: line(error.line, of: text))
             ])
-        } catch {
-            throw DiagnosticsError([Diagnostic(path: path, rule: "toml", message: "invalid TOML: \(error)")])
         }
     }
 

@@ -1,5 +1,4 @@
 import Foundation
-import TOMLKit
 
 /// Rules for one tag: allowed values and/or a regular expression.
 public struct TagRule: Sendable, Hashable {
@@ -89,7 +88,7 @@ private struct PolicyParser {
         }
     }
 
-    mutating func strings(_ value: TOMLValueConvertible?, _ section: String, _ key: String) -> [String]? {
+    mutating func strings(_ value: TOMLValue?, _ section: String, _ key: String) -> [String]? {
         guard let value else { return nil }
         guard let array = value.array else {
             error(section, key, "\(key) in [\(section)] must be an array of strings")
@@ -106,7 +105,7 @@ private struct PolicyParser {
         return out
     }
 
-    mutating func table(_ value: TOMLValueConvertible?, _ section: String) -> TOMLTable? {
+    mutating func table(_ value: TOMLValue?, _ section: String) -> TOMLTable? {
         guard let value else { return nil }
         guard let t = value.table else {
             error(section, nil, "[\(section)] must be a table")
@@ -167,7 +166,7 @@ private struct PolicyParser {
         return policy
     }
 
-    mutating func mappings(_ value: TOMLValueConvertible?, kind: String) -> [PathMapping] {
+    mutating func mappings(_ value: TOMLValue?, kind: String) -> [PathMapping] {
         guard let t = table(value, kind) else { return [] }
         var out: [PathMapping] = []
         for name in t.keys.sorted() {

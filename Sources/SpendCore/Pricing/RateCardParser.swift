@@ -1,5 +1,3 @@
-import TOMLKit
-
 /// Reads `ratecards/*.toml` into `RateCard`s, strictly: unknown keys, wrong
 /// types, negative prices, unordered tiers and two points with the same model
 /// and effective date are errors naming file and line.
@@ -174,7 +172,7 @@ public enum RateCardParser {
                     let d = dateTime.date
                     let t = dateTime.time
                     let days = Timestamp.daysFromCivil(year: Int64(d.year), month: Int64(d.month), day: Int64(d.day))
-                    let offsetMinutes = Int64(dateTime.offset?.offset ?? 0)
+                    let offsetMinutes = Int64(dateTime.offsetMinutes ?? 0)
                     effective = ((days * 24 + Int64(t.hour)) * 60 + Int64(t.minute) - offsetMinutes) * 60_000 + Int64(t.second) * 1000
                         + Int64(t.nanoSecond / 1_000_000)
                     effectiveText = Timestamp.format(millis: effective)
@@ -257,7 +255,7 @@ public enum RateCardParser {
             }
         }
 
-        mutating func tiers(_ value: TOMLValueConvertible?, line: Int?, what: String) -> [PriceTier] {
+        mutating func tiers(_ value: TOMLValue?, line: Int?, what: String) -> [PriceTier] {
             guard let value else { return [] }
             guard let array = value.array else {
                 error(self.line(ofKey: "tiers", from: line), "ratecard", "tiers of \(what) must be an array of tables")
@@ -314,8 +312,8 @@ public enum RateCardParser {
             let parsed: ExactDecimal?
             switch value.type {
             case .int: parsed = value.int.map { ExactDecimal($0) }
-            // A float's shortest round-trip form is the decimal written (up to 15 significant digits).
-            case .double: parsed = value.double.flatMap { $0.isFinite ? ExactDecimal("\($0)") : nil }
+            // A float is read from its text as written, exactly (never through a Double); inf and nan are not prices.
+            case .double: parsed = value.floatLiteral.flatMap { ExactDecimal($0) }
             case .string: parsed = value.string.flatMap { ExactDecimal($0) }
             default: parsed = nil
             }

@@ -1,0 +1,88 @@
+/// A local date (`2024-10-01`), as TOML writes it.
+struct TOMLDate: Sendable, Hashable {
+    var year: Int
+    var month: Int
+    var day: Int
+}
+
+/// A local time of day (`07:32:00.999`); `nanoSecond` keeps at most 9 fraction digits.
+struct TOMLTime: Sendable, Hashable {
+    var hour: Int
+    var minute: Int
+    var second: Int
+    var nanoSecond: Int
+}
+
+/// A date-time: with `offsetMinutes` an RFC 3339 offset date-time (`Z` is 0), without it a local date-time.
+struct TOMLDateTime: Sendable, Hashable {
+    var date: TOMLDate
+    var time: TOMLTime
+    /// Minutes east of UTC, or nil for a local date-time.
+    var offsetMinutes: Int?
+}
+
+/// The kind of a TOML value.
+enum TOMLType: Sendable, Hashable {
+    case string, int, double, bool, dateTime, date, time, array, table
+}
+
+/// One TOML value, as spend's own parser (`TOMLParser`) reads it.
+enum TOMLValue: Sendable, Equatable {
+    case string(String)
+    case integer(Int64)
+    /// The value and the literal as written (underscores kept), so a price written as a float stays exact.
+    case float(Double, literal: String)
+    case boolean(Bool)
+    /// An offset or local date-time.
+    case dateTime(TOMLDateTime)
+    case date(TOMLDate)
+    case time(TOMLTime)
+    case array([TOMLValue])
+    case table(TOMLTable)
+
+    /// The kind of this value.
+    var type: TOMLType {
+        switch self {
+        case .string: .string
+        case .integer: .int
+        case .float: .double
+        case .boolean: .bool
+        case .dateTime: .dateTime
+        case .date: .date
+        case .time: .time
+        case .array: .array
+        case .table: .table
+        }
+    }
+
+    var string: String? { if case .string(let s) = self { s } else { nil } }
+    var int: Int64? { if case .integer(let n) = self { n } else { nil } }
+    var double: Double? { if case .float(let d, _) = self { d } else { nil } }
+    /// A float's text as written in the file (e.g. `1_000.50`, `3e-6`).
+    var floatLiteral: String? { if case .float(_, let literal) = self { literal } else { nil } }
+    var bool: Bool? { if case .boolean(let b) = self { b } else { nil } }
+    var dateTime: TOMLDateTime? { if case .dateTime(let d) = self { d } else { nil } }
+    var date: TOMLDate? { if case .date(let d) = self { d } else { nil } }
+    var time: TOMLTime? { if case .time(let t) = self { t } else { nil } }
+    var array: [TOMLValue]? { if case .array(let a) = self { a } else { nil } }
+    var table: TOMLTable? { if case .table(let t) = self { t } else { nil } }
+}
+
+/// A TOML table: its keys in the order the file defines them.
+struct TOMLTable: Sendable, Equatable {
+    /// Keys in definition order.
+    private(set) var keys: [String] = []
+    private var values: [String: TOMLValue] = [:]
+
+    init() {}
+
+    /// The value of `key`, or nil.
+    subscript(key: String) -> TOMLValue? { values[key] }
+
+    /// Adds `key` (the parser guarantees it is new); an existing key keeps its place.
+    mutating func set(_ key: String, _ value: TOMLValue) {
+        if values.updateValue(value, forKey: key) == nil { keys.append(key) }
+    }
+
+    static func == (a: TOMLTable, b: TOMLTable) -> Bool { a.keys == b.keys && a.values == b.values }
+}
