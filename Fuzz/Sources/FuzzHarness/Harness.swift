@@ -11,8 +11,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     public func check(_ data: UnsafeRawBufferPointer, pending: Set<PendingRule> = PendingRule.fromEnvironment) -> String? {
         switch self {
         case .ledger: return LedgerHarness.check(data, pending: pending)
-        case .ratecard: return KnownTOMLCrash.skips(data, pending) ? nil : CardHarness.check(data)
-        case .policy: return KnownTOMLCrash.skips(data, pending) ? nil : PolicyHarness.check(data)
+        case .ratecard: return CardHarness.check(data)
+        case .policy: return PolicyHarness.check(data)
         case .openaiResponse: return ResponseHarness.check(.openai, data)
         case .anthropicResponse: return ResponseHarness.check(.anthropic, data)
         case .glob: return GlobHarness.check(data, pending: pending)
@@ -45,10 +45,6 @@ public enum PendingRule: String, CaseIterable, Sendable {
     case valueJSON = "value-json"
     /// Years are 0001–9999.
     case year
-    /// toml++ 3.4.0 (vendored by TOMLKit 0.6.0) asserts in debug and release
-    /// builds (SwiftPM defines no NDEBUG) on malformed TOML: skip the inputs
-    /// of the three known shapes (`KnownTOMLCrash`).
-    case tomlAssert = "toml-assert"
     /// The scanner's string escape skips the byte after `\\` even when it is
     /// the line's `\n`, so a string can run on into the next line when a whole
     /// buffer is scanned (`{"ts":"\\` + newline + `"` is rule timestamp, not
@@ -86,60 +82,3 @@ func show(_ bytes: some Collection<UInt8>) -> String {
     return s + "\""
 }
 
-/// The toml++ assertions found so far, as over-approximate shapes of input:
-///
-/// - `parse_key`: `is_bare_key_character(*cp) || is_string_delimiter(*cp)`, a
-///   table header whose key does not start right after `[` / `[[` (`[\n`, `[[[a]]]`);
-/// - `parse_value`: `!is_value_terminator(*cp)`, a `}` where an array expects
-///   a value (`t=[}`, `t=[1,}`, `t=[\n}`);
-/// - `parse_time`: `is_decimal_digit(*cp)`, a date followed by `T` and no digit (`r=2025-05-22T:`).
-enum KnownTOMLCrash {
-    static func skips(_ data: UnsafeRawBufferPointer, _ pending: Set<PendingRule>) -> Bool {
-        guard pending.contains(.tomlAssert) else { return false }
-        return headerWithoutKey(data) || braceInArray(data) || timeWithoutDigit(data)
-    }
-
-    static func headerWithoutKey(_ data: UnsafeRawBufferPointer) -> Bool {
-        for line in data.split(separator: 10, omittingEmptySubsequences: false) {
-            // Blanks and byte-order-mark bytes before the `[`.
-            var rest = line.drop { $0 == 32 || $0 == 9 || $0 == 0xEF || $0 == 0xBB || $0 == 0xBF }
-            guard rest.first == 91 else { continue }
-            rest = rest.dropFirst()
-            if rest.first == 91 { rest = rest.dropFirst() }
-            rest = rest.drop { $0 == 32 || $0 == 9 }
-            guard let c = rest.first else { return true }
-            let bare = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c == 45 || c == 95
-            if !bare && c != 34 && c != 39 { return true }
-        }
-        return false
-    }
-
-    /// A `}` whose previous character, blanks and comments aside, is `[` or `,`.
-    static func braceInArray(_ data: UnsafeRawBufferPointer) -> Bool {
-        var last: UInt8 = 0
-        var inComment = false
-        for b in data {
-            if inComment {
-                if b == 10 { inComment = false }
-                continue
-            }
-            switch b {
-            case 35: inComment = true
-            case 32, 9, 10, 13: continue
-            case 125 where last == 91 || last == 44: return true
-            default: break
-            }
-            last = b
-        }
-        return false
-    }
-
-    /// A digit, then `T` or `t`, then anything but a digit (`2025-05-22T:`, `2025-05-22Tinf`).
-    static func timeWithoutDigit(_ data: UnsafeRawBufferPointer) -> Bool {
-        guard data.count >= 2 else { return false }
-        for i in 0..<(data.count - 1) where data[i] >= 48 && data[i] <= 57 && (data[i + 1] == 84 || data[i + 1] == 116) {
-            if i + 2 == data.count || data[i + 2] < 48 || data[i + 2] > 57 { return true }
-        }
-        return false
-    }
-}
