@@ -73,18 +73,20 @@ enum ReferenceLedger {
         }
         var values = EventValues()
         var seen: Set<EventKey> = []
-        var pendingDuplicate = false
+        func duplicate() -> LineOutcome {
+            .rejected(rules: ["json"], reason: "duplicate key in a nested or unknown object", pending: nil)
+        }
         var unknownKeys: Set<[UInt8]> = []
         func schema(_ why: String) -> LineOutcome { .rejected(rules: ["schema"], reason: why, pending: nil) }
         func overflow(_ why: String) -> LineOutcome { .rejected(rules: ["overflow"], reason: why, pending: nil) }
         for (key, value) in pairs {
             guard let known = EventKey(name: String(decoding: key.decoded, as: UTF8.self)) else {
-                if !unknownKeys.insert(key.decoded).inserted { pendingDuplicate = true }
-                if value.hasDuplicateKeys { pendingDuplicate = true }
+                // Left to right, like the scanner: a duplicate key is json where it stands.
+                if !unknownKeys.insert(key.decoded).inserted || value.hasDuplicateKeys { return duplicate() }
                 continue
             }
             guard seen.insert(known).inserted else { return .rejected(rules: ["json"], reason: "duplicate key \(known.name)", pending: nil) }
-            if value.hasDuplicateKeys { pendingDuplicate = true }
+            if value.hasDuplicateKeys { return duplicate() }
             switch known {
             case .ts:
                 guard case .string(let s) = value else { return schema("ts is not a string") }
@@ -144,7 +146,6 @@ enum ReferenceLedger {
             }
         }
         if let missing = EventKey.required.first(where: { !seen.contains($0) }) { return schema("missing \(missing.name)") }
-        if pendingDuplicate { return .rejected(rules: ["json", "schema"], reason: "duplicate key in a nested or unknown object", pending: .duplicates) }
         return .accepted(values)
     }
 
