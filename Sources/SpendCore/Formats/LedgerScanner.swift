@@ -366,10 +366,8 @@ public struct LedgerScanner {
         if i == digitsStart || (i - digitsStart > 1 && byte(digitsStart) == 48) {
             throw typeError(p, "\(key.name) must be \(what)")
         }
-        if i < count {
-            let b = byte(i)
-            if b == 46 || b == 101 || b == 69 { throw typeError(p, "\(key.name) must be \(what)") }
-        }
+        // `1.5`, `1e3` (JSON, not an integer: schema) or `12x` (not JSON: json).
+        if !endsValue(i) { throw typeError(p, "\(key.name) must be \(what)") }
         if negative { value = -value }
         guard value >= minimum else { throw fail(p, "schema", "\(key.name) must be \(what)") }
         out = value
