@@ -116,7 +116,7 @@ final class TOMLParserTests: XCTestCase {
         XCTAssertEqual(t["n"]?.double, .infinity)
         XCTAssertEqual(t["o"]?.double, -.infinity)
         XCTAssertEqual(t["p"]?.double?.isNaN, true)
-        XCTAssertEqual(t["q"]?.type, .double)
+        XCTAssertEqual(t["q"]?.type, .float)
         XCTAssertEqual(t["q"]?.floatLiteral, "0.075")
         XCTAssertEqual(t["a"]?.type, .int)
         XCTAssertNil(t["a"]?.double)

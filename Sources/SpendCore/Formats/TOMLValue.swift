@@ -23,7 +23,7 @@ struct TOMLDateTime: Sendable, Hashable {
 
 /// The kind of a TOML value.
 enum TOMLType: Sendable, Hashable {
-    case string, int, double, bool, dateTime, date, time, array, table
+    case string, int, float, bool, dateTime, date, time, array, table
 }
 
 /// One TOML value, as spend's own parser (`TOMLParser`) reads it.
@@ -45,7 +45,7 @@ enum TOMLValue: Sendable, Equatable {
         switch self {
         case .string: .string
         case .integer: .int
-        case .float: .double
+        case .float: .float
         case .boolean: .bool
         case .dateTime: .dateTime
         case .date: .date

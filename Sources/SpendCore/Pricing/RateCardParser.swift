@@ -312,8 +312,8 @@ public enum RateCardParser {
             let parsed: ExactDecimal?
             switch value.type {
             case .int: parsed = value.int.map { ExactDecimal($0) }
-            // A float is read from its text as written, exactly (never through a Double); inf and nan are not prices.
-            case .double: parsed = value.floatLiteral.flatMap { ExactDecimal($0) }
+            // A TOML float is read from its text as written, exactly (never through binary floating point); inf and nan are not prices.
+            case .float: parsed = value.floatLiteral.flatMap { ExactDecimal($0) }
             case .string: parsed = value.string.flatMap { ExactDecimal($0) }
             default: parsed = nil
             }
