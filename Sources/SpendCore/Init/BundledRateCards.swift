@@ -466,6 +466,28 @@ currency = "USD"
 "o3-mini-2025-01-31" = "o3-mini"
 "o3-2025-04-16" = "o3"
 "o4-mini-2025-04-16" = "o4-mini"
+# GPT-4o / GPT-5 search models (Chat Completions)
+"gpt-4o-search-preview-2025-03-11" = "gpt-4o-search-preview"
+"gpt-4o-mini-search-preview-2025-03-11" = "gpt-4o-mini-search-preview"
+"gpt-5-search-api-2025-10-14" = "gpt-5-search-api"
+# chat-latest aliases and codex / pro / deep-research snapshots
+"gpt-5-chat" = "gpt-5-chat-latest"
+"gpt-5-pro-2025-10-06" = "gpt-5-pro"
+"gpt-5.1-2025-11-13" = "gpt-5.1"
+"gpt-5.2-2025-12-11" = "gpt-5.2"
+"gpt-5.2-pro-2025-12-11" = "gpt-5.2-pro"
+"gpt-5.4-pro-2026-03-05" = "gpt-5.4-pro"
+"gpt-5.5-2026-04-23" = "gpt-5.5"
+"gpt-5.5-pro-2026-04-23" = "gpt-5.5-pro"
+"gpt-5.6" = "gpt-5.6-sol"
+"o1-pro-2025-03-19" = "o1-pro"
+"o3-pro-2025-06-10" = "o3-pro"
+"o3-deep-research-2025-06-26" = "o3-deep-research"
+"o4-mini-deep-research-2025-06-26" = "o4-mini-deep-research"
+"computer-use-preview-2025-03-11" = "computer-use-preview"
+"gpt-3.5-turbo-instruct-0914" = "gpt-3.5-turbo-instruct"
+# embeddings: the API reports text-embedding-ada-002 calls as "-v2"
+"text-embedding-ada-002-v2" = "text-embedding-ada-002"
 
 # ---------------------------------------------------------------- GPT-4o
 
@@ -832,6 +854,321 @@ effective = 2024-01-25
 input = 0.13
 output = 0
 batch_discount = 0.5
+
+# ---------------------------------------------------------------- Web search fees of GPT-4o / GPT-4.1 (new points)
+
+# source: https://openai.com/index/new-tools-for-building-agents/ (2025-03-11) introduced the web search tool; https://openai.com/api/pricing/ "Built-in tools" lists web search for gpt-4o / gpt-4.1 models (mini included) at $25.00 per 1,000 calls with search content tokens free (flat fee since the GPT-5 launch page of 2025-08-07; LiteLLM 1.109.1: 0.025 per query) — token rates unchanged
+[[price]]
+model = "gpt-4o"
+effective = 2025-08-07
+input = 2.50
+cached_input = 1.25
+output = 10.00
+batch_discount = 0.5
+tool_calls = { web_search = 25.00 }
+service_tiers = { priority = { input = 4.25, cached_input = 2.125, output = 17.00 } }
+
+# source: as gpt-4o above (2025-08-07) — web search $25.00 per 1,000 calls
+[[price]]
+model = "gpt-4o-mini"
+effective = 2025-08-07
+input = 0.15
+cached_input = 0.075
+output = 0.60
+batch_discount = 0.5
+tool_calls = { web_search = 25.00 }
+service_tiers = { priority = { input = 0.25, cached_input = 0.125, output = 1.00 } }
+
+# source: as gpt-4o above (2025-08-07) — web search $25.00 per 1,000 calls
+[[price]]
+model = "gpt-4.1"
+effective = 2025-08-07
+input = 2.00
+cached_input = 0.50
+output = 8.00
+batch_discount = 0.5
+tool_calls = { web_search = 25.00 }
+service_tiers = { priority = { input = 3.50, cached_input = 0.875, output = 14.00 } }
+
+# source: as gpt-4o above (2025-08-07) — web search $25.00 per 1,000 calls
+[[price]]
+model = "gpt-4.1-mini"
+effective = 2025-08-07
+input = 0.40
+cached_input = 0.10
+output = 1.60
+batch_discount = 0.5
+tool_calls = { web_search = 25.00 }
+service_tiers = { priority = { input = 0.70, cached_input = 0.175, output = 2.80 } }
+
+# ---------------------------------------------------------------- Search-preview and computer-use models
+
+# source: https://openai.com/index/new-tools-for-building-agents/ (2025-03-11) — gpt-4o-search-preview at GPT-4o token rates $2.50 / cached $1.25 / $10.00; search fee per https://openai.com/api/pricing/ $25.00 per 1,000 calls (LiteLLM 1.109.1: 0.025 per query)
+[[price]]
+model = "gpt-4o-search-preview"
+effective = 2025-03-11
+input = 2.50
+cached_input = 1.25
+output = 10.00
+batch_discount = 0.5
+tool_calls = { web_search = 25.00 }
+
+# source: https://openai.com/index/new-tools-for-building-agents/ (2025-03-11) — gpt-4o-mini-search-preview $0.15 / cached $0.075 / $0.60; search $25.00 per 1,000 calls
+[[price]]
+model = "gpt-4o-mini-search-preview"
+effective = 2025-03-11
+input = 0.15
+cached_input = 0.075
+output = 0.60
+batch_discount = 0.5
+tool_calls = { web_search = 25.00 }
+
+# source: https://openai.com/index/new-tools-for-building-agents/ (2025-03-11) — computer-use-preview $3.00 in / $12.00 out, no prompt caching
+[[price]]
+model = "computer-use-preview"
+effective = 2025-03-11
+input = 3.00
+output = 12.00
+batch_discount = 0.5
+
+# ---------------------------------------------------------------- GPT-5 variants (chat, codex, pro, search)
+
+# source: https://openai.com/index/introducing-gpt-5-for-developers/ (2025-08-07) — gpt-5-chat-latest (the model behind ChatGPT) at GPT-5's $1.25 / cached $0.125 / $10.00; no batch, flex or priority
+[[price]]
+model = "gpt-5-chat-latest"
+effective = 2025-08-07
+input = 1.25
+cached_input = 0.125
+output = 10.00
+
+# source: https://openai.com/index/introducing-upgrades-to-codex/ (2025-09-15; in the Responses API from 2025-09-23) — gpt-5-codex at GPT-5's $1.25 / cached $0.125 / $10.00
+[[price]]
+model = "gpt-5-codex"
+effective = 2025-09-23
+input = 1.25
+cached_input = 0.125
+output = 10.00
+tool_calls = { web_search = 10.00 }
+
+# source: OpenAI DevDay (2025-10-06), https://openai.com/api/pricing/ — gpt-5-pro $15.00 in / $120.00 out, no cached-input rate; Batch 50% off; web search $10 per 1,000 calls
+[[price]]
+model = "gpt-5-pro"
+effective = 2025-10-06
+input = 15.00
+output = 120.00
+batch_discount = 0.5
+tool_calls = { web_search = 10.00 }
+
+# source: https://openai.com/api/pricing/ — gpt-5-search-api (snapshot 2025-10-14) at GPT-5's $1.25 / cached $0.125 / $10.00 plus $10.00 per 1,000 searches
+[[price]]
+model = "gpt-5-search-api"
+effective = 2025-10-14
+input = 1.25
+cached_input = 0.125
+output = 10.00
+tool_calls = { web_search = 10.00 }
+
+# ---------------------------------------------------------------- GPT-5.1
+
+# source: https://openai.com/index/gpt-5-1-for-developers/ (2025-11-13) — GPT-5.1 at GPT-5's prices: $1.25 / cached $0.125 / $10.00; flex and priority as GPT-5 per https://openai.com/api/pricing/
+[[price]]
+model = "gpt-5.1"
+effective = 2025-11-13
+input = 1.25
+cached_input = 0.125
+output = 10.00
+batch_discount = 0.5
+tool_calls = { web_search = 10.00 }
+service_tiers = { flex = { input = 0.625, cached_input = 0.0625, output = 5.00 }, priority = { input = 2.50, cached_input = 0.25, output = 20.00 } }
+
+# source: https://openai.com/index/gpt-5-1-for-developers/ (2025-11-13) — gpt-5.1-chat-latest $1.25 / cached $0.125 / $10.00
+[[price]]
+model = "gpt-5.1-chat-latest"
+effective = 2025-11-13
+input = 1.25
+cached_input = 0.125
+output = 10.00
+
+# source: https://openai.com/index/gpt-5-1-for-developers/ (2025-11-13) — gpt-5.1-codex $1.25 / cached $0.125 / $10.00
+[[price]]
+model = "gpt-5.1-codex"
+effective = 2025-11-13
+input = 1.25
+cached_input = 0.125
+output = 10.00
+tool_calls = { web_search = 10.00 }
+
+# source: https://openai.com/index/gpt-5-1-for-developers/ (2025-11-13) — gpt-5.1-codex-mini $0.25 / cached $0.025 / $2.00
+[[price]]
+model = "gpt-5.1-codex-mini"
+effective = 2025-11-13
+input = 0.25
+cached_input = 0.025
+output = 2.00
+
+# source: https://openai.com/index/gpt-5-1-codex-max/ (2025-11-19) — gpt-5.1-codex-max at gpt-5.1-codex's $1.25 / cached $0.125 / $10.00
+[[price]]
+model = "gpt-5.1-codex-max"
+effective = 2025-11-19
+input = 1.25
+cached_input = 0.125
+output = 10.00
+tool_calls = { web_search = 10.00 }
+
+# ---------------------------------------------------------------- GPT-5.2
+
+# source: https://openai.com/index/introducing-gpt-5-2/ (2025-12-11) — GPT-5.2 $1.75 / cached $0.175 / $14.00; Batch and flex half, priority $3.50 / $0.35 / $28.00 per https://openai.com/api/pricing/
+[[price]]
+model = "gpt-5.2"
+effective = 2025-12-11
+input = 1.75
+cached_input = 0.175
+output = 14.00
+batch_discount = 0.5
+tool_calls = { web_search = 10.00 }
+service_tiers = { flex = { input = 0.875, cached_input = 0.0875, output = 7.00 }, priority = { input = 3.50, cached_input = 0.35, output = 28.00 } }
+
+# source: https://openai.com/index/introducing-gpt-5-2/ (2025-12-11) — gpt-5.2-chat-latest $1.75 / cached $0.175 / $14.00
+[[price]]
+model = "gpt-5.2-chat-latest"
+effective = 2025-12-11
+input = 1.75
+cached_input = 0.175
+output = 14.00
+
+# source: https://openai.com/index/introducing-gpt-5-2/ (2025-12-11) — gpt-5.2-pro $21.00 in / $168.00 out, no cached-input rate; Batch 50% off
+[[price]]
+model = "gpt-5.2-pro"
+effective = 2025-12-11
+input = 21.00
+output = 168.00
+batch_discount = 0.5
+tool_calls = { web_search = 10.00 }
+
+# ---------------------------------------------------------------- GPT-5.4 pro, GPT-5.5, GPT-5.6
+
+# source: OpenAI "Introducing GPT-5.4" (2026-03-05); https://openai.com/api/pricing/ — gpt-5.4-pro $30.00 in / $180.00 out (no cached rate), above 272K input tokens $60.00 / $270.00 for the whole request; Batch and flex half
+[[price]]
+model = "gpt-5.4-pro"
+effective = 2026-03-05
+input = 30.00
+output = 180.00
+batch_discount = 0.5
+tool_calls = { web_search = 10.00 }
+tiers = [ { above_input_tokens = 272000, input = 60.00, output = 270.00 } ]
+service_tiers = { flex = { input = 15.00, output = 90.00, tiers = [ { above_input_tokens = 272000, input = 30.00, output = 135.00 } ] } }
+
+# source: OpenAI GPT-5.5 launch (2026-04-23, snapshot gpt-5.5-2026-04-23); https://openai.com/api/pricing/ (as of 2026-06-04: $5.00 / cached $0.50 / $30.00; above 272K input $10.00 / $1.00 / $45.00 for the whole request; Batch and flex half; priority $12.50 / $1.25 / $75.00)
+[[price]]
+model = "gpt-5.5"
+effective = 2026-04-23
+input = 5.00
+cached_input = 0.50
+output = 30.00
+batch_discount = 0.5
+tool_calls = { web_search = 10.00 }
+tiers = [ { above_input_tokens = 272000, input = 10.00, cached_input = 1.00, output = 45.00 } ]
+service_tiers = { flex = { input = 2.50, cached_input = 0.25, output = 15.00, tiers = [ { above_input_tokens = 272000, input = 5.00, cached_input = 0.50, output = 22.50 } ] }, priority = { input = 12.50, cached_input = 1.25, output = 75.00 } }
+
+# source: OpenAI GPT-5.5 launch (2026-04-23); https://openai.com/api/pricing/ — gpt-5.5-pro $30.00 / $180.00 (no cached rate), above 272K input $60.00 / $270.00; Batch and flex half
+[[price]]
+model = "gpt-5.5-pro"
+effective = 2026-04-23
+input = 30.00
+output = 180.00
+batch_discount = 0.5
+tool_calls = { web_search = 10.00 }
+tiers = [ { above_input_tokens = 272000, input = 60.00, output = 270.00 } ]
+service_tiers = { flex = { input = 15.00, output = 90.00, tiers = [ { above_input_tokens = 272000, input = 30.00, output = 135.00 } ] } }
+
+# source: OpenAI GPT-5.6 preview announcement (2026-06-26; reported e.g. by https://benchr.org/pricing/gpt-5-6, checked 2026-06-28) — Sol $5.00 / $30.00, cache reads 90% off ($0.50), cache writes 1.25x input ($6.25). LiteLLM 1.109.1 lists gpt-5.6-sol at $4 / $20 (cached $0.40, write $5): no dated OpenAI source for that found — see the exceptions in docs/FORMAT.md "Bundled cards"
+[[price]]
+model = "gpt-5.6-sol"
+effective = 2026-06-26
+input = 5.00
+cached_input = 0.50
+cache_write = 6.25
+output = 30.00
+
+# source: OpenAI GPT-5.6 preview announcement (2026-06-26) — Terra $2.50 / $15.00, cached $0.25, cache write $3.125 (LiteLLM 1.109.1: $2 / $12; see the exceptions)
+[[price]]
+model = "gpt-5.6-terra"
+effective = 2026-06-26
+input = 2.50
+cached_input = 0.25
+cache_write = 3.125
+output = 15.00
+
+# source: OpenAI GPT-5.6 preview announcement (2026-06-26) — Luna $1.00 / $6.00, cached $0.10, cache write $1.25 (LiteLLM 1.109.1: $0.20 / $1.20; see the exceptions)
+[[price]]
+model = "gpt-5.6-luna"
+effective = 2026-06-26
+input = 1.00
+cached_input = 0.10
+cache_write = 1.25
+output = 6.00
+
+# ---------------------------------------------------------------- o-series pro and deep research
+
+# source: https://platform.openai.com/docs/models/o1-pro (Responses API launch 2025-03-19) — o1-pro $150.00 in / $600.00 out, no cached-input rate; Batch 50% off
+[[price]]
+model = "o1-pro"
+effective = 2025-03-19
+input = 150.00
+output = 600.00
+batch_discount = 0.5
+
+# source: OpenAI announcement of o3-pro with the o3 price cut (2025-06-10) — o3-pro $20.00 in / $80.00 out, no cached-input rate; Batch 50% off
+[[price]]
+model = "o3-pro"
+effective = 2025-06-10
+input = 20.00
+output = 80.00
+batch_discount = 0.5
+tool_calls = { web_search = 10.00 }
+
+# source: https://platform.openai.com/docs/models/o3-deep-research (snapshot 2025-06-26) — $10.00 / cached $2.50 / $40.00; Batch 50% off
+[[price]]
+model = "o3-deep-research"
+effective = 2025-06-26
+input = 10.00
+cached_input = 2.50
+output = 40.00
+batch_discount = 0.5
+
+# source: https://platform.openai.com/docs/models/o4-mini-deep-research (snapshot 2025-06-26) — $2.00 / cached $0.50 / $8.00; Batch 50% off
+[[price]]
+model = "o4-mini-deep-research"
+effective = 2025-06-26
+input = 2.00
+cached_input = 0.50
+output = 8.00
+batch_discount = 0.5
+
+# ---------------------------------------------------------------- Legacy completions models
+
+# source: https://openai.com/index/gpt-3-5-turbo-fine-tuning-and-api-updates/ (2023-08-22) — babbage-002 $0.0004 per 1K tokens, input and output alike; Batch 50% off
+[[price]]
+model = "babbage-002"
+effective = 2023-08-22
+input = 0.40
+output = 0.40
+batch_discount = 0.5
+
+# source: https://openai.com/index/gpt-3-5-turbo-fine-tuning-and-api-updates/ (2023-08-22) — davinci-002 $0.002 per 1K tokens, input and output alike; Batch 50% off
+[[price]]
+model = "davinci-002"
+effective = 2023-08-22
+input = 2.00
+output = 2.00
+batch_discount = 0.5
+
+# source: OpenAI developer announcement of gpt-3.5-turbo-instruct (2023-09-18; snapshot gpt-3.5-turbo-instruct-0914) — $0.0015 in / $0.002 out per 1K tokens
+[[price]]
+model = "gpt-3.5-turbo-instruct"
+effective = 2023-09-18
+input = 1.50
+output = 2.00
 
 """#
         ),
