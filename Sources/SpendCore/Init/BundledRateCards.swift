@@ -22,8 +22,9 @@ public enum BundledRateCards {
 #
 # Caching: cached_input is the cache READ rate (0.1x input) and cache_write
 # the 5-minute cache WRITE rate (1.25x input). The 1-hour cache write (2x
-# input) has no field here; record such writes at the 5-minute rate or add
-# a field when the parser grows one. A block without cached_input /
+# input: $10 for Opus 4.5-4.8, $6 for Sonnet 4.x, $2 for Haiku 4.5, $20 for
+# Fable 5) has no field in the card format yet; such writes are priced at
+# the 5-minute rate (an underestimate) until the format grows one. A block without cached_input /
 # cache_write means the model had no prompt caching at that date.
 #
 # Long context: `tiers` apply to the WHOLE request once input + cached +
@@ -69,6 +70,12 @@ currency = "USD"
 "claude-haiku-4-5-*" = "claude-haiku-4-5"
 "claude-opus-4-5-20251101" = "claude-opus-4-5"
 "claude-opus-4-5-*" = "claude-opus-4-5"
+"claude-opus-4-6-20260205" = "claude-opus-4-6"
+"claude-opus-4-6-2026????" = "claude-opus-4-6"
+"claude-opus-4-7-20260416" = "claude-opus-4-7"
+"claude-opus-4-7-2026????" = "claude-opus-4-7"
+"claude-opus-4-8-2026????" = "claude-opus-4-8"
+"claude-sonnet-4-6-2026????" = "claude-sonnet-4-6"
 
 # ---------------------------------------------------------------- Claude 3
 
@@ -233,6 +240,63 @@ input = 5.00
 cached_input = 0.50
 cache_write = 6.25
 output = 25.00
+batch_discount = 0.5
+tool_calls = { web_search = 10.00 }
+
+# ---------------------------------------------------------------- Claude 4.6 / 4.7 / 4.8, Fable 5
+
+# source: https://platform.claude.com/docs/en/about-claude/models/whats-new-claude-4-6 (launch 2026-02-04/05, snapshot claude-opus-4-6-20260205); https://platform.claude.com/docs/en/about-claude/pricing — Opus 4.6 $5 / $25, cache write (5 min) $6.25, read $0.50, 1-hour write $10 (no field); 1M context at standard rates (no >200K tier); web search $10 per 1,000
+[[price]]
+model = "claude-opus-4-6"
+effective = 2026-02-05
+input = 5.00
+cached_input = 0.50
+cache_write = 6.25
+output = 25.00
+batch_discount = 0.5
+tool_calls = { web_search = 10.00 }
+
+# source: https://platform.claude.com/docs/en/about-claude/models/whats-new-claude-4-6 (launched with Opus 4.6); https://platform.claude.com/docs/en/about-claude/pricing — Sonnet 4.6 $3 / $15, cache write $3.75, read $0.30, 1-hour write $6 (no field); no long-context tier
+[[price]]
+model = "claude-sonnet-4-6"
+effective = 2026-02-05
+input = 3.00
+cached_input = 0.30
+cache_write = 3.75
+output = 15.00
+batch_discount = 0.5
+tool_calls = { web_search = 10.00 }
+
+# source: Anthropic Claude Opus 4.7 launch (2026-04-16, snapshot claude-opus-4-7-20260416); https://platform.claude.com/docs/en/about-claude/pricing — same prices as Opus 4.6 (new tokenizer: up to ~35% more tokens for the same text)
+[[price]]
+model = "claude-opus-4-7"
+effective = 2026-04-16
+input = 5.00
+cached_input = 0.50
+cache_write = 6.25
+output = 25.00
+batch_discount = 0.5
+tool_calls = { web_search = 10.00 }
+
+# source: Anthropic Claude Opus 4.8 launch (2026-05-28, e.g. https://www.creeta.com/en/claude-opus-4-8-api-guide-2026/: standard pricing unchanged at $5 / $25); https://platform.claude.com/docs/en/about-claude/pricing
+[[price]]
+model = "claude-opus-4-8"
+effective = 2026-05-28
+input = 5.00
+cached_input = 0.50
+cache_write = 6.25
+output = 25.00
+batch_discount = 0.5
+tool_calls = { web_search = 10.00 }
+
+# source: Anthropic Claude Fable 5 GA (2026-06-09); https://platform.claude.com/docs/en/about-claude/pricing (as reported 2026-06-13): $10 / $50, cache write (5 min) $12.50, 1-hour write $20 (no field), read $1; Batch $5 / $25; 1M context at standard rates
+[[price]]
+model = "claude-fable-5"
+effective = 2026-06-09
+input = 10.00
+cached_input = 1.00
+cache_write = 12.50
+output = 50.00
 batch_discount = 0.5
 tool_calls = { web_search = 10.00 }
 
