@@ -347,6 +347,14 @@ currency = "USD"
 "gemini-2.5-pro-preview-05-06" = "gemini-2.5-pro"
 "gemini-2.5-pro-preview-06-05" = "gemini-2.5-pro"
 "gemini-2.5-pro-preview-??-??" = "gemini-2.5-pro"     # dated previews only: not gemini-2.5-pro-preview-tts (a TTS model)
+"gemini-2.5-flash-preview-09-2025" = "gemini-2.5-flash"
+"gemini-2.5-flash-lite-preview-09-2025" = "gemini-2.5-flash-lite"
+"gemini-3.1-flash-lite-preview" = "gemini-3.1-flash-lite"
+"gemini-3.1-pro-preview-customtools" = "gemini-3.1-pro-preview"   # same model and price, tuned for custom tools
+# *-latest aliases: where Google points them now (gemini-flash-latest and
+# gemini-flash-lite-latest are not aliased: they point to models this card
+# does not price yet, see docs/FORMAT.md "Bundled cards")
+"gemini-pro-latest" = "gemini-3.1-pro-preview"             # moved to 3.1 Pro on 2026-03-06
 
 # ---------------------------------------------------------------- Gemini 1.5
 
@@ -447,6 +455,67 @@ input = 0.50
 cached_input = 0.05
 output = 3.00
 batch_discount = 0.5
+
+# ---------------------------------------------------------------- Gemini 2.5 Flash-Lite, computer use, embeddings
+
+# source: https://developers.googleblog.com/en/gemini-25-flash-lite-is-now-stable-and-generally-available/ (GA 2025-07-22) — $0.10 / $0.40 (text/image/video), cached $0.01 (current list value per https://ai.google.dev/gemini-api/docs/pricing); Batch 50% off; flex half, priority $0.18 / $0.018 / $0.72 (listed on the pricing page when recorded)
+[[price]]
+model = "gemini-2.5-flash-lite"
+effective = 2025-07-22
+input = 0.10
+cached_input = 0.01
+output = 0.40
+batch_discount = 0.5
+service_tiers = { flex = { input = 0.05, cached_input = 0.01, output = 0.20 }, priority = { input = 0.18, cached_input = 0.018, output = 0.72 } }
+
+# source: https://blog.google/technology/google-deepmind/gemini-computer-use-model/ (2025-10-07) — gemini-2.5-computer-use-preview-10-2025 at Gemini 2.5 Pro's token rates: $1.25 / $10.00 up to 200K, $2.50 / $15.00 above; no context caching
+[[price]]
+model = "gemini-2.5-computer-use-preview-10-2025"
+effective = 2025-10-07
+input = 1.25
+output = 10.00
+tiers = [ { above_input_tokens = 200000, input = 2.50, output = 15.00 } ]
+
+# source: https://developers.googleblog.com/en/gemini-embedding-available-gemini-api/ (GA 2025-07-14) — gemini-embedding-001 $0.15 per 1M input tokens; Batch 50% off ($0.075; LiteLLM's vertex entry says 0.12, its gemini entry 0.075)
+[[price]]
+model = "gemini-embedding-001"
+effective = 2025-07-14
+input = 0.15
+output = 0
+batch_discount = 0.5
+
+# ---------------------------------------------------------------- Gemini 3.1 / 3.5
+
+# source: Google "Gemini 3.1 Pro" preview launch (2026-02-19, Gemini API changelog; gemini-pro-latest moved to it on 2026-03-06); https://ai.google.dev/gemini-api/docs/pricing — $2.00 / $12.00 up to 200K, $4.00 / $18.00 above; cached $0.20 / $0.40; Batch and flex half; priority $3.60 / $0.36 / $21.60 (above 200K $7.20 / $0.72 / $32.40)
+[[price]]
+model = "gemini-3.1-pro-preview"
+effective = 2026-02-19
+input = 2.00
+cached_input = 0.20
+output = 12.00
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 200000, input = 4.00, cached_input = 0.40, output = 18.00 } ]
+service_tiers = { flex = { input = 1.00, cached_input = 0.20, output = 6.00, tiers = [ { above_input_tokens = 200000, input = 2.00, cached_input = 0.40, output = 9.00 } ] }, priority = { input = 3.60, cached_input = 0.36, output = 21.60, tiers = [ { above_input_tokens = 200000, input = 7.20, cached_input = 0.72, output = 32.40 } ] } }
+
+# source: https://agentictribune.com/article/20260306-google-rolls-out-gemini-3-1-flash-lite-as-it-races-to-retire-gemini-3-pro-preview (preview 2026-03-03; GA as gemini-3.1-flash-lite 2026-05-07 at the same price); https://ai.google.dev/gemini-api/docs/pricing — $0.25 / $1.50, cached $0.025; Batch and flex half; priority $0.45 / $0.045 / $2.70
+[[price]]
+model = "gemini-3.1-flash-lite"
+effective = 2026-03-03
+input = 0.25
+cached_input = 0.025
+output = 1.50
+batch_discount = 0.5
+service_tiers = { flex = { input = 0.125, cached_input = 0.0125, output = 0.75 }, priority = { input = 0.45, cached_input = 0.045, output = 2.70 } }
+
+# source: Google I/O (2026-05-19), https://ai.google.dev/gemini-api/docs/pricing (as reported 2026-05-20) — gemini-3.5-flash $1.50 / $9.00, cached $0.15; Batch and flex half ($0.75 / $0.075 / $4.50; LiteLLM's gemini entry lists flex cached 0.08); priority $2.70 / $0.27 / $16.20
+[[price]]
+model = "gemini-3.5-flash"
+effective = 2026-05-19
+input = 1.50
+cached_input = 0.15
+output = 9.00
+batch_discount = 0.5
+service_tiers = { flex = { input = 0.75, cached_input = 0.075, output = 4.50 }, priority = { input = 2.70, cached_input = 0.27, output = 16.20 } }
 
 """#
         ),
