@@ -187,9 +187,74 @@ final class BundledRateCardsCoverageTests: XCTestCase {
         }
     }
 
+    /// LiteLLM `litellm_provider`s of the cloud cards, which price the
+    /// first-party models at the cloud's own rates where they differ (Bedrock's
+    /// regional endpoints, Azure's data zones). The card's model names are the
+    /// map's keys without the `azure/` prefix (`eu/gpt-4o`,
+    /// `us.anthropic.claude-sonnet-4-5-20250929-v1:0`).
+    static let cloudCardOfProvider: [String: String] = ["azure": "azure", "bedrock": "bedrock", "bedrock_converse": "bedrock"]
+
+    /// Cloud model names the cards price differently from the map (name →
+    /// reason); mirrored in docs/FORMAT.md "Bundled cards".
+    static let cloudExceptions: [String: String] = [
+        "eu/gpt-4.1-nano": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.028 for 0.025 × 1.1 = 0.0275",
+        "us/gpt-4.1-nano": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.028 for 0.0275",
+        "us/gpt-4.1-nano-2025-04-14": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.028 for 0.0275",
+        "eu/gpt-4o-mini": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.083 for 0.075 × 1.1 = 0.0825",
+        "eu/gpt-4o-mini-2024-07-18": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.083 for 0.0825",
+        "us/gpt-4o-mini": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.083 for 0.0825",
+        "us/gpt-4o-mini-2024-07-18": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.083 for 0.0825",
+        "eu/gpt-5-codex": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.138 for 0.125 × 1.1 = 0.1375",
+        "us/gpt-5-codex": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.138 for 0.1375",
+        "eu/o4-mini": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.303 for 0.275 × 1.1 = 0.3025",
+        "eu/o4-mini-2025-04-16": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.303 for 0.3025",
+        "us/o4-mini": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.303 for 0.3025",
+        "us/o4-mini-2025-04-16": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.303 for 0.3025",
+        "eu/gpt-4o": "LiteLLM lists a cache-write rate 1.38 (OpenAI models have no cache-write charge; 1.375 is the cached-input rate)",
+        "eu/gpt-4o-2024-11-20": "LiteLLM lists a cache-write rate 1.38 (OpenAI models have no cache-write charge)",
+        "us/gpt-4o": "LiteLLM lists a cache-write rate 1.38 (OpenAI models have no cache-write charge)",
+        "us/gpt-4o-2024-11-20": "LiteLLM lists a cache-write rate 1.38 (OpenAI models have no cache-write charge)",
+        "gpt-5.4-pro": "LiteLLM lists a cached-input rate of 3 that neither OpenAI's nor Azure's page shows: cached tokens stay an error",
+        "gpt-5.4-pro-2026-03-05": "LiteLLM lists a cached-input rate of 3 (see gpt-5.4-pro)",
+        "gpt-5.5-pro": "LiteLLM lists a cached-input rate of 3 (see gpt-5.4-pro)",
+        "gpt-5.5-pro-2026-04-23": "LiteLLM lists a cached-input rate of 3 (see gpt-5.4-pro)",
+    ]
+
+    /// Every model name of the map that a cloud card prices has the map's
+    /// rates (or a documented exception); each cloud card prices some of them.
+    func testCloudCardsPriceTheMapsModelIDsAtTheMapsRates() throws {
+        let (file, _) = try listedModels()
+        let data = try XCTUnwrap(FileManager.default.contents(atPath: TestSupport.packageRoot + "/../shared/data/" + file))
+        let map = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        var checked: [String: Int] = [:]
+        var problems: [String] = []
+        var excepted: Set<String> = []
+        for key in map.keys.sorted() {
+            guard let fields = map[key] as? [String: Any], let provider = fields["litellm_provider"] as? String,
+                let card = Self.cloudCardOfProvider[provider]
+            else { continue }
+            let name = key.hasPrefix(card + "/") ? String(key.dropFirst(card.count + 1)) : key
+            guard case .success = TestSupport.bundledBook.resolve(provider: card, model: name) else { continue }
+            let model = Listed(
+                key: key, name: name, card: card,
+                input: ReferencePrices.perMillion(fields["input_cost_per_token"]),
+                output: ReferencePrices.perMillion(fields["output_cost_per_token"]),
+                cachedInput: ReferencePrices.perMillion(fields["cache_read_input_token_cost"]),
+                cacheWrite: ReferencePrices.perMillion(fields["cache_creation_input_token_cost"]))
+            checked[card, default: 0] += 1
+            guard let problem = Self.problem(model, book: TestSupport.bundledBook) else { continue }
+            if Self.cloudExceptions[name] != nil { excepted.insert(name) } else { problems.append(problem) }
+        }
+        XCTAssertEqual(problems, [], "a cloud card disagrees with \(file); fix the card or add a documented exception")
+        XCTAssertEqual(Set(Self.cloudExceptions.keys).subtracting(excepted).sorted(), [], "cloud exceptions no longer needed: remove them")
+        for card in Set(Self.cloudCardOfProvider.values).sorted() {
+            XCTAssertGreaterThan(checked[card] ?? 0, 0, "ratecards/\(card).toml prices no model name of \(file)")
+        }
+    }
+
     func testExceptionsAreDocumented() throws {
         let docs = try String(contentsOfFile: TestSupport.packageRoot + "/docs/FORMAT.md", encoding: .utf8)
-        for name in Self.exceptions.keys.sorted() {
+        for name in (Array(Self.exceptions.keys) + Array(Self.cloudExceptions.keys)).sorted() {
             XCTAssertTrue(docs.contains("`\(name)`"), "exception \(name) is missing from docs/FORMAT.md \"Bundled cards\"")
         }
     }

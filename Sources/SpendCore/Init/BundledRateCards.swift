@@ -303,6 +303,1033 @@ tool_calls = { web_search = 10.00 }
 """#
         ),
         (
+            name: "azure.toml",
+            text: #"""
+# Azure OpenAI rate card for `spend` (provider = "azure").
+#
+# What this is: Azure OpenAI's pay-as-you-go LIST prices (Standard
+# deployments) for the OpenAI models of ratecards/openai.toml that Azure
+# serves. A Global Standard deployment costs what OpenAI lists; a Data Zone
+# Standard deployment (US or EU data zone) costs 10% more. Not covered:
+# regional (non-global) Standard deployments, provisioned throughput (PTU),
+# Azure's priority processing, fine-tuned models, built-in tool fees.
+#
+# Model names: Azure reports the model, not the deployment type, so name the
+# data zone in the event's `model` the way LiteLLM's price map does:
+# "eu/gpt-4o" or "us/gpt-5-mini" (→ the "-data-zone" prices below); a bare
+# "gpt-4o" is a Global Standard call.
+#
+# Units: USD per 1,000,000 tokens; batch_discount is a multiplier (Azure
+# OpenAI Batch: 50% off). Long-context tiers as on the OpenAI card.
+#
+# How to record a price change: add a NEW [[price]] block with the same
+# model, the new rates and a later `effective` date, with a `# source:`
+# comment above it. Never edit or delete an old block.
+
+provider = "azure"
+currency = "USD"
+
+[aliases]
+# computer-use-preview
+"eu/computer-use-preview" = "computer-use-preview-data-zone"
+"us/computer-use-preview" = "computer-use-preview-data-zone"
+# gpt-4.1
+"eu/gpt-4.1" = "gpt-4.1-data-zone"
+"gpt-4.1-2025-04-14" = "gpt-4.1"
+"us/gpt-4.1" = "gpt-4.1-data-zone"
+"us/gpt-4.1-2025-04-14" = "gpt-4.1-data-zone"
+# gpt-4.1-mini
+"eu/gpt-4.1-mini" = "gpt-4.1-mini-data-zone"
+"gpt-4.1-mini-2025-04-14" = "gpt-4.1-mini"
+"us/gpt-4.1-mini" = "gpt-4.1-mini-data-zone"
+"us/gpt-4.1-mini-2025-04-14" = "gpt-4.1-mini-data-zone"
+# gpt-4.1-nano
+"eu/gpt-4.1-nano" = "gpt-4.1-nano-data-zone"
+"gpt-4.1-nano-2025-04-14" = "gpt-4.1-nano"
+"us/gpt-4.1-nano" = "gpt-4.1-nano-data-zone"
+"us/gpt-4.1-nano-2025-04-14" = "gpt-4.1-nano-data-zone"
+# gpt-4o
+"eu/gpt-4o" = "gpt-4o-data-zone"
+"eu/gpt-4o-2024-11-20" = "gpt-4o-data-zone"
+"gpt-4o-2024-11-20" = "gpt-4o"
+"us/gpt-4o" = "gpt-4o-data-zone"
+"us/gpt-4o-2024-11-20" = "gpt-4o-data-zone"
+# gpt-4o-2024-05-13
+"eu/gpt-4o-2024-05-13" = "gpt-4o-2024-05-13-data-zone"
+"us/gpt-4o-2024-05-13" = "gpt-4o-2024-05-13-data-zone"
+# gpt-4o-2024-08-06
+"eu/gpt-4o-2024-08-06" = "gpt-4o-2024-08-06-data-zone"
+"us/gpt-4o-2024-08-06" = "gpt-4o-2024-08-06-data-zone"
+# gpt-4o-mini
+"eu/gpt-4o-mini" = "gpt-4o-mini-data-zone"
+"eu/gpt-4o-mini-2024-07-18" = "gpt-4o-mini-data-zone"
+"gpt-4o-mini-2024-07-18" = "gpt-4o-mini"
+"us/gpt-4o-mini" = "gpt-4o-mini-data-zone"
+"us/gpt-4o-mini-2024-07-18" = "gpt-4o-mini-data-zone"
+# gpt-5
+"eu/gpt-5" = "gpt-5-data-zone"
+"eu/gpt-5-2025-08-07" = "gpt-5-data-zone"
+"gpt-5-2025-08-07" = "gpt-5"
+"us/gpt-5" = "gpt-5-data-zone"
+"us/gpt-5-2025-08-07" = "gpt-5-data-zone"
+# gpt-5-chat-latest
+"gpt-5-chat" = "gpt-5-chat-latest"
+# gpt-5-codex
+"eu/gpt-5-codex" = "gpt-5-codex-data-zone"
+"us/gpt-5-codex" = "gpt-5-codex-data-zone"
+# gpt-5-mini
+"eu/gpt-5-mini" = "gpt-5-mini-data-zone"
+"eu/gpt-5-mini-2025-08-07" = "gpt-5-mini-data-zone"
+"gpt-5-mini-2025-08-07" = "gpt-5-mini"
+"us/gpt-5-mini" = "gpt-5-mini-data-zone"
+"us/gpt-5-mini-2025-08-07" = "gpt-5-mini-data-zone"
+# gpt-5-nano
+"eu/gpt-5-nano" = "gpt-5-nano-data-zone"
+"eu/gpt-5-nano-2025-08-07" = "gpt-5-nano-data-zone"
+"gpt-5-nano-2025-08-07" = "gpt-5-nano"
+"us/gpt-5-nano" = "gpt-5-nano-data-zone"
+"us/gpt-5-nano-2025-08-07" = "gpt-5-nano-data-zone"
+# gpt-5-pro
+"eu/gpt-5-pro" = "gpt-5-pro-data-zone"
+"us/gpt-5-pro" = "gpt-5-pro-data-zone"
+# gpt-5.1
+"eu/gpt-5.1" = "gpt-5.1-data-zone"
+"gpt-5.1-2025-11-13" = "gpt-5.1"
+"us/gpt-5.1" = "gpt-5.1-data-zone"
+# gpt-5.1-codex
+"eu/gpt-5.1-codex" = "gpt-5.1-codex-data-zone"
+"us/gpt-5.1-codex" = "gpt-5.1-codex-data-zone"
+# gpt-5.1-codex-max
+"eu/gpt-5.1-codex-max" = "gpt-5.1-codex-max-data-zone"
+"us/gpt-5.1-codex-max" = "gpt-5.1-codex-max-data-zone"
+# gpt-5.1-codex-mini
+"eu/gpt-5.1-codex-mini" = "gpt-5.1-codex-mini-data-zone"
+"us/gpt-5.1-codex-mini" = "gpt-5.1-codex-mini-data-zone"
+# gpt-5.2
+"eu/gpt-5.2" = "gpt-5.2-data-zone"
+"gpt-5.2-2025-12-11" = "gpt-5.2"
+"us/gpt-5.2" = "gpt-5.2-data-zone"
+# gpt-5.2-pro
+"eu/gpt-5.2-pro" = "gpt-5.2-pro-data-zone"
+"gpt-5.2-pro-2025-12-11" = "gpt-5.2-pro"
+"us/gpt-5.2-pro" = "gpt-5.2-pro-data-zone"
+# gpt-5.4
+"eu/gpt-5.4" = "gpt-5.4-data-zone"
+"eu/gpt-5.4-2026-03-05" = "gpt-5.4-data-zone"
+"gpt-5.4-2026-03-05" = "gpt-5.4"
+"us/gpt-5.4" = "gpt-5.4-data-zone"
+"us/gpt-5.4-2026-03-05" = "gpt-5.4-data-zone"
+# gpt-5.4-mini
+"eu/gpt-5.4-mini" = "gpt-5.4-mini-data-zone"
+"gpt-5.4-mini-2026-03-17" = "gpt-5.4-mini"
+"us/gpt-5.4-mini" = "gpt-5.4-mini-data-zone"
+# gpt-5.4-nano
+"eu/gpt-5.4-nano" = "gpt-5.4-nano-data-zone"
+"gpt-5.4-nano-2026-03-17" = "gpt-5.4-nano"
+"us/gpt-5.4-nano" = "gpt-5.4-nano-data-zone"
+# gpt-5.4-pro
+"eu/gpt-5.4-pro" = "gpt-5.4-pro-data-zone"
+"gpt-5.4-pro-2026-03-05" = "gpt-5.4-pro"
+"us/gpt-5.4-pro" = "gpt-5.4-pro-data-zone"
+# gpt-5.5
+"eu/gpt-5.5" = "gpt-5.5-data-zone"
+"eu/gpt-5.5-2026-04-23" = "gpt-5.5-data-zone"
+"gpt-5.5-2026-04-23" = "gpt-5.5"
+"us/gpt-5.5" = "gpt-5.5-data-zone"
+"us/gpt-5.5-2026-04-23" = "gpt-5.5-data-zone"
+# gpt-5.5-pro
+"gpt-5.5-pro-2026-04-23" = "gpt-5.5-pro"
+# o1
+"eu/o1" = "o1-data-zone"
+"eu/o1-2024-12-17" = "o1-data-zone"
+"o1-2024-12-17" = "o1"
+"us/o1" = "o1-data-zone"
+"us/o1-2024-12-17" = "o1-data-zone"
+# o1-mini
+"eu/o1-mini" = "o1-mini-data-zone"
+"eu/o1-mini-2024-09-12" = "o1-mini-data-zone"
+"o1-mini-2024-09-12" = "o1-mini"
+"us/o1-mini" = "o1-mini-data-zone"
+"us/o1-mini-2024-09-12" = "o1-mini-data-zone"
+# o1-preview
+"eu/o1-preview" = "o1-preview-data-zone"
+"us/o1-preview" = "o1-preview-data-zone"
+# o3
+"eu/o3" = "o3-data-zone"
+"eu/o3-2025-04-16" = "o3-data-zone"
+"o3-2025-04-16" = "o3"
+"us/o3" = "o3-data-zone"
+"us/o3-2025-04-16" = "o3-data-zone"
+# o3-deep-research
+"eu/o3-deep-research" = "o3-deep-research-data-zone"
+"us/o3-deep-research" = "o3-deep-research-data-zone"
+# o3-mini
+"eu/o3-mini" = "o3-mini-data-zone"
+"eu/o3-mini-2025-01-31" = "o3-mini-data-zone"
+"o3-mini-2025-01-31" = "o3-mini"
+"us/o3-mini" = "o3-mini-data-zone"
+"us/o3-mini-2025-01-31" = "o3-mini-data-zone"
+# o3-pro
+"o3-pro-2025-06-10" = "o3-pro"
+# o4-mini
+"eu/o4-mini" = "o4-mini-data-zone"
+"eu/o4-mini-2025-04-16" = "o4-mini-data-zone"
+"o4-mini-2025-04-16" = "o4-mini"
+"us/o4-mini" = "o4-mini-data-zone"
+"us/o4-mini-2025-04-16" = "o4-mini-data-zone"
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — computer-use-preview, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-03-11 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "computer-use-preview"
+effective = 2025-03-11
+input = 3.00
+output = 12.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — computer-use-preview, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-03-11 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "computer-use-preview-data-zone"
+effective = 2025-03-11
+input = 3.30
+output = 13.20
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-4.1, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-04-14 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-4.1"
+effective = 2025-04-14
+input = 2.00
+cached_input = 0.50
+output = 8.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-4.1, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-04-14 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-4.1-data-zone"
+effective = 2025-04-14
+input = 2.20
+cached_input = 0.55
+output = 8.80
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-4.1-mini, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-04-14 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-4.1-mini"
+effective = 2025-04-14
+input = 0.40
+cached_input = 0.10
+output = 1.60
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-4.1-mini, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-04-14 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-4.1-mini-data-zone"
+effective = 2025-04-14
+input = 0.44
+cached_input = 0.11
+output = 1.76
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-4.1-nano, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-04-14 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-4.1-nano"
+effective = 2025-04-14
+input = 0.10
+cached_input = 0.025
+output = 0.40
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-4.1-nano, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-04-14 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-4.1-nano-data-zone"
+effective = 2025-04-14
+input = 0.11
+cached_input = 0.0275
+output = 0.44
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-4o, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2024-10-01 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-4o"
+effective = 2024-10-01
+input = 2.50
+cached_input = 1.25
+output = 10.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-4o, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2024-10-01 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-4o-data-zone"
+effective = 2024-10-01
+input = 2.75
+cached_input = 1.375
+output = 11.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-4o-2024-05-13, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2024-05-13 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-4o-2024-05-13"
+effective = 2024-05-13
+input = 5.00
+output = 15.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-4o-2024-05-13, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2024-05-13 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-4o-2024-05-13-data-zone"
+effective = 2024-05-13
+input = 5.50
+output = 16.50
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-4o-2024-08-06, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2024-10-01 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-4o-2024-08-06"
+effective = 2024-10-01
+input = 2.50
+cached_input = 1.25
+output = 10.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-4o-2024-08-06, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2024-10-01 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-4o-2024-08-06-data-zone"
+effective = 2024-10-01
+input = 2.75
+cached_input = 1.375
+output = 11.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-4o-mini, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2024-10-01 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-4o-mini"
+effective = 2024-10-01
+input = 0.15
+cached_input = 0.075
+output = 0.60
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-4o-mini, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2024-10-01 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-4o-mini-data-zone"
+effective = 2024-10-01
+input = 0.165
+cached_input = 0.0825
+output = 0.66
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-08-07 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-5"
+effective = 2025-08-07
+input = 1.25
+cached_input = 0.125
+output = 10.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-08-07 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-5-data-zone"
+effective = 2025-08-07
+input = 1.375
+cached_input = 0.1375
+output = 11.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5-chat-latest, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-08-07 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-5-chat-latest"
+effective = 2025-08-07
+input = 1.25
+cached_input = 0.125
+output = 10.00
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5-chat-latest, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-08-07 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-5-chat-latest-data-zone"
+effective = 2025-08-07
+input = 1.375
+cached_input = 0.1375
+output = 11.00
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5-codex, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-09-23 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-5-codex"
+effective = 2025-09-23
+input = 1.25
+cached_input = 0.125
+output = 10.00
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5-codex, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-09-23 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-5-codex-data-zone"
+effective = 2025-09-23
+input = 1.375
+cached_input = 0.1375
+output = 11.00
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5-mini, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-08-07 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-5-mini"
+effective = 2025-08-07
+input = 0.25
+cached_input = 0.025
+output = 2.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5-mini, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-08-07 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-5-mini-data-zone"
+effective = 2025-08-07
+input = 0.275
+cached_input = 0.0275
+output = 2.20
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5-nano, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-08-07 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-5-nano"
+effective = 2025-08-07
+input = 0.05
+cached_input = 0.005
+output = 0.40
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5-nano, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-08-07 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-5-nano-data-zone"
+effective = 2025-08-07
+input = 0.055
+cached_input = 0.0055
+output = 0.44
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5-pro, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-10-06 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-5-pro"
+effective = 2025-10-06
+input = 15.00
+output = 120.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5-pro, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-10-06 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-5-pro-data-zone"
+effective = 2025-10-06
+input = 16.50
+output = 132.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.1, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-11-13 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-5.1"
+effective = 2025-11-13
+input = 1.25
+cached_input = 0.125
+output = 10.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.1, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-11-13 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-5.1-data-zone"
+effective = 2025-11-13
+input = 1.375
+cached_input = 0.1375
+output = 11.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.1-codex, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-11-13 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-5.1-codex"
+effective = 2025-11-13
+input = 1.25
+cached_input = 0.125
+output = 10.00
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.1-codex, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-11-13 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-5.1-codex-data-zone"
+effective = 2025-11-13
+input = 1.375
+cached_input = 0.1375
+output = 11.00
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.1-codex-max, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-11-19 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-5.1-codex-max"
+effective = 2025-11-19
+input = 1.25
+cached_input = 0.125
+output = 10.00
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.1-codex-max, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-11-19 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-5.1-codex-max-data-zone"
+effective = 2025-11-19
+input = 1.375
+cached_input = 0.1375
+output = 11.00
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.1-codex-mini, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-11-13 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-5.1-codex-mini"
+effective = 2025-11-13
+input = 0.25
+cached_input = 0.025
+output = 2.00
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.1-codex-mini, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-11-13 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-5.1-codex-mini-data-zone"
+effective = 2025-11-13
+input = 0.275
+cached_input = 0.0275
+output = 2.20
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.2, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-12-11 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-5.2"
+effective = 2025-12-11
+input = 1.75
+cached_input = 0.175
+output = 14.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.2, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-12-11 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-5.2-data-zone"
+effective = 2025-12-11
+input = 1.925
+cached_input = 0.1925
+output = 15.40
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.2-pro, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-12-11 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-5.2-pro"
+effective = 2025-12-11
+input = 21.00
+output = 168.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.2-pro, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-12-11 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-5.2-pro-data-zone"
+effective = 2025-12-11
+input = 23.10
+output = 184.80
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.4, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2026-03-05 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-5.4"
+effective = 2026-03-05
+input = 2.50
+cached_input = 0.25
+output = 15.00
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 272000, input = 5.00, cached_input = 0.50, output = 22.50 } ]
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.4, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2026-03-05 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-5.4-data-zone"
+effective = 2026-03-05
+input = 2.75
+cached_input = 0.275
+output = 16.50
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 272000, input = 5.50, cached_input = 0.55, output = 24.75 } ]
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.4-mini, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2026-03-17 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-5.4-mini"
+effective = 2026-03-17
+input = 0.75
+cached_input = 0.075
+output = 4.50
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.4-mini, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2026-03-17 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-5.4-mini-data-zone"
+effective = 2026-03-17
+input = 0.825
+cached_input = 0.0825
+output = 4.95
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.4-nano, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2026-03-17 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-5.4-nano"
+effective = 2026-03-17
+input = 0.20
+cached_input = 0.02
+output = 1.25
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.4-nano, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2026-03-17 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-5.4-nano-data-zone"
+effective = 2026-03-17
+input = 0.22
+cached_input = 0.022
+output = 1.375
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.4-pro, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2026-03-05 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-5.4-pro"
+effective = 2026-03-05
+input = 30.00
+output = 180.00
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 272000, input = 60.00, output = 270.00 } ]
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.4-pro, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2026-03-05 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-5.4-pro-data-zone"
+effective = 2026-03-05
+input = 33.00
+output = 198.00
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 272000, input = 66.00, output = 297.00 } ]
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.5, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2026-04-23 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-5.5"
+effective = 2026-04-23
+input = 5.00
+cached_input = 0.50
+output = 30.00
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 272000, input = 10.00, cached_input = 1.00, output = 45.00 } ]
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.5, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2026-04-23 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-5.5-data-zone"
+effective = 2026-04-23
+input = 5.50
+cached_input = 0.55
+output = 33.00
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 272000, input = 11.00, cached_input = 1.10, output = 49.50 } ]
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.5-pro, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2026-04-23 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-5.5-pro"
+effective = 2026-04-23
+input = 30.00
+output = 180.00
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 272000, input = 60.00, output = 270.00 } ]
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.5-pro, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2026-04-23 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-5.5-pro-data-zone"
+effective = 2026-04-23
+input = 33.00
+output = 198.00
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 272000, input = 66.00, output = 297.00 } ]
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — o1, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2024-12-17 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "o1"
+effective = 2024-12-17
+input = 15.00
+cached_input = 7.50
+output = 60.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — o1, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2024-12-17 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "o1-data-zone"
+effective = 2024-12-17
+input = 16.50
+cached_input = 8.25
+output = 66.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — o1-mini, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-01-31 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "o1-mini"
+effective = 2025-01-31
+input = 1.10
+cached_input = 0.55
+output = 4.40
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — o1-mini, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-01-31 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "o1-mini-data-zone"
+effective = 2025-01-31
+input = 1.21
+cached_input = 0.605
+output = 4.84
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — o1-preview, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2024-10-01 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "o1-preview"
+effective = 2024-10-01
+input = 15.00
+cached_input = 7.50
+output = 60.00
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — o1-preview, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2024-10-01 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "o1-preview-data-zone"
+effective = 2024-10-01
+input = 16.50
+cached_input = 8.25
+output = 66.00
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — o3, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-06-10 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "o3"
+effective = 2025-06-10
+input = 2.00
+cached_input = 0.50
+output = 8.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — o3, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-06-10 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "o3-data-zone"
+effective = 2025-06-10
+input = 2.20
+cached_input = 0.55
+output = 8.80
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — o3-deep-research, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-06-26 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "o3-deep-research"
+effective = 2025-06-26
+input = 10.00
+cached_input = 2.50
+output = 40.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — o3-deep-research, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-06-26 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "o3-deep-research-data-zone"
+effective = 2025-06-26
+input = 11.00
+cached_input = 2.75
+output = 44.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — o3-mini, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-01-31 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "o3-mini"
+effective = 2025-01-31
+input = 1.10
+cached_input = 0.55
+output = 4.40
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — o3-mini, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-01-31 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "o3-mini-data-zone"
+effective = 2025-01-31
+input = 1.21
+cached_input = 0.605
+output = 4.84
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — o3-pro, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-06-10 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "o3-pro"
+effective = 2025-06-10
+input = 20.00
+output = 80.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — o3-pro, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-06-10 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "o3-pro-data-zone"
+effective = 2025-06-10
+input = 22.00
+output = 88.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — o4-mini, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-04-16 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "o4-mini"
+effective = 2025-04-16
+input = 1.10
+cached_input = 0.275
+output = 4.40
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — o4-mini, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-04-16 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "o4-mini-data-zone"
+effective = 2025-04-16
+input = 1.21
+cached_input = 0.3025
+output = 4.84
+batch_discount = 0.5
+
+"""#
+        ),
+        (
+            name: "bedrock.toml",
+            text: #"""
+# AWS Bedrock rate card for `spend` (provider = "bedrock").
+#
+# What this is: Amazon Bedrock's on-demand LIST prices for the Claude models
+# whose Bedrock price differs by endpoint from the Claude API (Sonnet 4.5,
+# Haiku 4.5 and later): global cross-Region inference (`global.` IDs) and
+# in-Region model IDs are billed at Anthropic's list price; the geographic
+# cross-Region inference profiles (`us.`, `eu.`, `apac.`, `au.`, `jp.`) cost
+# 10% more. Not covered: GovCloud (`us-gov.`, 20% more), provisioned
+# throughput, older Claude models (priced like the Claude API card), other
+# vendors' models on Bedrock.
+#
+# Units: USD per 1,000,000 tokens; batch_discount is a multiplier. Caching:
+# cached_input is the cache read rate, cache_write the 5-minute cache write
+# (the 1-hour write, 2x input, has no field yet: see ratecards/anthropic.toml).
+#
+# Model IDs: events carry the Bedrock model ID as served
+# ("us.anthropic.claude-sonnet-4-5-20250929-v1:0"); the aliases below map each
+# ID to the priced model, "-regional" for the profiles with the premium.
+#
+# How to record a price change: add a NEW [[price]] block with the same
+# model, the new rates and a later `effective` date, with a `# source:`
+# comment above it. Never edit or delete an old block.
+
+provider = "bedrock"
+currency = "USD"
+
+[aliases]
+# claude-sonnet-4-5
+"anthropic.claude-sonnet-4-5-20250929-v1:0" = "claude-sonnet-4-5"
+"global.anthropic.claude-sonnet-4-5-20250929-v1:0" = "claude-sonnet-4-5"
+"us.anthropic.claude-sonnet-4-5-20250929-v1:0" = "claude-sonnet-4-5-regional"
+"eu.anthropic.claude-sonnet-4-5-20250929-v1:0" = "claude-sonnet-4-5-regional"
+"apac.anthropic.claude-sonnet-4-5-20250929-v1:0" = "claude-sonnet-4-5-regional"
+"au.anthropic.claude-sonnet-4-5-20250929-v1:0" = "claude-sonnet-4-5-regional"
+"jp.anthropic.claude-sonnet-4-5-20250929-v1:0" = "claude-sonnet-4-5-regional"
+# claude-haiku-4-5
+"anthropic.claude-haiku-4-5-20251001-v1:0" = "claude-haiku-4-5"
+"global.anthropic.claude-haiku-4-5-20251001-v1:0" = "claude-haiku-4-5"
+"us.anthropic.claude-haiku-4-5-20251001-v1:0" = "claude-haiku-4-5-regional"
+"eu.anthropic.claude-haiku-4-5-20251001-v1:0" = "claude-haiku-4-5-regional"
+"apac.anthropic.claude-haiku-4-5-20251001-v1:0" = "claude-haiku-4-5-regional"
+"au.anthropic.claude-haiku-4-5-20251001-v1:0" = "claude-haiku-4-5-regional"
+"jp.anthropic.claude-haiku-4-5-20251001-v1:0" = "claude-haiku-4-5-regional"
+# claude-opus-4-5
+"anthropic.claude-opus-4-5-20251101-v1:0" = "claude-opus-4-5"
+"global.anthropic.claude-opus-4-5-20251101-v1:0" = "claude-opus-4-5"
+"us.anthropic.claude-opus-4-5-20251101-v1:0" = "claude-opus-4-5-regional"
+"eu.anthropic.claude-opus-4-5-20251101-v1:0" = "claude-opus-4-5-regional"
+"apac.anthropic.claude-opus-4-5-20251101-v1:0" = "claude-opus-4-5-regional"
+"au.anthropic.claude-opus-4-5-20251101-v1:0" = "claude-opus-4-5-regional"
+"jp.anthropic.claude-opus-4-5-20251101-v1:0" = "claude-opus-4-5-regional"
+# claude-opus-4-6
+"anthropic.claude-opus-4-6-v1" = "claude-opus-4-6"
+"global.anthropic.claude-opus-4-6-v1" = "claude-opus-4-6"
+"us.anthropic.claude-opus-4-6-v1" = "claude-opus-4-6-regional"
+"eu.anthropic.claude-opus-4-6-v1" = "claude-opus-4-6-regional"
+"apac.anthropic.claude-opus-4-6-v1" = "claude-opus-4-6-regional"
+"au.anthropic.claude-opus-4-6-v1" = "claude-opus-4-6-regional"
+"jp.anthropic.claude-opus-4-6-v1" = "claude-opus-4-6-regional"
+# claude-sonnet-4-6
+"anthropic.claude-sonnet-4-6" = "claude-sonnet-4-6"
+"global.anthropic.claude-sonnet-4-6" = "claude-sonnet-4-6"
+"us.anthropic.claude-sonnet-4-6" = "claude-sonnet-4-6-regional"
+"eu.anthropic.claude-sonnet-4-6" = "claude-sonnet-4-6-regional"
+"apac.anthropic.claude-sonnet-4-6" = "claude-sonnet-4-6-regional"
+"au.anthropic.claude-sonnet-4-6" = "claude-sonnet-4-6-regional"
+"jp.anthropic.claude-sonnet-4-6" = "claude-sonnet-4-6-regional"
+# claude-opus-4-7
+"anthropic.claude-opus-4-7" = "claude-opus-4-7"
+"global.anthropic.claude-opus-4-7" = "claude-opus-4-7"
+"us.anthropic.claude-opus-4-7" = "claude-opus-4-7-regional"
+"eu.anthropic.claude-opus-4-7" = "claude-opus-4-7-regional"
+"apac.anthropic.claude-opus-4-7" = "claude-opus-4-7-regional"
+"au.anthropic.claude-opus-4-7" = "claude-opus-4-7-regional"
+"jp.anthropic.claude-opus-4-7" = "claude-opus-4-7-regional"
+# claude-opus-4-8
+"anthropic.claude-opus-4-8" = "claude-opus-4-8"
+"global.anthropic.claude-opus-4-8" = "claude-opus-4-8"
+"us.anthropic.claude-opus-4-8" = "claude-opus-4-8-regional"
+"eu.anthropic.claude-opus-4-8" = "claude-opus-4-8-regional"
+"apac.anthropic.claude-opus-4-8" = "claude-opus-4-8-regional"
+"au.anthropic.claude-opus-4-8" = "claude-opus-4-8-regional"
+"jp.anthropic.claude-opus-4-8" = "claude-opus-4-8-regional"
+# claude-fable-5
+"anthropic.claude-fable-5" = "claude-fable-5"
+"global.anthropic.claude-fable-5" = "claude-fable-5"
+"us.anthropic.claude-fable-5" = "claude-fable-5-regional"
+"eu.anthropic.claude-fable-5" = "claude-fable-5-regional"
+"apac.anthropic.claude-fable-5" = "claude-fable-5-regional"
+"au.anthropic.claude-fable-5" = "claude-fable-5-regional"
+"jp.anthropic.claude-fable-5" = "claude-fable-5-regional"
+
+# source: https://www.anthropic.com/news/claude-sonnet-4-5 (2025-09-29; on Amazon Bedrock the same day); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-sonnet-4-5"
+effective = 2025-09-29
+input = 3.00
+cached_input = 0.30
+cache_write = 3.75
+output = 15.00
+batch_discount = 0.5
+
+# source: https://www.anthropic.com/news/claude-sonnet-4-5 (2025-09-29; on Amazon Bedrock the same day); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — geographic cross-Region inference profiles (us., eu., apac., au., jp.): 10% above the global price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-sonnet-4-5-regional"
+effective = 2025-09-29
+input = 3.30
+cached_input = 0.33
+cache_write = 4.125
+output = 16.50
+batch_discount = 0.5
+
+# source: https://www.anthropic.com/news/claude-haiku-4-5 (2025-10-15); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-haiku-4-5"
+effective = 2025-10-15
+input = 1.00
+cached_input = 0.10
+cache_write = 1.25
+output = 5.00
+batch_discount = 0.5
+
+# source: https://www.anthropic.com/news/claude-haiku-4-5 (2025-10-15); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — geographic cross-Region inference profiles (us., eu., apac., au., jp.): 10% above the global price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-haiku-4-5-regional"
+effective = 2025-10-15
+input = 1.10
+cached_input = 0.11
+cache_write = 1.375
+output = 5.50
+batch_discount = 0.5
+
+# source: https://www.anthropic.com/news/claude-opus-4-5 (2025-11-24); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-opus-4-5"
+effective = 2025-11-24
+input = 5.00
+cached_input = 0.50
+cache_write = 6.25
+output = 25.00
+batch_discount = 0.5
+
+# source: https://www.anthropic.com/news/claude-opus-4-5 (2025-11-24); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — geographic cross-Region inference profiles (us., eu., apac., au., jp.): 10% above the global price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-opus-4-5-regional"
+effective = 2025-11-24
+input = 5.50
+cached_input = 0.55
+cache_write = 6.875
+output = 27.50
+batch_discount = 0.5
+
+# source: Claude Opus 4.6 launch (2026-02-05; Bedrock ID anthropic.claude-opus-4-6-v1 per https://platform.claude.com/docs/en/about-claude/models/overview); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-opus-4-6"
+effective = 2026-02-05
+input = 5.00
+cached_input = 0.50
+cache_write = 6.25
+output = 25.00
+batch_discount = 0.5
+
+# source: Claude Opus 4.6 launch (2026-02-05; Bedrock ID anthropic.claude-opus-4-6-v1 per https://platform.claude.com/docs/en/about-claude/models/overview); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — geographic cross-Region inference profiles (us., eu., apac., au., jp.): 10% above the global price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-opus-4-6-regional"
+effective = 2026-02-05
+input = 5.50
+cached_input = 0.55
+cache_write = 6.875
+output = 27.50
+batch_discount = 0.5
+
+# source: Claude Sonnet 4.6 launch (2026-02-05; Bedrock ID anthropic.claude-sonnet-4-6); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-sonnet-4-6"
+effective = 2026-02-05
+input = 3.00
+cached_input = 0.30
+cache_write = 3.75
+output = 15.00
+batch_discount = 0.5
+
+# source: Claude Sonnet 4.6 launch (2026-02-05; Bedrock ID anthropic.claude-sonnet-4-6); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — geographic cross-Region inference profiles (us., eu., apac., au., jp.): 10% above the global price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-sonnet-4-6-regional"
+effective = 2026-02-05
+input = 3.30
+cached_input = 0.33
+cache_write = 4.125
+output = 16.50
+batch_discount = 0.5
+
+# source: Claude Opus 4.7 launch (2026-04-16); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-opus-4-7"
+effective = 2026-04-16
+input = 5.00
+cached_input = 0.50
+cache_write = 6.25
+output = 25.00
+batch_discount = 0.5
+
+# source: Claude Opus 4.7 launch (2026-04-16); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — geographic cross-Region inference profiles (us., eu., apac., au., jp.): 10% above the global price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-opus-4-7-regional"
+effective = 2026-04-16
+input = 5.50
+cached_input = 0.55
+cache_write = 6.875
+output = 27.50
+batch_discount = 0.5
+
+# source: Claude Opus 4.8 launch (2026-05-28; 1M context on Bedrock); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-opus-4-8"
+effective = 2026-05-28
+input = 5.00
+cached_input = 0.50
+cache_write = 6.25
+output = 25.00
+batch_discount = 0.5
+
+# source: Claude Opus 4.8 launch (2026-05-28; 1M context on Bedrock); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — geographic cross-Region inference profiles (us., eu., apac., au., jp.): 10% above the global price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-opus-4-8-regional"
+effective = 2026-05-28
+input = 5.50
+cached_input = 0.55
+cache_write = 6.875
+output = 27.50
+batch_discount = 0.5
+
+# source: Claude Fable 5 GA (2026-06-09; on all major cloud platforms); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-fable-5"
+effective = 2026-06-09
+input = 10.00
+cached_input = 1.00
+cache_write = 12.50
+output = 50.00
+batch_discount = 0.5
+
+# source: Claude Fable 5 GA (2026-06-09; on all major cloud platforms); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — geographic cross-Region inference profiles (us., eu., apac., au., jp.): 10% above the global price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-fable-5-regional"
+effective = 2026-06-09
+input = 11.00
+cached_input = 1.10
+cache_write = 13.75
+output = 55.00
+batch_discount = 0.5
+
+"""#
+        ),
+        (
             name: "google.toml",
             text: #"""
 # Google rate card for `spend`.
