@@ -34,7 +34,6 @@ final class BundledRateCardsCoverageTests: XCTestCase {
         "daybreak-red-latest": "a codename alias without a published OpenAI model or price page (LiteLLM: $12.5 / $75)",
         "gpt-5.2-codex": "no dated provider source for its launch price found yet (LiteLLM: $1.75 / $14): unknown-model until a sourced point is added",
         "gpt-5.3-chat-latest": "no dated provider source for its launch price found yet (LiteLLM: $1.75 / $14): unknown-model until a sourced point is added",
-        "gpt-5.3-codex": "no dated provider source for its launch price found yet (LiteLLM: $1.75 / $14): unknown-model until a sourced point is added",
         "gpt-5.5-cyber": "no dated provider source for its launch price found yet (LiteLLM: $12.5 / $75): unknown-model until a sourced point is added",
         "gpt-5.5-cyber-preview": "no dated provider source for its launch price found yet (LiteLLM: $12.5 / $75): unknown-model until a sourced point is added",
         "gpt-5.6": "priced per OpenAI's GPT-5.6 announcement (2026-06-26: $5 / $30); LiteLLM lists $4 / $20 with no dated OpenAI source found",

@@ -413,6 +413,9 @@ currency = "USD"
 "eu/gpt-5.2-pro" = "gpt-5.2-pro-data-zone"
 "gpt-5.2-pro-2025-12-11" = "gpt-5.2-pro"
 "us/gpt-5.2-pro" = "gpt-5.2-pro-data-zone"
+# gpt-5.3-codex
+"eu/gpt-5.3-codex" = "gpt-5.3-codex-data-zone"
+"us/gpt-5.3-codex" = "gpt-5.3-codex-data-zone"
 # gpt-5.4
 "eu/gpt-5.4" = "gpt-5.4-data-zone"
 "eu/gpt-5.4-2026-03-05" = "gpt-5.4-data-zone"
@@ -819,6 +822,22 @@ effective = 2025-12-11
 input = 23.10
 output = 184.80
 batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.3-codex, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2026-02-24 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-5.3-codex"
+effective = 2026-02-24
+input = 1.75
+cached_input = 0.175
+output = 14.00
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.3-codex, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2026-02-24 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-5.3-codex-data-zone"
+effective = 2026-02-24
+input = 1.925
+cached_input = 0.1925
+output = 15.40
 
 # source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.4, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2026-03-05 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
 [[price]]
@@ -2181,6 +2200,15 @@ effective = 2025-12-11
 input = 21.00
 output = 168.00
 batch_discount = 0.5
+tool_calls = { web_search = 10.00 }
+
+# source: https://vercel.com/ai-gateway/models/gpt-5.3-codex (OpenAI release date 2026-02-24; OpenAI $1.75 / cached $0.175 / $14.00, web search $10 per 1,000) — the API price of GPT-5.2, as LiteLLM 1.109.1 lists
+[[price]]
+model = "gpt-5.3-codex"
+effective = 2026-02-24
+input = 1.75
+cached_input = 0.175
+output = 14.00
 tool_calls = { web_search = 10.00 }
 
 # ---------------------------------------------------------------- GPT-5.4 pro, GPT-5.5, GPT-5.6
