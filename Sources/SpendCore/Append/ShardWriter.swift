@@ -123,7 +123,7 @@ public struct ShardWriter {
                 // A hash hit: when no id in the shard is written with escapes,
                 // the id's JSON text must appear in the shard; look for it
                 // (a memory scan) before parsing the whole shard.
-                if !index.hasEscapedIds, ids == nil, !(try textContains(JSON.quote(id))) { return false }
+                if !index.hasEscapedIds, ids == nil, !(try textContains(JSONString.quoted(id))) { return false }
             }
             if ids == nil { ids = try scanIds() }
             return ids!.contains(id)
@@ -277,7 +277,7 @@ public struct ShardWriter {
                     let at = events[earlier].origin.line.map { "line \($0)" } ?? "an earlier event"
                     problems.append(
                         events[i].origin.diagnostic(
-                            rule: "duplicate-id", message: "duplicate id \(JSON.quote(events[i].id)) (also at \(at) of this batch)"))
+                            rule: "duplicate-id", message: "duplicate id \(JSONString.quoted(events[i].id)) (also at \(at) of this batch)"))
                 }
                 continue
             }
@@ -336,7 +336,7 @@ public struct ShardWriter {
                     } else if problems.count < 50 {
                         problems.append(
                             events[i].origin.diagnostic(
-                                rule: "duplicate-id", message: "duplicate id \(JSON.quote(id)): already in \(holder.path)"))
+                                rule: "duplicate-id", message: "duplicate id \(JSONString.quoted(id)): already in \(holder.path)"))
                     }
                     continue
                 }
@@ -382,7 +382,7 @@ public struct ShardWriter {
                     if try shard.contains(events[i].id, hash: IdIndex.hash(events[i].id)) {
                         throw SpendError.input([
                             events[i].origin.diagnostic(
-                                rule: "duplicate-id", message: "duplicate id \(JSON.quote(events[i].id)): already in \(shard.path)")
+                                rule: "duplicate-id", message: "duplicate id \(JSONString.quoted(events[i].id)): already in \(shard.path)")
                         ])
                     }
                 }

@@ -105,11 +105,6 @@ public struct Report: Sendable {
     }
 }
 
-/// Output formats of reporting verbs.
-public enum OutputFormat: String, Sendable, CaseIterable {
-    case table, csv, json
-}
-
 /// Renders a report as an aligned table, CSV or JSON.
 public struct ReportRenderer {
     public var precision: Int
@@ -197,115 +192,5 @@ public struct ReportRenderer {
         notes.append("costs in USD rounded to \(precision) decimals for display; totals are exact sums (--format csv for exact values)")
         text += "\n" + notes.joined(separator: "\n") + "\n"
         return text
-    }
-}
-
-/// Number formatting for tables.
-public enum Format {
-    /// `1234567` → `1,234,567`.
-    public static func integer(_ n: Int64) -> String {
-        ExactDecimal(n).formatted(places: 0, grouping: true)
-    }
-}
-
-/// Aligned plain-text tables.
-public enum TextTable {
-    /// Renders `header` and `rows` in columns two spaces apart. Every cell shows
-    /// escaped (``TerminalText``: control characters as `\n`, `\u001b`, bidi
-    /// overrides as `\u202e`) and at most ``TerminalText/maxCellWidth`` characters
-    /// wide, cut with `…`; CSV and JSON carry the full values.
-    public static func render(header: [String], rows: [[String]], rightAligned: Set<Int>, ruleBeforeLast: Bool = false) -> String {
-        let header = header.map { TerminalText.cell($0) }
-        let rows = rows.map { $0.map { TerminalText.cell($0) } }
-        var widths = header.map(\.count)
-        for row in rows {
-            for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
-        }
-        func line(_ cells: [String]) -> String {
-            var parts: [String] = []
-            for (i, cell) in cells.enumerated() {
-                let pad = String(repeating: " ", count: max(0, widths[i] - cell.count))
-                parts.append(rightAligned.contains(i) ? pad + cell : cell + pad)
-            }
-            var s = parts.joined(separator: "  ")
-            while s.hasSuffix(" ") { s.removeLast() }
-            return s
-        }
-        let rule = widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")
-        var out = [line(header), rule]
-        for (i, row) in rows.enumerated() {
-            if ruleBeforeLast && i == rows.count - 1 { out.append(rule) }
-            out.append(line(row))
-        }
-        return out.joined(separator: "\n")
-    }
-}
-
-/// The one CSV writer of every `--format csv`: RFC 4180 quoting, and text a
-/// spreadsheet would run as a formula neutralised (OWASP "CSV injection").
-///
-/// - A field holding `,`, `"`, CR or LF is quoted, `"` doubled (RFC 4180 2.6–2.7);
-///   CR and LF stay inside the quotes, so a value never splits a row. Rows end with LF.
-/// - A field that is a plain decimal number (`42`, `-1.25`, `0.0000075`) is a number
-///   and is written as it is, in whichever column.
-/// - Any other field starting with `=`, `+`, `-`, `@`, tab, CR or NUL gets a leading
-///   `'` and is quoted: `"'=HYPERLINK(…)"` (unless ``neutralizesFormulas`` is off: `--csv-raw`).
-public struct CSV: Sendable {
-    /// Whether formula-leading text fields get a leading `'`.
-    public var neutralizesFormulas: Bool
-
-    /// The default writer neutralises formulas; `CSV(neutralizesFormulas: false)` is `--csv-raw`.
-    public init(neutralizesFormulas: Bool = true) {
-        self.neutralizesFormulas = neutralizesFormulas
-    }
-
-    /// One row: the fields, comma-separated, and a LF.
-    public func row(_ fields: [String]) -> String {
-        fields.map(field).joined(separator: ",") + "\n"
-    }
-
-    /// One field, quoted and neutralised as needed.
-    public func field(_ text: String) -> String {
-        var text = text
-        var quote = false
-        if neutralizesFormulas, let first = text.unicodeScalars.first, Self.formulaLeads.contains(first), !Self.isNumber(text) {
-            text = "'" + text
-            quote = true
-        }
-        if quote || text.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-            return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-        }
-        return text
-    }
-
-    /// First characters that make a spreadsheet read a cell as a formula.
-    static let formulaLeads: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t", "\r", "\0"]
-
-    /// `-?digits(.digits)?`: how every count, cost and percentage is written.
-    static func isNumber(_ text: String) -> Bool {
-        var bytes = Substring(text).utf8[...]
-        if bytes.first == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
-        let parts = bytes.split(separator: UInt8(ascii: "."), maxSplits: 1, omittingEmptySubsequences: false)
-        guard !parts.isEmpty, parts.count <= 2 else { return false }
-        return parts.allSatisfy { part in !part.isEmpty && part.allSatisfy { (0x30...0x39).contains($0) } }
-    }
-}
-
-/// JSON string quoting.
-public enum JSON {
-    /// `s` as a JSON string. Besides what JSON requires (`"`, `\\`, U+0000–U+001F),
-    /// DEL, C1 controls and bidi overrides are written as `\uXXXX` too (``TerminalText``):
-    /// the value decodes the same, and JSON shown on a terminal stays inert.
-    public static func quote(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case let c where TerminalText.isUnsafe(c): out += TerminalText.escape(c)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }
