@@ -57,7 +57,7 @@ public struct DiffFrontend {
         }
     }
 
-    /// The state diff of `from` against `to` (render it with ``DiffRenderer``).
+    /// The state diff of `from` against `to` (render it with `DiffRenderer`).
     public func stateDiff(from: SnapshotSource, to: SnapshotSource, query: ReportQuery, top: Int?) throws -> SpendDiff {
         let diff = try DiffEngine(repository: repository, summaries: summaries).diff(from: from, to: to, query: query, top: top)
         stats()
@@ -66,7 +66,7 @@ public struct DiffFrontend {
 }
 
 extension DiffFrontend {
-    /// The release diff of `r1` against `r2` (render it with ``ReleaseDiffRenderer``).
+    /// The release diff of `r1` against `r2` (render it with `ReleaseDiffRenderer`).
     public func releaseDiff(_ r1: String, _ r2: String, query: ReportQuery, threshold: ExactDecimal, top: Int?) throws -> ReleaseDiff {
         let diff = try ReleaseDiffEngine(repository: repository, summaries: summaries).diff(
             r1, r2, query: query, threshold: threshold, top: top)
