@@ -121,12 +121,20 @@ public struct ShardWriter {
             if let index {
                 if !index.contains(hash) { return false }
                 // A hash hit: when no id in the shard is written with escapes,
-                // the id's JSON text must appear in the shard; look for it
-                // (a memory scan) before parsing the whole shard.
-                if !index.hasEscapedIds, ids == nil, !(try textContains(JSONString.quoted(id))) { return false }
+                // the id's JSON text as the ledger writes it (bidi overrides and
+                // DEL raw, unlike terminal-safe output) must appear in the shard;
+                // look for it (a memory scan) before parsing the whole shard.
+                if !index.hasEscapedIds, ids == nil, !(try textContains(Self.ledgerText(id))) { return false }
             }
             if ids == nil { ids = try scanIds() }
             return ids!.contains(id)
+        }
+
+        /// `id` as a JSON string the way `LedgerEvent.encodeLine` writes it.
+        static func ledgerText(_ id: String) -> String {
+            var writer = JSONWriter(out: [])
+            writer.string(id)
+            return String(decoding: writer.out, as: UTF8.self)
         }
 
         /// True when `needle` occurs in `haystack` (memchr for its second byte —
