@@ -226,14 +226,11 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
             for event in outcome.events { text += String(decoding: event.line, as: UTF8.self) }
             if !text.isEmpty { Console.data(text) }
             if !quiet {
-                let n = outcome.count
-                var note = "dry run: \(n) event\(n == 1 ? "" : "s") checked; nothing written"
-                if !outcome.skipped.isEmpty { note += " (\(outcome.skipped.count) duplicate\(outcome.skipped.count == 1 ? "" : "s") would be skipped)" }
-                Console.err(note)
+                Console.err(AppendSummary.dryRunNote(outcome))
             }
             return
         }
-        if !quiet { Console.out(Self.summary(outcome)) }
+        if !quiet { Console.out(AppendSummary.summary(outcome)) }
     }
 
     func readDrafts() throws -> [EventDraft] {
@@ -314,35 +311,5 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
         } catch {
             throw SpendError.usage("cannot read \(path): \(error)")
         }
-    }
-
-    static func summary(_ outcome: AppendOutcome) -> String {
-        var lines: [String] = []
-        let count = outcome.count
-        if count == 1, let event = outcome.events.first(where: { _ in true }) {
-            let cost = event.cost.map { ", cost $\($0)" } ?? ""
-            lines.append("appended \(event.id) to \(event.shard)\(cost)")
-        } else if count > 0 {
-            // nil once the sum leaves exact arithmetic (the events are written; only the summary omits it).
-            var total: ExactDecimal? = .zero
-            var priced = false
-            for shard in outcome.shards {
-                for i in shard.indices {
-                    if let cost = outcome.batch[i].cost {
-                        total = try? total?.adding(cost)
-                        priced = true
-                    }
-                }
-            }
-            let shards = outcome.shards.map { "\($0.shard) +\($0.indices.count)" }.joined(separator: ", ")
-            lines.append("appended \(count) events (\(shards))\(priced ? total.map { ", cost $\($0)" } ?? "" : "")")
-        } else {
-            lines.append("appended nothing")
-        }
-        if !outcome.skipped.isEmpty {
-            lines.append("skipped \(outcome.skipped.count) duplicate\(outcome.skipped.count == 1 ? "" : "s") (already in the ledger)")
-        }
-        // One line each, whatever an id or shard path holds.
-        return lines.map(TerminalText.escaped).joined(separator: "\n")
     }
 }

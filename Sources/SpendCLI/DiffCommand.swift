@@ -58,14 +58,17 @@ public struct DiffCommand: ParsableCommand {
         let text: String
         if releases {
             let (r1, r2) = try DiffFrontend.releasePair(revisions)
-            text = try frontend.releaseDiff(
-                r1, r2, query: try query.query(defaultBy: "feature"), threshold: ExactDecimal(threshold)!, top: top,
-                format: output.format.format, precision: output.precision, csvWriter: output.csvWriter)
+            let diff = try frontend.releaseDiff(
+                r1, r2, query: try query.query(defaultBy: "feature"), threshold: ExactDecimal(threshold)!, top: top)
+            var renderer = ReleaseDiffRenderer(precision: output.precision)
+            renderer.csvWriter = output.csvWriter
+            text = renderer.render(diff, as: output.format.format)
         } else {
             let (a, b) = try DiffFrontend.sides(revisions)
-            text = try frontend.stateDiff(
-                from: a, to: b, query: try query.query(defaultBy: "team"), top: top, explain: explain ?? (output.format == .table),
-                format: output.format.format, precision: output.precision, csvWriter: output.csvWriter)
+            let diff = try frontend.stateDiff(from: a, to: b, query: try query.query(defaultBy: "team"), top: top)
+            var renderer = DiffRenderer(precision: output.precision, explain: explain ?? (output.format == .table))
+            renderer.csvWriter = output.csvWriter
+            text = renderer.render(diff, as: output.format.format)
         }
         Console.show(text, as: output.format)
     }

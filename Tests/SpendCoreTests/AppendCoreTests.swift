@@ -523,6 +523,27 @@ final class AppendCoreTests: XCTestCase {
         }
     }
 
+    /// The id index's quick check looks for the id as the ledger writes it: raw
+    /// bidi overrides and DEL, not the `\u202e` of terminal-safe JSON output.
+    func testShardWriterRefusesADuplicateIdWithABidiOverride() throws {
+        let root = try TestSupport.temporaryDirectory()
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: root) }
+        for (id, shown) in [("a\u{202e}b", #"a\u202eb"#), ("a\u{7f}b", #"a\u007fb"#)] {
+            for cache in [nil, root + "/.cache/ids"] {
+                try? FileManager.default.removeItem(atPath: root + "/ledger")
+                try? FileManager.default.removeItem(atPath: root + "/.cache")
+                let writer = ShardWriter(root: root, cacheDirectory: cache, sync: false)
+                guard case .success = write(writer, [prepared(id)]) else { return XCTFail() }
+                guard case .failure(let error) = write(writer, [prepared(id, line: 1)]) else {
+                    return XCTFail("duplicate id \(shown) accepted (cache: \(cache ?? "none"))")
+                }
+                XCTAssertEqual(
+                    inputDiagnostics(error).map(\.description),
+                    ["<stdin>:1: error[duplicate-id]: duplicate id \"\(shown)\": already in ledger/2026/2026-11.jsonl"])
+            }
+        }
+    }
+
     func testShardWriterRefusesATornShard() throws {
         let root = try TestSupport.temporaryDirectory()
         addTeardownBlock { try? FileManager.default.removeItem(atPath: root) }
