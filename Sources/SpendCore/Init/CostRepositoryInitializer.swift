@@ -150,7 +150,7 @@ public struct CostRepositoryInitializer {
             do {
                 repo = try GitRepository.initialize(at: target)
             } catch {
-                throw SpendError.usage(error.message)
+                throw SpendError.git(error)
             }
             steps.append(InitStep(kind: .initializedGit, path: repo.gitdir, line: "initialized empty git repository in \(repo.gitdir)"))
         }
@@ -254,7 +254,7 @@ public struct CostRepositoryInitializer {
 
     private func hook(_ git: GitRepository, prefix: String, root: String, warnings: inout [String]) throws(SpendError) -> InitStep {
         let directory: String
-        do { directory = try git.hooksDirectory() } catch { throw SpendError.usage(error.message) }
+        do { directory = try git.hooksDirectory() } catch { throw SpendError.git(error) }
         let path = directory + "/pre-commit"
         let shown = Self.display(path, root: root)
         let expected = PreCommitHook.script(costDirectory: prefix)
