@@ -14,6 +14,12 @@ public struct ErrorMessage: Sendable, Equatable {
     public var stream: Stream
     /// spend's exit code: 0 ok (e.g. `--help`), 1 findings, 2 usage or input error.
     public var exitCode: Int32
+
+    public init(text: String, stream: Stream, exitCode: Int32) {
+        self.text = text
+        self.stream = stream
+        self.exitCode = exitCode
+    }
 }
 
 /// The one place where an error becomes a message and an exit code, and

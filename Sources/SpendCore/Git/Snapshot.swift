@@ -232,7 +232,7 @@ public struct Snapshot: Sendable {
 /// The errors spend's engines throw, by kind. A front end maps each kind to
 /// its message and exit code in one place (the CLI: `ErrorMessages` in
 /// SpendCLI); `description` words each one in terms of the library API.
-public enum SpendError: Error, Sendable, CustomStringConvertible {
+public enum SpendError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A request that cannot be carried out, worded for the user (it names no CLI flag).
     case usage(String)
     /// A part of the request that is wrong: structured, so that a front end can
