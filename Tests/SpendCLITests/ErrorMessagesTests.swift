@@ -106,7 +106,7 @@ final class ErrorMessagesTests: XCTestCase {
                 return error
             }
         }
-        let help = message(parse(["--help"]))
+        let help = message(CleanExit.helpRequest(ReportCommand.self))
         XCTAssertEqual(help.stream, .standardOutput)
         XCTAssertEqual(help.exitCode, 0)
         XCTAssertTrue(help.text.hasPrefix("OVERVIEW: "), help.text)
