@@ -159,40 +159,25 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
         if let ts, Timestamp.parseDateOrTimestamp(ts) == nil {
             throw ValidationError("--ts expects an RFC 3339 timestamp like 2026-11-03T14:22:05.123Z, got '\(ts)'")
         }
-        for tag in tags { _ = try Self.pair(tag, option: "--tag") }
-    }
-
-    /// Splits `KEY=VALUE`.
-    static func pair(_ text: String, option: String) throws -> (String, String) {
-        guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
-            throw ValidationError("\(option) expects KEY=VALUE, got '\(text)'")
+        for tag in tags {
+            do { _ = try DefaultTags.parsePair(tag) } catch { throw ValidationError(error) }
         }
-        return (String(text[..<eq]), String(text[text.index(after: eq)...]))
     }
 
     public func run() throws {
         let environment = ProcessInfo.processInfo.environment
         let costRepository = try repository.repository()
-        // One event from flags or a response: read only its provider's card
-        // (all cards when that does not find it).
-        var appender: LedgerAppender
-        switch source {
-        case .flags where fields.provider != nil:
-            appender = try LedgerAppender(repository: costRepository, providers: [fields.provider!])
-        case .response(let kind, _):
-            appender = try LedgerAppender(repository: costRepository, providers: [kind.rawValue])
-        default:
-            appender = try LedgerAppender(repository: costRepository)
-        }
-        if appender.book.cards.count == 1, let provider = fields.provider ?? source.provider,
-            appender.book.card(provider: provider) == nil
-        {
-            appender = try LedgerAppender(repository: costRepository)
-        }
+        // One event from flags or a response: its provider is known before the cards are read.
+        let appender =
+            if let provider = fields.provider ?? source.provider {
+                try LedgerAppender(repository: costRepository, provider: provider)
+            } else {
+                try LedgerAppender(repository: costRepository)
+            }
         var settings = AppendSettings(
             now: Timestamp.now(),
             code: CodeVersion.detect(directory: FileManager.default.currentDirectoryPath, environment: environment),
-            defaultTags: try Self.tags(environment: environment["SPEND_TAGS"], flags: tags))
+            defaultTags: try DefaultTags.parse(list: environment["SPEND_TAGS"], pairs: tags))
         settings.price = !noPrice
         settings.sync = sync
         settings.skipDuplicates = skipDuplicates
@@ -263,28 +248,6 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
         case .success(let drafts): return drafts
         case .failure(let error): throw SpendError.input(error.diagnostics, omitted: error.omitted)
         }
-    }
-
-    /// Default tags: SPEND_TAGS ("k=v,k=v"), overridden by --tag flags.
-    static func tags(environment: String?, flags: [String]) throws -> [String: String] {
-        var tags: [String: String] = [:]
-        if let environment {
-            for item in environment.split(separator: ",") {
-                let text = item.trimmingCharacters(in: .whitespaces)
-                if text.isEmpty { continue }
-                do {
-                    let (k, v) = try pair(text, option: "SPEND_TAGS")
-                    tags[k] = v
-                } catch {
-                    throw SpendError.usage("SPEND_TAGS expects KEY=VALUE pairs separated by commas, got '\(text)'")
-                }
-            }
-        }
-        for flag in flags {
-            let (k, v) = try pair(flag, option: "--tag")
-            tags[k] = v
-        }
-        return tags
     }
 
     static func readAll(fd: Int32, name: String) throws -> [UInt8] {

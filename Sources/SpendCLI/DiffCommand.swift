@@ -88,19 +88,11 @@ public struct DiffQueryOptions: ParsableArguments {
 
     public func validate() throws {
         if let by {
-            let names = by.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-            if names.isEmpty || names.contains(where: \.isEmpty) {
-                throw ValidationError("--by expects a comma list of names, e.g. --by team,model")
-            }
+            do { _ = try ReportQuery.groupingNames(parsing: by) } catch { throw ValidationError(error) }
         }
     }
 
     public func query(defaultBy: String) throws -> ReportQuery {
-        var clauses: [WhereClause] = []
-        for text in filters { clauses.append(try WhereClause(parsing: text)) }
-        let names = (by ?? defaultBy).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        return try ReportQuery(
-            by: names, since: range.sinceMillis, until: range.untilMillis,
-            filters: clauses)
+        try ReportQuery(parsing: by ?? defaultBy, since: range.sinceMillis, until: range.untilMillis, filters: filters)
     }
 }

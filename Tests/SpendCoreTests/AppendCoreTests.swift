@@ -86,6 +86,21 @@ final class AppendCoreTests: XCTestCase {
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// One provider's events read only its card; a card file named after the
+    /// provider that declares another provider, or no such file, reads every card.
+    func testAnAppenderForOneProviderReadsOnlyItsCard() throws {
+        let repository = try costRepository()
+        XCTAssertEqual(try LedgerAppender(repository: repository, provider: "openai").book.cards.map(\.provider), ["openai"])
+        XCTAssertEqual(try LedgerAppender(repository: repository, provider: "mistral").book.cards.count, TestSupport.bundledCardNames.count)
+        let openai = try String(contentsOfFile: repository.root + "/ratecards/openai.toml", encoding: .utf8)
+        try FileManager.default.moveItem(atPath: repository.root + "/ratecards/openai.toml", toPath: repository.root + "/ratecards/renamed.toml")
+        try openai.replacingOccurrences(of: "provider = \"openai\"", with: "provider = \"acme\"")
+            .write(toFile: repository.root + "/ratecards/openai.toml", atomically: true, encoding: .utf8)
+        let appender = try LedgerAppender(repository: repository, provider: "openai")
+        XCTAssertEqual(appender.book.cards.count, TestSupport.bundledCardNames.count + 1)
+        XCTAssertNotNil(appender.book.card(provider: "openai"))
+    }
+
     func prepare(_ appender: LedgerAppender, _ drafts: [EventDraft], _ settings: AppendSettings) -> Result<(events: [PreparedEvent], warnings: [Diagnostic]), SpendError> {
         do throws(SpendError) {
             return .success(try appender.prepare(drafts, settings: settings))

@@ -45,7 +45,7 @@ public struct DiffFrontend {
             if !a.isEmpty && !b.isEmpty { return (a, b) }
         }
         guard args.count == 2, !args.contains(where: { $0.contains("..") }) else {
-            throw SpendError.usage("--releases needs two release tags: spend diff --releases R1 R2 (or R1..R2)")
+            throw SpendError.request(.releasePairNeeded)
         }
         return (args[0], args[1])
     }

@@ -43,7 +43,7 @@ enum DiffLayout {
 
     static func summaryQuery(_ q: ReportQuery, extra: [String] = extra, period: Period? = nil) throws(SpendError) -> ReportQuery {
         guard q.dimensions.count <= maxUserDimensions else {
-            throw SpendError.usage("--by takes at most \(maxUserDimensions) names in spend diff")
+            throw SpendError.request(.tooManyGroupingNames(max: maxUserDimensions, inDiff: true))
         }
         var s = try ReportQuery(by: extra, period: period, since: q.since, until: q.until, filters: q.filters)
         s.dimensions = q.dimensions + s.dimensions
