@@ -81,4 +81,13 @@ final class RuleRegistryTests: XCTestCase {
         XCTAssertEqual(Rule.policy.documentation, "docs/lint.md#policy-spendtoml")
         XCTAssertEqual(Rule.io.documentation, "docs/lint.md#raised-by-other-verbs")
     }
+
+    func testIdsAreUniqueAndPrintedAsTheyAreRegistered() {
+        XCTAssertEqual(Set(Rule.allCases.map(\.id)).count, Rule.allCases.count)
+        XCTAssertEqual("\(Rule.tagRequired)", "tag-required")
+        let d = Diagnostic(path: "ledger/2026/2026-11.jsonl", line: 3, column: 135, rule: .tagRequired, message: "missing tag \"team\"")
+        XCTAssertEqual(d.description, "ledger/2026/2026-11.jsonl:3:135: error[tag-required]: missing tag \"team\"")
+        let w = Diagnostic(path: "ratecards/openai.toml", line: 9, rule: .ratecardBackdated, message: "new price point")
+        XCTAssertEqual(w.description, "ratecards/openai.toml:9: warning[ratecard-backdated]: new price point")
+    }
 }

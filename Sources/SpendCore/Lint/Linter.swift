@@ -243,7 +243,7 @@ public struct Linter {
         for file in base?.shards ?? [] where !targetPaths.contains(file.path) {
             report(
                 Diagnostic(
-                    path: file.path, rule: "append-only",
+                    path: file.path, rule: .appendOnly,
                     message: "shard deleted (it is in \(baseLabel)): ledger lines may never be removed — corrections are new events"))
         }
 
@@ -257,7 +257,7 @@ public struct Linter {
             if plan.month == nil {
                 report(
                     Diagnostic(
-                        path: file.path, rule: "shard-name",
+                        path: file.path, rule: .shardName,
                         message: "ledger shards are named ledger/YYYY/YYYY-MM.jsonl after the UTC month of their events"))
             }
             let old = baseByPath[file.path]
@@ -370,7 +370,7 @@ public struct Linter {
             let line = LedgerLint.countLines(bytes, 0..<start) + 1
             report(
                 Diagnostic(
-                    path: plan.file.path, line: line, column: bytes.count - start + 1, rule: "torn-line",
+                    path: plan.file.path, line: line, column: bytes.count - start + 1, rule: .tornLine,
                     message: "the last line does not end with a newline (a torn write?): the next append would join two events",
                     sourceLine: LedgerLint.lineText(bytes, from: start)))
         }
@@ -455,7 +455,7 @@ public struct Linter {
             guard let (id, offset) = idText(n) else { return }
             let bytes = chunks[Int(n.chunk)].buffer.bytes
             let d = Diagnostic(
-                path: chunks[Int(n.chunk)].path, line: Int(n.line), column: offset - n.lineStart + 1, rule: "duplicate-id",
+                path: chunks[Int(n.chunk)].path, line: Int(n.line), column: offset - n.lineStart + 1, rule: .duplicateId,
                 message: "duplicate id \"\(id)\" (also at \(other)): ids must be unique in the ledger",
                 sourceLine: LedgerLint.lineText(bytes, from: n.lineStart))
             out.errors += 1
