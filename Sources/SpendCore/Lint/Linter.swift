@@ -287,8 +287,9 @@ public struct Linter {
         return out
     }
 
-    /// Compares `pairs` with ``compareHistories(_:baseLabel:)`` while
-    /// `scan` runs on the other core; with nothing to compare, only scans.
+    /// The history comparison: compares `pairs` with
+    /// ``compareHistories(_:baseLabel:)`` while `scanAll` runs on the other
+    /// core; with nothing to compare, only scans.
     func compareHistories(
         _ pairs: [(base: LintFile, target: ShardBuffer)], baseLabel: String, whileScanning scanAll: @escaping () -> [ChunkOutcome]
     ) throws(SpendError) -> ([(Int, Int, Diagnostic?, Set<UInt64>?)], [ChunkOutcome]) {
