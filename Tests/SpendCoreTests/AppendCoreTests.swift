@@ -197,7 +197,7 @@ final class AppendCoreTests: XCTestCase {
         ]
         for (line, rule) in cases {
             let p = problems(line)
-            XCTAssertEqual(p.first?.rule, rule, "\(line): \(p)")
+            XCTAssertEqual(p.first?.rule.id, rule, "\(line): \(p)")
         }
     }
 

@@ -99,7 +99,7 @@ public struct ShardWriter {
         func tornDiagnostic() -> Diagnostic {
             let keep = completeLength()
             return Diagnostic(
-                path: path, line: nil, rule: "torn-shard",
+                path: path, line: nil, rule: .tornShard,
                 message: """
                     the last line is incomplete (no newline after byte \(size)): a writer was interrupted \
                     mid-line. Nothing was appended. Look at it with `tail -c 300 \(path)`; if the partial \
@@ -285,7 +285,7 @@ public struct ShardWriter {
                     let at = events[earlier].origin.line.map { "line \($0)" } ?? "an earlier event"
                     problems.append(
                         events[i].origin.diagnostic(
-                            rule: "duplicate-id", message: "duplicate id \(JSONString.quoted(events[i].id)) (also at \(at) of this batch)"))
+                            rule: .duplicateId, message: "duplicate id \(JSONString.quoted(events[i].id)) (also at \(at) of this batch)"))
                 }
                 continue
             }
@@ -344,7 +344,7 @@ public struct ShardWriter {
                     } else if problems.count < 50 {
                         problems.append(
                             events[i].origin.diagnostic(
-                                rule: "duplicate-id", message: "duplicate id \(JSONString.quoted(id)): already in \(holder.path)"))
+                                rule: .duplicateId, message: "duplicate id \(JSONString.quoted(id)): already in \(holder.path)"))
                     }
                     continue
                 }
@@ -390,7 +390,7 @@ public struct ShardWriter {
                     if try shard.contains(events[i].id, hash: IdIndex.hash(events[i].id)) {
                         throw SpendError.input([
                             events[i].origin.diagnostic(
-                                rule: "duplicate-id", message: "duplicate id \(JSONString.quoted(events[i].id)): already in \(shard.path)")
+                                rule: .duplicateId, message: "duplicate id \(JSONString.quoted(events[i].id)): already in \(shard.path)")
                         ])
                     }
                 }

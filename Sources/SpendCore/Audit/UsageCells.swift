@@ -45,8 +45,8 @@ public struct UsageCells: Sendable {
                 scan($0, instants: instants, thresholds: thresholds, limit: 1, prefix: $1)
             })
         {
-            let located = again.diagnostics.first { $0.rule == "overflow" }
-            throw SpendError.input([located ?? Diagnostic(path: "ledger", rule: "overflow", message: "a sum of the ledger's counts exceeds \(Int64.max)")])
+            let located = again.diagnostics.first { $0.rule == .overflow }
+            throw SpendError.input([located ?? Diagnostic(path: "ledger", rule: .overflow, message: "a sum of the ledger's counts exceeds \(Int64.max)")])
         }
         let parts = chunks.map(\.result)
         var merged: [CellKey: Int] = [:]
@@ -67,7 +67,7 @@ public struct UsageCells: Sendable {
                                 cachedInputTokens: local.usage.cachedInputTokens, cacheWriteTokens: local.usage.cacheWriteTokens,
                                 outputTokens: local.usage.outputTokens, toolCalls: Dictionary(tools, uniquingKeysWith: +)))
                     } catch {
-                        throw SpendError.input([Diagnostic(path: "ledger", rule: "overflow", message: "\(error.message) (\(key.provider)/\(key.model))")])
+                        throw SpendError.input([Diagnostic(path: "ledger", rule: .overflow, message: "\(error.message) (\(key.provider)/\(key.model))")])
                     }
                     out.cells[index].events += local.events
                     out.cells[index].firstTs = min(out.cells[index].firstTs, local.firstTs)
@@ -130,7 +130,7 @@ public struct UsageCells: Sendable {
         let defaultID = out.interner.intern("default")
         var e = EventRecord()
         func overflowed(_ error: SumOverflow) {
-            if out.diagnostics.count < limit { out.diagnostics.append(chunk.diagnostic(at: e.lineStart, rule: "overflow", message: error.message)) }
+            if out.diagnostics.count < limit { out.diagnostics.append(chunk.diagnostic(at: e.lineStart, rule: .overflow, message: error.message)) }
         }
         while true {
             do {

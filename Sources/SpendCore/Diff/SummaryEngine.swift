@@ -164,7 +164,7 @@ public final class SummaryEngine: @unchecked Sendable {
             }
         }
         // Never lenient: a sum that does not fit is bad input, not an unpriced event.
-        if let costOverflow = diagnostics.first(where: { $0.rule == "overflow" }) { throw SpendError.input([costOverflow]) }
+        if let costOverflow = diagnostics.first(where: { $0.rule == .overflow }) { throw SpendError.input([costOverflow]) }
         if diagnostics.isEmpty, let overflow {
             throw try Self.overflow(snapshot, book, query, overflow.error, across: "the chunks of \(overflow.path)")
         }

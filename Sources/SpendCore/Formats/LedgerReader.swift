@@ -40,7 +40,7 @@ public struct LedgerChunk: @unchecked Sendable {
     public var path: String { buffer.shard.path }
 
     /// A diagnostic at a byte offset of the shard, with line, column and source line.
-    public func diagnostic(at offset: Int, rule: String, message: String, severity: Diagnostic.Severity = .error) -> Diagnostic {
+    public func diagnostic(at offset: Int, rule: Rule, message: String, severity: Diagnostic.Severity? = nil) -> Diagnostic {
         let (line, column, text) = SourcePosition.locate(offset: offset, in: buffer.bytes)
         return Diagnostic(path: path, line: line, column: column, severity: severity, rule: rule, message: message, sourceLine: text)
     }
@@ -59,7 +59,7 @@ public struct ChunkLocator {
     public init(_ chunk: LedgerChunk) { self.chunk = chunk }
 
     /// A diagnostic at `offset` (not before the previous one's), with line, column and source line.
-    public mutating func diagnostic(at offset: Int, rule: String, message: String, severity: Diagnostic.Severity = .error) -> Diagnostic {
+    public mutating func diagnostic(at offset: Int, rule: Rule, message: String, severity: Diagnostic.Severity? = nil) -> Diagnostic {
         let bytes = chunk.buffer.bytes
         guard let base = bytes.baseAddress, offset <= bytes.count else {
             return chunk.diagnostic(at: offset, rule: rule, message: message, severity: severity)
@@ -179,7 +179,7 @@ public enum LedgerReader {
                 }
             } catch {
                 results[i] = .failure(
-                    SpendError.input([Diagnostic(path: shard.path, rule: "io", message: "cannot read shard (\(source)): \(error)")]))
+                    SpendError.input([Diagnostic(path: shard.path, rule: .io, message: "cannot read shard (\(source)): \(error)")]))
             }
         }
         var buffers: [ShardBuffer] = []

@@ -42,7 +42,7 @@ struct RawFinding {
     /// 0-based line number relative to the chunk start.
     var relLine: Int
     var severity: Diagnostic.Severity
-    var rule: String
+    var rule: Rule
     var message: String
 }
 
@@ -171,7 +171,7 @@ enum LedgerLint {
             }
             cursor = max(cursor, x)
         }
-        func add(_ lineStart: Int, _ offset: Int, _ severity: Diagnostic.Severity, _ rule: String, _ message: String) {
+        func add(_ lineStart: Int, _ offset: Int, _ severity: Diagnostic.Severity, _ rule: Rule, _ message: String) {
             if severity == .error { out.errors += 1 } else { out.warnings += 1 }
             if limit > 0 && out.findings.count >= limit {
                 out.omitted += 1
@@ -202,13 +202,13 @@ enum LedgerLint {
                 if let month = plan.month, !month.contains(e.ts) {
                     let actual = Timestamp.monthString(millis: e.ts)
                     add(
-                        e.lineStart, e.lineStart, .error, "wrong-shard",
+                        e.lineStart, e.lineStart, .error, .wrongShard,
                         "event at \(Timestamp.format(millis: e.ts)) belongs to \(actual), not this shard's \(Timestamp.monthString(millis: month.lowerBound)): append it to ledger/\(actual.prefix(4))/\(actual).jsonl"
                     )
                 }
                 scratch.removeAll(keepingCapacity: true)
                 checker!.check(e, scanner: scanner, into: &scratch)
-                for f in scratch where pricingEnabled || (f.rule != "unknown-model" && f.rule != "no-price") {
+                for f in scratch where pricingEnabled || (f.rule != .unknownModel && f.rule != .noPrice) {
                     add(e.lineStart, f.offset, f.severity, f.rule, f.message)
                 }
             } else if historyPricing {
@@ -294,7 +294,7 @@ enum LedgerLint {
             return (
                 new.count,
                 Diagnostic(
-                    path: path, line: max(1, newLines), column: nil, rule: "append-only", message: message,
+                    path: path, line: max(1, newLines), column: nil, rule: .appendOnly, message: message,
                     sourceLine: new.count > 0 ? lineText(new, from: last) : nil)
             )
         }
@@ -314,7 +314,7 @@ enum LedgerLint {
         return (
             start,
             Diagnostic(
-                path: path, line: line, column: d - start + 1, rule: "append-only", message: message, sourceLine: newLine)
+                path: path, line: line, column: d - start + 1, rule: .appendOnly, message: message, sourceLine: newLine)
         )
     }
 }

@@ -170,11 +170,11 @@ public struct Aggregator: Sendable {
         } else {
             parts = try LedgerReader.mapChunks(snapshot) { chunk in aggregate(chunk) }
         }
-        if let found = parts.lazy.flatMap(\.result.diagnostics).first(where: { $0.rule == "overflow" }) { return found }
+        if let found = parts.lazy.flatMap(\.result.diagnostics).first(where: { $0.rule == .overflow }) { return found }
         let again = try RunningTotals.rereadOverflowingChunk(snapshot, parts.map { ($0.shard, $0.result.start, $0.result.totals) }) {
             aggregate($0, prefix: $1)
         }
-        return again?.diagnostics.first { $0.rule == "overflow" }
+        return again?.diagnostics.first { $0.rule == .overflow }
     }
 
     /// Aggregates one chunk (runs on a worker thread); `prefix`: the running
@@ -212,7 +212,7 @@ public struct Aggregator: Sendable {
         let period = query.period
 
         var locator = ChunkLocator(chunk)
-        func fail(_ offset: Int, _ rule: String, _ message: String) {
+        func fail(_ offset: Int, _ rule: Rule, _ message: String) {
             if out.diagnostics.count < diagnosticLimit {
                 out.diagnostics.append(locator.diagnostic(at: offset, rule: rule, message: message))
             } else {
@@ -305,7 +305,7 @@ public struct Aggregator: Sendable {
             do throws(SumOverflow) {
                 try out.totals.add(e, scanner: scanner)
             } catch {
-                fail(e.lineStart, "overflow", error.message)
+                fail(e.lineStart, .overflow, error.message)
                 continue
             }
             var lanes = SIMD16<Int32>(repeating: 0)
@@ -330,7 +330,7 @@ public struct Aggregator: Sendable {
                 }
                 try out.sums[b].usage.add(e)
             } catch {
-                fail(e.lineStart, "overflow", error.message)
+                fail(e.lineStart, .overflow, error.message)
                 continue
             }
             out.sums[b].events += 1
@@ -355,7 +355,7 @@ public struct Aggregator: Sendable {
     /// The error for a sum that overflows only once chunks (or groups) are
     /// combined: no single event to point at, so it names the ledger.
     static func overflow(_ error: SumOverflow, across what: String) -> SpendError {
-        SpendError.input([Diagnostic(path: "ledger", rule: "overflow", message: "\(error.message) across \(what)")])
+        SpendError.input([Diagnostic(path: "ledger", rule: .overflow, message: "\(error.message) across \(what)")])
     }
 
     /// Combines chunk results into labelled groups; throws the diagnostics if any event was rejected.

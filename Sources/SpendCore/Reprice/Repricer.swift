@@ -296,7 +296,7 @@ struct RepriceWork: @unchecked Sendable {
         var countedTo = chunk.range.lowerBound
         var line = 0
 
-        func fail(_ offset: Int, _ rule: String, _ message: String) {
+        func fail(_ offset: Int, _ rule: Rule, _ message: String) {
             if out.diagnostics.count < limit {
                 out.diagnostics.append(chunk.diagnostic(at: offset, rule: rule, message: message))
             } else {
@@ -324,7 +324,7 @@ struct RepriceWork: @unchecked Sendable {
             }
             if index == nil { index = recorded.book(at: e.ts) }
             guard let k = index else {
-                return .failure(PricingError(rule: "no-price", message: "no rate cards were ever committed"))
+                return .failure(PricingError(rule: .noPrice, message: "no rate cards were ever committed"))
             }
             if k >= recordedPricers.count { recordedPricers += Array(repeating: nil, count: k + 1 - recordedPricers.count) }
             if recordedPricers[k] == nil { recordedPricers[k] = EventPricer(book: recorded.book(k).book, interner: &out.interner) }
@@ -399,7 +399,7 @@ struct RepriceWork: @unchecked Sendable {
             var stored: ExactDecimal?
             if !e.cost.isAbsent {
                 guard let parsed = ExactDecimal(string(e.cost)) else {
-                    fail(e.cost.start, "schema", "cost must be a decimal string, got \"\(string(e.cost))\"")
+                    fail(e.cost.start, .schema, "cost must be a decimal string, got \"\(string(e.cost))\"")
                     continue
                 }
                 stored = parsed
@@ -439,7 +439,7 @@ struct RepriceWork: @unchecked Sendable {
                 acc.events += 1
                 (out.storedTotal, out.recomputedTotal, out.groups[lanes]) = (stored, recomputedTotal, acc)
             } catch {
-                fail(e.lineStart, "overflow", SumOverflow.cost().message)
+                fail(e.lineStart, .overflow, SumOverflow.cost().message)
                 continue
             }
             if drifts {
