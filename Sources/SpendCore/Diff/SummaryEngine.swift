@@ -63,7 +63,7 @@ public final class SummaryEngine: @unchecked Sendable {
                     continue
                 }
                 let file = try MappedFile(path: path)
-                blobs.append(withExtendedLifetime(file) { ObjectID.blob(of: file.bytes).hex })
+                blobs.append(file.withBytes { ObjectID.blob(of: $0).hex })
             }
         }
         var results: [ShardSummary?] = Array(repeating: nil, count: snapshot.shards.count)

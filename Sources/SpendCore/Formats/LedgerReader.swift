@@ -15,7 +15,7 @@ public final class ShardBuffer: @unchecked Sendable {
         self.shard = shard
         self.mapped = mapped
         self.owned = nil
-        self.bytes = mapped.bytes
+        self.bytes = mapped.unsafeBytes
     }
 
     init(shard: LedgerShard, copying source: UnsafeRawBufferPointer) {
