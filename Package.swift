@@ -30,10 +30,7 @@ let package = Package(
         ),
         .target(
             name: "SpendCore",
-            dependencies: ["CLibGit2"],
-            // The scanner's hot loop runs in one thread per chunk with no shared
-            // mutable state; dynamic exclusivity checks cost ~7% of a report.
-            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+            dependencies: ["CLibGit2"]
         ),
         .target(
             name: "SpendCLI",
