@@ -1,4 +1,5 @@
 import Foundation
+import SpendTestSupport
 import XCTest
 
 @testable import SpendCore

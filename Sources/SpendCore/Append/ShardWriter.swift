@@ -158,11 +158,11 @@ public struct ShardWriter {
         private func textContains(_ needle: String) throws(SpendError) -> Bool {
             let file: MappedFile
             do { file = try MappedFile(path: absolute) } catch { throw SpendError.usage("cannot read \(path): \(error)") }
-            return withExtendedLifetime(file) {
+            return file.withBytes { bytes in
                 var pattern = needle
                 return pattern.withUTF8 { p in
-                    let n = min(size, file.bytes.count)
-                    guard n > 0, let base = file.bytes.baseAddress else { return false }
+                    let n = min(size, bytes.count)
+                    guard n > 0, let base = bytes.baseAddress else { return false }
                     return Self.find(p, in: UnsafeRawBufferPointer(start: base, count: n))
                 }
             }
@@ -171,9 +171,9 @@ public struct ShardWriter {
         private func scanIds() throws(SpendError) -> Set<String> {
             let file: MappedFile
             do { file = try MappedFile(path: absolute) } catch { throw SpendError.usage("cannot read \(path): \(error)") }
-            return withExtendedLifetime(file) {
+            return file.withBytes { bytes in
                 var set = Set<String>()
-                var scanner = LedgerScanner(buffer: UnsafeRawBufferPointer(rebasing: file.bytes[0..<min(size, file.bytes.count)]))
+                var scanner = LedgerScanner(buffer: UnsafeRawBufferPointer(rebasing: bytes[0..<min(size, bytes.count)]))
                 var record = EventRecord()
                 while true {
                     do throws(LedgerScanError) {

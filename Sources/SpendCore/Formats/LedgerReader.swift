@@ -5,6 +5,13 @@ import Dispatch
 #endif
 
 /// The bytes of one shard, kept alive while workers read them.
+///
+/// `@unchecked Sendable`, safe because nothing in it ever changes after
+/// `init`: every stored property is a `let`, and the bytes behind `bytes`
+/// are never written (a `PROT_READ` map held by `mapped`, or a copy made in
+/// `init` and freed only in `deinit`, when no worker holds the buffer any
+/// more). `bytes` is valid while the `ShardBuffer` is alive: readers hold the
+/// buffer (a `LedgerChunk` does) for as long as they read.
 public final class ShardBuffer: @unchecked Sendable {
     public let shard: LedgerShard
     public let bytes: UnsafeRawBufferPointer
@@ -15,7 +22,7 @@ public final class ShardBuffer: @unchecked Sendable {
         self.shard = shard
         self.mapped = mapped
         self.owned = nil
-        self.bytes = mapped.bytes
+        self.bytes = mapped.unsafeBytes
     }
 
     init(shard: LedgerShard, copying source: UnsafeRawBufferPointer) {
@@ -31,7 +38,7 @@ public final class ShardBuffer: @unchecked Sendable {
 }
 
 /// A slice of a shard that one worker scans: whole lines only.
-public struct LedgerChunk: @unchecked Sendable {
+public struct LedgerChunk: Sendable {
     public let buffer: ShardBuffer
     /// Byte range in `buffer.bytes`, starting at a line start and ending after a newline (or at the end).
     public let range: Range<Int>
@@ -228,6 +235,10 @@ public enum LedgerReader {
 
 /// Hands a value to worker threads that each touch a disjoint part of it
 /// (the slots of a result buffer).
+///
+/// `@unchecked Sendable`: safe only as used, where each worker writes the
+/// slots of its own iteration and nothing reads them until
+/// `concurrentPerform` has returned (which waits for every worker).
 struct UncheckedSendable<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }

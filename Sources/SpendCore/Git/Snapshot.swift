@@ -221,7 +221,7 @@ public struct Snapshot: Sendable {
         switch shard.content {
         case .file(let path):
             let file = try MappedFile(path: path)
-            return try withExtendedLifetime(file) { try body(file.bytes) }
+            return try file.withBytes(body)
         case .blob(let id):
             let (repo, _) = try repository.git()
             return try repo.withBlob(id, body)

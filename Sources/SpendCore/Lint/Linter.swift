@@ -206,6 +206,10 @@ public struct Linter {
     }
 
     /// A result handed back from a worker thread.
+    ///
+    /// `@unchecked Sendable`: safe as used, where one `concurrentPerform`
+    /// iteration writes `value` and nothing reads it until
+    /// `concurrentPerform` has returned (which waits for every iteration).
     final class ResultSlot<T>: @unchecked Sendable {
         var value: Result<T, SpendError>?
         func get() throws(SpendError) -> T {

@@ -167,16 +167,20 @@ public struct Repricer {
 
 /// The price books of the card history, shared by the workers: one per
 /// card commit (time-based lookup) and one per card blob (`priced_with`).
+///
+/// `@unchecked Sendable`, safe because `schedule` is a `let` and every
+/// access to the mutable state (`books`, `labels`, `blobBooks`, `missing`,
+/// and `history`, a non-Sendable class) after `init` holds `lock`.
 final class RecordedBooks: @unchecked Sendable {
     /// Card commit times (ms), sorted, with the book index in force from each.
     let schedule: [(time: Int64, book: Int)]
-    private(set) var books: [PriceBook] = []
+    private var books: [PriceBook] = []
     private var blobBooks: [String: Int] = [:]
     private var missing: Set<String> = []
     private let lock = NSLock()
     private let history: CardHistory
     /// A short name per book, for messages.
-    private(set) var labels: [String] = []
+    private var labels: [String] = []
 
     init(history: CardHistory) throws(SpendError) {
         self.history = history
@@ -266,7 +270,7 @@ struct RepriceChunk {
 }
 
 /// The parallel part of a reprice (Sendable: everything it reads is immutable or locked).
-struct RepriceWork: @unchecked Sendable {
+struct RepriceWork: Sendable {
     let query: RepriceQuery
     let current: PriceBook
     let recorded: RecordedBooks
