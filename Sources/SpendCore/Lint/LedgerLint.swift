@@ -207,31 +207,33 @@ enum LedgerLint {
         }
 
         func consume(_ scan: inout ChunkScan, _ partial: inout Partial) {
-            let e = scan.event
-            let line = scan.line(at: e.lineStart)
-            let isNew = full && !known(e.lineStart, scan.chunk)
+            // The event is read in place (no copy of the record per line).
+            let lineStart = scan.event.lineStart
+            let line = scan.line(at: lineStart)
+            let isNew = full && (plan.knownLines == nil || !known(lineStart, scan.chunk))
             if full || plan.prefixIds {
-                let id = SeenId(hash: IdSet.hash(e.id, scan.scanner), relLine: Int32(line), lineStart: e.lineStart)
+                let id = SeenId(hash: IdSet.hash(scan.event.id, scan.scanner), relLine: Int32(line), lineStart: lineStart)
                 if isNew { partial.outcome.newIds.append(id) } else { partial.outcome.oldIds.append(id) }
             }
             if isNew {
                 partial.outcome.events += 1
-                if let month = plan.month, !month.contains(e.ts) {
-                    let actual = Timestamp.monthString(millis: e.ts)
+                if let month = plan.month, !month.contains(scan.event.ts) {
+                    let ts = scan.event.ts
+                    let actual = Timestamp.monthString(millis: ts)
                     add(
-                        &partial.outcome, line, e.lineStart, e.lineStart, .error, "wrong-shard",
-                        "event at \(Timestamp.format(millis: e.ts)) belongs to \(actual), not this shard's \(Timestamp.monthString(millis: month.lowerBound)): append it to ledger/\(actual.prefix(4))/\(actual).jsonl"
+                        &partial.outcome, line, lineStart, lineStart, .error, "wrong-shard",
+                        "event at \(Timestamp.format(millis: ts)) belongs to \(actual), not this shard's \(Timestamp.monthString(millis: month.lowerBound)): append it to ledger/\(actual.prefix(4))/\(actual).jsonl"
                     )
                 }
                 partial.scratch.removeAll(keepingCapacity: true)
-                partial.checker!.check(e, scanner: scan.scanner, into: &partial.scratch)
+                partial.checker!.check(scan.event, scanner: scan.scanner, into: &partial.scratch)
                 for f in partial.scratch where pricingEnabled || (f.rule != "unknown-model" && f.rule != "no-price") {
-                    add(&partial.outcome, line, e.lineStart, f.offset, f.severity, f.rule, f.message)
+                    add(&partial.outcome, line, lineStart, f.offset, f.severity, f.rule, f.message)
                 }
             } else if historyPricing {
-                if case .failure(let failure) = scan.pricer!.price(e, scanner: scan.scanner, interner: &scan.interner) {
+                if case .failure(let failure) = scan.pricer!.price(scan.event, scanner: scan.scanner, interner: &scan.interner) {
                     add(
-                        &partial.outcome, line, e.lineStart, failure.offset, .error, failure.error.rule,
+                        &partial.outcome, line, lineStart, failure.offset, .error, failure.error.rule,
                         failure.error.message + " (after this rate-card change)")
                 }
             }
