@@ -1,5 +1,3 @@
-import Dispatch
-
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -159,39 +157,27 @@ public enum LedgerReader {
     }
 
     private static func load(_ snapshot: Snapshot, _ list: [(LedgerShard, MappedFile?)]) throws(SpendError) -> [ShardBuffer] {
-        let results = UnsafeMutableBufferPointer<Result<ShardBuffer, SpendError>?>.allocate(capacity: list.count)
-        results.initialize(repeating: nil)
-        defer {
-            // Releases the buffers too (the caller keeps its own references).
-            results.deinitialize()
-            results.deallocate()
-        }
         let source = snapshot.source
-        let slots = UncheckedSendable(results)
+        // MappedFile is a read-only mapping: workers only read the list.
         let shards = UncheckedSendable(list)
-        DispatchQueue.concurrentPerform(iterations: list.count) { i in
-            let results = slots.value
+        let results = parallelMap(list.count) { i -> Result<ShardBuffer, SpendError> in
             let (shard, clean) = shards.value[i]
             do {
                 switch shard.content {
                 case .file(let path):
-                    results[i] = .success(ShardBuffer(shard: shard, mapped: try MappedFile(path: path)))
+                    return .success(ShardBuffer(shard: shard, mapped: try MappedFile(path: path)))
                 case .blob:
-                    if let clean {
-                        results[i] = .success(ShardBuffer(shard: shard, mapped: clean))
-                        return
-                    }
-                    let buffer = try snapshot.withShardBytes(shard) { ShardBuffer(shard: shard, copying: $0) }
-                    results[i] = .success(buffer)
+                    if let clean { return .success(ShardBuffer(shard: shard, mapped: clean)) }
+                    return .success(try snapshot.withShardBytes(shard) { ShardBuffer(shard: shard, copying: $0) })
                 }
             } catch {
-                results[i] = .failure(
+                return .failure(
                     SpendError.input([Diagnostic(path: shard.path, rule: .io, message: "cannot read shard (\(source)): \(error)")]))
             }
         }
         var buffers: [ShardBuffer] = []
         for result in results {
-            switch result! {
+            switch result {
             case .success(let b): buffers.append(b)
             case .failure(let e): throw e
             }
@@ -217,29 +203,6 @@ public enum LedgerReader {
 
     /// Runs `work` on every chunk in parallel and returns the results in chunk order.
     public static func map<T>(_ chunks: [LedgerChunk], _ work: @Sendable (LedgerChunk) -> T) -> [T] {
-        let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: chunks.count)
-        results.initialize(repeating: nil)
-        defer {
-            results.deinitialize()
-            results.deallocate()
-        }
-        let slots = UncheckedSendable(results)
-        withoutActuallyEscaping(work) { work in
-            DispatchQueue.concurrentPerform(iterations: chunks.count) { i in
-                slots.value[i] = work(chunks[i])
-            }
-        }
-        return results.map { $0! }
+        parallelMap(chunks.count) { i in work(chunks[i]) }
     }
-}
-
-/// Hands a value to worker threads that each touch a disjoint part of it
-/// (the slots of a result buffer).
-///
-/// `@unchecked Sendable`: safe only as used, where each worker writes the
-/// slots of its own iteration and nothing reads them until
-/// `concurrentPerform` has returned (which waits for every worker).
-struct UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
 }
