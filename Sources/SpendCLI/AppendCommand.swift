@@ -171,7 +171,7 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
     }
 
     public func run() throws {
-        let environment = ProcessInfo.processInfo.environment
+        let environment = Invocation.current.environment
         let costRepository = try repository.repository()
         // One event from flags or a response: read only its provider's card
         // (all cards when that does not find it).
@@ -191,14 +191,14 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
         }
         var settings = AppendSettings(
             now: Timestamp.now(),
-            code: CodeVersion.detect(directory: FileManager.default.currentDirectoryPath, environment: environment),
+            code: CodeVersion.detect(directory: Invocation.current.directory, environment: environment),
             defaultTags: try Self.tags(environment: environment["SPEND_TAGS"], flags: tags))
         settings.price = !noPrice
         settings.sync = sync
         settings.skipDuplicates = skipDuplicates
 
         if stdin {
-            let bytes = try Self.readAll(fd: STDIN_FILENO, name: "standard input")
+            let bytes = try Self.readStandardInput()
             let (events, warnings) = try bytes.withUnsafeBytes { buffer throws(SpendError) in
                 try appender.prepare(jsonLines: buffer, path: "<stdin>", settings: settings)
             }
@@ -251,7 +251,7 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
         case .stdin:
             preconditionFailure("--stdin is prepared in parallel by run()")
         case .response(let kind, let file):
-            let body = file == "-" ? try Self.readAll(fd: STDIN_FILENO, name: "standard input") : try Self.readFile(file)
+            let body = file == "-" ? try Self.readStandardInput() : try Self.readFile(file)
             do {
                 return [try ProviderResponse.draft(kind, body: body, path: file == "-" ? "<stdin>" : file)]
             } catch {
@@ -290,6 +290,14 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
         return tags
     }
 
+    /// The invocation's standard input, whole.
+    static func readStandardInput() throws -> [UInt8] {
+        switch Invocation.current.standardInput {
+        case .bytes(let bytes): return bytes
+        case .fileDescriptor(let fd): return try readAll(fd: fd, name: "standard input")
+        }
+    }
+
     static func readAll(fd: Int32, name: String) throws -> [UInt8] {
         var bytes: [UInt8] = []
         var info = stat()
@@ -309,7 +317,7 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
 
     static func readFile(_ path: String) throws -> [UInt8] {
         do {
-            let file = try MappedFile(path: path)
+            let file = try MappedFile(path: Invocation.current.resolve(path))
             return withExtendedLifetime(file) { Array(file.bytes) }
         } catch {
             throw SpendError.usage("cannot read \(path): \(error)")

@@ -54,7 +54,8 @@ public struct DiffCommand: ParsableCommand {
     }
 
     public func run() throws {
-        let frontend = DiffFrontend(repository: try repository.repository())
+        let environment = Invocation.current.environment
+        let frontend = DiffFrontend(repository: try repository.repository(), useCache: environment["SPEND_DIFF_CACHE"] != "0")
         let text: String
         if releases {
             let (r1, r2) = try DiffFrontend.releasePair(revisions)
@@ -67,6 +68,7 @@ public struct DiffCommand: ParsableCommand {
                 from: a, to: b, query: try query.query(defaultBy: "team"), top: top, explain: explain ?? (output.format == .table),
                 format: output.format.format, precision: output.precision, csvWriter: output.csvWriter)
         }
+        if environment["SPEND_DIFF_STATS"] == "1" { Console.err(frontend.statistics) }
         Console.show(text, as: output.format)
     }
 }

@@ -4,12 +4,17 @@ import Foundation
 public struct DiffFrontend {
     public var repository: CostRepository
     public var summaries: SummaryEngine
-    public var environment: [String: String]
 
-    public init(repository: CostRepository, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    /// With `useCache` false, shard summaries are neither read from nor written to the cache.
+    public init(repository: CostRepository, useCache: Bool = true) {
         self.repository = repository
-        self.environment = environment
-        summaries = SummaryEngine.forRepository(repository, environment: environment)
+        summaries = SummaryEngine.forRepository(repository, useCache: useCache)
+    }
+
+    /// How many shard summaries were parsed and how many came from the cache
+    /// (the line `SPEND_DIFF_STATS=1` prints).
+    public var statistics: String {
+        "spend diff: \(summaries.parsedShards) shards parsed, \(summaries.cachedShards) from the cache"
     }
 
     /// `A B`, `A..B` (`A..` = A..HEAD, `..B` = HEAD..B), or `A` (against the working tree).
@@ -50,19 +55,11 @@ public struct DiffFrontend {
         return (args[0], args[1])
     }
 
-    func stats() {
-        if environment["SPEND_DIFF_STATS"] == "1" {
-            FileHandle.standardError.write(
-                Data("spend diff: \(summaries.parsedShards) shards parsed, \(summaries.cachedShards) from the cache\n".utf8))
-        }
-    }
-
     public func stateDiff(
         from: SnapshotSource, to: SnapshotSource, query: ReportQuery, top: Int?, explain: Bool, format: OutputFormat, precision: Int,
         csvWriter: CSV = CSV()
     ) throws -> String {
         let diff = try DiffEngine(repository: repository, summaries: summaries).diff(from: from, to: to, query: query, top: top)
-        stats()
         var renderer = DiffRenderer(precision: precision, explain: explain)
         renderer.csvWriter = csvWriter
         return renderer.render(diff, as: format)
@@ -76,7 +73,6 @@ extension DiffFrontend {
     ) throws -> String {
         let diff = try ReleaseDiffEngine(repository: repository, summaries: summaries).diff(
             r1, r2, query: query, threshold: threshold, top: top)
-        stats()
         var renderer = ReleaseDiffRenderer(precision: precision)
         renderer.csvWriter = csvWriter
         return renderer.render(diff, as: format)

@@ -31,9 +31,11 @@ public struct CostRepository: Sendable {
     public let root: String
 
     /// Finds the cost repository containing `directory`: the nearest ancestor
-    /// with `ratecards/`, `ledger/` or `spend.toml`.
-    public init(directory: String) throws(SpendError) {
-        let start = URL(fileURLWithPath: directory).standardizedFileURL.path
+    /// with `ratecards/`, `ledger/` or `spend.toml`. A relative `directory` is
+    /// taken from `base` (default: the process's working directory); messages
+    /// quote `directory` as given.
+    public init(directory: String, relativeTo base: String? = nil) throws(SpendError) {
+        let start = URL(fileURLWithPath: WorkingDirectory.absolute(directory, from: base)).standardizedFileURL.path
         var dir = start
         let fm = FileManager.default
         var isDir: ObjCBool = false
