@@ -196,6 +196,7 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
         settings.price = !noPrice
         settings.sync = sync
         settings.skipDuplicates = skipDuplicates
+        settings.writePhaseProbe = WritePhaseProbe(environment: environment)
 
         if stdin {
             let bytes = try Self.readStandardInput()

@@ -11,7 +11,11 @@ public struct RepositoryOptions: ParsableArguments {
     /// The cost repository to work on (`-C DIR` taken from the invocation's directory).
     public func repository() throws -> CostRepository {
         let invocation = Invocation.current
-        return try CostRepository(directory: directory ?? invocation.directory, relativeTo: invocation.directory)
+        var repository = try CostRepository(directory: directory ?? invocation.directory, relativeTo: invocation.directory)
+        repository.gitEnvironment = invocation.gitEnvironment
+        let standardError = invocation.standardError
+        repository.notice = { standardError.write($0 + "\n") }
+        return repository
     }
 
     /// The directory `-C` names (resolved), or the invocation's.

@@ -61,6 +61,11 @@ public struct Invocation: Sendable {
     /// The invocation the current command runs in (the process's own outside ``Console/run(_:_:)``).
     @TaskLocal public static var current: Invocation = .process()
 
+    /// What git named in ``environment`` (a hook's index, a pre-receive hook's objects).
+    public var gitEnvironment: GitEnvironment {
+        GitEnvironment(environment: environment, directory: directory)
+    }
+
     /// `path` as an absolute path: a relative one is taken from ``directory``.
     public func resolve(_ path: String) -> String {
         WorkingDirectory.absolute(path, from: directory)

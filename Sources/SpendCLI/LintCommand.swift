@@ -92,7 +92,7 @@ public struct LintCommand: ParsableCommand {
         } catch let error as SpendError {
             switch mode {
             case .revision, .commits:
-                if let git = try? GitRepository(discovering: repository.resolvedDirectory), git.workdir == nil {
+                if let git = try? GitRepository(discovering: repository.resolvedDirectory, environment: Invocation.current.gitEnvironment), git.workdir == nil {
                     return LintWorkspace(bare: git)
                 }
             default: break

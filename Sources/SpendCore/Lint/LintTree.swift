@@ -38,9 +38,12 @@ public final class LintWorkspace {
     public let git: GitRepository?
     /// The cost repository's path inside the git working tree ("" or "sub/dir/").
     public let prefix: String
+    /// Told when reading the working tree rolls back a dead append (``CostRepository/notice``).
+    public let notice: @Sendable (String) -> Void
 
     public init(costRepository: CostRepository) {
         root = costRepository.root
+        notice = costRepository.notice
         if let (repo, prefix) = try? costRepository.git() {
             repo.adoptEnvironmentObjectDirectories()
             git = repo
@@ -54,6 +57,7 @@ public final class LintWorkspace {
     /// A bare repository (a server's): revisions only, the cost repository at the top of its trees.
     public init(bare git: GitRepository) {
         root = git.gitdir
+        notice = { _ in }
         git.adoptEnvironmentObjectDirectories()
         self.git = git
         prefix = ""
@@ -92,7 +96,7 @@ public final class LintWorkspace {
     /// where the file is stat-clean (so unchanged shards need not be compared to HEAD).
     public func workingTree() throws(SpendError) -> LintTree {
         if let git, git.workdir == nil { throw SpendError.usage("\(root) is a bare repository: use --rev or --commits") }
-        try LedgerJournal.recover(root: root)
+        try LedgerJournal.recover(root: root, notice: notice)
         let fm = FileManager.default
         let files = WorkingTreeFiles(root: root)
         let shards = files.shards.map { LintFile(path: $0, source: .file(root + "/" + $0), blob: nil) }
@@ -208,6 +212,7 @@ public final class LintWorkspace {
     public func buffers(_ files: [LintFile]) throws(SpendError) -> [ShardBuffer] {
         if files.isEmpty { return [] }
         let gitdir = git?.gitdir
+        let environment = git?.environment ?? .none
         let results = UnsafeMutableBufferPointer<Result<ShardBuffer, SpendError>?>.allocate(capacity: files.count)
         results.initialize(repeating: nil)
         defer { results.deallocate() }
@@ -221,7 +226,7 @@ public final class LintWorkspace {
                     slots.value[i] = .success(ShardBuffer(shard: shard, mapped: try MappedFile(path: path)))
                 case .blob(let id):
                     guard let gitdir else { throw GitError(message: "no git repository") }
-                    let repo = try GitRepository(at: gitdir)
+                    let repo = try GitRepository(at: gitdir, environment: environment)
                     repo.adoptEnvironmentObjectDirectories()
                     let buffer = try repo.withBlob(id) { ShardBuffer(shard: shard, copying: $0) }
                     slots.value[i] = .success(buffer)

@@ -163,7 +163,9 @@ public struct Linter {
     /// first difference on: those lines are not new and are not re-checked.
     func compareHistories(_ pairs: [(base: LintFile, target: ShardBuffer)], baseLabel: String) throws(SpendError) -> [(Int, Int, Diagnostic?, Set<UInt64>?)] {
         if pairs.isEmpty { return [] }
-        guard let gitdir = workspace.git?.gitdir else { throw SpendError.usage("no git repository") }
+        guard let gitdir = workspace.git?.gitdir, let environment = workspace.git?.environment else {
+            throw SpendError.usage("no git repository")
+        }
         let results = UnsafeMutableBufferPointer<Result<(Int, Int, Diagnostic?, Set<UInt64>?), SpendError>?>.allocate(capacity: pairs.count)
         results.initialize(repeating: nil)
         defer { results.deallocate() }
@@ -176,7 +178,7 @@ public struct Linter {
                 return
             }
             do {
-                let repo = try GitRepository(at: gitdir)
+                let repo = try GitRepository(at: gitdir, environment: environment)
                 repo.adoptEnvironmentObjectDirectories()
                 let new = target.bytes
                 // Streamed (loose objects), else by content hash (packed objects: no inflating 100 MB).
