@@ -51,10 +51,11 @@ let package = Package(
         .executableTarget(name: "spend-reprice", dependencies: ["SpendCLI"]),
         .executableTarget(name: "spend-audit", dependencies: ["SpendCLI"]),
         .testTarget(name: "SpendCoreTests", dependencies: ["SpendCore"]),
-        // End-to-end: runs the built executables against temporary git repositories.
+        // End-to-end against temporary git repositories: most tests run the
+        // commands in process (SpendCLI); the rest start the built executables.
         .testTarget(
             name: "SpendCLITests",
-            dependencies: ["SpendCore", "spend", "spend-report", "spend-lint", "spend-append", "spend-diff", "spend-reprice", "spend-audit"]
+            dependencies: ["SpendCore", "SpendCLI", "spend", "spend-report", "spend-lint", "spend-append", "spend-diff", "spend-reprice", "spend-audit"]
         ),
     ],
     swiftLanguageModes: [.v6]
