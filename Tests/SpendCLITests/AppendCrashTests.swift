@@ -9,19 +9,6 @@ import XCTest
 /// `append` batches are all-or-nothing across crashes: the undo journal
 /// (`LedgerJournal`) and its recovery by append, lint and report.
 final class AppendCrashTests: XCTestCase {
-    /// A small deterministic generator (SplitMix64), so a failing run can be repeated from its seed.
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(1, n))) }
-    }
-
     /// `ledger/YYYY/YYYY-MM.jsonl` of the `m`-th month from January 2027.
     static func shard(month m: Int) -> (path: String, day: String) {
         let year = 2027 + m / 12
@@ -68,7 +55,7 @@ final class AppendCrashTests: XCTestCase {
         let seed = env["SPEND_TEST_SEED"].flatMap { UInt64($0) } ?? UInt64(Date().timeIntervalSince1970 * 1000)
         let kills = env["SPEND_TEST_KILLS"].flatMap { Int($0) } ?? 50
         print("kill -9 loop: seed \(seed) (SPEND_TEST_SEED=\(seed) repeats this run), \(kills) kills")
-        var random = Random(state: seed)
+        var random = SplitMix64(seed: seed)
         let repo = try makeRepo()
         let scratch = try makeTempDir()
         let eventsPerBatch = 10_000
@@ -146,7 +133,7 @@ final class AppendCrashTests: XCTestCase {
                 continue
             }
             // A random point of the write phase, by bytes written (the batch's shards are new).
-            let target = random.below(batchBytes * 98 / 100)
+            let target = Int(random.next() % UInt64(max(1, batchBytes * 98 / 100)))
             while process.isRunning && batch.shards.reduce(0, { $0 + max(0, size(repo.url($1.0))) }) < target { usleep(50) }
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
@@ -159,10 +146,10 @@ final class AppendCrashTests: XCTestCase {
             // The next command rolls back what the dead writer left.
             let next: RunResult
             switch i % 10 {
-            case 4: next = try repo.spend("report", "--by", "team")
-            case 9: next = try repo.spend("lint")
+            case 4: next = try repo.spendProcess("report", "--by", "team")
+            case 9: next = try repo.spendProcess("lint")
             default:
-                next = try repo.spend(
+                next = try repo.spendProcess(
                     "append", "--provider", "openai", "--model", "gpt-4o", "--input", "1", "--output", "1", "--ts", "2040-01-05T00:00:00Z",
                     "--id", "r\(i)", "--tag", "team=crash", "-q")
                 recoveryAppends += 1
@@ -190,7 +177,7 @@ final class AppendCrashTests: XCTestCase {
             XCTAssertEqual(size(try journal(repo)), 0, "kill \(i): the journal is cleared")
         }
         XCTAssertEqual(try parsedLines(repo, recoveryShard, idPrefix: "r"), recoveryAppends)
-        let lint = try repo.spend("lint")
+        let lint = try repo.spendProcess("lint")
         XCTAssertEqual(lint.status, 0, lint.stdout + lint.stderr)
         print("kill -9 loop (seed \(seed)): \(landedInWrites) of \(kills) kills landed in the write phase (\(tornBeforeRecovery) left a torn last line); \(present) batches complete, \(kills - present) rolled back")
     }
@@ -202,7 +189,7 @@ final class AppendCrashTests: XCTestCase {
 
     func leaveDeadWriter(_ repo: TestRepo) throws -> (shard: String, size: Int) {
         let shard = "ledger/2026/2026-11.jsonl"
-        assertOK(try repo.spend("append", "--provider", "openai", "--model", "gpt-4o", "--input", "10", "--output", "1", "--ts", "2026-11-03T00:00:00Z", "--id", "kept"))
+        assertOK(try repo.spendProcess("append", "--provider", "openai", "--model", "gpt-4o", "--input", "10", "--output", "1", "--ts", "2026-11-03T00:00:00Z", "--id", "kept"))
         let size = self.size(repo.url(shard))
         try Data("spend-journal 1\n\(size) old \(shard)\n0 new ledger/2026/2026-12.jsonl\nend 2\n".utf8).write(to: try journal(repo))
         try repo.append(shard, Self.torn)
@@ -213,7 +200,7 @@ final class AppendCrashTests: XCTestCase {
     func testLintRollsBackWhatADeadWriterLeftAndSaysSo() throws {
         let repo = try makeRepo()
         let (shard, size) = try leaveDeadWriter(repo)
-        let lint = try repo.spend("lint")
+        let lint = try repo.spendProcess("lint")
         XCTAssertEqual(lint.status, 0, lint.stdout + lint.stderr)
         XCTAssertEqual(
             lint.stderr,
@@ -223,27 +210,27 @@ final class AppendCrashTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: repo.url("ledger/2026/2026-12.jsonl").path))
         XCTAssertEqual(self.size(try journal(repo)), 0)
         // Nothing left to do the second time.
-        let again = try repo.spend("lint")
+        let again = try repo.spendProcess("lint")
         XCTAssertEqual(again.stderr, "")
     }
 
     func testReportAndAppendRollBackToo() throws {
         let repo = try makeRepo()
         _ = try leaveDeadWriter(repo)
-        let report = try repo.spend("report")
+        let report = try repo.spendProcess("report")
         XCTAssertEqual(report.status, 0, report.stderr)
         XCTAssertTrue(report.stderr.hasPrefix("spend: rolled back an append that was interrupted mid-write"), report.stderr)
         XCTAssertEqual(tableRow(report, "total")?[1], "1", report.stdout)
 
         let other = try makeRepo()
         let (shard, size) = try leaveDeadWriter(other)
-        let append = try other.spend("append", "--provider", "openai", "--model", "gpt-4o", "--input", "1", "--output", "1", "--ts", "2026-11-05T00:00:00Z", "--id", "after")
+        let append = try other.spendProcess("append", "--provider", "openai", "--model", "gpt-4o", "--input", "1", "--output", "1", "--ts", "2026-11-05T00:00:00Z", "--id", "after")
         XCTAssertEqual(append.status, 0, append.stderr)
         XCTAssertTrue(append.stderr.contains("cut \(shard) back from \(size + Self.torn.utf8.count) to \(size) bytes"), append.stderr)
         XCTAssertEqual(try other.read(shard).split(separator: "\n").count, 2)
         // The id index follows the cut shard: the removed shard's id is free again, the kept one is not.
-        XCTAssertEqual(try other.spend("append", "--provider", "openai", "--model", "gpt-4o", "--input", "1", "--output", "1", "--ts", "2026-12-05T00:00:00Z", "--id", "new").status, 0)
-        let duplicate = try other.spend("append", "--provider", "openai", "--model", "gpt-4o", "--input", "1", "--output", "1", "--ts", "2026-11-05T00:00:00Z", "--id", "kept")
+        XCTAssertEqual(try other.spendProcess("append", "--provider", "openai", "--model", "gpt-4o", "--input", "1", "--output", "1", "--ts", "2026-12-05T00:00:00Z", "--id", "new").status, 0)
+        let duplicate = try other.spendProcess("append", "--provider", "openai", "--model", "gpt-4o", "--input", "1", "--output", "1", "--ts", "2026-11-05T00:00:00Z", "--id", "kept")
         XCTAssertTrue(duplicate.stderr.contains("duplicate id \"kept\""), duplicate.stderr)
     }
 
@@ -254,17 +241,17 @@ final class AppendCrashTests: XCTestCase {
         let fd = open(try journal(repo).path, O_RDWR)
         XCTAssertGreaterThanOrEqual(fd, 0)
         XCTAssertEqual(flock(fd, LOCK_EX), 0)
-        let report = try repo.spend("report")
+        let report = try repo.spendProcess("report")
         XCTAssertFalse(report.stderr.contains("rolled back"), report.stderr)
         XCTAssertEqual(self.size(repo.url(shard)), size + Self.torn.utf8.count)
         close(fd)
         // `--rev` reads git objects only: nothing to roll back there.
         try repo.git("add", "-A", "ratecards")
         try repo.git("commit", "-qm", "cards")
-        let rev = try repo.spend("report", "--rev", "HEAD")
+        let rev = try repo.spendProcess("report", "--rev", "HEAD")
         XCTAssertFalse(rev.stderr.contains("rolled back"), rev.stderr)
         XCTAssertGreaterThan(self.size(try journal(repo)), 0)
-        let lint = try repo.spend("lint")
+        let lint = try repo.spendProcess("lint")
         XCTAssertTrue(lint.stderr.contains("rolled back"), lint.stderr)
         XCTAssertEqual(self.size(repo.url(shard)), size)
     }
@@ -272,7 +259,7 @@ final class AppendCrashTests: XCTestCase {
     /// Without git the journal is `.spend-journal` next to `ledger/`.
     func testWithoutGitTheJournalLivesInTheCostRepository() throws {
         let repo = try makeRepo(git: false)
-        let r = try repo.spend("append", "--provider", "openai", "--model", "gpt-4o", "--input", "1", "--output", "1", "--ts", "2026-11-05T00:00:00Z")
+        let r = try repo.spendProcess("append", "--provider", "openai", "--model", "gpt-4o", "--input", "1", "--output", "1", "--ts", "2026-11-05T00:00:00Z")
         assertOK(r)
         XCTAssertEqual(size(repo.url(".spend-journal")), 0)
     }
