@@ -3,6 +3,22 @@ import XCTest
 
 @testable import SpendCore
 
+extension XCTestCase {
+    /// The tests' one random generator: SplitMix64 seeded from
+    /// `SPEND_TEST_SEED` when set, else from the system's generator; when the
+    /// test fails, the seed is printed with how to repeat the run.
+    func seededRandom() -> SplitMix64 {
+        let seed = ProcessInfo.processInfo.environment["SPEND_TEST_SEED"].flatMap { UInt64($0) } ?? UInt64.random(in: 0...UInt64.max)
+        let name = self.name
+        addTeardownBlock { [weak self] in
+            if let run = self?.testRun, !run.hasSucceeded {
+                print("\(name): random seed \(seed) (SPEND_TEST_SEED=\(seed) repeats this run)")
+            }
+        }
+        return SplitMix64(seed: seed)
+    }
+}
+
 /// Shared helpers for the SpendCore unit tests.
 enum TestSupport {
     /// The package root (`/…/main`), found from this file's path.
