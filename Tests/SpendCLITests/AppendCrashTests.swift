@@ -8,6 +8,9 @@ import XCTest
 
 /// `append` batches are all-or-nothing across crashes: the undo journal
 /// (`LedgerJournal`) and its recovery by append, lint and report.
+/// The writers that are killed are real processes; the commands that find
+/// and roll back what they left run in process (their notice goes to the
+/// invocation's stderr like any output).
 final class AppendCrashTests: XCTestCase {
     /// `ledger/YYYY/YYYY-MM.jsonl` of the `m`-th month from January 2027.
     static func shard(month m: Int) -> (path: String, day: String) {
@@ -146,10 +149,10 @@ final class AppendCrashTests: XCTestCase {
             // The next command rolls back what the dead writer left.
             let next: RunResult
             switch i % 10 {
-            case 4: next = try repo.spendProcess("report", "--by", "team")
-            case 9: next = try repo.spendProcess("lint")
+            case 4: next = try repo.spend("report", "--by", "team")
+            case 9: next = try repo.spend("lint")
             default:
-                next = try repo.spendProcess(
+                next = try repo.spend(
                     "append", "--provider", "openai", "--model", "gpt-4o", "--input", "1", "--output", "1", "--ts", "2040-01-05T00:00:00Z",
                     "--id", "r\(i)", "--tag", "team=crash", "-q")
                 recoveryAppends += 1
@@ -177,7 +180,7 @@ final class AppendCrashTests: XCTestCase {
             XCTAssertEqual(size(try journal(repo)), 0, "kill \(i): the journal is cleared")
         }
         XCTAssertEqual(try parsedLines(repo, recoveryShard, idPrefix: "r"), recoveryAppends)
-        let lint = try repo.spendProcess("lint")
+        let lint = try repo.spend("lint")
         XCTAssertEqual(lint.status, 0, lint.stdout + lint.stderr)
         print("kill -9 loop (seed \(seed)): \(landedInWrites) of \(kills) kills landed in the write phase (\(tornBeforeRecovery) left a torn last line); \(present) batches complete, \(kills - present) rolled back")
     }
@@ -189,7 +192,7 @@ final class AppendCrashTests: XCTestCase {
 
     func leaveDeadWriter(_ repo: TestRepo) throws -> (shard: String, size: Int) {
         let shard = "ledger/2026/2026-11.jsonl"
-        assertOK(try repo.spendProcess("append", "--provider", "openai", "--model", "gpt-4o", "--input", "10", "--output", "1", "--ts", "2026-11-03T00:00:00Z", "--id", "kept"))
+        assertOK(try repo.spend("append", "--provider", "openai", "--model", "gpt-4o", "--input", "10", "--output", "1", "--ts", "2026-11-03T00:00:00Z", "--id", "kept"))
         let size = self.size(repo.url(shard))
         try Data("spend-journal 1\n\(size) old \(shard)\n0 new ledger/2026/2026-12.jsonl\nend 2\n".utf8).write(to: try journal(repo))
         try repo.append(shard, Self.torn)
@@ -200,7 +203,7 @@ final class AppendCrashTests: XCTestCase {
     func testLintRollsBackWhatADeadWriterLeftAndSaysSo() throws {
         let repo = try makeRepo()
         let (shard, size) = try leaveDeadWriter(repo)
-        let lint = try repo.spendProcess("lint")
+        let lint = try repo.spend("lint")
         XCTAssertEqual(lint.status, 0, lint.stdout + lint.stderr)
         XCTAssertEqual(
             lint.stderr,
@@ -210,27 +213,27 @@ final class AppendCrashTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: repo.url("ledger/2026/2026-12.jsonl").path))
         XCTAssertEqual(self.size(try journal(repo)), 0)
         // Nothing left to do the second time.
-        let again = try repo.spendProcess("lint")
+        let again = try repo.spend("lint")
         XCTAssertEqual(again.stderr, "")
     }
 
     func testReportAndAppendRollBackToo() throws {
         let repo = try makeRepo()
         _ = try leaveDeadWriter(repo)
-        let report = try repo.spendProcess("report")
+        let report = try repo.spend("report")
         XCTAssertEqual(report.status, 0, report.stderr)
         XCTAssertTrue(report.stderr.hasPrefix("spend: rolled back an append that was interrupted mid-write"), report.stderr)
         XCTAssertEqual(tableRow(report, "total")?[1], "1", report.stdout)
 
         let other = try makeRepo()
         let (shard, size) = try leaveDeadWriter(other)
-        let append = try other.spendProcess("append", "--provider", "openai", "--model", "gpt-4o", "--input", "1", "--output", "1", "--ts", "2026-11-05T00:00:00Z", "--id", "after")
+        let append = try other.spend("append", "--provider", "openai", "--model", "gpt-4o", "--input", "1", "--output", "1", "--ts", "2026-11-05T00:00:00Z", "--id", "after")
         XCTAssertEqual(append.status, 0, append.stderr)
         XCTAssertTrue(append.stderr.contains("cut \(shard) back from \(size + Self.torn.utf8.count) to \(size) bytes"), append.stderr)
         XCTAssertEqual(try other.read(shard).split(separator: "\n").count, 2)
         // The id index follows the cut shard: the removed shard's id is free again, the kept one is not.
-        XCTAssertEqual(try other.spendProcess("append", "--provider", "openai", "--model", "gpt-4o", "--input", "1", "--output", "1", "--ts", "2026-12-05T00:00:00Z", "--id", "new").status, 0)
-        let duplicate = try other.spendProcess("append", "--provider", "openai", "--model", "gpt-4o", "--input", "1", "--output", "1", "--ts", "2026-11-05T00:00:00Z", "--id", "kept")
+        XCTAssertEqual(try other.spend("append", "--provider", "openai", "--model", "gpt-4o", "--input", "1", "--output", "1", "--ts", "2026-12-05T00:00:00Z", "--id", "new").status, 0)
+        let duplicate = try other.spend("append", "--provider", "openai", "--model", "gpt-4o", "--input", "1", "--output", "1", "--ts", "2026-11-05T00:00:00Z", "--id", "kept")
         XCTAssertTrue(duplicate.stderr.contains("duplicate id \"kept\""), duplicate.stderr)
     }
 
@@ -241,17 +244,17 @@ final class AppendCrashTests: XCTestCase {
         let fd = open(try journal(repo).path, O_RDWR)
         XCTAssertGreaterThanOrEqual(fd, 0)
         XCTAssertEqual(flock(fd, LOCK_EX), 0)
-        let report = try repo.spendProcess("report")
+        let report = try repo.spend("report")
         XCTAssertFalse(report.stderr.contains("rolled back"), report.stderr)
         XCTAssertEqual(self.size(repo.url(shard)), size + Self.torn.utf8.count)
         close(fd)
         // `--rev` reads git objects only: nothing to roll back there.
         try repo.git("add", "-A", "ratecards")
         try repo.git("commit", "-qm", "cards")
-        let rev = try repo.spendProcess("report", "--rev", "HEAD")
+        let rev = try repo.spend("report", "--rev", "HEAD")
         XCTAssertFalse(rev.stderr.contains("rolled back"), rev.stderr)
         XCTAssertGreaterThan(self.size(try journal(repo)), 0)
-        let lint = try repo.spendProcess("lint")
+        let lint = try repo.spend("lint")
         XCTAssertTrue(lint.stderr.contains("rolled back"), lint.stderr)
         XCTAssertEqual(self.size(repo.url(shard)), size)
     }
@@ -259,7 +262,7 @@ final class AppendCrashTests: XCTestCase {
     /// Without git the journal is `.spend-journal` next to `ledger/`.
     func testWithoutGitTheJournalLivesInTheCostRepository() throws {
         let repo = try makeRepo(git: false)
-        let r = try repo.spendProcess("append", "--provider", "openai", "--model", "gpt-4o", "--input", "1", "--output", "1", "--ts", "2026-11-05T00:00:00Z")
+        let r = try repo.spend("append", "--provider", "openai", "--model", "gpt-4o", "--input", "1", "--output", "1", "--ts", "2026-11-05T00:00:00Z")
         assertOK(r)
         XCTAssertEqual(size(repo.url(".spend-journal")), 0)
     }

@@ -6,7 +6,7 @@ import XCTest
 // (`runSpend`, `TestRepo.spend`, `spendReport`, `lintSpend`): `Console.run`
 // with the test's arguments, directory, environment, standard input and two
 // output buffers, exactly what `main` does for a process minus `exit`. A test
-// starts a real PROCESS (`runProcess`, `spendProcess`, `lintExec`) only when
+// starts a real PROCESS (`runProcess`, `lintExec`, `spendGuarded`) only when
 // the process itself is what it checks:
 // - the `spend-VERB` executables' names, exit statuses and `--version`;
 // - git running spend (hooks: pre-commit, pre-receive, `spend hooks install`);
@@ -221,11 +221,6 @@ final class TestRepo {
     /// Runs `spend ARGS` in process with the repository as cwd (or `cwd`).
     func spend(_ args: String..., cwd: URL? = nil) throws -> RunResult {
         try runSpend("spend", args, in: cwd ?? root)
-    }
-
-    /// Runs `spend ARGS` as a process with the repository as cwd (or `cwd`).
-    func spendProcess(_ args: String..., cwd: URL? = nil) throws -> RunResult {
-        try runProcess(Paths.executable("spend"), args, in: cwd ?? root)
     }
 
     /// Runs `spend-report ARGS` in process with the repository as cwd.
