@@ -31,15 +31,20 @@ public enum Console {
 
     /// Human-readable text on standard error (terminal-safe; its own newlines kept).
     public static func err(_ text: String) {
+        Invocation.current.standardError.write(terminalLines(text))
+    }
+
+    /// `text` as ``out(_:)`` and ``err(_:)`` write it: terminal-safe, ending in a newline.
+    static func terminalLines(_ text: String) -> String {
         var t = TerminalText.escapedKeepingNewlines(text)
         if !t.hasSuffix("\n") { t += "\n" }
-        Invocation.current.standardError.write(t)
+        return t
     }
 
     /// `spend: error: MESSAGE` on one line: a newline in the message (a path,
     /// a revision, a value quoted back) shows as `\n` and cannot forge a line.
     public static func error(_ message: String) {
-        err("spend: error: " + TerminalText.escaped(message))
+        Invocation.current.standardError.write(ErrorMessages.errorLine(message))
     }
 
     /// Output in `format`: tables through ``out(_:)``, CSV and JSON through ``data(_:)``.
@@ -104,47 +109,15 @@ public enum Console {
             note = (type(of: parsed) as? any RejectsInput.Type)?.rejectionNote ?? note
             try parsed.run()
             code = 0
-        } catch let error as SpendError {
-            code = report(error, note: note)
-        } catch let failure as GitError {
-            Console.error(failure.message)
-            code = 2
-        } catch let failure as IOError {
-            Console.error("\(failure)")
-            code = 2
-        } catch let error as ExitCode {
-            code = error.rawValue
         } catch {
-            let exit = Command.exitCode(for: error)
-            let message = Command.fullMessage(for: error)
-            if exit == .success {
-                if !message.isEmpty { out(message) }
-                code = 0
-            } else {
-                // The parser quotes values back ("got 'x'"): its message line shows on one line.
-                var text = message
-                let short = Command.message(for: error)
-                if !short.isEmpty, let range = text.range(of: short) {
-                    text.replaceSubrange(range, with: TerminalText.escaped(short))
-                }
-                err(text)
-                code = 2
+            let message = ErrorMessages.message(for: error, command: Command.self, rejectionNote: note)
+            if !message.text.isEmpty {
+                let invocation = Invocation.current
+                (message.stream == .standardOutput ? invocation.standardOutput : invocation.standardError).write(message.text)
             }
+            code = message.exitCode
         }
         return code
-    }
-
-    static func report(_ error: SpendError, note: String) -> Int32 {
-        switch error {
-        case .usage(let message):
-            Console.error(message)
-        case .input(let diagnostics, let omitted):
-            let errors = diagnostics.filter { $0.severity == .error }.count + omitted
-            for d in diagnostics { err(d.renderedWithSource) }
-            if omitted > 0 { err("spend: \(omitted) more error\(omitted == 1 ? "" : "s") not shown") }
-            err("spend: \(errors) error\(errors == 1 ? "" : "s"); \(note)")
-        }
-        return 2
     }
 }
 

@@ -1,7 +1,7 @@
 import CLibGit2
 
 /// A libgit2 failure, with libgit2's own message.
-public struct GitError: Error, Sendable, CustomStringConvertible {
+public struct GitError: Error, Sendable, Hashable, CustomStringConvertible {
     public var message: String
     public var description: String { message }
 

@@ -35,7 +35,7 @@ public final class MappedFile {
 }
 
 /// A failed system call on a file.
-public struct IOError: Error, Sendable, CustomStringConvertible {
+public struct IOError: Error, Sendable, Hashable, CustomStringConvertible {
     public var path: String
     public var code: Int32
 
