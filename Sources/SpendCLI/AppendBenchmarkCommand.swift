@@ -2,10 +2,6 @@ import ArgumentParser
 import Foundation
 import SpendCore
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// `spend-bench append`: time one `spend append` process into a shard of N
 /// events, and `spend append --stdin` bulk imports.
 public struct AppendBenchmarkCommand: ParsableCommand {

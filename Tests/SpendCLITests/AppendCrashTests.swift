@@ -2,10 +2,6 @@ import Foundation
 import SpendCore
 import XCTest
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// `append` batches are all-or-nothing across crashes: the undo journal
 /// (`LedgerJournal`) and its recovery by append, lint and report.
 final class AppendCrashTests: XCTestCase {

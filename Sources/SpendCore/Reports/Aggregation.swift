@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// The grouped, priced usage of a snapshot: for every group (the values of
 /// the query's dimensions, period first), the usage per rate selection. Costs
 /// are computed from this exactly, once per (group, selection), which is the
