@@ -155,40 +155,25 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
         if let ts, Timestamp.parseDateOrTimestamp(ts) == nil {
             throw ValidationError("--ts expects an RFC 3339 timestamp like 2026-11-03T14:22:05.123Z, got '\(ts)'")
         }
-        for tag in tags { _ = try Self.pair(tag, option: "--tag") }
-    }
-
-    /// Splits `KEY=VALUE`.
-    static func pair(_ text: String, option: String) throws -> (String, String) {
-        guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
-            throw ValidationError("\(option) expects KEY=VALUE, got '\(text)'")
+        for tag in tags {
+            do { _ = try DefaultTags.parsePair(tag) } catch { throw ValidationError(error) }
         }
-        return (String(text[..<eq]), String(text[text.index(after: eq)...]))
     }
 
     public func run() throws {
         let environment = ProcessInfo.processInfo.environment
         let costRepository = try repository.repository()
-        // One event from flags or a response: read only its provider's card
-        // (all cards when that does not find it).
-        var appender: LedgerAppender
-        switch source {
-        case .flags where fields.provider != nil:
-            appender = try LedgerAppender(repository: costRepository, providers: [fields.provider!])
-        case .response(let kind, _):
-            appender = try LedgerAppender(repository: costRepository, providers: [kind.rawValue])
-        default:
-            appender = try LedgerAppender(repository: costRepository)
-        }
-        if appender.book.cards.count == 1, let provider = fields.provider ?? source.provider,
-            appender.book.card(provider: provider) == nil
-        {
-            appender = try LedgerAppender(repository: costRepository)
-        }
+        // One event from flags or a response: its provider is known before the cards are read.
+        let appender =
+            if let provider = fields.provider ?? source.provider {
+                try LedgerAppender(repository: costRepository, provider: provider)
+            } else {
+                try LedgerAppender(repository: costRepository)
+            }
         var settings = AppendSettings(
             now: Timestamp.now(),
             code: CodeVersion.detect(directory: FileManager.default.currentDirectoryPath, environment: environment),
-            defaultTags: try Self.tags(environment: environment["SPEND_TAGS"], flags: tags))
+            defaultTags: try DefaultTags.parse(list: environment["SPEND_TAGS"], pairs: tags))
         settings.price = !noPrice
         settings.sync = sync
         settings.skipDuplicates = skipDuplicates
@@ -222,14 +207,11 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
             for event in outcome.events { text += String(decoding: event.line, as: UTF8.self) }
             if !text.isEmpty { Console.data(text) }
             if !quiet {
-                let n = outcome.count
-                var note = "dry run: \(n) event\(n == 1 ? "" : "s") checked; nothing written"
-                if !outcome.skipped.isEmpty { note += " (\(outcome.skipped.count) duplicate\(outcome.skipped.count == 1 ? "" : "s") would be skipped)" }
-                Console.err(note)
+                Console.err(AppendSummary.dryRunNote(outcome))
             }
             return
         }
-        if !quiet { Console.out(Self.summary(outcome)) }
+        if !quiet { Console.out(AppendSummary.summary(outcome)) }
     }
 
     func readDrafts() throws -> [EventDraft] {
@@ -264,28 +246,6 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
         }
     }
 
-    /// Default tags: SPEND_TAGS ("k=v,k=v"), overridden by --tag flags.
-    static func tags(environment: String?, flags: [String]) throws -> [String: String] {
-        var tags: [String: String] = [:]
-        if let environment {
-            for item in environment.split(separator: ",") {
-                let text = item.trimmingCharacters(in: .whitespaces)
-                if text.isEmpty { continue }
-                do {
-                    let (k, v) = try pair(text, option: "SPEND_TAGS")
-                    tags[k] = v
-                } catch {
-                    throw SpendError.usage("SPEND_TAGS expects KEY=VALUE pairs separated by commas, got '\(text)'")
-                }
-            }
-        }
-        for flag in flags {
-            let (k, v) = try pair(flag, option: "--tag")
-            tags[k] = v
-        }
-        return tags
-    }
-
     static func readAll(fd: Int32, name: String) throws -> [UInt8] {
         var bytes: [UInt8] = []
         var info = stat()
@@ -310,35 +270,5 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
         } catch {
             throw SpendError.usage("cannot read \(path): \(error)")
         }
-    }
-
-    static func summary(_ outcome: AppendOutcome) -> String {
-        var lines: [String] = []
-        let count = outcome.count
-        if count == 1, let event = outcome.events.first(where: { _ in true }) {
-            let cost = event.cost.map { ", cost $\($0)" } ?? ""
-            lines.append("appended \(event.id) to \(event.shard)\(cost)")
-        } else if count > 0 {
-            // nil once the sum leaves exact arithmetic (the events are written; only the summary omits it).
-            var total: ExactDecimal? = .zero
-            var priced = false
-            for shard in outcome.shards {
-                for i in shard.indices {
-                    if let cost = outcome.batch[i].cost {
-                        total = try? total?.adding(cost)
-                        priced = true
-                    }
-                }
-            }
-            let shards = outcome.shards.map { "\($0.shard) +\($0.indices.count)" }.joined(separator: ", ")
-            lines.append("appended \(count) events (\(shards))\(priced ? total.map { ", cost $\($0)" } ?? "" : "")")
-        } else {
-            lines.append("appended nothing")
-        }
-        if !outcome.skipped.isEmpty {
-            lines.append("skipped \(outcome.skipped.count) duplicate\(outcome.skipped.count == 1 ? "" : "s") (already in the ledger)")
-        }
-        // One line each, whatever an id or shard path holds.
-        return lines.map(TerminalText.escaped).joined(separator: "\n")
     }
 }

@@ -56,23 +56,12 @@ public struct QueryOptions: ParsableArguments {
     public init() {}
 
     public func validate() throws {
-        let names = byNames
-        if names.isEmpty || names.contains(where: \.isEmpty) {
-            throw ValidationError("--by expects a comma list of names, e.g. --by team,model")
-        }
-    }
-
-    var byNames: [String] {
-        by.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        do { _ = try ReportQuery.groupingNames(parsing: by) } catch { throw ValidationError(error) }
     }
 
     /// The query these options describe.
     public func query() throws -> ReportQuery {
-        var clauses: [WhereClause] = []
-        for text in filters { clauses.append(try WhereClause(parsing: text)) }
-        return try ReportQuery(
-            by: byNames, period: period?.period, since: range.sinceMillis,
-            until: range.untilMillis, filters: clauses)
+        try ReportQuery(parsing: by, period: period?.period, since: range.sinceMillis, until: range.untilMillis, filters: filters)
     }
 }
 

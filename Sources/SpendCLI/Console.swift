@@ -22,15 +22,20 @@ public enum Console {
 
     /// Human-readable text on standard error (terminal-safe; its own newlines kept).
     public static func err(_ text: String) {
+        write(all: terminalLines(text), to: STDERR_FILENO)
+    }
+
+    /// `text` as ``out(_:)`` and ``err(_:)`` write it: terminal-safe, ending in a newline.
+    static func terminalLines(_ text: String) -> String {
         var t = TerminalText.escapedKeepingNewlines(text)
         if !t.hasSuffix("\n") { t += "\n" }
-        write(all: t, to: STDERR_FILENO)
+        return t
     }
 
     /// `spend: error: MESSAGE` on one line: a newline in the message (a path,
     /// a revision, a value quoted back) shows as `\n` and cannot forge a line.
     public static func error(_ message: String) {
-        err("spend: error: " + TerminalText.escaped(message))
+        write(all: ErrorMessages.errorLine(message), to: STDERR_FILENO)
     }
 
     /// Output in `format`: tables through ``out(_:)``, CSV and JSON through ``data(_:)``.
@@ -72,47 +77,14 @@ public enum Console {
             note = (type(of: parsed) as? any RejectsInput.Type)?.rejectionNote ?? note
             try parsed.run()
             code = 0
-        } catch let error as SpendError {
-            code = report(error, note: note)
-        } catch let failure as GitError {
-            Console.error(failure.message)
-            code = 2
-        } catch let failure as IOError {
-            Console.error("\(failure)")
-            code = 2
-        } catch let error as ExitCode {
-            code = error.rawValue
         } catch {
-            let exit = Command.exitCode(for: error)
-            let message = Command.fullMessage(for: error)
-            if exit == .success {
-                if !message.isEmpty { out(message) }
-                code = 0
-            } else {
-                // The parser quotes values back ("got 'x'"): its message line shows on one line.
-                var text = message
-                let short = Command.message(for: error)
-                if !short.isEmpty, let range = text.range(of: short) {
-                    text.replaceSubrange(range, with: TerminalText.escaped(short))
-                }
-                err(text)
-                code = 2
+            let message = ErrorMessages.message(for: error, command: Command.self, rejectionNote: note)
+            if !message.text.isEmpty {
+                write(all: message.text, to: message.stream == .standardOutput ? STDOUT_FILENO : STDERR_FILENO)
             }
+            code = message.exitCode
         }
         exit(code)
-    }
-
-    static func report(_ error: SpendError, note: String) -> Int32 {
-        switch error {
-        case .usage(let message):
-            Console.error(message)
-        case .input(let diagnostics, let omitted):
-            let errors = diagnostics.filter { $0.severity == .error }.count + omitted
-            for d in diagnostics { err(d.renderedWithSource) }
-            if omitted > 0 { err("spend: \(omitted) more error\(omitted == 1 ? "" : "s") not shown") }
-            err("spend: \(errors) error\(errors == 1 ? "" : "s"); \(note)")
-        }
-        return 2
     }
 }
 

@@ -50,11 +50,11 @@ public struct DemoCommand: ParsableCommand {
         show("releases", ReleaseListRenderer(precision: 2).render(
             try ReleaseList.build(repository: repo, summaries: summaries, pattern: nil, query: try ReportQuery(by: ["team"]), threshold: 30),
             as: .table))
-        show("diff v1.2 HEAD --by feature", try frontend.stateDiff(
-            from: .revision("v1.2"), to: .revision("HEAD"), query: try ReportQuery(by: ["feature"]), top: nil, explain: true, format: .table,
-            precision: 2))
-        show("diff --releases v1.2 v1.3", try frontend.releaseDiff(
-            "v1.2", "v1.3", query: try ReportQuery(by: ["feature"]), threshold: 30, top: nil, format: .table, precision: 2))
+        show("diff v1.2 HEAD --by feature", DiffRenderer(precision: 2, explain: true).render(
+            try frontend.stateDiff(from: .revision("v1.2"), to: .revision("HEAD"), query: try ReportQuery(by: ["feature"]), top: nil),
+            as: .table))
+        show("diff --releases v1.2 v1.3", ReleaseDiffRenderer(precision: 2).render(
+            try frontend.releaseDiff("v1.2", "v1.3", query: try ReportQuery(by: ["feature"]), threshold: 30, top: nil), as: .table))
         out += "\nNext: spend diff -C \(path) --releases v1.2 v1.3 --format csv, or spend report -C \(path) --by team,model\n"
         Console.out(out)
     }

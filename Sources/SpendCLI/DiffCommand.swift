@@ -58,14 +58,17 @@ public struct DiffCommand: ParsableCommand {
         let text: String
         if releases {
             let (r1, r2) = try DiffFrontend.releasePair(revisions)
-            text = try frontend.releaseDiff(
-                r1, r2, query: try query.query(defaultBy: "feature"), threshold: ExactDecimal(threshold)!, top: top,
-                format: output.format.format, precision: output.precision, csvWriter: output.csvWriter)
+            let diff = try frontend.releaseDiff(
+                r1, r2, query: try query.query(defaultBy: "feature"), threshold: ExactDecimal(threshold)!, top: top)
+            var renderer = ReleaseDiffRenderer(precision: output.precision)
+            renderer.csvWriter = output.csvWriter
+            text = renderer.render(diff, as: output.format.format)
         } else {
             let (a, b) = try DiffFrontend.sides(revisions)
-            text = try frontend.stateDiff(
-                from: a, to: b, query: try query.query(defaultBy: "team"), top: top, explain: explain ?? (output.format == .table),
-                format: output.format.format, precision: output.precision, csvWriter: output.csvWriter)
+            let diff = try frontend.stateDiff(from: a, to: b, query: try query.query(defaultBy: "team"), top: top)
+            var renderer = DiffRenderer(precision: output.precision, explain: explain ?? (output.format == .table))
+            renderer.csvWriter = output.csvWriter
+            text = renderer.render(diff, as: output.format.format)
         }
         Console.show(text, as: output.format)
     }
@@ -85,19 +88,11 @@ public struct DiffQueryOptions: ParsableArguments {
 
     public func validate() throws {
         if let by {
-            let names = by.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-            if names.isEmpty || names.contains(where: \.isEmpty) {
-                throw ValidationError("--by expects a comma list of names, e.g. --by team,model")
-            }
+            do { _ = try ReportQuery.groupingNames(parsing: by) } catch { throw ValidationError(error) }
         }
     }
 
     public func query(defaultBy: String) throws -> ReportQuery {
-        var clauses: [WhereClause] = []
-        for text in filters { clauses.append(try WhereClause(parsing: text)) }
-        let names = (by ?? defaultBy).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        return try ReportQuery(
-            by: names, since: range.sinceMillis, until: range.untilMillis,
-            filters: clauses)
+        try ReportQuery(parsing: by ?? defaultBy, since: range.sinceMillis, until: range.untilMillis, filters: filters)
     }
 }

@@ -35,7 +35,7 @@ public struct InitCommand: ParsableCommand {
             directory = target.hasPrefix("/") ? target : (directory == "." ? target : directory + "/" + target)
         }
         let report = try CostRepositoryInitializer(directory: directory, installHook: !noHook).run()
-        for step in report.steps { Console.out(step.line) }
+        for step in report.steps { Console.out(Self.line(step)) }
         for warning in report.warnings { Console.err("spend: warning: \(warning)") }
         guard report.changed else {
             Console.out("nothing changed: \(report.root) is already a cost repository")
@@ -90,4 +90,10 @@ public struct InitCommand: ParsableCommand {
 extension InitCommand: RejectsInput {
     /// Printed after the errors when the directory holds what init must not write through.
     public static let rejectionNote = "nothing was changed"
+
+    /// A step as init prints it: the library's line, except the hook step
+    /// `--no-hook` turned off, which names the flag.
+    static func line(_ step: InitStep) -> String {
+        step.kind == .notRequested ? "skipped the pre-commit hook (--no-hook; `spend hooks install` adds it)" : step.line
+    }
 }

@@ -113,8 +113,8 @@ public struct LintCommand: ParsableCommand {
         }
         let result = try linter.run(mode)
         switch format {
-        case .table: Console.out(result.renderText())
-        case .json: Console.data(result.renderJSON())
+        case .table: Console.out(LintRenderer().text(result))
+        case .json: Console.data(LintRenderer().json(result))
         }
         let code = result.exitCode(strict: strict)
         if code != 0 { throw ExitCode(code) }

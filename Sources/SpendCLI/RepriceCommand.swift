@@ -55,12 +55,9 @@ public struct RepriceCommand: ParsableCommand {
     }
 
     public func run() throws {
-        var clauses: [WhereClause] = []
-        for text in filters { clauses.append(try WhereClause(parsing: text)) }
-        let names = by.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         let query = try RepriceQuery(
-            by: names, since: range.sinceMillis, until: range.untilMillis,
-            filters: clauses, basis: asRecorded ? .asRecorded : .cards(cardsAt.map { .revision($0) } ?? .workingTree), list: list)
+            parsing: by, since: range.sinceMillis, until: range.untilMillis,
+            filters: filters, basis: asRecorded ? .asRecorded : .cards(cardsAt.map { .revision($0) } ?? .workingTree), list: list)
         let result = try Repricer(repository: try repository.repository(), query: query).run()
         var renderer = RepriceRenderer(precision: output.precision)
         renderer.csvWriter = output.csvWriter

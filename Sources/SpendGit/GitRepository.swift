@@ -1,14 +1,9 @@
 import CLibGit2
 import SpendBase
 
-/// A libgit2 failure, with libgit2's own message.
-public struct GitError: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    public var description: String { message }
-
-    package init(message: String) { self.message = message }
-
-    static func last(_ what: String, code: Int32) -> GitError {
+extension GitError {
+    /// libgit2's last error for `what`, or its code when libgit2 gives no message.
+    package static func last(_ what: String, code: Int32) -> GitError {
         if let e = git_error_last(), let m = e.pointee.message {
             return GitError(message: "\(what): \(String(cString: m))")
         }

@@ -85,7 +85,7 @@ public enum PreCommitHook {
     /// installing twice changes nothing.
     public static func install(into git: GitRepository, costDirectory: String) throws(SpendError) -> Installation {
         let directory: String
-        do { directory = try git.hooksDirectory() } catch { throw SpendError.usage(error.message) }
+        do { directory = try git.hooksDirectory() } catch { throw SpendError.git(error) }
         try refuseHooksPathOutside(git, directory: directory)
         do { try FileSystem.makeDirectories(directory) } catch { throw SpendError.usage("cannot create \(directory): \(error)") }
         let path = directory + "/pre-commit"

@@ -22,8 +22,9 @@ public enum BundledRateCards {
 #
 # Caching: cached_input is the cache READ rate (0.1x input) and cache_write
 # the 5-minute cache WRITE rate (1.25x input). The 1-hour cache write (2x
-# input) has no field here; record such writes at the 5-minute rate or add
-# a field when the parser grows one. A block without cached_input /
+# input: $10 for Opus 4.5-4.8, $6 for Sonnet 4.x, $2 for Haiku 4.5, $20 for
+# Fable 5) has no field in the card format yet; such writes are priced at
+# the 5-minute rate (an underestimate) until the format grows one. A block without cached_input /
 # cache_write means the model had no prompt caching at that date.
 #
 # Long context: `tiers` apply to the WHOLE request once input + cached +
@@ -69,6 +70,12 @@ currency = "USD"
 "claude-haiku-4-5-*" = "claude-haiku-4-5"
 "claude-opus-4-5-20251101" = "claude-opus-4-5"
 "claude-opus-4-5-*" = "claude-opus-4-5"
+"claude-opus-4-6-20260205" = "claude-opus-4-6"
+"claude-opus-4-6-2026????" = "claude-opus-4-6"
+"claude-opus-4-7-20260416" = "claude-opus-4-7"
+"claude-opus-4-7-2026????" = "claude-opus-4-7"
+"claude-opus-4-8-2026????" = "claude-opus-4-8"
+"claude-sonnet-4-6-2026????" = "claude-sonnet-4-6"
 
 # ---------------------------------------------------------------- Claude 3
 
@@ -236,6 +243,1109 @@ output = 25.00
 batch_discount = 0.5
 tool_calls = { web_search = 10.00 }
 
+# ---------------------------------------------------------------- Claude 4.6 / 4.7 / 4.8, Fable 5
+
+# source: https://platform.claude.com/docs/en/about-claude/models/whats-new-claude-4-6 (launch 2026-02-04/05, snapshot claude-opus-4-6-20260205); https://platform.claude.com/docs/en/about-claude/pricing — Opus 4.6 $5 / $25, cache write (5 min) $6.25, read $0.50, 1-hour write $10 (no field); 1M context at standard rates (no >200K tier); web search $10 per 1,000
+[[price]]
+model = "claude-opus-4-6"
+effective = 2026-02-05
+input = 5.00
+cached_input = 0.50
+cache_write = 6.25
+output = 25.00
+batch_discount = 0.5
+tool_calls = { web_search = 10.00 }
+
+# source: https://platform.claude.com/docs/en/about-claude/models/whats-new-claude-4-6 (launched with Opus 4.6); https://platform.claude.com/docs/en/about-claude/pricing — Sonnet 4.6 $3 / $15, cache write $3.75, read $0.30, 1-hour write $6 (no field); no long-context tier
+[[price]]
+model = "claude-sonnet-4-6"
+effective = 2026-02-05
+input = 3.00
+cached_input = 0.30
+cache_write = 3.75
+output = 15.00
+batch_discount = 0.5
+tool_calls = { web_search = 10.00 }
+
+# source: Anthropic Claude Opus 4.7 launch (2026-04-16, snapshot claude-opus-4-7-20260416); https://platform.claude.com/docs/en/about-claude/pricing — same prices as Opus 4.6 (new tokenizer: up to ~35% more tokens for the same text)
+[[price]]
+model = "claude-opus-4-7"
+effective = 2026-04-16
+input = 5.00
+cached_input = 0.50
+cache_write = 6.25
+output = 25.00
+batch_discount = 0.5
+tool_calls = { web_search = 10.00 }
+
+# source: Anthropic Claude Opus 4.8 launch (2026-05-28, e.g. https://www.creeta.com/en/claude-opus-4-8-api-guide-2026/: standard pricing unchanged at $5 / $25); https://platform.claude.com/docs/en/about-claude/pricing
+[[price]]
+model = "claude-opus-4-8"
+effective = 2026-05-28
+input = 5.00
+cached_input = 0.50
+cache_write = 6.25
+output = 25.00
+batch_discount = 0.5
+tool_calls = { web_search = 10.00 }
+
+# source: Anthropic Claude Fable 5 GA (2026-06-09); https://platform.claude.com/docs/en/about-claude/pricing (as reported 2026-06-13): $10 / $50, cache write (5 min) $12.50, 1-hour write $20 (no field), read $1; Batch $5 / $25; 1M context at standard rates
+[[price]]
+model = "claude-fable-5"
+effective = 2026-06-09
+input = 10.00
+cached_input = 1.00
+cache_write = 12.50
+output = 50.00
+batch_discount = 0.5
+tool_calls = { web_search = 10.00 }
+
+"""#
+        ),
+        (
+            name: "azure.toml",
+            text: #"""
+# Azure OpenAI rate card for `spend` (provider = "azure").
+#
+# What this is: Azure OpenAI's pay-as-you-go LIST prices (Standard
+# deployments) for the OpenAI models of ratecards/openai.toml that Azure
+# serves. A Global Standard deployment costs what OpenAI lists; a Data Zone
+# Standard deployment (US or EU data zone) costs 10% more. Not covered:
+# regional (non-global) Standard deployments, provisioned throughput (PTU),
+# Azure's priority processing, fine-tuned models, built-in tool fees.
+#
+# Model names: Azure reports the model, not the deployment type, so name the
+# data zone in the event's `model` the way LiteLLM's price map does:
+# "eu/gpt-4o" or "us/gpt-5-mini" (→ the "-data-zone" prices below); a bare
+# "gpt-4o" is a Global Standard call.
+#
+# Units: USD per 1,000,000 tokens; batch_discount is a multiplier (Azure
+# OpenAI Batch: 50% off). Long-context tiers as on the OpenAI card.
+#
+# How to record a price change: add a NEW [[price]] block with the same
+# model, the new rates and a later `effective` date, with a `# source:`
+# comment above it. Never edit or delete an old block.
+
+provider = "azure"
+currency = "USD"
+
+[aliases]
+# computer-use-preview
+"eu/computer-use-preview" = "computer-use-preview-data-zone"
+"us/computer-use-preview" = "computer-use-preview-data-zone"
+# gpt-4.1
+"eu/gpt-4.1" = "gpt-4.1-data-zone"
+"gpt-4.1-2025-04-14" = "gpt-4.1"
+"us/gpt-4.1" = "gpt-4.1-data-zone"
+"us/gpt-4.1-2025-04-14" = "gpt-4.1-data-zone"
+# gpt-4.1-mini
+"eu/gpt-4.1-mini" = "gpt-4.1-mini-data-zone"
+"gpt-4.1-mini-2025-04-14" = "gpt-4.1-mini"
+"us/gpt-4.1-mini" = "gpt-4.1-mini-data-zone"
+"us/gpt-4.1-mini-2025-04-14" = "gpt-4.1-mini-data-zone"
+# gpt-4.1-nano
+"eu/gpt-4.1-nano" = "gpt-4.1-nano-data-zone"
+"gpt-4.1-nano-2025-04-14" = "gpt-4.1-nano"
+"us/gpt-4.1-nano" = "gpt-4.1-nano-data-zone"
+"us/gpt-4.1-nano-2025-04-14" = "gpt-4.1-nano-data-zone"
+# gpt-4o
+"eu/gpt-4o" = "gpt-4o-data-zone"
+"eu/gpt-4o-2024-11-20" = "gpt-4o-data-zone"
+"gpt-4o-2024-11-20" = "gpt-4o"
+"us/gpt-4o" = "gpt-4o-data-zone"
+"us/gpt-4o-2024-11-20" = "gpt-4o-data-zone"
+# gpt-4o-2024-05-13
+"eu/gpt-4o-2024-05-13" = "gpt-4o-2024-05-13-data-zone"
+"us/gpt-4o-2024-05-13" = "gpt-4o-2024-05-13-data-zone"
+# gpt-4o-2024-08-06
+"eu/gpt-4o-2024-08-06" = "gpt-4o-2024-08-06-data-zone"
+"us/gpt-4o-2024-08-06" = "gpt-4o-2024-08-06-data-zone"
+# gpt-4o-mini
+"eu/gpt-4o-mini" = "gpt-4o-mini-data-zone"
+"eu/gpt-4o-mini-2024-07-18" = "gpt-4o-mini-data-zone"
+"gpt-4o-mini-2024-07-18" = "gpt-4o-mini"
+"us/gpt-4o-mini" = "gpt-4o-mini-data-zone"
+"us/gpt-4o-mini-2024-07-18" = "gpt-4o-mini-data-zone"
+# gpt-5
+"eu/gpt-5" = "gpt-5-data-zone"
+"eu/gpt-5-2025-08-07" = "gpt-5-data-zone"
+"gpt-5-2025-08-07" = "gpt-5"
+"us/gpt-5" = "gpt-5-data-zone"
+"us/gpt-5-2025-08-07" = "gpt-5-data-zone"
+# gpt-5-chat-latest
+"gpt-5-chat" = "gpt-5-chat-latest"
+# gpt-5-codex
+"eu/gpt-5-codex" = "gpt-5-codex-data-zone"
+"us/gpt-5-codex" = "gpt-5-codex-data-zone"
+# gpt-5-mini
+"eu/gpt-5-mini" = "gpt-5-mini-data-zone"
+"eu/gpt-5-mini-2025-08-07" = "gpt-5-mini-data-zone"
+"gpt-5-mini-2025-08-07" = "gpt-5-mini"
+"us/gpt-5-mini" = "gpt-5-mini-data-zone"
+"us/gpt-5-mini-2025-08-07" = "gpt-5-mini-data-zone"
+# gpt-5-nano
+"eu/gpt-5-nano" = "gpt-5-nano-data-zone"
+"eu/gpt-5-nano-2025-08-07" = "gpt-5-nano-data-zone"
+"gpt-5-nano-2025-08-07" = "gpt-5-nano"
+"us/gpt-5-nano" = "gpt-5-nano-data-zone"
+"us/gpt-5-nano-2025-08-07" = "gpt-5-nano-data-zone"
+# gpt-5-pro
+"eu/gpt-5-pro" = "gpt-5-pro-data-zone"
+"us/gpt-5-pro" = "gpt-5-pro-data-zone"
+# gpt-5.1
+"eu/gpt-5.1" = "gpt-5.1-data-zone"
+"gpt-5.1-2025-11-13" = "gpt-5.1"
+"us/gpt-5.1" = "gpt-5.1-data-zone"
+# gpt-5.1-codex
+"eu/gpt-5.1-codex" = "gpt-5.1-codex-data-zone"
+"us/gpt-5.1-codex" = "gpt-5.1-codex-data-zone"
+# gpt-5.1-codex-max
+"eu/gpt-5.1-codex-max" = "gpt-5.1-codex-max-data-zone"
+"us/gpt-5.1-codex-max" = "gpt-5.1-codex-max-data-zone"
+# gpt-5.1-codex-mini
+"eu/gpt-5.1-codex-mini" = "gpt-5.1-codex-mini-data-zone"
+"us/gpt-5.1-codex-mini" = "gpt-5.1-codex-mini-data-zone"
+# gpt-5.2
+"eu/gpt-5.2" = "gpt-5.2-data-zone"
+"gpt-5.2-2025-12-11" = "gpt-5.2"
+"us/gpt-5.2" = "gpt-5.2-data-zone"
+# gpt-5.2-pro
+"eu/gpt-5.2-pro" = "gpt-5.2-pro-data-zone"
+"gpt-5.2-pro-2025-12-11" = "gpt-5.2-pro"
+"us/gpt-5.2-pro" = "gpt-5.2-pro-data-zone"
+# gpt-5.3-codex
+"eu/gpt-5.3-codex" = "gpt-5.3-codex-data-zone"
+"us/gpt-5.3-codex" = "gpt-5.3-codex-data-zone"
+# gpt-5.4
+"eu/gpt-5.4" = "gpt-5.4-data-zone"
+"eu/gpt-5.4-2026-03-05" = "gpt-5.4-data-zone"
+"gpt-5.4-2026-03-05" = "gpt-5.4"
+"us/gpt-5.4" = "gpt-5.4-data-zone"
+"us/gpt-5.4-2026-03-05" = "gpt-5.4-data-zone"
+# gpt-5.4-mini
+"eu/gpt-5.4-mini" = "gpt-5.4-mini-data-zone"
+"gpt-5.4-mini-2026-03-17" = "gpt-5.4-mini"
+"us/gpt-5.4-mini" = "gpt-5.4-mini-data-zone"
+# gpt-5.4-nano
+"eu/gpt-5.4-nano" = "gpt-5.4-nano-data-zone"
+"gpt-5.4-nano-2026-03-17" = "gpt-5.4-nano"
+"us/gpt-5.4-nano" = "gpt-5.4-nano-data-zone"
+# gpt-5.4-pro
+"eu/gpt-5.4-pro" = "gpt-5.4-pro-data-zone"
+"gpt-5.4-pro-2026-03-05" = "gpt-5.4-pro"
+"us/gpt-5.4-pro" = "gpt-5.4-pro-data-zone"
+# gpt-5.5
+"eu/gpt-5.5" = "gpt-5.5-data-zone"
+"eu/gpt-5.5-2026-04-23" = "gpt-5.5-data-zone"
+"gpt-5.5-2026-04-23" = "gpt-5.5"
+"us/gpt-5.5" = "gpt-5.5-data-zone"
+"us/gpt-5.5-2026-04-23" = "gpt-5.5-data-zone"
+# gpt-5.5-pro
+"gpt-5.5-pro-2026-04-23" = "gpt-5.5-pro"
+# o1
+"eu/o1" = "o1-data-zone"
+"eu/o1-2024-12-17" = "o1-data-zone"
+"o1-2024-12-17" = "o1"
+"us/o1" = "o1-data-zone"
+"us/o1-2024-12-17" = "o1-data-zone"
+# o1-mini
+"eu/o1-mini" = "o1-mini-data-zone"
+"eu/o1-mini-2024-09-12" = "o1-mini-data-zone"
+"o1-mini-2024-09-12" = "o1-mini"
+"us/o1-mini" = "o1-mini-data-zone"
+"us/o1-mini-2024-09-12" = "o1-mini-data-zone"
+# o1-preview
+"eu/o1-preview" = "o1-preview-data-zone"
+"us/o1-preview" = "o1-preview-data-zone"
+# o3
+"eu/o3" = "o3-data-zone"
+"eu/o3-2025-04-16" = "o3-data-zone"
+"o3-2025-04-16" = "o3"
+"us/o3" = "o3-data-zone"
+"us/o3-2025-04-16" = "o3-data-zone"
+# o3-deep-research
+"eu/o3-deep-research" = "o3-deep-research-data-zone"
+"us/o3-deep-research" = "o3-deep-research-data-zone"
+# o3-mini
+"eu/o3-mini" = "o3-mini-data-zone"
+"eu/o3-mini-2025-01-31" = "o3-mini-data-zone"
+"o3-mini-2025-01-31" = "o3-mini"
+"us/o3-mini" = "o3-mini-data-zone"
+"us/o3-mini-2025-01-31" = "o3-mini-data-zone"
+# o3-pro
+"o3-pro-2025-06-10" = "o3-pro"
+# o4-mini
+"eu/o4-mini" = "o4-mini-data-zone"
+"eu/o4-mini-2025-04-16" = "o4-mini-data-zone"
+"o4-mini-2025-04-16" = "o4-mini"
+"us/o4-mini" = "o4-mini-data-zone"
+"us/o4-mini-2025-04-16" = "o4-mini-data-zone"
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — computer-use-preview, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-03-11 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "computer-use-preview"
+effective = 2025-03-11
+input = 3.00
+output = 12.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — computer-use-preview, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-03-11 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "computer-use-preview-data-zone"
+effective = 2025-03-11
+input = 3.30
+output = 13.20
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-4.1, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-04-14 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-4.1"
+effective = 2025-04-14
+input = 2.00
+cached_input = 0.50
+output = 8.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-4.1, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-04-14 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-4.1-data-zone"
+effective = 2025-04-14
+input = 2.20
+cached_input = 0.55
+output = 8.80
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-4.1-mini, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-04-14 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-4.1-mini"
+effective = 2025-04-14
+input = 0.40
+cached_input = 0.10
+output = 1.60
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-4.1-mini, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-04-14 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-4.1-mini-data-zone"
+effective = 2025-04-14
+input = 0.44
+cached_input = 0.11
+output = 1.76
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-4.1-nano, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-04-14 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-4.1-nano"
+effective = 2025-04-14
+input = 0.10
+cached_input = 0.025
+output = 0.40
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-4.1-nano, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-04-14 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-4.1-nano-data-zone"
+effective = 2025-04-14
+input = 0.11
+cached_input = 0.0275
+output = 0.44
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-4o, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2024-10-01 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-4o"
+effective = 2024-10-01
+input = 2.50
+cached_input = 1.25
+output = 10.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-4o, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2024-10-01 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-4o-data-zone"
+effective = 2024-10-01
+input = 2.75
+cached_input = 1.375
+output = 11.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-4o-2024-05-13, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2024-05-13 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-4o-2024-05-13"
+effective = 2024-05-13
+input = 5.00
+output = 15.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-4o-2024-05-13, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2024-05-13 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-4o-2024-05-13-data-zone"
+effective = 2024-05-13
+input = 5.50
+output = 16.50
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-4o-2024-08-06, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2024-10-01 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-4o-2024-08-06"
+effective = 2024-10-01
+input = 2.50
+cached_input = 1.25
+output = 10.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-4o-2024-08-06, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2024-10-01 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-4o-2024-08-06-data-zone"
+effective = 2024-10-01
+input = 2.75
+cached_input = 1.375
+output = 11.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-4o-mini, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2024-10-01 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-4o-mini"
+effective = 2024-10-01
+input = 0.15
+cached_input = 0.075
+output = 0.60
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-4o-mini, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2024-10-01 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-4o-mini-data-zone"
+effective = 2024-10-01
+input = 0.165
+cached_input = 0.0825
+output = 0.66
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-08-07 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-5"
+effective = 2025-08-07
+input = 1.25
+cached_input = 0.125
+output = 10.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-08-07 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-5-data-zone"
+effective = 2025-08-07
+input = 1.375
+cached_input = 0.1375
+output = 11.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5-chat-latest, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-08-07 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-5-chat-latest"
+effective = 2025-08-07
+input = 1.25
+cached_input = 0.125
+output = 10.00
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5-chat-latest, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-08-07 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-5-chat-latest-data-zone"
+effective = 2025-08-07
+input = 1.375
+cached_input = 0.1375
+output = 11.00
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5-codex, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-09-23 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-5-codex"
+effective = 2025-09-23
+input = 1.25
+cached_input = 0.125
+output = 10.00
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5-codex, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-09-23 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-5-codex-data-zone"
+effective = 2025-09-23
+input = 1.375
+cached_input = 0.1375
+output = 11.00
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5-mini, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-08-07 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-5-mini"
+effective = 2025-08-07
+input = 0.25
+cached_input = 0.025
+output = 2.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5-mini, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-08-07 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-5-mini-data-zone"
+effective = 2025-08-07
+input = 0.275
+cached_input = 0.0275
+output = 2.20
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5-nano, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-08-07 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-5-nano"
+effective = 2025-08-07
+input = 0.05
+cached_input = 0.005
+output = 0.40
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5-nano, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-08-07 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-5-nano-data-zone"
+effective = 2025-08-07
+input = 0.055
+cached_input = 0.0055
+output = 0.44
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5-pro, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-10-06 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-5-pro"
+effective = 2025-10-06
+input = 15.00
+output = 120.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5-pro, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-10-06 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-5-pro-data-zone"
+effective = 2025-10-06
+input = 16.50
+output = 132.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.1, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-11-13 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-5.1"
+effective = 2025-11-13
+input = 1.25
+cached_input = 0.125
+output = 10.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.1, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-11-13 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-5.1-data-zone"
+effective = 2025-11-13
+input = 1.375
+cached_input = 0.1375
+output = 11.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.1-codex, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-11-13 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-5.1-codex"
+effective = 2025-11-13
+input = 1.25
+cached_input = 0.125
+output = 10.00
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.1-codex, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-11-13 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-5.1-codex-data-zone"
+effective = 2025-11-13
+input = 1.375
+cached_input = 0.1375
+output = 11.00
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.1-codex-max, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-11-19 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-5.1-codex-max"
+effective = 2025-11-19
+input = 1.25
+cached_input = 0.125
+output = 10.00
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.1-codex-max, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-11-19 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-5.1-codex-max-data-zone"
+effective = 2025-11-19
+input = 1.375
+cached_input = 0.1375
+output = 11.00
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.1-codex-mini, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-11-13 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-5.1-codex-mini"
+effective = 2025-11-13
+input = 0.25
+cached_input = 0.025
+output = 2.00
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.1-codex-mini, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-11-13 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-5.1-codex-mini-data-zone"
+effective = 2025-11-13
+input = 0.275
+cached_input = 0.0275
+output = 2.20
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.2, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-12-11 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-5.2"
+effective = 2025-12-11
+input = 1.75
+cached_input = 0.175
+output = 14.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.2, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-12-11 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-5.2-data-zone"
+effective = 2025-12-11
+input = 1.925
+cached_input = 0.1925
+output = 15.40
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.2-pro, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-12-11 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-5.2-pro"
+effective = 2025-12-11
+input = 21.00
+output = 168.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.2-pro, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-12-11 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-5.2-pro-data-zone"
+effective = 2025-12-11
+input = 23.10
+output = 184.80
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.3-codex, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2026-02-24 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-5.3-codex"
+effective = 2026-02-24
+input = 1.75
+cached_input = 0.175
+output = 14.00
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.3-codex, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2026-02-24 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-5.3-codex-data-zone"
+effective = 2026-02-24
+input = 1.925
+cached_input = 0.1925
+output = 15.40
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.4, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2026-03-05 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-5.4"
+effective = 2026-03-05
+input = 2.50
+cached_input = 0.25
+output = 15.00
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 272000, input = 5.00, cached_input = 0.50, output = 22.50 } ]
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.4, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2026-03-05 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-5.4-data-zone"
+effective = 2026-03-05
+input = 2.75
+cached_input = 0.275
+output = 16.50
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 272000, input = 5.50, cached_input = 0.55, output = 24.75 } ]
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.4-mini, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2026-03-17 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-5.4-mini"
+effective = 2026-03-17
+input = 0.75
+cached_input = 0.075
+output = 4.50
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.4-mini, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2026-03-17 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-5.4-mini-data-zone"
+effective = 2026-03-17
+input = 0.825
+cached_input = 0.0825
+output = 4.95
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.4-nano, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2026-03-17 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-5.4-nano"
+effective = 2026-03-17
+input = 0.20
+cached_input = 0.02
+output = 1.25
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.4-nano, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2026-03-17 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-5.4-nano-data-zone"
+effective = 2026-03-17
+input = 0.22
+cached_input = 0.022
+output = 1.375
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.4-pro, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2026-03-05 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-5.4-pro"
+effective = 2026-03-05
+input = 30.00
+output = 180.00
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 272000, input = 60.00, output = 270.00 } ]
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.4-pro, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2026-03-05 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-5.4-pro-data-zone"
+effective = 2026-03-05
+input = 33.00
+output = 198.00
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 272000, input = 66.00, output = 297.00 } ]
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.5, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2026-04-23 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-5.5"
+effective = 2026-04-23
+input = 5.00
+cached_input = 0.50
+output = 30.00
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 272000, input = 10.00, cached_input = 1.00, output = 45.00 } ]
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.5, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2026-04-23 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-5.5-data-zone"
+effective = 2026-04-23
+input = 5.50
+cached_input = 0.55
+output = 33.00
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 272000, input = 11.00, cached_input = 1.10, output = 49.50 } ]
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.5-pro, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2026-04-23 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "gpt-5.5-pro"
+effective = 2026-04-23
+input = 30.00
+output = 180.00
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 272000, input = 60.00, output = 270.00 } ]
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — gpt-5.5-pro, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2026-04-23 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "gpt-5.5-pro-data-zone"
+effective = 2026-04-23
+input = 33.00
+output = 198.00
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 272000, input = 66.00, output = 297.00 } ]
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — o1, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2024-12-17 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "o1"
+effective = 2024-12-17
+input = 15.00
+cached_input = 7.50
+output = 60.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — o1, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2024-12-17 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "o1-data-zone"
+effective = 2024-12-17
+input = 16.50
+cached_input = 8.25
+output = 66.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — o1-mini, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-01-31 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "o1-mini"
+effective = 2025-01-31
+input = 1.10
+cached_input = 0.55
+output = 4.40
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — o1-mini, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-01-31 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "o1-mini-data-zone"
+effective = 2025-01-31
+input = 1.21
+cached_input = 0.605
+output = 4.84
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — o1-preview, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2024-10-01 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "o1-preview"
+effective = 2024-10-01
+input = 15.00
+cached_input = 7.50
+output = 60.00
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — o1-preview, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2024-10-01 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "o1-preview-data-zone"
+effective = 2024-10-01
+input = 16.50
+cached_input = 8.25
+output = 66.00
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — o3, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-06-10 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "o3"
+effective = 2025-06-10
+input = 2.00
+cached_input = 0.50
+output = 8.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — o3, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-06-10 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "o3-data-zone"
+effective = 2025-06-10
+input = 2.20
+cached_input = 0.55
+output = 8.80
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — o3-deep-research, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-06-26 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "o3-deep-research"
+effective = 2025-06-26
+input = 10.00
+cached_input = 2.50
+output = 40.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — o3-deep-research, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-06-26 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "o3-deep-research-data-zone"
+effective = 2025-06-26
+input = 11.00
+cached_input = 2.75
+output = 44.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — o3-mini, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-01-31 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "o3-mini"
+effective = 2025-01-31
+input = 1.10
+cached_input = 0.55
+output = 4.40
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — o3-mini, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-01-31 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "o3-mini-data-zone"
+effective = 2025-01-31
+input = 1.21
+cached_input = 0.605
+output = 4.84
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — o3-pro, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-06-10 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "o3-pro"
+effective = 2025-06-10
+input = 20.00
+output = 80.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — o3-pro, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-06-10 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "o3-pro-data-zone"
+effective = 2025-06-10
+input = 22.00
+output = 88.00
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — o4-mini, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-04-16 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
+[[price]]
+model = "o4-mini"
+effective = 2025-04-16
+input = 1.10
+cached_input = 0.275
+output = 4.40
+batch_discount = 0.5
+
+# source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — o4-mini, Data Zone Standard deployment (US / EU data zones): 10% above Global; rates as the OpenAI card's point of 2025-04-16 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/eu/…)
+[[price]]
+model = "o4-mini-data-zone"
+effective = 2025-04-16
+input = 1.21
+cached_input = 0.3025
+output = 4.84
+batch_discount = 0.5
+
+"""#
+        ),
+        (
+            name: "bedrock.toml",
+            text: #"""
+# AWS Bedrock rate card for `spend` (provider = "bedrock").
+#
+# What this is: Amazon Bedrock's on-demand LIST prices for the Claude models
+# whose Bedrock price differs by endpoint from the Claude API (Sonnet 4.5,
+# Haiku 4.5 and later): global cross-Region inference (`global.` IDs) and
+# in-Region model IDs are billed at Anthropic's list price; the geographic
+# cross-Region inference profiles (`us.`, `eu.`, `apac.`, `au.`, `jp.`) cost
+# 10% more. Not covered: GovCloud (`us-gov.`, 20% more), provisioned
+# throughput, older Claude models (priced like the Claude API card), other
+# vendors' models on Bedrock.
+#
+# Units: USD per 1,000,000 tokens; batch_discount is a multiplier. Caching:
+# cached_input is the cache read rate, cache_write the 5-minute cache write
+# (the 1-hour write, 2x input, has no field yet: see ratecards/anthropic.toml).
+#
+# Model IDs: events carry the Bedrock model ID as served
+# ("us.anthropic.claude-sonnet-4-5-20250929-v1:0"); the aliases below map each
+# ID to the priced model, "-regional" for the profiles with the premium.
+#
+# How to record a price change: add a NEW [[price]] block with the same
+# model, the new rates and a later `effective` date, with a `# source:`
+# comment above it. Never edit or delete an old block.
+
+provider = "bedrock"
+currency = "USD"
+
+[aliases]
+# claude-sonnet-4-5
+"anthropic.claude-sonnet-4-5-20250929-v1:0" = "claude-sonnet-4-5"
+"global.anthropic.claude-sonnet-4-5-20250929-v1:0" = "claude-sonnet-4-5"
+"us.anthropic.claude-sonnet-4-5-20250929-v1:0" = "claude-sonnet-4-5-regional"
+"eu.anthropic.claude-sonnet-4-5-20250929-v1:0" = "claude-sonnet-4-5-regional"
+"apac.anthropic.claude-sonnet-4-5-20250929-v1:0" = "claude-sonnet-4-5-regional"
+"au.anthropic.claude-sonnet-4-5-20250929-v1:0" = "claude-sonnet-4-5-regional"
+"jp.anthropic.claude-sonnet-4-5-20250929-v1:0" = "claude-sonnet-4-5-regional"
+# claude-haiku-4-5
+"anthropic.claude-haiku-4-5-20251001-v1:0" = "claude-haiku-4-5"
+"global.anthropic.claude-haiku-4-5-20251001-v1:0" = "claude-haiku-4-5"
+"us.anthropic.claude-haiku-4-5-20251001-v1:0" = "claude-haiku-4-5-regional"
+"eu.anthropic.claude-haiku-4-5-20251001-v1:0" = "claude-haiku-4-5-regional"
+"apac.anthropic.claude-haiku-4-5-20251001-v1:0" = "claude-haiku-4-5-regional"
+"au.anthropic.claude-haiku-4-5-20251001-v1:0" = "claude-haiku-4-5-regional"
+"jp.anthropic.claude-haiku-4-5-20251001-v1:0" = "claude-haiku-4-5-regional"
+# claude-opus-4-5
+"anthropic.claude-opus-4-5-20251101-v1:0" = "claude-opus-4-5"
+"global.anthropic.claude-opus-4-5-20251101-v1:0" = "claude-opus-4-5"
+"us.anthropic.claude-opus-4-5-20251101-v1:0" = "claude-opus-4-5-regional"
+"eu.anthropic.claude-opus-4-5-20251101-v1:0" = "claude-opus-4-5-regional"
+"apac.anthropic.claude-opus-4-5-20251101-v1:0" = "claude-opus-4-5-regional"
+"au.anthropic.claude-opus-4-5-20251101-v1:0" = "claude-opus-4-5-regional"
+"jp.anthropic.claude-opus-4-5-20251101-v1:0" = "claude-opus-4-5-regional"
+# claude-opus-4-6
+"anthropic.claude-opus-4-6-v1" = "claude-opus-4-6"
+"global.anthropic.claude-opus-4-6-v1" = "claude-opus-4-6"
+"us.anthropic.claude-opus-4-6-v1" = "claude-opus-4-6-regional"
+"eu.anthropic.claude-opus-4-6-v1" = "claude-opus-4-6-regional"
+"apac.anthropic.claude-opus-4-6-v1" = "claude-opus-4-6-regional"
+"au.anthropic.claude-opus-4-6-v1" = "claude-opus-4-6-regional"
+"jp.anthropic.claude-opus-4-6-v1" = "claude-opus-4-6-regional"
+# claude-sonnet-4-6
+"anthropic.claude-sonnet-4-6" = "claude-sonnet-4-6"
+"global.anthropic.claude-sonnet-4-6" = "claude-sonnet-4-6"
+"us.anthropic.claude-sonnet-4-6" = "claude-sonnet-4-6-regional"
+"eu.anthropic.claude-sonnet-4-6" = "claude-sonnet-4-6-regional"
+"apac.anthropic.claude-sonnet-4-6" = "claude-sonnet-4-6-regional"
+"au.anthropic.claude-sonnet-4-6" = "claude-sonnet-4-6-regional"
+"jp.anthropic.claude-sonnet-4-6" = "claude-sonnet-4-6-regional"
+# claude-opus-4-7
+"anthropic.claude-opus-4-7" = "claude-opus-4-7"
+"global.anthropic.claude-opus-4-7" = "claude-opus-4-7"
+"us.anthropic.claude-opus-4-7" = "claude-opus-4-7-regional"
+"eu.anthropic.claude-opus-4-7" = "claude-opus-4-7-regional"
+"apac.anthropic.claude-opus-4-7" = "claude-opus-4-7-regional"
+"au.anthropic.claude-opus-4-7" = "claude-opus-4-7-regional"
+"jp.anthropic.claude-opus-4-7" = "claude-opus-4-7-regional"
+# claude-opus-4-8
+"anthropic.claude-opus-4-8" = "claude-opus-4-8"
+"global.anthropic.claude-opus-4-8" = "claude-opus-4-8"
+"us.anthropic.claude-opus-4-8" = "claude-opus-4-8-regional"
+"eu.anthropic.claude-opus-4-8" = "claude-opus-4-8-regional"
+"apac.anthropic.claude-opus-4-8" = "claude-opus-4-8-regional"
+"au.anthropic.claude-opus-4-8" = "claude-opus-4-8-regional"
+"jp.anthropic.claude-opus-4-8" = "claude-opus-4-8-regional"
+# claude-fable-5
+"anthropic.claude-fable-5" = "claude-fable-5"
+"global.anthropic.claude-fable-5" = "claude-fable-5"
+"us.anthropic.claude-fable-5" = "claude-fable-5-regional"
+"eu.anthropic.claude-fable-5" = "claude-fable-5-regional"
+"apac.anthropic.claude-fable-5" = "claude-fable-5-regional"
+"au.anthropic.claude-fable-5" = "claude-fable-5-regional"
+"jp.anthropic.claude-fable-5" = "claude-fable-5-regional"
+
+# source: https://www.anthropic.com/news/claude-sonnet-4-5 (2025-09-29; on Amazon Bedrock the same day); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-sonnet-4-5"
+effective = 2025-09-29
+input = 3.00
+cached_input = 0.30
+cache_write = 3.75
+output = 15.00
+batch_discount = 0.5
+
+# source: https://www.anthropic.com/news/claude-sonnet-4-5 (2025-09-29; on Amazon Bedrock the same day); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — geographic cross-Region inference profiles (us., eu., apac., au., jp.): 10% above the global price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-sonnet-4-5-regional"
+effective = 2025-09-29
+input = 3.30
+cached_input = 0.33
+cache_write = 4.125
+output = 16.50
+batch_discount = 0.5
+
+# source: https://www.anthropic.com/news/claude-haiku-4-5 (2025-10-15); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-haiku-4-5"
+effective = 2025-10-15
+input = 1.00
+cached_input = 0.10
+cache_write = 1.25
+output = 5.00
+batch_discount = 0.5
+
+# source: https://www.anthropic.com/news/claude-haiku-4-5 (2025-10-15); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — geographic cross-Region inference profiles (us., eu., apac., au., jp.): 10% above the global price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-haiku-4-5-regional"
+effective = 2025-10-15
+input = 1.10
+cached_input = 0.11
+cache_write = 1.375
+output = 5.50
+batch_discount = 0.5
+
+# source: https://www.anthropic.com/news/claude-opus-4-5 (2025-11-24); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-opus-4-5"
+effective = 2025-11-24
+input = 5.00
+cached_input = 0.50
+cache_write = 6.25
+output = 25.00
+batch_discount = 0.5
+
+# source: https://www.anthropic.com/news/claude-opus-4-5 (2025-11-24); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — geographic cross-Region inference profiles (us., eu., apac., au., jp.): 10% above the global price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-opus-4-5-regional"
+effective = 2025-11-24
+input = 5.50
+cached_input = 0.55
+cache_write = 6.875
+output = 27.50
+batch_discount = 0.5
+
+# source: Claude Opus 4.6 launch (2026-02-05; Bedrock ID anthropic.claude-opus-4-6-v1 per https://platform.claude.com/docs/en/about-claude/models/overview); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-opus-4-6"
+effective = 2026-02-05
+input = 5.00
+cached_input = 0.50
+cache_write = 6.25
+output = 25.00
+batch_discount = 0.5
+
+# source: Claude Opus 4.6 launch (2026-02-05; Bedrock ID anthropic.claude-opus-4-6-v1 per https://platform.claude.com/docs/en/about-claude/models/overview); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — geographic cross-Region inference profiles (us., eu., apac., au., jp.): 10% above the global price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-opus-4-6-regional"
+effective = 2026-02-05
+input = 5.50
+cached_input = 0.55
+cache_write = 6.875
+output = 27.50
+batch_discount = 0.5
+
+# source: Claude Sonnet 4.6 launch (2026-02-05; Bedrock ID anthropic.claude-sonnet-4-6); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-sonnet-4-6"
+effective = 2026-02-05
+input = 3.00
+cached_input = 0.30
+cache_write = 3.75
+output = 15.00
+batch_discount = 0.5
+
+# source: Claude Sonnet 4.6 launch (2026-02-05; Bedrock ID anthropic.claude-sonnet-4-6); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — geographic cross-Region inference profiles (us., eu., apac., au., jp.): 10% above the global price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-sonnet-4-6-regional"
+effective = 2026-02-05
+input = 3.30
+cached_input = 0.33
+cache_write = 4.125
+output = 16.50
+batch_discount = 0.5
+
+# source: Claude Opus 4.7 launch (2026-04-16); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-opus-4-7"
+effective = 2026-04-16
+input = 5.00
+cached_input = 0.50
+cache_write = 6.25
+output = 25.00
+batch_discount = 0.5
+
+# source: Claude Opus 4.7 launch (2026-04-16); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — geographic cross-Region inference profiles (us., eu., apac., au., jp.): 10% above the global price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-opus-4-7-regional"
+effective = 2026-04-16
+input = 5.50
+cached_input = 0.55
+cache_write = 6.875
+output = 27.50
+batch_discount = 0.5
+
+# source: Claude Opus 4.8 launch (2026-05-28; 1M context on Bedrock); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-opus-4-8"
+effective = 2026-05-28
+input = 5.00
+cached_input = 0.50
+cache_write = 6.25
+output = 25.00
+batch_discount = 0.5
+
+# source: Claude Opus 4.8 launch (2026-05-28; 1M context on Bedrock); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — geographic cross-Region inference profiles (us., eu., apac., au., jp.): 10% above the global price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-opus-4-8-regional"
+effective = 2026-05-28
+input = 5.50
+cached_input = 0.55
+cache_write = 6.875
+output = 27.50
+batch_discount = 0.5
+
+# source: Claude Fable 5 GA (2026-06-09; on all major cloud platforms); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-fable-5"
+effective = 2026-06-09
+input = 10.00
+cached_input = 1.00
+cache_write = 12.50
+output = 50.00
+batch_discount = 0.5
+
+# source: Claude Fable 5 GA (2026-06-09; on all major cloud platforms); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — geographic cross-Region inference profiles (us., eu., apac., au., jp.): 10% above the global price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-fable-5-regional"
+effective = 2026-06-09
+input = 11.00
+cached_input = 1.10
+cache_write = 13.75
+output = 55.00
+batch_discount = 0.5
+
 """#
         ),
         (
@@ -283,6 +1393,14 @@ currency = "USD"
 "gemini-2.5-pro-preview-05-06" = "gemini-2.5-pro"
 "gemini-2.5-pro-preview-06-05" = "gemini-2.5-pro"
 "gemini-2.5-pro-preview-??-??" = "gemini-2.5-pro"     # dated previews only: not gemini-2.5-pro-preview-tts (a TTS model)
+"gemini-2.5-flash-preview-09-2025" = "gemini-2.5-flash"
+"gemini-2.5-flash-lite-preview-09-2025" = "gemini-2.5-flash-lite"
+"gemini-3.1-flash-lite-preview" = "gemini-3.1-flash-lite"
+"gemini-3.1-pro-preview-customtools" = "gemini-3.1-pro-preview"   # same model and price, tuned for custom tools
+# *-latest aliases: where Google points them now (gemini-flash-latest and
+# gemini-flash-lite-latest are not aliased: they point to models this card
+# does not price yet, see docs/FORMAT.md "Bundled cards")
+"gemini-pro-latest" = "gemini-3.1-pro-preview"             # moved to 3.1 Pro on 2026-03-06
 
 # ---------------------------------------------------------------- Gemini 1.5
 
@@ -384,6 +1502,67 @@ cached_input = 0.05
 output = 3.00
 batch_discount = 0.5
 
+# ---------------------------------------------------------------- Gemini 2.5 Flash-Lite, computer use, embeddings
+
+# source: https://developers.googleblog.com/en/gemini-25-flash-lite-is-now-stable-and-generally-available/ (GA 2025-07-22) — $0.10 / $0.40 (text/image/video), cached $0.01 (current list value per https://ai.google.dev/gemini-api/docs/pricing); Batch 50% off; flex half, priority $0.18 / $0.018 / $0.72 (listed on the pricing page when recorded)
+[[price]]
+model = "gemini-2.5-flash-lite"
+effective = 2025-07-22
+input = 0.10
+cached_input = 0.01
+output = 0.40
+batch_discount = 0.5
+service_tiers = { flex = { input = 0.05, cached_input = 0.01, output = 0.20 }, priority = { input = 0.18, cached_input = 0.018, output = 0.72 } }
+
+# source: https://blog.google/technology/google-deepmind/gemini-computer-use-model/ (2025-10-07) — gemini-2.5-computer-use-preview-10-2025 at Gemini 2.5 Pro's token rates: $1.25 / $10.00 up to 200K, $2.50 / $15.00 above; no context caching
+[[price]]
+model = "gemini-2.5-computer-use-preview-10-2025"
+effective = 2025-10-07
+input = 1.25
+output = 10.00
+tiers = [ { above_input_tokens = 200000, input = 2.50, output = 15.00 } ]
+
+# source: https://developers.googleblog.com/en/gemini-embedding-available-gemini-api/ (GA 2025-07-14) — gemini-embedding-001 $0.15 per 1M input tokens; Batch 50% off ($0.075; LiteLLM's vertex entry says 0.12, its gemini entry 0.075)
+[[price]]
+model = "gemini-embedding-001"
+effective = 2025-07-14
+input = 0.15
+output = 0
+batch_discount = 0.5
+
+# ---------------------------------------------------------------- Gemini 3.1 / 3.5
+
+# source: Google "Gemini 3.1 Pro" preview launch (2026-02-19, Gemini API changelog; gemini-pro-latest moved to it on 2026-03-06); https://ai.google.dev/gemini-api/docs/pricing — $2.00 / $12.00 up to 200K, $4.00 / $18.00 above; cached $0.20 / $0.40; Batch and flex half; priority $3.60 / $0.36 / $21.60 (above 200K $7.20 / $0.72 / $32.40)
+[[price]]
+model = "gemini-3.1-pro-preview"
+effective = 2026-02-19
+input = 2.00
+cached_input = 0.20
+output = 12.00
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 200000, input = 4.00, cached_input = 0.40, output = 18.00 } ]
+service_tiers = { flex = { input = 1.00, cached_input = 0.20, output = 6.00, tiers = [ { above_input_tokens = 200000, input = 2.00, cached_input = 0.40, output = 9.00 } ] }, priority = { input = 3.60, cached_input = 0.36, output = 21.60, tiers = [ { above_input_tokens = 200000, input = 7.20, cached_input = 0.72, output = 32.40 } ] } }
+
+# source: https://agentictribune.com/article/20260306-google-rolls-out-gemini-3-1-flash-lite-as-it-races-to-retire-gemini-3-pro-preview (preview 2026-03-03; GA as gemini-3.1-flash-lite 2026-05-07 at the same price); https://ai.google.dev/gemini-api/docs/pricing — $0.25 / $1.50, cached $0.025; Batch and flex half; priority $0.45 / $0.045 / $2.70
+[[price]]
+model = "gemini-3.1-flash-lite"
+effective = 2026-03-03
+input = 0.25
+cached_input = 0.025
+output = 1.50
+batch_discount = 0.5
+service_tiers = { flex = { input = 0.125, cached_input = 0.0125, output = 0.75 }, priority = { input = 0.45, cached_input = 0.045, output = 2.70 } }
+
+# source: Google I/O (2026-05-19), https://ai.google.dev/gemini-api/docs/pricing (as reported 2026-05-20) — gemini-3.5-flash $1.50 / $9.00, cached $0.15; Batch and flex half ($0.75 / $0.075 / $4.50; LiteLLM's gemini entry lists flex cached 0.08); priority $2.70 / $0.27 / $16.20
+[[price]]
+model = "gemini-3.5-flash"
+effective = 2026-05-19
+input = 1.50
+cached_input = 0.15
+output = 9.00
+batch_discount = 0.5
+service_tiers = { flex = { input = 0.75, cached_input = 0.075, output = 4.50 }, priority = { input = 2.70, cached_input = 0.27, output = 16.20 } }
+
 """#
         ),
         (
@@ -466,6 +1645,28 @@ currency = "USD"
 "o3-mini-2025-01-31" = "o3-mini"
 "o3-2025-04-16" = "o3"
 "o4-mini-2025-04-16" = "o4-mini"
+# GPT-4o / GPT-5 search models (Chat Completions)
+"gpt-4o-search-preview-2025-03-11" = "gpt-4o-search-preview"
+"gpt-4o-mini-search-preview-2025-03-11" = "gpt-4o-mini-search-preview"
+"gpt-5-search-api-2025-10-14" = "gpt-5-search-api"
+# chat-latest aliases and codex / pro / deep-research snapshots
+"gpt-5-chat" = "gpt-5-chat-latest"
+"gpt-5-pro-2025-10-06" = "gpt-5-pro"
+"gpt-5.1-2025-11-13" = "gpt-5.1"
+"gpt-5.2-2025-12-11" = "gpt-5.2"
+"gpt-5.2-pro-2025-12-11" = "gpt-5.2-pro"
+"gpt-5.4-pro-2026-03-05" = "gpt-5.4-pro"
+"gpt-5.5-2026-04-23" = "gpt-5.5"
+"gpt-5.5-pro-2026-04-23" = "gpt-5.5-pro"
+"gpt-5.6" = "gpt-5.6-sol"
+"o1-pro-2025-03-19" = "o1-pro"
+"o3-pro-2025-06-10" = "o3-pro"
+"o3-deep-research-2025-06-26" = "o3-deep-research"
+"o4-mini-deep-research-2025-06-26" = "o4-mini-deep-research"
+"computer-use-preview-2025-03-11" = "computer-use-preview"
+"gpt-3.5-turbo-instruct-0914" = "gpt-3.5-turbo-instruct"
+# embeddings: the API reports text-embedding-ada-002 calls as "-v2"
+"text-embedding-ada-002-v2" = "text-embedding-ada-002"
 
 # ---------------------------------------------------------------- GPT-4o
 
@@ -832,6 +2033,308 @@ effective = 2024-01-25
 input = 0.13
 output = 0
 batch_discount = 0.5
+
+# ---------------------------------------------------------------- Web search fees of GPT-4.1 (new points)
+
+# source: https://openai.com/index/new-tools-for-building-agents/ (2025-03-11) introduced the web search tool; https://openai.com/api/pricing/ "Built-in tools" lists web search for gpt-4o / gpt-4.1 models (mini included) at $25.00 per 1,000 calls with search content tokens free (a flat fee since the GPT-5 launch page of 2025-08-07; LiteLLM 1.109.1: 0.025 per query) — token rates unchanged. Not yet recorded for gpt-4o / gpt-4o-mini: a new point there moves the point in effect (`priced_with`) that the docs' and tests' worked examples name, so it belongs with an update of those examples
+[[price]]
+model = "gpt-4.1"
+effective = 2025-08-07
+input = 2.00
+cached_input = 0.50
+output = 8.00
+batch_discount = 0.5
+tool_calls = { web_search = 25.00 }
+service_tiers = { priority = { input = 3.50, cached_input = 0.875, output = 14.00 } }
+
+# source: as gpt-4.1 above (2025-08-07) — web search $25.00 per 1,000 calls
+[[price]]
+model = "gpt-4.1-mini"
+effective = 2025-08-07
+input = 0.40
+cached_input = 0.10
+output = 1.60
+batch_discount = 0.5
+tool_calls = { web_search = 25.00 }
+service_tiers = { priority = { input = 0.70, cached_input = 0.175, output = 2.80 } }
+
+# ---------------------------------------------------------------- Search-preview and computer-use models
+
+# source: https://openai.com/index/new-tools-for-building-agents/ (2025-03-11) — gpt-4o-search-preview at GPT-4o token rates $2.50 / cached $1.25 / $10.00; search fee per https://openai.com/api/pricing/ $25.00 per 1,000 calls (LiteLLM 1.109.1: 0.025 per query)
+[[price]]
+model = "gpt-4o-search-preview"
+effective = 2025-03-11
+input = 2.50
+cached_input = 1.25
+output = 10.00
+batch_discount = 0.5
+tool_calls = { web_search = 25.00 }
+
+# source: https://openai.com/index/new-tools-for-building-agents/ (2025-03-11) — gpt-4o-mini-search-preview $0.15 / cached $0.075 / $0.60; search $25.00 per 1,000 calls
+[[price]]
+model = "gpt-4o-mini-search-preview"
+effective = 2025-03-11
+input = 0.15
+cached_input = 0.075
+output = 0.60
+batch_discount = 0.5
+tool_calls = { web_search = 25.00 }
+
+# source: https://openai.com/index/new-tools-for-building-agents/ (2025-03-11) — computer-use-preview $3.00 in / $12.00 out, no prompt caching
+[[price]]
+model = "computer-use-preview"
+effective = 2025-03-11
+input = 3.00
+output = 12.00
+batch_discount = 0.5
+
+# ---------------------------------------------------------------- GPT-5 variants (chat, codex, pro, search)
+
+# source: https://openai.com/index/introducing-gpt-5-for-developers/ (2025-08-07) — gpt-5-chat-latest (the model behind ChatGPT) at GPT-5's $1.25 / cached $0.125 / $10.00; no batch, flex or priority
+[[price]]
+model = "gpt-5-chat-latest"
+effective = 2025-08-07
+input = 1.25
+cached_input = 0.125
+output = 10.00
+
+# source: https://openai.com/index/introducing-upgrades-to-codex/ (2025-09-15; in the Responses API from 2025-09-23) — gpt-5-codex at GPT-5's $1.25 / cached $0.125 / $10.00
+[[price]]
+model = "gpt-5-codex"
+effective = 2025-09-23
+input = 1.25
+cached_input = 0.125
+output = 10.00
+tool_calls = { web_search = 10.00 }
+
+# source: OpenAI DevDay (2025-10-06), https://openai.com/api/pricing/ — gpt-5-pro $15.00 in / $120.00 out, no cached-input rate; Batch 50% off; web search $10 per 1,000 calls
+[[price]]
+model = "gpt-5-pro"
+effective = 2025-10-06
+input = 15.00
+output = 120.00
+batch_discount = 0.5
+tool_calls = { web_search = 10.00 }
+
+# source: https://openai.com/api/pricing/ — gpt-5-search-api (snapshot 2025-10-14) at GPT-5's $1.25 / cached $0.125 / $10.00 plus $10.00 per 1,000 searches
+[[price]]
+model = "gpt-5-search-api"
+effective = 2025-10-14
+input = 1.25
+cached_input = 0.125
+output = 10.00
+tool_calls = { web_search = 10.00 }
+
+# ---------------------------------------------------------------- GPT-5.1
+
+# source: https://openai.com/index/gpt-5-1-for-developers/ (2025-11-13) — GPT-5.1 at GPT-5's prices: $1.25 / cached $0.125 / $10.00; flex and priority as GPT-5 per https://openai.com/api/pricing/
+[[price]]
+model = "gpt-5.1"
+effective = 2025-11-13
+input = 1.25
+cached_input = 0.125
+output = 10.00
+batch_discount = 0.5
+tool_calls = { web_search = 10.00 }
+service_tiers = { flex = { input = 0.625, cached_input = 0.0625, output = 5.00 }, priority = { input = 2.50, cached_input = 0.25, output = 20.00 } }
+
+# source: https://openai.com/index/gpt-5-1-for-developers/ (2025-11-13) — gpt-5.1-chat-latest $1.25 / cached $0.125 / $10.00
+[[price]]
+model = "gpt-5.1-chat-latest"
+effective = 2025-11-13
+input = 1.25
+cached_input = 0.125
+output = 10.00
+
+# source: https://openai.com/index/gpt-5-1-for-developers/ (2025-11-13) — gpt-5.1-codex $1.25 / cached $0.125 / $10.00
+[[price]]
+model = "gpt-5.1-codex"
+effective = 2025-11-13
+input = 1.25
+cached_input = 0.125
+output = 10.00
+tool_calls = { web_search = 10.00 }
+
+# source: https://openai.com/index/gpt-5-1-for-developers/ (2025-11-13) — gpt-5.1-codex-mini $0.25 / cached $0.025 / $2.00
+[[price]]
+model = "gpt-5.1-codex-mini"
+effective = 2025-11-13
+input = 0.25
+cached_input = 0.025
+output = 2.00
+
+# source: https://openai.com/index/gpt-5-1-codex-max/ (2025-11-19) — gpt-5.1-codex-max at gpt-5.1-codex's $1.25 / cached $0.125 / $10.00
+[[price]]
+model = "gpt-5.1-codex-max"
+effective = 2025-11-19
+input = 1.25
+cached_input = 0.125
+output = 10.00
+tool_calls = { web_search = 10.00 }
+
+# ---------------------------------------------------------------- GPT-5.2
+
+# source: https://openai.com/index/introducing-gpt-5-2/ (2025-12-11) — GPT-5.2 $1.75 / cached $0.175 / $14.00; Batch and flex half, priority $3.50 / $0.35 / $28.00 per https://openai.com/api/pricing/
+[[price]]
+model = "gpt-5.2"
+effective = 2025-12-11
+input = 1.75
+cached_input = 0.175
+output = 14.00
+batch_discount = 0.5
+tool_calls = { web_search = 10.00 }
+service_tiers = { flex = { input = 0.875, cached_input = 0.0875, output = 7.00 }, priority = { input = 3.50, cached_input = 0.35, output = 28.00 } }
+
+# source: https://openai.com/index/introducing-gpt-5-2/ (2025-12-11) — gpt-5.2-chat-latest $1.75 / cached $0.175 / $14.00
+[[price]]
+model = "gpt-5.2-chat-latest"
+effective = 2025-12-11
+input = 1.75
+cached_input = 0.175
+output = 14.00
+
+# source: https://openai.com/index/introducing-gpt-5-2/ (2025-12-11) — gpt-5.2-pro $21.00 in / $168.00 out, no cached-input rate; Batch 50% off
+[[price]]
+model = "gpt-5.2-pro"
+effective = 2025-12-11
+input = 21.00
+output = 168.00
+batch_discount = 0.5
+tool_calls = { web_search = 10.00 }
+
+# source: https://vercel.com/ai-gateway/models/gpt-5.3-codex (OpenAI release date 2026-02-24; OpenAI $1.75 / cached $0.175 / $14.00, web search $10 per 1,000) — the API price of GPT-5.2, as LiteLLM 1.109.1 lists
+[[price]]
+model = "gpt-5.3-codex"
+effective = 2026-02-24
+input = 1.75
+cached_input = 0.175
+output = 14.00
+tool_calls = { web_search = 10.00 }
+
+# ---------------------------------------------------------------- GPT-5.4 pro, GPT-5.5, GPT-5.6
+
+# source: OpenAI "Introducing GPT-5.4" (2026-03-05); https://openai.com/api/pricing/ — gpt-5.4-pro $30.00 in / $180.00 out (no cached rate), above 272K input tokens $60.00 / $270.00 for the whole request; Batch and flex half
+[[price]]
+model = "gpt-5.4-pro"
+effective = 2026-03-05
+input = 30.00
+output = 180.00
+batch_discount = 0.5
+tool_calls = { web_search = 10.00 }
+tiers = [ { above_input_tokens = 272000, input = 60.00, output = 270.00 } ]
+service_tiers = { flex = { input = 15.00, output = 90.00, tiers = [ { above_input_tokens = 272000, input = 30.00, output = 135.00 } ] } }
+
+# source: OpenAI GPT-5.5 launch (2026-04-23, snapshot gpt-5.5-2026-04-23); https://openai.com/api/pricing/ (as of 2026-06-04: $5.00 / cached $0.50 / $30.00; above 272K input $10.00 / $1.00 / $45.00 for the whole request; Batch and flex half; priority $12.50 / $1.25 / $75.00)
+[[price]]
+model = "gpt-5.5"
+effective = 2026-04-23
+input = 5.00
+cached_input = 0.50
+output = 30.00
+batch_discount = 0.5
+tool_calls = { web_search = 10.00 }
+tiers = [ { above_input_tokens = 272000, input = 10.00, cached_input = 1.00, output = 45.00 } ]
+service_tiers = { flex = { input = 2.50, cached_input = 0.25, output = 15.00, tiers = [ { above_input_tokens = 272000, input = 5.00, cached_input = 0.50, output = 22.50 } ] }, priority = { input = 12.50, cached_input = 1.25, output = 75.00 } }
+
+# source: OpenAI GPT-5.5 launch (2026-04-23); https://openai.com/api/pricing/ — gpt-5.5-pro $30.00 / $180.00 (no cached rate), above 272K input $60.00 / $270.00; Batch and flex half
+[[price]]
+model = "gpt-5.5-pro"
+effective = 2026-04-23
+input = 30.00
+output = 180.00
+batch_discount = 0.5
+tool_calls = { web_search = 10.00 }
+tiers = [ { above_input_tokens = 272000, input = 60.00, output = 270.00 } ]
+service_tiers = { flex = { input = 15.00, output = 90.00, tiers = [ { above_input_tokens = 272000, input = 30.00, output = 135.00 } ] } }
+
+# source: OpenAI GPT-5.6 preview announcement (2026-06-26; reported e.g. by https://benchr.org/pricing/gpt-5-6, checked 2026-06-28) — Sol $5.00 / $30.00, cache reads 90% off ($0.50), cache writes 1.25x input ($6.25). LiteLLM 1.109.1 lists gpt-5.6-sol at $4 / $20 (cached $0.40, write $5): no dated OpenAI source for that found — see the exceptions in docs/FORMAT.md "Bundled cards"
+[[price]]
+model = "gpt-5.6-sol"
+effective = 2026-06-26
+input = 5.00
+cached_input = 0.50
+cache_write = 6.25
+output = 30.00
+
+# source: OpenAI GPT-5.6 preview announcement (2026-06-26) — Terra $2.50 / $15.00, cached $0.25, cache write $3.125 (LiteLLM 1.109.1: $2 / $12; see the exceptions)
+[[price]]
+model = "gpt-5.6-terra"
+effective = 2026-06-26
+input = 2.50
+cached_input = 0.25
+cache_write = 3.125
+output = 15.00
+
+# source: OpenAI GPT-5.6 preview announcement (2026-06-26) — Luna $1.00 / $6.00, cached $0.10, cache write $1.25 (LiteLLM 1.109.1: $0.20 / $1.20; see the exceptions)
+[[price]]
+model = "gpt-5.6-luna"
+effective = 2026-06-26
+input = 1.00
+cached_input = 0.10
+cache_write = 1.25
+output = 6.00
+
+# ---------------------------------------------------------------- o-series pro and deep research
+
+# source: https://platform.openai.com/docs/models/o1-pro (Responses API launch 2025-03-19) — o1-pro $150.00 in / $600.00 out, no cached-input rate; Batch 50% off
+[[price]]
+model = "o1-pro"
+effective = 2025-03-19
+input = 150.00
+output = 600.00
+batch_discount = 0.5
+
+# source: OpenAI announcement of o3-pro with the o3 price cut (2025-06-10) — o3-pro $20.00 in / $80.00 out, no cached-input rate; Batch 50% off
+[[price]]
+model = "o3-pro"
+effective = 2025-06-10
+input = 20.00
+output = 80.00
+batch_discount = 0.5
+tool_calls = { web_search = 10.00 }
+
+# source: https://platform.openai.com/docs/models/o3-deep-research (snapshot 2025-06-26) — $10.00 / cached $2.50 / $40.00; Batch 50% off
+[[price]]
+model = "o3-deep-research"
+effective = 2025-06-26
+input = 10.00
+cached_input = 2.50
+output = 40.00
+batch_discount = 0.5
+
+# source: https://platform.openai.com/docs/models/o4-mini-deep-research (snapshot 2025-06-26) — $2.00 / cached $0.50 / $8.00; Batch 50% off
+[[price]]
+model = "o4-mini-deep-research"
+effective = 2025-06-26
+input = 2.00
+cached_input = 0.50
+output = 8.00
+batch_discount = 0.5
+
+# ---------------------------------------------------------------- Legacy completions models
+
+# source: https://openai.com/index/gpt-3-5-turbo-fine-tuning-and-api-updates/ (2023-08-22) — babbage-002 $0.0004 per 1K tokens, input and output alike; Batch 50% off
+[[price]]
+model = "babbage-002"
+effective = 2023-08-22
+input = 0.40
+output = 0.40
+batch_discount = 0.5
+
+# source: https://openai.com/index/gpt-3-5-turbo-fine-tuning-and-api-updates/ (2023-08-22) — davinci-002 $0.002 per 1K tokens, input and output alike; Batch 50% off
+[[price]]
+model = "davinci-002"
+effective = 2023-08-22
+input = 2.00
+output = 2.00
+batch_discount = 0.5
+
+# source: OpenAI developer announcement of gpt-3.5-turbo-instruct (2023-09-18; snapshot gpt-3.5-turbo-instruct-0914) — $0.0015 in / $0.002 out per 1K tokens
+[[price]]
+model = "gpt-3.5-turbo-instruct"
+effective = 2023-09-18
+input = 1.50
+output = 2.00
 
 """#
         ),

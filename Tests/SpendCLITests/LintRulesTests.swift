@@ -20,7 +20,7 @@ final class LintRulesTests: XCTestCase {
         try repo.appendEvents(shard, [lintEvent(id: "a"), lintEvent(id: "b", model: "gpt-4o", tags: ["team": "search", "env": "dev"])])
         let run = try repo.lint()
         XCTAssertEqual(run.status, 0, run.output)
-        XCTAssertTrue(run.stdout.hasPrefix("spend lint: ok (working tree: 2 events in 1 shard, 3 rate cards, spend.toml)"), run.stdout)
+        XCTAssertTrue(run.stdout.hasPrefix("spend lint: ok (working tree: 2 events in 1 shard, 5 rate cards, spend.toml)"), run.stdout)
     }
 
     func testTagRules() throws {
@@ -206,6 +206,6 @@ final class LintRulesTests: XCTestCase {
     func testBundledSampleRepositoryIsClean() throws {
         let run = try lintExec(LintPaths.executable("spend"), ["lint", "--all", "-C", LintPaths.packageRoot.path, "--no-cache"], in: URL(fileURLWithPath: "/"))
         XCTAssertEqual(run.status, 0, run.output)
-        XCTAssertTrue(run.stdout.contains("4,000 events in 4 shards, 3 rate cards"), run.stdout)
+        XCTAssertTrue(run.stdout.contains("4,000 events in 4 shards, 5 rate cards"), run.stdout)
     }
 }

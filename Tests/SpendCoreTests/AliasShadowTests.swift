@@ -101,22 +101,26 @@ final class AliasShadowTests: XCTestCase {
     func testAnUnreadableOrMalformedMapIsAUsageError() throws {
         let dir = try TestSupport.temporaryDirectory()
         addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
-        func message(_ path: String) -> String? {
+        // The library names the problem; the CLI words it with --litellm (ErrorMessagesTests).
+        func problem(_ path: String) -> RequestProblem? {
             do {
                 _ = try ReferencePrices.litellm(path: path)
                 return nil
             } catch {
-                guard case .usage(let message) = error else { return "\(error)" }
-                return message
+                guard case .request(let problem) = error else { XCTFail("\(error)"); return nil }
+                return problem
             }
         }
-        XCTAssertEqual(message(dir + "/missing.json"), "--litellm \(dir)/missing.json: cannot read the file")
+        XCTAssertEqual(problem(dir + "/missing.json"), .referencePrices(path: dir + "/missing.json", .unreadable))
+        XCTAssertEqual(problem(dir + "/missing.json")?.description, "\(dir)/missing.json: cannot read the file")
         try "[1, 2]".write(toFile: dir + "/array.json", atomically: true, encoding: .utf8)
+        XCTAssertEqual(problem(dir + "/array.json"), .referencePrices(path: dir + "/array.json", .notObject))
         XCTAssertEqual(
-            message(dir + "/array.json"),
-            "--litellm \(dir)/array.json: expected a JSON object of model names (LiteLLM's model_prices_and_context_window.json)")
+            problem(dir + "/array.json")?.description,
+            "\(dir)/array.json: expected a JSON object of model names (LiteLLM's model_prices_and_context_window.json)")
         try "{oops".write(toFile: dir + "/bad.json", atomically: true, encoding: .utf8)
+        XCTAssertEqual(problem(dir + "/bad.json"), .referencePrices(path: dir + "/bad.json", .notJSON))
         XCTAssertEqual(
-            message(dir + "/bad.json"), "--litellm \(dir)/bad.json: not valid JSON (expected LiteLLM's model_prices_and_context_window.json)")
+            problem(dir + "/bad.json")?.description, "\(dir)/bad.json: not valid JSON (expected LiteLLM's model_prices_and_context_window.json)")
     }
 }

@@ -82,6 +82,21 @@ final class AppendCoreTests: XCTestCase {
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// One provider's events read only its card; a card file named after the
+    /// provider that declares another provider, or no such file, reads every card.
+    func testAnAppenderForOneProviderReadsOnlyItsCard() throws {
+        let repository = try costRepository()
+        XCTAssertEqual(try LedgerAppender(repository: repository, provider: "openai").book.cards.map(\.provider), ["openai"])
+        XCTAssertEqual(try LedgerAppender(repository: repository, provider: "mistral").book.cards.count, TestSupport.bundledCardNames.count)
+        let openai = try String(contentsOfFile: repository.root + "/ratecards/openai.toml", encoding: .utf8)
+        try FileManager.default.moveItem(atPath: repository.root + "/ratecards/openai.toml", toPath: repository.root + "/ratecards/renamed.toml")
+        try openai.replacingOccurrences(of: "provider = \"openai\"", with: "provider = \"acme\"")
+            .write(toFile: repository.root + "/ratecards/openai.toml", atomically: true, encoding: .utf8)
+        let appender = try LedgerAppender(repository: repository, provider: "openai")
+        XCTAssertEqual(appender.book.cards.count, TestSupport.bundledCardNames.count + 1)
+        XCTAssertNotNil(appender.book.card(provider: "openai"))
+    }
+
     func prepare(_ appender: LedgerAppender, _ drafts: [EventDraft], _ settings: AppendSettings) -> Result<(events: [PreparedEvent], warnings: [Diagnostic]), SpendError> {
         do throws(SpendError) {
             return .success(try appender.prepare(drafts, settings: settings))
@@ -516,6 +531,27 @@ final class AppendCoreTests: XCTestCase {
             handle.closeFile()
             guard case .failure = write(writer, [prepared("outside")]) else { return XCTFail("duplicate of an external line accepted") }
             XCTAssertEqual(ids(shard), ["a", "b", "c", "outside"])
+        }
+    }
+
+    /// The id index's quick check looks for the id as the ledger writes it: raw
+    /// bidi overrides and DEL, not the `\u202e` of terminal-safe JSON output.
+    func testShardWriterRefusesADuplicateIdWithABidiOverride() throws {
+        let root = try TestSupport.temporaryDirectory()
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: root) }
+        for (id, shown) in [("a\u{202e}b", #"a\u202eb"#), ("a\u{7f}b", #"a\u007fb"#)] {
+            for cache in [nil, root + "/.cache/ids"] {
+                try? FileManager.default.removeItem(atPath: root + "/ledger")
+                try? FileManager.default.removeItem(atPath: root + "/.cache")
+                let writer = ShardWriter(root: root, cacheDirectory: cache, sync: false)
+                guard case .success = write(writer, [prepared(id)]) else { return XCTFail() }
+                guard case .failure(let error) = write(writer, [prepared(id, line: 1)]) else {
+                    return XCTFail("duplicate id \(shown) accepted (cache: \(cache ?? "none"))")
+                }
+                XCTAssertEqual(
+                    inputDiagnostics(error).map(\.description),
+                    ["<stdin>:1: error[duplicate-id]: duplicate id \"\(shown)\": already in ledger/2026/2026-11.jsonl"])
+            }
         }
     }
 

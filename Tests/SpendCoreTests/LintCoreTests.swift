@@ -144,6 +144,6 @@ final class LintCoreTests: XCTestCase {
         let result = LintResult(mode: .staged, sections: [section])
         XCTAssertEqual(result.exitCode(strict: false), 0)
         XCTAssertEqual(result.exitCode(strict: true), 1)
-        XCTAssertEqual(result.summaryLine, "spend lint: 0 errors, 1 warning (staged against HEAD: 1,234 new events checked in 2 shards, 3 rate cards)")
+        XCTAssertEqual(LintRenderer().summaryLine(result), "spend lint: 0 errors, 1 warning (staged against HEAD: 1,234 new events checked in 2 shards, 3 rate cards)")
     }
 }

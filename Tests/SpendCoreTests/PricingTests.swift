@@ -293,7 +293,7 @@ final class PricingTests: XCTestCase {
     func testUnknownProviderIsUnknownModel() {
         let error = pricingError("mistral", "mistral-large", at: "2025-01-01")
         XCTAssertEqual(error?.rule, "unknown-model")
-        XCTAssertEqual(error?.message, "no rate card for provider \"mistral\" (cards: anthropic, google, openai)")
+        XCTAssertEqual(error?.message, "no rate card for provider \"mistral\" (cards: anthropic, azure, bedrock, google, openai)")
     }
 
     // MARK: Aliases and batch rates on a hand-written card

@@ -13,13 +13,30 @@ final class RepriceTests: XCTestCase {
         XCTAssertEqual(q.query.period, .month)
         XCTAssertEqual(q.query.dimensions, [.tag("team"), .field(.model)])
         XCTAssertNil(try RepriceQuery(by: ["provider"]).periodColumn)
+        // The library names the problem; the CLI words it with --by (ErrorMessagesTests, RepriceCLITests).
         XCTAssertThrowsError(try RepriceQuery(by: ["month", "week"])) { error in
-            XCTAssertEqual("\(error)", "--by takes at most one of day, week, month (got 'month' and 'week')")
+            XCTAssertEqual(error as? SpendError, .request(.repeatedPeriod("month", "week")))
+            XCTAssertEqual("\(error)", "a grouping takes at most one of day, week, month (got 'month' and 'week')")
         }
         XCTAssertThrowsError(try RepriceQuery(by: ["team=x"])) { error in
-            XCTAssertTrue("\(error)".hasPrefix("unknown --by name 'team=x'"), "\(error)")
+            XCTAssertEqual(error as? SpendError, .request(.unknownGroupingName("team=x")))
+            XCTAssertTrue("\(error)".hasPrefix("unknown grouping name 'team=x'"), "\(error)")
         }
-        XCTAssertThrowsError(try RepriceQuery(by: []))
+        XCTAssertThrowsError(try RepriceQuery(by: [])) { error in
+            XCTAssertEqual(error as? SpendError, .request(.emptyGroupingName(example: "month,model")))
+        }
+    }
+
+    func testParsingAGroupingListAndFilters() throws {
+        let q = try RepriceQuery(parsing: "team, month ,model", filters: ["env=prod"])
+        XCTAssertEqual(q.columns, ["team", "month", "model"])
+        XCTAssertEqual(q.query.filters, [WhereClause(dimension: .tag("env"), value: "prod", negated: false)])
+        XCTAssertThrowsError(try RepriceQuery(parsing: "team,,model")) { error in
+            XCTAssertEqual(error as? SpendError, .request(.emptyGroupingName(example: "month,model")))
+        }
+        XCTAssertThrowsError(try RepriceQuery(parsing: "month", filters: ["env"])) { error in
+            XCTAssertEqual(error as? SpendError, .request(.badFilter("env")))
+        }
     }
 
     func testPricedWithLocator() {

@@ -1,5 +1,5 @@
 /// A failed system call on a file.
-public struct IOError: Error, Sendable, CustomStringConvertible {
+public struct IOError: Error, Sendable, Hashable, CustomStringConvertible {
     public var path: String
     public var code: Int32
 

@@ -233,6 +233,19 @@ public struct LedgerAppender {
         (book, policy) = try repository.workingTreePricing(providers: providers)
     }
 
+    /// Reads the rate cards for events of one `provider` (known before
+    /// reading: from flags or a provider response body): only
+    /// `ratecards/PROVIDER.toml` when it declares that provider, else every card
+    /// (so a card file named after another provider is still found).
+    public init(repository: CostRepository, provider: String) throws(SpendError) {
+        let narrowed = try LedgerAppender(repository: repository, providers: [provider])
+        if narrowed.book.cards.count == 1 && narrowed.book.card(provider: provider) == nil {
+            self = try LedgerAppender(repository: repository)
+        } else {
+            self = narrowed
+        }
+    }
+
     /// Stamps, validates and prices every draft. Throws every problem found
     /// (up to 50, with a count of the rest).
     public func prepare(_ drafts: [EventDraft], settings: AppendSettings) throws(SpendError) -> (events: [PreparedEvent], warnings: [Diagnostic]) {

@@ -117,12 +117,20 @@ public struct ShardWriter {
             if let index {
                 if !index.contains(hash) { return false }
                 // A hash hit: when no id in the shard is written with escapes,
-                // the id's JSON text must appear in the shard; look for it
-                // (a memory scan) before parsing the whole shard.
-                if !index.hasEscapedIds, ids == nil, !(try textContains(JSON.quote(id))) { return false }
+                // the id's JSON text as the ledger writes it (bidi overrides and
+                // DEL raw, unlike terminal-safe output) must appear in the shard;
+                // look for it (a memory scan) before parsing the whole shard.
+                if !index.hasEscapedIds, ids == nil, !(try textContains(Self.ledgerText(id))) { return false }
             }
             if ids == nil { ids = try scanIds() }
             return ids!.contains(id)
+        }
+
+        /// `id` as a JSON string the way `LedgerEvent.encodeLine` writes it.
+        static func ledgerText(_ id: String) -> String {
+            var writer = JSONWriter(out: [])
+            writer.string(id)
+            return String(decoding: writer.out, as: UTF8.self)
         }
 
         /// True when `needle` occurs in `haystack` (memchr for its second byte —
@@ -273,7 +281,7 @@ public struct ShardWriter {
                     let at = events[earlier].origin.line.map { "line \($0)" } ?? "an earlier event"
                     problems.append(
                         events[i].origin.diagnostic(
-                            rule: "duplicate-id", message: "duplicate id \(JSON.quote(events[i].id)) (also at \(at) of this batch)"))
+                            rule: "duplicate-id", message: "duplicate id \(JSONString.quoted(events[i].id)) (also at \(at) of this batch)"))
                 }
                 continue
             }
@@ -332,7 +340,7 @@ public struct ShardWriter {
                     } else if problems.count < 50 {
                         problems.append(
                             events[i].origin.diagnostic(
-                                rule: "duplicate-id", message: "duplicate id \(JSON.quote(id)): already in \(holder.path)"))
+                                rule: "duplicate-id", message: "duplicate id \(JSONString.quoted(id)): already in \(holder.path)"))
                     }
                     continue
                 }
@@ -378,7 +386,7 @@ public struct ShardWriter {
                     if try shard.contains(events[i].id, hash: IdIndex.hash(events[i].id)) {
                         throw SpendError.input([
                             events[i].origin.diagnostic(
-                                rule: "duplicate-id", message: "duplicate id \(JSON.quote(events[i].id)): already in \(shard.path)")
+                                rule: "duplicate-id", message: "duplicate id \(JSONString.quoted(events[i].id)): already in \(shard.path)")
                         ])
                     }
                 }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// What `spend diff` runs: parses the revision arguments, computes, renders.
+/// What `spend diff` runs: parses the revision arguments and computes (the CLI renders).
 public struct DiffFrontend {
     public var repository: CostRepository
     public var summaries: SummaryEngine
@@ -45,7 +45,7 @@ public struct DiffFrontend {
             if !a.isEmpty && !b.isEmpty { return (a, b) }
         }
         guard args.count == 2, !args.contains(where: { $0.contains("..") }) else {
-            throw SpendError.usage("--releases needs two release tags: spend diff --releases R1 R2 (or R1..R2)")
+            throw SpendError.request(.releasePairNeeded)
         }
         return (args[0], args[1])
     }
@@ -57,28 +57,20 @@ public struct DiffFrontend {
         }
     }
 
-    public func stateDiff(
-        from: SnapshotSource, to: SnapshotSource, query: ReportQuery, top: Int?, explain: Bool, format: OutputFormat, precision: Int,
-        csvWriter: CSV = CSV()
-    ) throws -> String {
+    /// The state diff of `from` against `to` (render it with `DiffRenderer`).
+    public func stateDiff(from: SnapshotSource, to: SnapshotSource, query: ReportQuery, top: Int?) throws -> SpendDiff {
         let diff = try DiffEngine(repository: repository, summaries: summaries).diff(from: from, to: to, query: query, top: top)
         stats()
-        var renderer = DiffRenderer(precision: precision, explain: explain)
-        renderer.csvWriter = csvWriter
-        return renderer.render(diff, as: format)
+        return diff
     }
 }
 
 extension DiffFrontend {
-    public func releaseDiff(
-        _ r1: String, _ r2: String, query: ReportQuery, threshold: ExactDecimal, top: Int?, format: OutputFormat, precision: Int,
-        csvWriter: CSV = CSV()
-    ) throws -> String {
+    /// The release diff of `r1` against `r2` (render it with `ReleaseDiffRenderer`).
+    public func releaseDiff(_ r1: String, _ r2: String, query: ReportQuery, threshold: ExactDecimal, top: Int?) throws -> ReleaseDiff {
         let diff = try ReleaseDiffEngine(repository: repository, summaries: summaries).diff(
             r1, r2, query: query, threshold: threshold, top: top)
         stats()
-        var renderer = ReleaseDiffRenderer(precision: precision)
-        renderer.csvWriter = csvWriter
-        return renderer.render(diff, as: format)
+        return diff
     }
 }

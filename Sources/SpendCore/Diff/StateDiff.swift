@@ -43,7 +43,7 @@ enum DiffLayout {
 
     static func summaryQuery(_ q: ReportQuery, extra: [String] = extra, period: Period? = nil) throws(SpendError) -> ReportQuery {
         guard q.dimensions.count <= maxUserDimensions else {
-            throw SpendError.usage("--by takes at most \(maxUserDimensions) names in spend diff")
+            throw SpendError.request(.tooManyGroupingNames(max: maxUserDimensions, inDiff: true))
         }
         var s = try ReportQuery(by: extra, period: period, since: q.since, until: q.until, filters: q.filters)
         s.dimensions = q.dimensions + s.dimensions
@@ -186,117 +186,5 @@ public struct DiffEngine {
             rows, columns: query.dimensionNames, from: Self.label(from, snapA), to: Self.label(to, snapB), top: top)
         result.unpricedAtA = unpriced
         return result
-    }
-}
-
-/// Money and percentages for diff tables.
-enum Money {
-    static func plain(_ v: ExactDecimal, _ places: Int) -> String { "$" + v.formatted(places: places, grouping: true) }
-
-    static func signed(_ v: ExactDecimal, _ places: Int) -> String {
-        let r = v.rounded(places: places)
-        if r.isZero { return "$" + ExactDecimal.zero.formatted(places: places) }
-        return (v.isNegative ? "-$" : "+$") + (v.isNegative ? -v : v).formatted(places: places, grouping: true)
-    }
-
-    static func percent(_ v: ExactDecimal?) -> String {
-        guard let v else { return "new" }
-        return (v.isNegative || v.isZero ? "" : "+") + v.formatted(places: 1) + "%"
-    }
-}
-
-/// Renders a state diff as a table, CSV or JSON.
-public struct DiffRenderer {
-    public var precision: Int
-    public var explain: Bool
-    /// How `--format csv` writes fields (`--csv-raw` turns formula neutralising off).
-    public var csvWriter = CSV()
-
-    public init(precision: Int = 2, explain: Bool) {
-        self.precision = precision
-        self.explain = explain
-    }
-
-    public static let csvColumns = ["requests_a", "requests_b", "cost_a", "cost_b", "delta", "delta_pct"]
-    public static let effectColumns = ["volume_effect", "intensity_effect", "price_effect", "mix_effect"]
-
-    public func render(_ diff: SpendDiff, as format: OutputFormat) -> String {
-        switch format {
-        case .table: table(diff)
-        case .csv: csv(diff)
-        case .json: json(diff)
-        }
-    }
-
-    /// CSV: the `--by` names, then `requests_a,requests_b,cost_a,cost_b,delta,delta_pct`
-    /// (and the four effects with `--explain`); exact decimals, no total row.
-    public func csv(_ diff: SpendDiff) -> String {
-        var header = diff.columns + Self.csvColumns
-        if explain { header += Self.effectColumns }
-        var out = csvWriter.row(header)
-        for r in diff.rows {
-            var fields = r.keys + [
-                String(r.a.requests), String(r.b.requests), r.a.cost.description, r.b.cost.description, r.delta.description,
-                r.deltaPercent?.description ?? "",
-            ]
-            if explain {
-                fields += [r.effects.volume.description, r.effects.intensity.description, r.effects.price.description, r.effects.mix.description]
-            }
-            out += csvWriter.row(fields)
-        }
-        return out
-    }
-
-    public func json(_ diff: SpendDiff) -> String {
-        func object(_ r: DiffRow, keys: Bool) -> String {
-            var parts: [String] = []
-            if keys { for (name, value) in zip(diff.columns, r.keys) { parts.append("\(JSON.quote(name)):\(JSON.quote(value))") } }
-            parts += [
-                "\"requests_a\":\(r.a.requests)", "\"requests_b\":\(r.b.requests)", "\"cost_a\":\(JSON.quote(r.a.cost.description))",
-                "\"cost_b\":\(JSON.quote(r.b.cost.description))", "\"delta\":\(JSON.quote(r.delta.description))",
-                "\"delta_pct\":" + (r.deltaPercent.map { JSON.quote($0.description) } ?? "null"),
-                "\"volume_effect\":\(JSON.quote(r.effects.volume.description))",
-                "\"intensity_effect\":\(JSON.quote(r.effects.intensity.description))",
-                "\"price_effect\":\(JSON.quote(r.effects.price.description))", "\"mix_effect\":\(JSON.quote(r.effects.mix.description))",
-            ]
-            return "{" + parts.joined(separator: ",") + "}"
-        }
-        var out = "{\"from\":\(JSON.quote(diff.from)),\"to\":\(JSON.quote(diff.to)),\"columns\":["
-        out += diff.columns.map(JSON.quote).joined(separator: ",") + "],\"currency\":\"USD\",\"rows\":[\n"
-        out += diff.rows.map { "  " + object($0, keys: true) }.joined(separator: ",\n")
-        out += "\n],\"total\":" + object(diff.total, keys: false) + ",\"unpriced_at_a\":\(diff.unpricedAtA)}\n"
-        return out
-    }
-
-    public func table(_ diff: SpendDiff) -> String {
-        var header = diff.columns + ["requests_a", "requests_b", "cost_a", "cost_b", "delta", "delta%"]
-        if explain { header += ["volume", "intensity", "price", "mix"] }
-        func cells(_ r: DiffRow, _ label: [String]) -> [String] {
-            var c = label + [
-                Format.integer(r.a.requests), Format.integer(r.b.requests), Money.plain(r.a.cost, precision), Money.plain(r.b.cost, precision),
-                Money.signed(r.delta, precision), r.a.cost.isZero && r.b.cost.isZero ? "0.0%" : Money.percent(r.deltaPercent),
-            ]
-            if explain {
-                c += [r.effects.volume, r.effects.intensity, r.effects.price, r.effects.mix].map { Money.signed($0, precision) }
-            }
-            return c
-        }
-        var rows = diff.rows.map { cells($0, $0.keys) }
-        var totalLabel = ["total"] + Array(repeating: "", count: max(0, diff.columns.count - 1))
-        if diff.columns.isEmpty { totalLabel = [] }
-        rows.append(cells(diff.total, totalLabel))
-        let right = Set(diff.columns.count..<header.count)
-        var text = "spend diff: \(diff.from) → \(diff.to)\n\n"
-        text += TextTable.render(header: header, rows: rows, rightAligned: right, ruleBeforeLast: true) + "\n"
-        var notes: [String] = []
-        if diff.hidden > 0 { notes.append("\(diff.hidden) more rows not shown (--top); the total covers every row") }
-        if explain {
-            notes.append("delta = volume (requests) + intensity (tokens per request) + price (rate cards) + mix (models), exactly; see docs/diff.md")
-        }
-        if diff.unpricedAtA > 0 {
-            notes.append("\(diff.unpricedAtA) events have no price in A's rate cards: their B cost stands in (no price effect)")
-        }
-        notes.append("costs in USD rounded to \(precision) decimals for display; --format csv gives exact values")
-        return text + "\n" + notes.joined(separator: "\n") + "\n"
     }
 }

@@ -15,8 +15,10 @@ public struct InitStep: Sendable, Hashable {
         case installed
         /// Already there (same or different content): left alone.
         case kept
-        /// Not done on request (`--no-hook`) or because it cannot be done safely.
+        /// Not done because it cannot be done safely.
         case skipped
+        /// Not done because the caller did not ask for it (`installHook` false).
+        case notRequested
     }
 
     public var kind: Kind
@@ -26,7 +28,7 @@ public struct InitStep: Sendable, Hashable {
     public var line: String
 
     /// True when the step changed something on disk.
-    public var changed: Bool { kind != .kept && kind != .skipped && kind != .usingGit }
+    public var changed: Bool { kind != .kept && kind != .skipped && kind != .notRequested && kind != .usingGit }
 }
 
 /// What `spend init` did.
@@ -58,7 +60,7 @@ public struct InitReport: Sendable {
 public struct CostRepositoryInitializer {
     /// The directory to make a cost repository (created when missing).
     public var directory: String
-    /// Install the pre-commit hook (`--no-hook` turns it off).
+    /// Install the pre-commit hook (off: the hook step is `notRequested`).
     public var installHook: Bool
     /// The rate cards to seed `ratecards/` with.
     public var cards: [(name: String, text: String)]
@@ -144,7 +146,7 @@ public struct CostRepositoryInitializer {
             do {
                 repo = try GitRepository.initialize(at: target)
             } catch {
-                throw SpendError.usage(error.message)
+                throw SpendError.git(error)
             }
             steps.append(InitStep(kind: .initializedGit, path: repo.gitdir, line: "initialized empty git repository in \(repo.gitdir)"))
         }
@@ -182,7 +184,7 @@ public struct CostRepositoryInitializer {
         if installHook {
             steps.append(try hook(repo, prefix: prefix, root: root, warnings: &warnings))
         } else {
-            steps.append(InitStep(kind: .skipped, path: "", line: "skipped the pre-commit hook (--no-hook; `spend hooks install` adds it)"))
+            steps.append(InitStep(kind: .notRequested, path: "", line: "skipped the pre-commit hook (not requested; `spend hooks install` adds it)"))
         }
         return InitReport(root: root, gitWorkdir: top, prefix: prefix, steps: steps, warnings: warnings)
     }
@@ -248,7 +250,7 @@ public struct CostRepositoryInitializer {
 
     private func hook(_ git: GitRepository, prefix: String, root: String, warnings: inout [String]) throws(SpendError) -> InitStep {
         let directory: String
-        do { directory = try git.hooksDirectory() } catch { throw SpendError.usage(error.message) }
+        do { directory = try git.hooksDirectory() } catch { throw SpendError.git(error) }
         let path = directory + "/pre-commit"
         let shown = Self.display(path, root: root)
         let expected = PreCommitHook.script(costDirectory: prefix)

@@ -59,10 +59,18 @@ public final class LintWorkspace {
         prefix = ""
     }
 
-    /// The git repository, or a usage error naming the mode that needs it.
+    /// The git repository, or a usage error saying what needs it (`what`: "reading commits").
     public func requireGit(for what: String) throws(SpendError) -> GitRepository {
         guard let git else {
             throw SpendError.usage("\(root) is not inside a git repository (needed for \(what))")
+        }
+        return git
+    }
+
+    /// The git repository, or a request error naming the lint mode that needs it.
+    public func requireGit(for mode: RequestProblem.GitLintMode) throws(SpendError) -> GitRepository {
+        guard let git else {
+            throw SpendError.request(.needsGitRepository(root: root, for: mode))
         }
         return git
     }
@@ -91,7 +99,7 @@ public final class LintWorkspace {
     /// files are `problems`, never read. Blob ids are filled in from the index
     /// where the file is stat-clean (so unchanged shards need not be compared to HEAD).
     public func workingTree() throws(SpendError) -> LintTree {
-        if let git, git.workdir == nil { throw SpendError.usage("\(root) is a bare repository: use --rev or --commits") }
+        if let git, git.workdir == nil { throw SpendError.request(.bareRepository(root: root)) }
         try LedgerJournal.recover(root: root)
         let fm = FileManager.default
         let files = WorkingTreeFiles(root: root)
@@ -120,14 +128,14 @@ public final class LintWorkspace {
     /// What the next commit will hold. A working file that is stat-clean
     /// against its index entry is read from disk (same bytes, no inflating).
     public func index() throws(SpendError) -> LintTree {
-        let git = try requireGit(for: "--staged")
-        if git.workdir == nil { throw SpendError.usage("\(root) is a bare repository: use --rev or --commits") }
+        let git = try requireGit(for: .staged)
+        if git.workdir == nil { throw SpendError.request(.bareRepository(root: root)) }
         let staged: [StagedFile]
         let conflicts: [String]
         do {
             (staged, conflicts) = try git.stagedFiles(under: [prefix + "ledger/", prefix + "ratecards/", prefix + "spend.toml"])
         } catch {
-            throw SpendError.usage(error.message)
+            throw SpendError.git(error)
         }
         if !conflicts.isEmpty {
             throw SpendError.usage("unmerged paths in the index (resolve the conflicts first): \(conflicts.joined(separator: ", "))")
@@ -179,7 +187,7 @@ public final class LintWorkspace {
             }
             return tree
         } catch {
-            throw SpendError.usage(error.message)
+            throw SpendError.git(error)
         }
     }
 

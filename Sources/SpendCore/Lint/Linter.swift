@@ -33,23 +33,23 @@ public struct Linter {
             let section = try check(target: target, base: base, baseLabel: "HEAD", incremental: false, now: now)
             return LintResult(mode: mode, sections: [section])
         case .staged:
-            let git = try workspace.requireGit(for: "--staged")
+            let git = try workspace.requireGit(for: .staged)
             let target = try workspace.index()
             let head: ObjectID?
-            do { head = try git.headCommit() } catch { throw SpendError.usage(error.message) }
+            do { head = try git.headCommit() } catch { throw SpendError.git(error) }
             var base: LintTree?
             if let head { base = try workspace.commitTree(head) }
             let section = try check(target: target, base: base, baseLabel: "HEAD", incremental: true, now: now)
             return LintResult(mode: mode, sections: [section])
         case .revision(let rev):
-            let git = try workspace.requireGit(for: "--rev")
+            let git = try workspace.requireGit(for: .revision)
             let id: ObjectID
-            do { id = try git.commitID(rev) } catch { throw SpendError.usage(error.message) }
+            do { id = try git.commitID(rev) } catch { throw SpendError.git(error) }
             return LintResult(mode: mode, sections: [try checkCommit(id)])
         case .commits(let range):
-            let git = try workspace.requireGit(for: "--commits")
+            let git = try workspace.requireGit(for: .commits)
             let ids: [ObjectID]
-            do { ids = try git.commits(inRange: range) } catch { throw SpendError.usage(error.message) }
+            do { ids = try git.commits(inRange: range) } catch { throw SpendError.git(error) }
             var sections: [LintSection] = []
             for id in ids { sections.append(try checkCommit(id)) }
             return LintResult(mode: mode, sections: sections)
@@ -60,7 +60,7 @@ public struct Linter {
     func checkCommit(_ id: ObjectID) throws(SpendError) -> LintSection {
         let git = try workspace.requireGit(for: "reading commits")
         let info: (parents: [ObjectID], time: Int64, summary: String)
-        do { info = try git.commitInfo(id) } catch { throw SpendError.usage(error.message) }
+        do { info = try git.commitInfo(id) } catch { throw SpendError.git(error) }
         let target = try workspace.commitTree(id)
         let parent = info.parents.first
         var base: LintTree?

@@ -26,16 +26,16 @@ public struct ReferencePrices: Sendable {
     /// such as `sample_spec`'s documentation, are skipped).
     public static func litellm(path: String) throws(SpendError) -> ReferencePrices {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw SpendError.usage("--litellm \(path): cannot read the file")
+            throw SpendError.request(.referencePrices(path: path, .unreadable))
         }
         let object: Any
         do {
             object = try JSONSerialization.jsonObject(with: data)
         } catch {
-            throw SpendError.usage("--litellm \(path): not valid JSON (expected LiteLLM's model_prices_and_context_window.json)")
+            throw SpendError.request(.referencePrices(path: path, .notJSON))
         }
         guard let map = object as? [String: Any] else {
-            throw SpendError.usage("--litellm \(path): expected a JSON object of model names (LiteLLM's model_prices_and_context_window.json)")
+            throw SpendError.request(.referencePrices(path: path, .notObject))
         }
         var entries: [String: Entry] = [:]
         for key in map.keys.sorted() {

@@ -111,7 +111,7 @@ public struct WhereClause: Sendable, Hashable {
             value = String(text[text.index(after: eq)...])
             negated = false
         } else {
-            throw SpendError.usage("--where expects KEY=VALUE or KEY!=VALUE, got '\(text)'")
+            throw SpendError.request(.badFilter(text))
         }
         if case .field(let field) = dimension { value = field.normalized(value) }
     }
@@ -143,7 +143,7 @@ public struct ReportQuery: Sendable, Hashable {
         filters: [WhereClause] = []
     ) throws(SpendError) {
         guard names.count <= Self.maxDimensions else {
-            throw SpendError.usage("--by takes at most \(Self.maxDimensions) names")
+            throw SpendError.request(.tooManyGroupingNames(max: Self.maxDimensions, inDiff: false))
         }
         var dims: [Dimension] = []
         for name in names { dims.append(try Dimension(parsing: name)) }
@@ -153,5 +153,34 @@ public struct ReportQuery: Sendable, Hashable {
         self.since = since
         self.until = until
         self.filters = filters
+    }
+}
+
+/// The one parser of grouping lists and filters as people type them (the
+/// CLI's `--by` and `--where` for report, reprice, diff and releases).
+extension ReportQuery {
+    /// Splits a comma list of grouping names, each trimmed (`"team, model"` →
+    /// `["team", "model"]`); an empty name (or an empty list) is
+    /// ``RequestProblem/emptyGroupingName(example:)`` with `example`.
+    public static func groupingNames(parsing list: String, example: String = "team,model") throws(SpendError) -> [String] {
+        let names = list.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        if names.contains(where: \.isEmpty) { throw SpendError.request(.emptyGroupingName(example: example)) }
+        return names
+    }
+
+    /// Parses each `KEY=VALUE` / `KEY!=VALUE` filter.
+    public static func filters(parsing texts: [String]) throws(SpendError) -> [WhereClause] {
+        var clauses: [WhereClause] = []
+        for text in texts { clauses.append(try WhereClause(parsing: text)) }
+        return clauses
+    }
+
+    /// A query from a comma list of grouping names and filter texts.
+    public init(
+        parsing list: String, period: Period? = nil, since: Int64? = nil, until: Int64? = nil, filters: [String] = []
+    ) throws(SpendError) {
+        try self.init(
+            by: try Self.groupingNames(parsing: list), period: period, since: since, until: until,
+            filters: try Self.filters(parsing: filters))
     }
 }

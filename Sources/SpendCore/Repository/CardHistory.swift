@@ -65,7 +65,7 @@ public final class CardHistory {
                         summary: info.summary, cards: cards, parentCards: parentCards))
             }
         } catch {
-            throw SpendError.usage(error.message)
+            throw SpendError.git(error)
         }
     }
 
@@ -86,7 +86,7 @@ public final class CardHistory {
             if revision == nil, (try? repo.headCommit()) == nil {
                 throw SpendError.usage("the git repository has no commits yet: commit ratecards/ first")
             }
-            throw SpendError.usage(error.message)
+            throw SpendError.git(error)
         }
         try self.init(repository: repo, prefix: prefix, head: head, allParents: allParents)
     }
@@ -147,7 +147,7 @@ public final class CardHistory {
                 }))
             }
         } catch let e as GitError {
-            result = .failure(SpendError.usage(e.message))
+            result = .failure(SpendError.git(e))
         } catch {
             result = .failure(SpendError.usage("\(error)"))
         }

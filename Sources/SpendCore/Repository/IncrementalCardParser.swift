@@ -26,7 +26,7 @@ final class IncrementalCardParser {
         } catch {
             return try RateCardParser.parse(text, path: path, blobId: blobId)
         }
-        let prefix = "provider = \(JSON.quote(header.provider))\ncurrency = \(JSON.quote(header.currency))\n"
+        let prefix = "provider = \(JSONString.quoted(header.provider))\ncurrency = \(JSONString.quoted(header.currency))\n"
         var points: [PricePoint] = []
         var seen = Set<String>()
         for (k, start) in starts.enumerated() {

@@ -160,7 +160,7 @@ public struct CostRepository: Sendable {
         } catch let e as SpendError {
             throw e
         } catch let e as GitError {
-            throw SpendError.usage(e.message)
+            throw SpendError.git(e)
         } catch {
             throw SpendError.usage("\(error)")
         }

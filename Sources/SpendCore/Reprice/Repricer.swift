@@ -33,22 +33,33 @@ public struct RepriceQuery: Sendable {
         var periodColumn: Int?
         for (k, name) in names.enumerated() {
             if let p = Period(rawValue: name) {
-                guard period == nil else { throw SpendError.usage("--by takes at most one of day, week, month (got '\(period!.rawValue)' and '\(name)')") }
+                guard period == nil else { throw SpendError.request(.repeatedPeriod(period!.rawValue, name)) }
                 period = p
                 periodColumn = k
             } else {
                 guard !name.isEmpty, !name.contains("="), !name.contains(" ") else {
-                    throw SpendError.usage("unknown --by name '\(name)': expected day, week, month, an event field (provider, model, priced_model, …) or a tag")
+                    throw SpendError.request(.unknownGroupingName(name))
                 }
                 dimensions.append(name)
             }
         }
-        guard !names.isEmpty else { throw SpendError.usage("--by expects a comma list of names, e.g. --by month,model") }
+        guard !names.isEmpty else { throw SpendError.request(.emptyGroupingName(example: "month,model")) }
         self.query = try ReportQuery(by: dimensions, period: period, since: since, until: until, filters: filters)
         self.columns = names
         self.periodColumn = periodColumn
         self.basis = basis
         self.list = list
+    }
+
+    /// A reprice query from a comma list of names (periods, event fields,
+    /// tags) and filter texts, parsed as ``ReportQuery/init(parsing:period:since:until:filters:)`` parses them.
+    public init(
+        parsing list: String, since: Int64? = nil, until: Int64? = nil, filters: [String] = [],
+        basis: RepriceBasis = .cards(.workingTree), list listEvents: Bool = false
+    ) throws(SpendError) {
+        try self.init(
+            by: try ReportQuery.groupingNames(parsing: list, example: "month,model"), since: since, until: until,
+            filters: try ReportQuery.filters(parsing: filters), basis: basis, list: listEvents)
     }
 }
 

@@ -1,4 +1,5 @@
-/// Renders a reprice as a table, CSV or JSON.
+/// Renders a reprice (``RepriceResult``, from ``Repricer``) as a table, CSV or JSON:
+/// the grouped comparison, or with `list` the drifting events.
 public struct RepriceRenderer {
     /// Decimal places of costs in tables.
     public var precision: Int
@@ -61,15 +62,11 @@ public struct RepriceRenderer {
         return out + "}"
     }
 
-    private func money(_ d: ExactDecimal) -> String {
-        let text = d.formatted(places: precision, grouping: true)
-        return text.hasPrefix("-") ? "-$" + text.dropFirst() : "$" + text
-    }
+    private func money(_ d: ExactDecimal) -> String { Format.money(d, places: precision) }
 
-    private func signed(_ d: ExactDecimal) -> String {
-        d.isZero ? money(d) : d.isNegative ? money(d) : "+" + money(d)
-    }
+    private func signed(_ d: ExactDecimal) -> String { Format.signedMoney(d, places: precision) }
 
+    /// An aligned table with a total row, costs rounded to `precision` places, and the basis notes.
     public func table(_ result: RepriceResult) -> String {
         let header = result.columns + ["events", "stored", "recomputed", "drift"]
         var rows: [[String]] = result.rows.map { row in

@@ -1,4 +1,5 @@
-/// Renders an audit as a table, CSV or JSON.
+/// Renders an audit (``AuditResult``, from ``Auditor``) as a table, CSV or JSON:
+/// one block (table) or one row per changed field (CSV) or object (JSON) per commit.
 public struct AuditRenderer {
     /// Decimal places of impacts in tables.
     public var precision: Int
@@ -9,6 +10,7 @@ public struct AuditRenderer {
         self.precision = precision
     }
 
+    /// The audit in `format`.
     public func render(_ result: AuditResult, as format: OutputFormat) -> String {
         switch format {
         case .table: table(result)
@@ -20,8 +22,7 @@ public struct AuditRenderer {
     static func date(_ ms: Int64) -> String { Timestamp.dateString(days: Timestamp.day(ofMillis: ms)) }
 
     static func percent(_ change: PriceChange) -> String {
-        guard let p = change.percentChange else { return "" }
-        return (p.isNegative ? "" : "+") + p.formatted(places: 1) + "%"
+        Format.percentChange(change.percentChange, none: "", plusOnZero: true)
     }
 
     /// `commit,date,author,provider,model,effective,field,old,new,kind,impact`: one row per
@@ -40,6 +41,7 @@ public struct AuditRenderer {
         return out
     }
 
+    /// One object: the ledger, its event count, the card commits, and every price-changing commit with its changes.
     public func json(_ result: AuditResult) -> String {
         func q(_ s: String) -> String { JSON.quote(s) }
         let commits = result.commits.map { c -> String in
@@ -69,10 +71,6 @@ public struct AuditRenderer {
             + commits.joined(separator: ",") + "]}"
     }
 
-    private func money(_ d: ExactDecimal) -> String {
-        let text = d.formatted(places: precision, grouping: true)
-        return text.hasPrefix("-") ? "-$" + text.dropFirst() : (d.isZero ? "$" : "+$") + text
-    }
 
     /// One block per commit: header, the changes, and the restatement.
     public func table(_ result: AuditResult) -> String {
@@ -97,7 +95,7 @@ public struct AuditRenderer {
             } else {
                 let range = c.firstRestated.map { Timestamp.monthString(millis: $0) } ?? ""
                 let end = c.lastRestated.map { Timestamp.monthString(millis: $0) } ?? ""
-                impact = "  impact: restated \(money(c.impact)) on \(Format.integer(Int64(c.eventsRestated))) event\(c.eventsRestated == 1 ? "" : "s") across \(range == end ? range : range + "–" + end)"
+                impact = "  impact: restated \(Format.impact(c.impact, places: precision)) on \(Format.integer(Int64(c.eventsRestated))) event\(c.eventsRestated == 1 ? "" : "s") across \(range == end ? range : range + "–" + end)"
             }
             if c.newlyPriced > 0 { impact += "; \(Format.integer(Int64(c.newlyPriced))) events newly priced" }
             if c.noLongerPriced > 0 { impact += "; \(Format.integer(Int64(c.noLongerPriced))) events no longer priced" }

@@ -1,0 +1,90 @@
+/// Renders a report (``Report``, from report aggregation) as an aligned table,
+/// CSV or JSON: `render(_:as:)` with `.table`, `.csv` or `.json`.
+public struct ReportRenderer {
+    public var precision: Int
+    /// How `--format csv` writes fields (`--csv-raw` turns formula neutralising off).
+    public var csvWriter: CSV
+
+    public init(precision: Int = 2, csvWriter: CSV = CSV()) {
+        self.precision = precision
+        self.csvWriter = csvWriter
+    }
+
+    static let usageColumns = ["requests", "input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens", "cost"]
+
+    /// The report in `format`.
+    public func render(_ report: Report, as format: OutputFormat) -> String {
+        switch format {
+        case .table: table(report)
+        case .csv: csv(report)
+        case .json: json(report)
+        }
+    }
+
+    /// CSV: the `--by` names, then `requests,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,cost`; exact costs.
+    public func csv(_ report: Report) -> String {
+        var out = csvWriter.row(report.columns + Self.usageColumns)
+        for row in report.rows {
+            let u = row.usage
+            let fields = row.keys + [
+                String(u.requests), String(u.inputTokens), String(u.cachedInputTokens), String(u.cacheWriteTokens),
+                String(u.outputTokens), row.cost.description,
+            ]
+            out += csvWriter.row(fields)
+        }
+        return out
+    }
+
+    /// JSON: `{"columns": …, "rows": [{…, "cost": "0.01155", "share": "12.5"}], "total": {…}}`.
+    public func json(_ report: Report) -> String {
+        func object(_ row: ReportRow, keys: Bool) -> String {
+            var parts: [String] = []
+            if keys {
+                for (name, value) in zip(report.columns, row.keys) { parts.append("\(JSON.quote(name)):\(JSON.quote(value))") }
+            }
+            let u = row.usage
+            parts += [
+                "\"requests\":\(u.requests)", "\"events\":\(row.events)", "\"input_tokens\":\(u.inputTokens)",
+                "\"cached_input_tokens\":\(u.cachedInputTokens)", "\"cache_write_tokens\":\(u.cacheWriteTokens)",
+                "\"output_tokens\":\(u.outputTokens)", "\"cost\":\(JSON.quote(row.cost.description))",
+            ]
+            if keys, let share = report.share(row.cost) { parts.append("\"share\":\(JSON.quote(share.description))") }
+            return "{" + parts.joined(separator: ",") + "}"
+        }
+        var out = "{\"columns\":[" + report.columns.map(JSON.quote).joined(separator: ",") + "],\"currency\":\"USD\",\"rows\":[\n"
+        out += report.rows.map { "  " + object($0, keys: true) }.joined(separator: ",\n")
+        out += "\n],\"total\":" + object(report.total, keys: false)
+        out += ",\"unattributed_cost\":\(JSON.quote(report.unattributed.description))}\n"
+        return out
+    }
+
+    /// An aligned table with a total row, costs rounded to `precision` places (the footer says so).
+    public func table(_ report: Report) -> String {
+        let header = report.columns + ["requests", "input", "cached", "cache_write", "output", "cost", "share"]
+        func cells(_ row: ReportRow, label: [String]) -> [String] {
+            let u = row.usage
+            return label + [
+                Format.integer(u.requests), Format.integer(u.inputTokens), Format.integer(u.cachedInputTokens),
+                Format.integer(u.cacheWriteTokens), Format.integer(u.outputTokens),
+                Format.dollars(row.cost, places: precision), report.share(row.cost).map(Format.percent) ?? "-",
+            ]
+        }
+        var body = report.rows.map { cells($0, label: $0.keys) }
+        var totalLabel = Array(repeating: "", count: report.columns.count)
+        if !totalLabel.isEmpty { totalLabel[0] = "total" }
+        let totalCells = cells(report.total, label: totalLabel)
+        body.append(totalCells)
+        let numeric = Set(report.columns.count..<header.count)
+        var text = TextTable.render(header: header, rows: body, rightAligned: numeric, ruleBeforeLast: true)
+        var notes: [String] = []
+        if !report.groupingTags.isEmpty {
+            let share = report.share(report.unattributed).map { $0.formatted(places: 1) } ?? "0.0"
+            notes.append(
+                "unattributed: \(Format.dollars(report.unattributed, places: precision)) (\(share)% of total) — events missing tag \(report.groupingTags.map { "\"\(TerminalText.escaped($0))\"" }.joined(separator: " or "))"
+            )
+        }
+        notes.append("costs in USD rounded to \(precision) decimals for display; totals are exact sums (--format csv for exact values)")
+        text += "\n" + notes.joined(separator: "\n") + "\n"
+        return text
+    }
+}

@@ -1,0 +1,267 @@
+import Foundation
+import XCTest
+
+@testable import SpendCore
+
+/// The bundled cards (`ratecards/`) price every current text and embedding
+/// model of OpenAI, Anthropic and Google that LiteLLM's price map
+/// (`../shared/data/litellm-model-prices-*.json`, the newest by name) lists,
+/// at the map's current rates — except the documented exceptions below,
+/// mirrored in docs/FORMAT.md ("Bundled cards").
+final class BundledRateCardsCoverageTests: XCTestCase {
+    /// LiteLLM `litellm_provider` → the bundled card that prices its first-party models.
+    static let cardOfProvider: [String: String] = [
+        "openai": "openai", "text-completion-openai": "openai",
+        "anthropic": "anthropic",
+        "gemini": "google", "vertex_ai-language-models": "google", "vertex_ai-embedding-models": "google",
+    ]
+
+    /// LiteLLM `mode`s of text and embedding models; image, audio, video,
+    /// realtime, moderation, rerank … are not token-priced text models.
+    static let textModes: Set<String> = ["chat", "responses", "completion", "embedding"]
+
+    /// Name parts of models that are not text or embedding models although
+    /// LiteLLM lists them as `chat` (audio, speech, realtime, image, music).
+    static let nonTextNameParts = ["audio", "tts", "realtime", "transcribe", "image", "lyria"]
+
+    /// Models the map lists that the cards deliberately do not price as the
+    /// map does (map name without `provider/` → reason). Keep in step with
+    /// docs/FORMAT.md "Bundled cards"; an entry that is no longer needed fails.
+    static let exceptions: [String: String] = [
+        // OpenAI
+        "chat-latest": "a moving alias whose target changes without a price announcement: not aliased",
+        "daybreak-blue-latest": "a codename alias without a published OpenAI model or price page (LiteLLM: $4 / $20)",
+        "daybreak-red-latest": "a codename alias without a published OpenAI model or price page (LiteLLM: $12.5 / $75)",
+        "gpt-5.2-codex": "no dated provider source for its launch price found yet (LiteLLM: $1.75 / $14): unknown-model until a sourced point is added",
+        "gpt-5.3-chat-latest": "no dated provider source for its launch price found yet (LiteLLM: $1.75 / $14): unknown-model until a sourced point is added",
+        "gpt-5.5-cyber": "no dated provider source for its launch price found yet (LiteLLM: $12.5 / $75): unknown-model until a sourced point is added",
+        "gpt-5.5-cyber-preview": "no dated provider source for its launch price found yet (LiteLLM: $12.5 / $75): unknown-model until a sourced point is added",
+        "gpt-5.6": "priced per OpenAI's GPT-5.6 announcement (2026-06-26: $5 / $30); LiteLLM lists $4 / $20 with no dated OpenAI source found",
+        "gpt-5.6-cyber": "no dated provider source for its launch price found yet (LiteLLM: $12.5 / $75): unknown-model until a sourced point is added",
+        "gpt-5.6-luna": "priced per OpenAI's GPT-5.6 announcement (2026-06-26: $1 / $6); LiteLLM lists $0.2 / $1.2 with no dated OpenAI source found",
+        "gpt-5.6-sol": "priced per OpenAI's GPT-5.6 announcement (2026-06-26: $5 / $30); LiteLLM lists $4 / $20 with no dated OpenAI source found",
+        "gpt-5.6-terra": "priced per OpenAI's GPT-5.6 announcement (2026-06-26: $2.50 / $15); LiteLLM lists $2 / $12 with no dated OpenAI source found",
+        "gpt-6-astra": "no dated provider source for its launch price found yet (LiteLLM: $10 / $50): unknown-model until a sourced point is added",
+        "gpt-6-astra-law": "no dated provider source for its launch price found yet (LiteLLM: $10 / $50): unknown-model until a sourced point is added",
+        "gpt-6-luna": "no dated provider source for its launch price found yet (LiteLLM: $0.1 / $0.5): unknown-model until a sourced point is added",
+        "gpt-6-rosalind": "no dated provider source for its launch price found yet (LiteLLM: $15 / $75): unknown-model until a sourced point is added",
+        "gpt-6-sol": "no dated provider source for its launch price found yet (LiteLLM: $2 / $10): unknown-model until a sourced point is added",
+        "gpt-6.1-sol": "no dated provider source for its launch price found yet (LiteLLM: $2 / $10): unknown-model until a sourced point is added",
+        "gpt-6.1-terra": "no dated provider source for its launch price found yet (LiteLLM: $1 / $5): unknown-model until a sourced point is added",
+        "gpt-daybreak-blue-latest": "a codename alias without a published OpenAI model or price page (LiteLLM: $4 / $20)",
+        "gpt-daybreak-red-latest": "a codename alias without a published OpenAI model or price page (LiteLLM: $12.5 / $75)",
+        "gpt-rosalind-discovery": "no dated provider source for its launch price found yet (LiteLLM: $5 / $25): unknown-model until a sourced point is added",
+        "gpt-rosalind-research": "no dated provider source for its launch price found yet (LiteLLM: $5 / $25): unknown-model until a sourced point is added",
+        // Anthropic
+        "claude-fable-5-1": "no dated provider source for its launch price found yet (LiteLLM: $10 / $50): unknown-model until a sourced point is added",
+        "claude-haiku-5-5": "no dated provider source for its launch price found yet (LiteLLM: $0.1 / $0.5): unknown-model until a sourced point is added",
+        "claude-mythos-5": "no dated provider source for its launch price found yet (LiteLLM: $10 / $50): unknown-model until a sourced point is added",
+        "claude-mythos-5-1": "no dated provider source for its launch price found yet (LiteLLM: $10 / $50): unknown-model until a sourced point is added",
+        "claude-mythos-preview": "no dated provider source for its launch price found yet (LiteLLM: $10 / $50): unknown-model until a sourced point is added",
+        "claude-opus-5": "no dated provider source for its launch price found yet (LiteLLM: $5 / $25): unknown-model until a sourced point is added",
+        "claude-opus-5-5": "no dated provider source for its launch price found yet (LiteLLM: $4 / $20): unknown-model until a sourced point is added",
+        "claude-sonnet-5": "no dated provider source for its launch price found yet (LiteLLM: $2 / $10): unknown-model until a sourced point is added",
+        "claude-sonnet-5-5": "no dated provider source for its launch price found yet (LiteLLM: $2 / $10): unknown-model until a sourced point is added",
+        // Google
+        "deep-research-max-preview-04-2026": "no dated provider source for its launch price found yet (LiteLLM: $2 / $12): unknown-model until a sourced point is added",
+        "deep-research-preview-04-2026": "no dated provider source for its launch price found yet (LiteLLM: $2 / $12): unknown-model until a sourced point is added",
+        "deep-research-pro-preview-12-2025": "no dated provider source for its launch price found yet (LiteLLM: $2 / $12): unknown-model until a sourced point is added",
+        "gemini-3.5-flash-lite": "no dated provider source for its launch price found yet (LiteLLM: $0.3 / $2.5): unknown-model until a sourced point is added",
+        "gemini-3.6-flash": "no dated provider source for its launch price found yet (LiteLLM: $0.75 / $3.75): unknown-model until a sourced point is added",
+        "gemini-3.7-flash": "no dated provider source for its launch price found yet (LiteLLM: $0.75 / $3.75): unknown-model until a sourced point is added",
+        "gemini-3.8-flash": "no dated provider source for its launch price found yet (LiteLLM: $0.75 / $3.75): unknown-model until a sourced point is added",
+        "gemini-3.8-flash-cyber": "no dated provider source for its launch price found yet (LiteLLM: $1.5 / $7.5): unknown-model until a sourced point is added",
+        "gemini-4-argon": "no dated provider source for its launch price found yet (LiteLLM: $2 / $10): unknown-model until a sourced point is added",
+        "gemini-embedding-2": "no dated provider source for its launch price found yet (LiteLLM: $0.2 / $0): unknown-model until a sourced point is added",
+        "gemini-embedding-2-preview": "no dated provider source for its launch price found yet (LiteLLM: $0.2 / $0): unknown-model until a sourced point is added",
+        "gemini-exp-1206": "an experimental model that was free on the Gemini API (LiteLLM's gemini entry: $0); never a paid model",
+        "gemini-flash-latest": "points to a model without a sourced price point yet (LiteLLM: $0.75 / $3.75)",
+        "gemini-flash-lite-latest": "points to a model without a sourced price point yet (LiteLLM: $0.3 / $2.5)",
+        "gemini-gemma-2-27b-it": "a Gemma open model, free on the Gemini API; LiteLLM keeps an old hosted rate",
+        "gemini-gemma-2-9b-it": "a Gemma open model, free on the Gemini API; LiteLLM keeps an old hosted rate",
+        "gemini-omni-1.1-flash": "no dated provider source for its launch price found yet (LiteLLM: $1.5 / $9): unknown-model until a sourced point is added",
+        "gemini-omni-flash-preview": "no dated provider source for its launch price found yet (LiteLLM: $1.5 / $9): unknown-model until a sourced point is added",
+        "gemini-robotics-er-1.5-preview": "no dated provider source for its launch price found yet (LiteLLM: $0.3 / $2.5): unknown-model until a sourced point is added",
+        "gemini-robotics-er-2-preview": "no dated provider source for its launch price found yet (LiteLLM: $1 / $5): unknown-model until a sourced point is added",
+        "gemini-robotics-er-2-streaming-preview": "no dated provider source for its launch price found yet (LiteLLM: $1 / $5): unknown-model until a sourced point is added",
+        "multimodalembedding": "a Vertex AI image/video embedding billed per image and per second",
+        "multimodalembedding@001": "a Vertex AI image/video embedding billed per image and per second",
+        "text-embedding-004": "a Vertex AI embedding billed per 1,000 characters, not tokens: no Gemini API token price",
+        "text-embedding-005": "a Vertex AI embedding billed per 1,000 characters, not tokens: no Gemini API token price",
+        "text-embedding-large-exp-03-07": "a Vertex AI embedding billed per 1,000 characters, not tokens: no Gemini API token price",
+        "text-embedding-preview-0409": "a Vertex AI embedding billed per 1,000 characters, not tokens: no Gemini API token price",
+        "text-multilingual-embedding-002": "a Vertex AI embedding billed per 1,000 characters, not tokens: no Gemini API token price",
+    ]
+
+    /// One first-party text or embedding model of the map: USD per 1M tokens.
+    struct Listed {
+        var key: String
+        var name: String
+        var card: String
+        var input: ExactDecimal?
+        var output: ExactDecimal?
+        var cachedInput: ExactDecimal?
+        var cacheWrite: ExactDecimal?
+    }
+
+    /// Why a map entry is not checked, or nil when it is a first-party text/embedding model.
+    static func skipReason(key: String, fields: [String: Any]) -> String? {
+        guard let provider = fields["litellm_provider"] as? String, cardOfProvider[provider] != nil else {
+            return "not a first-party provider"
+        }
+        guard let mode = fields["mode"] as? String, textModes.contains(mode) else { return "not a text or embedding model" }
+        if key.hasPrefix("ft:") { return "a fine-tuned model (per-organization names)" }
+        let name = key.split(separator: "/").last.map(String.init) ?? key
+        if nonTextNameParts.contains(where: { name.contains($0) }) { return "an audio, speech, image or music model" }
+        let input = ReferencePrices.perMillion(fields["input_cost_per_token"]) ?? 0
+        let output = ReferencePrices.perMillion(fields["output_cost_per_token"]) ?? 0
+        if input == 0 && output == 0 { return "no token price (free experimental model or not token-billed)" }
+        return nil
+    }
+
+    /// The map's first-party text and embedding models, or a skip that says why the check did not run.
+    func listedModels() throws -> (file: String, models: [Listed]) {
+        let dir = TestSupport.packageRoot + "/../shared/data"
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
+            .filter { $0.hasPrefix("litellm-model-prices-") && $0.hasSuffix(".json") }.sorted()
+        guard let file = names.last else {
+            let reason = "no LiteLLM price map (litellm-model-prices-*.json) in \(dir): bundled card coverage not checked"
+            print("skipped: " + reason)
+            throw XCTSkip(reason)
+        }
+        let data = try XCTUnwrap(FileManager.default.contents(atPath: dir + "/" + file))
+        let map = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        var out: [Listed] = []
+        for key in map.keys.sorted() {
+            guard let fields = map[key] as? [String: Any], Self.skipReason(key: key, fields: fields) == nil,
+                let provider = fields["litellm_provider"] as? String, let card = Self.cardOfProvider[provider]
+            else { continue }
+            out.append(
+                Listed(
+                    key: key, name: key.split(separator: "/").last.map(String.init) ?? key, card: card,
+                    input: ReferencePrices.perMillion(fields["input_cost_per_token"]),
+                    output: ReferencePrices.perMillion(fields["output_cost_per_token"]),
+                    cachedInput: ReferencePrices.perMillion(fields["cache_read_input_token_cost"]),
+                    cacheWrite: ReferencePrices.perMillion(fields["cache_creation_input_token_cost"])))
+        }
+        return (file, out)
+    }
+
+    /// What is wrong with the bundled price of `model`, or nil when the latest
+    /// point of the model it resolves to has the map's rates.
+    static func problem(_ model: Listed, book: PriceBook) -> String? {
+        guard case .success(let m) = book.resolve(provider: model.card, model: model.name) else {
+            return "\(model.key): not priced by ratecards/\(model.card).toml"
+        }
+        guard let latest = book.models[m].pointIndices.last else { return "\(model.key): no price point" }
+        let point = book.points[Int(latest)]
+        var diffs: [String] = []
+        func check(_ field: String, _ listed: ExactDecimal?, _ ours: ExactDecimal?) {
+            guard let listed, listed != ours else { return }
+            diffs.append("\(field) \(ours.map { "\($0.normalized())" } ?? "unset") (map: \(listed.normalized()))")
+        }
+        check("input", model.input, point.rates.input)
+        check("output", model.output, point.rates.output)
+        check("cached_input", model.cachedInput, point.rates.cachedInput)
+        check("cache_write", model.cacheWrite, point.rates.cacheWrite)
+        return diffs.isEmpty ? nil : "\(model.key) → \(point.id): " + diffs.joined(separator: ", ")
+    }
+
+    func testEveryListedTextModelIsPricedAtTheMapsRates() throws {
+        let (file, models) = try listedModels()
+        XCTAssertFalse(models.isEmpty, "\(file) lists no first-party text model")
+        let problems = models.filter { Self.exceptions[$0.name] == nil }.compactMap { Self.problem($0, book: TestSupport.bundledBook) }
+        XCTAssertEqual(problems, [], "the bundled cards disagree with \(file); fix the card or add a documented exception")
+    }
+
+    func testEveryExceptionIsStillNeeded() throws {
+        let (file, models) = try listedModels()
+        for (name, reason) in Self.exceptions.sorted(by: { $0.key < $1.key }) {
+            XCTAssertFalse(reason.isEmpty, name)
+            let listed = models.filter { $0.name == name }
+            XCTAssertFalse(listed.isEmpty, "exception \(name) is not a first-party text model of \(file): remove it")
+            XCTAssertTrue(
+                listed.contains { Self.problem($0, book: TestSupport.bundledBook) != nil },
+                "exception \(name) now agrees with \(file): remove it")
+        }
+    }
+
+    /// LiteLLM `litellm_provider`s of the cloud cards, which price the
+    /// first-party models at the cloud's own rates where they differ (Bedrock's
+    /// regional endpoints, Azure's data zones). The card's model names are the
+    /// map's keys without the `azure/` prefix (`eu/gpt-4o`,
+    /// `us.anthropic.claude-sonnet-4-5-20250929-v1:0`).
+    static let cloudCardOfProvider: [String: String] = ["azure": "azure", "bedrock": "bedrock", "bedrock_converse": "bedrock"]
+
+    /// Cloud model names the cards price differently from the map (name →
+    /// reason); mirrored in docs/FORMAT.md "Bundled cards".
+    static let cloudExceptions: [String: String] = [
+        "eu/gpt-4.1-nano": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.028 for 0.025 × 1.1 = 0.0275",
+        "us/gpt-4.1-nano": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.028 for 0.0275",
+        "us/gpt-4.1-nano-2025-04-14": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.028 for 0.0275",
+        "eu/gpt-4o-mini": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.083 for 0.075 × 1.1 = 0.0825",
+        "eu/gpt-4o-mini-2024-07-18": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.083 for 0.0825",
+        "us/gpt-4o-mini": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.083 for 0.0825",
+        "us/gpt-4o-mini-2024-07-18": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.083 for 0.0825",
+        "eu/gpt-5-codex": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.138 for 0.125 × 1.1 = 0.1375",
+        "us/gpt-5-codex": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.138 for 0.1375",
+        "eu/o4-mini": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.303 for 0.275 × 1.1 = 0.3025",
+        "eu/o4-mini-2025-04-16": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.303 for 0.3025",
+        "us/o4-mini": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.303 for 0.3025",
+        "us/o4-mini-2025-04-16": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.303 for 0.3025",
+        "eu/gpt-4o": "LiteLLM lists a cache-write rate 1.38 (OpenAI models have no cache-write charge; 1.375 is the cached-input rate)",
+        "eu/gpt-4o-2024-11-20": "LiteLLM lists a cache-write rate 1.38 (OpenAI models have no cache-write charge)",
+        "us/gpt-4o": "LiteLLM lists a cache-write rate 1.38 (OpenAI models have no cache-write charge)",
+        "us/gpt-4o-2024-11-20": "LiteLLM lists a cache-write rate 1.38 (OpenAI models have no cache-write charge)",
+        "gpt-5.4-pro": "LiteLLM lists a cached-input rate of 3 that neither OpenAI's nor Azure's page shows: cached tokens stay an error",
+        "gpt-5.4-pro-2026-03-05": "LiteLLM lists a cached-input rate of 3 (see gpt-5.4-pro)",
+        "gpt-5.5-pro": "LiteLLM lists a cached-input rate of 3 (see gpt-5.4-pro)",
+        "gpt-5.5-pro-2026-04-23": "LiteLLM lists a cached-input rate of 3 (see gpt-5.4-pro)",
+    ]
+
+    /// Every model name of the map that a cloud card prices has the map's
+    /// rates (or a documented exception); each cloud card prices some of them.
+    func testCloudCardsPriceTheMapsModelIDsAtTheMapsRates() throws {
+        let (file, _) = try listedModels()
+        let data = try XCTUnwrap(FileManager.default.contents(atPath: TestSupport.packageRoot + "/../shared/data/" + file))
+        let map = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        var checked: [String: Int] = [:]
+        var problems: [String] = []
+        var excepted: Set<String> = []
+        for key in map.keys.sorted() {
+            guard let fields = map[key] as? [String: Any], let provider = fields["litellm_provider"] as? String,
+                let card = Self.cloudCardOfProvider[provider]
+            else { continue }
+            let name = key.hasPrefix(card + "/") ? String(key.dropFirst(card.count + 1)) : key
+            guard case .success = TestSupport.bundledBook.resolve(provider: card, model: name) else { continue }
+            let model = Listed(
+                key: key, name: name, card: card,
+                input: ReferencePrices.perMillion(fields["input_cost_per_token"]),
+                output: ReferencePrices.perMillion(fields["output_cost_per_token"]),
+                cachedInput: ReferencePrices.perMillion(fields["cache_read_input_token_cost"]),
+                cacheWrite: ReferencePrices.perMillion(fields["cache_creation_input_token_cost"]))
+            checked[card, default: 0] += 1
+            guard let problem = Self.problem(model, book: TestSupport.bundledBook) else { continue }
+            if Self.cloudExceptions[name] != nil { excepted.insert(name) } else { problems.append(problem) }
+        }
+        XCTAssertEqual(problems, [], "a cloud card disagrees with \(file); fix the card or add a documented exception")
+        XCTAssertEqual(Set(Self.cloudExceptions.keys).subtracting(excepted).sorted(), [], "cloud exceptions no longer needed: remove them")
+        for card in Set(Self.cloudCardOfProvider.values).sorted() {
+            XCTAssertGreaterThan(checked[card] ?? 0, 0, "ratecards/\(card).toml prices no model name of \(file)")
+        }
+    }
+
+    func testExceptionsAreDocumented() throws {
+        let docs = try String(contentsOfFile: TestSupport.packageRoot + "/docs/FORMAT.md", encoding: .utf8)
+        for name in (Array(Self.exceptions.keys) + Array(Self.cloudExceptions.keys)).sorted() {
+            XCTAssertTrue(docs.contains("`\(name)`"), "exception \(name) is missing from docs/FORMAT.md \"Bundled cards\"")
+        }
+    }
+
+    func testPerTokenFloatsConvertWithoutArtefacts() {
+        XCTAssertEqual(ReferencePrices.perMillion(NSNumber(value: 0.0000025)), ExactDecimal("2.5"))
+        XCTAssertEqual(ReferencePrices.perMillion(NSNumber(value: 1.375e-07)), ExactDecimal("0.1375"))
+        XCTAssertEqual(ReferencePrices.perMillion(NSNumber(value: 3e-06)), ExactDecimal("3"))
+        XCTAssertEqual(ReferencePrices.perMillion(NSNumber(value: 1.5625e-05)), ExactDecimal("15.625"))
+    }
+}
