@@ -2,10 +2,6 @@ import ArgumentParser
 import Foundation
 import SpendCore
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// The fields of one event given as flags.
 public struct EventFlags: ParsableArguments {
     @Option(help: "Provider: openai, anthropic, google, …")

@@ -1,12 +1,6 @@
 import ArgumentParser
 import SpendCore
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// Standard output and error, and the exit-code contract:
 /// 0 ok, 1 findings, 2 usage or input error.
 ///

@@ -1,12 +1,6 @@
 import Foundation
 import SpendCore
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// One run of spend: what a process gets from its parent (arguments, working
 /// directory, environment, standard input, output and error), as a value.
 ///

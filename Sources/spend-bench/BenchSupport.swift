@@ -4,10 +4,6 @@ import SpendCLI
 import SpendCore
 import SpendTestSupport
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// `--spend PATH`: the executable a benchmark times, and the source tree it runs from.
 public struct BenchmarkTarget: ParsableArguments {
     @Option(help: "The spend executable to time (default: the one next to spend-bench).")

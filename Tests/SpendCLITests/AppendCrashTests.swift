@@ -3,10 +3,6 @@ import SpendCore
 import SpendTestSupport
 import XCTest
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// `append` batches are all-or-nothing across crashes: the undo journal
 /// (`LedgerJournal`) and its recovery by append, lint and report.
 /// The writers that are killed are real processes; the commands that find

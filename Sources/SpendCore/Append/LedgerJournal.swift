@@ -1,9 +1,5 @@
 import Foundation
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// The undo journal that makes an append batch all-or-nothing across
 /// crashes (like SQLite's rollback journal), and the ledger-wide writer lock.
 ///

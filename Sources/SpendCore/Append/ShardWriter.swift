@@ -1,9 +1,5 @@
 import Foundation
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// Appends whole lines to ledger shards so that concurrent writers never tear
 /// or lose a line:
 ///

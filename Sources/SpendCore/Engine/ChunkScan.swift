@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// The engine's state while it scans one chunk, handed to the consumer
 /// with each event: the scanner and the current event, the chunk's
 /// interner, the priced model, the group key, diagnostics (up to the

@@ -1,11 +1,5 @@
 import Foundation
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// One thing `spend init` did or left alone, as the line it prints.
 public struct InitStep: Sendable, Hashable {
     public enum Kind: String, Sendable {

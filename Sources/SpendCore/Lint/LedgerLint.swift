@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// What lint does with one shard: lines from `fullFrom` on are new and get
 /// every check; lines before it are history, read only for their ids (and
 /// their priceability when the rate cards changed).
