@@ -15,6 +15,8 @@ import PackageDescription
 /// - `SpendCore`: the engines (append, lint, report, diff, reprice, audit,
 ///   init, cache) over cost-repository snapshots; the `SpendCore` product,
 ///   which re-exports the layers below it.
+/// - `SpendRender`: the output layer above the engines (tables, CSV, JSON,
+///   money formatting, every verb's renderer); engines never import it.
 /// - `SpendCLI`: the command types, shared by the umbrella `spend` and each `spend-VERB`.
 /// - executables: thin `main.swift` files that call into `SpendCLI`.
 /// - `spend-bench` (built, not a product) and `SpendTestSupport`: the benchmark and test helpers.
@@ -47,10 +49,12 @@ let package = Package(
             name: "SpendCore",
             dependencies: ["SpendBase", "SpendFormats", "SpendPricing", "SpendGit"]
         ),
+        .target(name: "SpendRender", dependencies: ["SpendCore"]),
         .target(
             name: "SpendCLI",
             dependencies: [
                 "SpendCore",
+                "SpendRender",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -67,13 +71,13 @@ let package = Package(
         .executableTarget(name: "spend-bench", dependencies: ["SpendCLI", "SpendCore", "SpendTestSupport"]),
         .testTarget(
             name: "SpendCoreTests",
-            dependencies: ["SpendBase", "SpendFormats", "SpendPricing", "SpendGit", "SpendCore", "CLibGit2", "SpendTestSupport"]
+            dependencies: ["SpendBase", "SpendFormats", "SpendPricing", "SpendGit", "SpendCore", "SpendRender", "CLibGit2", "SpendTestSupport"]
         ),
         // End-to-end against temporary git repositories: most tests run the
         // commands in process (SpendCLI); the rest start the built executables.
         .testTarget(
             name: "SpendCLITests",
-            dependencies: ["SpendCore", "SpendCLI", "SpendTestSupport", "spend", "spend-report", "spend-lint", "spend-append", "spend-diff", "spend-reprice", "spend-audit"]
+            dependencies: ["SpendCore", "SpendRender", "SpendCLI", "SpendTestSupport", "spend", "spend-report", "spend-lint", "spend-append", "spend-diff", "spend-reprice", "spend-audit"]
         ),
     ],
     swiftLanguageModes: [.v6]

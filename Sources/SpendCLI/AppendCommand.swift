@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SpendCore
+import SpendRender
 
 /// The fields of one event given as flags.
 public struct EventFlags: ParsableArguments {

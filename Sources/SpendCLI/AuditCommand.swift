@@ -1,5 +1,6 @@
 import ArgumentParser
 import SpendCore
+import SpendRender
 
 /// `spend audit`: every rate-card change in history, classified, with its
 /// dollar impact on the recorded events.

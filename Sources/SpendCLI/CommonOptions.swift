@@ -1,5 +1,6 @@
 import ArgumentParser
 import SpendCore
+import SpendRender
 
 /// `-C DIR`: run as if started in DIR (like git).
 public struct RepositoryOptions: ParsableArguments {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SpendCore
+import SpendRender
 
 /// `spend demo`: builds a scripted repository and runs report, diff and the release diff on it.
 public struct DemoCommand: ParsableCommand {

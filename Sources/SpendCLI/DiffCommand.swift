@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SpendCore
+import SpendRender
 
 /// `spend diff`: spend between two revisions (or releases), explained.
 public struct DiffCommand: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SpendCore
+import SpendRender
 
 /// `spend lint`: validate ledger, rate cards and tagging policy.
 public struct LintCommand: ParsableCommand {

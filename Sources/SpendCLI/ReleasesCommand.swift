@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SpendCore
+import SpendRender
 
 /// `spend releases`: spend per release tag.
 public struct ReleasesCommand: ParsableCommand {

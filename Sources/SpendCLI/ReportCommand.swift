@@ -1,5 +1,6 @@
 import ArgumentParser
 import SpendCore
+import SpendRender
 
 /// `spend report`: spend grouped by any fields and tags, priced exactly.
 public struct ReportCommand: ParsableCommand {

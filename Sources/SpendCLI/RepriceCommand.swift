@@ -1,5 +1,6 @@
 import ArgumentParser
 import SpendCore
+import SpendRender
 
 /// `spend reprice`: recompute every event's cost with the price in effect at
 /// its `ts` and compare with the stored cost; never writes the ledger.

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 
 @testable import SpendCore
+@testable import SpendRender
 
 /// `spend audit` end to end on the scripted history of `ScriptedCardHistory`
 /// (see RepriceCLITests.swift for the cards and the ledger).

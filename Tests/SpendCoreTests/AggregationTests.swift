@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 
 @testable import SpendCore
+@testable import SpendRender
 
 /// Reports over a hand-written cost repository in a temporary directory:
 /// the bundled rate cards and two ledger shards.

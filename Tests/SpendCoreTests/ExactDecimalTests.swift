@@ -1,6 +1,7 @@
 import XCTest
 
 @testable import SpendCore
+@testable import SpendRender
 
 final class ExactDecimalTests: XCTestCase {
     // MARK: Parsing

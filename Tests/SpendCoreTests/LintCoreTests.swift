@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 
 @testable import SpendCore
+@testable import SpendRender
 
 /// The pieces of `spend lint` that need no repository: glob overlap, the
 /// append-only comparison, shard months, id extraction and the id cache.

@@ -1,6 +1,7 @@
 import XCTest
 
 @testable import SpendCore
+@testable import SpendRender
 
 /// Control characters, bidi overrides and huge values in human-readable output;
 /// CSV quoting and formula neutralising.

@@ -1,6 +1,7 @@
 import XCTest
 
 @testable import SpendCore
+@testable import SpendRender
 
 /// The render layer's number formats: each verb's table form, byte for byte
 /// (the forms were gathered from the renderers into `Format` unchanged).

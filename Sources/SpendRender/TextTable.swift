@@ -1,3 +1,5 @@
+import SpendCore
+
 /// Aligned plain-text tables.
 public enum TextTable {
     /// Renders `header` and `rows` in columns two spaces apart. Every cell shows

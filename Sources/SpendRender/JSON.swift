@@ -1,3 +1,5 @@
+import SpendCore
+
 /// The JSON writer of every `--format json`.
 public enum JSON {
     /// `s` as a JSON string (``JSONString/quoted(_:)``: control characters, DEL, C1 and

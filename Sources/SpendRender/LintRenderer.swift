@@ -1,3 +1,5 @@
+import SpendCore
+
 import Foundation
 
 /// Renders a lint run (``LintResult``, from ``Linter``): compiler-style text

@@ -1,3 +1,5 @@
+import SpendCore
+
 /// Renders what `spend append` did (``AppendOutcome``, from ``LedgerAppender``) as the
 /// human-readable lines it prints; append has no `--format` (`--dry-run` writes the ledger lines).
 public enum AppendSummary {

@@ -1,3 +1,5 @@
+import SpendCore
+
 /// Renders a reprice (``RepriceResult``, from ``Repricer``) as a table, CSV or JSON:
 /// the grouped comparison, or with `list` the drifting events.
 public struct RepriceRenderer {

@@ -1,3 +1,5 @@
+import SpendCore
+
 /// Renders `spend releases` (``ReleaseList``, from ``ReleaseList/build(repository:summaries:pattern:query:threshold:)``)
 /// as a table with notes, CSV (``csvColumns``, exact decimals) or JSON.
 public struct ReleaseListRenderer {

@@ -1,3 +1,5 @@
+import SpendCore
+
 /// Numbers, money and percentages as tables show them. CSV and JSON never use
 /// these: they write the exact `description` of every amount.
 ///

@@ -1,3 +1,5 @@
+import SpendCore
+
 /// Renders an audit (``AuditResult``, from ``Auditor``) as a table, CSV or JSON:
 /// one block (table) or one row per changed field (CSV) or object (JSON) per commit.
 public struct AuditRenderer {

@@ -1,3 +1,5 @@
+import SpendCore
+
 /// Renders a release diff (``ReleaseDiff``, from ``ReleaseDiffEngine``) as a table with the
 /// spikes' diagnoses, CSV (one row per group) or JSON (rows, total and the pinned commits).
 public struct ReleaseDiffRenderer {

@@ -1,3 +1,5 @@
+import SpendCore
+
 import Foundation
 
 /// The one CSV writer of every `--format csv`: RFC 4180 quoting, and text a

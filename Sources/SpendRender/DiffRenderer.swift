@@ -1,3 +1,5 @@
+import SpendCore
+
 /// Renders a state diff (``SpendDiff``, from ``DiffEngine``) as a table, CSV or JSON;
 /// `explain` adds the volume, intensity, price and mix effects (JSON always has them).
 public struct DiffRenderer {

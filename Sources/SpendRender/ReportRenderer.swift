@@ -1,3 +1,5 @@
+import SpendCore
+
 /// Renders a report (``Report``, from report aggregation) as an aligned table,
 /// CSV or JSON: `render(_:as:)` with `.table`, `.csv` or `.json`.
 public struct ReportRenderer {
