@@ -1,0 +1,107 @@
+import Foundation
+import XCTest
+
+/// `[[discount]]` end to end: `spend report --cost list|effective`, CSV and
+/// JSON with both costs, and `spend lint` on a bad discount.
+final class DiscountCLITests: XCTestCase {
+    /// 15% off every gpt-4o* model on 2025-01-01 only (until is exclusive).
+    static let discount = """
+
+        [[discount]]
+        effective = 2025-01-01
+        until = 2025-01-02
+        percent = "15"
+        models = ["gpt-4o*"]
+
+        """
+
+    /// Bundled cards plus the discount; growth (2025-01-01, 0.01 list → 0.0085) and search (2025-01-02, 0.0035, no discount).
+    func makeDiscountRepo() throws -> TestRepo {
+        let repo = try makeRepo()
+        try repo.append("ratecards/openai.toml", Self.discount)
+        try repo.writeLedger("ledger/2025/2025-01.jsonl", [Fixture.growth, Fixture.search])
+        try repo.commitAll("ledger and a contract discount")
+        return repo
+    }
+
+    static let header = "team,requests,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,cost,list_cost,effective_cost"
+
+    func testCSVCarriesBothCostsAndCostIsTheBasis() throws {
+        let repo = try makeDiscountRepo()
+        let list = try repo.spend("report", "--by", "team", "--format", "csv")
+        assertOK(list)
+        XCTAssertEqual(
+            list.stdout,
+            """
+            \(Self.header)
+            growth,1,2000,0,0,500,0.01,0.01,0.0085
+            search,1,1000,0,0,100,0.0035,0.0035,0.0035
+            (unattributed),0,0,0,0,0,0,0,0
+
+            """)
+        let effective = try repo.spend("report", "--by", "team", "--format", "csv", "--cost", "effective")
+        assertOK(effective)
+        XCTAssertEqual(
+            effective.stdout,
+            """
+            \(Self.header)
+            growth,1,2000,0,0,500,0.0085,0.01,0.0085
+            search,1,1000,0,0,100,0.0035,0.0035,0.0035
+            (unattributed),0,0,0,0,0,0,0,0
+
+            """)
+    }
+
+    func testTableShowsTheBasisAndSaysSo() throws {
+        let repo = try makeDiscountRepo()
+        let list = try repo.spend("report", "--by", "team", "--precision", "4")
+        assertOK(list)
+        XCTAssertEqual(tableRow(list, "total")?[6], "$0.0135")
+        XCTAssertFalse(list.stdout.contains("contract discounts"))
+        let effective = try repo.spend("report", "--by", "team", "--precision", "4", "--cost", "effective")
+        assertOK(effective)
+        XCTAssertEqual(tableRow(effective, "growth")?[6], "$0.0085")
+        XCTAssertEqual(tableRow(effective, "total")?[6], "$0.0120")
+        XCTAssertTrue(
+            effective.stdout.contains("costs are effective: list price after contract discounts ([[discount]] in ratecards/)\n"),
+            effective.stdout)
+    }
+
+    func testJSONCarriesBothCostsAndTheBasis() throws {
+        let repo = try makeDiscountRepo()
+        let run = try repo.spend("report", "--by", "team", "--format", "json", "--cost", "effective")
+        assertOK(run)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(object["cost_basis"] as? String, "effective")
+        let total = try XCTUnwrap(object["total"] as? [String: Any])
+        XCTAssertEqual(total["cost"] as? String, "0.012")
+        XCTAssertEqual(total["list_cost"] as? String, "0.0135")
+        XCTAssertEqual(total["effective_cost"] as? String, "0.012")
+        let rows = try XCTUnwrap(object["rows"] as? [[String: Any]])
+        XCTAssertEqual(rows.first?["team"] as? String, "growth")
+        XCTAssertEqual(rows.first?["list_cost"] as? String, "0.01")
+        XCTAssertEqual(rows.first?["effective_cost"] as? String, "0.0085")
+    }
+
+    func testBadBasisIsAUsageError() throws {
+        let repo = try makeDiscountRepo()
+        let run = try repo.spend("report", "--cost", "net")
+        assertRejected(run)
+        XCTAssertTrue(run.stderr.contains("The value 'net' is invalid for '--cost <basis>'"), run.stderr)
+    }
+
+    func testLintLocatesABadDiscount() throws {
+        let repo = try makeDiscountRepo()
+        try repo.replace(in: "ratecards/openai.toml", "percent = \"15\"", with: "percent = \"150\"")
+        let run = try repo.spend("lint")
+        XCTAssertEqual(run.status, 1, run.stdout + run.stderr)
+        let line = try repo.read("ratecards/openai.toml").components(separatedBy: "\n").firstIndex(of: "percent = \"150\"")! + 1
+        XCTAssertTrue(
+            run.stdout.contains("ratecards/openai.toml:\(line): error[ratecard-discount]: percent of [[discount]] is 150; it must be between 0 and 100"),
+            run.stdout)
+        // A report refuses the card (exit 2) and prints nothing on stdout.
+        let report = try repo.spend("report")
+        assertRejected(report)
+        XCTAssertTrue(report.stderr.contains("error[ratecard-discount]: percent of [[discount]] is 150"), report.stderr)
+    }
+}
