@@ -105,3 +105,61 @@ final class DiscountCLITests: XCTestCase {
         XCTAssertTrue(report.stderr.contains("error[ratecard-discount]: percent of [[discount]] is 150"), report.stderr)
     }
 }
+
+/// `spend audit` lists a `[[discount]]` change like a price change, with its impact.
+final class DiscountAuditCLITests: XCTestCase {
+    static let card = """
+        provider = "acme"
+
+        [[price]]
+        model = "big"
+        effective = 2025-01-01
+        input = 2
+        output = 8
+
+        [[price]]
+        model = "small"
+        effective = 2025-01-01
+        input = 1
+        output = 1
+
+        """
+
+    /// e1 (2025-03-01) and e2 (2025-08-01): big, 1,000 in / 1,000 out = 0.002 + 0.008 = 0.01 each at list;
+    /// e3 (2025-08-01): small, 1,000 / 1,000 = 0.002 (no discount ever covers it).
+    func testDiscountChangesAreAuditedWithTheirImpact() throws {
+        let repo = try makeRepo(cards: false)
+        try repo.write("ratecards/acme.toml", Self.card)
+        try repo.writeLedger(
+            "ledger/2025/2025-03.jsonl", [event(ts: "2025-03-01T00:00:00Z", id: "e1", provider: "acme", model: "big", input: 1000, output: 1000)])
+        try repo.writeLedger(
+            "ledger/2025/2025-08.jsonl",
+            [
+                event(ts: "2025-08-01T00:00:00Z", id: "e2", provider: "acme", model: "big", input: 1000, output: 1000),
+                event(ts: "2025-08-01T00:00:01Z", id: "e3", provider: "acme", model: "small", input: 1000, output: 1000),
+            ])
+        try repo.commitAll("card and ledger")
+        // 10% off big from 2025-06-01: e2 0.01 → 0.009.
+        try repo.append("ratecards/acme.toml", "[[discount]]\neffective = 2025-06-01\npercent = 10\nmodels = [\"b*\"]\n")
+        try repo.commitAll("contract: 10% off big")
+        // 20%: e2 0.009 → 0.008.
+        try repo.replace(in: "ratecards/acme.toml", "percent = 10", with: "percent = 20")
+        try repo.commitAll("contract: 20%")
+        // Ends before e2: 0.008 → 0.01.
+        try repo.replace(in: "ratecards/acme.toml", "percent = 20", with: "percent = 20\nuntil = 2025-07-01")
+        try repo.commitAll("contract ends 2025-07-01")
+        let r = try repo.spend("audit", "--format", "csv")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let rows = r.lines.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).dropFirst(3).joined(separator: ",") }
+        XCTAssertEqual(
+            Array(rows.suffix(3)),
+            [
+                "acme,big,2025-06-01,discount,,10%,backdated,-0.001",
+                "acme,big,2025-06-01,discount,10%,20%,edited,-0.001",
+                "acme,big,2025-06-01,discount,20%,20% until 2025-07-01,edited,0.002",
+            ])
+        let filtered = try repo.spend("audit", "--model", "small", "--format", "csv")
+        XCTAssertEqual(filtered.status, 0, filtered.stderr)
+        XCTAssertFalse(filtered.stdout.contains("discount"), filtered.stdout)
+    }
+}
