@@ -33,12 +33,6 @@ public struct ReportCommand: ParsableCommand {
             valueName: "basis"))
     public var cost: CostBasisArgument = .list
 
-    /// `--cost list|effective`.
-    public enum CostBasisArgument: String, ExpressibleByArgument, CaseIterable, Sendable {
-        case list, effective
-        var basis: CostBasis { self == .list ? .list : .effective }
-    }
-
     public init() {}
 
     public func run() throws {
@@ -49,6 +43,12 @@ public struct ReportCommand: ParsableCommand {
             csvWriter: output.csvWriter)
         Console.show(text, as: output.format)
     }
+}
+
+/// `--cost list|effective` (report, reprice).
+public enum CostBasisArgument: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case list, effective
+    var basis: CostBasis { self == .list ? .list : .effective }
 }
 
 /// Runs a report end to end: snapshot, aggregate, price, render.

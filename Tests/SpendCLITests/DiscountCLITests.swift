@@ -163,3 +163,50 @@ final class DiscountAuditCLITests: XCTestCase {
         XCTAssertFalse(filtered.stdout.contains("discount"), filtered.stdout)
     }
 }
+
+/// `spend reprice --cost effective` reprices the events whose discount changed.
+final class DiscountRepriceCLITests: XCTestCase {
+    /// Committed: the card without a discount and e1/e2/e3 (no stored costs) of `DiscountAuditCLITests`;
+    /// working tree: 10% off big from 2025-06-01 (e2 0.01 → 0.009).
+    func makeRepriceRepo() throws -> TestRepo {
+        let repo = try makeRepo(cards: false)
+        try repo.write("ratecards/acme.toml", DiscountAuditCLITests.card)
+        try repo.writeLedger(
+            "ledger/2025/2025-03.jsonl", [event(ts: "2025-03-01T00:00:00Z", id: "e1", provider: "acme", model: "big", input: 1000, output: 1000)])
+        try repo.writeLedger(
+            "ledger/2025/2025-08.jsonl",
+            [
+                event(ts: "2025-08-01T00:00:00Z", id: "e2", provider: "acme", model: "big", input: 1000, output: 1000),
+                event(ts: "2025-08-01T00:00:01Z", id: "e3", provider: "acme", model: "small", input: 1000, output: 1000),
+            ])
+        try repo.commitAll("card and ledger")
+        try repo.append("ratecards/acme.toml", "[[discount]]\neffective = 2025-06-01\npercent = 10\nmodels = [\"big\"]\n")
+        return repo
+    }
+
+    func testEffectiveBasisRepricesTheDiscountedEvents() throws {
+        let repo = try makeRepriceRepo()
+        let effective = try repo.spend("reprice", "--by", "model", "--cost", "effective", "--format", "csv")
+        XCTAssertEqual(effective.status, 0, effective.stderr)
+        XCTAssertEqual(
+            effective.lines, ["model,events,stored_cost,recomputed_cost,drift", "big,2,0.02,0.019,-0.001", "small,1,0.002,0.002,0"])
+        // At list price the discount changes nothing.
+        let list = try repo.spend("reprice", "--by", "model", "--format", "csv")
+        XCTAssertEqual(list.status, 0, list.stderr)
+        XCTAssertEqual(list.lines, ["model,events,stored_cost,recomputed_cost,drift", "big,2,0.02,0.02,0", "small,1,0.002,0.002,0"])
+        XCTAssertEqual(try repo.spend("reprice", "--check").status, 0)
+        let check = try repo.spend("reprice", "--check", "--cost", "effective", "--list")
+        XCTAssertEqual(check.status, 1, check.stdout + check.stderr)
+        XCTAssertTrue(check.stdout.contains("ledger/2025/2025-08.jsonl:1"), check.stdout)
+        XCTAssertFalse(check.stdout.contains("2025-03.jsonl"), check.stdout)
+        XCTAssertEqual(
+            check.stdout,
+            "ledger/2025/2025-08.jsonl:1: e2 2025-08-01T00:00:00.000Z acme/big stored 0.01 recomputed 0.009 drift -0.001\n"
+                + "1 event drift; recomputed with the rate cards of the working tree, at effective cost\n")
+        let table = try repo.spend("reprice", "--by", "model", "--cost", "effective")
+        XCTAssertTrue(
+            table.stdout.contains(
+                "stored: the rate cards as recorded (priced_with blob, else the cards committed at the event's ts), at effective cost (events' stored costs are list costs, not compared)\n"),
+            table.stdout)
+    }
+}

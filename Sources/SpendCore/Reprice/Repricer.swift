@@ -21,6 +21,10 @@ public struct RepriceQuery: Sendable {
     public var basis: RepriceBasis
     /// Collect the events whose stored cost is not reproduced.
     public var list: Bool
+    /// Recompute list costs (compared with stored costs, which `append`
+    /// writes at list price), or effective costs (after contract discounts),
+    /// compared with the other basis at effective cost for every event.
+    public var cost: CostBasis = .list
 
     /// Parses `--by` names: `day`, `week` or `month` (at most one) make a period
     /// column; anything else is an event field or tag as in `spend report`.
@@ -119,6 +123,8 @@ public struct RepriceResult: Sendable {
     public var otherDescription: String
     /// True when any event drifts (what `--check` fails on).
     public var hasDrift: Bool { total.drifting > 0 }
+    /// The cost compared (`RepriceQuery.cost`).
+    public var cost: CostBasis = .list
 }
 
 /// Recomputes every event's cost on one basis and compares it with the
@@ -142,7 +148,7 @@ public struct Repricer {
         let currentSource: SnapshotSource
         if case .cards(let source) = query.basis { currentSource = source } else { currentSource = .workingTree }
         let current: PriceBook
-        let currentLabel: String
+        var currentLabel: String
         switch currentSource {
         case .workingTree:
             current = try repository.workingTreePricing().book
@@ -159,9 +165,15 @@ public struct Repricer {
         let buffers = try LedgerReader.load(ledger)
         let chunks = LedgerReader.chunks(buffers)
         let parts = LedgerReader.map(chunks) { work.run($0) }
-        let recordedLabel = "the rate cards as recorded (priced_with blob, else the cards committed at the event's ts)"
-        return try work.merge(
+        var recordedLabel = "the rate cards as recorded (priced_with blob, else the cards committed at the event's ts)"
+        if query.cost == .effective {
+            recordedLabel += ", at effective cost"
+            currentLabel += ", at effective cost"
+        }
+        var result = try work.merge(
             parts, chunks: chunks, basis: asRecorded ? recordedLabel : currentLabel, other: asRecorded ? currentLabel : recordedLabel)
+        result.cost = query.cost
+        return result
     }
 }
 
@@ -337,7 +349,7 @@ struct RepriceWork: Sendable {
                 return .failure(PricingError(rule: f.error.rule, message: "as recorded (\(recorded.book(k).label)): \(f.error.message)"))
             case .success(let priced):
                 do {
-                    return .success(try recordedPricers[k]!.cost(e, priced, scanner: scanner))
+                    return .success(try recordedPricers[k]!.cost(e, priced, scanner: scanner, basis: query.cost))
                 } catch {
                     return .failure(error)
                 }
@@ -348,7 +360,7 @@ struct RepriceWork: Sendable {
             case .failure(let f): return .failure(f.error)
             case .success(let priced):
                 do {
-                    return .success(try currentPricer.cost(e, priced, scanner: scanner))
+                    return .success(try currentPricer.cost(e, priced, scanner: scanner, basis: query.cost))
                 } catch {
                     return .failure(error)
                 }
@@ -401,7 +413,8 @@ struct RepriceWork: Sendable {
             }
             if !keep { continue }
             var stored: ExactDecimal?
-            if !e.cost.isAbsent {
+            // Stored costs are list costs: at effective cost, every event is compared with the other basis.
+            if !e.cost.isAbsent, query.cost == .list {
                 guard let parsed = ExactDecimal(string(e.cost)) else {
                     fail(e.cost.start, .schema, "cost must be a decimal string, got \"\(string(e.cost))\"")
                     continue
