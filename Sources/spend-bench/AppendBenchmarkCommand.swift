@@ -4,10 +4,6 @@ import SpendCLI
 import SpendCore
 import SpendTestSupport
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// `spend-bench append`: time one `spend append` process into a shard of N
 /// events, and `spend append --stdin` bulk imports.
 public struct AppendBenchmarkCommand: ParsableCommand {

@@ -4,10 +4,6 @@ import SpendCLI
 import SpendCore
 import SpendTestSupport
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// `--spend PATH`: the executable a benchmark times, and the source tree it runs from.
 public struct BenchmarkTarget: ParsableArguments {
     @Option(help: "The spend executable to time (default: the one next to spend-bench).")
@@ -24,7 +20,7 @@ public struct BenchmarkTarget: ParsableArguments {
 
     /// The cost repository holding the bundled rate cards (this source tree).
     public func sourceRoot() throws -> String {
-        try CostRepository(directory: FileManager.default.currentDirectoryPath).root
+        try CostRepository(directory: Invocation.current.directory).root
     }
 }
 

@@ -5,10 +5,6 @@ import XCTest
 
 @testable import SpendCore
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// `ErrorMessages`: every kind of error a command throws becomes one message
 /// (text and stream) and one exit code, in one place; the library's request
 /// problems are worded there with the CLI's flags.

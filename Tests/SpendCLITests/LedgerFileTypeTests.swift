@@ -1,10 +1,6 @@
 import Foundation
 import XCTest
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// Only regular files are read or written in `ledger/` and `ratecards/`:
 /// symlinks (`error[symlink]`) and FIFOs, devices, sockets or directories
 /// where a file belongs (`error[special-file]`) are refused by append and

@@ -4,10 +4,6 @@ import XCTest
 
 @testable import SpendCore
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// The pieces of `spend append`: `DraftReader`, `ProviderResponse`,
 /// `EventIdentifier`, `LedgerAppender.prepare`, `ShardWriter` and `IdIndex`.
 final class AppendCoreTests: XCTestCase {

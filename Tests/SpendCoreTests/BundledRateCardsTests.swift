@@ -7,7 +7,7 @@ import XCTest
 /// exactly the repository's `ratecards/`: a card edited without regenerating
 /// fails here, so `spend init` never seeds a new repository with stale prices.
 final class BundledRateCardsTests: XCTestCase {
-    static let hint = "Sources/SpendCore/Init/BundledRateCards.swift is stale: run scripts/generate-bundled-cards"
+    static let hint = "Sources/SpendPricing/BundledRateCards+Generated.swift is stale: run scripts/generate-bundled-cards"
 
     func testSameCardNamesAsRatecardsDirectory() {
         XCTAssertFalse(TestSupport.bundledCardNames.isEmpty)

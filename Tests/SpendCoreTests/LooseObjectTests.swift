@@ -3,6 +3,7 @@ import Foundation
 import XCTest
 
 @testable import SpendCore
+@testable import SpendGit
 
 /// `LooseObjectInflater`: git's loose object files, read to the end or
 /// rejected with a reason — never a wait for input that does not come.

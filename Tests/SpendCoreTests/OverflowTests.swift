@@ -1,6 +1,7 @@
 import XCTest
 
 @testable import SpendCore
+@testable import SpendPricing
 
 /// Overflow is an input error, never a wrap or a trap (issues 9 and 10).
 final class OverflowTests: XCTestCase {

@@ -1,6 +1,7 @@
 import XCTest
 
 @testable import SpendCore
+@testable import SpendPricing
 
 /// Prices against the REAL bundled rate cards (`ratecards/*.toml`): every
 /// worked example of the brief, to the exact decimal.

@@ -1,6 +1,7 @@
 import XCTest
 
 @testable import SpendCore
+@testable import SpendFormats
 
 /// Strict input (issue 9): duplicate keys at every level, UTF-8 in ledger
 /// lines, non-JSON values, the year range, NUL and invalid UTF-8 in TOML,

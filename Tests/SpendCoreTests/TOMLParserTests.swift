@@ -1,6 +1,7 @@
 import XCTest
 
 @testable import SpendCore
+@testable import SpendFormats
 
 /// spend's own TOML 1.0 parser: every construct, and every malformed input a
 /// located error (toml++ aborted the process on some of them).

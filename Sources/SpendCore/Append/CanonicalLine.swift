@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// Writes the canonical ledger line of a scanned event straight from its
 /// bytes: values are copied as written (strings keep their escapes), keys
 /// come out in canonical order, tags sorted, stamps filled in. This is the

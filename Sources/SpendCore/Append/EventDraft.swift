@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// Where an event given to `append` came from, for messages:
 /// `<stdin>:3`, `<json>`, `<flags>`, or a response file's path.
 public struct EventOrigin: Sendable, Hashable {

@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// Generates event ids that are unique and sort by time: ULIDs (48-bit
 /// millisecond time, 80 random bits, Crockford base32, 26 characters).
 /// Within one millisecond the random part is incremented, so ids from one

@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// A persistent set of the ids in one ledger shard: a memory-mapped
 /// open-addressing table of 64-bit id hashes, kept in the cache directory
 /// (inside `.git/`) and brought up to date incrementally, so checking a new
@@ -237,17 +233,5 @@ final class IdIndex {
     static func hash(_ id: String) -> UInt64 {
         var copy = id
         return copy.withUTF8 { hash(UnsafeRawPointer($0.baseAddress ?? UnsafePointer(bitPattern: 1)!), $0.count) }
-    }
-}
-
-/// Small file-system helpers over the C library.
-public enum FileSystem {
-    /// `mkdir -p`.
-    public static func makeDirectories(_ path: String) throws(IOError) {
-        var current = path.hasPrefix("/") ? "" : "."
-        for part in path.split(separator: "/") {
-            current += "/" + part
-            if mkdir(current, 0o755) != 0 && errno != EEXIST { throw IOError(path: current, errno: errno) }
-        }
     }
 }

@@ -1,11 +1,5 @@
 import Foundation
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// Usage and exact cost of one group of events.
 public struct UsageCell: Sendable, Hashable {
     public var events: Int64 = 0

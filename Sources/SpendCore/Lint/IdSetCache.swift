@@ -1,11 +1,5 @@
 import Foundation
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// The event ids of one shard version: 64-bit hashes of the ids, sorted,
 /// each with the 1-based line it is on.
 public struct IdSet: Sendable {

@@ -163,61 +163,41 @@ public struct Linter {
     /// first difference on: those lines are not new and are not re-checked.
     func compareHistories(_ pairs: [(base: LintFile, target: ShardBuffer)], baseLabel: String) throws(SpendError) -> [(Int, Int, Diagnostic?, Set<UInt64>?)] {
         if pairs.isEmpty { return [] }
-        guard let gitdir = workspace.git?.gitdir else { throw SpendError.usage("no git repository") }
-        let results = UnsafeMutableBufferPointer<Result<(Int, Int, Diagnostic?, Set<UInt64>?), SpendError>?>.allocate(capacity: pairs.count)
-        results.initialize(repeating: nil)
-        defer { results.deallocate() }
-        let slots = UncheckedSendable(results)
-        let work = UncheckedSendable(pairs)
-        DispatchQueue.concurrentPerform(iterations: pairs.count) { k in
-            let (base, target) = work.value[k]
+        guard let gitdir = workspace.git?.gitdir, let environment = workspace.git?.environment else {
+            throw SpendError.usage("no git repository")
+        }
+        let results = parallelMap(pairs.count) { k -> Result<(Int, Int, Diagnostic?, Set<UInt64>?), SpendError> in
+            let (base, target) = pairs[k]
             guard case .blob(let id) = base.source else {
-                slots.value[k] = .failure(SpendError.usage("cannot read \(base.path) of \(baseLabel)"))
-                return
+                return .failure(SpendError.usage("cannot read \(base.path) of \(baseLabel)"))
             }
             do {
-                let repo = try GitRepository(at: gitdir)
+                let repo = try GitRepository(at: gitdir, environment: environment)
                 repo.adoptEnvironmentObjectDirectories()
                 let new = target.bytes
                 // Streamed (loose objects), else by content hash (packed objects: no inflating 100 MB).
                 if let (isPrefix, size) = try repo.blobIsPrefix(id, of: new) ?? repo.blobIsPrefixByHash(id, of: new), isPrefix {
                     let from = size == 0 || new[size - 1] == 10 ? size : LedgerLint.lineStart(new, size)
-                    slots.value[k] = .success((from, size, nil, nil))
-                    return
+                    return .success((from, size, nil, nil))
                 }
                 let result = try repo.withBlob(id) { old in
                     let (from, finding) = LedgerLint.compareHistory(path: base.path, old: old, new: new, baseLabel: baseLabel)
                     let known = finding == nil ? nil : LedgerLint.lineHashes(old, from: min(from, old.count))
                     return (from, old.count, finding, known)
                 }
-                slots.value[k] = .success(result)
+                return .success(result)
             } catch {
-                slots.value[k] = .failure(SpendError.usage("cannot read \(base.path) of \(baseLabel): \(error)"))
+                return .failure(SpendError.usage("cannot read \(base.path) of \(baseLabel): \(error)"))
             }
         }
         var out: [(Int, Int, Diagnostic?, Set<UInt64>?)] = []
         for result in results {
-            switch result! {
+            switch result {
             case .success(let r): out.append(r)
             case .failure(let e): throw e
             }
         }
         return out
-    }
-
-    /// A result handed back from a worker thread.
-    ///
-    /// `@unchecked Sendable`: safe as used, where one `concurrentPerform`
-    /// iteration writes `value` and nothing reads it until
-    /// `concurrentPerform` has returned (which waits for every iteration).
-    final class ResultSlot<T>: @unchecked Sendable {
-        var value: Result<T, SpendError>?
-        func get() throws(SpendError) -> T {
-            switch value! {
-            case .success(let v): return v
-            case .failure(let e): throw e
-            }
-        }
     }
 
     /// What the ledger checks found and read.
@@ -298,21 +278,18 @@ public struct Linter {
         _ pairs: [(base: LintFile, target: ShardBuffer)], baseLabel: String, whileScanning scanAll: @escaping () -> [ChunkOutcome]
     ) throws(SpendError) -> ([(Int, Int, Diagnostic?, Set<UInt64>?)], [ChunkOutcome]) {
         if pairs.isEmpty { return ([], scanAll()) }
-        let comparison = ResultSlot<[(Int, Int, Diagnostic?, Set<UInt64>?)]>()
-        let scanned = ResultSlot<[ChunkOutcome]>()
+        // Two different jobs side by side: the comparison, and the scan of the shards that do not wait for it.
+        // Both only read the linter and the plans (nothing is mutated until both are done).
         let me = UncheckedSendable(self)
         let scanA = UncheckedSendable(scanAll)
-        DispatchQueue.concurrentPerform(iterations: 2) { k in
-            if k == 0 {
-                do throws(SpendError) {
-                    comparison.value = .success(try me.value.compareHistories(pairs, baseLabel: baseLabel))
-                } catch {
-                    comparison.value = .failure(error)
-                }
-            } else {
-                scanned.value = .success(scanA.value())
+        let both = parallelMap(2) { k -> (compared: Result<[(Int, Int, Diagnostic?, Set<UInt64>?)], SpendError>?, scanned: [ChunkOutcome]?) in
+            if k == 1 { return (nil, scanA.value()) }
+            do throws(SpendError) {
+                return (.success(try me.value.compareHistories(pairs, baseLabel: baseLabel)), nil)
+            } catch {
+                return (.failure(error), nil)
             }
         }
-        return (try comparison.get(), try scanned.get())
+        return (try both[0].compared!.get(), both[1].scanned!)
     }
 }

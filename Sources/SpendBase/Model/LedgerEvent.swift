@@ -1,0 +1,181 @@
+/// One cost event with owned values: what `append` writes and tools build.
+/// (Reports read events in place as `EventRecord`s instead.)
+public struct LedgerEvent: Sendable, Hashable {
+    public var ts: Int64
+    public var id: String
+    public var provider: String
+    public var model: String
+    public var modelRequested: String?
+    public var serviceTier: String?
+    public var batch: Bool?
+    public var requests: Int64?
+    public var inputTokens: Int64
+    public var cachedInputTokens: Int64?
+    public var cacheWriteTokens: Int64?
+    public var outputTokens: Int64
+    public var toolCalls: [String: Int64]?
+    public var status: String?
+    public var attempt: Int64?
+    public var latencyMs: Int64?
+    public var traceId: String?
+    public var tags: [String: String]
+    public var release: String?
+    public var commit: String?
+    public var cost: ExactDecimal?
+    public var pricedWith: String?
+
+    public init(
+        ts: Int64, id: String, provider: String, model: String, inputTokens: Int64, outputTokens: Int64,
+        tags: [String: String]
+    ) {
+        self.ts = ts
+        self.id = id
+        self.provider = provider
+        self.model = model
+        self.inputTokens = inputTokens
+        self.outputTokens = outputTokens
+        self.tags = tags
+    }
+
+    /// The usage this event bills.
+    public var usage: Usage {
+        Usage(
+            requests: requests ?? 1, inputTokens: inputTokens, cachedInputTokens: cachedInputTokens ?? 0,
+            cacheWriteTokens: cacheWriteTokens ?? 0, outputTokens: outputTokens, toolCalls: toolCalls ?? [:])
+    }
+
+    /// The event as one JSON line (no newline), keys in canonical order, tags sorted.
+    public var jsonLine: String {
+        var out: [UInt8] = []
+        encodeLine(into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the event's JSON line (no newline) to `out`: keys in canonical
+    /// order, tags and tool calls sorted by name. Byte-level, for bulk appends.
+    public func encodeLine(into out: inout [UInt8]) {
+        var w = JSONWriter(out: out)
+        out = []
+        w.raw("{\"ts\":\"")
+        Timestamp.encode(millis: ts, into: &w.out)
+        w.raw("\",\"id\":")
+        w.string(id)
+        w.raw(",\"provider\":")
+        w.string(provider)
+        w.raw(",\"model\":")
+        w.string(model)
+        if let modelRequested { w.key("model_requested"); w.string(modelRequested) }
+        if let serviceTier { w.key("service_tier"); w.string(serviceTier) }
+        if let batch { w.key("batch"); w.raw(batch ? "true" : "false") }
+        if let requests { w.key("requests"); w.integer(requests) }
+        w.key("input_tokens"); w.integer(inputTokens)
+        if let cachedInputTokens { w.key("cached_input_tokens"); w.integer(cachedInputTokens) }
+        if let cacheWriteTokens { w.key("cache_write_tokens"); w.integer(cacheWriteTokens) }
+        w.key("output_tokens"); w.integer(outputTokens)
+        if let toolCalls {
+            w.key("tool_calls")
+            w.byte(123)
+            for (i, (name, count)) in toolCalls.sorted(by: { $0.key < $1.key }).enumerated() {
+                if i > 0 { w.byte(44) }
+                w.string(name)
+                w.byte(58)
+                w.integer(count)
+            }
+            w.byte(125)
+        }
+        if let status { w.key("status"); w.string(status) }
+        if let attempt { w.key("attempt"); w.integer(attempt) }
+        if let latencyMs { w.key("latency_ms"); w.integer(latencyMs) }
+        if let traceId { w.key("trace_id"); w.string(traceId) }
+        w.key("tags")
+        w.byte(123)
+        if tags.count == 1, let (key, value) = tags.first {
+            w.string(key); w.byte(58); w.string(value)
+        } else if !tags.isEmpty {
+            for (i, (key, value)) in tags.sorted(by: { $0.key < $1.key }).enumerated() {
+                if i > 0 { w.byte(44) }
+                w.string(key); w.byte(58); w.string(value)
+            }
+        }
+        w.byte(125)
+        if let release { w.key("release"); w.string(release) }
+        if let commit { w.key("commit"); w.string(commit) }
+        if let cost { w.key("cost"); w.string(cost.description) }
+        if let pricedWith { w.key("priced_with"); w.string(pricedWith) }
+        w.byte(125)
+        out = w.out
+    }
+
+    /// The shard an event belongs in: `ledger/YYYY/YYYY-MM.jsonl` by the UTC month of `ts`.
+    public var shardPath: String {
+        let month = Timestamp.monthString(millis: ts)
+        return "ledger/\(month.prefix(4))/\(month).jsonl"
+    }
+}
+
+/// Appends JSON tokens as bytes.
+package struct JSONWriter {
+    package var out: [UInt8]
+
+    package init(out: [UInt8]) { self.out = out }
+
+    @inline(__always) package mutating func byte(_ b: UInt8) { out.append(b) }
+
+    package mutating func raw(_ s: StaticString) {
+        s.withUTF8Buffer { out.append(contentsOf: $0) }
+    }
+
+    /// `,"name":`
+    package mutating func key(_ name: StaticString) {
+        out.append(44)
+        out.append(34)
+        raw(name)
+        out.append(34)
+        out.append(58)
+    }
+
+    package mutating func integer(_ value: Int64) {
+        if value >= 0 && value < 10 {
+            out.append(48 + UInt8(value))
+            return
+        }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+            UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var magnitude = value.magnitude
+        var n = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[19 - n] = 48 + UInt8(magnitude % 10)
+                magnitude /= 10
+                n += 1
+            } while magnitude > 0
+            if value < 0 { out.append(45) }
+            out.append(contentsOf: buffer[(20 - n)...])
+        }
+    }
+
+    /// A JSON string: quotes, backslashes and control characters escaped; UTF-8 passed through.
+    package mutating func string(_ s: String) {
+        out.append(34)
+        var copy = s
+        copy.withUTF8 { bytes in
+            var clean = 0
+            for (i, b) in bytes.enumerated() where b == 34 || b == 92 || b < 0x20 {
+                out.append(contentsOf: bytes[clean..<i])
+                switch b {
+                case 34: out.append(contentsOf: [92, 34])
+                case 92: out.append(contentsOf: [92, 92])
+                case 10: out.append(contentsOf: [92, 110])
+                case 13: out.append(contentsOf: [92, 114])
+                case 9: out.append(contentsOf: [92, 116])
+                default:
+                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                    out.append(contentsOf: [92, 117, 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]])
+                }
+                clean = i + 1
+            }
+            out.append(contentsOf: bytes[clean...])
+        }
+        out.append(34)
+    }
+}
