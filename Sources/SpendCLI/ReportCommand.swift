@@ -17,6 +17,7 @@ public struct ReportCommand: ParsableCommand {
               spend report --by team,model --period month
               spend report --by feature --where env=prod --since 2026-10-01 --format csv
               spend report --rev v1.2.0 --by provider
+              spend report --by team --cost effective
             """,
         version: SpendVersion.string)
 
@@ -27,15 +28,28 @@ public struct ReportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Read ledger and rate cards as of this git revision (no checkout).", valueName: "rev"))
     public var rev: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Which cost to show and sum: list price, or effective (after the [[discount]]s of the rate cards); CSV and JSON carry both.",
+            valueName: "basis"))
+    public var cost: CostBasisArgument = .list
+
     public init() {}
 
     public func run() throws {
         let frontend = ReportFrontend(
             repository: try repository.repository(), source: rev.map { .revision($0) } ?? .workingTree)
         let text = try frontend.render(
-            query: try query.query(), format: output.format.format, precision: output.precision, csvWriter: output.csvWriter)
+            query: try query.query(), basis: cost.basis, format: output.format.format, precision: output.precision,
+            csvWriter: output.csvWriter)
         Console.show(text, as: output.format)
     }
+}
+
+/// `--cost list|effective` (report, reprice).
+public enum CostBasisArgument: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case list, effective
+    var basis: CostBasis { self == .list ? .list : .effective }
 }
 
 /// Runs a report end to end: snapshot, aggregate, price, render.
@@ -48,13 +62,15 @@ public struct ReportFrontend {
         self.source = source
     }
 
-    public func report(query: ReportQuery) throws -> Report {
+    public func report(query: ReportQuery, basis: CostBasis = .list) throws -> Report {
         let snapshot = try repository.snapshot(source)
         let aggregation = try Aggregator(book: snapshot.priceBook, query: query).run(snapshot)
-        return try Report(aggregation, book: snapshot.priceBook, query: query)
+        return try Report(aggregation, book: snapshot.priceBook, query: query, basis: basis)
     }
 
-    public func render(query: ReportQuery, format: OutputFormat, precision: Int, csvWriter: CSV = CSV()) throws -> String {
-        ReportRenderer(precision: precision, csvWriter: csvWriter).render(try report(query: query), as: format)
+    public func render(
+        query: ReportQuery, basis: CostBasis = .list, format: OutputFormat, precision: Int, csvWriter: CSV = CSV()
+    ) throws -> String {
+        ReportRenderer(precision: precision, csvWriter: csvWriter).render(try report(query: query, basis: basis), as: format)
     }
 }

@@ -45,6 +45,12 @@ public struct RepriceCommand: ParsableCommand {
     @Flag(help: "Exit 1 when any event drifts (for CI).")
     public var check = false
 
+    @Option(
+        help: ArgumentHelp(
+            "list: recompute list costs and compare with stored costs; effective: recompute costs after the [[discount]]s of both bases and compare them.",
+            valueName: "basis"))
+    public var cost: CostBasisArgument = .list
+
     @OptionGroup public var output: OutputOptions
 
     public init() {}
@@ -56,9 +62,10 @@ public struct RepriceCommand: ParsableCommand {
     }
 
     public func run() throws {
-        let query = try RepriceQuery(
+        var query = try RepriceQuery(
             parsing: by, since: range.sinceMillis, until: range.untilMillis,
             filters: filters, basis: asRecorded ? .asRecorded : .cards(cardsAt.map { .revision($0) } ?? .workingTree), list: list)
+        query.cost = cost.basis
         let result = try Repricer(repository: try repository.repository(), query: query).run()
         var renderer = RepriceRenderer(precision: output.precision)
         renderer.csvWriter = output.csvWriter

@@ -25,6 +25,8 @@ public struct RateSelectionKey: Hashable, Sendable {
     public var tier: Int32
     public var batch: Bool
     public var serviceTier: Int32
+    /// Index into `PriceBook.discounts`, -1: none.
+    public var discount: Int32 = -1
 }
 
 /// Prices scanned events against a price book, one per thread, caching model
@@ -111,12 +113,13 @@ public struct EventPricer {
             serviceTierName = name
             tier = Int32(book.selection(point: point, promptTokens: prompt, requests: e.requests, batch: e.batch, serviceTier: name).tier)
         }
-        let key = RateSelectionKey(point: point, tier: tier, batch: e.batch, serviceTier: serviceTier)
+        let discount = book.discountIndex(model: Int(model), at: e.ts)
+        let key = RateSelectionKey(point: point, tier: tier, batch: e.batch, serviceTier: serviceTier, discount: discount)
         let index: Int32
         if let known = selectionIndex[key] {
             index = known
         } else {
-            let selection = RateSelection(point: point, tier: Int8(tier), batch: e.batch, serviceTier: serviceTierName)
+            let selection = RateSelection(point: point, tier: Int8(tier), batch: e.batch, serviceTier: serviceTierName, discount: discount)
             index = Int32(selections.count)
             selections.append(selection)
             selectionRates.append(book.effectiveRates(selection))
@@ -155,8 +158,8 @@ public struct EventPricer {
         return price(e, model: model, scanner: scanner, interner: &interner)
     }
 
-    /// The exact cost of one scanned event.
-    public func cost(_ e: EventRecord, _ priced: PricedEvent, scanner: LedgerScanner) throws(PricingError) -> ExactDecimal {
+    /// The exact cost of one scanned event on `basis` (list, or after the contract discount in effect).
+    public func cost(_ e: EventRecord, _ priced: PricedEvent, scanner: LedgerScanner, basis: CostBasis = .list) throws(PricingError) -> ExactDecimal {
         var usage = Usage(
             requests: e.requests, inputTokens: e.inputTokens, cachedInputTokens: e.cachedInputTokens,
             cacheWriteTokens: e.cacheWriteTokens, outputTokens: e.outputTokens)
@@ -169,7 +172,7 @@ public struct EventPricer {
                 throw PricingError(rule: .overflow, message: error.message)
             }
         }
-        return try selectionRates[Int(priced.selection)].get().cost(usage)
+        return try selectionRates[Int(priced.selection)].get().cost(usage, basis: basis)
     }
 
     @inline(__always)

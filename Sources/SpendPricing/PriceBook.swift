@@ -22,12 +22,15 @@ public struct RateSelection: Sendable, Hashable {
     public var batch: Bool
     /// nil: standard.
     public var serviceTier: String?
+    /// Index into `PriceBook.discounts` of the contract discount in effect, -1: none.
+    public var discount: Int32
 
-    public init(point: Int32, tier: Int8, batch: Bool, serviceTier: String?) {
+    public init(point: Int32, tier: Int8, batch: Bool, serviceTier: String?, discount: Int32 = -1) {
         self.point = point
         self.tier = tier
         self.batch = batch
         self.serviceTier = serviceTier
+        self.discount = discount
     }
 }
 
@@ -39,10 +42,25 @@ public struct EffectiveRates: Sendable, Hashable {
     public var toolCallFees: [String: ExactDecimal]
     /// Names the point for messages: `openai/gpt-4o@2024-10-01`.
     public var pointId: String
+    /// The contract discount in effect and the rates after it; nil: none
+    /// (the effective cost is the list cost).
+    public var discount: DiscountedRates?
 
-    /// The exact cost of `usage` at these rates; `overflow` when it needs
-    /// more than ExactDecimal's 38 digits (beyond any realistic ledger).
-    public func cost(_ usage: Usage) throws(PricingError) -> ExactDecimal {
+    /// The exact cost of `usage` on `basis`: list rates, or the rates after
+    /// the contract discount in effect; `overflow` when it needs more than
+    /// ExactDecimal's 38 digits (beyond any realistic ledger).
+    public func cost(_ usage: Usage, basis: CostBasis = .list) throws(PricingError) -> ExactDecimal {
+        guard basis == .effective, let discount else { return try cost(usage, rates: rates, toolCallFees: toolCallFees) }
+        return try cost(usage, rates: discount.rates, toolCallFees: discount.toolCallFees)
+    }
+
+    /// The list and effective costs of `usage`.
+    public func costs(_ usage: Usage) throws(PricingError) -> CostPair {
+        let list = try cost(usage)
+        return CostPair(list: list, effective: discount == nil ? list : try cost(usage, basis: .effective))
+    }
+
+    private func cost(_ usage: Usage, rates: TokenRates, toolCallFees: [String: ExactDecimal]) throws(PricingError) -> ExactDecimal {
         var perMillion = ExactDecimal.zero
         func add(_ tokens: Int64, _ rate: ExactDecimal?, _ name: String) throws(PricingError) {
             guard tokens != 0 else { return }
@@ -97,6 +115,36 @@ public struct EffectiveRates: Sendable, Hashable {
     }
 }
 
+/// Which cost a report shows and sums: list price, or list price after the
+/// contract discount in effect (`[[discount]]`).
+public enum CostBasis: String, Sendable, CaseIterable {
+    case list
+    case effective
+}
+
+/// The list and effective cost of the same usage.
+public struct CostPair: Sendable, Hashable {
+    public var list: ExactDecimal
+    public var effective: ExactDecimal
+
+    public init(list: ExactDecimal, effective: ExactDecimal) {
+        self.list = list
+        self.effective = effective
+    }
+
+    /// The cost on `basis`.
+    public subscript(basis: CostBasis) -> ExactDecimal { basis == .list ? list : effective }
+}
+
+/// A contract discount applied to one rate selection: the rates and fees after it.
+public struct DiscountedRates: Sendable, Hashable {
+    public var discount: ContractDiscount
+    /// Per 1M tokens, after batch and contract discounts.
+    public var rates: TokenRates
+    /// Per 1,000 calls, after the contract discount.
+    public var toolCallFees: [String: ExactDecimal]
+}
+
 /// All rate cards of a repository, indexed for lookup: model names resolve
 /// through aliases to a priced model, whose points are sorted by effective
 /// date and found by binary search (beancount's price map).
@@ -109,6 +157,11 @@ public struct PriceBook: Sendable {
     private let modelIndex: [String: Int]  // "provider\0model"
     private let cardIndex: [String: Int]  // provider → card
     private let aliasTables: [AliasTable]  // parallel to cards
+    /// Every contract discount of every card; `RateSelection.discount` indexes this.
+    public let discounts: [ContractDiscount]
+    /// Per priced model (parallel to `models`): indices into `discounts` of
+    /// the discounts that apply to it, by effective date (they never overlap).
+    private let discountsByModel: [[Int32]]
 
     /// A priced model and its history.
     public struct PricedModel: Sendable {
@@ -148,6 +201,26 @@ public struct PriceBook: Sendable {
         self.modelIndex = modelIndex
         self.cardIndex = cardIndex
         self.aliasTables = cards.map { card in AliasTable(card: card) { modelIndex[card.provider + "\u{0}" + $0] } }
+        var discounts: [ContractDiscount] = []
+        var discountsByModel = Array(repeating: [Int32](), count: models.count)
+        for card in cards {
+            for discount in card.discounts {
+                for (m, model) in models.enumerated() where model.provider == card.provider && discount.applies(toModel: model.name) {
+                    discountsByModel[m].append(Int32(discounts.count))
+                }
+                discounts.append(discount)
+            }
+        }
+        self.discounts = discounts
+        self.discountsByModel = discountsByModel.map { list in list.sorted { discounts[Int($0)].effective < discounts[Int($1)].effective } }
+    }
+
+    /// The contract discount of a priced model in effect at `ts` (an index
+    /// into `discounts`), or -1.
+    @inline(__always)
+    public func discountIndex(model: Int, at ts: Int64) -> Int32 {
+        for d in discountsByModel[model] where discounts[Int(d)].covers(ts) { return d }
+        return -1
     }
 
     /// The card of a provider.
@@ -324,7 +397,15 @@ public struct PriceBook: Sendable {
             }
             rates = batch
         }
-        return .success(EffectiveRates(rates: rates, toolCallFees: point.toolCallFees, pointId: point.id))
+        var discount: DiscountedRates?
+        if s.discount >= 0 {
+            // RateCardParser bounds every discounted rate and fee to 12 places below 10^6: the products fit.
+            let d = discounts[Int(s.discount)]
+            let multiplier = d.multiplier
+            discount = DiscountedRates(
+                discount: d, rates: rates.scaled(by: multiplier), toolCallFees: point.toolCallFees.mapValues { $0 * multiplier })
+        }
+        return .success(EffectiveRates(rates: rates, toolCallFees: point.toolCallFees, pointId: point.id, discount: discount))
     }
 
     /// The batch rates of one rate set (the point's base rates, a long-context
@@ -340,9 +421,10 @@ public struct PriceBook: Sendable {
             cacheWrite: explicit.cacheWrite ?? discounted?.cacheWrite, output: explicit.output ?? discounted?.output)
     }
 
-    /// Prices one request or roll-up line end to end.
+    /// Prices one request or roll-up line end to end, on `basis`.
     public func price(
-        provider: String, model: String, at ts: Int64, usage: Usage, batch: Bool = false, serviceTier: String? = nil
+        provider: String, model: String, at ts: Int64, usage: Usage, batch: Bool = false, serviceTier: String? = nil,
+        basis: CostBasis = .list
     ) throws(PricingError) -> (cost: ExactDecimal, point: PricePoint) {
         let m = try resolve(provider: provider, model: model).get()
         guard let index = pointIndex(model: m, at: ts) else { throw noPriceError(model: m, ts: ts) }
@@ -352,10 +434,11 @@ public struct PriceBook: Sendable {
         } catch {
             throw PricingError(rule: .overflow, message: error.message)
         }
-        let selection = self.selection(
+        var selection = self.selection(
             point: index, promptTokens: promptTokens, requests: usage.requests, batch: batch, serviceTier: serviceTier)
+        selection.discount = discountIndex(model: m, at: ts)
         let rates = try effectiveRates(selection).get()
-        return (try rates.cost(usage), points[Int(index)])
+        return (try rates.cost(usage, basis: basis), points[Int(index)])
     }
 
     /// Alias targets that are not priced, alias loops, and alias chains longer

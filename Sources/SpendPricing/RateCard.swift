@@ -110,13 +110,57 @@ public struct RateCard: Sendable {
     public var blobId: String?
     public var aliases: [ModelAlias]
     public var points: [PricePoint]
+    /// Contract discounts (`[[discount]]`), in file order; never two for one model and instant.
+    public var discounts: [ContractDiscount]
 
-    public init(provider: String, currency: String, path: String, blobId: String?, aliases: [ModelAlias], points: [PricePoint]) {
+    public init(
+        provider: String, currency: String, path: String, blobId: String?, aliases: [ModelAlias], points: [PricePoint],
+        discounts: [ContractDiscount] = []
+    ) {
         self.provider = provider
         self.currency = currency
         self.path = path
         self.blobId = blobId
         self.aliases = aliases
         self.points = points
+        self.discounts = discounts
+    }
+}
+
+/// One `[[discount]]` block: a negotiated percentage off list price for the
+/// card's models that match `models`, from `effective` (inclusive) until
+/// `until` (exclusive; nil: open-ended). Applied after list price selection
+/// (tiers, service tiers, batch): effective cost = list × (1 − percent/100).
+public struct ContractDiscount: Sendable, Hashable {
+    public var provider: String
+    /// Start of validity, milliseconds since the epoch (UTC).
+    public var effective: Int64
+    /// `effective` as written (`2026-01-01`).
+    public var effectiveText: String
+    /// End of validity (exclusive), milliseconds since the epoch; nil: none.
+    public var until: Int64?
+    /// `until` as written.
+    public var untilText: String?
+    /// Percent off list, in [0, 100], at most `RateCardParser.maxDecimals` places.
+    public var percent: ExactDecimal
+    /// Globs over priced model names (the `model` of a `[[price]]` point).
+    public var models: [String]
+    public var location: SourceLocation
+
+    /// `1 − percent/100`: what list costs are multiplied by.
+    public var multiplier: ExactDecimal {
+        // percent ≤ 100 with at most 12 places: the difference has at most 14 places and fits.
+        ExactDecimal(1) - ExactDecimal(significand: percent.significand, scale: percent.scale + 2)
+    }
+
+    /// True when the discount is in effect at `ts`.
+    public func covers(_ ts: Int64) -> Bool { ts >= effective && ts < (until ?? Int64.max) }
+
+    /// True when one of `models` matches the priced model `name`.
+    public func applies(toModel name: String) -> Bool { models.contains { Glob($0).matches(name) } }
+
+    /// `openai discount 15% from 2026-01-01 until 2027-01-01`: how messages and audit name it.
+    public var id: String {
+        "\(provider) discount \(percent)% from \(effectiveText)" + (untilText.map { " until \($0)" } ?? "")
     }
 }

@@ -17,6 +17,8 @@ public enum RateCardParser {
     /// Every rate (USD per 1M tokens) and tool-call fee (USD per 1,000 calls) is below this.
     public static let rateLimit = ExactDecimal(1_000_000)
 
+    static let discountKeys: Set<String> = ["effective", "until", "percent", "models"]
+
     static let batchRateKeys: Set<String> = ["batch_input", "batch_cached_input", "batch_cache_write", "batch_output"]
     static let tierKeys: Set<String> = batchRateKeys.union(["above_input_tokens", "input", "cached_input", "cache_write", "output"])
     static let serviceTierKeys: Set<String> = batchRateKeys.union(["input", "cached_input", "cache_write", "output", "tiers"])
@@ -50,14 +52,17 @@ public enum RateCardParser {
         }
 
         /// Line numbers of `[[price]]` headers, in order.
-        var priceHeaderLines: [Int] {
+        var priceHeaderLines: [Int] { headerLines("[[price]]") }
+
+        /// Line numbers of the headers `header` (`[[price]]`, `[[discount]]`), in order.
+        func headerLines(_ header: String) -> [Int] {
             lines.enumerated().compactMap { index, line in
-                // `[[price]]`, spaces allowed anywhere (rare: only then is a compact copy made).
+                // The header, spaces allowed anywhere (rare: only then is a compact copy made).
                 let trimmed = line.utf8.drop { $0 == 32 || $0 == 9 }
                 guard trimmed.starts(with: "[[".utf8) else { return nil }
-                if trimmed.starts(with: "[[price]]".utf8) { return index + 1 }
+                if trimmed.starts(with: header.utf8) { return index + 1 }
                 let compact = line.filter { $0 != " " && $0 != "\t" }
-                return compact.hasPrefix("[[price]]") ? index + 1 : nil
+                return compact.hasPrefix(header) ? index + 1 : nil
             }
         }
 
@@ -95,8 +100,8 @@ public enum RateCardParser {
         }
 
         mutating func card(from table: TOMLTable, blobId: String?) -> RateCard {
-            for key in table.keys where !["provider", "currency", "aliases", "price"].contains(key) {
-                error(line(ofKey: key, from: 1), .ratecard, "unknown key \"\(key)\" (expected provider, currency, [aliases], [[price]])")
+            for key in table.keys where !["provider", "currency", "aliases", "price", "discount"].contains(key) {
+                error(line(ofKey: key, from: 1), .ratecard, "unknown key \"\(key)\" (expected provider, currency, [aliases], [[price]], [[discount]])")
             }
             var provider = ""
             if let p = table["provider"]?.string, !p.isEmpty {
@@ -152,7 +157,9 @@ public enum RateCardParser {
                     seen[key] = point
                 }
             }
-            return RateCard(provider: provider, currency: currency, path: path, blobId: blobId, aliases: aliases, points: points)
+            let discounts = self.discounts(table["discount"], provider: provider, points: points)
+            return RateCard(
+                provider: provider, currency: currency, path: path, blobId: blobId, aliases: aliases, points: points, discounts: discounts)
         }
 
         mutating func point(_ t: TOMLTable, provider: String, line: Int?) -> PricePoint? {
@@ -168,26 +175,7 @@ public enum RateCardParser {
             var effective: Int64 = 0
             var effectiveText = ""
             if let value = t["effective"] {
-                if let date = value.date {
-                    effective = Timestamp.daysFromCivil(year: Int64(date.year), month: Int64(date.month), day: Int64(date.day)) * Timestamp.millisPerDay
-                    effectiveText = Timestamp.dateString(days: effective / Timestamp.millisPerDay)
-                } else if let dateTime = value.dateTime {
-                    let d = dateTime.date
-                    let t = dateTime.time
-                    let days = Timestamp.daysFromCivil(year: Int64(d.year), month: Int64(d.month), day: Int64(d.day))
-                    let offsetMinutes = Int64(dateTime.offsetMinutes ?? 0)
-                    effective = ((days * 24 + Int64(t.hour)) * 60 + Int64(t.minute) - offsetMinutes) * 60_000 + Int64(t.second) * 1000
-                        + Int64(t.nanoSecond / 1_000_000)
-                    effectiveText = Timestamp.format(millis: effective)
-                } else if let s = value.string, let ms = Timestamp.parseDateOrTimestamp(s) {
-                    effective = ms
-                    effectiveText = s
-                } else {
-                    error(self.line(ofKey: "effective", from: line), .ratecard, "effective of \(what) must be a date (2024-10-01) or an RFC 3339 datetime")
-                }
-                if !Timestamp.supported.contains(effective) {
-                    error(self.line(ofKey: "effective", from: line), .ratecard, "effective of \(what) must be in the years 0001–9999 (UTC)")
-                }
+                if let instant = self.instant(value, key: "effective", line: line, what: what) { (effective, effectiveText) = instant }
             } else {
                 error(line, .ratecard, "[[price]] \(what) needs an effective date")
             }
@@ -237,6 +225,149 @@ public enum RateCardParser {
                 provider: provider, model: model, effective: effective, effectiveText: effectiveText, rates: rates,
                 tiers: tiers, batchDiscount: batchDiscount, batchRates: batchRates, toolCallFees: toolFees,
                 serviceTiers: serviceTiers, location: SourceLocation(path: path, line: line ?? 0))
+        }
+
+        /// Reads a date (`2024-10-01`, midnight UTC) or an RFC 3339 datetime, as
+        /// milliseconds since the epoch and its text; nil after an error at `key`.
+        mutating func instant(_ value: TOMLValue, key: String, line: Int?, what: String) -> (Int64, String)? {
+            var millis: Int64
+            var text: String
+            if let date = value.date {
+                millis = Timestamp.daysFromCivil(year: Int64(date.year), month: Int64(date.month), day: Int64(date.day)) * Timestamp.millisPerDay
+                text = Timestamp.dateString(days: millis / Timestamp.millisPerDay)
+            } else if let dateTime = value.dateTime {
+                let d = dateTime.date
+                let t = dateTime.time
+                let days = Timestamp.daysFromCivil(year: Int64(d.year), month: Int64(d.month), day: Int64(d.day))
+                let offsetMinutes = Int64(dateTime.offsetMinutes ?? 0)
+                millis = ((days * 24 + Int64(t.hour)) * 60 + Int64(t.minute) - offsetMinutes) * 60_000 + Int64(t.second) * 1000
+                    + Int64(t.nanoSecond / 1_000_000)
+                text = Timestamp.format(millis: millis)
+            } else if let s = value.string, let ms = Timestamp.parseDateOrTimestamp(s) {
+                millis = ms
+                text = s
+            } else {
+                error(self.line(ofKey: key, from: line), .ratecard, "\(key) of \(what) must be a date (2024-10-01) or an RFC 3339 datetime")
+                return nil
+            }
+            if !Timestamp.supported.contains(millis) {
+                error(self.line(ofKey: key, from: line), .ratecard, "\(key) of \(what) must be in the years 0001–9999 (UTC)")
+                return nil
+            }
+            return (millis, text)
+        }
+
+        /// Reads the `[[discount]]` blocks: each checked field by field, then
+        /// against the card's points (its globs must match a priced model;
+        /// every rate it discounts must stay within `maxDecimals` places) and
+        /// against each other (two discounts never cover one model at one instant).
+        mutating func discounts(_ value: TOMLValue?, provider: String, points: [PricePoint]) -> [ContractDiscount] {
+            guard let value else { return [] }
+            guard let array = value.array else {
+                error(line(ofKey: "discount", from: 1), .ratecard, "discount must be an array of tables: write [[discount]]")
+                return []
+            }
+            let headers = headerLines("[[discount]]")
+            var discounts: [ContractDiscount] = []
+            for (index, element) in array.enumerated() {
+                let line = index < headers.count ? headers[index] : nil
+                guard let t = element.table else {
+                    error(line, .ratecardDiscount, "each [[discount]] must be a table")
+                    continue
+                }
+                if let discount = self.discount(t, provider: provider, points: points, line: line) { discounts.append(discount) }
+            }
+            let models = Set(points.map(\.model)).sorted()
+            for (k, b) in discounts.enumerated() {
+                for a in discounts[..<k] where a.effective < (b.until ?? Int64.max) && b.effective < (a.until ?? Int64.max) {
+                    guard let model = models.first(where: { a.applies(toModel: $0) && b.applies(toModel: $0) }) else { continue }
+                    error(
+                        b.location.line, .ratecardDiscountOverlap,
+                        "discounts \(b.id) and \(a.id) (line \(a.location.line)) both cover \"\(model)\" from \(Timestamp.format(millis: max(a.effective, b.effective))); end one (until) before the other starts, or write one discount with the combined percent")
+                    break
+                }
+            }
+            return discounts
+        }
+
+        mutating func discount(_ t: TOMLTable, provider: String, points: [PricePoint], line: Int?) -> ContractDiscount? {
+            let before = diagnostics.count
+            for key in t.keys where !RateCardParser.discountKeys.contains(key) {
+                error(self.line(ofKey: key, from: line), .ratecardDiscount, "unknown key \"\(key)\" in [[discount]] (expected effective, until, percent, models)")
+            }
+            let what = "[[discount]]"
+            var effective: (Int64, String)?
+            if let value = t["effective"] {
+                effective = instant(value, key: "effective", line: line, what: what)
+            } else {
+                error(line, .ratecardDiscount, "[[discount]] needs an effective date")
+            }
+            let until = t["until"].flatMap { instant($0, key: "until", line: line, what: what) }
+            if let (from, fromText) = effective, let (end, endText) = until, end <= from {
+                error(
+                    self.line(ofKey: "until", from: line), .ratecardDiscount,
+                    "until \(endText) of [[discount]] is not after its effective \(fromText) (until is exclusive)")
+            }
+            var percent: ExactDecimal?
+            if t["percent"] == nil {
+                error(line, .ratecardDiscount, "[[discount]] needs a percent, e.g. percent = \"15\"")
+            } else if let p = decimal(t, "percent", line: line, what: what) {
+                if p > ExactDecimal(100) {
+                    error(self.line(ofKey: "percent", from: line), .ratecardDiscount, "percent of [[discount]] is \(p); it must be between 0 and 100")
+                } else {
+                    percent = p.normalized()
+                }
+            }
+            var models: [String] = []
+            if let value = t["models"] {
+                let names = value.array?.compactMap { $0.string } ?? []
+                if value.array == nil || names.count != value.array!.count || names.contains("") {
+                    error(self.line(ofKey: "models", from: line), .ratecardDiscount, "models of [[discount]] must be an array of model names or globs")
+                } else if names.isEmpty {
+                    error(self.line(ofKey: "models", from: line), .ratecardDiscount, "models of [[discount]] is empty; name the models it covers (globs allowed: \"gpt-4o*\")")
+                } else {
+                    models = names
+                    for glob in names where !points.contains(where: { Glob(glob).matches($0.model) }) {
+                        error(
+                            self.line(ofKey: "models", from: line), .ratecardDiscount,
+                            "models of [[discount]]: \"\(glob)\" matches no model priced in this card (globs match the model of a [[price]] point, not aliases)")
+                    }
+                }
+            } else {
+                error(line, .ratecardDiscount, "[[discount]] needs models = [\"…\"] (globs allowed: \"gpt-4o*\")")
+            }
+            guard diagnostics.count == before, let (from, fromText) = effective, let percent else { return nil }
+            let discount = ContractDiscount(
+                provider: provider, effective: from, effectiveText: fromText, until: until?.0, untilText: until?.1, percent: percent,
+                models: models, location: SourceLocation(path: path, line: line ?? 0))
+            checkDiscounted(by: discount, points: points, line: line)
+            return diagnostics.count == before ? discount : nil
+        }
+
+        /// A contract-discounted rate must be as exact as a written one: every
+        /// rate and fee the discount applies to (and its batch price), times
+        /// `1 − percent/100`, within `maxDecimals` places.
+        mutating func checkDiscounted(by discount: ContractDiscount, points: [PricePoint], line: Int?) {
+            let multiplier = discount.multiplier
+            for point in points where discount.applies(toModel: point.model) {
+                var sets = [point.rates, point.batchRates] + point.tiers.flatMap { [$0.rates, $0.batchRates] }
+                for name in point.serviceTiers.keys.sorted() {
+                    let tier = point.serviceTiers[name]!
+                    sets += [tier.rates, tier.batchRates] + tier.tiers.flatMap { [$0.rates, $0.batchRates] }
+                }
+                // Batch prices by batch_discount are within 12 places (checked above): discounted again, they must stay so.
+                if let batch = point.batchDiscount { sets += sets.map { $0.scaled(by: batch) } }
+                var values = sets.flatMap { $0.fields.compactMap { field in field.value.map { (field.name, $0) } } }
+                values += point.toolCallFees.sorted { $0.key < $1.key }.map { ("tool_calls \"\($0.key)\"", $0.value) }
+                for (name, rate) in values {
+                    // rate < 10^6 with ≤ 12 places, multiplier ≤ 1 with ≤ 14: the product fits.
+                    guard let product = try? rate.multiplied(by: multiplier), product.scale > RateCardParser.maxDecimals else { continue }
+                    error(
+                        self.line(ofKey: "percent", from: line), .ratecardPrecision,
+                        "percent \(discount.percent) of [[discount]] makes \(name) of \(point.id) \(rate) × \(multiplier) = \(product), more than \(RateCardParser.maxDecimals) decimal places")
+                    return
+                }
+            }
         }
 
         /// A batch-discounted rate must be as exact as a written one: at most

@@ -12,7 +12,9 @@ public struct ReportRenderer {
         self.csvWriter = csvWriter
     }
 
-    static let usageColumns = ["requests", "input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens", "cost"]
+    static let usageColumns = [
+        "requests", "input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens", "cost", "list_cost", "effective_cost",
+    ]
 
     /// The report in `format`.
     public func render(_ report: Report, as format: OutputFormat) -> String {
@@ -23,21 +25,23 @@ public struct ReportRenderer {
         }
     }
 
-    /// CSV: the `--by` names, then `requests,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,cost`; exact costs.
+    /// CSV: the `--by` names, then
+    /// `requests,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,cost,list_cost,effective_cost`;
+    /// exact costs (`cost` is the report's basis).
     public func csv(_ report: Report) -> String {
         var out = csvWriter.row(report.columns + Self.usageColumns)
         for row in report.rows {
             let u = row.usage
             let fields = row.keys + [
                 String(u.requests), String(u.inputTokens), String(u.cachedInputTokens), String(u.cacheWriteTokens),
-                String(u.outputTokens), row.cost.description,
+                String(u.outputTokens), row.cost.description, row.listCost.description, row.effectiveCost.description,
             ]
             out += csvWriter.row(fields)
         }
         return out
     }
 
-    /// JSON: `{"columns": …, "rows": [{…, "cost": "0.01155", "share": "12.5"}], "total": {…}}`.
+    /// JSON: `{"columns": …, "cost_basis": "list", "rows": [{…, "cost": "0.01155", "list_cost": …, "effective_cost": …, "share": "12.5"}], "total": {…}}`.
     public func json(_ report: Report) -> String {
         func object(_ row: ReportRow, keys: Bool) -> String {
             var parts: [String] = []
@@ -49,11 +53,12 @@ public struct ReportRenderer {
                 "\"requests\":\(u.requests)", "\"events\":\(row.events)", "\"input_tokens\":\(u.inputTokens)",
                 "\"cached_input_tokens\":\(u.cachedInputTokens)", "\"cache_write_tokens\":\(u.cacheWriteTokens)",
                 "\"output_tokens\":\(u.outputTokens)", "\"cost\":\(JSON.quote(row.cost.description))",
+                "\"list_cost\":\(JSON.quote(row.listCost.description))", "\"effective_cost\":\(JSON.quote(row.effectiveCost.description))",
             ]
             if keys, let share = report.share(row.cost) { parts.append("\"share\":\(JSON.quote(share.description))") }
             return "{" + parts.joined(separator: ",") + "}"
         }
-        var out = "{\"columns\":[" + report.columns.map(JSON.quote).joined(separator: ",") + "],\"currency\":\"USD\",\"rows\":[\n"
+        var out = "{\"columns\":[" + report.columns.map(JSON.quote).joined(separator: ",") + "],\"currency\":\"USD\",\"cost_basis\":\"\(report.basis.rawValue)\",\"rows\":[\n"
         out += report.rows.map { "  " + object($0, keys: true) }.joined(separator: ",\n")
         out += "\n],\"total\":" + object(report.total, keys: false)
         out += ",\"unattributed_cost\":\(JSON.quote(report.unattributed.description))}\n"
@@ -85,6 +90,7 @@ public struct ReportRenderer {
                 "unattributed: \(Format.dollars(report.unattributed, places: precision)) (\(share)% of total) — events missing tag \(report.groupingTags.map { "\"\(TerminalText.escaped($0))\"" }.joined(separator: " or "))"
             )
         }
+        if report.basis == .effective { notes.append("costs are effective: list price after contract discounts ([[discount]] in ratecards/)") }
         notes.append("costs in USD rounded to \(precision) decimals for display; totals are exact sums (--format csv for exact values)")
         text += "\n" + notes.joined(separator: "\n") + "\n"
         return text

@@ -81,7 +81,11 @@ public struct RepriceRenderer {
         let numeric = Set(result.columns.count..<header.count)
         var out = TextTable.render(header: header, rows: rows, rightAligned: numeric, ruleBeforeLast: true)
         out += "\nrecomputed: \(result.basisDescription)"
-        out += "\nstored: the event's cost (\(Format.integer(Int64(result.eventsWithCost))) of \(Format.integer(Int64(t.events))) events carry one); else \(result.otherDescription)"
+        if result.cost == .effective {
+            out += "\nstored: \(result.otherDescription) (events' stored costs are list costs, not compared)"
+        } else {
+            out += "\nstored: the event's cost (\(Format.integer(Int64(result.eventsWithCost))) of \(Format.integer(Int64(t.events))) events carry one); else \(result.otherDescription)"
+        }
         if t.drifting == 0 {
             out += "\nno drift: every event's cost is reproduced"
         } else {

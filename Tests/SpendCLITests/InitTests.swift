@@ -130,7 +130,7 @@ final class InitTests: XCTestCase {
         XCTAssertEqual(tableRow(report, "total"), ["total", "0", "0", "0", "0", "0", "$0.00", "-"], report.stdout)
         let csv = try spend(["report", "--format", "csv"], in: dir)
         assertOK(csv)
-        XCTAssertEqual(csv.lines.first, "team,requests,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,cost")
+        XCTAssertEqual(csv.lines.first, "team,requests,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,cost,list_cost,effective_cost")
         assertOK(try spend(["lint", "--all"], in: dir))
 
         // The first commit goes through the installed hook.

@@ -27,10 +27,10 @@ final class LargeLedgerTests: XCTestCase {
         XCTAssertEqual(
             r.lines,
             [
-                "team,requests,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,cost",
-                "growth,30000,60000000,0,0,15000000,300",
-                "search,30000,60000000,0,0,15000000,300",
-                "(unattributed),0,0,0,0,0,0",
+                "team,requests,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,cost,list_cost,effective_cost",
+                "growth,30000,60000000,0,0,15000000,300,300,300",
+                "search,30000,60000000,0,0,15000000,300,300,300",
+                "(unattributed),0,0,0,0,0,0,0,0",
             ])
         // The same shard read from git (a blob, not a mapped file).
         try repo.commitAll("big")

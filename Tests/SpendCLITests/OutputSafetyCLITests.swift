@@ -86,19 +86,19 @@ final class OutputSafetyCLITests: XCTestCase {
         assertOK(report)
         XCTAssertEqual(
             report.stdout,
-            "team,requests,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,cost\n"
-                + "\"'=HYPERLINK(\"\"http://x\"\")\",1,2000,0,0,500,0.01\n"
-                + "\"a\r\nb\",1,1000,0,0,100,0.0035\n"
-                + "(unattributed),0,0,0,0,0,0\n")
+            "team,requests,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,cost,list_cost,effective_cost\n"
+                + "\"'=HYPERLINK(\"\"http://x\"\")\",1,2000,0,0,500,0.01,0.01,0.01\n"
+                + "\"a\r\nb\",1,1000,0,0,100,0.0035,0.0035,0.0035\n"
+                + "(unattributed),0,0,0,0,0,0,0,0\n")
 
         let raw = try repo.spend("report", "--rev", "HEAD~1", "--format", "csv", "--csv-raw")
         assertOK(raw)
         XCTAssertEqual(
             raw.stdout,
-            "team,requests,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,cost\n"
-                + "\"=HYPERLINK(\"\"http://x\"\")\",1,2000,0,0,500,0.01\n"
-                + "\"a\r\nb\",1,1000,0,0,100,0.0035\n"
-                + "(unattributed),0,0,0,0,0,0\n")
+            "team,requests,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,cost,list_cost,effective_cost\n"
+                + "\"=HYPERLINK(\"\"http://x\"\")\",1,2000,0,0,500,0.01,0.01,0.01\n"
+                + "\"a\r\nb\",1,1000,0,0,100,0.0035,0.0035,0.0035\n"
+                + "(unattributed),0,0,0,0,0,0,0,0\n")
 
         let diff = try repo.spend("diff", "HEAD~1", "HEAD", "--format", "csv")
         assertOK(diff)
@@ -150,7 +150,7 @@ final class OutputSafetyCLITests: XCTestCase {
             ])
         let csv = try repo.spend("report", "--format", "csv")
         assertOK(csv)
-        XCTAssertEqual(csv.lines[1], huge + ",1,2000,0,0,500,0.01")
+        XCTAssertEqual(csv.lines[1], huge + ",1,2000,0,0,500,0.01,0.01,0.01")
     }
 
     func testDirectoryWithNewlineShowsOnOneErrorLine() throws {

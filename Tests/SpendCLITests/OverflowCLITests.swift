@@ -85,7 +85,7 @@ final class OverflowCLITests: XCTestCase {
         let repo = try repo([sonnet("a", requests: "46116860184275")])
         let r = try repo.spend("report", "--format", "csv")
         assertOK(r)
-        XCTAssertTrue(r.stdout.contains("x,46116860184275,10,0,0,1,0.000045\n"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("x,46116860184275,10,0,0,1,0.000045,0.000045,0.000045\n"), r.stdout)
         let append = try repo.spend(
             "append", "--provider", "anthropic", "--model", "claude-sonnet-4", "--requests", "46116860184275", "--input", "10", "--output", "1",
             "--tag", "team=x", "--ts", "2025-06-02T00:00:00Z")

@@ -3,7 +3,7 @@ import XCTest
 
 /// `--format csv|json`: exact headers, exact decimal costs.
 final class ReportFormatTests: XCTestCase {
-    static let usageHeader = "requests,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,cost"
+    static let usageHeader = "requests,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,cost,list_cost,effective_cost"
 
     func testCSVHeaderAndExactCosts() throws {
         let repo = try makeRepo()
@@ -13,10 +13,10 @@ final class ReportFormatTests: XCTestCase {
         XCTAssertEqual(
             r.stdout,
             """
-            team,requests,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,cost
-            growth,1,2000,0,0,500,0.01
-            search,1,1000,0,0,100,0.0035
-            (unattributed),0,0,0,0,0,0
+            team,requests,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,cost,list_cost,effective_cost
+            growth,1,2000,0,0,500,0.01,0.01,0.01
+            search,1,1000,0,0,100,0.0035,0.0035,0.0035
+            (unattributed),0,0,0,0,0,0,0,0
 
             """)
     }
@@ -32,9 +32,9 @@ final class ReportFormatTests: XCTestCase {
         XCTAssertEqual(
             Array(r.lines.dropFirst()),
             [
-                "2025-01,growth,gpt-4o,1,2000,0,0,500,0.01",
-                "2025-01,search,gpt-4o,1,1000,0,0,100,0.0035",
-                "2025-02,search,gpt-4o,1,4000,0,0,1000,0.02",
+                "2025-01,growth,gpt-4o,1,2000,0,0,500,0.01,0.01,0.01",
+                "2025-01,search,gpt-4o,1,1000,0,0,100,0.0035,0.0035,0.0035",
+                "2025-02,search,gpt-4o,1,4000,0,0,1000,0.02,0.02,0.02",
             ])
     }
 
@@ -49,10 +49,10 @@ final class ReportFormatTests: XCTestCase {
             r.lines,
             [
                 "period,team," + Self.usageHeader,
-                "2025-01,growth,1,2000,0,0,500,0.01",
-                "2025-01,(unattributed),0,0,0,0,0,0",
-                "2025-02,search,1,4000,0,0,1000,0.02",
-                "2025-02,(unattributed),0,0,0,0,0,0",
+                "2025-01,growth,1,2000,0,0,500,0.01,0.01,0.01",
+                "2025-01,(unattributed),0,0,0,0,0,0,0,0",
+                "2025-02,search,1,4000,0,0,1000,0.02,0.02,0.02",
+                "2025-02,(unattributed),0,0,0,0,0,0,0,0",
             ])
     }
 
@@ -70,8 +70,8 @@ final class ReportFormatTests: XCTestCase {
             r.lines,
             [
                 "period,provider," + Self.usageHeader,
-                "2024-W52,openai,1,2000,0,0,500,0.01",
-                "2025-W01,openai,2,4000,0,0,1000,0.02",
+                "2024-W52,openai,1,2000,0,0,500,0.01,0.01,0.01",
+                "2025-W01,openai,2,4000,0,0,1000,0.02,0.02,0.02",
             ])
         let day = try repo.spend("report", "--by", "provider", "--period", "day", "--format", "csv")
         assertOK(day)
@@ -158,7 +158,7 @@ final class ReportFormatTests: XCTestCase {
         try repo.writeLedger("ledger/2025/2025-01.jsonl", [e])
         let r = try repo.spend("report", "--format", "csv")
         assertOK(r)
-        XCTAssertEqual(r.lines.dropFirst().first, "\"a,b \"\"x\"\"\",1,2000,0,0,500,0.01")
+        XCTAssertEqual(r.lines.dropFirst().first, "\"a,b \"\"x\"\"\",1,2000,0,0,500,0.01,0.01,0.01")
     }
 
     /// A hand-written card: decimal-string and float prices, an alias glob, a tier cliff counting
@@ -214,17 +214,17 @@ final class ReportFormatTests: XCTestCase {
         XCTAssertEqual(
             r.lines,
             [
-                "id,requests,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,cost",
-                "rollup,3,3000,0,0,1,0.003003",
-                "after,1,1000,0,0,0,0.001",
-                "above,1,500,300,201,10,0.00016225",
-                "at-threshold,1,1000,0,0,10,0.000103",
-                "before,1,1000,0,0,0,0.0001",
+                "id,requests,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,cost,list_cost,effective_cost",
+                "rollup,3,3000,0,0,1,0.003003,0.003003,0.003003",
+                "after,1,1000,0,0,0,0.001,0.001,0.001",
+                "above,1,500,300,201,10,0.00016225,0.00016225,0.00016225",
+                "at-threshold,1,1000,0,0,10,0.000103,0.000103,0.000103",
+                "before,1,1000,0,0,0,0.0001,0.0001,0.0001",
             ])
         let total = try repo.spend("report", "--by", "priced_model", "--format", "csv")
         assertOK(total)
         // 0.003003 + 0.001 + 0.00016225 + 0.000103 + 0.0001
-        XCTAssertEqual(total.lines.last, "acme-large,7,6500,300,201,21,0.00436825")
+        XCTAssertEqual(total.lines.last, "acme-large,7,6500,300,201,21,0.00436825,0.00436825,0.00436825")
     }
 
     func testOptionalFieldDefaultsAsDimensions() throws {
@@ -238,8 +238,8 @@ final class ReportFormatTests: XCTestCase {
             r.lines,
             [
                 "service_tier,batch,status,release," + Self.usageHeader,
-                "standard,false,ok,(none),1,2000,0,0,500,0.01",
-                "standard,true,ok,v1.2.0,1,2000,0,0,500,0.005",
+                "standard,false,ok,(none),1,2000,0,0,500,0.01,0.01,0.01",
+                "standard,true,ok,v1.2.0,1,2000,0,0,500,0.005,0.005,0.005",
             ])
     }
 }

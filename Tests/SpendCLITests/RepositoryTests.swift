@@ -4,9 +4,9 @@ import XCTest
 /// Finding the cost repository: `-C DIR`, ancestors, and outside any repository.
 final class RepositoryTests: XCTestCase {
     static let expectedCSV = """
-        team,requests,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,cost
-        growth,1,2000,0,0,500,0.01
-        (unattributed),0,0,0,0,0,0
+        team,requests,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,cost,list_cost,effective_cost
+        growth,1,2000,0,0,500,0.01,0.01,0.01
+        (unattributed),0,0,0,0,0,0,0,0
 
         """
 

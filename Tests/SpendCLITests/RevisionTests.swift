@@ -5,7 +5,7 @@ import XCTest
 
 /// `--rev`: ledger and rate cards as of a commit, not the working tree.
 final class RevisionTests: XCTestCase {
-    static let header = "team,requests,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,cost"
+    static let header = "team,requests,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,cost,list_cost,effective_cost"
     /// The gpt-4o point in force from 2024-10-01 in the bundled card.
     static let gpt4oPoint = "model = \"gpt-4o\"\neffective = 2024-10-01\ninput = 2.50\n"
 
@@ -21,14 +21,14 @@ final class RevisionTests: XCTestCase {
 
         let head = try repo.spend("report", "--rev", "HEAD", "--format", "csv")
         assertOK(head)
-        XCTAssertEqual(head.lines, [Self.header, "growth,1,2000,0,0,500,0.01", "(unattributed),0,0,0,0,0,0"])
+        XCTAssertEqual(head.lines, [Self.header, "growth,1,2000,0,0,500,0.01,0.01,0.01", "(unattributed),0,0,0,0,0,0,0,0"])
 
         // The working tree sees both changes: 2000×5 + 500×10 → 0.015; 1000×5 + 100×10 → 0.006.
         let work = try repo.spend("report", "--format", "csv")
         assertOK(work)
         XCTAssertEqual(
             work.lines,
-            [Self.header, "growth,1,2000,0,0,500,0.015", "search,1,1000,0,0,100,0.006", "(unattributed),0,0,0,0,0,0"])
+            [Self.header, "growth,1,2000,0,0,500,0.015,0.015,0.015", "search,1,1000,0,0,100,0.006,0.006,0.006", "(unattributed),0,0,0,0,0,0,0,0"])
     }
 
     func testRevAcrossTwoCommits() throws {
@@ -42,7 +42,7 @@ final class RevisionTests: XCTestCase {
 
         let previous = try repo.spend("report", "--rev", "HEAD~1", "--format", "csv")
         assertOK(previous)
-        XCTAssertEqual(previous.lines, [Self.header, "growth,1,2000,0,0,500,0.01", "(unattributed),0,0,0,0,0,0"])
+        XCTAssertEqual(previous.lines, [Self.header, "growth,1,2000,0,0,500,0.01,0.01,0.01", "(unattributed),0,0,0,0,0,0,0,0"])
 
         for rev in ["v1", first] {
             let r = try repo.spend("report", "--rev", rev, "--format", "csv")
@@ -54,7 +54,7 @@ final class RevisionTests: XCTestCase {
         assertOK(head)
         XCTAssertEqual(
             head.lines,
-            [Self.header, "growth,1,2000,0,0,500,0.01", "search,1,1000,0,0,100,0.0035", "(unattributed),0,0,0,0,0,0"])
+            [Self.header, "growth,1,2000,0,0,500,0.01,0.01,0.01", "search,1,1000,0,0,100,0.0035,0.0035,0.0035", "(unattributed),0,0,0,0,0,0,0,0"])
     }
 
     func testRevWhenCostRepositoryIsASubdirectory() throws {
@@ -64,7 +64,7 @@ final class RevisionTests: XCTestCase {
         try repo.append("ledger/2025/2025-01.jsonl", Fixture.search + "\n")
         let r = try repo.spend("report", "--rev", "HEAD", "--format", "csv")
         assertOK(r)
-        XCTAssertEqual(r.lines, [Self.header, "growth,1,2000,0,0,500,0.01", "(unattributed),0,0,0,0,0,0"])
+        XCTAssertEqual(r.lines, [Self.header, "growth,1,2000,0,0,500,0.01,0.01,0.01", "(unattributed),0,0,0,0,0,0,0,0"])
         // From the top of the git repository with -C.
         let viaC = try runSpend("spend", ["report", "-C", "finance/costs", "--rev", "HEAD", "--format", "csv"], in: repo.gitRoot)
         assertOK(viaC)
@@ -150,7 +150,7 @@ final class RevisionTests: XCTestCase {
         try repo.commitAll("ledger")
         let r = try repo.spend("report", "--rev", "HEAD~1", "--format", "csv")
         assertOK(r)
-        XCTAssertEqual(r.lines, [Self.header, "(unattributed),0,0,0,0,0,0"])
+        XCTAssertEqual(r.lines, [Self.header, "(unattributed),0,0,0,0,0,0,0,0"])
     }
 
     func testRevInRepositoryWithoutCommits() throws {

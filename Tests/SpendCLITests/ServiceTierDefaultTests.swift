@@ -34,10 +34,10 @@ final class ServiceTierDefaultTests: XCTestCase {
         return r.lines
     }
 
-    static let header = "service_tier,requests,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,cost"
+    static let header = "service_tier,requests,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,cost,list_cost,effective_cost"
     // e1–e4: 8000 in, 700 out, 0.01 + 0.0035 + 0.01 + 0.0035.
-    static let standard = "standard,4,8000,0,0,700,0.027"
-    static let priority = "priority,1,2000,0,0,500,0.017"
+    static let standard = "standard,4,8000,0,0,700,0.027,0.027,0.027"
+    static let priority = "priority,1,2000,0,0,500,0.017,0.017,0.017"
 
     func testReportGroupsDefaultWithStandard() throws {
         let repo = try makeTierRepo()

@@ -270,11 +270,11 @@ final class AggregationTests: XCTestCase {
         XCTAssertEqual(
             csv,
             """
-            team,requests,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,cost
-            support,12,1758000,0,0,23200,6.387
-            search,4,140001,2000,0,3200,0.3615525
-            research,1,1000,0,0,0,0.02125
-            (unattributed),1,2000,0,0,500,0.01
+            team,requests,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,cost,list_cost,effective_cost
+            support,12,1758000,0,0,23200,6.387,6.387,6.387
+            search,4,140001,2000,0,3200,0.3615525,0.3615525,0.3615525
+            research,1,1000,0,0,0,0.02125,0.02125,0.02125
+            (unattributed),1,2000,0,0,500,0.01,0.01,0.01
 
             """)
     }
@@ -283,7 +283,7 @@ final class AggregationTests: XCTestCase {
         let csv = ReportRenderer().csv(try makeReport(try standardRepository(), by: ["tags.provider"], period: .month))
         XCTAssertEqual(
             csv.split(separator: "\n").first,
-            "period,tags.provider,requests,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,cost")
+            "period,tags.provider,requests,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,cost,list_cost,effective_cost")
     }
 
     func testJSONCarriesExactCostsAndUnattributed() throws {
@@ -313,7 +313,7 @@ final class AggregationTests: XCTestCase {
         let line = Self.november[0].line.replacingOccurrences(of: #""team":"search""#, with: #""team":"search, west""#)
         let root = try makeRepository(["ledger/2026/2026-11.jsonl": line + "\n"])
         let csv = ReportRenderer().csv(try makeReport(root))
-        XCTAssertTrue(csv.contains("\n\"search, west\",1,2000,0,0,500,0.01\n"), csv)
+        XCTAssertTrue(csv.contains("\n\"search, west\",1,2000,0,0,500,0.01,0.01,0.01\n"), csv)
     }
 
     func testEmptyShardAndMissingFinalNewlineAreFine() throws {

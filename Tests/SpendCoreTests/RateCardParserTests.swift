@@ -278,7 +278,7 @@ final class RateCardParserTests: XCTestCase {
 
     func testUnknownTopLevelKeyIsRejected() {
         let d = diagnostics("provider = \"acme\"\nprovidr = \"x\"\n")
-        XCTAssertEqual(d.map(\.message), ["unknown key \"providr\" (expected provider, currency, [aliases], [[price]])"])
+        XCTAssertEqual(d.map(\.message), ["unknown key \"providr\" (expected provider, currency, [aliases], [[price]], [[discount]])"])
         XCTAssertEqual(d.first?.line, 2)
     }
 

@@ -40,6 +40,8 @@ public enum Rule: String, CaseIterable, Sendable, Hashable, CustomStringConverti
     case ratecardAliasShadow = "ratecard-alias-shadow"
     case ratecardRewrite = "ratecard-rewrite"
     case ratecardBackdated = "ratecard-backdated"
+    case ratecardDiscount = "ratecard-discount"
+    case ratecardDiscountOverlap = "ratecard-discount-overlap"
     // Policy (spend.toml).
     case policy
     // Raised by other verbs (append, report …).
@@ -155,6 +157,10 @@ public enum Rule: String, CaseIterable, Sendable, Hashable, CustomStringConverti
             Definition(.error, .rateCards, "a price point or card of the base was edited or deleted")
         case .ratecardBackdated:
             Definition(.warning, .rateCards, "a new point takes effect more than 7 days before today")
+        case .ratecardDiscount:
+            Definition(.error, .rateCards, "a [[discount]] with an unknown key, a missing or bad field, until not after effective, or a glob matching no priced model")
+        case .ratecardDiscountOverlap:
+            Definition(.error, .rateCards, "two [[discount]]s cover one model at one instant")
         case .policy:
             Definition(.error, .policy, "unknown key, wrong type, invalid pattern or path glob in spend.toml")
         case .response:

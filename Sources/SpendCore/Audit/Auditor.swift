@@ -113,6 +113,8 @@ public struct Auditor {
                 thresholds += p.tiers.map(\.aboveInputTokens)
                 for st in p.serviceTiers.values { thresholds += st.tiers.map(\.aboveInputTokens) }
             }
+            // Cells never straddle the start or end of a contract discount.
+            for d in card.discounts { instants += [d.effective] + (d.until.map { [$0] } ?? []) }
         }
         let snapshot = try repository.snapshot(query.revision.map { .revision($0) } ?? .workingTree)
         clock.lap("changes")

@@ -21,9 +21,11 @@ public struct PriceChange: Sendable, Hashable {
     /// The point's `effective` as written ("" for aliases).
     public var effective: String
     /// `input`, `output`, `batch_discount`, `tiers>200000.input`,
-    /// `service_tiers.priority.output`, `tool_calls.web_search`, `alias`, or "" when nothing priced changed.
+    /// `service_tiers.priority.output`, `tool_calls.web_search`, `alias`,
+    /// `discount` (a `[[discount]]`: old and new read `15% until 2027-01-01`),
+    /// or "" when nothing priced changed.
     public var field: String
-    /// Value before ("" when none): a decimal, or an alias target.
+    /// Value before ("" when none): a decimal, an alias target, or discount terms.
     public var old: String
     /// Value after ("" when none).
     public var new: String
@@ -138,6 +140,7 @@ public enum PriceChanges {
                 }
             }
             out += changes
+            out += DiscountChanges.between(old: a, new: b, provider: provider, commitDay: commitDay)
             var oldAliases: [String: String] = [:]
             for alias in a?.aliases ?? [] { oldAliases[alias.pattern] = alias.target }
             var newAliases: [String: String] = [:]

@@ -184,16 +184,19 @@ public struct UsageCells: Sendable {
         }
     }
 
-    /// The exact cost of a cell whose served model resolves to priced model `m` of `book`.
+    /// The exact effective cost (after any contract discount in effect; the
+    /// list cost where none is) of a cell whose served model resolves to
+    /// priced model `m` of `book`.
     public static func price(_ cell: Cell, book: PriceBook, model m: Int) -> Result<ExactDecimal, PricingError> {
         guard let point = book.pointIndex(model: m, at: cell.ts) else { return .failure(book.noPriceError(model: m, ts: cell.ts)) }
-        let selection = book.selection(
+        var selection = book.selection(
             point: point, promptTokens: cell.promptTokens, requests: cell.requests, batch: cell.batch, serviceTier: cell.serviceTier)
+        selection.discount = book.discountIndex(model: m, at: cell.ts)
         switch book.effectiveRates(selection) {
         case .failure(let e): return .failure(e)
         case .success(let rates):
             do {
-                return .success(try rates.cost(cell.usage))
+                return .success(try rates.cost(cell.usage, basis: .effective))
             } catch {
                 return .failure(error)
             }

@@ -1,11 +1,16 @@
 import Foundation
 
-/// One line of a report: the group's labels, usage and exact cost.
+/// One line of a report: the group's labels, usage and exact costs.
 public struct ReportRow: Sendable, Hashable {
     public var keys: [String]
     public var usage: Usage
     public var events: Int
+    /// The cost on the report's basis (`listCost` or `effectiveCost`).
     public var cost: ExactDecimal
+    /// At list prices.
+    public var listCost: ExactDecimal = .zero
+    /// After contract discounts (`[[discount]]`); the list cost where none applies.
+    public var effectiveCost: ExactDecimal = .zero
 }
 
 /// Spend grouped by the query's dimensions, with a total.
@@ -19,29 +24,40 @@ public struct Report: Sendable {
     /// The grouping tags that events can miss (for the unattributed note).
     public var groupingTags: [String]
     public var stats: (events: Int, bytes: Int, shards: Int)
+    /// Which cost `cost`, the order, shares and totals use.
+    public var basis: CostBasis
 
-    /// Prices an aggregation: one exact cost per (group, rate selection), summed.
-    public init(_ aggregation: Aggregation, book: PriceBook, query: ReportQuery) throws(SpendError) {
+    /// Prices an aggregation: exact list and effective costs per (group, rate
+    /// selection), summed; rows are ordered and shared by the `basis` cost.
+    public init(_ aggregation: Aggregation, book: PriceBook, query: ReportQuery, basis: CostBasis = .list) throws(SpendError) {
+        self.basis = basis
         columns = aggregation.columns
         var rows: [ReportRow] = []
         var total = ReportRow(keys: [], usage: Usage(requests: 0), events: 0, cost: .zero)
         var unattributed = ExactDecimal.zero
         for (labels, selections) in aggregation.groups {
             var usage = Usage(requests: 0)
-            var cost = ExactDecimal.zero
+            var list = ExactDecimal.zero
+            var effective = ExactDecimal.zero
             let group = labels.joined(separator: ", ")
             for (selection, part) in selections {
                 do {
-                    cost = try Self.sum(cost, book.effectiveRates(selection).get().cost(part), group)
+                    let costs = try book.effectiveRates(selection).get().costs(part)
+                    list = try Self.sum(list, costs.list, group)
+                    effective = try Self.sum(effective, costs.effective, group)
                 } catch {
                     throw SpendError.input([Diagnostic(path: "ledger", rule: error.rule, message: error.message)])
                 }
                 try Self.add(part, to: &usage, group)
             }
-            let row = ReportRow(keys: labels, usage: usage, events: aggregation.eventCounts[labels] ?? 0, cost: cost)
+            let cost = CostPair(list: list, effective: effective)[basis]
+            let row = ReportRow(
+                keys: labels, usage: usage, events: aggregation.eventCounts[labels] ?? 0, cost: cost, listCost: list, effectiveCost: effective)
             try Self.add(usage, to: &total.usage, "the total")
             total.events += row.events
             total.cost = try Self.checkedSum(total.cost, cost, "the total")
+            total.listCost = try Self.checkedSum(total.listCost, list, "the total")
+            total.effectiveCost = try Self.checkedSum(total.effectiveCost, effective, "the total")
             if labels.contains(Dimension.unattributedLabel) { unattributed = try Self.checkedSum(unattributed, cost, "the unattributed total") }
             rows.append(row)
         }

@@ -21,6 +21,10 @@ public struct RepriceQuery: Sendable {
     public var basis: RepriceBasis
     /// Collect the events whose stored cost is not reproduced.
     public var list: Bool
+    /// Recompute list costs (compared with stored costs, which `append`
+    /// writes at list price), or effective costs (after contract discounts),
+    /// compared with the other basis at effective cost for every event.
+    public var cost: CostBasis = .list
 
     /// Parses `--by` names: `day`, `week` or `month` (at most one) make a period
     /// column; anything else is an event field or tag as in `spend report`.
@@ -119,6 +123,8 @@ public struct RepriceResult: Sendable {
     public var otherDescription: String
     /// True when any event drifts (what `--check` fails on).
     public var hasDrift: Bool { total.drifting > 0 }
+    /// The cost compared (`RepriceQuery.cost`).
+    public var cost: CostBasis = .list
 }
 
 /// Recomputes every event's cost on one basis and compares it with the
@@ -142,7 +148,7 @@ public struct Repricer {
         let currentSource: SnapshotSource
         if case .cards(let source) = query.basis { currentSource = source } else { currentSource = .workingTree }
         let current: PriceBook
-        let currentLabel: String
+        var currentLabel: String
         switch currentSource {
         case .workingTree:
             current = try repository.workingTreePricing().book
@@ -158,9 +164,15 @@ public struct Repricer {
         let work = RepriceWork(query: query, current: current, recorded: recorded, asRecorded: asRecorded, limit: diagnosticLimit)
         let chunks = LedgerReader.chunks(try LedgerReader.load(ledger))
         let parts = ScanEngine.run(chunks, work)
-        let recordedLabel = "the rate cards as recorded (priced_with blob, else the cards committed at the event's ts)"
-        return try work.merge(
+        var recordedLabel = "the rate cards as recorded (priced_with blob, else the cards committed at the event's ts)"
+        if query.cost == .effective {
+            recordedLabel += ", at effective cost"
+            currentLabel += ", at effective cost"
+        }
+        var result = try work.merge(
             parts, chunks: chunks, basis: asRecorded ? recordedLabel : currentLabel, other: asRecorded ? currentLabel : recordedLabel)
+        result.cost = query.cost
+        return result
     }
 }
 
@@ -304,7 +316,7 @@ struct RepriceWork: ScanConsumer, Sendable {
         case .failure(let f):
             return .failure(PricingError(rule: f.error.rule, message: "as recorded (\(recorded.book(k).label)): \(f.error.message)"))
         case .success(let priced):
-            return Result { () throws(PricingError) in try out.recordedPricers[k]!.cost(e, priced, scanner: scan.scanner) }
+            return Result { () throws(PricingError) in try out.recordedPricers[k]!.cost(e, priced, scanner: scan.scanner, basis: query.cost) }
         }
     }
 
@@ -314,14 +326,15 @@ struct RepriceWork: ScanConsumer, Sendable {
         guard model >= 0 else { return .failure(scan.resolutionError()) }
         switch scan.price(model: model) {
         case .failure(let f): return .failure(f.error)
-        case .success(let priced): return Result { () throws(PricingError) in try scan.pricer!.cost(scan.event, priced, scanner: scan.scanner) }
+        case .success(let priced): return Result { () throws(PricingError) in try scan.pricer!.cost(scan.event, priced, scanner: scan.scanner, basis: query.cost) }
         }
     }
 
     func consume(_ scan: inout ChunkScan, _ out: inout RepricePartial) {
         let e = scan.event
         var stored: ExactDecimal?
-        if !e.cost.isAbsent {
+        // Stored costs are list costs: at effective cost, every event is compared with the other basis.
+        if !e.cost.isAbsent, query.cost == .list {
             guard let parsed = ExactDecimal(scan.string(e.cost)) else {
                 scan.fail(at: e.cost.start, rule: .schema, message: "cost must be a decimal string, got \"\(scan.string(e.cost))\"")
                 return
