@@ -6,7 +6,7 @@ public enum LiteLLMRate {
     /// a double's shortest round-trip text times 10^6 (`2.5e-06` → 2.5, never
     /// 2.4999999…). Nil for anything but a finite, non-negative number.
     public static func perMillion(_ value: Any?) -> ExactDecimal? {
-        guard let number = value as? NSNumber, !(value is Bool) else { return nil }
+        guard let number = value as? NSNumber else { return nil }
         let double = number.doubleValue
         guard double.isFinite, double >= 0, let exact = ExactDecimal("\(double)") else { return nil }
         return (exact * ExactDecimal(1_000_000)).normalized()
