@@ -41,9 +41,10 @@ public struct CardsRenderer {
     /// `spend cards check`'s findings; the table ends with a summary line.
     public func renderCheck(_ result: CardCheckResult, as format: OutputFormat) -> String {
         let rows = checkRows(result)
+        func models(_ n: Int) -> String { n == 1 ? "1 model" : "\(n) models" }
         let summary =
-            "\(result.differences.count) models differ, \(result.missing.count) models missing; "
-            + "\(result.compared) models compared with LiteLLM \(result.mapLabel) (\(result.mapPath))"
+            "\(models(result.differences.count)) differ\(result.differences.count == 1 ? "s" : ""), \(models(result.missing.count)) missing; "
+            + "\(models(result.compared)) compared with LiteLLM \(result.mapLabel) (\(result.mapPath))"
         switch format {
         case .table:
             guard !rows.isEmpty else { return "ok: " + summary + "\n" }
@@ -65,9 +66,10 @@ public struct CardsRenderer {
         if plan.points.isEmpty {
             out += "nothing to sync: the cards agree with the map\n"
         } else {
+            let count = plan.points.count == 1 ? "1 new point" : "\(plan.points.count) new points"
             out += written
-                ? "wrote \(plan.points.count) new points to \(files); review with `git diff`, then `spend lint` and `spend audit`\n"
-                : "dry run: \(plan.points.count) new points would be written to \(files); nothing written\n"
+                ? "wrote \(count) to \(files); review with `git diff`, then `spend lint` and `spend audit`\n"
+                : "dry run: \(count) would be written to \(files); nothing written\n"
         }
         return out
     }
