@@ -167,8 +167,13 @@ public struct CardsShowCommand: ParsableCommand {
     public func run() throws {
         let repo = try repository.repository()
         let book = try repo.workingTreePricing().book
-        // Outside git (or before the first commit) points are shown without their commits.
-        let history = try? CardHistory(costRepository: repo)
+        // Outside git, or before the first commit, points are shown without their commits.
+        let history: CardHistory?
+        do {
+            history = try CardHistory(costRepository: repo)
+        } catch SpendError.usage {
+            history = nil
+        }
         let histories = try CardCatalog.show(book: book, model: model, at: at.millis, history: history)
         var renderer = CardsRenderer()
         renderer.csvWriter = output.csvWriter

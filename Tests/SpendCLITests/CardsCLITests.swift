@@ -181,6 +181,14 @@ final class CardsCLITests: XCTestCase {
         XCTAssertTrue(unknown.stderr.contains("error[unknown-model]: model \"gpt-7\" matches no price or alias in ratecards/openai.toml"), unknown.stderr)
     }
 
+    func testShowOutsideGitHasNoCommits() throws {
+        let repo = try makeRepo(git: false, cards: false)
+        try repo.write("ratecards/openai.toml", Self.card)
+        let r = try repo.spend("cards", "show", "gpt-4o", "--at", "2025-01-01")
+        assertOK(r)
+        XCTAssertTrue(r.lines[1].hasSuffix("(ratecards/openai.toml:8), not committed"), r.lines[1])
+    }
+
     /// The bundled cards against the full shared map (../shared/data), when it is there.
     func testCheckOfTheBundledCardsAgainstTheSharedMap() throws {
         let map = Paths.packageRoot.appendingPathComponent("../shared/data/litellm-model-prices-1.109.1.json").standardizedFileURL.path

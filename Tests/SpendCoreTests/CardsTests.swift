@@ -182,6 +182,46 @@ final class CardsTests: XCTestCase {
             ["openai/gpt-4o@2026-12-01", "openai/gpt-4o@2026-12-01", "openai/gpt-4o-mini@2024-07-18", "openai/gpt-9-test@2026-12-01"])
     }
 
+    func testSyncCopiesABlockWithACommentInsideButNotTheNextBlocksComment() throws {
+        let card = """
+            provider = "openai"
+            currency = "USD"
+
+            [[price]]
+            model = "gpt-4o"
+            effective = 2024-10-01
+            input = 2.50
+            # priority per the pricing page
+            output = 10.00
+            service_tiers = { priority = { input = 4.25, output = 17.00 } }
+            # source: the next block, without a blank line
+            [[price]]
+            model = "gpt-4o-mini"
+            effective = 2024-07-18
+            input = 0.15
+            output = 0.60
+
+            """
+        let book = PriceBook(cards: [try RateCardParser.parse(card, path: "ratecards/openai.toml", blobId: nil)])
+        let plan = try CardSync.plan(
+            book: book, cardTexts: ["ratecards/openai.toml": card], map: try map(),
+            request: CardSyncRequest(effective: "2026-12-01", syncedOn: "2026-12-02", models: "gpt-4o"))
+        XCTAssertEqual(
+            plan.points.first?.text.split(separator: "\n").dropFirst(3).joined(separator: "\n"),
+            """
+            [[price]]
+            model = "gpt-4o"
+            effective = 2026-12-01
+            input = 3
+            cached_input = 1.25
+            # priority per the pricing page
+            output = 12
+            batch_input = 1.5
+            batch_output = 6
+            service_tiers = { priority = { input = 4.25, output = 17.00 } }
+            """)
+    }
+
     func testSyncNarrowsToAGlobAndAProvider() throws {
         let plan = try CardSync.plan(
             book: try book(), cardTexts: ["ratecards/openai.toml": Self.card], map: try map(),

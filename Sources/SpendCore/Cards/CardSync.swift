@@ -125,15 +125,17 @@ public enum CardSync {
     /// replaced (or added in card order); every other line carried over.
     static func changedBlock(_ difference: ModelDifference, previous text: String, effective: String, source: String) -> String {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        // The `[[price]]` line at or above the point's line, through the line before a blank line, comment or table.
+        // The `[[price]]` line at or above the point's line, through the line before a blank
+        // line or the next table; comment lines at its end belong to what follows.
         var start = min(max(difference.point.location.line - 1, 0), lines.count - 1)
         while start > 0 && lines[start].trimmingCharacters(in: .whitespaces) != "[[price]]" { start -= 1 }
         var end = start + 1
         while end < lines.count {
             let trimmed = lines[end].trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty || trimmed.hasPrefix("#") || trimmed.hasPrefix("[") && !lines[end].hasPrefix(" ") { break }
+            if trimmed.isEmpty || lines[end].hasPrefix("[") { break }
             end += 1
         }
+        while end > start + 1 && lines[end - 1].trimmingCharacters(in: .whitespaces).hasPrefix("#") { end -= 1 }
         var block = Array(lines[start..<end])
         func key(_ line: String) -> String? {
             guard let eq = line.firstIndex(of: "="), !line.hasPrefix(" ") else { return nil }
@@ -168,7 +170,9 @@ public enum CardSync {
             do {
                 try Data(text.utf8).write(to: URL(fileURLWithPath: root + "/" + path), options: .atomic)
             } catch {
-                throw SpendError.io(IOError(path: path, errno: (error as NSError).code == 0 ? EIO : Int32((error as NSError).code)))
+                let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+                let code = underlying?.domain == NSPOSIXErrorDomain ? Int32(underlying!.code) : EIO
+                throw SpendError.io(IOError(path: path, errno: code))
             }
         }
     }

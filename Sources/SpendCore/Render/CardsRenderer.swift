@@ -109,8 +109,8 @@ public struct CardsRenderer {
             text += "\(h.provider)/\(h.name): \(via)\n"
             if let k = h.inEffect {
                 let (point, commit) = h.points[k]
-                let from = commit.map { "commit \($0.id.short) (\(Timestamp.format(millis: $0.time).prefix(10))) \(JSONString.quoted($0.summary))" } ?? "not committed"
-                text += "in effect at \(date): \(point.id) (\(point.location)), from \(from)\n"
+                let from = commit.map { "from commit \($0.id.short) (\(Timestamp.format(millis: $0.time).prefix(10))) \(JSONString.quoted($0.summary))" } ?? "not committed"
+                text += "in effect at \(date): \(point.id) (\(point.location)), \(from)\n"
             } else {
                 text += "in effect at \(date): none (the first point is \(h.points.first?.point.id ?? "-"))\n"
             }
