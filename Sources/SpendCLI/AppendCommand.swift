@@ -270,7 +270,7 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
     static func readFile(_ path: String) throws -> [UInt8] {
         do {
             let file = try MappedFile(path: path)
-            return withExtendedLifetime(file) { Array(file.bytes) }
+            return file.withBytes { Array($0) }
         } catch {
             throw SpendError.usage("cannot read \(path): \(error)")
         }

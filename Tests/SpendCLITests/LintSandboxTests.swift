@@ -1,4 +1,5 @@
 import Foundation
+import SpendTestSupport
 import XCTest
 
 /// The output of a process run by the lint and hooks tests.
@@ -12,8 +13,7 @@ struct LintRun {
 
 /// Paths for the lint and hooks tests.
 enum LintPaths {
-    static let packageRoot: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let packageRoot: URL = TestPaths.packageRoot
 
     /// The directory of the built executables (spend, spend-lint).
     static let binaries: URL = {

@@ -87,7 +87,7 @@ final class RevisionTests: XCTestCase {
             let files = try XCTUnwrap(CleanLedgerFiles(cost))
             XCTAssertEqual(files.blob(path: shard.path, absolutePath: absolute), id)
             let mapped = try XCTUnwrap(files.mapped(blob: id))
-            XCTAssertEqual(String(decoding: mapped.bytes, as: UTF8.self), Fixture.growth + "\n")
+            XCTAssertEqual(mapped.withBytes { String(decoding: $0, as: UTF8.self) }, Fixture.growth + "\n")
         }
         try repo.append("ledger/2025/2025-01.jsonl", Fixture.search + "\n")
         let files = try XCTUnwrap(CleanLedgerFiles(cost))

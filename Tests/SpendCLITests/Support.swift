@@ -1,4 +1,5 @@
 import Foundation
+import SpendTestSupport
 import XCTest
 
 /// The result of running a process: exit status and captured output.
@@ -13,9 +14,8 @@ struct RunResult {
 
 /// Paths shared by every end-to-end test.
 enum Paths {
-    /// The package root (…/Tests/SpendCLITests/Support.swift → three levels up).
-    static let packageRoot: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    /// The package root.
+    static let packageRoot: URL = TestPaths.packageRoot
 
     /// The directory holding the built `spend` and `spend-report` executables.
     static let binaries: URL = {

@@ -1,18 +1,13 @@
 import Foundation
+import SpendTestSupport
 import XCTest
 
 @testable import SpendCore
 
 /// Shared helpers for the SpendCore unit tests.
 enum TestSupport {
-    /// The package root (`/…/main`), found from this file's path.
-    static let packageRoot: String = {
-        URL(fileURLWithPath: #filePath)  // …/Tests/SpendCoreTests/TestSupport.swift
-            .deletingLastPathComponent()
-            .deletingLastPathComponent()
-            .deletingLastPathComponent()
-            .path
-    }()
+    /// The package root (`/…/main`).
+    static let packageRoot: String = TestPaths.packageRoot.path
 
     /// Names of the bundled rate cards (`openai.toml`, …), sorted.
     static var bundledCardNames: [String] {

@@ -12,7 +12,7 @@ public enum ProviderResponse {
     public static func draft(_ kind: Kind, body: [UInt8], path: String) throws(DiagnosticsError) -> EventDraft {
         let origin = EventOrigin(path: path)
         func fail(_ message: String) -> DiagnosticsError {
-            DiagnosticsError([origin.diagnostic(rule: "response", message: message)])
+            DiagnosticsError([origin.diagnostic(rule: .response, message: message)])
         }
         let object: [String: Any]
         do {

@@ -99,7 +99,7 @@ public struct ShardWriter {
         func tornDiagnostic() -> Diagnostic {
             let keep = completeLength()
             return Diagnostic(
-                path: path, line: nil, rule: "torn-shard",
+                path: path, line: nil, rule: .tornShard,
                 message: """
                     the last line is incomplete (no newline after byte \(size)): a writer was interrupted \
                     mid-line. Nothing was appended. Look at it with `tail -c 300 \(path)`; if the partial \
@@ -158,11 +158,11 @@ public struct ShardWriter {
         private func textContains(_ needle: String) throws(SpendError) -> Bool {
             let file: MappedFile
             do { file = try MappedFile(path: absolute) } catch { throw SpendError.usage("cannot read \(path): \(error)") }
-            return withExtendedLifetime(file) {
+            return file.withBytes { bytes in
                 var pattern = needle
                 return pattern.withUTF8 { p in
-                    let n = min(size, file.bytes.count)
-                    guard n > 0, let base = file.bytes.baseAddress else { return false }
+                    let n = min(size, bytes.count)
+                    guard n > 0, let base = bytes.baseAddress else { return false }
                     return Self.find(p, in: UnsafeRawBufferPointer(start: base, count: n))
                 }
             }
@@ -171,9 +171,9 @@ public struct ShardWriter {
         private func scanIds() throws(SpendError) -> Set<String> {
             let file: MappedFile
             do { file = try MappedFile(path: absolute) } catch { throw SpendError.usage("cannot read \(path): \(error)") }
-            return withExtendedLifetime(file) {
+            return file.withBytes { bytes in
                 var set = Set<String>()
-                var scanner = LedgerScanner(buffer: UnsafeRawBufferPointer(rebasing: file.bytes[0..<min(size, file.bytes.count)]))
+                var scanner = LedgerScanner(buffer: UnsafeRawBufferPointer(rebasing: bytes[0..<min(size, bytes.count)]))
                 var record = EventRecord()
                 while true {
                     do throws(LedgerScanError) {
@@ -285,7 +285,7 @@ public struct ShardWriter {
                     let at = events[earlier].origin.line.map { "line \($0)" } ?? "an earlier event"
                     problems.append(
                         events[i].origin.diagnostic(
-                            rule: "duplicate-id", message: "duplicate id \(JSONString.quoted(events[i].id)) (also at \(at) of this batch)"))
+                            rule: .duplicateId, message: "duplicate id \(JSONString.quoted(events[i].id)) (also at \(at) of this batch)"))
                 }
                 continue
             }
@@ -344,7 +344,7 @@ public struct ShardWriter {
                     } else if problems.count < 50 {
                         problems.append(
                             events[i].origin.diagnostic(
-                                rule: "duplicate-id", message: "duplicate id \(JSONString.quoted(id)): already in \(holder.path)"))
+                                rule: .duplicateId, message: "duplicate id \(JSONString.quoted(id)): already in \(holder.path)"))
                     }
                     continue
                 }
@@ -390,7 +390,7 @@ public struct ShardWriter {
                     if try shard.contains(events[i].id, hash: IdIndex.hash(events[i].id)) {
                         throw SpendError.input([
                             events[i].origin.diagnostic(
-                                rule: "duplicate-id", message: "duplicate id \(JSONString.quoted(events[i].id)): already in \(shard.path)")
+                                rule: .duplicateId, message: "duplicate id \(JSONString.quoted(events[i].id)): already in \(shard.path)")
                         ])
                     }
                 }

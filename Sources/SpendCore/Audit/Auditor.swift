@@ -184,12 +184,12 @@ public struct Auditor {
                         let cell = cells.cells[k]
                         let priceBefore =
                             before.map { UsageCells.price(cell, book: old, model: $0) }
-                            ?? .failure(PricingError(rule: "unknown-model", message: ""))
+                            ?? .failure(PricingError(rule: .unknownModel, message: ""))
                         let priceAfter =
                             after.map { UsageCells.price(cell, book: new, model: $0) }
-                            ?? .failure(PricingError(rule: "unknown-model", message: ""))
+                            ?? .failure(PricingError(rule: .unknownModel, message: ""))
                         // An event too large to price is bad input, not "unpriced".
-                        for case .failure(let error) in [priceBefore, priceAfter] where error.rule == "overflow" {
+                        for case .failure(let error) in [priceBefore, priceAfter] where error.rule == .overflow {
                             throw SpendError.input([Diagnostic(path: "ledger", rule: error.rule, message: error.message)])
                         }
                         switch (priceBefore, priceAfter) {

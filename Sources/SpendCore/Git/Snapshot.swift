@@ -126,7 +126,7 @@ public struct CostRepository: Sendable {
         }
         for path in cardPaths {
             guard let data = fm.contents(atPath: root + "/" + path) else {
-                throw SpendError.input([Diagnostic(path: path, rule: "io", message: "cannot read file")])
+                throw SpendError.input([Diagnostic(path: path, rule: .io, message: "cannot read file")])
             }
             let blob = data.withUnsafeBytes { ObjectID.blob(of: $0).hex }
             cardFiles.append((path, String(decoding: data, as: UTF8.self), blob))
@@ -207,7 +207,7 @@ public struct Snapshot: Sendable {
         var providers: [String: String] = [:]
         for card in cards {
             if let other = providers[card.provider] {
-                problems.append(Diagnostic(path: card.path, rule: "ratecard", message: "provider \"\(card.provider)\" is also defined in \(other)"))
+                problems.append(Diagnostic(path: card.path, rule: .ratecard, message: "provider \"\(card.provider)\" is also defined in \(other)"))
             }
             providers[card.provider] = card.path
         }
@@ -221,7 +221,7 @@ public struct Snapshot: Sendable {
         switch shard.content {
         case .file(let path):
             let file = try MappedFile(path: path)
-            return try withExtendedLifetime(file) { try body(file.bytes) }
+            return try file.withBytes(body)
         case .blob(let id):
             let (repo, _) = try repository.git()
             return try repo.withBlob(id, body)

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 
 /// A file lint reads: its cost-repository-relative path, where its bytes
@@ -216,31 +215,26 @@ public final class LintWorkspace {
     public func buffers(_ files: [LintFile]) throws(SpendError) -> [ShardBuffer] {
         if files.isEmpty { return [] }
         let gitdir = git?.gitdir
-        let results = UnsafeMutableBufferPointer<Result<ShardBuffer, SpendError>?>.allocate(capacity: files.count)
-        results.initialize(repeating: nil)
-        defer { results.deallocate() }
-        let slots = UncheckedSendable(results)
-        DispatchQueue.concurrentPerform(iterations: files.count) { i in
+        let results = parallelMap(files.count) { i -> Result<ShardBuffer, SpendError> in
             let file = files[i]
             let shard = LedgerShard(path: file.path, content: file.source)
             do {
                 switch file.source {
                 case .file(let path):
-                    slots.value[i] = .success(ShardBuffer(shard: shard, mapped: try MappedFile(path: path)))
+                    return .success(ShardBuffer(shard: shard, mapped: try MappedFile(path: path)))
                 case .blob(let id):
                     guard let gitdir else { throw GitError(message: "no git repository") }
                     let repo = try GitRepository(at: gitdir)
                     repo.adoptEnvironmentObjectDirectories()
-                    let buffer = try repo.withBlob(id) { ShardBuffer(shard: shard, copying: $0) }
-                    slots.value[i] = .success(buffer)
+                    return .success(try repo.withBlob(id) { ShardBuffer(shard: shard, copying: $0) })
                 }
             } catch {
-                slots.value[i] = .failure(SpendError.usage("cannot read \(file.path): \(error)"))
+                return .failure(SpendError.usage("cannot read \(file.path): \(error)"))
             }
         }
         var out: [ShardBuffer] = []
         for result in results {
-            switch result! {
+            switch result {
             case .success(let b): out.append(b)
             case .failure(let e): throw e
             }

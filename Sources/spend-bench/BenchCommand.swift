@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import SpendCLI
 import SpendCore
+import SpendTestSupport
 
 /// `spend-bench`: the repository's own benchmark and sample-ledger generator.
 public struct BenchCommand: ParsableCommand {
