@@ -95,7 +95,7 @@ public enum CardCatalog {
         guard !out.isEmpty else {
             let cards = book.cards.map(\.path).sorted().joined(separator: ", ")
             throw SpendError.input([
-                Diagnostic(path: "ratecards", rule: "unknown-model", message: "model \"\(model)\" matches no price or alias in \(cards)")
+                Diagnostic(path: "ratecards", rule: .unknownModel, message: "model \"\(model)\" matches no price or alias in \(cards)")
             ])
         }
         return out

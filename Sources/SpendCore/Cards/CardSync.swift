@@ -87,7 +87,7 @@ public enum CardSync {
             guard point.effective < effective else {
                 late.append(
                     Diagnostic(
-                        path: point.location.path, line: point.location.line, rule: "ratecard-sync",
+                        path: point.location.path, line: point.location.line, rule: .ratecardSync,
                         message: "\(point.id) is effective on or after \(request.effective): a synced point must be later than the model's latest point"))
                 continue
             }

@@ -109,7 +109,7 @@ public struct LiteLLMPriceMap: Sendable {
             let at = bytes.withUnsafeBytes { SourcePosition.locate(offset: problem.offset, in: $0) }
             throw SpendError.input([
                 Diagnostic(
-                    path: shown, line: at.line, column: at.column, rule: "litellm",
+                    path: shown, line: at.line, column: at.column, rule: .litellm,
                     message: "not LiteLLM's price map: \(problem.message)", sourceLine: at.lineText)
             ])
         }
@@ -134,7 +134,7 @@ public struct LiteLLMPriceMap: Sendable {
                 let line = lineOfKey(key, in: text)
                 problems.append(
                     Diagnostic(
-                        path: shown, line: line, rule: "ratecard-precision",
+                        path: shown, line: line, rule: .ratecardPrecision,
                         message: "\(key): \(field) is \(exact) per 1M tokens, more than \(RateCardParser.maxDecimals) decimal places; spend carries prices exactly to at most \(RateCardParser.maxDecimals)"))
                 return nil
             }
