@@ -29,21 +29,16 @@ public struct CardModelHistory: Sendable, Hashable {
     public var alias: ModelAlias?
     public var cardPath: String
     public var pricedModel: String
-    /// Every point of the priced model, oldest first, with the commit that introduced it
-    /// (nil: not committed, or no git history).
-    public var points: [(point: PricePoint, commit: PointCommit?)]
+    /// Every point of the priced model, oldest first, with the commit that introduced it.
+    public var points: [CardPointEntry]
     /// Index in `points` of the point in effect at the date asked (nil: before the first).
     public var inEffect: Int?
+}
 
-    public static func == (a: CardModelHistory, b: CardModelHistory) -> Bool {
-        a.provider == b.provider && a.name == b.name && a.pricedModel == b.pricedModel && a.inEffect == b.inEffect
-            && a.points.map(\.point) == b.points.map(\.point) && a.points.map(\.commit) == b.points.map(\.commit)
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(provider)
-        hasher.combine(name)
-    }
+/// A price point and the commit that introduced it (nil: not committed, or no git history).
+public struct CardPointEntry: Sendable, Hashable {
+    public var point: PricePoint
+    public var commit: PointCommit?
 }
 
 /// What the cards say a model costs at a date, and where that comes from.
@@ -83,7 +78,7 @@ public enum CardCatalog {
             let commits = commitsByPath[card.path] ?? [:]
             let points = priced.pointIndices.map { index in
                 let point = book.points[Int(index)]
-                return (point: point, commit: commits[point.id])
+                return CardPointEntry(point: point, commit: commits[point.id])
             }
             let current = book.pointIndex(model: m, at: at)
             out.append(

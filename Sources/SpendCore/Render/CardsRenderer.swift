@@ -108,7 +108,8 @@ public struct CardsRenderer {
             let via = h.alias.map { "alias \(JSONString.quoted($0.pattern)) → \($0.target) (\(h.cardPath):\($0.line))" } ?? "priced by name in \(h.cardPath)"
             text += "\(h.provider)/\(h.name): \(via)\n"
             if let k = h.inEffect {
-                let (point, commit) = h.points[k]
+                let point = h.points[k].point
+                let commit = h.points[k].commit
                 let from = commit.map { "from commit \($0.id.short) (\(Timestamp.format(millis: $0.time).prefix(10))) \(JSONString.quoted($0.summary))" } ?? "not committed"
                 text += "in effect at \(date): \(point.id) (\(point.location)), \(from)\n"
             } else {
