@@ -51,10 +51,11 @@ let package = Package(
         .target(name: "SpendTestSupport", dependencies: ["SpendCore"]),
         .executableTarget(name: "spend-bench", dependencies: ["SpendCLI", "SpendCore", "SpendTestSupport"]),
         .testTarget(name: "SpendCoreTests", dependencies: ["SpendCore", "SpendTestSupport"]),
-        // End-to-end: runs the built executables against temporary git repositories.
+        // End-to-end against temporary git repositories: most tests run the
+        // commands in process (SpendCLI); the rest start the built executables.
         .testTarget(
             name: "SpendCLITests",
-            dependencies: ["SpendCore", "SpendTestSupport", "spend", "spend-report", "spend-lint", "spend-append", "spend-diff", "spend-reprice", "spend-audit"]
+            dependencies: ["SpendCore", "SpendCLI", "SpendTestSupport", "spend", "spend-report", "spend-lint", "spend-append", "spend-diff", "spend-reprice", "spend-audit"]
         ),
     ],
     swiftLanguageModes: [.v6]

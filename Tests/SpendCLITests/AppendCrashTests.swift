@@ -9,6 +9,9 @@ import XCTest
 
 /// `append` batches are all-or-nothing across crashes: the undo journal
 /// (`LedgerJournal`) and its recovery by append, lint and report.
+/// The writers that are killed are real processes; the commands that find
+/// and roll back what they left run in process (their notice goes to the
+/// invocation's stderr like any output).
 final class AppendCrashTests: XCTestCase {
     /// `ledger/YYYY/YYYY-MM.jsonl` of the `m`-th month from January 2027.
     static func shard(month m: Int) -> (path: String, day: String) {

@@ -66,8 +66,7 @@ final class RevisionTests: XCTestCase {
         assertOK(r)
         XCTAssertEqual(r.lines, [Self.header, "growth,1,2000,0,0,500,0.01", "(unattributed),0,0,0,0,0,0"])
         // From the top of the git repository with -C.
-        let viaC = try runProcess(
-            Paths.executable("spend"), ["report", "-C", "finance/costs", "--rev", "HEAD", "--format", "csv"], in: repo.gitRoot)
+        let viaC = try runSpend("spend", ["report", "-C", "finance/costs", "--rev", "HEAD", "--format", "csv"], in: repo.gitRoot)
         assertOK(viaC)
         XCTAssertEqual(viaC.stdout, r.stdout)
     }

@@ -132,7 +132,7 @@ final class AuditTests: XCTestCase {
             service_tiers = { priority = { input = 1.53, cached_input = 0.153, output = 6.12 } }
 
             """)
-        var generator = TestRandom()
+        var generator = seededRandom()
         let start = Timestamp.parse("2026-01-01T00:00:00Z")!
         var lines: [String] = []
         var events: [(ts: Int64, model: String, usage: Usage, batch: Bool, tier: String?)] = []

@@ -15,6 +15,8 @@ public struct AppendSettings: Sendable {
     /// Skip events whose id is already in the ledger (or earlier in the batch)
     /// instead of rejecting the batch.
     public var skipDuplicates = false
+    /// The crash tests' hooks into the write phase (off unless set).
+    public var writePhaseProbe = WritePhaseProbe.none
 
     public init(now: Int64, code: CodeVersion, defaultTags: [String: String] = [:]) {
         self.now = now
@@ -313,7 +315,8 @@ public struct LedgerAppender {
     /// With `dryRun`, every check runs (torn shards, duplicates) and nothing is written.
     public func write(_ events: [PreparedEvent], settings: AppendSettings, dryRun: Bool = false) throws(SpendError) -> AppendOutcome {
         let cache = GitDirectory.discover(from: repository.root).map { $0.commonDirectory + "spend/ids" }
-        let writer = ShardWriter(root: repository.root, cacheDirectory: cache, sync: settings.sync)
+        let writer = ShardWriter(root: repository.root, cacheDirectory: cache, sync: settings.sync, notice: repository.notice,
+            probe: settings.writePhaseProbe)
         return try writer.append(events, skipDuplicates: settings.skipDuplicates, dryRun: dryRun)
     }
 }

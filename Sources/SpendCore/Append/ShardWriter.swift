@@ -21,11 +21,20 @@ public struct ShardWriter {
     /// Where the id indexes live (`<git dir>/spend/ids`), or nil to scan shards.
     public let cacheDirectory: String?
     public let sync: Bool
+    /// Told what a rollback of a dead writer's batch did (one line each; the CLI shows them on stderr).
+    public let notice: @Sendable (String) -> Void
+    /// The crash tests' hooks into the write phase (``WritePhaseProbe/none`` in normal use).
+    public let probe: WritePhaseProbe
 
-    public init(root: String, cacheDirectory: String?, sync: Bool) {
+    public init(
+        root: String, cacheDirectory: String?, sync: Bool, notice: @escaping @Sendable (String) -> Void = { _ in },
+        probe: WritePhaseProbe = .none
+    ) {
         self.root = root
         self.cacheDirectory = cacheDirectory
         self.sync = sync
+        self.notice = notice
+        self.probe = probe
     }
 
     /// One locked shard.
@@ -304,8 +313,8 @@ public struct ShardWriter {
         // left), then every shard of the ledger in path order: the targets to
         // write them, the others so that ids are unique in the whole ledger.
         // A dry run creates nothing: it only rolls back a dead writer's record, like a reader.
-        let journal = dryRun ? nil : try LedgerJournal(root: root, cacheDirectory: cacheDirectory, sync: sync)
-        if dryRun { try LedgerJournal.recover(root: root) }
+        let journal = dryRun ? nil : try LedgerJournal(root: root, cacheDirectory: cacheDirectory, sync: sync, notice: notice)
+        if dryRun { try LedgerJournal.recover(root: root, notice: notice) }
         let listing = WorkingTreeFiles(root: root, listingCards: false)
         try listing.check()
         var open: [String: OpenShard] = [:]
@@ -408,7 +417,6 @@ public struct ShardWriter {
         if actual != recorded { try journal?.record(actual) }
 
         // Write: one write per shard; any failure cuts every shard back.
-        let probe = WritePhaseProbe()
         probe.note("writing")
         var written: [OpenShard] = []
         for shard in targets {

@@ -35,11 +35,10 @@ public final class SummaryEngine: @unchecked Sendable {
         self.cache = cache
     }
 
-    /// A cache for the repository around `repository`, unless `SPEND_DIFF_CACHE=0`.
-    public static func forRepository(_ repository: CostRepository, environment: [String: String] = ProcessInfo.processInfo.environment)
-        -> SummaryEngine
-    {
-        if environment["SPEND_DIFF_CACHE"] == "0" { return SummaryEngine(cache: nil) }
+    /// A cache for the repository around `repository`, unless `useCache` is
+    /// false (the CLI's `SPEND_DIFF_CACHE=0`).
+    public static func forRepository(_ repository: CostRepository, useCache: Bool = true) -> SummaryEngine {
+        if !useCache { return SummaryEngine(cache: nil) }
         guard let (git, _) = try? repository.git() else { return SummaryEngine(cache: nil) }
         return SummaryEngine(cache: SummaryCache(gitCommonDirectory: git.commonDirectory))
     }

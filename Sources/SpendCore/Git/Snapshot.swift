@@ -29,11 +29,20 @@ public struct LedgerShard: Sendable, Hashable {
 public struct CostRepository: Sendable {
     /// Absolute path of the cost repository root (no trailing slash).
     public let root: String
+    /// What git named through the environment (a hook's index or objects),
+    /// for every ``GitRepository`` opened through ``git()``.
+    public var gitEnvironment: GitEnvironment = .none
+    /// Told what reading or appending did besides its job: one line each when
+    /// an append that died mid-write is rolled back (the CLI shows them on
+    /// stderr; by default they are dropped: the library prints nothing).
+    public var notice: @Sendable (String) -> Void = { _ in }
 
     /// Finds the cost repository containing `directory`: the nearest ancestor
-    /// with `ratecards/`, `ledger/` or `spend.toml`.
-    public init(directory: String) throws(SpendError) {
-        let start = URL(fileURLWithPath: directory).standardizedFileURL.path
+    /// with `ratecards/`, `ledger/` or `spend.toml`. A relative `directory` is
+    /// taken from `base` (default: the process's working directory); messages
+    /// quote `directory` as given.
+    public init(directory: String, relativeTo base: String? = nil) throws(SpendError) {
+        let start = URL(fileURLWithPath: WorkingDirectory.absolute(directory, from: base)).standardizedFileURL.path
         var dir = start
         let fm = FileManager.default
         var isDir: ObjCBool = false
@@ -58,7 +67,7 @@ public struct CostRepository: Sendable {
     public func git() throws(SpendError) -> (GitRepository, prefix: String) {
         let repo: GitRepository
         do {
-            repo = try GitRepository(discovering: root)
+            repo = try GitRepository(discovering: root, environment: gitEnvironment)
         } catch {
             throw SpendError.usage(
                 "\(root) is not inside a git repository (revisions, history and the index are read from git; `spend init` makes one): "
@@ -85,7 +94,7 @@ public struct CostRepository: Sendable {
     /// died mid-write); a symlink or special file in `ledger/` or
     /// `ratecards/` is refused (`WorkingTreeFiles`).
     private func workingTreeSnapshot() throws(SpendError) -> Snapshot {
-        try LedgerJournal.recover(root: root)
+        try LedgerJournal.recover(root: root, notice: notice)
         let files = WorkingTreeFiles(root: root)
         try files.check()
         let shards = files.shards.map { LedgerShard(path: $0, content: .file(root + "/" + $0)) }

@@ -37,9 +37,12 @@ public final class LintWorkspace {
     public let git: GitRepository?
     /// The cost repository's path inside the git working tree ("" or "sub/dir/").
     public let prefix: String
+    /// Told when reading the working tree rolls back a dead append (``CostRepository/notice``).
+    public let notice: @Sendable (String) -> Void
 
     public init(costRepository: CostRepository) {
         root = costRepository.root
+        notice = costRepository.notice
         if let (repo, prefix) = try? costRepository.git() {
             repo.adoptEnvironmentObjectDirectories()
             git = repo
@@ -53,6 +56,7 @@ public final class LintWorkspace {
     /// A bare repository (a server's): revisions only, the cost repository at the top of its trees.
     public init(bare git: GitRepository) {
         root = git.gitdir
+        notice = { _ in }
         git.adoptEnvironmentObjectDirectories()
         self.git = git
         prefix = ""
@@ -99,7 +103,7 @@ public final class LintWorkspace {
     /// where the file is stat-clean (so unchanged shards need not be compared to HEAD).
     public func workingTree() throws(SpendError) -> LintTree {
         if let git, git.workdir == nil { throw SpendError.request(.bareRepository(root: root)) }
-        try LedgerJournal.recover(root: root)
+        try LedgerJournal.recover(root: root, notice: notice)
         let fm = FileManager.default
         let files = WorkingTreeFiles(root: root)
         let shards = files.shards.map { LintFile(path: $0, source: .file(root + "/" + $0), blob: nil) }
@@ -215,6 +219,7 @@ public final class LintWorkspace {
     public func buffers(_ files: [LintFile]) throws(SpendError) -> [ShardBuffer] {
         if files.isEmpty { return [] }
         let gitdir = git?.gitdir
+        let environment = git?.environment ?? .none
         let results = parallelMap(files.count) { i -> Result<ShardBuffer, SpendError> in
             let file = files[i]
             let shard = LedgerShard(path: file.path, content: file.source)
@@ -224,7 +229,7 @@ public final class LintWorkspace {
                     return .success(ShardBuffer(shard: shard, mapped: try MappedFile(path: path)))
                 case .blob(let id):
                     guard let gitdir else { throw GitError(message: "no git repository") }
-                    let repo = try GitRepository(at: gitdir)
+                    let repo = try GitRepository(at: gitdir, environment: environment)
                     repo.adoptEnvironmentObjectDirectories()
                     return .success(try repo.withBlob(id) { ShardBuffer(shard: shard, copying: $0) })
                 }

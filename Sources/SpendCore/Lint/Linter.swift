@@ -163,14 +163,16 @@ public struct Linter {
     /// first difference on: those lines are not new and are not re-checked.
     func compareHistories(_ pairs: [(base: LintFile, target: ShardBuffer)], baseLabel: String) throws(SpendError) -> [(Int, Int, Diagnostic?, Set<UInt64>?)] {
         if pairs.isEmpty { return [] }
-        guard let gitdir = workspace.git?.gitdir else { throw SpendError.usage("no git repository") }
+        guard let gitdir = workspace.git?.gitdir, let environment = workspace.git?.environment else {
+            throw SpendError.usage("no git repository")
+        }
         let results = parallelMap(pairs.count) { k -> Result<(Int, Int, Diagnostic?, Set<UInt64>?), SpendError> in
             let (base, target) = pairs[k]
             guard case .blob(let id) = base.source else {
                 return .failure(SpendError.usage("cannot read \(base.path) of \(baseLabel)"))
             }
             do {
-                let repo = try GitRepository(at: gitdir)
+                let repo = try GitRepository(at: gitdir, environment: environment)
                 repo.adoptEnvironmentObjectDirectories()
                 let new = target.bytes
                 // Streamed (loose objects), else by content hash (packed objects: no inflating 100 MB).
