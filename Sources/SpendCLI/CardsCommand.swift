@@ -13,7 +13,7 @@ public struct CardsCommand: ParsableCommand {
     public init() {}
 }
 
-/// `--litellm FILE`, resolved against `-C DIR` like every path of the invocation.
+/// `--litellm FILE`: relative to `-C DIR`, and that to the invocation's directory (as `spend lint --litellm`).
 struct LiteLLMOption: ParsableArguments {
     @Option(help: ArgumentHelp("LiteLLM's model_prices_and_context_window.json.", valueName: "file"))
     var litellm: String?
@@ -28,7 +28,8 @@ struct LiteLLMOption: ParsableArguments {
     func map(book: PriceBook, directory: String?) throws -> LiteLLMPriceMap {
         let litellm = litellm ?? ""
         let path = litellm.hasPrefix("/") ? litellm : (directory.map { $0 + "/" } ?? "") + litellm
-        return try LiteLLMPriceMap.read(path: path, displayPath: litellm, providers: Set(book.cards.map(\.provider)))
+        return try LiteLLMPriceMap.read(
+            path: path, relativeTo: Invocation.current.directory, displayPath: litellm, providers: Set(book.cards.map(\.provider)))
     }
 }
 

@@ -95,13 +95,15 @@ public struct LiteLLMPriceMap: Sendable {
         return nil
     }
 
-    /// Reads the file at `path` (shown as `displayPath` in messages), keeping
+    /// Reads the file at `path` (relative to `base` when not absolute; shown as `displayPath` in messages), keeping
     /// the models of `providers` (card providers; nil: all). A file that is not
     /// JSON is a located error; a kept rate with more decimal places than a
     /// card carries is an error at its key's line.
-    public static func read(path: String, displayPath: String? = nil, providers: Set<String>? = nil) throws(SpendError) -> LiteLLMPriceMap {
+    public static func read(
+        path: String, relativeTo base: String? = nil, displayPath: String? = nil, providers: Set<String>? = nil
+    ) throws(SpendError) -> LiteLLMPriceMap {
         let shown = displayPath ?? path
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let data = FileManager.default.contents(atPath: WorkingDirectory.absolute(path, from: base)) else {
             throw SpendError.request(.referencePrices(path: shown, .unreadable))
         }
         let bytes = [UInt8](data)
