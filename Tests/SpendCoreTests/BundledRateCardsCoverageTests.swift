@@ -9,21 +9,6 @@ import XCTest
 /// at the map's current rates — except the documented exceptions below,
 /// mirrored in docs/FORMAT.md ("Bundled cards").
 final class BundledRateCardsCoverageTests: XCTestCase {
-    /// LiteLLM `litellm_provider` → the bundled card that prices its first-party models.
-    static let cardOfProvider: [String: String] = [
-        "openai": "openai", "text-completion-openai": "openai",
-        "anthropic": "anthropic",
-        "gemini": "google", "vertex_ai-language-models": "google", "vertex_ai-embedding-models": "google",
-    ]
-
-    /// LiteLLM `mode`s of text and embedding models; image, audio, video,
-    /// realtime, moderation, rerank … are not token-priced text models.
-    static let textModes: Set<String> = ["chat", "responses", "completion", "embedding"]
-
-    /// Name parts of models that are not text or embedding models although
-    /// LiteLLM lists them as `chat` (audio, speech, realtime, image, music).
-    static let nonTextNameParts = ["audio", "tts", "realtime", "transcribe", "image", "lyria"]
-
     /// Models the map lists that the cards deliberately do not price as the
     /// map does (map name without `provider/` → reason). Keep in step with
     /// docs/FORMAT.md "Bundled cards"; an entry that is no longer needed fails.
@@ -104,21 +89,6 @@ final class BundledRateCardsCoverageTests: XCTestCase {
         var cacheWrite: ExactDecimal?
     }
 
-    /// Why a map entry is not checked, or nil when it is a first-party text/embedding model.
-    static func skipReason(key: String, fields: [String: Any]) -> String? {
-        guard let provider = fields["litellm_provider"] as? String, cardOfProvider[provider] != nil else {
-            return "not a first-party provider"
-        }
-        guard let mode = fields["mode"] as? String, textModes.contains(mode) else { return "not a text or embedding model" }
-        if key.hasPrefix("ft:") { return "a fine-tuned model (per-organization names)" }
-        let name = key.split(separator: "/").last.map(String.init) ?? key
-        if nonTextNameParts.contains(where: { name.contains($0) }) { return "an audio, speech, image or music model" }
-        let input = ReferencePrices.perMillion(fields["input_cost_per_token"]) ?? 0
-        let output = ReferencePrices.perMillion(fields["output_cost_per_token"]) ?? 0
-        if input == 0 && output == 0 { return "no token price (free experimental model or not token-billed)" }
-        return nil
-    }
-
     /// The map's first-party text and embedding models, or a skip that says why the check did not run.
     func listedModels() throws -> (file: String, models: [Listed]) {
         let dir = TestSupport.packageRoot + "/../shared/data"
@@ -133,16 +103,16 @@ final class BundledRateCardsCoverageTests: XCTestCase {
         let map = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         var out: [Listed] = []
         for key in map.keys.sorted() {
-            guard let fields = map[key] as? [String: Any], Self.skipReason(key: key, fields: fields) == nil,
-                let provider = fields["litellm_provider"] as? String, let card = Self.cardOfProvider[provider]
+            guard let fields = map[key] as? [String: Any], LiteLLMPriceMap.skipReason(key: key, fields: fields) == nil,
+                let provider = fields["litellm_provider"] as? String, let card = LiteLLMPriceMap.cardOfProvider[provider]
             else { continue }
             out.append(
                 Listed(
                     key: key, name: key.split(separator: "/").last.map(String.init) ?? key, card: card,
-                    input: ReferencePrices.perMillion(fields["input_cost_per_token"]),
-                    output: ReferencePrices.perMillion(fields["output_cost_per_token"]),
-                    cachedInput: ReferencePrices.perMillion(fields["cache_read_input_token_cost"]),
-                    cacheWrite: ReferencePrices.perMillion(fields["cache_creation_input_token_cost"])))
+                    input: LiteLLMRate.perMillion(fields["input_cost_per_token"]),
+                    output: LiteLLMRate.perMillion(fields["output_cost_per_token"]),
+                    cachedInput: LiteLLMRate.perMillion(fields["cache_read_input_token_cost"]),
+                    cacheWrite: LiteLLMRate.perMillion(fields["cache_creation_input_token_cost"])))
         }
         return (file, out)
     }
@@ -186,13 +156,6 @@ final class BundledRateCardsCoverageTests: XCTestCase {
         }
     }
 
-    /// LiteLLM `litellm_provider`s of the cloud cards, which price the
-    /// first-party models at the cloud's own rates where they differ (Bedrock's
-    /// regional endpoints, Azure's data zones). The card's model names are the
-    /// map's keys without the `azure/` prefix (`eu/gpt-4o`,
-    /// `us.anthropic.claude-sonnet-4-5-20250929-v1:0`).
-    static let cloudCardOfProvider: [String: String] = ["azure": "azure", "bedrock": "bedrock", "bedrock_converse": "bedrock"]
-
     /// Cloud model names the cards price differently from the map (name →
     /// reason); mirrored in docs/FORMAT.md "Bundled cards".
     static let cloudExceptions: [String: String] = [
@@ -230,23 +193,23 @@ final class BundledRateCardsCoverageTests: XCTestCase {
         var excepted: Set<String> = []
         for key in map.keys.sorted() {
             guard let fields = map[key] as? [String: Any], let provider = fields["litellm_provider"] as? String,
-                let card = Self.cloudCardOfProvider[provider]
+                let card = LiteLLMPriceMap.cloudCardOfProvider[provider]
             else { continue }
             let name = key.hasPrefix(card + "/") ? String(key.dropFirst(card.count + 1)) : key
             guard case .success = TestSupport.bundledBook.resolve(provider: card, model: name) else { continue }
             let model = Listed(
                 key: key, name: name, card: card,
-                input: ReferencePrices.perMillion(fields["input_cost_per_token"]),
-                output: ReferencePrices.perMillion(fields["output_cost_per_token"]),
-                cachedInput: ReferencePrices.perMillion(fields["cache_read_input_token_cost"]),
-                cacheWrite: ReferencePrices.perMillion(fields["cache_creation_input_token_cost"]))
+                input: LiteLLMRate.perMillion(fields["input_cost_per_token"]),
+                output: LiteLLMRate.perMillion(fields["output_cost_per_token"]),
+                cachedInput: LiteLLMRate.perMillion(fields["cache_read_input_token_cost"]),
+                cacheWrite: LiteLLMRate.perMillion(fields["cache_creation_input_token_cost"]))
             checked[card, default: 0] += 1
             guard let problem = Self.problem(model, book: TestSupport.bundledBook) else { continue }
             if Self.cloudExceptions[name] != nil { excepted.insert(name) } else { problems.append(problem) }
         }
         XCTAssertEqual(problems, [], "a cloud card disagrees with \(file); fix the card or add a documented exception")
         XCTAssertEqual(Set(Self.cloudExceptions.keys).subtracting(excepted).sorted(), [], "cloud exceptions no longer needed: remove them")
-        for card in Set(Self.cloudCardOfProvider.values).sorted() {
+        for card in Set(LiteLLMPriceMap.cloudCardOfProvider.values).sorted() {
             XCTAssertGreaterThan(checked[card] ?? 0, 0, "ratecards/\(card).toml prices no model name of \(file)")
         }
     }
@@ -256,12 +219,5 @@ final class BundledRateCardsCoverageTests: XCTestCase {
         for name in (Array(Self.exceptions.keys) + Array(Self.cloudExceptions.keys)).sorted() {
             XCTAssertTrue(docs.contains("`\(name)`"), "exception \(name) is missing from docs/FORMAT.md \"Bundled cards\"")
         }
-    }
-
-    func testPerTokenFloatsConvertWithoutArtefacts() {
-        XCTAssertEqual(ReferencePrices.perMillion(NSNumber(value: 0.0000025)), ExactDecimal("2.5"))
-        XCTAssertEqual(ReferencePrices.perMillion(NSNumber(value: 1.375e-07)), ExactDecimal("0.1375"))
-        XCTAssertEqual(ReferencePrices.perMillion(NSNumber(value: 3e-06)), ExactDecimal("3"))
-        XCTAssertEqual(ReferencePrices.perMillion(NSNumber(value: 1.5625e-05)), ExactDecimal("15.625"))
     }
 }

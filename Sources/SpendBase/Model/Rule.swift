@@ -48,6 +48,8 @@ public enum Rule: String, CaseIterable, Sendable, Hashable, CustomStringConverti
     case response
     case tornShard = "torn-shard"
     case io
+    case litellm
+    case ratecardSync = "ratecard-sync"
 
     /// The stable id printed in findings and JSON: `tag-required`.
     public var id: String { rawValue }
@@ -169,6 +171,10 @@ public enum Rule: String, CaseIterable, Sendable, Hashable, CustomStringConverti
             Definition(.error, .otherVerbs, "append: the shard's last line has no newline (an interrupted writer); nothing is written")
         case .io:
             Definition(.error, .otherVerbs, "a shard or rate card that was listed cannot be read")
+        case .litellm:
+            Definition(.error, .otherVerbs, "cards check, cards sync: the LiteLLM price map is not valid JSON")
+        case .ratecardSync:
+            Definition(.error, .otherVerbs, "cards sync: the effective date is not after a changed model's latest point")
         }
     }
 }

@@ -40,22 +40,13 @@ public struct ReferencePrices: Sendable {
         var entries: [String: Entry] = [:]
         for key in map.keys.sorted() {
             guard let fields = map[key] as? [String: Any] else { continue }
-            let input = perMillion(fields["input_cost_per_token"])
-            let output = perMillion(fields["output_cost_per_token"])
+            let input = LiteLLMRate.perMillion(fields["input_cost_per_token"])
+            let output = LiteLLMRate.perMillion(fields["output_cost_per_token"])
             guard input != nil || output != nil else { continue }
             let name = key.split(separator: "/").last.map(String.init) ?? key
             // The bare key wins over `provider/name` keys; otherwise the first in sorted order.
             if entries[name] == nil || key == name { entries[name] = Entry(key: key, input: input, output: output) }
         }
         return ReferencePrices(entries: entries)
-    }
-
-    /// USD per token (a JSON number) as USD per 1M tokens, exactly as written
-    /// (a double's shortest round-trip text, e.g. `1.25e-06` → 1.25).
-    static func perMillion(_ value: Any?) -> ExactDecimal? {
-        guard let number = value as? NSNumber else { return nil }
-        let double = number.doubleValue
-        guard double.isFinite, double >= 0, let exact = ExactDecimal("\(double)") else { return nil }
-        return (exact * ExactDecimal(1_000_000)).normalized()
     }
 }
