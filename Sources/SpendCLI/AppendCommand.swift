@@ -91,7 +91,8 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
         abstract: "Append cost events to the ledger: validated, priced, stamped, written atomically.",
         discussion: """
             Input is one of: event flags (--provider --model --input --output …), --json '{…}', --stdin \
-            (JSON Lines, one batch), --openai-response FILE|- or --anthropic-response FILE|-. Events are \
+            (JSON Lines, one batch), --openai-response FILE|-, --anthropic-response FILE|- or \
+            --gemini-response FILE|-. Events are \
             checked with the same rules as `spend lint` (schema, spend.toml policy, priceability); any \
             failure exits 2 and writes nothing. Missing ts, id, commit, release, cost and priced_with are \
             stamped. Tags: the event's own, then --tag, then SPEND_TAGS="k=v,k=v".
@@ -116,6 +117,8 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
     public var openaiResponse: String?
     @Option(help: ArgumentHelp("An Anthropic Messages API body (FILE, or - for stdin).", valueName: "file"))
     public var anthropicResponse: String?
+    @Option(help: ArgumentHelp("A Gemini API or Vertex AI generateContent body (FILE, or - for stdin).", valueName: "file"))
+    public var geminiResponse: String?
 
     @Flag(help: "Do not stamp cost and priced_with (events are still checked as priceable).")
     public var noPrice = false
@@ -135,7 +138,7 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
 
         /// The provider a response body is from.
         var provider: String? {
-            if case .response(let kind, _) = self { return kind.rawValue }
+            if case .response(let kind, _) = self { return kind.provider }
             return nil
         }
     }
@@ -145,12 +148,15 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
         if stdin { return .stdin }
         if let openaiResponse { return .response(.openai, openaiResponse) }
         if let anthropicResponse { return .response(.anthropic, anthropicResponse) }
+        if let geminiResponse { return .response(.gemini, geminiResponse) }
         return .flags
     }
 
     public func validate() throws {
-        let modes = [json != nil, stdin, openaiResponse != nil, anthropicResponse != nil].filter { $0 }.count
-        if modes > 1 { throw ValidationError("give one input: --json, --stdin, --openai-response or --anthropic-response") }
+        let modes = [json != nil, stdin, openaiResponse != nil, anthropicResponse != nil, geminiResponse != nil].filter { $0 }.count
+        if modes > 1 {
+            throw ValidationError("give one input: --json, --stdin, --openai-response, --anthropic-response or --gemini-response")
+        }
         if modes == 1 && fields.any {
             throw ValidationError("event flags (--provider, --model, --input, …) describe one event; with --json, --stdin or a response the input carries the event")
         }
@@ -237,9 +243,31 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
             do {
                 return [try ProviderResponse.draft(kind, body: body, path: file == "-" ? "<stdin>" : file)]
             } catch {
-                throw SpendError.input(error.diagnostics)
+                throw SpendError.input(Self.namingTheFlag(error.diagnostics, body: body))
             }
         }
+    }
+
+    /// The input flag that reads a body of `shape`.
+    static func flag(for input: ResponseShape.Input) -> String {
+        switch input {
+        case .response(.openai): "--openai-response"
+        case .response(.anthropic): "--anthropic-response"
+        case .response(.gemini): "--gemini-response"
+        case .openAIBatchOutput: "--openai-batch-output"
+        case .anthropicBatchResults: "--anthropic-batch-results"
+        }
+    }
+
+    /// A body given to the wrong flag: the library's "this looks like …"
+    /// gets the flag that reads it.
+    static func namingTheFlag(_ diagnostics: [Diagnostic], body: [UInt8]) -> [Diagnostic] {
+        guard diagnostics.count == 1, diagnostics[0].message.hasPrefix("this looks like "),
+            let shape = ResponseShape.detect(body: body)
+        else { return diagnostics }
+        var named = diagnostics
+        named[0].message += ": use \(flag(for: shape.input))"
+        return named
     }
 
     static func parse(_ bytes: [UInt8], path: String, numbered: Bool) throws -> [EventDraft] {
