@@ -777,6 +777,73 @@ final class AppendTests: XCTestCase {
         XCTAssertEqual(w.stdout, "appended msg_01XFDUDYJgAACzvnptvVoYEL to \(Self.shard), cost $0.09323\n")
     }
 
+    func testOpenAIEmbeddingsAndHostedToolCalls() throws {
+        let repo = try costRepo()
+        let embeddings = Self.responses.appendingPathComponent("openai-embeddings.json").path
+        // text-embedding-3-small (2024-01-25): 0.02 per 1M input, no output: 12,000 × 0.02 = 240 per 1M = 0.00024
+        let e = try append(repo, ["--openai-response", embeddings, "--id", "emb_1", "--ts", "2025-11-25T10:00:00Z"])
+        assertOK(e)
+        XCTAssertEqual(e.stdout, "appended emb_1 to ledger/2025/2025-11.jsonl, cost $0.00024\n")
+
+        let tools = Self.responses.appendingPathComponent("openai-responses-tools.json").path
+        let r = try append(repo, ["--openai-response", tools, "--dry-run"])
+        assertOK(r)
+        // gpt-5 (2025-08-07): 1.25 in, 0.125 cached, 10.00 out, web search 10.00 per 1,000 calls.
+        // 12,000 × 1.25 + 8,000 × 0.125 + 1,500 × 10 = 15,000 + 1,000 + 15,000 = 31,000 per 1M = 0.031; 2 searches = 0.02 → 0.051
+        let blob = try blobID(repo, "ratecards/openai.toml")
+        XCTAssertEqual(
+            r.stdout,
+            """
+            {"ts":"2025-11-25T11:00:00.000Z","id":"resp_68a1f0c2e4b88193a2d6f1c0f5e7b9a10c4d2e3f4a5b6c7d","provider":"openai",\
+            "model":"gpt-5","input_tokens":12000,"cached_input_tokens":8000,"output_tokens":1500,"tool_calls":{"web_search":2},\
+            "tags":{},"cost":"0.051","priced_with":"openai/gpt-5@2025-08-07 ratecards/openai.toml@\(blob)"}
+
+            """)
+        // A hosted tool the card has no price for is never $0.
+        let fileSearch = #"{"object":"response","created_at":1764068400,"model":"gpt-5","output":[{"type":"file_search_call"}],"usage":{"input_tokens":1,"output_tokens":1}}"#
+        assertRejected(try append(repo, ["--openai-response", "-"], input: Data(fileSearch.utf8)), ["error[no-price]", "\"file_search\""])
+
+        let audio = Self.responses.appendingPathComponent("openai-chat-audio.json").path
+        assertRejected(
+            try append(repo, ["--openai-response", audio]),
+            ["\(audio): error[response]: usage.prompt_tokens_details.audio_tokens is 480: audio tokens bill at audio rates"])
+        XCTAssertEqual(try events(repo, "ledger/2025/2025-11.jsonl").count, 1)
+    }
+
+    func testGeminiAndVertexResponses() throws {
+        let repo = try costRepo()
+        let gemini = Self.responses.appendingPathComponent("gemini-generate-content.json").path
+        // gemini-2.5-flash (2025-06-17): 0.30 in, 0.03 cached, 2.50 out.
+        // (12,000 − 8,000 + 400) × 0.30 + 8,000 × 0.03 + (600 + 900) × 2.50 = 1,320 + 240 + 3,750 = 5,310 per 1M = 0.00531
+        let g = try append(repo, ["--gemini-response", gemini, "--ts", "2025-11-25T10:00:00Z", "--tag", "team=search"])
+        assertOK(g)
+        XCTAssertEqual(g.stdout, "appended mPcxaJ3rEpWJ1MkP6pK8qAQ to ledger/2025/2025-11.jsonl, cost $0.00531\n")
+        let e = try XCTUnwrap(events(repo, "ledger/2025/2025-11.jsonl").first?.event)
+        XCTAssertEqual(e.provider, "google")
+        XCTAssertEqual(e.pricedWith, "google/gemini-2.5-flash@2025-06-17 ratecards/google.toml@\(try blobID(repo, "ratecards/google.toml"))")
+
+        // Vertex: createTime is the ts; 250,000 prompt tokens are above gemini-2.5-pro's 200K tier (2.50 / 15.00):
+        // 250,000 × 2.50 + (2,000 + 1,000) × 15 = 625,000 + 45,000 = 670,000 per 1M = 0.67
+        let vertex = Self.responses.appendingPathComponent("vertex-generate-content.json").path
+        let v = try append(repo, ["--gemini-response", "-"], input: try Data(contentsOf: URL(fileURLWithPath: vertex)))
+        assertOK(v)
+        XCTAssertEqual(v.stdout, "appended gFc2aPTnJs6S2PgPgeS8oAk to ledger/2025/2025-11.jsonl, cost $0.67\n")
+        XCTAssertEqual(Timestamp.format(millis: try XCTUnwrap(events(repo, "ledger/2025/2025-11.jsonl").last?.event.ts)), "2025-11-25T10:00:00.123Z")
+
+        // The wrong flag names the right one, and one input at a time.
+        assertRejected(
+            try append(repo, ["--openai-response", gemini]),
+            ["\(gemini): error[response]: this looks like a Gemini generateContent body, not an OpenAI Chat Completions, Responses or embeddings body: use --gemini-response"])
+        let message = Self.responses.appendingPathComponent("anthropic-message.json").path
+        assertRejected(
+            try append(repo, ["--gemini-response", message]),
+            ["error[response]: this looks like an Anthropic Messages body, not a Gemini generateContent body: use --anthropic-response"])
+        let both = try append(repo, ["--gemini-response", gemini, "--openai-response", gemini])
+        XCTAssertEqual(both.status, 2)
+        XCTAssertTrue(both.stderr.contains("give one input: --json, --stdin, --openai-response, --anthropic-response or --gemini-response"), both.stderr)
+        XCTAssertEqual(try events(repo, "ledger/2025/2025-11.jsonl").count, 2)
+    }
+
     func testAnthropicErrorAndOneHourCacheWritesAreRejected() throws {
         let repo = try costRepo()
         let errorFile = Self.responses.appendingPathComponent("anthropic-error.json").path
@@ -793,7 +860,9 @@ final class AppendTests: XCTestCase {
 
         // A provider response of the wrong kind or with no usage.
         let chat = Self.responses.appendingPathComponent("openai-chat-completion.json").path
-        assertRejected(try append(repo, ["--anthropic-response", chat]), ["error[response]: usage.input_tokens is missing"])
+        assertRejected(
+            try append(repo, ["--anthropic-response", chat]),
+            ["\(chat): error[response]: this looks like an OpenAI Chat Completions body, not an Anthropic Messages body: use --openai-response"])
         assertRejected(try append(repo, ["--openai-response", "-"], input: Data(#"{"model":"gpt-4o"}"#.utf8)), ["error[response]: the openai response has no \"usage\" object"])
         assertRejected(try append(repo, ["--openai-response", "/nonexistent/response.json"]), ["cannot read /nonexistent/response.json"])
         XCTAssertEqual(shards(repo), [])
