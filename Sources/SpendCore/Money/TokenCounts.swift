@@ -50,13 +50,14 @@ extension Usage {
     /// on overflow throws naming the field and leaves `self` unchanged.
     @inline(__always)
     public mutating func add(_ e: EventRecord) throws(SumOverflow) {
-        // The hot path of every aggregation: five checked adds, no copy of `toolCalls`.
+        // The hot path of every aggregation: six checked adds, no copy of `toolCalls`.
         let r = try TokenCounts.add(requests, e.requests, field: "requests")
         let i = try TokenCounts.add(inputTokens, e.inputTokens, field: "input_tokens")
         let c = try TokenCounts.add(cachedInputTokens, e.cachedInputTokens, field: "cached_input_tokens")
         let w = try TokenCounts.add(cacheWriteTokens, e.cacheWriteTokens, field: "cache_write_tokens")
+        let h = try TokenCounts.add(cacheWrite1hTokens, e.cacheWrite1hTokens, field: "cache_write_1h_tokens")
         let o = try TokenCounts.add(outputTokens, e.outputTokens, field: "output_tokens")
-        (requests, inputTokens, cachedInputTokens, cacheWriteTokens, outputTokens) = (r, i, c, w, o)
+        (requests, inputTokens, cachedInputTokens, cacheWriteTokens, cacheWrite1hTokens, outputTokens) = (r, i, c, w, h, o)
     }
 }
 
@@ -70,8 +71,9 @@ public struct RunningTotals: Sendable, Hashable {
     public var inputTokens: Int64 = 0
     public var cachedInputTokens: Int64 = 0
     public var cacheWriteTokens: Int64 = 0
+    public var cacheWrite1hTokens: Int64 = 0
     public var outputTokens: Int64 = 0
-    /// input + cached + cache_write (what summaries and tiers sum).
+    /// input + cached + cache_write + cache_write_1h (what summaries and tiers sum).
     public var promptTokens: Int64 = 0
     /// Every tool call, whatever its name.
     public var toolCalls: Int64 = 0
@@ -87,9 +89,11 @@ public struct RunningTotals: Sendable, Hashable {
         let i = try TokenCounts.add(inputTokens, e.inputTokens, field: "input_tokens")
         let c = try TokenCounts.add(cachedInputTokens, e.cachedInputTokens, field: "cached_input_tokens")
         let w = try TokenCounts.add(cacheWriteTokens, e.cacheWriteTokens, field: "cache_write_tokens")
+        let h = try TokenCounts.add(cacheWrite1hTokens, e.cacheWrite1hTokens, field: "cache_write_1h_tokens")
         let o = try TokenCounts.add(outputTokens, e.outputTokens, field: "output_tokens")
         let p = try TokenCounts.add(promptTokens, e.promptTokens, field: "input tokens (input + cached + cache_write)")
-        (requests, inputTokens, cachedInputTokens, cacheWriteTokens, outputTokens, promptTokens, toolCalls) = (r, i, c, w, o, p, calls)
+        (requests, inputTokens, cachedInputTokens, cacheWriteTokens, cacheWrite1hTokens, outputTokens, promptTokens, toolCalls) =
+            (r, i, c, w, h, o, p, calls)
     }
 
     /// Adds the totals of a later part of the ledger, checked; unchanged on overflow.
@@ -99,6 +103,7 @@ public struct RunningTotals: Sendable, Hashable {
         sum.inputTokens = try TokenCounts.add(inputTokens, other.inputTokens, field: "input_tokens")
         sum.cachedInputTokens = try TokenCounts.add(cachedInputTokens, other.cachedInputTokens, field: "cached_input_tokens")
         sum.cacheWriteTokens = try TokenCounts.add(cacheWriteTokens, other.cacheWriteTokens, field: "cache_write_tokens")
+        sum.cacheWrite1hTokens = try TokenCounts.add(cacheWrite1hTokens, other.cacheWrite1hTokens, field: "cache_write_1h_tokens")
         sum.outputTokens = try TokenCounts.add(outputTokens, other.outputTokens, field: "output_tokens")
         sum.promptTokens = try TokenCounts.add(promptTokens, other.promptTokens, field: "input tokens (input + cached + cache_write)")
         sum.toolCalls = try TokenCounts.add(toolCalls, other.toolCalls, field: "tool_calls")

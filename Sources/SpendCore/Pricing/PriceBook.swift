@@ -10,18 +10,22 @@ public struct Usage: Sendable, Hashable {
     public var requests: Int64 = 0
     public var inputTokens: Int64 = 0
     public var cachedInputTokens: Int64 = 0
+    /// 5-minute cache writes.
     public var cacheWriteTokens: Int64 = 0
+    /// 1-hour cache writes (priced by `cache_write_1h`).
+    public var cacheWrite1hTokens: Int64 = 0
     public var outputTokens: Int64 = 0
     public var toolCalls: [String: Int64] = [:]
 
     public init(
         requests: Int64 = 1, inputTokens: Int64 = 0, cachedInputTokens: Int64 = 0, cacheWriteTokens: Int64 = 0,
-        outputTokens: Int64 = 0, toolCalls: [String: Int64] = [:]
+        cacheWrite1hTokens: Int64 = 0, outputTokens: Int64 = 0, toolCalls: [String: Int64] = [:]
     ) {
         self.requests = requests
         self.inputTokens = inputTokens
         self.cachedInputTokens = cachedInputTokens
         self.cacheWriteTokens = cacheWriteTokens
+        self.cacheWrite1hTokens = cacheWrite1hTokens
         self.outputTokens = outputTokens
         self.toolCalls = toolCalls
     }
@@ -33,6 +37,7 @@ public struct Usage: Sendable, Hashable {
         sum.inputTokens = try TokenCounts.add(inputTokens, rhs.inputTokens, field: "input_tokens")
         sum.cachedInputTokens = try TokenCounts.add(cachedInputTokens, rhs.cachedInputTokens, field: "cached_input_tokens")
         sum.cacheWriteTokens = try TokenCounts.add(cacheWriteTokens, rhs.cacheWriteTokens, field: "cache_write_tokens")
+        sum.cacheWrite1hTokens = try TokenCounts.add(cacheWrite1hTokens, rhs.cacheWrite1hTokens, field: "cache_write_1h_tokens")
         sum.outputTokens = try TokenCounts.add(outputTokens, rhs.outputTokens, field: "output_tokens")
         for (name, count) in rhs.toolCalls {
             sum.toolCalls[name] = try TokenCounts.add(sum.toolCalls[name] ?? 0, count, field: "tool_calls \"\(name)\"")
@@ -40,11 +45,17 @@ public struct Usage: Sendable, Hashable {
         self = sum
     }
 
-    /// Input tokens of all three kinds (what tier thresholds compare against), checked.
+    /// Input tokens of every kind (what tier thresholds compare against), checked.
     public func promptTokens() throws(SumOverflow) -> Int64 {
         let field = "input tokens (input + cached + cache_write)"
-        return try TokenCounts.add(TokenCounts.add(inputTokens, cachedInputTokens, field: field), cacheWriteTokens, field: field)
+        let inputAndCached = try TokenCounts.add(inputTokens, cachedInputTokens, field: field)
+        return try TokenCounts.add(TokenCounts.add(inputAndCached, cacheWriteTokens, field: field), cacheWrite1hTokens, field: field)
     }
+
+    /// 5-minute and 1-hour cache writes together, for reports that show one
+    /// cache-write column. Each is a part of a checked prompt-token sum, so
+    /// their sum fits.
+    public var allCacheWriteTokens: Int64 { cacheWriteTokens + cacheWrite1hTokens }
 }
 
 /// Which rates of which point apply to a request: the point, the long-context
@@ -92,6 +103,7 @@ public struct EffectiveRates: Sendable, Hashable {
         try add(usage.inputTokens, rates.input, "input")
         try add(usage.cachedInputTokens, rates.cachedInput, "cached_input")
         try add(usage.cacheWriteTokens, rates.cacheWrite, "cache_write")
+        try add(usage.cacheWrite1hTokens, rates.cacheWrite1h, "cache_write_1h")
         try add(usage.outputTokens, rates.output, "output")
         var total: ExactDecimal
         do {
@@ -120,12 +132,15 @@ public struct EffectiveRates: Sendable, Hashable {
     }
 
     /// Checks that every kind of token/call used has a rate (without pricing).
-    public func check(cached: Bool, cacheWrite: Bool) -> PricingError? {
+    public func check(cached: Bool, cacheWrite: Bool, cacheWrite1h: Bool = false) -> PricingError? {
         if cached && rates.cachedInput == nil {
             return PricingError(rule: "no-price", message: "\(pointId) has no cached_input price, but cached input tokens were used")
         }
         if cacheWrite && rates.cacheWrite == nil {
             return PricingError(rule: "no-price", message: "\(pointId) has no cache_write price, but cache write tokens were used")
+        }
+        if cacheWrite1h && rates.cacheWrite1h == nil {
+            return PricingError(rule: "no-price", message: "\(pointId) has no cache_write_1h price, but 1-hour cache write tokens were used")
         }
         return nil
     }
@@ -371,7 +386,8 @@ public struct PriceBook: Sendable {
         let discounted = discount.map { rates.scaled(by: $0) }
         return TokenRates(
             input: explicit.input ?? discounted?.input, cachedInput: explicit.cachedInput ?? discounted?.cachedInput,
-            cacheWrite: explicit.cacheWrite ?? discounted?.cacheWrite, output: explicit.output ?? discounted?.output)
+            cacheWrite: explicit.cacheWrite ?? discounted?.cacheWrite, cacheWrite1h: explicit.cacheWrite1h ?? discounted?.cacheWrite1h,
+            output: explicit.output ?? discounted?.output)
     }
 
     /// Prices one request or roll-up line end to end.
