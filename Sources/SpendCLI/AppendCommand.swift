@@ -22,6 +22,8 @@ public struct EventFlags: ParsableArguments {
     public var cachedInputTokens: Int64?
     @Option(name: .customLong("cache-write"), help: ArgumentHelp("Input tokens written to the prompt cache.", valueName: "n"))
     public var cacheWriteTokens: Int64?
+    @Option(name: .customLong("cache-write-1h"), help: ArgumentHelp("Input tokens written to the prompt cache for 1 hour.", valueName: "n"))
+    public var cacheWrite1hTokens: Int64?
     @Flag(help: "The call went through the batch API.")
     public var batch = false
     @Option(help: ArgumentHelp("Service tier: flex, priority, … (default standard).", valueName: "tier"))
@@ -44,7 +46,7 @@ public struct EventFlags: ParsableArguments {
     /// True when any per-event field was given.
     var any: Bool {
         provider != nil || model != nil || modelRequested != nil || inputTokens != nil || outputTokens != nil
-            || cachedInputTokens != nil || cacheWriteTokens != nil || batch || serviceTier != nil || requests != nil
+            || cachedInputTokens != nil || cacheWriteTokens != nil || cacheWrite1hTokens != nil || batch || serviceTier != nil || requests != nil
             || !toolCalls.isEmpty || status != nil || attempt != nil || latencyMs != nil || traceId != nil
     }
 
@@ -58,6 +60,7 @@ public struct EventFlags: ParsableArguments {
         event.modelRequested = modelRequested
         event.cachedInputTokens = cachedInputTokens
         event.cacheWriteTokens = cacheWriteTokens
+        event.cacheWrite1hTokens = cacheWrite1hTokens
         event.batch = batch ? true : nil
         event.serviceTier = serviceTier
         event.requests = requests

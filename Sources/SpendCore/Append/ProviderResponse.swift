@@ -147,8 +147,11 @@ public enum ProviderResponse {
         "image_generation_call": "image_generation",
     ]
 
-    /// Messages API: `input_tokens` (uncached), `cache_creation_input_tokens`,
-    /// `cache_read_input_tokens`, `output_tokens`; already disjoint.
+    /// Messages API: `input_tokens` (uncached), `cache_creation_input_tokens`
+    /// (split by `cache_creation.ephemeral_5m_input_tokens` /
+    /// `ephemeral_1h_input_tokens` when present), `cache_read_input_tokens`,
+    /// `output_tokens`; already disjoint. `usage.service_tier` "batch" is a
+    /// batch event, "priority" a service tier.
     private static func anthropic(
         _ object: [String: Any], origin: EventOrigin, fail: (String) -> DiagnosticsError
     ) throws(DiagnosticsError) -> EventDraft {
@@ -160,19 +163,27 @@ public enum ProviderResponse {
             ? 0 : try count(usage, "cache_creation_input_tokens", "usage", fail)
         let read = usage["cache_read_input_tokens"] is NSNull || usage["cache_read_input_tokens"] == nil
             ? 0 : try count(usage, "cache_read_input_tokens", "usage", fail)
-        if let creation = usage["cache_creation"] as? [String: Any], creation["ephemeral_1h_input_tokens"] != nil {
-            let hour = try count(creation, "ephemeral_1h_input_tokens", "usage.cache_creation", fail)
-            if hour > 0 {
+        // The writes split by time to live: 5-minute writes are cache_write, 1-hour writes cache_write_1h.
+        var (fiveMinute, hour) = (write, Int64(0))
+        if let creation = usage["cache_creation"] as? [String: Any] {
+            func split(_ key: String) throws(DiagnosticsError) -> Int64 {
+                creation[key] == nil || creation[key] is NSNull ? 0 : try count(creation, key, "usage.cache_creation", fail)
+            }
+            fiveMinute = try split("ephemeral_5m_input_tokens")
+            hour = try split("ephemeral_1h_input_tokens")
+            let (sum, overflow) = fiveMinute.addingReportingOverflow(hour)
+            guard !overflow, sum == write else {
                 throw fail(
-                    "usage.cache_creation.ephemeral_1h_input_tokens is \(hour): 1-hour cache writes bill at a higher rate than the "
-                        + "rate card's cache_write (5-minute writes); record this call with --json and split the writes yourself")
+                    "usage.cache_creation splits \(fiveMinute) + \(hour) cache write tokens, but usage.cache_creation_input_tokens "
+                        + "is \(write)")
             }
         }
         var event = LedgerEvent(
             ts: 0, id: object["id"] as? String ?? "", provider: "anthropic", model: model, inputTokens: input,
             outputTokens: output, tags: [:])
         if read > 0 { event.cachedInputTokens = read }
-        if write > 0 { event.cacheWriteTokens = write }
+        if fiveMinute > 0 { event.cacheWriteTokens = fiveMinute }
+        if hour > 0 { event.cacheWrite1hTokens = hour }
         switch usage["service_tier"] as? String {
         case "batch": event.batch = true
         case let tier? where tier != "standard": event.serviceTier = tier
