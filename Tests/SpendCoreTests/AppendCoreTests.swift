@@ -372,6 +372,25 @@ final class AppendCoreTests: XCTestCase {
         XCTAssertEqual(responseError(.anthropic, #"{"model":"m","usage":{"output_tokens":1}}"#)?.message, "usage.input_tokens is missing")
     }
 
+    func testAnthropicCacheWritesSplitByTimeToLive() throws {
+        guard case .success(let d) = response(.anthropic, try fixture("anthropic-message-cache-1h.json")) else { return XCTFail() }
+        XCTAssertEqual(d.event.model, "claude-sonnet-4-5-20250929")
+        XCTAssertEqual(d.event.cacheWriteTokens, 10000)
+        XCTAssertEqual(d.event.cacheWrite1hTokens, 20000)
+        XCTAssertNil(d.event.cachedInputTokens)
+        XCTAssertEqual(d.event.inputTokens, 1200)
+        // Only 1-hour writes: no cache_write_tokens.
+        let only = #"{"type":"message","model":"m","usage":{"input_tokens":1,"output_tokens":1,"cache_creation_input_tokens":7,"cache_creation":{"ephemeral_5m_input_tokens":0,"ephemeral_1h_input_tokens":7}}}"#
+        guard case .success(let o) = response(.anthropic, only) else { return XCTFail() }
+        XCTAssertNil(o.event.cacheWriteTokens)
+        XCTAssertEqual(o.event.cacheWrite1hTokens, 7)
+        // Without the split object every write is a 5-minute write (the API before 1-hour caching).
+        let plain = #"{"type":"message","model":"m","usage":{"input_tokens":1,"output_tokens":1,"cache_creation_input_tokens":7}}"#
+        guard case .success(let p) = response(.anthropic, plain) else { return XCTFail() }
+        XCTAssertEqual(p.event.cacheWriteTokens, 7)
+        XCTAssertNil(p.event.cacheWrite1hTokens)
+    }
+
     /// Counts of 0 and 1 are integers (on Linux an NSNumber 0 or 1 also casts to Bool).
     func testZeroAndOneAreCountsButBooleansAreNot() throws {
         for (input, output) in [(0, 0), (1, 1), (0, 1), (1, 0)] {
@@ -406,7 +425,9 @@ final class AppendCoreTests: XCTestCase {
         let message = try fixture("anthropic-message.json")
         let hour = message.replacingOccurrences(of: #""ephemeral_1h_input_tokens": 0"#, with: #""ephemeral_1h_input_tokens": 3000"#)
         XCTAssertNotEqual(hour, message)
-        XCTAssertTrue(responseError(.anthropic, hour)?.message.hasPrefix("usage.cache_creation.ephemeral_1h_input_tokens is 3000: 1-hour cache writes") ?? false)
+        XCTAssertEqual(
+            responseError(.anthropic, hour)?.message,
+            "usage.cache_creation splits 12000 + 3000 cache write tokens, but usage.cache_creation_input_tokens is 12000")
 
         XCTAssertEqual(
             responseError(.openai, #"{"model":"gpt-4o","usage":{"prompt_tokens":10,"completion_tokens":1,"prompt_tokens_details":{"cached_tokens":11}}}"#)?.message,
