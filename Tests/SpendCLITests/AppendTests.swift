@@ -844,19 +844,63 @@ final class AppendTests: XCTestCase {
         XCTAssertEqual(try events(repo, "ledger/2025/2025-11.jsonl").count, 2)
     }
 
-    func testAnthropicErrorAndOneHourCacheWritesAreRejected() throws {
+    func testAnthropicOneHourCacheWritesAndServiceTier() throws {
+        let repo = try costRepo()
+        let file = Self.responses.appendingPathComponent("anthropic-message-cache-1h.json").path
+        let r = try append(repo, ["--anthropic-response", file, "--ts", "2025-11-25T10:00:00Z"])
+        assertOK(r)
+        // claude-sonnet-4-5 (2025-09-29): 3.00 in, 3.75 5-minute write, 6.00 1-hour write, 15.00 out.
+        // 1,200 × 3 + 10,000 × 3.75 + 20,000 × 6 + 800 × 15 = 3,600 + 37,500 + 120,000 + 12,000 = 173,100 per 1M = 0.1731
+        XCTAssertEqual(r.stdout, "appended msg_01HKc9Tq3mWbV7rYx2ZpLs4N to ledger/2025/2025-11.jsonl, cost $0.1731\n")
+        let line = try XCTUnwrap(events(repo, "ledger/2025/2025-11.jsonl").first?.text)
+        XCTAssertTrue(line.contains(#""input_tokens":1200,"cache_write_tokens":10000,"cache_write_1h_tokens":20000,"output_tokens":800"#), line)
+
+        // The same split from the fixture of testAnthropicMessage: 8,000 5-minute + 4,000 1-hour writes.
+        // 2,095 × 3 + 48,000 × 0.30 + 8,000 × 3.75 + 4,000 × 6 + 503 × 15 = 6,285 + 14,400 + 30,000 + 24,000 + 7,545
+        // = 82,230 per 1M = 0.08223; plus 2 web searches = 0.02 → 0.10223
+        let message = try String(contentsOf: Self.responses.appendingPathComponent("anthropic-message.json"), encoding: .utf8)
+        let hour = message.replacingOccurrences(of: #""ephemeral_5m_input_tokens": 12000,"#, with: #""ephemeral_5m_input_tokens": 8000,"#)
+            .replacingOccurrences(of: #""ephemeral_1h_input_tokens": 0"#, with: #""ephemeral_1h_input_tokens": 4000"#)
+        XCTAssertNotEqual(hour, message)
+        let h = try append(repo, ["--anthropic-response", "-", "--ts", "2025-11-25T11:00:00Z"], input: Data(hour.utf8))
+        assertOK(h)
+        XCTAssertEqual(h.stdout, "appended msg_01XFDUDYJgAACzvnptvVoYEL to ledger/2025/2025-11.jsonl, cost $0.10223\n")
+
+        // As flags: --cache-write-1h.
+        let f = try append(repo, [
+            "--provider", "anthropic", "--model", "claude-sonnet-4-5", "--input", "0", "--output", "0", "--cache-write-1h", "1000",
+            "--id", "flags-1h", "--ts", "2025-11-25T12:00:00Z",
+        ])
+        assertOK(f)
+        XCTAssertEqual(f.stdout, "appended flags-1h to ledger/2025/2025-11.jsonl, cost $0.006\n")
+
+        // A card point without cache_write_1h: an error, never the 5-minute rate.
+        let card = try repo.read("ratecards/anthropic.toml")
+        try repo.write("ratecards/anthropic.toml", card.replacingOccurrences(of: "cache_write_1h = 6.00\n", with: ""))
+        assertRejected(
+            try append(repo, ["--anthropic-response", file, "--id", "again", "--ts", "2025-11-25T13:00:00Z"]),
+            ["error[no-price]: anthropic/claude-sonnet-4-5@2025-09-29 has no cache_write_1h price, but 1-hour cache write tokens were used"])
+        try repo.write("ratecards/anthropic.toml", card)
+
+        // usage.service_tier: "priority" is a service tier (which the bundled card does not price: an error), "batch" a batch event.
+        let priority = message.replacingOccurrences(of: #""service_tier": "standard""#, with: #""service_tier": "priority""#)
+        assertRejected(
+            try append(repo, ["--anthropic-response", "-", "--id", "p", "--ts", "2025-11-25T14:00:00Z"], input: Data(priority.utf8)),
+            ["error[no-price]", "service tier \"priority\""])
+        let batch = message.replacingOccurrences(of: #""service_tier": "standard""#, with: #""service_tier": "batch""#)
+        let b = try append(repo, ["--anthropic-response", "-", "--id", "b", "--ts", "2025-11-25T15:00:00Z", "--dry-run"], input: Data(batch.utf8))
+        assertOK(b)
+        // Half of 0.07323, plus the 2 searches at full price: 0.036615 + 0.02
+        XCTAssertTrue(b.stdout.contains(#""batch":true"#) && b.stdout.contains(#""cost":"0.056615""#), b.stdout)
+        XCTAssertEqual(try events(repo, "ledger/2025/2025-11.jsonl").count, 3)
+    }
+
+    func testAnthropicErrorAndWrongBodiesAreRejected() throws {
         let repo = try costRepo()
         let errorFile = Self.responses.appendingPathComponent("anthropic-error.json").path
         assertRejected(
             try append(repo, ["--anthropic-response", errorFile]),
             ["\(errorFile): error[response]: the anthropic response is an error, not a completion (Overloaded): it has no usage to record"])
-
-        let message = try String(contentsOf: Self.responses.appendingPathComponent("anthropic-message.json"), encoding: .utf8)
-        let hour = message.replacingOccurrences(of: #""ephemeral_5m_input_tokens": 12000,"#, with: #""ephemeral_5m_input_tokens": 8000,"#)
-            .replacingOccurrences(of: #""ephemeral_1h_input_tokens": 0"#, with: #""ephemeral_1h_input_tokens": 4000"#)
-        XCTAssertNotEqual(hour, message)
-        let r = try append(repo, ["--anthropic-response", "-"], input: Data(hour.utf8))
-        assertRejected(r, ["<stdin>: error[response]: usage.cache_creation.ephemeral_1h_input_tokens is 4000: 1-hour cache writes"])
 
         // A provider response of the wrong kind or with no usage.
         let chat = Self.responses.appendingPathComponent("openai-chat-completion.json").path
