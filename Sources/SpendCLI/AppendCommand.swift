@@ -94,8 +94,8 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
         abstract: "Append cost events to the ledger: validated, priced, stamped, written atomically.",
         discussion: """
             Input is one of: event flags (--provider --model --input --output …), --json '{…}', --stdin \
-            (JSON Lines, one batch), --openai-response FILE|-, --anthropic-response FILE|- or \
-            --gemini-response FILE|-. Events are \
+            (JSON Lines, one batch), --openai-response FILE|-, --anthropic-response FILE|-, \
+            --gemini-response FILE|-, --openai-batch-output FILE|- or --anthropic-batch-results FILE|-. Events are \
             checked with the same rules as `spend lint` (schema, spend.toml policy, priceability); any \
             failure exits 2 and writes nothing. Missing ts, id, commit, release, cost and priced_with are \
             stamped. Tags: the event's own, then --tag, then SPEND_TAGS="k=v,k=v".
@@ -122,6 +122,10 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
     public var anthropicResponse: String?
     @Option(help: ArgumentHelp("A Gemini API or Vertex AI generateContent body (FILE, or - for stdin).", valueName: "file"))
     public var geminiResponse: String?
+    @Option(help: ArgumentHelp("An OpenAI Batch API output file: one batch event per line (FILE, or - for stdin).", valueName: "file"))
+    public var openaiBatchOutput: String?
+    @Option(help: ArgumentHelp("An Anthropic Message Batches results file: one batch event per line (FILE, or - for stdin).", valueName: "file"))
+    public var anthropicBatchResults: String?
 
     @Flag(help: "Do not stamp cost and priced_with (events are still checked as priceable).")
     public var noPrice = false
@@ -137,12 +141,15 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
     public init() {}
 
     enum Source {
-        case flags, json, stdin, response(ProviderResponse.Kind, String)
+        case flags, json, stdin, response(ProviderResponse.Kind, String), batch(BatchResults.Kind, String)
 
-        /// The provider a response body is from.
+        /// The provider a response body or batch file is from.
         var provider: String? {
-            if case .response(let kind, _) = self { return kind.provider }
-            return nil
+            switch self {
+            case .response(let kind, _): kind.provider
+            case .batch(let kind, _): kind.provider
+            case .flags, .json, .stdin: nil
+            }
         }
     }
 
@@ -152,13 +159,21 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
         if let openaiResponse { return .response(.openai, openaiResponse) }
         if let anthropicResponse { return .response(.anthropic, anthropicResponse) }
         if let geminiResponse { return .response(.gemini, geminiResponse) }
+        if let openaiBatchOutput { return .batch(.openAIBatchOutput, openaiBatchOutput) }
+        if let anthropicBatchResults { return .batch(.anthropicBatchResults, anthropicBatchResults) }
         return .flags
     }
 
     public func validate() throws {
-        let modes = [json != nil, stdin, openaiResponse != nil, anthropicResponse != nil, geminiResponse != nil].filter { $0 }.count
+        let batchFiles = [openaiBatchOutput != nil, anthropicBatchResults != nil].filter { $0 }.count
+        let modes = [json != nil, stdin, openaiResponse != nil, anthropicResponse != nil, geminiResponse != nil].filter { $0 }.count + batchFiles
         if modes > 1 {
-            throw ValidationError("give one input: --json, --stdin, --openai-response, --anthropic-response or --gemini-response")
+            throw ValidationError(
+                "give one input: --json, --stdin, --openai-response, --anthropic-response, --gemini-response, --openai-batch-output "
+                    + "or --anthropic-batch-results")
+        }
+        if batchFiles > 0 && (id != nil || ts != nil) {
+            throw ValidationError("--id and --ts name one event; a batch file's events take theirs from each line")
         }
         if modes == 1 && fields.any {
             throw ValidationError("event flags (--provider, --model, --input, …) describe one event; with --json, --stdin or a response the input carries the event")
@@ -204,6 +219,10 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
             return
         }
         var drafts = try readDrafts()
+        if drafts.isEmpty {
+            if !quiet { Console.err("spend: nothing to append (the batch file has no lines)") }
+            return
+        }
         if let id { drafts[0].event.id = id; drafts[0].hasId = true }
         if let ts, let ms = Timestamp.parseDateOrTimestamp(ts) { drafts[0].event.ts = ms; drafts[0].hasTimestamp = true }
         let (events, warnings) = try appender.prepare(drafts, settings: settings)
@@ -248,6 +267,13 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
             } catch {
                 throw SpendError.input(Self.namingTheFlag(error.diagnostics, body: body))
             }
+        case .batch(let kind, let file):
+            let body = file == "-" ? try Self.readAll(fd: STDIN_FILENO, name: "standard input") : try Self.readFile(file)
+            do {
+                return try BatchResults.drafts(kind, body: body, path: file == "-" ? "<stdin>" : file)
+            } catch {
+                throw SpendError.input(Self.namingTheFlag(error.diagnostics, body: body), omitted: error.omitted)
+            }
         }
     }
 
@@ -265,12 +291,13 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
     /// A body given to the wrong flag: the library's "this looks like …"
     /// gets the flag that reads it.
     static func namingTheFlag(_ diagnostics: [Diagnostic], body: [UInt8]) -> [Diagnostic] {
-        guard diagnostics.count == 1, diagnostics[0].message.hasPrefix("this looks like "),
-            let shape = ResponseShape.detect(body: body)
+        guard diagnostics.contains(where: { $0.message.hasPrefix("this looks like ") }), let shape = ResponseShape.detect(body: body)
         else { return diagnostics }
-        var named = diagnostics
-        named[0].message += ": use \(flag(for: shape.input))"
-        return named
+        return diagnostics.map { d in
+            var named = d
+            if d.message.hasPrefix("this looks like ") { named.message += ": use \(flag(for: shape.input))" }
+            return named
+        }
     }
 
     static func parse(_ bytes: [UInt8], path: String, numbered: Bool) throws -> [EventDraft] {

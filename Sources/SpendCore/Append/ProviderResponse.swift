@@ -46,6 +46,15 @@ public enum ProviderResponse {
         if let shape = ResponseShape.detect(object), !kind.reads(shape) {
             throw fail("this looks like \(shape.description), not \(kind.expected)")
         }
+        return try draft(kind, object: object, origin: origin)
+    }
+
+    /// The draft of a parsed body already checked for shape and JSON rules
+    /// (a batch file's line reads its bodies through this).
+    static func draft(_ kind: Kind, object: [String: Any], origin: EventOrigin) throws(DiagnosticsError) -> EventDraft {
+        func fail(_ message: String) -> DiagnosticsError {
+            DiagnosticsError([origin.diagnostic(rule: "response", message: message)])
+        }
         if let error = object["error"] as? [String: Any] {
             let message = error["message"] as? String ?? "unknown error"
             throw fail("the \(kind.rawValue) response is an error, not a completion (\(message)): it has no usage to record")
