@@ -895,6 +895,89 @@ final class AppendTests: XCTestCase {
         XCTAssertEqual(try events(repo, "ledger/2025/2025-11.jsonl").count, 3)
     }
 
+    func testOpenAIBatchOutputFile() throws {
+        let repo = try costRepo()
+        let file = Self.responses.appendingPathComponent("openai-batch-output.jsonl").path
+        let r = try append(repo, ["--openai-batch-output", file, "--tag", "team=support", "--dry-run"])
+        assertOK(r)
+        XCTAssertEqual(r.lines.count, 2)
+        // gpt-4o-mini batch (0.5 × 0.15 in, 0.5 × 0.60 out): 1,000 × 0.075 + 200 × 0.30 = 75 + 60 = 135 per 1M = 0.000135
+        let chat = try LedgerEvent.parse(line: r.lines[0])
+        XCTAssertEqual(chat.id, "chatcmpl-AbT7xQ2mN4pL8kR1vW9yZ3cD5eF6g")
+        XCTAssertEqual(chat.batch, true)
+        XCTAssertEqual(chat.traceId, "ticket-4812")
+        XCTAssertEqual(chat.tags, ["team": "support"])
+        XCTAssertEqual(chat.cost, ExactDecimal("0.000135"))
+        XCTAssertEqual(chat.pricedWith, "openai/gpt-4o-mini@2024-10-01 ratecards/openai.toml@\(try blobID(repo, "ratecards/openai.toml"))")
+        // text-embedding-3-small batch: 5,000 × 0.01 = 50 per 1M = 0.00005
+        let embedding = try LedgerEvent.parse(line: r.lines[1])
+        XCTAssertEqual(embedding.traceId, "doc-77-embed")
+        XCTAssertEqual(embedding.batch, true)
+        XCTAssertEqual(embedding.cost, ExactDecimal("0.00005"))
+        XCTAssertTrue(r.stderr.contains("dry run: 2 events checked; nothing written"), r.stderr)
+
+        // Written, from standard input: the chat line in its own month, the embeddings line (no time in the body) now.
+        let w = try append(repo, ["--openai-batch-output", "-"], input: try Data(contentsOf: URL(fileURLWithPath: file)))
+        assertOK(w)
+        XCTAssertTrue(w.stdout.hasPrefix("appended 2 events (ledger/2025/2025-11.jsonl +1, ledger/"), w.stdout)
+        XCTAssertTrue(w.stdout.hasSuffix(" +1), cost $0.000185\n"), w.stdout)
+
+        // A failed line rejects the file, with its line number; nothing is written.
+        let errors = Self.responses.appendingPathComponent("openai-batch-output-errors.jsonl").path
+        assertRejected(
+            try append(repo, ["--openai-batch-output", errors]),
+            [
+                "\(errors):2: error[response]: request \"ticket-4813\" failed (batch_expired: ",
+                "\(errors):3: error[response]: request \"ticket-4814\" failed with status 400",
+                "spend: 2 errors; nothing was written",
+            ])
+        XCTAssertEqual(try events(repo, "ledger/2025/2025-11.jsonl").count, 1)
+
+        // A response body given as a batch file names its flag; --id names one event.
+        let chatBody = Self.responses.appendingPathComponent("openai-chat-completion.json").path
+        assertRejected(
+            try append(repo, ["--openai-batch-output", chatBody]),
+            ["error[response]: this looks like an OpenAI Chat Completions body, not an OpenAI Batch API output file: use --openai-response"])
+        assertRejected(
+            try append(repo, ["--openai-response", file]),
+            ["error[response]: this looks like an OpenAI Batch API output file, not an OpenAI Chat Completions, Responses or embeddings body: use --openai-batch-output"])
+        let withId = try append(repo, ["--openai-batch-output", file, "--id", "x"])
+        XCTAssertEqual(withId.status, 2)
+        XCTAssertTrue(withId.stderr.contains("--id and --ts name one event; a batch file's events take theirs from each line"), withId.stderr)
+    }
+
+    func testAnthropicBatchResultsFile() throws {
+        let repo = try costRepo()
+        let file = Self.responses.appendingPathComponent("anthropic-batch-results.jsonl").path
+        let r = try append(repo, ["--anthropic-batch-results", file, "--ts", "2025-11-25T10:00:00Z"])
+        XCTAssertEqual(r.status, 2, "--ts names one event")
+        let w = try append(repo, ["--anthropic-batch-results", file])
+        assertOK(w)
+        // claude-sonnet-4-5 batch (1.50 / 7.50): 2,000 × 1.50 + 500 × 7.50 = 3,000 + 3,750 = 6,750 per 1M = 0.00675
+        // claude-haiku-4-5 batch (0.50 / 2.50): 10,000 × 0.50 + 1,000 × 2.50 = 5,000 + 2,500 = 7,500 per 1M = 0.0075
+        XCTAssertTrue(w.stdout.hasPrefix("appended 2 events (ledger/"), w.stdout)
+        XCTAssertTrue(w.stdout.hasSuffix(" +2), cost $0.01425\n"), w.stdout)
+        let written = try XCTUnwrap(shards(repo).first)
+        let events = try self.events(repo, written).map(\.event)
+        XCTAssertEqual(events.map(\.traceId), ["review-pr-1182", "summarize-incident-77"])
+        XCTAssertEqual(events.map(\.batch), [true, true])
+        XCTAssertEqual(events.map { $0.cost?.description }, ["0.00675", "0.0075"])
+
+        let errors = Self.responses.appendingPathComponent("anthropic-batch-results-errors.jsonl").path
+        assertRejected(
+            try append(repo, ["--anthropic-batch-results", errors]),
+            [
+                "\(errors):2: error[response]: request \"review-pr-1183\" errored (max_tokens: Field required): it has no usage to record",
+                "\(errors):3: error[response]: request \"review-pr-1184\" was expired, not succeeded",
+                "\(errors):4: error[response]: request \"review-pr-1185\" was canceled, not succeeded",
+                "spend: 3 errors; nothing was written",
+            ])
+        XCTAssertEqual(try self.events(repo, written).count, 2)
+        assertRejected(
+            try append(repo, ["--anthropic-batch-results", Self.responses.appendingPathComponent("openai-batch-output.jsonl").path]),
+            ["this looks like an OpenAI Batch API output file, not an Anthropic Message Batches results line: use --openai-batch-output"])
+    }
+
     func testAnthropicErrorAndWrongBodiesAreRejected() throws {
         let repo = try costRepo()
         let errorFile = Self.responses.appendingPathComponent("anthropic-error.json").path
