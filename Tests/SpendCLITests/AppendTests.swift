@@ -978,6 +978,29 @@ final class AppendTests: XCTestCase {
             ["this looks like an OpenAI Batch API output file, not an Anthropic Message Batches results line: use --openai-batch-output"])
     }
 
+    /// 1-hour cache writes through the JSON Lines path, then every verb that reads them back.
+    func testOneHourCacheWritesThroughStdinLintAndReport() throws {
+        let repo = try costRepo()
+        let lines = """
+            {"ts":"2025-11-25T10:00:00Z","id":"h1","provider":"anthropic","model":"claude-sonnet-4-5","input_tokens":1000,"cache_write_1h_tokens":2000,"cache_write_tokens":500,"output_tokens":100,"tags":{"team":"a"}}
+            {"ts":"2025-11-25T11:00:00Z","id":"h2","provider":"anthropic","model":"claude-sonnet-4-5","input_tokens":1000,"cache_write_tokens":300,"output_tokens":100,"tags":{"team":"a"}}
+
+            """
+        let r = try append(repo, ["--stdin"], input: Data(lines.utf8))
+        assertOK(r)
+        // h1: 1,000 × 3 + 500 × 3.75 + 2,000 × 6 + 100 × 15 = 3,000 + 1,875 + 12,000 + 1,500 = 18,375 per 1M = 0.018375
+        // h2: 3,000 + 300 × 3.75 + 1,500 = 5,625 per 1M = 0.005625 → 0.024
+        XCTAssertEqual(r.stdout, "appended 2 events (ledger/2025/2025-11.jsonl +2), cost $0.024\n")
+        let written = try events(repo, "ledger/2025/2025-11.jsonl")
+        XCTAssertTrue(written[0].text.contains(#""input_tokens":1000,"cache_write_tokens":500,"cache_write_1h_tokens":2000,"output_tokens":100"#), written[0].text)
+        try repo.commitAll("events")
+        assertOK(try repo.spend("lint"))
+        // Reports show one cache-write column: 500 + 2,000 + 300.
+        let csv = try repo.spendReport("--by", "team", "--format", "csv", "--since", "2025-11-01", "--until", "2025-12-01")
+        assertOK(csv)
+        XCTAssertTrue(csv.stdout.contains("a,2,2000,0,2800,200,0.024"), csv.stdout)
+    }
+
     func testAnthropicErrorAndWrongBodiesAreRejected() throws {
         let repo = try costRepo()
         let errorFile = Self.responses.appendingPathComponent("anthropic-error.json").path
