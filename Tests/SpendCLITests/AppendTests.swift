@@ -840,7 +840,7 @@ final class AppendTests: XCTestCase {
             ["error[response]: this looks like an Anthropic Messages body, not a Gemini generateContent body: use --anthropic-response"])
         let both = try append(repo, ["--gemini-response", gemini, "--openai-response", gemini])
         XCTAssertEqual(both.status, 2)
-        XCTAssertTrue(both.stderr.contains("give one input: --json, --stdin, --openai-response, --anthropic-response or --gemini-response"), both.stderr)
+        XCTAssertTrue(both.stderr.contains("give one input: --json, --stdin, --openai-response, --anthropic-response, --gemini-response, --openai-batch-output or --anthropic-batch-results"), both.stderr)
         XCTAssertEqual(try events(repo, "ledger/2025/2025-11.jsonl").count, 2)
     }
 
