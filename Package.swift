@@ -6,12 +6,12 @@ import PackageDescription
 /// - `SpendCore`: every piece of logic (money, formats, pricing, git, reports).
 /// - `SpendCLI`: the command types, shared by the umbrella `spend` and each `spend-VERB`.
 /// - executables: thin `main.swift` files that call into `SpendCLI`.
+/// - `spend-bench` (built, not a product) and `SpendTestSupport`: the benchmark and test helpers.
 let package = Package(
     name: "spend",
     products: [
         .executable(name: "spend", targets: ["spend"]),
         .executable(name: "spend-report", targets: ["spend-report"]),
-        .executable(name: "spend-bench", targets: ["spend-bench"]),
         .executable(name: "spend-lint", targets: ["spend-lint"]),
         .executable(name: "spend-append", targets: ["spend-append"]),
         .executable(name: "spend-diff", targets: ["spend-diff"]),
@@ -30,10 +30,7 @@ let package = Package(
         ),
         .target(
             name: "SpendCore",
-            dependencies: ["CLibGit2"],
-            // The scanner's hot loop runs in one thread per chunk with no shared
-            // mutable state; dynamic exclusivity checks cost ~7% of a report.
-            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+            dependencies: ["CLibGit2"]
         ),
         .target(
             name: "SpendCLI",
@@ -44,17 +41,21 @@ let package = Package(
         ),
         .executableTarget(name: "spend", dependencies: ["SpendCLI"]),
         .executableTarget(name: "spend-report", dependencies: ["SpendCLI"]),
-        .executableTarget(name: "spend-bench", dependencies: ["SpendCLI", "SpendCore"]),
         .executableTarget(name: "spend-lint", dependencies: ["SpendCLI"]),
         .executableTarget(name: "spend-append", dependencies: ["SpendCLI"]),
         .executableTarget(name: "spend-diff", dependencies: ["SpendCLI"]),
         .executableTarget(name: "spend-reprice", dependencies: ["SpendCLI"]),
         .executableTarget(name: "spend-audit", dependencies: ["SpendCLI"]),
-        .testTarget(name: "SpendCoreTests", dependencies: ["SpendCore"]),
-        // End-to-end: runs the built executables against temporary git repositories.
+        // Not products: the benchmark and what tests share (model: swift-argument-parser's
+        // ArgumentParserTestHelpers). The shipped executables never link SpendTestSupport.
+        .target(name: "SpendTestSupport", dependencies: ["SpendCore"]),
+        .executableTarget(name: "spend-bench", dependencies: ["SpendCLI", "SpendCore", "SpendTestSupport"]),
+        .testTarget(name: "SpendCoreTests", dependencies: ["SpendCore", "SpendTestSupport"]),
+        // End-to-end against temporary git repositories: most tests run the
+        // commands in process (SpendCLI); the rest start the built executables.
         .testTarget(
             name: "SpendCLITests",
-            dependencies: ["SpendCore", "spend", "spend-report", "spend-lint", "spend-append", "spend-diff", "spend-reprice", "spend-audit"]
+            dependencies: ["SpendCore", "SpendCLI", "SpendTestSupport", "spend", "spend-report", "spend-lint", "spend-append", "spend-diff", "spend-reprice", "spend-audit"]
         ),
     ],
     swiftLanguageModes: [.v6]

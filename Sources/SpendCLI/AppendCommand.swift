@@ -189,7 +189,7 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
     }
 
     public func run() throws {
-        let environment = ProcessInfo.processInfo.environment
+        let environment = Invocation.current.environment
         let costRepository = try repository.repository()
         // One event from flags or a response: its provider is known before the cards are read.
         let appender =
@@ -200,14 +200,15 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
             }
         var settings = AppendSettings(
             now: Timestamp.now(),
-            code: CodeVersion.detect(directory: FileManager.default.currentDirectoryPath, environment: environment),
+            code: CodeVersion.detect(directory: Invocation.current.directory, environment: environment),
             defaultTags: try DefaultTags.parse(list: environment["SPEND_TAGS"], pairs: tags))
         settings.price = !noPrice
         settings.sync = sync
         settings.skipDuplicates = skipDuplicates
+        settings.writePhaseProbe = WritePhaseProbe(environment: environment)
 
         if stdin {
-            let bytes = try Self.readAll(fd: STDIN_FILENO, name: "standard input")
+            let bytes = try Self.readStandardInput()
             let (events, warnings) = try bytes.withUnsafeBytes { buffer throws(SpendError) in
                 try appender.prepare(jsonLines: buffer, path: "<stdin>", settings: settings)
             }
@@ -261,7 +262,7 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
         case .stdin:
             preconditionFailure("--stdin is prepared in parallel by run()")
         case .response(let kind, let file):
-            let body = file == "-" ? try Self.readAll(fd: STDIN_FILENO, name: "standard input") : try Self.readFile(file)
+            let body = file == "-" ? try Self.readStandardInput() : try Self.readFile(file)
             do {
                 return [try ProviderResponse.draft(kind, body: body, path: file == "-" ? "<stdin>" : file)]
             } catch {
@@ -308,6 +309,14 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
         }
     }
 
+    /// The invocation's standard input, whole.
+    static func readStandardInput() throws -> [UInt8] {
+        switch Invocation.current.standardInput {
+        case .bytes(let bytes): return bytes
+        case .fileDescriptor(let fd): return try readAll(fd: fd, name: "standard input")
+        }
+    }
+
     static func readAll(fd: Int32, name: String) throws -> [UInt8] {
         var bytes: [UInt8] = []
         var info = stat()
@@ -327,8 +336,8 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
 
     static func readFile(_ path: String) throws -> [UInt8] {
         do {
-            let file = try MappedFile(path: path)
-            return withExtendedLifetime(file) { Array(file.bytes) }
+            let file = try MappedFile(path: Invocation.current.resolve(path))
+            return file.withBytes { Array($0) }
         } catch {
             throw SpendError.usage("cannot read \(path): \(error)")
         }

@@ -45,7 +45,13 @@ public struct AuditCommand: ParsableCommand {
         let query = AuditQuery(
             revision: rev, allParents: allParents, since: range.sinceMillis,
             until: range.untilMillis, provider: provider, model: model)
-        let result = try Auditor(repository: try repository.repository(), query: query).run()
+        var auditor = Auditor(repository: try repository.repository(), query: query)
+        let invocation = Invocation.current
+        if invocation.environment["SPEND_TIMING"] != nil {
+            let standardError = invocation.standardError
+            auditor.phaseTimings = { standardError.write($0 + "\n") }
+        }
+        let result = try auditor.run()
         var renderer = AuditRenderer(precision: output.precision)
         renderer.csvWriter = output.csvWriter
         Console.show(renderer.render(result, as: output.format.format), as: output.format)

@@ -8,9 +8,20 @@ public struct RepositoryOptions: ParsableArguments {
 
     public init() {}
 
-    /// The cost repository to work on.
+    /// The cost repository to work on (`-C DIR` taken from the invocation's directory).
     public func repository() throws -> CostRepository {
-        try CostRepository(directory: directory ?? FileManager.default.currentDirectoryPath)
+        let invocation = Invocation.current
+        var repository = try CostRepository(directory: directory ?? invocation.directory, relativeTo: invocation.directory)
+        repository.gitEnvironment = invocation.gitEnvironment
+        let standardError = invocation.standardError
+        repository.notice = { standardError.write($0 + "\n") }
+        return repository
+    }
+
+    /// The directory `-C` names (resolved), or the invocation's.
+    public var resolvedDirectory: String {
+        let invocation = Invocation.current
+        return directory.map(invocation.resolve) ?? invocation.directory
     }
 }
 

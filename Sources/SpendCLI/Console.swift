@@ -7,12 +7,15 @@ import SpendCore
     import Darwin
 #endif
 
-/// Standard output and error, and the process's exit-code contract:
+/// Standard output and error, and the exit-code contract:
 /// 0 ok, 1 findings, 2 usage or input error.
 ///
 /// `out` and `err` are for people: they show every control character but the
 /// line break, and every bidi override, escaped (``TerminalText``), whatever
 /// the text interpolated. `data` writes CSV, JSON and ledger lines verbatim.
+/// All of them write to the streams of ``Invocation/current``: the process's
+/// descriptors under ``main(_:arguments:)``, the invocation's own (a test's
+/// buffers) under ``run(_:_:)``.
 public enum Console {
     /// Human-readable text on standard output (terminal-safe; its own newlines kept).
     public static func out(_ text: String) {
@@ -23,12 +26,12 @@ public enum Console {
     public static func data(_ text: String) {
         var t = text
         if !t.hasSuffix("\n") { t += "\n" }
-        write(all: t, to: STDOUT_FILENO)
+        Invocation.current.standardOutput.write(t)
     }
 
     /// Human-readable text on standard error (terminal-safe; its own newlines kept).
     public static func err(_ text: String) {
-        write(all: terminalLines(text), to: STDERR_FILENO)
+        Invocation.current.standardError.write(terminalLines(text))
     }
 
     /// `text` as ``out(_:)`` and ``err(_:)`` write it: terminal-safe, ending in a newline.
@@ -41,7 +44,7 @@ public enum Console {
     /// `spend: error: MESSAGE` on one line: a newline in the message (a path,
     /// a revision, a value quoted back) shows as `\n` and cannot forge a line.
     public static func error(_ message: String) {
-        write(all: ErrorMessages.errorLine(message), to: STDERR_FILENO)
+        Invocation.current.standardError.write(ErrorMessages.errorLine(message))
     }
 
     /// Output in `format`: tables through ``out(_:)``, CSV and JSON through ``data(_:)``.
@@ -49,35 +52,58 @@ public enum Console {
         if format == .table { out(text) } else { data(text) }
     }
 
-    /// Writes every byte (retrying short writes), ignoring a closed pipe.
-    static func write(all text: String, to fd: Int32) {
-        var bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n <= 0 {
-                if n < 0 && errno == EINTR { continue }
-                return
-            }
-            offset += n
-        }
-        bytes.removeAll()
+    /// Runs `Command` for the process (its arguments, working directory,
+    /// environment and descriptors) and exits with spend's code.
+    public static func main<Command: ParsableCommand>(_ command: Command.Type, arguments: [String]? = nil) -> Never {
+        var invocation = Invocation.process()
+        if let arguments { invocation.arguments = arguments }
+        exit(run(command, invocation))
     }
 
-    /// Parses the arguments for `Command`, runs it, and exits with spend's codes.
-    public static func main<Command: ParsableCommand>(_ command: Command.Type, arguments: [String]? = nil) -> Never {
-        let code: Int32
-        var note = "nothing was reported"
+    /// Parses the invocation's arguments for `Command`, runs it with
+    /// ``Invocation/current`` bound to `invocation`, and returns spend's exit
+    /// code (0 ok, 1 findings, 2 usage or input error). Never exits, never
+    /// changes the process's working directory: it can run any number of
+    /// times in one process (the tests do).
+    public static func run<Command: ParsableCommand>(_ command: Command.Type, _ invocation: Invocation) -> Int32 {
+        var invocation = invocation
+        invocation.directory = resolvedDirectory(invocation.directory) ?? invocation.directory
         // `spend -C DIR verb …` like `git -C DIR …`: run as if started in DIR
         // (repeatable; a relative DIR is taken from the previous one).
-        var arguments = arguments ?? Array(CommandLine.arguments.dropFirst())
+        var arguments = invocation.arguments
         while arguments.count >= 2 && arguments[0] == "-C" {
-            if chdir(arguments[1]) != 0 {
-                Console.error("cannot change to '\(arguments[1])': \(String(cString: strerror(errno)))")
-                exit(2)
+            let target = invocation.resolve(arguments[1])
+            guard let resolved = resolvedDirectory(target) else {
+                let reason = String(cString: strerror(errno))
+                return Invocation.$current.withValue(invocation) {
+                    Console.error("cannot change to '\(arguments[1])': \(reason)")
+                    return 2
+                }
             }
+            invocation.directory = resolved
             arguments.removeFirst(2)
         }
+        return Invocation.$current.withValue(invocation) { execute(command, arguments) }
+    }
+
+    /// The directory `path` names with every symbolic link resolved (what
+    /// `chdir` then `getcwd` gives), or nil with `errno` set as `chdir` would.
+    static func resolvedDirectory(_ path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        guard (info.st_mode & S_IFMT) == S_IFDIR else {
+            errno = ENOTDIR
+            return nil
+        }
+        guard access(path, X_OK) == 0, let real = realpath(path, nil) else { return nil }
+        defer { free(real) }
+        return String(cString: real)
+    }
+
+    /// Parses `arguments` for `Command` and runs it, in ``Invocation/current``.
+    static func execute<Command: ParsableCommand>(_ command: Command.Type, _ arguments: [String]) -> Int32 {
+        let code: Int32
+        var note = "nothing was reported"
         do {
             var parsed = try Command.parseAsRoot(arguments)
             note = (type(of: parsed) as? any RejectsInput.Type)?.rejectionNote ?? note
@@ -86,11 +112,12 @@ public enum Console {
         } catch {
             let message = ErrorMessages.message(for: error, command: Command.self, rejectionNote: note)
             if !message.text.isEmpty {
-                write(all: message.text, to: message.stream == .standardOutput ? STDOUT_FILENO : STDERR_FILENO)
+                let invocation = Invocation.current
+                (message.stream == .standardOutput ? invocation.standardOutput : invocation.standardError).write(message.text)
             }
             code = message.exitCode
         }
-        exit(code)
+        return code
     }
 }
 

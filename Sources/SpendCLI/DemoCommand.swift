@@ -24,8 +24,9 @@ public struct DemoCommand: ParsableCommand {
         let path: String
         if let dir {
             var info = stat()
-            guard lstat(dir, &info) != 0 else { throw SpendError.usage("--dir \(dir) already exists; give a new directory") }
-            path = URL(fileURLWithPath: dir).standardizedFileURL.path
+            let absolute = Invocation.current.resolve(dir)
+            guard lstat(absolute, &info) != 0 else { throw SpendError.usage("--dir \(dir) already exists; give a new directory") }
+            path = URL(fileURLWithPath: absolute).standardizedFileURL.path
             let parent = (path as NSString).deletingLastPathComponent
             var isDirectory: ObjCBool = false
             guard fm.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -43,8 +44,10 @@ public struct DemoCommand: ParsableCommand {
         func show(_ command: String, _ text: String) {
             out += "\n$ spend \(command)\n" + text
         }
-        let summaries = SummaryEngine.forRepository(repo)
-        let frontend = DiffFrontend(repository: repo)
+        let environment = Invocation.current.environment
+        let useCache = environment["SPEND_DIFF_CACHE"] != "0"
+        let summaries = SummaryEngine.forRepository(repo, useCache: useCache)
+        let frontend = DiffFrontend(repository: repo, useCache: useCache)
         show("report --by feature", try ReportFrontend(repository: repo, source: .workingTree).render(
             query: try ReportQuery(by: ["feature"]), format: .table, precision: 2))
         show("releases", ReleaseListRenderer(precision: 2).render(
@@ -53,8 +56,10 @@ public struct DemoCommand: ParsableCommand {
         show("diff v1.2 HEAD --by feature", DiffRenderer(precision: 2, explain: true).render(
             try frontend.stateDiff(from: .revision("v1.2"), to: .revision("HEAD"), query: try ReportQuery(by: ["feature"]), top: nil),
             as: .table))
+        if environment["SPEND_DIFF_STATS"] == "1" { Console.err(frontend.statistics) }
         show("diff --releases v1.2 v1.3", ReleaseDiffRenderer(precision: 2).render(
             try frontend.releaseDiff("v1.2", "v1.3", query: try ReportQuery(by: ["feature"]), threshold: 30, top: nil), as: .table))
+        if environment["SPEND_DIFF_STATS"] == "1" { Console.err(frontend.statistics) }
         out += "\nNext: spend diff -C \(path) --releases v1.2 v1.3 --format csv, or spend report -C \(path) --by team,model\n"
         Console.out(out)
     }

@@ -54,7 +54,8 @@ public struct DiffCommand: ParsableCommand {
     }
 
     public func run() throws {
-        let frontend = DiffFrontend(repository: try repository.repository())
+        let environment = Invocation.current.environment
+        let frontend = DiffFrontend(repository: try repository.repository(), useCache: environment["SPEND_DIFF_CACHE"] != "0")
         let text: String
         if releases {
             let (r1, r2) = try DiffFrontend.releasePair(revisions)
@@ -70,6 +71,7 @@ public struct DiffCommand: ParsableCommand {
             renderer.csvWriter = output.csvWriter
             text = renderer.render(diff, as: output.format.format)
         }
+        if environment["SPEND_DIFF_STATS"] == "1" { Console.err(frontend.statistics) }
         Console.show(text, as: output.format)
     }
 }

@@ -29,12 +29,12 @@ public struct InitCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        let cwd = FileManager.default.currentDirectoryPath
+        let cwd = Invocation.current.directory
         var directory = repository.directory ?? "."
         if let target {
             directory = target.hasPrefix("/") ? target : (directory == "." ? target : directory + "/" + target)
         }
-        let report = try CostRepositoryInitializer(directory: directory, installHook: !noHook).run()
+        let report = try CostRepositoryInitializer(directory: directory, relativeTo: cwd, installHook: !noHook).run()
         for step in report.steps { Console.out(Self.line(step)) }
         for warning in report.warnings { Console.err("spend: warning: \(warning)") }
         guard report.changed else {
@@ -62,7 +62,7 @@ public struct InitCommand: ParsableCommand {
 
     /// True when the hook will find spend (`$SPEND`, or `spend` on PATH).
     static func spendOnPath() -> Bool {
-        let env = ProcessInfo.processInfo.environment
+        let env = Invocation.current.environment
         if let spend = env["SPEND"], !spend.isEmpty { return true }
         for dir in (env["PATH"] ?? "").split(separator: ":") where FileManager.default.isExecutableFile(atPath: dir + "/spend") {
             return true

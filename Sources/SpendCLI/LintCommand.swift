@@ -92,8 +92,7 @@ public struct LintCommand: ParsableCommand {
         } catch let error as SpendError {
             switch mode {
             case .revision, .commits:
-                let directory = repository.directory ?? FileManager.default.currentDirectoryPath
-                if let git = try? GitRepository(discovering: directory), git.workdir == nil {
+                if let git = try? GitRepository(discovering: repository.resolvedDirectory, environment: Invocation.current.gitEnvironment), git.workdir == nil {
                     return LintWorkspace(bare: git)
                 }
             default: break
@@ -109,7 +108,7 @@ public struct LintCommand: ParsableCommand {
         if let litellm {
             // Relative to -C DIR, as if started there.
             let path = litellm.hasPrefix("/") ? litellm : (repository.directory.map { $0 + "/" } ?? "") + litellm
-            linter.referencePrices = try ReferencePrices.litellm(path: path)
+            linter.referencePrices = try ReferencePrices.litellm(path: path, relativeTo: Invocation.current.directory)
         }
         let result = try linter.run(mode)
         switch format {

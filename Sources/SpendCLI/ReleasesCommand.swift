@@ -40,7 +40,7 @@ public struct ReleasesCommand: ParsableCommand {
     public func run() throws {
         let repo = try repository.repository()
         let list = try ReleaseList.build(
-            repository: repo, summaries: SummaryEngine.forRepository(repo), pattern: tags, query: try query.query(defaultBy: "team"),
+            repository: repo, summaries: SummaryEngine.forRepository(repo, useCache: Invocation.current.environment["SPEND_DIFF_CACHE"] != "0"), pattern: tags, query: try query.query(defaultBy: "team"),
             threshold: ExactDecimal(threshold)!)
         var renderer = ReleaseListRenderer(precision: output.precision)
         renderer.csvWriter = output.csvWriter

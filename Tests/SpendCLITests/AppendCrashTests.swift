@@ -1,5 +1,6 @@
 import Foundation
 import SpendCore
+import SpendTestSupport
 import XCTest
 
 #if canImport(Glibc)
@@ -8,20 +9,10 @@ import XCTest
 
 /// `append` batches are all-or-nothing across crashes: the undo journal
 /// (`LedgerJournal`) and its recovery by append, lint and report.
+/// The writers that are killed are real processes; the commands that find
+/// and roll back what they left run in process (their notice goes to the
+/// invocation's stderr like any output).
 final class AppendCrashTests: XCTestCase {
-    /// A small deterministic generator (SplitMix64), so a failing run can be repeated from its seed.
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(1, n))) }
-    }
-
     /// `ledger/YYYY/YYYY-MM.jsonl` of the `m`-th month from January 2027.
     static func shard(month m: Int) -> (path: String, day: String) {
         let year = 2027 + m / 12
@@ -65,10 +56,10 @@ final class AppendCrashTests: XCTestCase {
     /// a run, `SPEND_TEST_KILLS` changes the count, default 50).
     func testKillNineDuringTheWritePhaseLeavesEachBatchWhollyInOrOut() throws {
         let env = ProcessInfo.processInfo.environment
-        let seed = env["SPEND_TEST_SEED"].flatMap { UInt64($0) } ?? UInt64(Date().timeIntervalSince1970 * 1000)
+        var random = TestRandom()
+        let seed = random.seed
         let kills = env["SPEND_TEST_KILLS"].flatMap { Int($0) } ?? 50
         print("kill -9 loop: seed \(seed) (SPEND_TEST_SEED=\(seed) repeats this run), \(kills) kills")
-        var random = Random(state: seed)
         let repo = try makeRepo()
         let scratch = try makeTempDir()
         let eventsPerBatch = 10_000
@@ -146,7 +137,7 @@ final class AppendCrashTests: XCTestCase {
                 continue
             }
             // A random point of the write phase, by bytes written (the batch's shards are new).
-            let target = random.below(batchBytes * 98 / 100)
+            let target = Int.random(in: 0..<max(1, batchBytes * 98 / 100), using: &random)
             while process.isRunning && batch.shards.reduce(0, { $0 + max(0, size(repo.url($1.0))) }) < target { usleep(50) }
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()

@@ -35,8 +35,9 @@ final class AppendTests: XCTestCase {
         _ repo: TestRepo, _ args: [String], input: Data? = nil, environment: [String: String] = [:], cwd: URL? = nil,
         standalone: Bool = false
     ) throws -> RunResult {
-        let tool = Paths.executable(standalone ? "spend-append" : "spend")
-        return try runProcess(tool, (standalone ? [] : ["append"]) + args, in: cwd ?? repo.root, environment: environment, input: input)
+        try runSpend(
+            standalone ? "spend-append" : "spend", (standalone ? [] : ["append"]) + args, in: cwd ?? repo.root, environment: environment,
+            input: input)
     }
 
     /// The bytes of a file, or nil when it does not exist.

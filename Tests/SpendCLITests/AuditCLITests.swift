@@ -7,7 +7,7 @@ import XCTest
 /// (see RepriceCLITests.swift for the cards and the ledger).
 final class AuditCLITests: XCTestCase {
     func audit(_ repo: TestRepo, _ args: String...) throws -> RunResult {
-        try runProcess(Paths.executable("spend-audit"), args, in: repo.root)
+        try runSpend("spend-audit", args, in: repo.root)
     }
 
     /// Impacts, by hand (cost = input × rate + output × rate, per 1M tokens):
@@ -130,12 +130,12 @@ final class AuditCLITests: XCTestCase {
         XCTAssertEqual(badFormat.status, 2)
 
         let plain = try makeRepo(git: false)
-        let noGit = try runProcess(Paths.executable("spend"), ["audit"], in: plain.root)
+        let noGit = try runSpend("spend", ["audit"], in: plain.root)
         XCTAssertEqual(noGit.status, 2)
         XCTAssertTrue(noGit.stderr.contains("is not inside a git repository: the rate-card history is read through git"), noGit.stderr)
 
         let unborn = try makeRepo()
-        let empty = try runProcess(Paths.executable("spend"), ["audit"], in: unborn.root)
+        let empty = try runSpend("spend", ["audit"], in: unborn.root)
         XCTAssertEqual(empty.status, 2)
         XCTAssertTrue(empty.stderr.contains("the git repository has no commits yet"), empty.stderr)
     }

@@ -97,11 +97,11 @@ final class DamagedRepositoryTests: XCTestCase {
             "; this repository is a shallow clone: commits older than its fetch depth are missing; "
             + "fetch them with `git fetch --unshallow` (in CI, check out the full history: `fetch-depth: 0` for actions/checkout)\n"
 
-        let diff = try runProcess(Paths.executable("spend"), ["diff", commits[0], "HEAD"], in: clone)
+        let diff = try runSpend("spend", ["diff", commits[0], "HEAD"], in: clone)
         assertRejected(diff)
         XCTAssertEqual(diff.stderr, "spend: error: unknown revision \"\(commits[0])\": revspec '\(commits[0])' not found" + note)
 
-        let audit = try runProcess(Paths.executable("spend"), ["audit"], in: clone)
+        let audit = try runSpend("spend", ["audit"], in: clone)
         assertRejected(audit)
         XCTAssertTrue(audit.stderr.hasSuffix(note), audit.stderr)
 

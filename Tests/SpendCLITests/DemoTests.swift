@@ -4,7 +4,7 @@ import XCTest
 final class DemoTests: XCTestCase {
     func testDemoPinsTheRetryLoopOnItsCommit() throws {
         let dir = try makeTempDir().appendingPathComponent("demo")
-        let r = try runProcess(Paths.executable("spend"), ["demo", "--dir", dir.path], in: dir.deletingLastPathComponent())
+        let r = try runSpend("spend", ["demo", "--dir", dir.path], in: dir.deletingLastPathComponent())
         assertOK(r)
         XCTAssertTrue(r.stdout.contains("$ spend report --by feature"), r.stdout)
         XCTAssertTrue(r.stdout.contains("$ spend diff v1.2 HEAD --by feature"), r.stdout)
@@ -19,13 +19,13 @@ final class DemoTests: XCTestCase {
         let searchLine = r.lines.first { $0.hasPrefix("search ") && $0.contains("-$") }
         XCTAssertNotNil(searchLine, r.stdout)
         // The repository is kept and is a real git repository the commands work on.
-        let again = try runProcess(Paths.executable("spend"), ["releases", "-C", dir.path, "--format", "csv"], in: dir)
+        let again = try runSpend("spend", ["releases", "-C", dir.path, "--format", "csv"], in: dir)
         assertOK(again)
         XCTAssertTrue(again.stdout.contains("v1.3,2026-03-01,"), again.stdout)
         let log = try runProcess(Paths.git, ["log", "--oneline"], in: dir)
         XCTAssertEqual(log.stdout.split(separator: "\n").count, 10, log.stdout)
         // An existing --dir is refused.
-        let twice = try runProcess(Paths.executable("spend"), ["demo", "--dir", dir.path], in: dir)
+        let twice = try runSpend("spend", ["demo", "--dir", dir.path], in: dir)
         assertRejected(twice)
         XCTAssertTrue(twice.stderr.contains("already exists"), twice.stderr)
     }
@@ -34,7 +34,7 @@ final class DemoTests: XCTestCase {
     func testDemoDirWithAMissingParentIsRefused() throws {
         let base = try makeTempDir()
         let dir = base.appendingPathComponent("no/such/demo")
-        let r = try runProcess(Paths.executable("spend"), ["demo", "--dir", dir.path], in: base)
+        let r = try runSpend("spend", ["demo", "--dir", dir.path], in: base)
         assertRejected(r)
         XCTAssertEqual(
             r.stderr,

@@ -57,7 +57,7 @@ func csvRows(_ text: String) -> [String: [String: String]] {
 
 final class DiffCLITests: XCTestCase {
     func spendDiff(_ repo: TestRepo, _ args: [String], env: [String: String] = [:]) throws -> RunResult {
-        try runProcess(Paths.executable("spend-diff"), args, in: repo.root, environment: env)
+        try runSpend("spend-diff", args, in: repo.root, environment: env)
     }
 
     func events(_ prefix: String, count: Int, team: String, day: String = "2025-01-10", model: String = "gpt-4o", input: Int = 2000,
@@ -264,7 +264,7 @@ final class DiffCLITests: XCTestCase {
         // Outside a git repository.
         let plain = try makeRepo(git: false, cards: false)
         try plain.write("ratecards/openai.toml", diffCard())
-        let r = try runProcess(Paths.executable("spend"), ["diff", "HEAD"], in: plain.root)
+        let r = try runSpend("spend", ["diff", "HEAD"], in: plain.root)
         assertRejected(r)
         XCTAssertTrue(r.stderr.contains("is not inside a git repository"), r.stderr)
     }

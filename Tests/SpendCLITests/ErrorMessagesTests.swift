@@ -36,8 +36,8 @@ final class ErrorMessagesTests: XCTestCase {
 
     func testInputDiagnosticsThenTheCountAndTheNote() {
         let diagnostics = [
-            Diagnostic(path: "ledger/a.jsonl", line: 3, column: 5, rule: "json", message: "expected a value", sourceLine: "{\"a\":}"),
-            Diagnostic(path: "ledger/a.jsonl", line: 4, severity: .warning, rule: "tags", message: "no team"),
+            Diagnostic(path: "ledger/a.jsonl", line: 3, column: 5, rule: .json, message: "expected a value", sourceLine: "{\"a\":}"),
+            Diagnostic(path: "ledger/a.jsonl", line: 4, severity: .warning, rule: .tagRequired, message: "no team"),
         ]
         XCTAssertEqual(
             ErrorMessages.message(for: SpendError.input(diagnostics, omitted: 2), command: ReportCommand.self, rejectionNote: "nothing was written"),
@@ -47,13 +47,13 @@ final class ErrorMessagesTests: XCTestCase {
                       |
                     3 | {"a":}
                       |     ^
-                    ledger/a.jsonl:4: warning[tags]: no team
+                    ledger/a.jsonl:4: warning[tag-required]: no team
                     spend: 2 more errors not shown
                     spend: 3 errors; nothing was written
 
                     """, stream: .standardError, exitCode: 2))
         assertError(
-            SpendError.input([Diagnostic(path: "spend.toml", rule: "policy", message: "bad")]),
+            SpendError.input([Diagnostic(path: "spend.toml", rule: .policy, message: "bad")]),
             "spend.toml: error[policy]: bad\nspend: 1 error; nothing was reported\n")
     }
 

@@ -28,7 +28,7 @@ final class FilterTests: XCTestCase {
     }
 
     func csv(_ repo: TestRepo, _ args: String...) throws -> [String] {
-        let r = try runProcess(Paths.executable("spend"), ["report", "--format", "csv"] + args, in: repo.root)
+        let r = try runSpend("spend", ["report", "--format", "csv"] + args, in: repo.root)
         assertOK(r)
         return r.lines
     }

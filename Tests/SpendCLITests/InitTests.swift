@@ -24,7 +24,7 @@ final class InitTests: XCTestCase {
     // MARK: Helpers
 
     func spend(_ args: [String], in directory: URL) throws -> RunResult {
-        try runProcess(Paths.executable("spend"), args, in: directory, environment: environment)
+        try runSpend("spend", args, in: directory, environment: environment)
     }
 
     /// Runs git; fails the test (and throws) when it fails, unless `check` is false.
@@ -289,7 +289,7 @@ final class InitTests: XCTestCase {
         let dir = try makeTempDir()
         environment["PATH"] = "/usr/bin:/bin"
         environment["SPEND"] = nil
-        let r = try runProcess(Paths.executable("spend"), ["init"], in: dir, environment: environment)
+        let r = try runSpend("spend", ["init"], in: dir, environment: environment)
         assertOK(r)
         XCTAssertTrue(
             r.lines.last?.hasPrefix("the pre-commit hook runs `spend lint --staged`: put spend on PATH, or export SPEND=/") ?? false, r.stdout)

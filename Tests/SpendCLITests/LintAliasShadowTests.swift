@@ -26,8 +26,7 @@ final class LintAliasShadowTests: XCTestCase {
         XCTAssertEqual(strict.status, 1, strict.stdout + strict.stderr)
 
         // With -C, a relative FILE is taken from DIR.
-        let elsewhere = try runProcess(
-            Paths.executable("spend"), ["lint", "-C", repo.root.path, "--litellm", "prices/litellm.json"],
+        let elsewhere = try runSpend("spend", ["lint", "-C", repo.root.path, "--litellm", "prices/litellm.json"],
             in: repo.root.appendingPathComponent("prices"))
         assertOK(elsewhere)
         XCTAssertTrue(elsewhere.stdout.contains("warning[ratecard-alias-shadow]"), elsewhere.stdout)

@@ -169,7 +169,7 @@ final class LintHookTests: XCTestCase {
         push = try repo.git("push", "-q", server.path, "main")
         XCTAssertEqual(push.status, 0, push.output)
         // And the server's history lints clean.
-        let lint = try lintExec(LintPaths.executable("spend"), ["lint", "--commits", "HEAD~2..HEAD"], in: server)
+        let lint = try lintSpend("spend", ["lint", "--commits", "HEAD~2..HEAD"], in: server)
         XCTAssertEqual(lint.status, 0, lint.output)
     }
 }

@@ -225,8 +225,7 @@ final class LintModesTests: XCTestCase {
         XCTAssertEqual(try repo.commitAll("first", verify: false).status, 0)
         try repo.appendEvents(shard, [lintEvent(id: "b", tags: ["env": "prod"])])
         try repo.git("add", "-A")
-        let fromElsewhere = try lintExec(
-            LintPaths.executable("spend"), ["lint", "--staged", "-C", repo.root.path], in: URL(fileURLWithPath: "/"))
+        let fromElsewhere = try lintSpend("spend", ["lint", "--staged", "-C", repo.root.path], in: URL(fileURLWithPath: "/"))
         XCTAssertEqual(fromElsewhere.status, 1, fromElsewhere.output)
         XCTAssertTrue(fromElsewhere.stdout.contains("ledger/2026/2026-11.jsonl:2:"), fromElsewhere.stdout)
         XCTAssertEqual(try repo.lint("--all").status, 1)
@@ -251,7 +250,7 @@ final class LintModesTests: XCTestCase {
         XCTAssertEqual(run.status, 2)
         XCTAssertTrue(run.stderr.contains("not inside a git repository"), run.stderr)
         XCTAssertEqual(try noGit.lint("--all").status, 0, "--all works without git")
-        run = try lintExec(LintPaths.executable("spend"), ["lint", "-C", "/nonexistent-dir"], in: URL(fileURLWithPath: "/"))
+        run = try lintSpend("spend", ["lint", "-C", "/nonexistent-dir"], in: URL(fileURLWithPath: "/"))
         XCTAssertEqual(run.status, 2)
     }
 

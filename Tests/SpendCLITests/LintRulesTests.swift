@@ -204,7 +204,7 @@ final class LintRulesTests: XCTestCase {
     }
 
     func testBundledSampleRepositoryIsClean() throws {
-        let run = try lintExec(LintPaths.executable("spend"), ["lint", "--all", "-C", LintPaths.packageRoot.path, "--no-cache"], in: URL(fileURLWithPath: "/"))
+        let run = try lintSpend("spend", ["lint", "--all", "-C", LintPaths.packageRoot.path, "--no-cache"], in: URL(fileURLWithPath: "/"))
         XCTAssertEqual(run.status, 0, run.output)
         XCTAssertTrue(run.stdout.contains("4,000 events in 4 shards, 5 rate cards"), run.stdout)
     }

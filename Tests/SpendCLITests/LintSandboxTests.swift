@@ -1,4 +1,5 @@
 import Foundation
+import SpendTestSupport
 import XCTest
 
 /// The output of a process run by the lint and hooks tests.
@@ -12,8 +13,7 @@ struct LintRun {
 
 /// Paths for the lint and hooks tests.
 enum LintPaths {
-    static let packageRoot: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let packageRoot: URL = TestPaths.packageRoot
 
     /// The directory of the built executables (spend, spend-lint).
     static let binaries: URL = {
@@ -77,6 +77,20 @@ func lintExec(_ executable: String, _ arguments: [String], in directory: URL, pa
     return LintRun(
         status: process.terminationStatus, stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
         stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+}
+
+/// Runs `tool` (`spend`, `spend-lint`) in process with `lintExec`'s
+/// controlled environment (see the rule in Support.swift).
+func lintSpend(_ tool: String, _ arguments: [String], in directory: URL, path: String = LintPaths.pathWithSpend, extra: [String: String] = [:])
+    throws -> LintRun
+{
+    var env = [
+        "PATH": path, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com", "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1",
+    ]
+    for (k, v) in extra { env[k] = v }
+    let r = try runSpend(tool, arguments, in: directory, environment: env)
+    return LintRun(status: r.status, stdout: r.stdout, stderr: r.stderr)
 }
 
 /// A temporary git repository holding a cost repository (bundled rate cards copied in).
@@ -172,9 +186,9 @@ final class LintSandbox {
         return try lintExec("/usr/bin/git", args, in: top, path: path)
     }
 
-    /// Runs `spend ARGS` in the cost repository.
+    /// Runs `spend ARGS` in process in the cost repository.
     func spend(_ args: [String], in directory: URL? = nil) throws -> LintRun {
-        try lintExec(LintPaths.executable("spend"), args, in: directory ?? root)
+        try lintSpend("spend", args, in: directory ?? root)
     }
 
     /// Runs `spend lint ARGS` in the cost repository.

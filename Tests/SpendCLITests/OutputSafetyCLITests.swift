@@ -155,7 +155,7 @@ final class OutputSafetyCLITests: XCTestCase {
 
     func testDirectoryWithNewlineShowsOnOneErrorLine() throws {
         let dir = try makeTempDir()
-        let r = try runProcess(Paths.executable("spend"), ["-C", "no\nsuch\u{1b}", "report"], in: dir)
+        let r = try runSpend("spend", ["-C", "no\nsuch\u{1b}", "report"], in: dir)
         assertRejected(r)
         XCTAssertEqual(r.stderr, "spend: error: cannot change to 'no\\nsuch\\u001b': No such file or directory\n")
     }

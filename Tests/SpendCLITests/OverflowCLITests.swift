@@ -45,7 +45,7 @@ final class OverflowCLITests: XCTestCase {
                 for by in ["team", "provider", "model", "team,model"] {
                     for period in ["", "day", "month"] {
                         let args = ["report", "--by", by] + (period.isEmpty ? [] : ["--period", period])
-                        let r = try runProcess(Paths.executable("spend"), args, in: repo.root)
+                        let r = try runSpend("spend", args, in: repo.root)
                         assertOverflow(r, message)
                         XCTAssertTrue(r.stderr.contains(limit), r.stderr)
                     }
@@ -71,7 +71,7 @@ final class OverflowCLITests: XCTestCase {
             let repo = try repo(lines)
             let message = "ledger/2025/2025-06.jsonl:9224:1: error[overflow]: the sum of input_tokens exceeds 9223372036854775807"
             for args in [["report"], ["report", "--by", "provider"], ["report", "--by", "team", "--period", "day"]] {
-                assertOverflow(try runProcess(Paths.executable("spend"), args, in: repo.root), message)
+                assertOverflow(try runSpend("spend", args, in: repo.root), message)
             }
             assertOverflow(try repo.spend("diff", "HEAD"), message)
             assertOverflow(try repo.spend("diff", "--releases", "v1", "v2"), message)
@@ -159,7 +159,7 @@ final class OverflowCLITests: XCTestCase {
             XCTAssertEqual(lint.status, 1, lint.stderr)
             XCTAssertTrue(lint.stdout.contains(located), lint.stdout)
             for args in [["report"], ["report", "--by", "provider"], ["reprice"], ["diff", "HEAD"], ["releases"], ["audit"]] {
-                assertOverflow(try runProcess(Paths.executable("spend"), args, in: repo.root), located)
+                assertOverflow(try runSpend("spend", args, in: repo.root), located)
             }
             assertOverflow(
                 try repo.spend("append", "--provider", "anthropic", "--model", "claude-sonnet-4", "--input", "10", "--output", "1", "--tag", "team=x"),

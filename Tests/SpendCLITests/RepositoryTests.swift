@@ -49,18 +49,18 @@ final class RepositoryTests: XCTestCase {
             if parent.path == dir.path { break }
             dir = parent
         }
-        let fromCwd = try runProcess(Paths.executable("spend"), ["report"], in: empty)
+        let fromCwd = try runSpend("spend", ["report"], in: empty)
         assertRejected(fromCwd)
         XCTAssertTrue(fromCwd.stderr.contains("not a cost repository"), fromCwd.stderr)
 
-        let viaC = try runProcess(Paths.executable("spend"), ["report", "-C", empty.path], in: Paths.packageRoot)
+        let viaC = try runSpend("spend", ["report", "-C", empty.path], in: Paths.packageRoot)
         assertRejected(viaC)
         XCTAssertTrue(viaC.stderr.contains("not a cost repository"), viaC.stderr)
     }
 
     func testDashCMissingDirectory() throws {
         let empty = try makeTempDir()
-        let r = try runProcess(Paths.executable("spend"), ["report", "-C", empty.appendingPathComponent("nope").path], in: empty)
+        let r = try runSpend("spend", ["report", "-C", empty.appendingPathComponent("nope").path], in: empty)
         assertRejected(r)
     }
 }

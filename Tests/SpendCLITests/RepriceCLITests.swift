@@ -106,7 +106,7 @@ final class ScriptedCardHistory {
 /// `spend reprice` end to end on a scripted rate-card history.
 final class RepriceCLITests: XCTestCase {
     func reprice(_ repo: TestRepo, _ args: String...) throws -> RunResult {
-        try runProcess(Paths.executable("spend-reprice"), args, in: repo.root)
+        try runSpend("spend-reprice", args, in: repo.root)
     }
 
     /// Default basis: the working-tree cards (C7). Per event (recomputed vs stored/as-recorded):
@@ -228,7 +228,7 @@ final class RepriceCLITests: XCTestCase {
 
         let plain = try makeRepo(git: false)
         try plain.writeLedger("ledger/2026/2026-01.jsonl", [event(ts: "2026-01-10T00:00:00Z", id: "a", input: 10, output: 1)])
-        let noGit = try runProcess(Paths.executable("spend"), ["reprice"], in: plain.root)
+        let noGit = try runSpend("spend", ["reprice"], in: plain.root)
         XCTAssertEqual(noGit.status, 2)
         XCTAssertTrue(noGit.stderr.contains("is not inside a git repository: the rate-card history is read through git"), noGit.stderr)
 

@@ -66,8 +66,7 @@ final class RevisionTests: XCTestCase {
         assertOK(r)
         XCTAssertEqual(r.lines, [Self.header, "growth,1,2000,0,0,500,0.01", "(unattributed),0,0,0,0,0,0"])
         // From the top of the git repository with -C.
-        let viaC = try runProcess(
-            Paths.executable("spend"), ["report", "-C", "finance/costs", "--rev", "HEAD", "--format", "csv"], in: repo.gitRoot)
+        let viaC = try runSpend("spend", ["report", "-C", "finance/costs", "--rev", "HEAD", "--format", "csv"], in: repo.gitRoot)
         assertOK(viaC)
         XCTAssertEqual(viaC.stdout, r.stdout)
     }
@@ -87,7 +86,7 @@ final class RevisionTests: XCTestCase {
             let files = try XCTUnwrap(CleanLedgerFiles(cost))
             XCTAssertEqual(files.blob(path: shard.path, absolutePath: absolute), id)
             let mapped = try XCTUnwrap(files.mapped(blob: id))
-            XCTAssertEqual(String(decoding: mapped.bytes, as: UTF8.self), Fixture.growth + "\n")
+            XCTAssertEqual(mapped.withBytes { String(decoding: $0, as: UTF8.self) }, Fixture.growth + "\n")
         }
         try repo.append("ledger/2025/2025-01.jsonl", Fixture.search + "\n")
         let files = try XCTUnwrap(CleanLedgerFiles(cost))

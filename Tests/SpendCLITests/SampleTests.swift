@@ -5,7 +5,7 @@ import XCTest
 final class SampleTests: XCTestCase {
     func testBundledSampleReport() throws {
         let elsewhere = try makeTempDir()
-        let r = try runProcess(Paths.executable("spend"), ["report", "-C", Paths.packageRoot.path], in: elsewhere)
+        let r = try runSpend("spend", ["report", "-C", Paths.packageRoot.path], in: elsewhere)
         assertOK(r)
         XCTAssertEqual(
             r.lines.first?.split(separator: " ").map(String.init),
@@ -18,9 +18,9 @@ final class SampleTests: XCTestCase {
 
     func testBundledSampleCSVTotalsMatchRows() throws {
         let elsewhere = try makeTempDir()
-        let csv = try runProcess(Paths.executable("spend"), ["report", "-C", Paths.packageRoot.path, "--format", "csv"], in: elsewhere)
+        let csv = try runSpend("spend", ["report", "-C", Paths.packageRoot.path, "--format", "csv"], in: elsewhere)
         assertOK(csv)
-        let json = try runProcess(Paths.executable("spend"), ["report", "-C", Paths.packageRoot.path, "--format", "json"], in: elsewhere)
+        let json = try runSpend("spend", ["report", "-C", Paths.packageRoot.path, "--format", "json"], in: elsewhere)
         assertOK(json)
         let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         let rows = try XCTUnwrap(object["rows"] as? [[String: Any]])

@@ -29,7 +29,7 @@ final class ServiceTierDefaultTests: XCTestCase {
     }
 
     func csv(_ repo: TestRepo, _ args: String...) throws -> [String] {
-        let r = try runProcess(Paths.executable("spend"), ["report", "--format", "csv"] + args, in: repo.root)
+        let r = try runSpend("spend", ["report", "--format", "csv"] + args, in: repo.root)
         assertOK(r)
         return r.lines
     }
@@ -68,7 +68,7 @@ final class ServiceTierDefaultTests: XCTestCase {
     func testAppendWritesADefaultTierAsTheStandardTier() throws {
         let repo = try makeRepo()
         let json = #"{"ts":"2025-01-03T00:00:00Z","id":"a1","provider":"openai","model":"gpt-4o","service_tier":"default","input_tokens":4000,"output_tokens":0,"tags":{}}"#
-        let r = try runProcess(Paths.executable("spend"), ["append", "--json", json], in: repo.root)
+        let r = try runSpend("spend", ["append", "--json", json], in: repo.root)
         assertOK(r)
         let line = try repo.read("ledger/2025/2025-01.jsonl")
         XCTAssertFalse(line.contains("service_tier"), line)

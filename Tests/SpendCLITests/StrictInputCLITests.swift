@@ -20,7 +20,7 @@ final class StrictInputCLITests: XCTestCase {
     }
 
     func run(_ repo: TestRepo, _ args: [String], input: Data? = nil) throws -> RunResult {
-        try runProcess(Paths.executable("spend"), args, in: repo.root, input: input)
+        try runSpend("spend", args, in: repo.root, input: input)
     }
 
     // MARK: NUL in TOML

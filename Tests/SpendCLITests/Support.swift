@@ -1,5 +1,20 @@
 import Foundation
+import SpendCLI
+import SpendTestSupport
 import XCTest
+
+// How these tests run spend. The rule: a test runs spend IN PROCESS
+// (`runSpend`, `TestRepo.spend`, `spendReport`, `lintSpend`): `Console.run`
+// with the test's arguments, directory, environment, standard input and two
+// output buffers, exactly what `main` does for a process minus `exit`. A test
+// starts a real PROCESS (`runProcess`, `lintExec`, `spendGuarded`) only when
+// the process itself is what it checks:
+// - the `spend-VERB` executables' names, exit statuses and `--version`;
+// - git running spend (hooks: pre-commit, pre-receive, `spend hooks install`);
+// - several processes at once (concurrent appends, the shard lock);
+// - a process killed or signalled (AppendCrashTests' kill -9, the hang guard).
+// Everything else a process has (directory, environment, stdin, stdout,
+// stderr) is part of the invocation, so in process is the same run.
 
 /// The result of running a process: exit status and captured output.
 struct RunResult {
@@ -13,9 +28,8 @@ struct RunResult {
 
 /// Paths shared by every end-to-end test.
 enum Paths {
-    /// The package root (…/Tests/SpendCLITests/Support.swift → three levels up).
-    static let packageRoot: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    /// The package root.
+    static let packageRoot: URL = TestPaths.packageRoot
 
     /// The directory holding the built `spend` and `spend-report` executables.
     static let binaries: URL = {
@@ -90,6 +104,34 @@ func runProcess(
     let out = String(decoding: try Data(contentsOf: outURL), as: UTF8.self)
     let err = String(decoding: try Data(contentsOf: errURL), as: UTF8.self)
     return RunResult(status: process.terminationStatus, stdout: out, stderr: err)
+}
+
+/// Runs the `tool` executable's command (`spend`, `spend-report`, …) in this
+/// process, in `directory`, with the test process's environment plus
+/// `environment`, and `input` (else nothing) on standard input; what a
+/// process launch of the same executable would return, without the launch.
+func runSpend(
+    _ tool: String = "spend", _ arguments: [String], in directory: URL, environment: [String: String] = [:], input: Data? = nil
+) throws -> RunResult {
+    var env = ProcessInfo.processInfo.environment
+    for (k, v) in environment { env[k] = v }
+    let out = OutputBuffer()
+    let err = OutputBuffer()
+    let invocation = Invocation(
+        arguments: arguments, directory: directory.path, environment: env, standardInput: .bytes(input.map { Array($0) } ?? []),
+        standardOutput: .buffer(out), standardError: .buffer(err))
+    let status: Int32
+    switch tool {
+    case "spend": status = Console.run(SpendCommand.self, invocation)
+    case "spend-report": status = Console.run(ReportCommand.self, invocation)
+    case "spend-lint": status = Console.run(LintCommand.self, invocation)
+    case "spend-append": status = Console.run(AppendCommand.self, invocation)
+    case "spend-diff": status = Console.run(DiffCommand.self, invocation)
+    case "spend-reprice": status = Console.run(RepriceCommand.self, invocation)
+    case "spend-audit": status = Console.run(AuditCommand.self, invocation)
+    default: preconditionFailure("no spend executable named \(tool)")
+    }
+    return RunResult(status: status, stdout: out.text, stderr: err.text)
 }
 
 /// A temporary git repository laid out as a cost repository.
@@ -176,14 +218,14 @@ final class TestRepo {
         try git("commit", "-q", "-m", message)
     }
 
-    /// Runs `spend ARGS` with the repository as cwd (or `cwd`).
+    /// Runs `spend ARGS` in process with the repository as cwd (or `cwd`).
     func spend(_ args: String..., cwd: URL? = nil) throws -> RunResult {
-        try runProcess(Paths.executable("spend"), args, in: cwd ?? root)
+        try runSpend("spend", args, in: cwd ?? root)
     }
 
-    /// Runs `spend-report ARGS` with the repository as cwd.
+    /// Runs `spend-report ARGS` in process with the repository as cwd.
     func spendReport(_ args: String..., cwd: URL? = nil) throws -> RunResult {
-        try runProcess(Paths.executable("spend-report"), args, in: cwd ?? root)
+        try runSpend("spend-report", args, in: cwd ?? root)
     }
 }
 

@@ -19,7 +19,7 @@ final class UsageTests: XCTestCase {
             ["no-such-verb"],
         ]
         for args in cases {
-            let r = try runProcess(Paths.executable("spend"), args, in: repo.root)
+            let r = try runSpend("spend", args, in: repo.root)
             XCTAssertEqual(r.status, 2, "spend \(args.joined(separator: " ")): stderr \(r.stderr)")
             XCTAssertEqual(r.stdout, "", "spend \(args.joined(separator: " "))")
             XCTAssertFalse(r.stderr.isEmpty, "spend \(args.joined(separator: " "))")
@@ -41,13 +41,13 @@ final class UsageTests: XCTestCase {
     func testHelpExitsZero() throws {
         let dir = try makeTempDir()
         for args in [["--help"], ["report", "--help"], ["help", "report"], ["-h"]] {
-            let r = try runProcess(Paths.executable("spend"), args, in: dir)
+            let r = try runSpend("spend", args, in: dir)
             XCTAssertEqual(r.status, 0, "spend \(args.joined(separator: " ")): \(r.stderr)")
             XCTAssertTrue(r.stdout.contains("USAGE"), "spend \(args.joined(separator: " ")):\n\(r.stdout)")
         }
-        let top = try runProcess(Paths.executable("spend"), ["--help"], in: dir)
+        let top = try runSpend("spend", ["--help"], in: dir)
         XCTAssertTrue(top.stdout.contains("report"), top.stdout)
-        let report = try runProcess(Paths.executable("spend"), ["report", "--help"], in: dir)
+        let report = try runSpend("spend", ["report", "--help"], in: dir)
         for option in ["--by", "--period", "--since", "--until", "--where", "--rev", "--format", "--precision", "-C"] {
             XCTAssertTrue(report.stdout.contains(option), "report --help lacks \(option)")
         }
@@ -58,7 +58,7 @@ final class UsageTests: XCTestCase {
 
     func testVersion() throws {
         let dir = try makeTempDir()
-        let r = try runProcess(Paths.executable("spend"), ["--version"], in: dir)
+        let r = try runSpend("spend", ["--version"], in: dir)
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertFalse(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty)
     }
@@ -68,17 +68,16 @@ final class UsageTests: XCTestCase {
         let repo = try makeRepo()
         try repo.writeLedger("ledger/2025/2025-01.jsonl", [Fixture.growth, Fixture.search])
         let elsewhere = try makeTempDir()
-        let after = try runProcess(Paths.executable("spend"), ["report", "-C", repo.root.path, "--format", "csv"], in: elsewhere)
-        let before = try runProcess(Paths.executable("spend"), ["-C", repo.root.path, "report", "--format", "csv"], in: elsewhere)
+        let after = try runSpend("spend", ["report", "-C", repo.root.path, "--format", "csv"], in: elsewhere)
+        let before = try runSpend("spend", ["-C", repo.root.path, "report", "--format", "csv"], in: elsewhere)
         XCTAssertEqual(after.status, 0, after.stderr)
         XCTAssertEqual(before.status, 0, before.stderr)
         XCTAssertEqual(before.stdout, after.stdout)
         // Relative to the previous -C, like git.
         let parent = repo.root.deletingLastPathComponent()
-        let chained = try runProcess(
-            Paths.executable("spend"), ["-C", parent.path, "-C", repo.root.lastPathComponent, "report", "--format", "csv"], in: elsewhere)
+        let chained = try runSpend("spend", ["-C", parent.path, "-C", repo.root.lastPathComponent, "report", "--format", "csv"], in: elsewhere)
         XCTAssertEqual(chained.stdout, after.stdout, chained.stderr)
-        let missing = try runProcess(Paths.executable("spend"), ["-C", "/nonexistent-spend-dir", "report"], in: elsewhere)
+        let missing = try runSpend("spend", ["-C", "/nonexistent-spend-dir", "report"], in: elsewhere)
         XCTAssertEqual(missing.status, 2)
         XCTAssertEqual(missing.stderr, "spend: error: cannot change to '/nonexistent-spend-dir': No such file or directory\n")
     }
@@ -87,13 +86,13 @@ final class UsageTests: XCTestCase {
         let repo = try makeRepo()
         try repo.writeLedger("ledger/2025/2025-01.jsonl", [Fixture.growth, Fixture.search])
         for args in [["--format", "csv"], ["--format", "json", "--by", "team,model"], []] {
-            let umbrella = try runProcess(Paths.executable("spend"), ["report"] + args, in: repo.root)
-            let direct = try runProcess(Paths.executable("spend-report"), args, in: repo.root)
+            let umbrella = try runSpend("spend", ["report"] + args, in: repo.root)
+            let direct = try runSpend("spend-report", args, in: repo.root)
             assertOK(umbrella)
             assertOK(direct)
             XCTAssertEqual(direct.stdout, umbrella.stdout, args.joined(separator: " "))
         }
-        let bad = try runProcess(Paths.executable("spend-report"), ["--period", "year"], in: repo.root)
+        let bad = try runSpend("spend-report", ["--period", "year"], in: repo.root)
         assertRejected(bad)
     }
 }

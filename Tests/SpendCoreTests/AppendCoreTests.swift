@@ -1,4 +1,5 @@
 import Foundation
+import SpendTestSupport
 import XCTest
 
 @testable import SpendCore
@@ -197,7 +198,7 @@ final class AppendCoreTests: XCTestCase {
         ]
         for (line, rule) in cases {
             let p = problems(line)
-            XCTAssertEqual(p.first?.rule, rule, "\(line): \(p)")
+            XCTAssertEqual(p.first?.rule.id, rule, "\(line): \(p)")
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SpendTestSupport
 import XCTest
 
 @testable import SpendCore
@@ -131,7 +132,7 @@ final class AuditTests: XCTestCase {
             service_tiers = { priority = { input = 1.53, cached_input = 0.153, output = 6.12 } }
 
             """)
-        var generator = SystemRandomNumberGenerator()
+        var generator = seededRandom()
         let start = Timestamp.parse("2026-01-01T00:00:00Z")!
         var lines: [String] = []
         var events: [(ts: Int64, model: String, usage: Usage, batch: Bool, tier: String?)] = []
@@ -160,8 +161,8 @@ final class AuditTests: XCTestCase {
         var thresholds = all.flatMap { $0.tiers.map(\.aboveInputTokens) }
         thresholds += all.flatMap { $0.serviceTiers.values.flatMap { $0.tiers.map(\.aboveInputTokens) } }
         let cells = try UsageCells.build(snapshot, instants: all.map(\.effective), thresholds: thresholds)
-        XCTAssertEqual(cells.events, 3000)
-        XCTAssertLessThan(cells.cells.count, 3000)
+        XCTAssertEqual(cells.events, 3000, "\(generator)")
+        XCTAssertLessThan(cells.cells.count, 3000, "\(generator)")
         for version in [v1, v2] {
             let book = PriceBook(cards: [version])
             var expected = ExactDecimal.zero
@@ -170,7 +171,7 @@ final class AuditTests: XCTestCase {
             }
             var actual = ExactDecimal.zero
             for cell in cells.cells { actual += try UsageCells.price(cell, book: book).get() }
-            XCTAssertEqual(actual, expected)
+            XCTAssertEqual(actual, expected, "\(generator)")
         }
         // Cells cut only on one day or one threshold would not be exact: bucketing by day fails here.
         let coarse = try UsageCells.build(snapshot, instants: all.map { $0.effective / Timestamp.millisPerDay * Timestamp.millisPerDay }, thresholds: thresholds)
@@ -179,7 +180,7 @@ final class AuditTests: XCTestCase {
         for cell in coarse.cells { coarseTotal += try UsageCells.price(cell, book: book).get() }
         var exact = ExactDecimal.zero
         for cell in cells.cells { exact += try UsageCells.price(cell, book: book).get() }
-        XCTAssertNotEqual(coarseTotal, exact)
+        XCTAssertNotEqual(coarseTotal, exact, "\(generator)")
     }
 
     /// Block-by-block parsing of card versions equals the full parse, locations included.

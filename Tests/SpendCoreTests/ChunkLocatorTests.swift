@@ -14,7 +14,7 @@ final class ChunkLocatorTests: XCTestCase {
         let chunkStart = bytes[start...].firstIndex(of: 10)! + 1
         var locator = ChunkLocator(LedgerChunk(buffer: buffer, range: chunkStart..<bytes.count))
         for offset in stride(from: chunkStart, to: bytes.count, by: 97) {
-            let fast = locator.diagnostic(at: offset, rule: "r", message: "m")
+            let fast = locator.diagnostic(at: offset, rule: .json, message: "m")
             let full = SourcePosition.locate(offset: offset, in: buffer.bytes)
             XCTAssertEqual(fast.line, full.line, "offset \(offset)")
             XCTAssertEqual(fast.column, full.column, "offset \(offset)")

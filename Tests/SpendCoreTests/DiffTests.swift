@@ -51,11 +51,8 @@ final class DiffTests: XCTestCase {
     }
 
     func testEffectsAlwaysSumExactlyToDelta() throws {
-        var seed: UInt64 = 7
-        func next(_ n: UInt64) -> UInt64 {
-            seed = seed &* 6364136223846793005 &+ 1442695040888963407
-            return (seed >> 33) % n
-        }
+        var random = seededRandom()
+        func next(_ n: UInt64) -> UInt64 { random.next() % n }
         for _ in 0..<2000 {
             var models: [String: ModelUsage] = [:]
             for k in 0..<Int(next(4)) + 1 {

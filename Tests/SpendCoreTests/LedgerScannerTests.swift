@@ -25,7 +25,7 @@ final class LedgerScannerTests: XCTestCase {
             XCTFail("accepted: \(line)", file: file, line: lineNumber)
             return
         }
-        XCTAssertEqual(error.rule, rule, file: file, line: lineNumber)
+        XCTAssertEqual(error.rule.id, rule, file: file, line: lineNumber)
         XCTAssertEqual(error.message, message, file: file, line: lineNumber)
         XCTAssertEqual(error.offset, offset, "offset", file: file, line: lineNumber)
     }

@@ -1,3 +1,4 @@
+import SpendTestSupport
 import XCTest
 
 @testable import SpendCore

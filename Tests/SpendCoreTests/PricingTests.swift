@@ -471,7 +471,7 @@ final class PricingTests: XCTestCase {
             while try scanner.next(into: &e) {
                 switch pricer.price(e, scanner: scanner, interner: &interner) {
                 case .success: rules.append("priced")
-                case .failure(let failure): rules.append(failure.error.rule)
+                case .failure(let failure): rules.append(failure.error.rule.id)
                 }
             }
             XCTAssertEqual(rules, ["unknown-model", "no-price", "no-price", "no-price", "no-price"])

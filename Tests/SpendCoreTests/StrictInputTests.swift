@@ -29,7 +29,7 @@ final class StrictInputTests: XCTestCase {
         case .success:
             XCTFail("accepted: \(String(decoding: bytes, as: UTF8.self))", file: file, line: line)
         case .failure(let error):
-            XCTAssertEqual(error.rule, rule, file: file, line: line)
+            XCTAssertEqual(error.rule.id, rule, file: file, line: line)
             XCTAssertEqual(error.message, message, file: file, line: line)
             XCTAssertEqual(error.offset, offset, "offset", file: file, line: line)
         }

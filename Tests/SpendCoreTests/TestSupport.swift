@@ -1,18 +1,27 @@
 import Foundation
+import SpendTestSupport
 import XCTest
 
 @testable import SpendCore
 
+extension XCTestCase {
+    /// The tests' one random generator (``TestRandom``'s seed: `SPEND_TEST_SEED`
+    /// when set, else fresh) as a SplitMix64; when the test fails, the seed is
+    /// printed with how to repeat the run.
+    func seededRandom() -> SplitMix64 {
+        let random = TestRandom()
+        let name = self.name
+        addTeardownBlock { [weak self] in
+            if let run = self?.testRun, !run.hasSucceeded { print("\(name): random \(random)") }
+        }
+        return SplitMix64(seed: random.seed)
+    }
+}
+
 /// Shared helpers for the SpendCore unit tests.
 enum TestSupport {
-    /// The package root (`/…/main`), found from this file's path.
-    static let packageRoot: String = {
-        URL(fileURLWithPath: #filePath)  // …/Tests/SpendCoreTests/TestSupport.swift
-            .deletingLastPathComponent()
-            .deletingLastPathComponent()
-            .deletingLastPathComponent()
-            .path
-    }()
+    /// The package root (`/…/main`).
+    static let packageRoot: String = TestPaths.packageRoot.path
 
     /// Names of the bundled rate cards (`openai.toml`, …), sorted.
     static var bundledCardNames: [String] {

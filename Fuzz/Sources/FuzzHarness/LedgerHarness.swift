@@ -80,7 +80,7 @@ enum LedgerHarness {
             return Scanned(outcome: .accepted(v))
         } catch {
             return Scanned(
-                outcome: .rejected(rules: [error.rule], reason: "\(error.message) at \(error.offset)", pending: nil), rule: error.rule,
+                outcome: .rejected(rules: [error.rule.id], reason: "\(error.message) at \(error.offset)", pending: nil), rule: error.rule.id,
                 offset: error.offset)
         }
     }

@@ -29,7 +29,7 @@ public enum BatchResults {
             shape != kind.shape
         {
             let origin = EventOrigin(path: path)
-            throw DiagnosticsError([origin.diagnostic(rule: "response", message: "this looks like \(shape.description), not \(kind.shape.description)")])
+            throw DiagnosticsError([origin.diagnostic(rule: .response, message: "this looks like \(shape.description), not \(kind.shape.description)")])
         }
         var drafts: [EventDraft] = []
         var errors: [Diagnostic] = []
@@ -58,7 +58,7 @@ public enum BatchResults {
     static func draft(_ kind: Kind, line: [UInt8], number: Int, path: String) throws(DiagnosticsError) -> EventDraft {
         let origin = EventOrigin(path: path, line: number)
         func fail(_ message: String) -> DiagnosticsError {
-            DiagnosticsError([origin.diagnostic(rule: "response", message: message)])
+            DiagnosticsError([origin.diagnostic(rule: .response, message: message)])
         }
         guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] else {
             throw fail("line \(number) is not a JSON object")

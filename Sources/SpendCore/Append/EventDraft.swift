@@ -18,7 +18,7 @@ public struct EventOrigin: Sendable, Hashable {
     }
 
     /// A diagnostic at this origin (column relative to `sourceLine`).
-    public func diagnostic(rule: String, message: String, column: Int? = nil, severity: Diagnostic.Severity = .error) -> Diagnostic {
+    public func diagnostic(rule: Rule, message: String, column: Int? = nil, severity: Diagnostic.Severity? = nil) -> Diagnostic {
         Diagnostic(
             path: path, line: line, column: line == nil ? nil : column, severity: severity, rule: rule, message: message,
             sourceLine: column == nil ? nil : sourceLine)
@@ -116,7 +116,7 @@ public enum DraftReader {
                     let key = unknownKeyName(bytes, at: record.unknownKeyOffset)
                     report(
                         o.diagnostic(
-                            rule: "schema", message: "unknown key \"\(key)\" (append writes only the keys of docs/FORMAT.md)",
+                            rule: .schema, message: "unknown key \"\(key)\" (append writes only the keys of docs/FORMAT.md)",
                             column: record.unknownKeyOffset - start + 1))
                     continue
                 }

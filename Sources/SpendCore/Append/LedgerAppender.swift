@@ -15,6 +15,8 @@ public struct AppendSettings: Sendable {
     /// Skip events whose id is already in the ledger (or earlier in the batch)
     /// instead of rejecting the batch.
     public var skipDuplicates = false
+    /// The crash tests' hooks into the write phase (off unless set).
+    public var writePhaseProbe = WritePhaseProbe.none
 
     public init(now: Int64, code: CodeVersion, defaultTags: [String: String] = [:]) {
         self.now = now
@@ -273,17 +275,11 @@ public struct LedgerAppender {
             for b in bytes[start..<end] where b == 10 { line += 1 }
             start = end
         }
-        let results = UnsafeMutableBufferPointer<EventPreparer?>.allocate(capacity: chunkList.count)
-        results.initialize(repeating: nil)
-        defer {
-            _ = results.deinitialize()
-            results.deallocate()
-        }
-        let slots = UncheckedSendable(results)
         let (book, policy) = (self.book, self.policy)
+        // The input bytes are only read (each worker reads its own chunk of them).
         let input = UncheckedSendable(bytes)
         let chunks = chunkList
-        DispatchQueue.concurrentPerform(iterations: chunks.count) { i in
+        let results = parallelMap(chunks.count) { i -> EventPreparer in
             var worker = EventPreparer(book: book, policy: policy, settings: settings)
             let chunk = UnsafeRawBufferPointer(rebasing: input.value[chunks[i].range])
             let failure = DraftReader.scan(chunk, path: path, firstLine: chunks[i].firstLine) { worker.add($0, $1, origin: $2) }
@@ -291,15 +287,14 @@ public struct LedgerAppender {
                 worker.problems = failure.diagnostics + worker.problems
                 worker.omitted += failure.omitted
             }
-            slots.value[i] = worker
+            return worker
         }
         var events: [PreparedEvent] = []
         var warnings: [Diagnostic] = []
         var problems: [Diagnostic] = []
         var omitted = 0
-        events.reserveCapacity(results.reduce(0) { $0 + ($1?.events.count ?? 0) })
-        for i in 0..<chunks.count {
-            guard let worker = results[i] else { continue }
+        events.reserveCapacity(results.reduce(0) { $0 + $1.events.count })
+        for worker in results {
             problems += worker.problems
             omitted += worker.omitted
             warnings += worker.warnings
@@ -320,7 +315,8 @@ public struct LedgerAppender {
     /// With `dryRun`, every check runs (torn shards, duplicates) and nothing is written.
     public func write(_ events: [PreparedEvent], settings: AppendSettings, dryRun: Bool = false) throws(SpendError) -> AppendOutcome {
         let cache = GitDirectory.discover(from: repository.root).map { $0.commonDirectory + "spend/ids" }
-        let writer = ShardWriter(root: repository.root, cacheDirectory: cache, sync: settings.sync)
+        let writer = ShardWriter(root: repository.root, cacheDirectory: cache, sync: settings.sync, notice: repository.notice,
+            probe: settings.writePhaseProbe)
         return try writer.append(events, skipDuplicates: settings.skipDuplicates, dryRun: dryRun)
     }
 }

@@ -49,7 +49,7 @@ final class LedgerJournal {
 
     /// Opens (creating) and locks the journal, waiting for a live writer, and
     /// rolls back what a dead writer left (reported through `notice`).
-    init(root: String, cacheDirectory: String?, sync: Bool, notice: (String) -> Void = LedgerJournal.printNotice) throws(SpendError) {
+    init(root: String, cacheDirectory: String?, sync: Bool, notice: (String) -> Void) throws(SpendError) {
         path = Self.location(root: root).journal
         self.root = root
         self.cacheDirectory = cacheDirectory
@@ -78,7 +78,7 @@ final class LedgerJournal {
     /// the journal now. Does nothing without a journal, while a writer is
     /// writing, or when the journal cannot be opened for writing (a
     /// read-only checkout: then it says so).
-    static func recover(root: String, notice: (String) -> Void = LedgerJournal.printNotice) throws(SpendError) {
+    static func recover(root: String, notice: (String) -> Void) throws(SpendError) {
         let (path, cache) = location(root: root)
         var info = stat()
         guard lstat(path, &info) == 0, info.st_size > 0 else { return }
@@ -104,11 +104,6 @@ final class LedgerJournal {
     }
 
     deinit { close(fd) }  // releases the lock
-
-    /// Writes `stderr` lines.
-    static func printNotice(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
-    }
 
     // MARK: Record
 
@@ -210,18 +205,21 @@ final class LedgerJournal {
     }
 }
 
-/// Test hooks of the write phase, read from the environment (used by the
-/// crash tests; unset in normal use):
+/// Test hooks of the write phase (used by the crash tests; off in normal
+/// use), which the CLI takes from its environment:
 /// `SPEND_TEST_WRITE_MARK=FILE` appends `writing` to FILE when the write phase
 /// starts and `written` once every shard is written (before the record is
 /// cleared); `SPEND_TEST_WRITE_SLICE=N` writes at most N bytes per system call
 /// (the phase lasts longer), so a kill can land anywhere in a line.
-struct WritePhaseProbe {
+public struct WritePhaseProbe: Sendable {
     let mark: String?
     let slice: Int?
 
-    init() {
-        let env = ProcessInfo.processInfo.environment
+    /// Off: no marks, whole writes.
+    public static let none = WritePhaseProbe(environment: [:])
+
+    /// From `SPEND_TEST_WRITE_MARK` and `SPEND_TEST_WRITE_SLICE` in `environment`.
+    public init(environment env: [String: String]) {
         mark = env["SPEND_TEST_WRITE_MARK"].flatMap { $0.isEmpty ? nil : $0 }
         slice = env["SPEND_TEST_WRITE_SLICE"].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
     }

@@ -16,7 +16,7 @@ public enum ProviderResponse {
     public static func draft(_ kind: Kind, body: [UInt8], path: String) throws(DiagnosticsError) -> EventDraft {
         let origin = EventOrigin(path: path)
         func fail(_ message: String) -> DiagnosticsError {
-            DiagnosticsError([origin.diagnostic(rule: "response", message: message)])
+            DiagnosticsError([origin.diagnostic(rule: .response, message: message)])
         }
         let object: [String: Any]
         do {
@@ -53,7 +53,7 @@ public enum ProviderResponse {
     /// (a batch file's line reads its bodies through this).
     static func draft(_ kind: Kind, object: [String: Any], origin: EventOrigin) throws(DiagnosticsError) -> EventDraft {
         func fail(_ message: String) -> DiagnosticsError {
-            DiagnosticsError([origin.diagnostic(rule: "response", message: message)])
+            DiagnosticsError([origin.diagnostic(rule: .response, message: message)])
         }
         if let error = object["error"] as? [String: Any] {
             let message = error["message"] as? String ?? "unknown error"

@@ -21,11 +21,20 @@ public struct ShardWriter {
     /// Where the id indexes live (`<git dir>/spend/ids`), or nil to scan shards.
     public let cacheDirectory: String?
     public let sync: Bool
+    /// Told what a rollback of a dead writer's batch did (one line each; the CLI shows them on stderr).
+    public let notice: @Sendable (String) -> Void
+    /// The crash tests' hooks into the write phase (``WritePhaseProbe/none`` in normal use).
+    public let probe: WritePhaseProbe
 
-    public init(root: String, cacheDirectory: String?, sync: Bool) {
+    public init(
+        root: String, cacheDirectory: String?, sync: Bool, notice: @escaping @Sendable (String) -> Void = { _ in },
+        probe: WritePhaseProbe = .none
+    ) {
         self.root = root
         self.cacheDirectory = cacheDirectory
         self.sync = sync
+        self.notice = notice
+        self.probe = probe
     }
 
     /// One locked shard.
@@ -99,7 +108,7 @@ public struct ShardWriter {
         func tornDiagnostic() -> Diagnostic {
             let keep = completeLength()
             return Diagnostic(
-                path: path, line: nil, rule: "torn-shard",
+                path: path, line: nil, rule: .tornShard,
                 message: """
                     the last line is incomplete (no newline after byte \(size)): a writer was interrupted \
                     mid-line. Nothing was appended. Look at it with `tail -c 300 \(path)`; if the partial \
@@ -158,11 +167,11 @@ public struct ShardWriter {
         private func textContains(_ needle: String) throws(SpendError) -> Bool {
             let file: MappedFile
             do { file = try MappedFile(path: absolute) } catch { throw SpendError.usage("cannot read \(path): \(error)") }
-            return withExtendedLifetime(file) {
+            return file.withBytes { bytes in
                 var pattern = needle
                 return pattern.withUTF8 { p in
-                    let n = min(size, file.bytes.count)
-                    guard n > 0, let base = file.bytes.baseAddress else { return false }
+                    let n = min(size, bytes.count)
+                    guard n > 0, let base = bytes.baseAddress else { return false }
                     return Self.find(p, in: UnsafeRawBufferPointer(start: base, count: n))
                 }
             }
@@ -171,9 +180,9 @@ public struct ShardWriter {
         private func scanIds() throws(SpendError) -> Set<String> {
             let file: MappedFile
             do { file = try MappedFile(path: absolute) } catch { throw SpendError.usage("cannot read \(path): \(error)") }
-            return withExtendedLifetime(file) {
+            return file.withBytes { bytes in
                 var set = Set<String>()
-                var scanner = LedgerScanner(buffer: UnsafeRawBufferPointer(rebasing: file.bytes[0..<min(size, file.bytes.count)]))
+                var scanner = LedgerScanner(buffer: UnsafeRawBufferPointer(rebasing: bytes[0..<min(size, bytes.count)]))
                 var record = EventRecord()
                 while true {
                     do throws(LedgerScanError) {
@@ -285,7 +294,7 @@ public struct ShardWriter {
                     let at = events[earlier].origin.line.map { "line \($0)" } ?? "an earlier event"
                     problems.append(
                         events[i].origin.diagnostic(
-                            rule: "duplicate-id", message: "duplicate id \(JSONString.quoted(events[i].id)) (also at \(at) of this batch)"))
+                            rule: .duplicateId, message: "duplicate id \(JSONString.quoted(events[i].id)) (also at \(at) of this batch)"))
                 }
                 continue
             }
@@ -304,8 +313,8 @@ public struct ShardWriter {
         // left), then every shard of the ledger in path order: the targets to
         // write them, the others so that ids are unique in the whole ledger.
         // A dry run creates nothing: it only rolls back a dead writer's record, like a reader.
-        let journal = dryRun ? nil : try LedgerJournal(root: root, cacheDirectory: cacheDirectory, sync: sync)
-        if dryRun { try LedgerJournal.recover(root: root) }
+        let journal = dryRun ? nil : try LedgerJournal(root: root, cacheDirectory: cacheDirectory, sync: sync, notice: notice)
+        if dryRun { try LedgerJournal.recover(root: root, notice: notice) }
         let listing = WorkingTreeFiles(root: root, listingCards: false)
         try listing.check()
         var open: [String: OpenShard] = [:]
@@ -344,7 +353,7 @@ public struct ShardWriter {
                     } else if problems.count < 50 {
                         problems.append(
                             events[i].origin.diagnostic(
-                                rule: "duplicate-id", message: "duplicate id \(JSONString.quoted(id)): already in \(holder.path)"))
+                                rule: .duplicateId, message: "duplicate id \(JSONString.quoted(id)): already in \(holder.path)"))
                     }
                     continue
                 }
@@ -390,7 +399,7 @@ public struct ShardWriter {
                     if try shard.contains(events[i].id, hash: IdIndex.hash(events[i].id)) {
                         throw SpendError.input([
                             events[i].origin.diagnostic(
-                                rule: "duplicate-id", message: "duplicate id \(JSONString.quoted(events[i].id)): already in \(shard.path)")
+                                rule: .duplicateId, message: "duplicate id \(JSONString.quoted(events[i].id)): already in \(shard.path)")
                         ])
                     }
                 }
@@ -408,7 +417,6 @@ public struct ShardWriter {
         if actual != recorded { try journal?.record(actual) }
 
         // Write: one write per shard; any failure cuts every shard back.
-        let probe = WritePhaseProbe()
         probe.note("writing")
         var written: [OpenShard] = []
         for shard in targets {

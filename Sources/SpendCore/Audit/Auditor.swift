@@ -62,6 +62,8 @@ public struct AuditResult: Sendable {
 public struct Auditor {
     public var repository: CostRepository
     public var query: AuditQuery
+    /// Told each phase's time (`history: 12 ms`) when set (the CLI's `SPEND_TIMING`, for profiling).
+    public var phaseTimings: ((String) -> Void)?
 
     public init(repository: CostRepository, query: AuditQuery) {
         self.repository = repository
@@ -69,7 +71,7 @@ public struct Auditor {
     }
 
     public func run() throws(SpendError) -> AuditResult {
-        let clock = PhaseClock()
+        let clock = PhaseClock(report: phaseTimings)
         let history = try CardHistory(
             costRepository: repository, revision: query.revision, allParents: query.allParents)
         clock.lap("history")
@@ -184,12 +186,12 @@ public struct Auditor {
                         let cell = cells.cells[k]
                         let priceBefore =
                             before.map { UsageCells.price(cell, book: old, model: $0) }
-                            ?? .failure(PricingError(rule: "unknown-model", message: ""))
+                            ?? .failure(PricingError(rule: .unknownModel, message: ""))
                         let priceAfter =
                             after.map { UsageCells.price(cell, book: new, model: $0) }
-                            ?? .failure(PricingError(rule: "unknown-model", message: ""))
+                            ?? .failure(PricingError(rule: .unknownModel, message: ""))
                         // An event too large to price is bad input, not "unpriced".
-                        for case .failure(let error) in [priceBefore, priceAfter] where error.rule == "overflow" {
+                        for case .failure(let error) in [priceBefore, priceAfter] where error.rule == .overflow {
                             throw SpendError.input([Diagnostic(path: "ledger", rule: error.rule, message: error.message)])
                         }
                         switch (priceBefore, priceAfter) {
@@ -220,15 +222,19 @@ public struct Auditor {
     }
 }
 
-/// Phase timings on stderr when `SPEND_TIMING` is set (for profiling).
+/// Phase timings, one line each to `report` when there is one (for profiling).
 final class PhaseClock {
     private var last = Timestamp.monotonicSeconds()
-    private let enabled = ProcessInfo.processInfo.environment["SPEND_TIMING"] != nil
+    private let report: ((String) -> Void)?
+
+    init(report: ((String) -> Void)?) {
+        self.report = report
+    }
 
     func lap(_ name: String) {
-        guard enabled else { return }
+        guard let report else { return }
         let now = Timestamp.monotonicSeconds()
-        FileHandle.standardError.write(Data("\(name): \(Int((now - last) * 1000)) ms\n".utf8))
+        report("\(name): \(Int((now - last) * 1000)) ms")
         last = now
     }
 }

@@ -184,7 +184,7 @@ public final class CardHistory {
             var problems: [Diagnostic] = []
             for c in parsed {
                 if let other = providers[c.provider] {
-                    problems.append(Diagnostic(path: c.path, rule: "ratecard", message: "provider \"\(c.provider)\" is also defined in \(other)"))
+                    problems.append(Diagnostic(path: c.path, rule: .ratecard, message: "provider \"\(c.provider)\" is also defined in \(other)"))
                 }
                 providers[c.provider] = c.path
             }

@@ -36,29 +36,27 @@ public struct UsageCells: Sendable {
     ) throws(SpendError) -> UsageCells {
         let instants = Array(Set(instants)).sorted()
         let thresholds = Array(Set(thresholds)).sorted()
-        let chunks = try LedgerReader.mapChunks(snapshot) { chunk in
-            scan(chunk, instants: instants, thresholds: thresholds, limit: diagnosticLimit)
-        }
+        let consumer = Summer(instants: instants, thresholds: thresholds, scope: ScanScope(diagnosticLimit: diagnosticLimit))
+        let chunks = try ScanEngine.run(snapshot, consumer)
         // A sum over chunks that overflows: read the chunk where it breaks again, from the totals before it.
         if !chunks.contains(where: { !$0.result.diagnostics.isEmpty }),
-            let again = try RunningTotals.rereadOverflowingChunk(snapshot, chunks.map { ($0.shard, $0.result.start, $0.result.totals) }, {
-                scan($0, instants: instants, thresholds: thresholds, limit: 1, prefix: $1)
-            })
+            let again = try ScanEngine.rereadOverflowingChunk(
+                snapshot, chunks, Summer(instants: instants, thresholds: thresholds, scope: ScanScope(diagnosticLimit: 1)))
         {
-            let located = again.diagnostics.first { $0.rule == "overflow" }
-            throw SpendError.input([located ?? Diagnostic(path: "ledger", rule: "overflow", message: "a sum of the ledger's counts exceeds \(Int64.max)")])
+            let located = again.diagnostics.first { $0.rule == .overflow }
+            throw SpendError.input([located ?? Diagnostic(path: "ledger", rule: .overflow, message: "a sum of the ledger's counts exceeds \(Int64.max)")])
         }
         let parts = chunks.map(\.result)
         var merged: [CellKey: Int] = [:]
         var out = UsageCells(cells: [], byProvider: [:])
         for part in parts {
-            out.events += part.events
+            out.events += part.partial.events
             out.diagnostics += part.diagnostics
-            for (k, local) in part.cells.enumerated() {
+            for (k, local) in part.partial.cells.enumerated() {
                 let key = CellKey(
                     provider: part.interner.string(local.key[0]), model: part.interner.string(local.key[1]), bucket: local.key[2],
                     batch: local.key[3], serviceTier: local.key[4] < 0 ? nil : part.interner.string(local.key[4]), tier: local.key[5])
-                let tools = part.tools[k].map { (part.interner.string($0.key), $0.value) }
+                let tools = part.partial.tools[k].map { (part.interner.string($0.key), $0.value) }
                 if let index = merged[key] {
                     do {
                         try out.cells[index].usage.add(
@@ -68,7 +66,7 @@ public struct UsageCells: Sendable {
                                 cacheWrite1hTokens: local.usage.cacheWrite1hTokens,
                                 outputTokens: local.usage.outputTokens, toolCalls: Dictionary(tools, uniquingKeysWith: +)))
                     } catch {
-                        throw SpendError.input([Diagnostic(path: "ledger", rule: "overflow", message: "\(error.message) (\(key.provider)/\(key.model))")])
+                        throw SpendError.input([Diagnostic(path: "ledger", rule: .overflow, message: "\(error.message) (\(key.provider)/\(key.model))")])
                     }
                     out.cells[index].events += local.events
                     out.cells[index].firstTs = min(out.cells[index].firstTs, local.firstTs)
@@ -109,38 +107,32 @@ public struct UsageCells: Sendable {
         var lastTs: Int64
     }
 
+    /// A chunk's cells (the `ScanConsumer.Partial` of `Summer`).
     struct Part {
-        var interner = StringInterner()
         var index: [SIMD8<Int32>: Int] = [:]
         var cells: [LocalCell] = []
         var tools: [[Int32: Int64]] = []
         var events = 0
-        var diagnostics: [Diagnostic] = []
-        /// Running totals of the events read, from the chunk's prefix (checked: every cell sum is at most these).
-        var totals = RunningTotals()
-        /// Where the chunk starts in its shard (to read it again).
-        var start = 0
+        /// Interned `standard` and `default` (the standard service tier).
+        var standard: Int32 = 0
+        var defaultID: Int32 = 0
     }
 
-    static func scan(_ chunk: LedgerChunk, instants: [Int64], thresholds: [Int64], limit: Int, prefix: RunningTotals = RunningTotals()) -> Part {
-        var out = Part()
-        out.totals = prefix
-        out.start = chunk.range.lowerBound
-        var scanner = LedgerScanner(buffer: chunk.buffer.bytes, range: chunk.range)
-        let standard = out.interner.intern("standard")
-        let defaultID = out.interner.intern("default")
-        var e = EventRecord()
-        func overflowed(_ error: SumOverflow) {
-            if out.diagnostics.count < limit { out.diagnostics.append(chunk.diagnostic(at: e.lineStart, rule: "overflow", message: error.message)) }
+    /// Sums every event of the ledger into its cell (a scan consumer).
+    struct Summer: ScanConsumer {
+        let instants: [Int64]
+        let thresholds: [Int64]
+        let scope: ScanScope
+
+        func begin(_ scan: inout ChunkScan) -> Part {
+            var out = Part()
+            out.standard = scan.interner.intern("standard")
+            out.defaultID = scan.interner.intern("default")
+            return out
         }
-        while true {
-            do {
-                guard try scanner.next(into: &e) else { break }
-            } catch {
-                if out.diagnostics.count < limit { out.diagnostics.append(chunk.diagnostic(at: error.offset, rule: error.rule, message: error.message)) }
-                scanner.skipLine()
-                continue
-            }
+
+        func consume(_ scan: inout ChunkScan, _ out: inout Part) {
+            let e = scan.event
             var lo = 0
             var hi = instants.count
             while lo < hi {
@@ -150,21 +142,13 @@ public struct UsageCells: Sendable {
             let prompt = e.promptTokens
             var tier: Int32 = 0
             for t in thresholds where TokenCounts.exceeds(prompt, threshold: t, requests: e.requests) { tier += 1 }
-            // Every sum of the chunk is at most its running total: checking that names the event that overflows.
-            do throws(SumOverflow) {
-                try out.totals.add(e, scanner: scanner)
-            } catch {
-                overflowed(error)
-                continue
-            }
+            guard scan.addToTotals() else { return }
             var serviceTier: Int32 = -1
             if !e.serviceTier.isAbsent {
-                let id = EventPricer.intern(e.serviceTier, scanner, &out.interner)
-                if id != standard && id != defaultID { serviceTier = id }
+                let id = scan.intern(e.serviceTier)
+                if id != out.standard && id != out.defaultID { serviceTier = id }
             }
-            let key = SIMD8<Int32>(
-                EventPricer.intern(e.provider, scanner, &out.interner), EventPricer.intern(e.model, scanner, &out.interner), Int32(lo),
-                e.batch ? 1 : 0, serviceTier, tier, 0, 0)
+            let key = SIMD8<Int32>(scan.intern(e.provider), scan.intern(e.model), Int32(lo), e.batch ? 1 : 0, serviceTier, tier, 0, 0)
             let k: Int
             if let known = out.index[key] {
                 k = known
@@ -178,20 +162,19 @@ public struct UsageCells: Sendable {
             do throws(SumOverflow) {
                 try out.cells[k].usage.add(e)
                 for t in e.toolCalls {
-                    let call = scanner.toolCalls[t]
-                    let name = EventPricer.intern(call.name, scanner, &out.interner)
+                    let call = scan.scanner.toolCalls[t]
+                    let name = scan.intern(call.name)
                     out.tools[k][name] = try TokenCounts.add(out.tools[k][name] ?? 0, call.count, field: "tool_calls")
                 }
             } catch {
-                overflowed(error)
-                continue
+                scan.fail(at: e.lineStart, rule: .overflow, message: error.message)
+                return
             }
             out.cells[k].events += 1
             if e.ts < out.cells[k].firstTs { out.cells[k].firstTs = e.ts }
             if e.ts > out.cells[k].lastTs { out.cells[k].lastTs = e.ts }
             out.events += 1
         }
-        return out
     }
 
     /// The exact cost of a cell under a book, or why it cannot be priced.

@@ -5,8 +5,16 @@ import Foundation
 public struct EventFinding: Sendable {
     public var offset: Int
     public var severity: Diagnostic.Severity
-    public var rule: String
+    public var rule: Rule
     public var message: String
+
+    /// A finding of `rule` at `offset`, with the rule's severity.
+    public init(offset: Int, rule: Rule, message: String) {
+        self.offset = offset
+        self.severity = rule.severity
+        self.rule = rule
+        self.message = message
+    }
 }
 
 /// Judges scanned events: the tagging policy (required, allowed and pattern
@@ -60,7 +68,7 @@ public struct EventChecker {
                 let scope = policy.requiredTags.contains(name) ? "" : " (required for env \"\(env ?? "")\")"
                 findings.append(
                     EventFinding(
-                        offset: e.tagsOffset, severity: .error, rule: "tag-required",
+                        offset: e.tagsOffset, rule: .tagRequired,
                         message: value == nil ? "missing tag \"\(name)\"\(scope)" : "tag \"\(name)\" is empty\(scope)"))
             }
         }
@@ -69,7 +77,7 @@ public struct EventChecker {
             if let allowed = rule.allowed, !allowed.contains(value) {
                 findings.append(
                     EventFinding(
-                        offset: span.start - 1, severity: .error, rule: "tag-allowed",
+                        offset: span.start - 1, rule: .tagAllowed,
                         message: "tag \"\(name)\" is \"\(value)\", not one of: \(allowed.joined(separator: ", "))"))
             }
             if let regex = patterns[name] {
@@ -85,7 +93,7 @@ public struct EventChecker {
                 if !ok {
                     findings.append(
                         EventFinding(
-                            offset: span.start - 1, severity: .error, rule: "tag-pattern",
+                            offset: span.start - 1, rule: .tagPattern,
                             message: "tag \"\(name)\" value \"\(value)\" does not match \(rule.pattern!)"))
                 }
             }
@@ -93,12 +101,12 @@ public struct EventChecker {
         if let limit = policy.maxInputTokens, TokenCounts.exceeds(e.promptTokens, threshold: limit, requests: e.requests) {
             findings.append(
                 EventFinding(
-                    offset: e.lineStart, severity: .warning, rule: "input-limit",
+                    offset: e.lineStart, rule: .inputLimit,
                     message: "\(e.promptTokens / max(e.requests, 1)) input tokens per request exceed max_input_tokens \(limit)"))
         }
         switch pricer.price(e, scanner: scanner, interner: &interner) {
         case .failure(let failure):
-            findings.append(EventFinding(offset: failure.offset, severity: .error, rule: failure.error.rule, message: failure.error.message))
+            findings.append(EventFinding(offset: failure.offset, rule: failure.error.rule, message: failure.error.message))
             return nil
         case .success(let priced):
             if let env, let globs = denyGlobs[env], !globs.isEmpty {
@@ -106,7 +114,7 @@ public struct EventChecker {
                 if let glob = globs.first(where: { $0.matches(resolved) }) {
                     findings.append(
                         EventFinding(
-                            offset: e.model.start - 1, severity: .error, rule: "model-denied",
+                            offset: e.model.start - 1, rule: .modelDenied,
                             message: "model \"\(resolved)\" is denied for env \"\(env)\" (deny_models \"\(glob.pattern)\")"))
                 }
             }

@@ -4,12 +4,17 @@ import Foundation
 public struct DiffFrontend {
     public var repository: CostRepository
     public var summaries: SummaryEngine
-    public var environment: [String: String]
 
-    public init(repository: CostRepository, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    /// With `useCache` false, shard summaries are neither read from nor written to the cache.
+    public init(repository: CostRepository, useCache: Bool = true) {
         self.repository = repository
-        self.environment = environment
-        summaries = SummaryEngine.forRepository(repository, environment: environment)
+        summaries = SummaryEngine.forRepository(repository, useCache: useCache)
+    }
+
+    /// How many shard summaries were parsed and how many came from the cache
+    /// (the line `SPEND_DIFF_STATS=1` prints).
+    public var statistics: String {
+        "spend diff: \(summaries.parsedShards) shards parsed, \(summaries.cachedShards) from the cache"
     }
 
     /// `A B`, `A..B` (`A..` = A..HEAD, `..B` = HEAD..B), or `A` (against the working tree).
@@ -50,27 +55,15 @@ public struct DiffFrontend {
         return (args[0], args[1])
     }
 
-    func stats() {
-        if environment["SPEND_DIFF_STATS"] == "1" {
-            FileHandle.standardError.write(
-                Data("spend diff: \(summaries.parsedShards) shards parsed, \(summaries.cachedShards) from the cache\n".utf8))
-        }
-    }
-
     /// The state diff of `from` against `to` (render it with `DiffRenderer`).
     public func stateDiff(from: SnapshotSource, to: SnapshotSource, query: ReportQuery, top: Int?) throws -> SpendDiff {
-        let diff = try DiffEngine(repository: repository, summaries: summaries).diff(from: from, to: to, query: query, top: top)
-        stats()
-        return diff
+        try DiffEngine(repository: repository, summaries: summaries).diff(from: from, to: to, query: query, top: top)
     }
 }
 
 extension DiffFrontend {
     /// The release diff of `r1` against `r2` (render it with `ReleaseDiffRenderer`).
     public func releaseDiff(_ r1: String, _ r2: String, query: ReportQuery, threshold: ExactDecimal, top: Int?) throws -> ReleaseDiff {
-        let diff = try ReleaseDiffEngine(repository: repository, summaries: summaries).diff(
-            r1, r2, query: query, threshold: threshold, top: top)
-        stats()
-        return diff
+        try ReleaseDiffEngine(repository: repository, summaries: summaries).diff(r1, r2, query: query, threshold: threshold, top: top)
     }
 }

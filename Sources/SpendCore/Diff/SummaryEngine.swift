@@ -4,22 +4,41 @@ import Foundation
 /// cache when it has them, parsing only the shards it does not. Within one
 /// run each (shard blob, price book, query) is summarized once, so two
 /// revisions that share most shards parse the shared ones once at most.
+///
+/// `@unchecked Sendable`, safe because `cache` is a `let` of a Sendable type
+/// and the mutable state (the memo and the counters) is read and written only
+/// inside `locked`, which holds `lock`. Parsing runs outside the lock: two
+/// threads that summarize the same shard at once may both parse it (the memo
+/// is an optimization; both store the same summary).
 public final class SummaryEngine: @unchecked Sendable {
     public let cache: SummaryCache?
     /// Shards parsed and shards served from the disk cache (memoized repeats count as neither).
-    public private(set) var parsedShards = 0
-    public private(set) var cachedShards = 0
-    private var memo: [String: ShardSummary] = [:]
+    public var parsedShards: Int { locked { $0.parsedShards } }
+    public var cachedShards: Int { locked { $0.cachedShards } }
+
+    private struct State {
+        var parsedShards = 0
+        var cachedShards = 0
+        var memo: [String: ShardSummary] = [:]
+    }
+    private let lock = NSLock()
+    /// Guarded by `lock`: use `locked`.
+    private var state = State()
+
+    private func locked<Result>(_ body: (inout State) -> Result) -> Result {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&state)
+    }
 
     public init(cache: SummaryCache?) {
         self.cache = cache
     }
 
-    /// A cache for the repository around `repository`, unless `SPEND_DIFF_CACHE=0`.
-    public static func forRepository(_ repository: CostRepository, environment: [String: String] = ProcessInfo.processInfo.environment)
-        -> SummaryEngine
-    {
-        if environment["SPEND_DIFF_CACHE"] == "0" { return SummaryEngine(cache: nil) }
+    /// A cache for the repository around `repository`, unless `useCache` is
+    /// false (the CLI's `SPEND_DIFF_CACHE=0`).
+    public static func forRepository(_ repository: CostRepository, useCache: Bool = true) -> SummaryEngine {
+        if !useCache { return SummaryEngine(cache: nil) }
         guard let (git, _) = try? repository.git() else { return SummaryEngine(cache: nil) }
         return SummaryEngine(cache: SummaryCache(gitCommonDirectory: git.commonDirectory))
     }
@@ -63,7 +82,7 @@ public final class SummaryEngine: @unchecked Sendable {
                     continue
                 }
                 let file = try MappedFile(path: path)
-                blobs.append(withExtendedLifetime(file) { ObjectID.blob(of: file.bytes).hex })
+                blobs.append(file.withBytes { ObjectID.blob(of: $0).hex })
             }
         }
         var results: [ShardSummary?] = Array(repeating: nil, count: snapshot.shards.count)
@@ -71,12 +90,14 @@ public final class SummaryEngine: @unchecked Sendable {
         // Without card blob ids there is no sound key: nothing is memoized or cached.
         let memoKey: String? = bookKey.map { $0 + "|" + queryKey }
         for (i, blob) in blobs.enumerated() {
-            if let memoKey, let m = memo[blob + "|" + memoKey] {
+            if let memoKey, let m = locked({ $0.memo[blob + "|" + memoKey] }) {
                 results[i] = m
             } else if let bookKey, let cache, let s = cache.load(blob: blob, key: bookKey + "|" + queryKey) {
                 results[i] = s
-                memo[blob + "|" + bookKey + "|" + queryKey] = s
-                cachedShards += 1
+                locked {
+                    $0.memo[blob + "|" + bookKey + "|" + queryKey] = s
+                    $0.cachedShards += 1
+                }
             } else if let j = missing.first(where: { blobs[$0] == blob }) {
                 _ = j  // the same content twice in one snapshot: parsed once below
                 missing.append(i)
@@ -93,11 +114,11 @@ public final class SummaryEngine: @unchecked Sendable {
                 toParse.append(snapshot.shards[i])
             }
             let parsed = try parse(snapshot: snapshot, shards: toParse, book: book, query: query, lenient: lenient)
-            parsedShards += toParse.count
+            locked { $0.parsedShards += toParse.count }
             for i in missing {
                 let s = parsed[firstOf[blobs[i]]!]
                 results[i] = s.summary
-                if let memoKey { memo[blobs[i] + "|" + memoKey] = s.summary }
+                if let memoKey { locked { $0.memo[blobs[i] + "|" + memoKey] = s.summary } }
                 if s.complete, let bookKey, let cache { cache.store(s.summary, blob: blobs[i], key: bookKey + "|" + queryKey) }
             }
             cache?.prune()
@@ -164,7 +185,7 @@ public final class SummaryEngine: @unchecked Sendable {
             }
         }
         // Never lenient: a sum that does not fit is bad input, not an unpriced event.
-        if let costOverflow = diagnostics.first(where: { $0.rule == "overflow" }) { throw SpendError.input([costOverflow]) }
+        if let costOverflow = diagnostics.first(where: { $0.rule == .overflow }) { throw SpendError.input([costOverflow]) }
         if diagnostics.isEmpty, let overflow {
             throw try Self.overflow(snapshot, book, query, overflow.error, across: "the chunks of \(overflow.path)")
         }

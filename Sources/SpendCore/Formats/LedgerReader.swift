@@ -1,10 +1,15 @@
-import Dispatch
-
 #if canImport(Glibc)
     import Glibc
 #endif
 
 /// The bytes of one shard, kept alive while workers read them.
+///
+/// `@unchecked Sendable`, safe because nothing in it ever changes after
+/// `init`: every stored property is a `let`, and the bytes behind `bytes`
+/// are never written (a `PROT_READ` map held by `mapped`, or a copy made in
+/// `init` and freed only in `deinit`, when no worker holds the buffer any
+/// more). `bytes` is valid while the `ShardBuffer` is alive: readers hold the
+/// buffer (a `LedgerChunk` does) for as long as they read.
 public final class ShardBuffer: @unchecked Sendable {
     public let shard: LedgerShard
     public let bytes: UnsafeRawBufferPointer
@@ -15,7 +20,7 @@ public final class ShardBuffer: @unchecked Sendable {
         self.shard = shard
         self.mapped = mapped
         self.owned = nil
-        self.bytes = mapped.bytes
+        self.bytes = mapped.unsafeBytes
     }
 
     init(shard: LedgerShard, copying source: UnsafeRawBufferPointer) {
@@ -31,7 +36,7 @@ public final class ShardBuffer: @unchecked Sendable {
 }
 
 /// A slice of a shard that one worker scans: whole lines only.
-public struct LedgerChunk: @unchecked Sendable {
+public struct LedgerChunk: Sendable {
     public let buffer: ShardBuffer
     /// Byte range in `buffer.bytes`, starting at a line start and ending after a newline (or at the end).
     public let range: Range<Int>
@@ -40,7 +45,7 @@ public struct LedgerChunk: @unchecked Sendable {
     public var path: String { buffer.shard.path }
 
     /// A diagnostic at a byte offset of the shard, with line, column and source line.
-    public func diagnostic(at offset: Int, rule: String, message: String, severity: Diagnostic.Severity = .error) -> Diagnostic {
+    public func diagnostic(at offset: Int, rule: Rule, message: String, severity: Diagnostic.Severity? = nil) -> Diagnostic {
         let (line, column, text) = SourcePosition.locate(offset: offset, in: buffer.bytes)
         return Diagnostic(path: path, line: line, column: column, severity: severity, rule: rule, message: message, sourceLine: text)
     }
@@ -59,7 +64,7 @@ public struct ChunkLocator {
     public init(_ chunk: LedgerChunk) { self.chunk = chunk }
 
     /// A diagnostic at `offset` (not before the previous one's), with line, column and source line.
-    public mutating func diagnostic(at offset: Int, rule: String, message: String, severity: Diagnostic.Severity = .error) -> Diagnostic {
+    public mutating func diagnostic(at offset: Int, rule: Rule, message: String, severity: Diagnostic.Severity? = nil) -> Diagnostic {
         let bytes = chunk.buffer.bytes
         guard let base = bytes.baseAddress, offset <= bytes.count else {
             return chunk.diagnostic(at: offset, rule: rule, message: message, severity: severity)
@@ -152,39 +157,27 @@ public enum LedgerReader {
     }
 
     private static func load(_ snapshot: Snapshot, _ list: [(LedgerShard, MappedFile?)]) throws(SpendError) -> [ShardBuffer] {
-        let results = UnsafeMutableBufferPointer<Result<ShardBuffer, SpendError>?>.allocate(capacity: list.count)
-        results.initialize(repeating: nil)
-        defer {
-            // Releases the buffers too (the caller keeps its own references).
-            results.deinitialize()
-            results.deallocate()
-        }
         let source = snapshot.source
-        let slots = UncheckedSendable(results)
+        // MappedFile is a read-only mapping: workers only read the list.
         let shards = UncheckedSendable(list)
-        DispatchQueue.concurrentPerform(iterations: list.count) { i in
-            let results = slots.value
+        let results = parallelMap(list.count) { i -> Result<ShardBuffer, SpendError> in
             let (shard, clean) = shards.value[i]
             do {
                 switch shard.content {
                 case .file(let path):
-                    results[i] = .success(ShardBuffer(shard: shard, mapped: try MappedFile(path: path)))
+                    return .success(ShardBuffer(shard: shard, mapped: try MappedFile(path: path)))
                 case .blob:
-                    if let clean {
-                        results[i] = .success(ShardBuffer(shard: shard, mapped: clean))
-                        return
-                    }
-                    let buffer = try snapshot.withShardBytes(shard) { ShardBuffer(shard: shard, copying: $0) }
-                    results[i] = .success(buffer)
+                    if let clean { return .success(ShardBuffer(shard: shard, mapped: clean)) }
+                    return .success(try snapshot.withShardBytes(shard) { ShardBuffer(shard: shard, copying: $0) })
                 }
             } catch {
-                results[i] = .failure(
-                    SpendError.input([Diagnostic(path: shard.path, rule: "io", message: "cannot read shard (\(source)): \(error)")]))
+                return .failure(
+                    SpendError.input([Diagnostic(path: shard.path, rule: .io, message: "cannot read shard (\(source)): \(error)")]))
             }
         }
         var buffers: [ShardBuffer] = []
         for result in results {
-            switch result! {
+            switch result {
             case .success(let b): buffers.append(b)
             case .failure(let e): throw e
             }
@@ -210,25 +203,6 @@ public enum LedgerReader {
 
     /// Runs `work` on every chunk in parallel and returns the results in chunk order.
     public static func map<T>(_ chunks: [LedgerChunk], _ work: @Sendable (LedgerChunk) -> T) -> [T] {
-        let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: chunks.count)
-        results.initialize(repeating: nil)
-        defer {
-            results.deinitialize()
-            results.deallocate()
-        }
-        let slots = UncheckedSendable(results)
-        withoutActuallyEscaping(work) { work in
-            DispatchQueue.concurrentPerform(iterations: chunks.count) { i in
-                slots.value[i] = work(chunks[i])
-            }
-        }
-        return results.map { $0! }
+        parallelMap(chunks.count) { i in work(chunks[i]) }
     }
-}
-
-/// Hands a value to worker threads that each touch a disjoint part of it
-/// (the slots of a result buffer).
-struct UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
 }

@@ -7,7 +7,7 @@
 /// Why a ledger line was rejected: a byte offset in the buffer, a rule id and a message.
 public struct LedgerScanError: Error, Sendable {
     public var offset: Int
-    public var rule: String
+    public var rule: Rule
     public var message: String
 }
 
@@ -100,9 +100,9 @@ public struct LedgerScanner {
         var p = position
         guard byte(p) == 123 else {
             if matchLiteral(p, "\u{FEFF}") {
-                throw fail(p, "json", "byte order mark (U+FEFF) before the event: ledger files are UTF-8 without a BOM")
+                throw fail(p, .json, "byte order mark (U+FEFF) before the event: ledger files are UTF-8 without a BOM")
             }
-            throw fail(p, "json", "expected '{' at the start of an event")
+            throw fail(p, .json, "expected '{' at the start of an event")
         }
         p += 1
         var seen: UInt32 = 0
@@ -111,12 +111,12 @@ public struct LedgerScanner {
             p += 1
         } else {
             while true {
-                guard p < count, byte(p) == 34 else { throw fail(p, "json", "expected a quoted key") }
+                guard p < count, byte(p) == 34 else { throw fail(p, .json, "expected a quoted key") }
                 let keyStart = p
                 let key = try scanString(p + 1)
                 p = key.start + key.count + 1
                 p = skipSpace(p)
-                guard p < count, byte(p) == 58 else { throw fail(p, "json", "expected ':' after key") }
+                guard p < count, byte(p) == 58 else { throw fail(p, .json, "expected ':' after key") }
                 p = skipSpace(p + 1)
                 let known: EventKey?
                 if key.escaped {
@@ -127,7 +127,7 @@ public struct LedgerScanner {
                 }
                 if let known {
                     let bit = UInt32(1) << UInt32(known.rawValue)
-                    if seen & bit != 0 { throw fail(keyStart, "json", "duplicate key \"\(known.name)\"") }
+                    if seen & bit != 0 { throw fail(keyStart, .json, "duplicate key \"\(known.name)\"") }
                     seen |= bit
                     p = try scanField(known, at: p, into: &event)
                 } else {
@@ -137,7 +137,7 @@ public struct LedgerScanner {
                     p = try skipValue(p, depth: 0)
                 }
                 p = skipSpace(p)
-                guard p < count else { throw fail(p, "json", "unexpected end of line inside an object") }
+                guard p < count else { throw fail(p, .json, "unexpected end of line inside an object") }
                 let c = byte(p)
                 if c == 44 {
                     p = skipSpace(p + 1)
@@ -147,21 +147,21 @@ public struct LedgerScanner {
                     p += 1
                     break
                 }
-                throw fail(p, "json", "expected ',' or '}'")
+                throw fail(p, .json, "expected ',' or '}'")
             }
         }
         // Only whitespace may follow on the line.
         while p < count {
             let b = byte(p)
             if b == 10 { break }
-            guard b == 32 || b == 9 || b == 13 else { throw fail(p, "json", "unexpected text after the event object") }
+            guard b == 32 || b == 9 || b == 13 else { throw fail(p, .json, "unexpected text after the event object") }
             p += 1
         }
         event.lineEnd = p
         event.keys = seen
         if seen & requiredKeys != requiredKeys {
             let missing = EventKey.allCases.first { requiredKeys & (1 << UInt32($0.rawValue)) != 0 && seen & (1 << UInt32($0.rawValue)) == 0 }!
-            throw fail(event.lineStart, "schema", "missing required key \"\(missing.name)\"")
+            throw fail(event.lineStart, .schema, "missing required key \"\(missing.name)\"")
         }
         event.tags = 0..<tags.count
         event.toolCalls = 0..<toolCalls.count
@@ -183,7 +183,7 @@ public struct LedgerScanner {
             let scanner = LedgerScanner(buffer: buffer)
             do throws(LedgerScanError) {
                 let end = scanner.skipSpace(try scanner.skipValue(scanner.skipSpace(0), depth: 0))
-                return end < buffer.count ? scanner.fail(end, "json", "unexpected text after the JSON value") : nil
+                return end < buffer.count ? scanner.fail(end, .json, "unexpected text after the JSON value") : nil
             } catch {
                 return error
             }
@@ -199,7 +199,7 @@ public struct LedgerScanner {
             let s = try scanString(p + 1)
             if s.escaped { try validateEscapes(s) }
             guard !s.escaped, let ms = Timestamp.parse(bytes(s)) else {
-                throw fail(p, "timestamp", "ts \"\(string(s) ?? "")\" is not an RFC 3339 timestamp (e.g. 2026-11-03T14:22:05.123Z)")
+                throw fail(p, .timestamp, "ts \"\(string(s) ?? "")\" is not an RFC 3339 timestamp (e.g. 2026-11-03T14:22:05.123Z)")
             }
             event.ts = ms
             return s.start + s.count + 1
@@ -222,10 +222,10 @@ public struct LedgerScanner {
             guard p < count, byte(p) == 34 else { throw typeError(p, "cost must be a decimal string, e.g. \"0.01155\"") }
             let s = try scanString(p + 1)
             if s.escaped { try validateEscapes(s) }
-            guard !s.escaped, isDecimal(s) else { throw fail(p, "schema", "cost must be a decimal string, e.g. \"0.01155\"") }
+            guard !s.escaped, isDecimal(s) else { throw fail(p, .schema, "cost must be a decimal string, e.g. \"0.01155\"") }
             guard fitsCostLimit(s) else {
                 throw fail(
-                    p, "overflow",
+                    p, .overflow,
                     "cost has more digits than spend carries exactly (at most \(Self.costDigits) before and \(Self.costDigits) after the point)")
             }
             event.cost = s
@@ -302,7 +302,7 @@ public struct LedgerScanner {
         guard p < count, byte(p) == 34 else { throw typeError(p, "\(key.name) must be a string") }
         let s = try scanString(p + 1)
         if s.escaped { try validateEscapes(s) }
-        guard s.count > 0 else { throw fail(p, "schema", "\(key.name) must not be empty") }
+        guard s.count > 0 else { throw fail(p, .schema, "\(key.name) must not be empty") }
         out = s
         return s.start + s.count + 1
     }
@@ -334,7 +334,7 @@ public struct LedgerScanner {
         let limit = TokenCounts.perEventLimit
         let end = try integer(p, key, minimum: minimum, optional: optional, &out, limit: limit)
         guard out <= limit else {
-            throw fail(p, "overflow", "\(key.name) \(out) is above the per-event limit \(limit) (10^15)")
+            throw fail(p, .overflow, "\(key.name) \(out) is above the per-event limit \(limit) (10^15)")
         }
         return end
     }
@@ -359,7 +359,7 @@ public struct LedgerScanner {
             let (a, o2) = m.addingReportingOverflow(Int64(b - 48))
             if o1 || o2 {
                 if negative || limit == .max { throw typeError(p, "\(key.name) must be \(what) (too large)") }
-                throw typeError(p, "\(key.name) is above the per-event limit \(limit) (10^15)", rule: "overflow")
+                throw typeError(p, "\(key.name) is above the per-event limit \(limit) (10^15)", rule: .overflow)
             }
             value = a
             i += 1
@@ -370,7 +370,7 @@ public struct LedgerScanner {
         // `1.5`, `1e3` (JSON, not an integer: schema) or `12x` (not JSON: json).
         if !endsValue(i) { throw typeError(p, "\(key.name) must be \(what)") }
         if negative { value = -value }
-        guard value >= minimum else { throw fail(p, "schema", "\(key.name) must be \(what)") }
+        guard value >= minimum else { throw fail(p, .schema, "\(key.name) must be \(what)") }
         out = value
         return i
     }
@@ -380,10 +380,10 @@ public struct LedgerScanner {
         var p = skipSpace(start + 1)
         if p < count && byte(p) == 125 { return p + 1 }
         while true {
-            guard p < count, byte(p) == 34 else { throw fail(p, "json", "expected a quoted key") }
+            guard p < count, byte(p) == 34 else { throw fail(p, .json, "expected a quoted key") }
             let key = try scanString(p + 1)
             p = skipSpace(key.start + key.count + 1)
-            guard p < count, byte(p) == 58 else { throw fail(p, "json", "expected ':' after key") }
+            guard p < count, byte(p) == 58 else { throw fail(p, .json, "expected ':' after key") }
             p = skipSpace(p + 1)
             if key.escaped { try validateEscapes(key) }
             var k = 0
@@ -398,13 +398,13 @@ public struct LedgerScanner {
             if value.escaped { try validateEscapes(value) }
             tags.append(TagSpan(key: key, value: value))
             p = skipSpace(value.start + value.count + 1)
-            guard p < count else { throw fail(p, "json", "unexpected end of line inside an object") }
+            guard p < count else { throw fail(p, .json, "unexpected end of line inside an object") }
             if byte(p) == 44 {
                 p = skipSpace(p + 1)
                 continue
             }
             if byte(p) == 125 { return p + 1 }
-            throw fail(p, "json", "expected ',' or '}'")
+            throw fail(p, .json, "expected ',' or '}'")
         }
     }
 
@@ -416,7 +416,7 @@ public struct LedgerScanner {
         var p = skipSpace(start + 1)
         if p < count && byte(p) == 125 { return p + 1 }
         while true {
-            guard p < count, byte(p) == 34 else { throw fail(p, "json", "expected a quoted key") }
+            guard p < count, byte(p) == 34 else { throw fail(p, .json, "expected a quoted key") }
             let key = try scanString(p + 1)
             if key.escaped { try validateEscapes(key) }
             var k = 0
@@ -425,19 +425,19 @@ public struct LedgerScanner {
                 k += 1
             }
             p = skipSpace(key.start + key.count + 1)
-            guard p < count, byte(p) == 58 else { throw fail(p, "json", "expected ':' after key") }
+            guard p < count, byte(p) == 58 else { throw fail(p, .json, "expected ':' after key") }
             p = skipSpace(p + 1)
             var n: Int64 = 0
             p = try count(p, .toolCalls, minimum: 0, optional: false, &n)
             toolCalls.append(ToolCallSpan(name: key, count: n))
             p = skipSpace(p)
-            guard p < count else { throw fail(p, "json", "unexpected end of line inside an object") }
+            guard p < count else { throw fail(p, .json, "unexpected end of line inside an object") }
             if byte(p) == 44 {
                 p = skipSpace(p + 1)
                 continue
             }
             if byte(p) == 125 { return p + 1 }
-            throw fail(p, "json", "expected ',' or '}'")
+            throw fail(p, .json, "expected ',' or '}'")
         }
     }
 
@@ -496,11 +496,11 @@ public struct LedgerScanner {
                 continue
             }
             if b < 0x20 {
-                throw fail(p, "json", b == 10 ? "unterminated string" : "control character in string")
+                throw fail(p, .json, b == 10 ? "unterminated string" : "control character in string")
             }
             p = b < 0x80 ? p + 1 : try utf8Sequence(p)
         }
-        throw fail(min(p, count), "json", "unterminated string")
+        throw fail(min(p, count), .json, "unterminated string")
     }
 
     /// Checks the UTF-8 sequence whose first byte (≥ 0x80) is at `p` and
@@ -537,7 +537,7 @@ public struct LedgerScanner {
     @inline(never)
     private func invalidUTF8(_ p: Int) -> LedgerScanError {
         let hex = String(byte(p), radix: 16, uppercase: true)
-        return fail(p, "json", "invalid UTF-8: byte 0x\(hex.count == 1 ? "0" : "")\(hex) does not start a well-formed sequence")
+        return fail(p, .json, "invalid UTF-8: byte 0x\(hex.count == 1 ? "0" : "")\(hex) does not start a well-formed sequence")
     }
 
     /// True when two keys are the same string once escapes are decoded
@@ -565,13 +565,13 @@ public struct LedgerScanner {
     @inline(never)
     private func duplicateKey(_ key: ByteSpan, in object: String? = nil) -> LedgerScanError {
         let name = string(key) ?? ""
-        return fail(key.start - 1, "json", "duplicate key \"\(name)\"" + (object.map { " in \($0)" } ?? ""))
+        return fail(key.start - 1, .json, "duplicate key \"\(name)\"" + (object.map { " in \($0)" } ?? ""))
     }
 
     /// The error for a value of the wrong type (or size) at `p`: `rule` when
     /// the value is JSON, else the JSON error (`{"ts":oops}` is not JSON at all).
     @inline(never)
-    private func typeError(_ p: Int, _ message: @autoclosure () -> String, rule: String = "schema") -> LedgerScanError {
+    private func typeError(_ p: Int, _ message: @autoclosure () -> String, rule: Rule = .schema) -> LedgerScanError {
         do {
             _ = try skipValue(p, depth: 0)
         } catch {
@@ -583,13 +583,13 @@ public struct LedgerScanner {
     /// Validates the escapes of a span (only called for escaped strings).
     private func validateEscapes(_ s: ByteSpan) throws(LedgerScanError) {
         if case .failure(let e) = JSONStringDecoder.decode(bytes(s)) {
-            throw fail(s.start + e.offset, "json", e.message)
+            throw fail(s.start + e.offset, .json, e.message)
         }
     }
 
     private func skipValue(_ start: Int, depth: Int) throws(LedgerScanError) -> Int {
-        guard depth < 64 else { throw fail(start, "json", "nesting too deep") }
-        guard start < count else { throw fail(start, "json", "expected a value") }
+        guard depth < 64 else { throw fail(start, .json, "nesting too deep") }
+        guard start < count else { throw fail(start, .json, "expected a value") }
         switch byte(start) {
         case 34:
             let s = try scanString(start + 1)
@@ -602,23 +602,23 @@ public struct LedgerScanner {
             var keys: [ByteSpan] = []
             while true {
                 if close == 125 {
-                    guard p < count, byte(p) == 34 else { throw fail(p, "json", "expected a quoted key") }
+                    guard p < count, byte(p) == 34 else { throw fail(p, .json, "expected a quoted key") }
                     let k = try scanString(p + 1)
                     if k.escaped { try validateEscapes(k) }
                     for other in keys where sameKey(other, k) { throw duplicateKey(k) }
                     keys.append(k)
                     p = skipSpace(k.start + k.count + 1)
-                    guard p < count, byte(p) == 58 else { throw fail(p, "json", "expected ':' after key") }
+                    guard p < count, byte(p) == 58 else { throw fail(p, .json, "expected ':' after key") }
                     p = skipSpace(p + 1)
                 }
                 p = skipSpace(try skipValue(p, depth: depth + 1))
-                guard p < count else { throw fail(p, "json", "unexpected end of line") }
+                guard p < count else { throw fail(p, .json, "unexpected end of line") }
                 if byte(p) == 44 {
                     p = skipSpace(p + 1)
                     continue
                 }
                 if byte(p) == close { return p + 1 }
-                throw fail(p, "json", close == 125 ? "expected ',' or '}'" : "expected ',' or ']'")
+                throw fail(p, .json, close == 125 ? "expected ',' or '}'" : "expected ',' or ']'")
             }
         case 116: if matchLiteral(start, "true"), endsValue(start + 4) { return start + 4 }
         case 102: if matchLiteral(start, "false"), endsValue(start + 5) { return start + 5 }
@@ -626,11 +626,11 @@ public struct LedgerScanner {
         default:
             if let end = numberEnd(start) {
                 // A number must end at a delimiter: "1.2.3", "1-2" or 1e400"x" is not JSON.
-                guard endsValue(end) else { throw fail(start, "json", "invalid number") }
+                guard endsValue(end) else { throw fail(start, .json, "invalid number") }
                 return end
             }
         }
-        throw fail(start, "json", "invalid value")
+        throw fail(start, .json, "invalid value")
     }
 
     /// True when a literal or number ending at `p` is followed by what may follow
@@ -674,7 +674,7 @@ public struct LedgerScanner {
         return p
     }
 
-    private func fail(_ offset: Int, _ rule: String, _ message: String) -> LedgerScanError {
+    private func fail(_ offset: Int, _ rule: Rule, _ message: String) -> LedgerScanError {
         LedgerScanError(offset: offset, rule: rule, message: message)
     }
 }

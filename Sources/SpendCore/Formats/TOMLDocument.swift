@@ -16,7 +16,7 @@ enum TOMLDocument {
         } catch {
             throw DiagnosticsError([
                 Diagnostic(
-                    path: path, line: error.line, column: error.column, rule: "toml",
+                    path: path, line: error.line, column: error.column, rule: .toml,
                     message: "invalid TOML: \(error.message)", sourceLine: line(error.line, of: text))
             ])
         }
@@ -49,7 +49,7 @@ enum TOMLDocument {
         }
         guard let found else { return nil }
         return Diagnostic(
-            path: path, line: line, column: found.offset - lineStart + 1, rule: "toml", message: found.message,
+            path: path, line: line, column: found.offset - lineStart + 1, rule: .toml, message: found.message,
             sourceLine: Self.line(line, of: text))
     }
 

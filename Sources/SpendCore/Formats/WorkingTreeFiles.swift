@@ -125,7 +125,7 @@ public struct WorkingTreeFiles: Sendable {
             : relative == "spend.toml"
                 ? "spend reads the policy only from a regular file: replace it"
                 : "spend reads and writes only regular files in ledger/ and ratecards/: remove it"
-        return Diagnostic(path: relative, rule: "special-file", message: "is \(describe(type)), not \(article) \(expected); \(advice)")
+        return Diagnostic(path: relative, rule: .specialFile, message: "is \(describe(type)), not \(article) \(expected); \(advice)")
     }
 
     /// `error[symlink]`: `relative` is a symbolic link (its target, read from disk, is shown).
@@ -139,7 +139,7 @@ public struct WorkingTreeFiles: Sendable {
     /// `error[symlink]`: `relative` is a symbolic link to `target`.
     public static func symlinkProblem(_ relative: String, target: String) -> Diagnostic {
         Diagnostic(
-            path: relative, rule: "symlink",
+            path: relative, rule: .symlink,
             message: "is a symbolic link (to \(target)); spend never follows links in ledger/ or ratecards/: replace it with the file or directory itself")
     }
 }

@@ -47,7 +47,7 @@ struct CleanLedgerFiles {
         guard let path = pathByBlob[id], let entry = byPath[path] else { return nil }
         let absolute = root + "/" + path
         guard repo.workingFileMatches(entry, absolutePath: absolute, indexMTime: indexMTime),
-            let file = try? MappedFile(path: absolute), UInt64(file.bytes.count) & 0xFFFF_FFFF == UInt64(entry.size)
+            let file = try? MappedFile(path: absolute), UInt64(file.count) & 0xFFFF_FFFF == UInt64(entry.size)
         else { return nil }
         return file
     }

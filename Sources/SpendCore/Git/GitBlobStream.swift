@@ -16,7 +16,7 @@ extension GitRepository {
     public func blobIsPrefix(_ id: ObjectID, of bytes: UnsafeRawBufferPointer) throws(GitError) -> (isPrefix: Bool, size: Int)? {
         let objects = String(cString: git_repository_commondir(pointer)) + "objects/"
         let path = LooseObjectInflater.path(of: id, in: objects)
-        guard let file = try? MappedFile(path: path), LooseObjectInflater.isZlibStream(file.bytes) else { return nil }
+        guard let file = try? MappedFile(path: path), file.withBytes(LooseObjectInflater.isZlibStream) else { return nil }
         do throws(LooseObjectError) {
             let reader = try LooseObjectInflater(file: file)
             guard reader.type == GIT_OBJECT_BLOB else { return nil }

@@ -51,27 +51,18 @@ extension GitRepository {
         return (files.sorted { $0.path < $1.path }, conflicts)
     }
 
-    /// `GIT_INDEX_FILE` as git resolves it (relative to the current directory), when set.
-    var environmentIndexFile: String? {
-        guard let value = getenv("GIT_INDEX_FILE").map({ String(cString: $0) }), !value.isEmpty else { return nil }
-        if value.hasPrefix("/") { return value }
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        guard getcwd(&buffer, buffer.count) != nil else { return value }
-        return String(cString: buffer) + "/" + value
-    }
+    /// `GIT_INDEX_FILE` (absolute), when git named one (``environment``).
+    var environmentIndexFile: String? { environment.indexFile }
 
     /// The index file the next commit is made from.
     public var indexPath: String { environmentIndexFile ?? gitdir + "index" }
 
     /// Makes objects that git names only through the environment readable:
     /// `GIT_OBJECT_DIRECTORY` and `GIT_ALTERNATE_OBJECT_DIRECTORIES`, as set
-    /// for a pre-receive hook (pushed objects are quarantined there).
+    /// for a pre-receive hook (pushed objects are quarantined there), from
+    /// ``environment``.
     public func adoptEnvironmentObjectDirectories() {
-        var directories: [String] = []
-        if let d = getenv("GIT_OBJECT_DIRECTORY").map({ String(cString: $0) }), !d.isEmpty { directories.append(d) }
-        if let list = getenv("GIT_ALTERNATE_OBJECT_DIRECTORIES").map({ String(cString: $0) }) {
-            directories += list.split(separator: ":").map(String.init).filter { !$0.isEmpty }
-        }
+        let directories = environment.objectDirectories
         guard !directories.isEmpty else { return }
         var odb: OpaquePointer?
         guard git_repository_odb(&odb, pointer) == 0, let odb else { return }

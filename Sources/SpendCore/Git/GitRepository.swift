@@ -73,9 +73,12 @@ public final class GitRepository {
     public let workdir: String?
     /// The `.git` directory (with a trailing slash).
     public let gitdir: String
+    /// The index file and extra object directories git named (in a hook).
+    public let environment: GitEnvironment
 
     /// Opens the repository containing `path` (searching upwards, like git).
-    public init(discovering path: String) throws(GitError) {
+    public init(discovering path: String, environment: GitEnvironment = .none) throws(GitError) {
+        self.environment = environment
         _ = LibGit2.initialized
         var repo: OpaquePointer?
         let code = git_repository_open_ext(&repo, path, 0, nil)
@@ -87,7 +90,8 @@ public final class GitRepository {
     }
 
     /// Opens exactly the repository at `path`.
-    public init(at path: String) throws(GitError) {
+    public init(at path: String, environment: GitEnvironment = .none) throws(GitError) {
+        self.environment = environment
         _ = LibGit2.initialized
         var repo: OpaquePointer?
         let code = git_repository_open(&repo, path)

@@ -23,6 +23,7 @@ final class LooseObjectInflater {
     /// The content size from the header.
     let size: Int
 
+    /// Held for as long as the inflater reads it: zlib's `next_in` points into `file.unsafeBytes` across calls.
     private let file: MappedFile
     private let stream: UnsafeMutablePointer<z_stream>
     private var inputOffset = 0
@@ -140,7 +141,7 @@ final class LooseObjectInflater {
             let n = try Self.inflateSome(stream, file: file, inputOffset: &inputOffset, into: &extra, count: 1, ended: &ended)
             if n > 0 { throw LooseObjectError(reason: "the content is longer than the \(size) bytes its header gives") }
         }
-        if inputOffset < file.bytes.count || stream.pointee.avail_in > 0 {
+        if inputOffset < file.unsafeBytes.count || stream.pointee.avail_in > 0 {
             throw LooseObjectError(reason: "bytes follow the end of the compressed data")
         }
     }
@@ -155,9 +156,9 @@ final class LooseObjectInflater {
     ) throws(LooseObjectError) -> Int {
         var produced = 0
         while produced < count && !ended {
-            if stream.pointee.avail_in == 0 && inputOffset < file.bytes.count {
-                let chunk = min(file.bytes.count - inputOffset, Int(UInt32.max))
-                let input = file.bytes.baseAddress!.advanced(by: inputOffset).assumingMemoryBound(to: UInt8.self)
+            if stream.pointee.avail_in == 0 && inputOffset < file.unsafeBytes.count {
+                let chunk = min(file.unsafeBytes.count - inputOffset, Int(UInt32.max))
+                let input = file.unsafeBytes.baseAddress!.advanced(by: inputOffset).assumingMemoryBound(to: UInt8.self)
                 stream.pointee.next_in = UnsafeMutablePointer(mutating: input)
                 stream.pointee.avail_in = UInt32(chunk)
                 inputOffset += chunk
@@ -174,7 +175,7 @@ final class LooseObjectInflater {
                 ended = true
             case Z_OK, Z_BUF_ERROR:
                 if made == 0 && stream.pointee.avail_in == inBefore {
-                    if stream.pointee.avail_in == 0 && inputOffset >= file.bytes.count {
+                    if stream.pointee.avail_in == 0 && inputOffset >= file.unsafeBytes.count {
                         throw LooseObjectError(reason: "the file ends inside the compressed data (truncated)")
                     }
                     throw LooseObjectError(reason: "the compressed data cannot be inflated")

@@ -55,8 +55,8 @@ enum LooseObjectBackend {
         let path = LooseObjectInflater.path(of: id, in: String(cString: backend.pointee.objects_directory))
         guard let file = try? MappedFile(path: path) else { return GIT_PASSTHROUGH.rawValue }
         do throws(LooseObjectError) {
-            if file.bytes.count < 2 { throw LooseObjectError(reason: "the file is empty (truncated)") }
-            guard LooseObjectInflater.isZlibStream(file.bytes) else { return GIT_PASSTHROUGH.rawValue }
+            if file.count < 2 { throw LooseObjectError(reason: "the file is empty (truncated)") }
+            guard file.withBytes(LooseObjectInflater.isZlibStream) else { return GIT_PASSTHROUGH.rawValue }
             let reader = try LooseObjectInflater(file: file)
             // One byte more, zeroed, as libgit2's own readers allocate.
             guard let buffer = git_odb_backend_data_alloc(parent, reader.size + 1) else { return GIT_ERROR.rawValue }

@@ -29,11 +29,20 @@ public struct LedgerShard: Sendable, Hashable {
 public struct CostRepository: Sendable {
     /// Absolute path of the cost repository root (no trailing slash).
     public let root: String
+    /// What git named through the environment (a hook's index or objects),
+    /// for every ``GitRepository`` opened through ``git()``.
+    public var gitEnvironment: GitEnvironment = .none
+    /// Told what reading or appending did besides its job: one line each when
+    /// an append that died mid-write is rolled back (the CLI shows them on
+    /// stderr; by default they are dropped: the library prints nothing).
+    public var notice: @Sendable (String) -> Void = { _ in }
 
     /// Finds the cost repository containing `directory`: the nearest ancestor
-    /// with `ratecards/`, `ledger/` or `spend.toml`.
-    public init(directory: String) throws(SpendError) {
-        let start = URL(fileURLWithPath: directory).standardizedFileURL.path
+    /// with `ratecards/`, `ledger/` or `spend.toml`. A relative `directory` is
+    /// taken from `base` (default: the process's working directory); messages
+    /// quote `directory` as given.
+    public init(directory: String, relativeTo base: String? = nil) throws(SpendError) {
+        let start = URL(fileURLWithPath: WorkingDirectory.absolute(directory, from: base)).standardizedFileURL.path
         var dir = start
         let fm = FileManager.default
         var isDir: ObjCBool = false
@@ -58,7 +67,7 @@ public struct CostRepository: Sendable {
     public func git() throws(SpendError) -> (GitRepository, prefix: String) {
         let repo: GitRepository
         do {
-            repo = try GitRepository(discovering: root)
+            repo = try GitRepository(discovering: root, environment: gitEnvironment)
         } catch {
             throw SpendError.usage(
                 "\(root) is not inside a git repository (revisions, history and the index are read from git; `spend init` makes one): "
@@ -85,7 +94,7 @@ public struct CostRepository: Sendable {
     /// died mid-write); a symlink or special file in `ledger/` or
     /// `ratecards/` is refused (`WorkingTreeFiles`).
     private func workingTreeSnapshot() throws(SpendError) -> Snapshot {
-        try LedgerJournal.recover(root: root)
+        try LedgerJournal.recover(root: root, notice: notice)
         let files = WorkingTreeFiles(root: root)
         try files.check()
         let shards = files.shards.map { LedgerShard(path: $0, content: .file(root + "/" + $0)) }
@@ -126,7 +135,7 @@ public struct CostRepository: Sendable {
         }
         for path in cardPaths {
             guard let data = fm.contents(atPath: root + "/" + path) else {
-                throw SpendError.input([Diagnostic(path: path, rule: "io", message: "cannot read file")])
+                throw SpendError.input([Diagnostic(path: path, rule: .io, message: "cannot read file")])
             }
             let blob = data.withUnsafeBytes { ObjectID.blob(of: $0).hex }
             cardFiles.append((path, String(decoding: data, as: UTF8.self), blob))
@@ -207,7 +216,7 @@ public struct Snapshot: Sendable {
         var providers: [String: String] = [:]
         for card in cards {
             if let other = providers[card.provider] {
-                problems.append(Diagnostic(path: card.path, rule: "ratecard", message: "provider \"\(card.provider)\" is also defined in \(other)"))
+                problems.append(Diagnostic(path: card.path, rule: .ratecard, message: "provider \"\(card.provider)\" is also defined in \(other)"))
             }
             providers[card.provider] = card.path
         }
@@ -221,7 +230,7 @@ public struct Snapshot: Sendable {
         switch shard.content {
         case .file(let path):
             let file = try MappedFile(path: path)
-            return try withExtendedLifetime(file) { try body(file.bytes) }
+            return try file.withBytes(body)
         case .blob(let id):
             let (repo, _) = try repository.git()
             return try repo.withBlob(id, body)

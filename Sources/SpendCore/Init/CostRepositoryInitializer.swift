@@ -66,20 +66,27 @@ public struct InitReport: Sendable {
 public struct CostRepositoryInitializer {
     /// The directory to make a cost repository (created when missing).
     public var directory: String
+    /// Where a relative `directory` is taken from (nil: the process's working
+    /// directory). Messages quote `directory` as given.
+    public var base: String?
     /// Install the pre-commit hook (off: the hook step is `notRequested`).
     public var installHook: Bool
     /// The rate cards to seed `ratecards/` with.
     public var cards: [(name: String, text: String)]
 
-    public init(directory: String, installHook: Bool = true, cards: [(name: String, text: String)] = BundledRateCards.cards) {
+    public init(
+        directory: String, relativeTo base: String? = nil, installHook: Bool = true,
+        cards: [(name: String, text: String)] = BundledRateCards.cards
+    ) {
         self.directory = directory
+        self.base = base
         self.installHook = installHook
         self.cards = cards
     }
 
     public func run() throws(SpendError) -> InitReport {
         let fm = FileManager.default
-        let target = URL(fileURLWithPath: directory).standardizedFileURL.path
+        let target = URL(fileURLWithPath: WorkingDirectory.absolute(directory, from: base)).standardizedFileURL.path
 
         // 1. The target: a directory, or a path whose nearest existing ancestor is one.
         var existing = target

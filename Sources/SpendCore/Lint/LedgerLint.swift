@@ -42,7 +42,7 @@ struct RawFinding {
     /// 0-based line number relative to the chunk start.
     var relLine: Int
     var severity: Diagnostic.Severity
-    var rule: String
+    var rule: Rule
     var message: String
 }
 
@@ -143,35 +143,55 @@ enum LedgerLint {
         _ chunk: LedgerChunk, plan: ShardPlan, full: Bool, policy: Policy, book: PriceBook, pricingEnabled: Bool,
         limit: Int
     ) -> ChunkOutcome {
-        var out = ChunkOutcome()
-        let bytes = chunk.buffer.bytes
-        guard let base = bytes.baseAddress else { return out }
-        var scanner = LedgerScanner(buffer: bytes, range: chunk.range)
-        var checker = full ? EventChecker(policy: policy, book: book) : nil
+        guard chunk.buffer.bytes.baseAddress != nil else { return ChunkOutcome() }
         let historyPricing = !full && plan.prefixPricing && pricingEnabled
-        var interner = StringInterner()
-        var pricer: EventPricer? = historyPricing ? EventPricer(book: book, interner: &interner) : nil
-        let collectIds = full || plan.prefixIds
-        var e = EventRecord()
-        var scratch: [EventFinding] = []
-        var cursor = chunk.range.lowerBound
-        var line = 0
+        var scope = ScanScope(book: historyPricing ? book : nil)
+        scope.countsLines = true
+        let consumer = ChunkChecks(
+            plan: plan, full: full, policy: policy, book: book, pricingEnabled: pricingEnabled, historyPricing: historyPricing, limit: limit,
+            scope: scope)
+        let scanned = ScanEngine.scan(chunk, consumer)
+        var out = scanned.partial.outcome
+        out.lines = scanned.lines
+        return out
+    }
+
+    /// The checks of one chunk as a scan consumer: every event of the chunk
+    /// (no window, no filter), numbered by line.
+    struct ChunkChecks: ScanConsumer {
+        let plan: ShardPlan
+        let full: Bool
+        let policy: Policy
+        let book: PriceBook
+        let pricingEnabled: Bool
+        /// Price history lines (with `scope.book`, the engine's pricer).
+        let historyPricing: Bool
+        /// Findings kept (0: all); the rest are counted.
+        let limit: Int
+        let scope: ScanScope
+
+        struct Partial {
+            var outcome = ChunkOutcome()
+            var checker: EventChecker?
+            var scratch: [EventFinding] = []
+        }
+
+        func begin(_ scan: inout ChunkScan) -> Partial {
+            Partial(checker: full ? EventChecker(policy: policy, book: book) : nil)
+        }
 
         /// True for a line already in the base version (moved by a history change).
-        func known(_ start: Int) -> Bool {
-            guard let lines = plan.knownLines else { return false }
-            let nl = memchr(base + start, 10, chunk.range.upperBound - start).map { base.distance(to: UnsafeRawPointer($0)) } ?? chunk.range.upperBound
+        func known(_ start: Int, _ chunk: LedgerChunk) -> Bool {
+            guard let lines = plan.knownLines, let base = chunk.buffer.bytes.baseAddress else { return false }
+            let end = chunk.range.upperBound
+            let nl = memchr(base + start, 10, end - start).map { base.distance(to: UnsafeRawPointer($0)) } ?? end
             return lines.contains(StringInterner.hash(base + start, nl - start))
         }
-        @inline(__always) func advance(to x: Int) {
-            var p = cursor
-            while p < x, let hit = memchr(base + p, 10, x - p) {
-                line += 1
-                p = base.distance(to: UnsafeRawPointer(hit)) + 1
-            }
-            cursor = max(cursor, x)
-        }
-        func add(_ lineStart: Int, _ offset: Int, _ severity: Diagnostic.Severity, _ rule: String, _ message: String) {
+
+        func add(
+            _ out: inout ChunkOutcome, _ line: Int, _ lineStart: Int, _ offset: Int, _ severity: Diagnostic.Severity, _ rule: Rule,
+            _ message: String
+        ) {
             if severity == .error { out.errors += 1 } else { out.warnings += 1 }
             if limit > 0 && out.findings.count >= limit {
                 out.omitted += 1
@@ -180,47 +200,44 @@ enum LedgerLint {
             out.findings.append(RawFinding(lineStart: lineStart, offset: offset, relLine: line, severity: severity, rule: rule, message: message))
         }
 
-        while true {
-            do {
-                guard try scanner.next(into: &e) else { break }
-            } catch {
-                advance(to: e.lineStart)
-                if full && !known(e.lineStart) { add(e.lineStart, error.offset, .error, error.rule, error.message) }
-                scanner.skipLine()
-                let p = scanner.position
-                cursor = p > e.lineStart && bytes[p - 1] == 10 ? p - 1 : p
-                continue
-            }
-            advance(to: e.lineStart)
-            let isNew = full && !known(e.lineStart)
-            if collectIds {
-                let id = SeenId(hash: IdSet.hash(e.id, scanner), relLine: Int32(line), lineStart: e.lineStart)
-                if isNew { out.newIds.append(id) } else { out.oldIds.append(id) }
+        func reject(_ error: LedgerScanError, _ scan: inout ChunkScan, _ partial: inout Partial) {
+            let lineStart = scan.event.lineStart
+            let line = scan.line(at: lineStart)
+            if full && !known(lineStart, scan.chunk) { add(&partial.outcome, line, lineStart, error.offset, .error, error.rule, error.message) }
+        }
+
+        func consume(_ scan: inout ChunkScan, _ partial: inout Partial) {
+            // The event is read in place (no copy of the record per line).
+            let lineStart = scan.event.lineStart
+            let line = scan.line(at: lineStart)
+            let isNew = full && (plan.knownLines == nil || !known(lineStart, scan.chunk))
+            if full || plan.prefixIds {
+                let id = SeenId(hash: IdSet.hash(scan.event.id, scan.scanner), relLine: Int32(line), lineStart: lineStart)
+                if isNew { partial.outcome.newIds.append(id) } else { partial.outcome.oldIds.append(id) }
             }
             if isNew {
-                out.events += 1
-                if let month = plan.month, !month.contains(e.ts) {
-                    let actual = Timestamp.monthString(millis: e.ts)
+                partial.outcome.events += 1
+                if let month = plan.month, !month.contains(scan.event.ts) {
+                    let ts = scan.event.ts
+                    let actual = Timestamp.monthString(millis: ts)
                     add(
-                        e.lineStart, e.lineStart, .error, "wrong-shard",
-                        "event at \(Timestamp.format(millis: e.ts)) belongs to \(actual), not this shard's \(Timestamp.monthString(millis: month.lowerBound)): append it to ledger/\(actual.prefix(4))/\(actual).jsonl"
+                        &partial.outcome, line, lineStart, lineStart, .error, .wrongShard,
+                        "event at \(Timestamp.format(millis: ts)) belongs to \(actual), not this shard's \(Timestamp.monthString(millis: month.lowerBound)): append it to ledger/\(actual.prefix(4))/\(actual).jsonl"
                     )
                 }
-                scratch.removeAll(keepingCapacity: true)
-                checker!.check(e, scanner: scanner, into: &scratch)
-                for f in scratch where pricingEnabled || (f.rule != "unknown-model" && f.rule != "no-price") {
-                    add(e.lineStart, f.offset, f.severity, f.rule, f.message)
+                partial.scratch.removeAll(keepingCapacity: true)
+                partial.checker!.check(scan.event, scanner: scan.scanner, into: &partial.scratch)
+                for f in partial.scratch where pricingEnabled || (f.rule != .unknownModel && f.rule != .noPrice) {
+                    add(&partial.outcome, line, lineStart, f.offset, f.severity, f.rule, f.message)
                 }
             } else if historyPricing {
-                if case .failure(let failure) = pricer!.price(e, scanner: scanner, interner: &interner) {
-                    add(e.lineStart, failure.offset, .error, failure.error.rule, failure.error.message + " (after this rate-card change)")
+                if case .failure(let failure) = scan.pricer!.price(scan.event, scanner: scan.scanner, interner: &scan.interner) {
+                    add(
+                        &partial.outcome, line, lineStart, failure.offset, .error, failure.error.rule,
+                        failure.error.message + " (after this rate-card change)")
                 }
             }
-            cursor = e.lineEnd
         }
-        advance(to: chunk.range.upperBound)
-        out.lines = line
-        return out
     }
 
     /// Collects the ids of history lines quickly: lines as the tools write
@@ -294,7 +311,7 @@ enum LedgerLint {
             return (
                 new.count,
                 Diagnostic(
-                    path: path, line: max(1, newLines), column: nil, rule: "append-only", message: message,
+                    path: path, line: max(1, newLines), column: nil, rule: .appendOnly, message: message,
                     sourceLine: new.count > 0 ? lineText(new, from: last) : nil)
             )
         }
@@ -314,7 +331,7 @@ enum LedgerLint {
         return (
             start,
             Diagnostic(
-                path: path, line: line, column: d - start + 1, rule: "append-only", message: message, sourceLine: newLine)
+                path: path, line: line, column: d - start + 1, rule: .appendOnly, message: message, sourceLine: newLine)
         )
     }
 }

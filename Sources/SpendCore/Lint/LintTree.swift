@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 
 /// A file lint reads: its cost-repository-relative path, where its bytes
@@ -38,9 +37,12 @@ public final class LintWorkspace {
     public let git: GitRepository?
     /// The cost repository's path inside the git working tree ("" or "sub/dir/").
     public let prefix: String
+    /// Told when reading the working tree rolls back a dead append (``CostRepository/notice``).
+    public let notice: @Sendable (String) -> Void
 
     public init(costRepository: CostRepository) {
         root = costRepository.root
+        notice = costRepository.notice
         if let (repo, prefix) = try? costRepository.git() {
             repo.adoptEnvironmentObjectDirectories()
             git = repo
@@ -54,6 +56,7 @@ public final class LintWorkspace {
     /// A bare repository (a server's): revisions only, the cost repository at the top of its trees.
     public init(bare git: GitRepository) {
         root = git.gitdir
+        notice = { _ in }
         git.adoptEnvironmentObjectDirectories()
         self.git = git
         prefix = ""
@@ -100,7 +103,7 @@ public final class LintWorkspace {
     /// where the file is stat-clean (so unchanged shards need not be compared to HEAD).
     public func workingTree() throws(SpendError) -> LintTree {
         if let git, git.workdir == nil { throw SpendError.request(.bareRepository(root: root)) }
-        try LedgerJournal.recover(root: root)
+        try LedgerJournal.recover(root: root, notice: notice)
         let fm = FileManager.default
         let files = WorkingTreeFiles(root: root)
         let shards = files.shards.map { LintFile(path: $0, source: .file(root + "/" + $0), blob: nil) }
@@ -216,31 +219,27 @@ public final class LintWorkspace {
     public func buffers(_ files: [LintFile]) throws(SpendError) -> [ShardBuffer] {
         if files.isEmpty { return [] }
         let gitdir = git?.gitdir
-        let results = UnsafeMutableBufferPointer<Result<ShardBuffer, SpendError>?>.allocate(capacity: files.count)
-        results.initialize(repeating: nil)
-        defer { results.deallocate() }
-        let slots = UncheckedSendable(results)
-        DispatchQueue.concurrentPerform(iterations: files.count) { i in
+        let environment = git?.environment ?? .none
+        let results = parallelMap(files.count) { i -> Result<ShardBuffer, SpendError> in
             let file = files[i]
             let shard = LedgerShard(path: file.path, content: file.source)
             do {
                 switch file.source {
                 case .file(let path):
-                    slots.value[i] = .success(ShardBuffer(shard: shard, mapped: try MappedFile(path: path)))
+                    return .success(ShardBuffer(shard: shard, mapped: try MappedFile(path: path)))
                 case .blob(let id):
                     guard let gitdir else { throw GitError(message: "no git repository") }
-                    let repo = try GitRepository(at: gitdir)
+                    let repo = try GitRepository(at: gitdir, environment: environment)
                     repo.adoptEnvironmentObjectDirectories()
-                    let buffer = try repo.withBlob(id) { ShardBuffer(shard: shard, copying: $0) }
-                    slots.value[i] = .success(buffer)
+                    return .success(try repo.withBlob(id) { ShardBuffer(shard: shard, copying: $0) })
                 }
             } catch {
-                slots.value[i] = .failure(SpendError.usage("cannot read \(file.path): \(error)"))
+                return .failure(SpendError.usage("cannot read \(file.path): \(error)"))
             }
         }
         var out: [ShardBuffer] = []
         for result in results {
-            switch result! {
+            switch result {
             case .success(let b): out.append(b)
             case .failure(let e): throw e
             }

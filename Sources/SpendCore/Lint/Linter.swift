@@ -163,41 +163,36 @@ public struct Linter {
     /// first difference on: those lines are not new and are not re-checked.
     func compareHistories(_ pairs: [(base: LintFile, target: ShardBuffer)], baseLabel: String) throws(SpendError) -> [(Int, Int, Diagnostic?, Set<UInt64>?)] {
         if pairs.isEmpty { return [] }
-        guard let gitdir = workspace.git?.gitdir else { throw SpendError.usage("no git repository") }
-        let results = UnsafeMutableBufferPointer<Result<(Int, Int, Diagnostic?, Set<UInt64>?), SpendError>?>.allocate(capacity: pairs.count)
-        results.initialize(repeating: nil)
-        defer { results.deallocate() }
-        let slots = UncheckedSendable(results)
-        let work = UncheckedSendable(pairs)
-        DispatchQueue.concurrentPerform(iterations: pairs.count) { k in
-            let (base, target) = work.value[k]
+        guard let gitdir = workspace.git?.gitdir, let environment = workspace.git?.environment else {
+            throw SpendError.usage("no git repository")
+        }
+        let results = parallelMap(pairs.count) { k -> Result<(Int, Int, Diagnostic?, Set<UInt64>?), SpendError> in
+            let (base, target) = pairs[k]
             guard case .blob(let id) = base.source else {
-                slots.value[k] = .failure(SpendError.usage("cannot read \(base.path) of \(baseLabel)"))
-                return
+                return .failure(SpendError.usage("cannot read \(base.path) of \(baseLabel)"))
             }
             do {
-                let repo = try GitRepository(at: gitdir)
+                let repo = try GitRepository(at: gitdir, environment: environment)
                 repo.adoptEnvironmentObjectDirectories()
                 let new = target.bytes
                 // Streamed (loose objects), else by content hash (packed objects: no inflating 100 MB).
                 if let (isPrefix, size) = try repo.blobIsPrefix(id, of: new) ?? repo.blobIsPrefixByHash(id, of: new), isPrefix {
                     let from = size == 0 || new[size - 1] == 10 ? size : LedgerLint.lineStart(new, size)
-                    slots.value[k] = .success((from, size, nil, nil))
-                    return
+                    return .success((from, size, nil, nil))
                 }
                 let result = try repo.withBlob(id) { old in
                     let (from, finding) = LedgerLint.compareHistory(path: base.path, old: old, new: new, baseLabel: baseLabel)
                     let known = finding == nil ? nil : LedgerLint.lineHashes(old, from: min(from, old.count))
                     return (from, old.count, finding, known)
                 }
-                slots.value[k] = .success(result)
+                return .success(result)
             } catch {
-                slots.value[k] = .failure(SpendError.usage("cannot read \(base.path) of \(baseLabel): \(error)"))
+                return .failure(SpendError.usage("cannot read \(base.path) of \(baseLabel): \(error)"))
             }
         }
         var out: [(Int, Int, Diagnostic?, Set<UInt64>?)] = []
         for result in results {
-            switch result! {
+            switch result {
             case .success(let r): out.append(r)
             case .failure(let e): throw e
             }
@@ -205,17 +200,7 @@ public struct Linter {
         return out
     }
 
-    /// A result handed back from a worker thread.
-    final class ResultSlot<T>: @unchecked Sendable {
-        var value: Result<T, SpendError>?
-        func get() throws(SpendError) -> T {
-            switch value! {
-            case .success(let v): return v
-            case .failure(let e): throw e
-            }
-        }
-    }
-
+    /// What the ledger checks found and read.
     struct LedgerOutcome {
         var diagnostics: [Diagnostic] = []
         var errors = 0
@@ -223,307 +208,88 @@ public struct Linter {
         var omitted = 0
         var events = 0
         var shardsChecked = 0
+
+        /// Keeps and counts findings.
+        mutating func report(_ findings: [Diagnostic]) {
+            for d in findings {
+                diagnostics.append(d)
+                if d.severity == .error { errors += 1 } else { warnings += 1 }
+            }
+        }
+
+        /// Counts an error, kept unless 8 × `limit` findings are already
+        /// kept: kept findings are cut to the limit after sorting, this only bounds memory.
+        mutating func reportBounded(_ d: Diagnostic, limit: Int) {
+            errors += 1
+            if limit > 0 && diagnostics.count >= limit * 8 { omitted += 1 } else { diagnostics.append(d) }
+        }
     }
 
+    /// The ledger checks of one snapshot, step by step: plan what to read of
+    /// each shard, read it, compare changed shards with their base while the
+    /// rest is scanned, scan what the comparison left new, then the ids.
     func checkLedger(
         target: LintTree, base: LintTree?, baseLabel: String, incremental: Bool, policy: Policy, book: PriceBook,
         pricingEnabled: Bool, recheckPricing: Bool
     ) throws(SpendError) -> LedgerOutcome {
         var out = LedgerOutcome()
-        func report(_ d: Diagnostic) {
-            out.diagnostics.append(d)
-            if d.severity == .error { out.errors += 1 } else { out.warnings += 1 }
-        }
         let cache: IdSetCache? = useCache ? workspace.git.map { IdSetCache(gitCommonDirectory: $0.commonDirectory) } : nil
-        var baseByPath: [String: LintFile] = [:]
-        for file in base?.shards ?? [] { baseByPath[file.path] = file }
-        let targetPaths = Set(target.shards.map(\.path))
-
-        // Deleted shards.
-        for file in base?.shards ?? [] where !targetPaths.contains(file.path) {
-            report(
-                Diagnostic(
-                    path: file.path, rule: "append-only",
-                    message: "shard deleted (it is in \(baseLabel)): ledger lines may never be removed — corrections are new events"))
+        out.report(LedgerPlan.deletedShardFindings(target: target, base: base, baseLabel: baseLabel))
+        var plan = LedgerPlan(target: target, base: base, incremental: incremental, recheckPricing: recheckPricing, cache: cache)
+        out.report(plan.shardNameFindings)
+        try plan.read(from: workspace)
+        let scan = { (plan: LedgerPlan, chunks: [LedgerChunk]) in
+            plan.scan(chunks, policy: policy, book: book, pricingEnabled: pricingEnabled, limit: limit > 0 ? limit : 0)
         }
 
-        // Plans.
-        var plans: [ShardPlan] = []
-        var needTarget: [Int] = []  // plan indices whose target bytes are needed
-        var needBase: [Int: LintFile] = [:]
-        for file in target.shards {
-            var plan = ShardPlan(file: file, fullFrom: 0)
-            plan.month = LedgerLint.month(ofShard: file.path)
-            if plan.month == nil {
-                report(
-                    Diagnostic(
-                        path: file.path, rule: "shard-name",
-                        message: "ledger shards are named ledger/YYYY/YYYY-MM.jsonl after the UTC month of their events"))
-            }
-            let old = baseByPath[file.path]
-            let unchanged = old != nil && file.blob != nil && old!.blob == file.blob
-            if incremental && unchanged {
-                // History only: ids from the cache, or scanned once and cached.
-                plan.fullFrom = Int.max
-                plan.historySet = file.blob.flatMap { cache?.load($0) }
-                plan.prefixIds = plan.historySet == nil
-                plan.prefixPricing = recheckPricing
-                if plan.prefixIds { plan.storeAs = file.blob }
-                if plan.prefixIds || plan.prefixPricing { needTarget.append(plans.count) }
-            } else {
-                plan.checkTorn = true
-                plan.storeAs = file.blob
-                needTarget.append(plans.count)
-                if let old, !unchanged { needBase[plans.count] = old }
-            }
-            plans.append(plan)
-        }
+        // Changed shards are compared with their base versions while the
+        // others (new shards, history ids) are scanned; in --all every line
+        // is checked whatever the comparison says, so nothing waits for it.
+        let compared = plan.compared
+        let dependent = incremental ? compared : []
+        let chunksA = plan.chunks(plan.shards.indices.filter { !dependent.contains($0) })
+        let planA = plan
+        let (comparisons, outcomesA) = try compareHistories(
+            compared.map { (plan.changed[$0]!, plan.shards[$0].buffer!) }, baseLabel: baseLabel,
+            whileScanning: { scan(planA, chunksA) })
+        out.report(plan.adopt(comparisons, of: compared, incremental: incremental, recheckPricing: recheckPricing, cache: cache))
+        out.report(plan.tornLineFindings)
 
-        // Bytes.
-        let targetBuffers = try workspace.buffers(needTarget.map { plans[$0].file })
-        for (k, i) in needTarget.enumerated() { plans[i].buffer = targetBuffers[k] }
-        var chunkPlan: [ObjectIdentifier: Int] = [:]
-        for (i, plan) in plans.enumerated() {
-            if let buffer = plan.buffer { chunkPlan[ObjectIdentifier(buffer)] = i }
-        }
-        let frozenChunkPlan = chunkPlan
-        let perChunkLimit = limit > 0 ? limit : 0
-        /// Chunks of some plans: history parts where scanned, then new lines.
-        func makeChunks(_ indices: [Int]) -> [LedgerChunk] {
-            var out: [LedgerChunk] = []
-            for i in indices {
-                guard let buffer = plans[i].buffer else { continue }
-                let count = buffer.bytes.count
-                let from = min(plans[i].fullFrom, count)
-                if from > 0 && (plans[i].prefixIds || plans[i].prefixPricing) { out += LedgerLint.chunks(buffer, 0..<from) }
-                if from < count { out += LedgerLint.chunks(buffer, from..<count) }
-            }
-            return out
-        }
-        func scanAll(_ chunks: [LedgerChunk]) -> [ChunkOutcome] {
-            let frozenPlans = plans
-            return LedgerReader.map(chunks) { chunk in
-                let plan = frozenPlans[frozenChunkPlan[ObjectIdentifier(chunk.buffer)]!]
-                let full = chunk.range.lowerBound >= plan.fullFrom
-                if !full && !(plan.prefixPricing && pricingEnabled) { return LedgerLint.scanIds(chunk) }
-                return LedgerLint.scan(
-                    chunk, plan: plan, full: full, policy: policy, book: book, pricingEnabled: pricingEnabled, limit: perChunkLimit)
-            }
-        }
+        let chunksB = plan.chunks(dependent)
+        let scanned = ScannedLedger(chunksA + chunksB, outcomesA + scan(plan, chunksB), planOfBuffer: plan.planOfBuffer)
+        scanned.collectFindings(into: &out)
+        out.shardsChecked = plan.shardsChecked
 
-        // Shards that changed are compared with their base versions while the
-        // others (new shards, history ids) are scanned.
-        let baseOrder = needBase.keys.sorted()
-        // In --all every line is checked whatever the comparison says: nothing waits for it.
-        let dependent = incremental ? baseOrder : []
-        let independent = plans.indices.filter { !dependent.contains($0) }
-        let chunksA = makeChunks(independent)
-        var outcomesA: [ChunkOutcome] = []
-        var compared: [(Int, Int, Diagnostic?, Set<UInt64>?)] = []
-        if baseOrder.isEmpty {
-            outcomesA = scanAll(chunksA)
-        } else {
-            let pairs = baseOrder.map { (needBase[$0]!, plans[$0].buffer!) }
-            let comparison = ResultSlot<[(Int, Int, Diagnostic?, Set<UInt64>?)]>()
-            let scanned = ResultSlot<[ChunkOutcome]>()
-            let me = UncheckedSendable(self)
-            let scanA = UncheckedSendable({ scanAll(chunksA) })
-            DispatchQueue.concurrentPerform(iterations: 2) { k in
-                if k == 0 {
-                    do throws(SpendError) {
-                        comparison.value = .success(try me.value.compareHistories(pairs, baseLabel: baseLabel))
-                    } catch {
-                        comparison.value = .failure(error)
-                    }
-                } else {
-                    scanned.value = .success(scanA.value())
-                }
-            }
-            compared = try comparison.get()
-            outcomesA = try scanned.get()
+        let history = plan.historyIdSets(scanned, cache: cache)
+        let duplicates = DuplicateIds(scanned)
+        duplicates.find(against: history) { id, other in
+            guard let d = duplicates.diagnostic(id, alsoAt: other) else { return }
+            out.reportBounded(d, limit: limit)
         }
-        for (k, i) in baseOrder.enumerated() {
-            let (from, oldSize, finding, known) = compared[k]
-            if let finding { report(finding) }
-            guard incremental else { continue }
-            plans[i].knownLines = known
-            plans[i].fullFrom = from
-            if from > 0 {
-                // The history part: the base blob's cached set when it is exactly the base.
-                let baseBlob = needBase[i]!.blob
-                if finding == nil && from == oldSize, let baseBlob, let set = cache?.load(baseBlob) {
-                    plans[i].historySet = set
-                } else {
-                    plans[i].prefixIds = true
-                    if finding == nil && from == oldSize { plans[i].storeHistoryAs = baseBlob }
-                }
-            }
-            plans[i].prefixPricing = recheckPricing && from > 0
-            // Lines kept from the base after a history change are history too (their ids).
-            if known != nil { plans[i].prefixIds = true }
-        }
-
-        // Torn last lines.
-        for plan in plans where plan.checkTorn {
-            guard let bytes = plan.buffer?.bytes, bytes.count > 0, bytes[bytes.count - 1] != 10 else { continue }
-            let start = LedgerLint.lineStart(bytes, bytes.count)
-            let line = LedgerLint.countLines(bytes, 0..<start) + 1
-            report(
-                Diagnostic(
-                    path: plan.file.path, line: line, column: bytes.count - start + 1, rule: "torn-line",
-                    message: "the last line does not end with a newline (a torn write?): the next append would join two events",
-                    sourceLine: LedgerLint.lineText(bytes, from: start)))
-        }
-
-        let chunksB = makeChunks(dependent)
-        // Back in ledger order (shard path, then offset): "first occurrence" of an id follows it.
-        let ordered = zip(chunksA + chunksB, outcomesA + scanAll(chunksB)).sorted {
-            let a = chunkPlan[ObjectIdentifier($0.0.buffer)]!
-            let b = chunkPlan[ObjectIdentifier($1.0.buffer)]!
-            return a != b ? a < b : $0.0.range.lowerBound < $1.0.range.lowerBound
-        }
-        let chunks = ordered.map(\.0)
-        let outcomes = ordered.map(\.1)
-
-        // Line numbers: newlines before each chunk of its shard.
-        var linesBefore: [Int] = Array(repeating: 0, count: chunks.count)
-        var running: [Int: (end: Int, lines: Int)] = [:]
-        for (c, chunk) in chunks.enumerated() {
-            let i = chunkPlan[ObjectIdentifier(chunk.buffer)]!
-            if let r = running[i], r.end == chunk.range.lowerBound {
-                linesBefore[c] = r.lines
-            } else {
-                linesBefore[c] = LedgerLint.countLines(chunk.buffer.bytes, 0..<chunk.range.lowerBound)
-            }
-            running[i] = (chunk.range.upperBound, linesBefore[c] + outcomes[c].lines)
-        }
-
-        // Findings.
-        for (c, outcome) in outcomes.enumerated() {
-            out.errors += outcome.errors
-            out.warnings += outcome.warnings
-            out.omitted += outcome.omitted
-            out.events += outcome.events
-            let bytes = chunks[c].buffer.bytes
-            for f in outcome.findings {
-                out.diagnostics.append(
-                    Diagnostic(
-                        path: chunks[c].path, line: linesBefore[c] + f.relLine + 1, column: f.offset - f.lineStart + 1,
-                        severity: f.severity, rule: f.rule, message: f.message, sourceLine: LedgerLint.lineText(bytes, from: f.lineStart)))
-            }
-        }
-        out.shardsChecked = plans.filter(\.hasNewLines).count
-
-        // Ids: history sets per shard, new ids in ledger order.
-        var history: [(path: String, set: IdSet)] = []
-        var scannedHistory: [Int: [(hash: UInt64, line: UInt64)]] = [:]
-        for (c, outcome) in outcomes.enumerated() where !outcome.oldIds.isEmpty {
-            let i = chunkPlan[ObjectIdentifier(chunks[c].buffer)]!
-            scannedHistory[i, default: []] += outcome.oldIds.map { ($0.hash, UInt64(linesBefore[c] + Int($0.relLine) + 1)) }
-        }
-        for (i, plan) in plans.enumerated() {
-            if let set = plan.historySet {
-                history.append((plan.file.path, set))
-            } else if plan.prefixIds {
-                let set = IdSet(entries: scannedHistory[i] ?? [])
-                plans[i].historySet = set
-                history.append((plan.file.path, set))
-                if let blob = plan.storeHistoryAs { cache?.store(set, for: blob) }
-            }
-        }
-        struct NewId {
-            var hash: UInt64
-            var chunk: Int32
-            var line: Int32
-            var lineStart: Int
-        }
-        var newIds: [NewId] = []
-        newIds.reserveCapacity(outcomes.reduce(0) { $0 + $1.newIds.count })
-        for (c, outcome) in outcomes.enumerated() {
-            for id in outcome.newIds {
-                newIds.append(NewId(hash: id.hash, chunk: Int32(c), line: Int32(linesBefore[c]) + id.relLine + 1, lineStart: id.lineStart))
-            }
-        }
-        func idText(_ n: NewId) -> (String, Int)? {
-            let buffer = chunks[Int(n.chunk)].buffer
-            var scanner = LedgerScanner(buffer: buffer.bytes, range: n.lineStart..<buffer.bytes.count)
-            var e = EventRecord()
-            guard (try? scanner.next(into: &e)) == true, let s = scanner.string(e.id) else { return nil }
-            return (s, e.id.start - 1)
-        }
-        func duplicate(_ n: NewId, _ other: String) {
-            guard let (id, offset) = idText(n) else { return }
-            let bytes = chunks[Int(n.chunk)].buffer.bytes
-            let d = Diagnostic(
-                path: chunks[Int(n.chunk)].path, line: Int(n.line), column: offset - n.lineStart + 1, rule: "duplicate-id",
-                message: "duplicate id \"\(id)\" (also at \(other)): ids must be unique in the ledger",
-                sourceLine: LedgerLint.lineText(bytes, from: n.lineStart))
-            out.errors += 1
-            // Kept findings are cut to the limit after sorting; this only bounds memory.
-            if limit > 0 && out.diagnostics.count >= limit * 8 { out.omitted += 1 } else { out.diagnostics.append(d) }
-        }
-        // New against new: an open-addressing table of first occurrences.
-        var firsts: [Int] = []
-        if !newIds.isEmpty {
-            var size = 16
-            while size < newIds.count * 2 { size <<= 1 }
-            var slots = [Int32](repeating: -1, count: size)
-            let mask = size - 1
-            for (k, n) in newIds.enumerated() {
-                var slot = Int(truncatingIfNeeded: n.hash) & mask
-                var dup = -1
-                while slots[slot] >= 0 {
-                    if newIds[Int(slots[slot])].hash == n.hash {
-                        dup = Int(slots[slot])
-                        break
-                    }
-                    slot = (slot + 1) & mask
-                }
-                if dup < 0 {
-                    slots[slot] = Int32(k)
-                    firsts.append(k)
-                    continue
-                }
-                let first = newIds[dup]
-                // Confirm on the text (a 64-bit hash collision is not a duplicate).
-                if let a = idText(first)?.0, let b = idText(n)?.0, a == b {
-                    duplicate(n, "\(chunks[Int(first.chunk)].path):\(first.line)")
-                } else {
-                    firsts.append(k)
-                }
-            }
-        }
-        // New against history: merge-join on sorted hashes.
-        if !history.isEmpty && !firsts.isEmpty {
-            let sorted = firsts.sorted { newIds[$0].hash < newIds[$1].hash }
-            for (path, set) in history {
-                var j = 0
-                for k in sorted {
-                    let h = newIds[k].hash
-                    while j < set.entries.count && set.entries[j].hash < h { j += 1 }
-                    if j < set.entries.count && set.entries[j].hash == h {
-                        duplicate(newIds[k], "\(path):\(set.entries[j].line)")
-                    }
-                }
-            }
-        }
-
-        // Cache the complete id sets of the shards read, for the next run
-        // (incremental modes only: --all reads everything anyway).
-        if let cache, incremental {
-            for (i, plan) in plans.enumerated() {
-                guard let blob = plan.storeAs, let buffer = plan.buffer, !cache.isValid(blob) else { continue }
-                let from = min(plan.fullFrom, buffer.bytes.count)
-                guard from == 0 || plans[i].historySet != nil else { continue }
-                var added: [(hash: UInt64, line: UInt64)] = []
-                for (c, chunk) in chunks.enumerated() where chunk.buffer === buffer {
-                    for id in outcomes[c].newIds { added.append((id.hash, UInt64(linesBefore[c] + Int(id.relLine) + 1))) }
-                }
-                let base = plans[i].historySet ?? IdSet(entries: [])
-                cache.store(base.adding(added), for: blob)
-            }
-            cache.prune()
-        }
+        // Incremental modes only: --all reads everything anyway.
+        if let cache, incremental { plan.storeIdSets(scanned, in: cache) }
         return out
+    }
+
+    /// The history comparison: compares `pairs` with
+    /// ``compareHistories(_:baseLabel:)`` while `scanAll` runs on the other
+    /// core; with nothing to compare, only scans.
+    func compareHistories(
+        _ pairs: [(base: LintFile, target: ShardBuffer)], baseLabel: String, whileScanning scanAll: @escaping () -> [ChunkOutcome]
+    ) throws(SpendError) -> ([(Int, Int, Diagnostic?, Set<UInt64>?)], [ChunkOutcome]) {
+        if pairs.isEmpty { return ([], scanAll()) }
+        // Two different jobs side by side: the comparison, and the scan of the shards that do not wait for it.
+        // Both only read the linter and the plans (nothing is mutated until both are done).
+        let me = UncheckedSendable(self)
+        let scanA = UncheckedSendable(scanAll)
+        let both = parallelMap(2) { k -> (compared: Result<[(Int, Int, Diagnostic?, Set<UInt64>?)], SpendError>?, scanned: [ChunkOutcome]?) in
+            if k == 1 { return (nil, scanA.value()) }
+            do throws(SpendError) {
+                return (.success(try me.value.compareHistories(pairs, baseLabel: baseLabel)), nil)
+            } catch {
+                return (.failure(error), nil)
+            }
+        }
+        return (try both[0].compared!.get(), both[1].scanned!)
     }
 }

@@ -50,7 +50,7 @@ public enum RateCardLint {
                 if let other = providers[card.provider] {
                     diagnostics.append(
                         Diagnostic(
-                            path: file.path, line: lineOf(key: "provider", in: file.text), rule: "ratecard",
+                            path: file.path, line: lineOf(key: "provider", in: file.text), rule: .ratecard,
                             message: "provider \"\(card.provider)\" is also defined in \(other) (one card per provider)"))
                     out.append(LintedCard(path: file.path, text: file.text, card: nil))
                     continue
@@ -93,13 +93,13 @@ public enum RateCardLint {
                 for model in priced where glob.matches(model) && model != mine {
                     out.append(
                         Diagnostic(
-                            path: card.path, line: alias.line, rule: "ratecard-alias-overlap",
+                            path: card.path, line: alias.line, rule: .ratecardAliasOverlap,
                             message: "alias glob \"\(alias.pattern)\" (→ \(mine)) also matches the priced model \"\(model)\"; narrow the glob"))
                 }
                 for other in exact where glob.matches(other.pattern) && resolved(other.target) != mine {
                     out.append(
                         Diagnostic(
-                            path: card.path, line: alias.line, rule: "ratecard-alias-overlap",
+                            path: card.path, line: alias.line, rule: .ratecardAliasOverlap,
                             message:
                                 "alias glob \"\(alias.pattern)\" (→ \(mine)) also matches the alias \"\(other.pattern)\" (→ \(resolved(other.target)), line \(other.line)); narrow the glob"
                         ))
@@ -109,7 +109,7 @@ public enum RateCardLint {
                     guard theirs != mine, let name = GlobOverlap.witness(alias.pattern, other.pattern) else { continue }
                     out.append(
                         Diagnostic(
-                            path: card.path, line: alias.line, rule: "ratecard-alias-overlap",
+                            path: card.path, line: alias.line, rule: .ratecardAliasOverlap,
                             message:
                                 "alias globs \"\(alias.pattern)\" (→ \(mine)) and \"\(other.pattern)\" (→ \(theirs), line \(other.line)) both claim names such as \"\(name)\""
                         ))
@@ -141,7 +141,7 @@ public enum RateCardLint {
                 func text(_ value: ExactDecimal?) -> String { value.map { "\($0.normalized())" } ?? "unset" }
                 out.append(
                     Diagnostic(
-                        path: card.path, line: alias.line, severity: .warning, rule: "ratecard-alias-shadow",
+                        path: card.path, line: alias.line, rule: .ratecardAliasShadow,
                         message:
                             "alias glob \"\(alias.pattern)\" (→ \(book.models[m].name)) also matches \"\(name)\", which LiteLLM (\(entry.key)) prices at \(text(entry.input)) / \(text(entry.output)) per 1M input / output tokens, not \(text(point.rates.input)) / \(text(point.rates.output)) as \(point.id): narrow the glob, or alias or price \"\(name)\" on its own"
                     ))
@@ -174,7 +174,7 @@ public enum RateCardLint {
                 if brokenTargetPaths.contains(old.path) { continue }
                 out.append(
                     Diagnostic(
-                        path: old.path, rule: "ratecard-rewrite",
+                        path: old.path, rule: .ratecardRewrite,
                         message:
                             "rate card of \"\(provider)\" was deleted (\(old.points.count) price point\(old.points.count == 1 ? "" : "s") in \(baseLabel)): history is restated — keep the card and add new points instead"
                     ))
@@ -187,13 +187,13 @@ public enum RateCardLint {
                     if let change = difference(p, now) {
                         out.append(
                             Diagnostic(
-                                path: new.path, line: now.location.line, rule: "ratecard-rewrite",
+                                path: new.path, line: now.location.line, rule: .ratecardRewrite,
                                 message: "price point \(p.id) was edited in place (\(change)): history is restated — add a new point instead"))
                     }
                 } else {
                     out.append(
                         Diagnostic(
-                            path: new.path, rule: "ratecard-rewrite",
+                            path: new.path, rule: .ratecardRewrite,
                             message:
                                 "price point \(p.id) was deleted (it was at \(old.path):\(p.location.line) in \(baseLabel)): history is restated — add a new point instead"
                         ))
@@ -205,7 +205,7 @@ public enum RateCardLint {
                 let days = (now - p.effective) / Timestamp.millisPerDay
                 out.append(
                     Diagnostic(
-                        path: new.path, line: p.location.line, severity: .warning, rule: "ratecard-backdated",
+                        path: new.path, line: p.location.line, rule: .ratecardBackdated,
                         message:
                             "new price point \(p.id) takes effect \(days) days before today (\(Timestamp.dateString(days: Timestamp.day(ofMillis: now)))): events already recorded since \(p.effectiveText) will price differently than when they were appended"
                     ))

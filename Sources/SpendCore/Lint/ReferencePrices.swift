@@ -24,8 +24,8 @@ public struct ReferencePrices: Sendable {
     /// Reads LiteLLM's JSON map: `{"model": {"input_cost_per_token": 1.25e-06,
     /// "output_cost_per_token": 1e-05, …}, …}` (entries without either price,
     /// such as `sample_spec`'s documentation, are skipped).
-    public static func litellm(path: String) throws(SpendError) -> ReferencePrices {
-        guard let data = FileManager.default.contents(atPath: path) else {
+    public static func litellm(path: String, relativeTo base: String? = nil) throws(SpendError) -> ReferencePrices {
+        guard let data = FileManager.default.contents(atPath: WorkingDirectory.absolute(path, from: base)) else {
             throw SpendError.request(.referencePrices(path: path, .unreadable))
         }
         let object: Any

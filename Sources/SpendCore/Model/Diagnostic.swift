@@ -16,20 +16,21 @@ public struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
     /// 1-based byte column within the line, when it helps.
     public var column: Int?
     public var severity: Severity
-    /// Stable rule id, e.g. `json`, `schema`, `unknown-model`.
-    public var rule: String
+    /// The rule found broken; its stable id (`json`, `schema`, `unknown-model`) is printed.
+    public var rule: Rule
     public var message: String
     /// The offending source line, for a caret display.
     public var sourceLine: String?
 
+    /// A finding of `rule`, with the rule's severity unless `severity` is given.
     public init(
-        path: String, line: Int? = nil, column: Int? = nil, severity: Severity = .error, rule: String,
+        path: String, line: Int? = nil, column: Int? = nil, severity: Severity? = nil, rule: Rule,
         message: String, sourceLine: String? = nil
     ) {
         self.path = path
         self.line = line
         self.column = column
-        self.severity = severity
+        self.severity = severity ?? rule.severity
         self.rule = rule
         self.message = message
         self.sourceLine = sourceLine
@@ -44,7 +45,7 @@ public struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
             location += ":\(line)"
             if let column { location += ":\(column)" }
         }
-        return TerminalText.escaped("\(location): \(severity.rawValue)[\(rule)]: \(message)")
+        return TerminalText.escaped("\(location): \(severity.rawValue)[\(rule.id)]: \(message)")
     }
 
     /// The message followed by the offending line and a caret under the column.

@@ -158,7 +158,7 @@ extension LedgerEvent {
             var record = EventRecord()
             do throws(LedgerScanError) {
                 guard try scanner.next(into: &record) else {
-                    return .failure(LedgerScanError(offset: 0, rule: "json", message: "empty line"))
+                    return .failure(LedgerScanError(offset: 0, rule: .json, message: "empty line"))
                 }
                 return .success(LedgerEvent(record, scanner: scanner))
             } catch {

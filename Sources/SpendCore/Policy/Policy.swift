@@ -78,7 +78,7 @@ private struct PolicyParser {
     mutating func error(_ section: String, _ key: String?, _ message: String) {
         let l = line(section, key: key) ?? line(section)
         diagnostics.append(
-            Diagnostic(path: path, line: l, rule: "policy", message: message, sourceLine: l.map { lines[$0 - 1] }))
+            Diagnostic(path: path, line: l, rule: .policy, message: message, sourceLine: l.map { lines[$0 - 1] }))
     }
 
     mutating func unknownKeys(_ t: TOMLTable, allowed: Set<String>, section: String) {
@@ -209,7 +209,7 @@ private struct PolicyParser {
         guard let located else { return error(section, "paths", message) }
         diagnostics.append(
             Diagnostic(
-                path: self.path, line: located.line, column: located.column, rule: "policy", message: message,
+                path: self.path, line: located.line, column: located.column, rule: .policy, message: message,
                 sourceLine: lines[located.line - 1]))
     }
 }

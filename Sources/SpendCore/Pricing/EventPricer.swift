@@ -73,7 +73,7 @@ public struct EventPricer {
     /// Why a pair did not resolve.
     public func resolutionError(providerID: Int32, modelID: Int32) -> PricingError {
         modelErrors[UInt64(UInt32(bitPattern: providerID)) << 32 | UInt64(UInt32(bitPattern: modelID))]
-            ?? PricingError(rule: "unknown-model", message: "unknown model")
+            ?? PricingError(rule: .unknownModel, message: "unknown model")
     }
 
     /// Chooses the point, tier, service tier and batch rates of an event whose
@@ -135,7 +135,7 @@ public struct EventPricer {
                     return .failure(
                         EventPricingFailure(
                             offset: e.lineStart,
-                            error: PricingError(rule: "no-price", message: "\(rates.pointId) has no price for tool calls \"\(name)\"")))
+                            error: PricingError(rule: .noPrice, message: "\(rates.pointId) has no price for tool calls \"\(name)\"")))
                 }
             }
         }
@@ -164,7 +164,7 @@ public struct EventPricer {
             do {
                 usage.toolCalls[name] = try TokenCounts.add(usage.toolCalls[name] ?? 0, scanner.toolCalls[k].count, field: "tool_calls \"\(name)\"")
             } catch {
-                throw PricingError(rule: "overflow", message: error.message)
+                throw PricingError(rule: .overflow, message: error.message)
             }
         }
         return try selectionRates[Int(priced.selection)].get().cost(usage)

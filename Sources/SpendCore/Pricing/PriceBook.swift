@@ -1,7 +1,7 @@
 /// Why an event could not be priced.
 public struct PricingError: Error, Sendable, Hashable {
     /// `unknown-model`, `no-price` …
-    public var rule: String
+    public var rule: Rule
     public var message: String
 }
 
@@ -92,7 +92,7 @@ public struct EffectiveRates: Sendable, Hashable {
         func add(_ tokens: Int64, _ rate: ExactDecimal?, _ name: String) throws(PricingError) {
             guard tokens != 0 else { return }
             guard let rate else {
-                throw PricingError(rule: "no-price", message: "\(pointId) has no \(name) price, but \(tokens) \(name) tokens were used")
+                throw PricingError(rule: .noPrice, message: "\(pointId) has no \(name) price, but \(tokens) \(name) tokens were used")
             }
             do {
                 perMillion = try perMillion.adding(rate.times(tokens))
@@ -113,7 +113,7 @@ public struct EffectiveRates: Sendable, Hashable {
         }
         for (name, calls) in usage.toolCalls.sorted(by: { $0.key < $1.key }) where calls != 0 {
             guard let fee = toolCallFees[name] else {
-                throw PricingError(rule: "no-price", message: "\(pointId) has no price for tool calls \"\(name)\"")
+                throw PricingError(rule: .noPrice, message: "\(pointId) has no price for tool calls \"\(name)\"")
             }
             do {
                 total = try total.adding(fee.times(calls).shifted(right: 3))
@@ -127,20 +127,20 @@ public struct EffectiveRates: Sendable, Hashable {
     /// The `overflow` error for a cost that does not fit.
     private func overflow(_ what: String) -> PricingError {
         PricingError(
-            rule: "overflow",
+            rule: .overflow,
             message: "the cost at \(pointId) does not fit exact arithmetic (38 digits) at \(what)")
     }
 
     /// Checks that every kind of token/call used has a rate (without pricing).
     public func check(cached: Bool, cacheWrite: Bool, cacheWrite1h: Bool = false) -> PricingError? {
         if cached && rates.cachedInput == nil {
-            return PricingError(rule: "no-price", message: "\(pointId) has no cached_input price, but cached input tokens were used")
+            return PricingError(rule: .noPrice, message: "\(pointId) has no cached_input price, but cached input tokens were used")
         }
         if cacheWrite && rates.cacheWrite == nil {
-            return PricingError(rule: "no-price", message: "\(pointId) has no cache_write price, but cache write tokens were used")
+            return PricingError(rule: .noPrice, message: "\(pointId) has no cache_write price, but cache write tokens were used")
         }
         if cacheWrite1h && rates.cacheWrite1h == nil {
-            return PricingError(rule: "no-price", message: "\(pointId) has no cache_write_1h price, but 1-hour cache write tokens were used")
+            return PricingError(rule: .noPrice, message: "\(pointId) has no cache_write_1h price, but 1-hour cache write tokens were used")
         }
         return nil
     }
@@ -208,24 +208,24 @@ public struct PriceBook: Sendable {
     public func resolve(provider: String, model: String) -> Result<Int, PricingError> {
         guard let c = cardIndex[provider] else {
             let known = cards.map(\.provider).sorted().joined(separator: ", ")
-            return .failure(PricingError(rule: "unknown-model", message: "no rate card for provider \"\(provider)\" (cards: \(known))"))
+            return .failure(PricingError(rule: .unknownModel, message: "no rate card for provider \"\(provider)\" (cards: \(known))"))
         }
         let card = cards[c]
         if let m = modelIndex[provider + "\u{0}" + model] { return .success(m) }
         let aliases = aliasTables[c]
         guard let target = aliases.target(of: model), let end = aliases.end(from: target) else {
-            return .failure(PricingError(rule: "unknown-model", message: "model \"\(model)\" matches no price or alias in \(card.path)"))
+            return .failure(PricingError(rule: .unknownModel, message: "model \"\(model)\" matches no price or alias in \(card.path)"))
         }
         switch end {
         case .priced(let m, let links):
             if links + 1 > AliasTable.maxLinks {
-                return .failure(PricingError(rule: "unknown-model", message: tooLong(model, links: links + 1, to: m, card: c)))
+                return .failure(PricingError(rule: .unknownModel, message: tooLong(model, links: links + 1, to: m, card: c)))
             }
             return .success(m)
         case .nowhere(let name, _):
             return .failure(
                 PricingError(
-                    rule: "unknown-model",
+                    rule: .unknownModel,
                     message: "model \"\(model)\" (via alias to \"\(name)\") matches no price or alias in \(card.path)"))
         case .loop(let entry, let cycle, let links):
             // The chain stops at the first name met twice: `model` itself when it is on the loop.
@@ -234,7 +234,7 @@ public struct PriceBook: Sendable {
             let length = onLoop ? cycle : links + 1 + cycle
             return .failure(
                 PricingError(
-                    rule: "unknown-model",
+                    rule: .unknownModel,
                     message: "aliases for \"\(model)\" loop in \(card.path): \(chainText(from: model, to: repeated, in: aliases, links: length))"
                         + (length > Self.chainShown ? " (a loop of \(cycle) aliases through \"\(repeated)\")" : "")))
         }
@@ -307,7 +307,7 @@ public struct PriceBook: Sendable {
         let m = models[model]
         let first = points[Int(m.pointIndices[0])]
         return PricingError(
-            rule: "no-price",
+            rule: .noPrice,
             message: "no price for \(m.provider)/\(m.name) in effect at \(Timestamp.format(millis: ts)) (first point is effective \(first.effectiveText), \(first.location))")
     }
 
@@ -353,7 +353,7 @@ public struct PriceBook: Sendable {
                 let known = point.serviceTiers.keys.sorted()
                 return .failure(
                     PricingError(
-                        rule: "no-price",
+                        rule: .noPrice,
                         message: "\(point.id) has no price for service tier \"\(name)\"\(known.isEmpty ? "" : " (has: \(known.joined(separator: ", ")))")"))
             }
             let tier = s.tier >= 0 ? serviceTier.tiers[Int(s.tier)] : nil
@@ -369,7 +369,7 @@ public struct PriceBook: Sendable {
         if s.batch {
             guard let batch = Self.batchRates(rates, explicit: batchRates, discount: point.batchDiscount) else {
                 let fix = rateSet.isEmpty ? "batch_discount or batch_input/batch_output" : "batch_input/batch_output there, or a batch_discount on the point"
-                return .failure(PricingError(rule: "no-price", message: "\(point.id) has no batch price\(rateSet) (\(fix))"))
+                return .failure(PricingError(rule: .noPrice, message: "\(point.id) has no batch price\(rateSet) (\(fix))"))
             }
             rates = batch
         }
@@ -400,7 +400,7 @@ public struct PriceBook: Sendable {
         do {
             promptTokens = try usage.promptTokens()
         } catch {
-            throw PricingError(rule: "overflow", message: error.message)
+            throw PricingError(rule: .overflow, message: error.message)
         }
         let selection = self.selection(
             point: index, promptTokens: promptTokens, requests: usage.requests, batch: batch, serviceTier: serviceTier)
@@ -422,13 +422,13 @@ public struct PriceBook: Sendable {
                     guard links + 1 > AliasTable.maxLinks, !targets.contains(alias.pattern) else { continue }
                     out.append(
                         Diagnostic(
-                            path: card.path, line: alias.line, rule: "ratecard-alias",
+                            path: card.path, line: alias.line, rule: .ratecardAlias,
                             message: "alias \"\(alias.pattern)\" → \"\(alias.target)\": "
                                 + tooLong(alias.pattern, links: links + 1, to: m, card: c)))
                 } else if case .failure(let e) = resolve(provider: card.provider, model: alias.target) {
                     out.append(
                         Diagnostic(
-                            path: card.path, line: alias.line, rule: "ratecard-alias",
+                            path: card.path, line: alias.line, rule: .ratecardAlias,
                             message: "alias \"\(alias.pattern)\" → \"\(alias.target)\" points nowhere: \(e.message)"))
                 }
             }

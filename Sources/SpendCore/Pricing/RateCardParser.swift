@@ -37,7 +37,7 @@ public enum RateCardParser {
             self.lines = lines
         }
 
-        mutating func error(_ line: Int?, _ rule: String, _ message: String) {
+        mutating func error(_ line: Int?, _ rule: Rule, _ message: String) {
             diagnostics.append(
                 Diagnostic(path: path, line: line, rule: rule, message: message, sourceLine: line.flatMap { lineText($0) }))
         }
@@ -93,17 +93,17 @@ public enum RateCardParser {
 
         mutating func card(from table: TOMLTable, blobId: String?) -> RateCard {
             for key in table.keys where !["provider", "currency", "aliases", "price"].contains(key) {
-                error(line(ofKey: key, from: 1), "ratecard", "unknown key \"\(key)\" (expected provider, currency, [aliases], [[price]])")
+                error(line(ofKey: key, from: 1), .ratecard, "unknown key \"\(key)\" (expected provider, currency, [aliases], [[price]])")
             }
             var provider = ""
             if let p = table["provider"]?.string, !p.isEmpty {
                 provider = p
             } else {
-                error(line(ofKey: "provider", from: 1), "ratecard", "missing or empty string \"provider\"")
+                error(line(ofKey: "provider", from: 1), .ratecard, "missing or empty string \"provider\"")
             }
             let currency = table["currency"]?.string ?? "USD"
             if currency != "USD" {
-                error(line(ofKey: "currency", from: 1), "ratecard", "currency \"\(currency)\" is not supported (prices are USD)")
+                error(line(ofKey: "currency", from: 1), .ratecard, "currency \"\(currency)\" is not supported (prices are USD)")
             }
             var aliases: [ModelAlias] = []
             if let aliasValue = table["aliases"] {
@@ -112,13 +112,13 @@ public enum RateCardParser {
                     for key in aliasTable.keys {
                         let line = keyLines[key] ?? self.line(ofKey: key, from: 1)
                         guard let target = aliasTable[key]?.string, !target.isEmpty else {
-                            error(line, "ratecard", "alias \"\(key)\" must map to a model name string")
+                            error(line, .ratecard, "alias \"\(key)\" must map to a model name string")
                             continue
                         }
                         aliases.append(ModelAlias(pattern: key, target: target, line: line ?? 0))
                     }
                 } else {
-                    error(line(ofKey: "aliases", from: 1), "ratecard", "aliases must be a table")
+                    error(line(ofKey: "aliases", from: 1), .ratecard, "aliases must be a table")
                 }
             }
             var points: [PricePoint] = []
@@ -128,13 +128,13 @@ public enum RateCardParser {
                     for (index, value) in array.enumerated() {
                         let line = index < headers.count ? headers[index] : nil
                         guard let pointTable = value.table else {
-                            error(line, "ratecard", "each [[price]] must be a table")
+                            error(line, .ratecard, "each [[price]] must be a table")
                             continue
                         }
                         if let point = self.point(pointTable, provider: provider, line: line) { points.append(point) }
                     }
                 } else {
-                    error(line(ofKey: "price", from: 1), "ratecard", "price must be an array of tables: write [[price]]")
+                    error(line(ofKey: "price", from: 1), .ratecard, "price must be an array of tables: write [[price]]")
                 }
             }
             var seen: [String: PricePoint] = [:]
@@ -142,7 +142,7 @@ public enum RateCardParser {
                 let key = point.model + "\u{0}" + String(point.effective)
                 if let first = seen[key] {
                     error(
-                        point.location.line, "ratecard-duplicate",
+                        point.location.line, .ratecardDuplicate,
                         "two price points for \"\(point.model)\" effective \(point.effectiveText) (the other is at line \(first.location.line)); a price change is a new point with a later effective date"
                     )
                 } else {
@@ -155,10 +155,10 @@ public enum RateCardParser {
         mutating func point(_ t: TOMLTable, provider: String, line: Int?) -> PricePoint? {
             let before = diagnostics.count
             for key in t.keys where !RateCardParser.pointKeys.contains(key) {
-                error(self.line(ofKey: key, from: line), "ratecard", "unknown key \"\(key)\" in [[price]]")
+                error(self.line(ofKey: key, from: line), .ratecard, "unknown key \"\(key)\" in [[price]]")
             }
             guard let model = t["model"]?.string, !model.isEmpty else {
-                error(line, "ratecard", "[[price]] needs a model name: model = \"…\"")
+                error(line, .ratecard, "[[price]] needs a model name: model = \"…\"")
                 return nil
             }
             let what = "\"\(model)\""
@@ -180,19 +180,19 @@ public enum RateCardParser {
                     effective = ms
                     effectiveText = s
                 } else {
-                    error(self.line(ofKey: "effective", from: line), "ratecard", "effective of \(what) must be a date (2024-10-01) or an RFC 3339 datetime")
+                    error(self.line(ofKey: "effective", from: line), .ratecard, "effective of \(what) must be a date (2024-10-01) or an RFC 3339 datetime")
                 }
                 if !Timestamp.supported.contains(effective) {
-                    error(self.line(ofKey: "effective", from: line), "ratecard", "effective of \(what) must be in the years 0001–9999 (UTC)")
+                    error(self.line(ofKey: "effective", from: line), .ratecard, "effective of \(what) must be in the years 0001–9999 (UTC)")
                 }
             } else {
-                error(line, "ratecard", "[[price]] \(what) needs an effective date")
+                error(line, .ratecard, "[[price]] \(what) needs an effective date")
             }
             let rates = self.rates(t, prefix: "", line: line, what: what, requireInputOutput: true)
             let batchRates = self.rates(t, prefix: "batch_", line: line, what: what, requireInputOutput: false)
             let batchDiscount = decimal(t, "batch_discount", line: line, what: what)
             if let d = batchDiscount, d.isZero || d > 1 {
-                error(self.line(ofKey: "batch_discount", from: line), "ratecard", "batch_discount of \(what) must be a multiplier in (0, 1], e.g. 0.5")
+                error(self.line(ofKey: "batch_discount", from: line), .ratecard, "batch_discount of \(what) must be a multiplier in (0, 1], e.g. 0.5")
             }
             let tiers = self.tiers(t["tiers"], line: line, what: what)
             var toolFees: [String: ExactDecimal] = [:]
@@ -202,7 +202,7 @@ public enum RateCardParser {
                         if let fee = decimal(table, key, line: line, what: "\(what) tool_calls") { toolFees[key] = fee }
                     }
                 } else {
-                    error(self.line(ofKey: "tool_calls", from: line), "ratecard", "tool_calls of \(what) must be a table of USD per 1,000 calls")
+                    error(self.line(ofKey: "tool_calls", from: line), .ratecard, "tool_calls of \(what) must be a table of USD per 1,000 calls")
                 }
             }
             var serviceTiers: [String: ServiceTierPrice] = [:]
@@ -210,11 +210,11 @@ public enum RateCardParser {
                 if let table = value.table {
                     for name in table.keys {
                         guard let tierTable = table[name]?.table else {
-                            error(self.line(ofKey: "service_tiers", from: line), "ratecard", "service tier \"\(name)\" of \(what) must be a table")
+                            error(self.line(ofKey: "service_tiers", from: line), .ratecard, "service tier \"\(name)\" of \(what) must be a table")
                             continue
                         }
                         for key in tierTable.keys where !RateCardParser.serviceTierKeys.contains(key) {
-                            error(self.line(ofKey: "service_tiers", from: line), "ratecard", "unknown key \"\(key)\" in service tier \"\(name)\" of \(what)")
+                            error(self.line(ofKey: "service_tiers", from: line), .ratecard, "unknown key \"\(key)\" in service tier \"\(name)\" of \(what)")
                         }
                         let tierWhat = "\(what) service tier \"\(name)\""
                         let tierRates = self.rates(tierTable, prefix: "", line: line, what: tierWhat, requireInputOutput: true)
@@ -223,7 +223,7 @@ public enum RateCardParser {
                             rates: tierRates, tiers: self.tiers(tierTable["tiers"], line: line, what: what), batchRates: tierBatchRates)
                     }
                 } else {
-                    error(self.line(ofKey: "service_tiers", from: line), "ratecard", "service_tiers of \(what) must be a table")
+                    error(self.line(ofKey: "service_tiers", from: line), .ratecard, "service_tiers of \(what) must be a table")
                 }
             }
             if let discount = batchDiscount {
@@ -248,7 +248,7 @@ public enum RateCardParser {
                     // Both factors are bounded by `decimal` (12 places, below 10^6): the product fits.
                     guard let rate, let product = try? rate.multiplied(by: discount), product.scale > RateCardParser.maxDecimals else { continue }
                     error(
-                        self.line(ofKey: "batch_discount", from: line), "ratecard-precision",
+                        self.line(ofKey: "batch_discount", from: line), .ratecardPrecision,
                         "batch_discount \(discount) of \(what) makes \(name) \(rate) × \(discount) = \(product), more than \(RateCardParser.maxDecimals) decimal places")
                     return
                 }
@@ -258,20 +258,20 @@ public enum RateCardParser {
         mutating func tiers(_ value: TOMLValue?, line: Int?, what: String) -> [PriceTier] {
             guard let value else { return [] }
             guard let array = value.array else {
-                error(self.line(ofKey: "tiers", from: line), "ratecard", "tiers of \(what) must be an array of tables")
+                error(self.line(ofKey: "tiers", from: line), .ratecard, "tiers of \(what) must be an array of tables")
                 return []
             }
             var tiers: [PriceTier] = []
             for element in array {
                 guard let t = element.table else {
-                    error(self.line(ofKey: "tiers", from: line), "ratecard", "tiers of \(what) must be an array of tables")
+                    error(self.line(ofKey: "tiers", from: line), .ratecard, "tiers of \(what) must be an array of tables")
                     continue
                 }
                 for key in t.keys where !RateCardParser.tierKeys.contains(key) {
-                    error(self.line(ofKey: "tiers", from: line), "ratecard", "unknown key \"\(key)\" in a tier of \(what)")
+                    error(self.line(ofKey: "tiers", from: line), .ratecard, "unknown key \"\(key)\" in a tier of \(what)")
                 }
                 guard let above = t["above_input_tokens"]?.int, above >= 0 else {
-                    error(self.line(ofKey: "tiers", from: line), "ratecard", "each tier of \(what) needs above_input_tokens (a non-negative integer)")
+                    error(self.line(ofKey: "tiers", from: line), .ratecard, "each tier of \(what) needs above_input_tokens (a non-negative integer)")
                     continue
                 }
                 let tierWhat = "\(what) tier above \(above)"
@@ -281,12 +281,12 @@ public enum RateCardParser {
             }
             for (a, b) in zip(tiers, tiers.dropFirst()) where b.aboveInputTokens <= a.aboveInputTokens {
                 error(
-                    self.line(ofKey: "tiers", from: line), "ratecard-tiers",
+                    self.line(ofKey: "tiers", from: line), .ratecardTiers,
                     "tiers of \(what) must be in increasing order of above_input_tokens (\(b.aboveInputTokens) follows \(a.aboveInputTokens))")
             }
             // A rate selection names its tier in 8 bits (`RateSelection.tier`: indices 0…127).
             if tiers.count > Int(Int8.max) + 1 {
-                error(self.line(ofKey: "tiers", from: line), "ratecard-tiers", "\(what) has \(tiers.count) tiers; at most \(Int(Int8.max) + 1)")
+                error(self.line(ofKey: "tiers", from: line), .ratecardTiers, "\(what) has \(tiers.count) tiers; at most \(Int(Int8.max) + 1)")
             }
             return tiers
         }
@@ -299,8 +299,8 @@ public enum RateCardParser {
             rates.cacheWrite1h = decimal(t, prefix + "cache_write_1h", line: line, what: what)
             rates.output = decimal(t, prefix + "output", line: line, what: what)
             if requireInputOutput {
-                if t["input"] == nil { error(line, "ratecard", "\(what) needs an input price") }
-                if t["output"] == nil { error(line, "ratecard", "\(what) needs an output price") }
+                if t["input"] == nil { error(line, .ratecard, "\(what) needs an input price") }
+                if t["output"] == nil { error(line, .ratecard, "\(what) needs an output price") }
             }
             return rates
         }
@@ -319,22 +319,22 @@ public enum RateCardParser {
             default: parsed = nil
             }
             guard let parsed else {
-                error(keyLine, "ratecard", "\(key) of \(what) must be a number or a decimal string")
+                error(keyLine, .ratecard, "\(key) of \(what) must be a number or a decimal string")
                 return nil
             }
             if parsed.isNegative {
-                error(keyLine, "ratecard-negative", "\(key) of \(what) is negative (\(parsed))")
+                error(keyLine, .ratecardNegative, "\(key) of \(what) is negative (\(parsed))")
                 return nil
             }
             let places = parsed.normalized().scale
             if places > RateCardParser.maxDecimals {
                 error(
-                    keyLine, "ratecard-precision",
+                    keyLine, .ratecardPrecision,
                     "\(key) of \(what) has \(places) decimal places; spend carries prices exactly to at most \(RateCardParser.maxDecimals)")
                 return nil
             }
             if parsed >= RateCardParser.rateLimit {
-                error(keyLine, "ratecard-precision", "\(key) of \(what) is \(parsed); prices must be below \(RateCardParser.rateLimit)")
+                error(keyLine, .ratecardPrecision, "\(key) of \(what) is \(parsed); prices must be below \(RateCardParser.rateLimit)")
                 return nil
             }
             return parsed

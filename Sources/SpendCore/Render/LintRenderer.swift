@@ -63,7 +63,7 @@ public struct LintRenderer {
         var omitted = 0
         for section in result.sections {
             for d in section.diagnostics {
-                var f: [String: Any] = ["path": d.path, "severity": d.severity.rawValue, "rule": d.rule, "message": d.message]
+                var f: [String: Any] = ["path": d.path, "severity": d.severity.rawValue, "rule": d.rule.id, "message": d.message]
                 if let line = d.line { f["line"] = line }
                 if let column = d.column { f["column"] = column }
                 if let commit = section.commit { f["commit"] = commit.hex }

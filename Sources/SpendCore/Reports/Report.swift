@@ -78,7 +78,7 @@ public struct Report: Sendable {
         do {
             return try a.adding(b)
         } catch {
-            throw PricingError(rule: "overflow", message: "the cost of \(group) does not fit exact arithmetic (38 digits)")
+            throw PricingError(rule: .overflow, message: "the cost of \(group) does not fit exact arithmetic (38 digits)")
         }
     }
 

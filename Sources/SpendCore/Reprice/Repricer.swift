@@ -156,9 +156,8 @@ public struct Repricer {
         let ledger = try repository.snapshot(.workingTree)
         let asRecorded = query.basis == .asRecorded
         let work = RepriceWork(query: query, current: current, recorded: recorded, asRecorded: asRecorded, limit: diagnosticLimit)
-        let buffers = try LedgerReader.load(ledger)
-        let chunks = LedgerReader.chunks(buffers)
-        let parts = LedgerReader.map(chunks) { work.run($0) }
+        let chunks = LedgerReader.chunks(try LedgerReader.load(ledger))
+        let parts = ScanEngine.run(chunks, work)
         let recordedLabel = "the rate cards as recorded (priced_with blob, else the cards committed at the event's ts)"
         return try work.merge(
             parts, chunks: chunks, basis: asRecorded ? recordedLabel : currentLabel, other: asRecorded ? currentLabel : recordedLabel)
@@ -167,16 +166,20 @@ public struct Repricer {
 
 /// The price books of the card history, shared by the workers: one per
 /// card commit (time-based lookup) and one per card blob (`priced_with`).
+///
+/// `@unchecked Sendable`, safe because `schedule` is a `let` and every
+/// access to the mutable state (`books`, `labels`, `blobBooks`, `missing`,
+/// and `history`, a non-Sendable class) after `init` holds `lock`.
 final class RecordedBooks: @unchecked Sendable {
     /// Card commit times (ms), sorted, with the book index in force from each.
     let schedule: [(time: Int64, book: Int)]
-    private(set) var books: [PriceBook] = []
+    private var books: [PriceBook] = []
     private var blobBooks: [String: Int] = [:]
     private var missing: Set<String> = []
     private let lock = NSLock()
     private let history: CardHistory
     /// A short name per book, for messages.
-    private(set) var labels: [String] = []
+    private var labels: [String] = []
 
     init(history: CardHistory) throws(SpendError) {
         self.history = history
@@ -243,256 +246,149 @@ final class RecordedBooks: @unchecked Sendable {
     }
 }
 
-/// Per-chunk result of a reprice.
-struct RepriceChunk {
+/// A reprice's per-chunk sums (the `ScanConsumer.Partial` of `RepriceWork`).
+struct RepricePartial {
     struct Acc {
         var events = 0
         var stored = ExactDecimal.zero
         var recomputed = ExactDecimal.zero
         var drifting = 0
     }
-    var groups: [SIMD16<Int32>: Acc] = [:]
+    var groups: [GroupKey: Acc] = [:]
     /// Running totals of the chunk (checked per event, as each group is: the event that overflows is named).
     var storedTotal = ExactDecimal.zero
     var recomputedTotal = ExactDecimal.zero
-    var interner = StringInterner()
-    var diagnostics: [Diagnostic] = []
-    var omitted = 0
     var withCost = 0
     /// Drifting events with their line number relative to the chunk (0-based).
     var drifting: [DriftingEvent] = []
-    /// Newlines in the chunk.
-    var lines = 0
+    /// Pricers of the recorded books, by book index, made on first use.
+    var recordedPricers: [EventPricer?] = []
 }
 
-/// The parallel part of a reprice (Sendable: everything it reads is immutable or locked).
-struct RepriceWork: @unchecked Sendable {
+/// Reprice as a scan consumer: recomputes each event's cost on the basis
+/// and sums it by group beside the stored (or other-basis) cost.
+/// Sendable: everything it reads is immutable or locked (`RecordedBooks`).
+struct RepriceWork: ScanConsumer, Sendable {
     let query: RepriceQuery
-    let current: PriceBook
     let recorded: RecordedBooks
     let asRecorded: Bool
-    let limit: Int
+    /// The working-tree (or `--cards-at`) book is the scope's: `ChunkScan.pricer` prices with it.
+    let scope: ScanScope
 
-    static let unattributed: Int32 = -2
-    static let none: Int32 = -3
-    static let periodLane = 15
-
-    func run(_ chunk: LedgerChunk) -> RepriceChunk {
-        var out = RepriceChunk()
-        var scanner = LedgerScanner(buffer: chunk.buffer.bytes, range: chunk.range)
-        var e = EventRecord()
-        var currentPricer = EventPricer(book: current, interner: &out.interner)
-        var recordedPricers: [EventPricer?] = []
-        let since = query.query.since ?? Int64.min
-        let until = query.query.until ?? Int64.max
-        let dims = query.query.dimensions
-        let filters = query.query.filters.map { clause -> (Dimension, Int32, Bool) in
-            let id: Int32 =
-                clause.value == Dimension.unattributedLabel || clause.value.isEmpty
-                ? Self.unattributed : clause.value == Dimension.noneLabel ? Self.none : out.interner.intern(clause.value)
-            return (clause.dimension, id, clause.negated)
-        }
-        let bytes = chunk.buffer.bytes
-        var countedTo = chunk.range.lowerBound
-        var line = 0
-
-        func fail(_ offset: Int, _ rule: String, _ message: String) {
-            if out.diagnostics.count < limit {
-                out.diagnostics.append(chunk.diagnostic(at: offset, rule: rule, message: message))
-            } else {
-                out.omitted += 1
-            }
-        }
-        func count(to offset: Int) {
-            var i = countedTo
-            while i < offset {
-                if bytes[i] == 10 { line += 1 }
-                i += 1
-            }
-            countedTo = max(countedTo, offset)
-        }
-        func string(_ span: ByteSpan) -> String { scanner.string(span) ?? "" }
-        func intern(_ span: ByteSpan) -> Int32 { EventPricer.intern(span, scanner, &out.interner) }
-
-        /// Prices `e` with the recorded cards; returns cost or an error message.
-        func recordedCost() -> Result<ExactDecimal, PricingError> {
-            var index: Int?
-            if !e.pricedWith.isAbsent, let named = RecordedBooks.parsePricedWith(string(e.pricedWith)),
-                let found = recorded.book(blob: named.blob, path: named.path)
-            {
-                index = found.index
-            }
-            if index == nil { index = recorded.book(at: e.ts) }
-            guard let k = index else {
-                return .failure(PricingError(rule: "no-price", message: "no rate cards were ever committed"))
-            }
-            if k >= recordedPricers.count { recordedPricers += Array(repeating: nil, count: k + 1 - recordedPricers.count) }
-            if recordedPricers[k] == nil { recordedPricers[k] = EventPricer(book: recorded.book(k).book, interner: &out.interner) }
-            switch recordedPricers[k]!.price(e, scanner: scanner, interner: &out.interner) {
-            case .failure(let f):
-                return .failure(PricingError(rule: f.error.rule, message: "as recorded (\(recorded.book(k).label)): \(f.error.message)"))
-            case .success(let priced):
-                do {
-                    return .success(try recordedPricers[k]!.cost(e, priced, scanner: scanner))
-                } catch {
-                    return .failure(error)
-                }
-            }
-        }
-        func currentCost() -> Result<ExactDecimal, PricingError> {
-            switch currentPricer.price(e, scanner: scanner, interner: &out.interner) {
-            case .failure(let f): return .failure(f.error)
-            case .success(let priced):
-                do {
-                    return .success(try currentPricer.cost(e, priced, scanner: scanner))
-                } catch {
-                    return .failure(error)
-                }
-            }
-        }
-        func value(_ dim: Dimension) -> Int32 {
-            switch dim {
-            case .tag(let name):
-                for k in e.tags where string(scanner.tags[k].key) == name {
-                    let v = scanner.tags[k].value
-                    return v.count == 0 ? Self.unattributed : intern(v)
-                }
-                return Self.unattributed
-            case .field(let f):
-                func optional(_ span: ByteSpan) -> Int32 {
-                    span.isAbsent ? (f.defaultValue == Dimension.noneLabel ? Self.none : out.interner.intern(f.defaultValue)) : intern(span)
-                }
-                switch f {
-                case .provider: return intern(e.provider)
-                case .model: return intern(e.model)
-                case .modelRequested: return optional(e.modelRequested)
-                case .serviceTier: return optional(e.serviceTier)
-                case .status: return optional(e.status)
-                case .release: return optional(e.release)
-                case .commit: return optional(e.commit)
-                case .traceId: return optional(e.traceId)
-                case .id: return intern(e.id)
-                case .batch: return out.interner.intern(e.batch ? "true" : "false")
-                case .attempt: return out.interner.intern(String(e.attempt))
-                case .pricedModel:
-                    guard case .success(let m) = current.resolve(provider: string(e.provider), model: string(e.model)) else { return Self.none }
-                    return out.interner.intern(current.models[m].name)
-                }
-            }
-        }
-
-        while true {
-            do {
-                guard try scanner.next(into: &e) else { break }
-            } catch {
-                fail(error.offset, error.rule, error.message)
-                scanner.skipLine()
-                continue
-            }
-            if e.ts < since || e.ts >= until { continue }
-            var keep = true
-            for (dim, id, negated) in filters where (value(dim) == id) == negated {
-                keep = false
-                break
-            }
-            if !keep { continue }
-            var stored: ExactDecimal?
-            if !e.cost.isAbsent {
-                guard let parsed = ExactDecimal(string(e.cost)) else {
-                    fail(e.cost.start, "schema", "cost must be a decimal string, got \"\(string(e.cost))\"")
-                    continue
-                }
-                stored = parsed
-                out.withCost += 1
-            }
-            let basis = asRecorded ? recordedCost() : currentCost()
-            let recomputed: ExactDecimal
-            switch basis {
-            case .success(let c): recomputed = c
-            case .failure(let error):
-                fail(e.model.start - 1, error.rule, error.message)
-                continue
-            }
-            let reference: ExactDecimal
-            if let stored {
-                reference = stored
-            } else {
-                switch asRecorded ? currentCost() : recordedCost() {
-                case .success(let c): reference = c
-                case .failure(let error):
-                    fail(e.model.start - 1, error.rule, error.message)
-                    continue
-                }
-            }
-            var lanes = SIMD16<Int32>(repeating: 0)
-            for (i, dim) in dims.enumerated() { lanes[i] = value(dim) }
-            if let period = query.query.period { lanes[Self.periodLane] = period.bucket(e.ts) }
-            let drifts = reference != recomputed
-            // The chunk's running totals bound every group's sums: checking them names the event that overflows.
-            do throws(ExactDecimalOverflow) {
-                _ = try recomputed.subtracting(reference)  // the event's drift, shown by --list
-                let stored = try out.storedTotal.adding(reference)
-                let recomputedTotal = try out.recomputedTotal.adding(recomputed)
-                var acc = out.groups[lanes, default: RepriceChunk.Acc()]
-                acc.stored = try acc.stored.adding(reference)
-                acc.recomputed = try acc.recomputed.adding(recomputed)
-                acc.events += 1
-                (out.storedTotal, out.recomputedTotal, out.groups[lanes]) = (stored, recomputedTotal, acc)
-            } catch {
-                fail(e.lineStart, "overflow", SumOverflow.cost().message)
-                continue
-            }
-            if drifts {
-                out.groups[lanes]!.drifting += 1
-                if query.list {
-                    count(to: e.lineStart)
-                    out.drifting.append(
-                        DriftingEvent(
-                            path: chunk.path, line: line, id: string(e.id), ts: e.ts, provider: string(e.provider), model: string(e.model),
-                            stored: reference, recomputed: recomputed, pricedWith: e.pricedWith.isAbsent ? nil : string(e.pricedWith)))
-                }
-            }
-        }
-        if query.list { count(to: chunk.range.upperBound) }
-        out.lines = line
-        return out
+    init(query: RepriceQuery, current: PriceBook, recorded: RecordedBooks, asRecorded: Bool, limit: Int) {
+        self.query = query
+        self.recorded = recorded
+        self.asRecorded = asRecorded
+        var scope = ScanScope(query.query, book: current, diagnosticLimit: limit)
+        scope.countsLines = query.list
+        self.scope = scope
     }
 
-    func merge(_ parts: [RepriceChunk], chunks: [LedgerChunk], basis: String, other: String) throws(SpendError) -> RepriceResult {
-        var diagnostics: [Diagnostic] = []
-        var omitted = 0
-        for part in parts {
-            diagnostics += part.diagnostics
-            omitted += part.omitted
+    func begin(_ scan: inout ChunkScan) -> RepricePartial { RepricePartial() }
+
+    /// The event's cost with the recorded cards: its `priced_with` blob, else the cards committed at its ts.
+    func recordedCost(_ scan: inout ChunkScan, _ out: inout RepricePartial) -> Result<ExactDecimal, PricingError> {
+        let e = scan.event
+        var index: Int?
+        if !e.pricedWith.isAbsent, let named = RecordedBooks.parsePricedWith(scan.string(e.pricedWith)),
+            let found = recorded.book(blob: named.blob, path: named.path)
+        {
+            index = found.index
         }
-        if !diagnostics.isEmpty {
-            diagnostics.sort()
-            throw SpendError.input(diagnostics, omitted: omitted)
+        guard let k = index ?? recorded.book(at: e.ts) else {
+            return .failure(PricingError(rule: .noPrice, message: "no rate cards were ever committed"))
         }
+        if k >= out.recordedPricers.count { out.recordedPricers += Array(repeating: nil, count: k + 1 - out.recordedPricers.count) }
+        if out.recordedPricers[k] == nil { out.recordedPricers[k] = EventPricer(book: recorded.book(k).book, interner: &scan.interner) }
+        switch out.recordedPricers[k]!.price(e, scanner: scan.scanner, interner: &scan.interner) {
+        case .failure(let f):
+            return .failure(PricingError(rule: f.error.rule, message: "as recorded (\(recorded.book(k).label)): \(f.error.message)"))
+        case .success(let priced):
+            return Result { () throws(PricingError) in try out.recordedPricers[k]!.cost(e, priced, scanner: scan.scanner) }
+        }
+    }
+
+    /// The event's cost with the scope's cards.
+    func currentCost(_ scan: inout ChunkScan) -> Result<ExactDecimal, PricingError> {
+        let model = scan.resolvedModel()
+        guard model >= 0 else { return .failure(scan.resolutionError()) }
+        switch scan.price(model: model) {
+        case .failure(let f): return .failure(f.error)
+        case .success(let priced): return Result { () throws(PricingError) in try scan.pricer!.cost(scan.event, priced, scanner: scan.scanner) }
+        }
+    }
+
+    func consume(_ scan: inout ChunkScan, _ out: inout RepricePartial) {
+        let e = scan.event
+        var stored: ExactDecimal?
+        if !e.cost.isAbsent {
+            guard let parsed = ExactDecimal(scan.string(e.cost)) else {
+                scan.fail(at: e.cost.start, rule: .schema, message: "cost must be a decimal string, got \"\(scan.string(e.cost))\"")
+                return
+            }
+            stored = parsed
+            out.withCost += 1
+        }
+        let recomputed: ExactDecimal
+        switch asRecorded ? recordedCost(&scan, &out) : currentCost(&scan) {
+        case .success(let c): recomputed = c
+        case .failure(let error):
+            scan.fail(at: e.model.start - 1, rule: error.rule, message: error.message)
+            return
+        }
+        let reference: ExactDecimal
+        if let stored {
+            reference = stored
+        } else {
+            switch asRecorded ? currentCost(&scan) : recordedCost(&scan, &out) {
+            case .success(let c): reference = c
+            case .failure(let error):
+                scan.fail(at: e.model.start - 1, rule: error.rule, message: error.message)
+                return
+            }
+        }
+        let lanes = scan.groupKey()
+        // The chunk's running totals bound every group's sums: checking them names the event that overflows.
+        do throws(ExactDecimalOverflow) {
+            _ = try recomputed.subtracting(reference)  // the event's drift, shown by --list
+            let storedTotal = try out.storedTotal.adding(reference)
+            let recomputedTotal = try out.recomputedTotal.adding(recomputed)
+            var acc = out.groups[lanes, default: RepricePartial.Acc()]
+            acc.stored = try acc.stored.adding(reference)
+            acc.recomputed = try acc.recomputed.adding(recomputed)
+            acc.events += 1
+            if reference != recomputed { acc.drifting += 1 }
+            (out.storedTotal, out.recomputedTotal, out.groups[lanes]) = (storedTotal, recomputedTotal, acc)
+        } catch {
+            scan.fail(at: e.lineStart, rule: .overflow, message: SumOverflow.cost().message)
+            return
+        }
+        if reference != recomputed && query.list {
+            out.drifting.append(
+                DriftingEvent(
+                    path: scan.chunk.path, line: scan.line(at: e.lineStart), id: scan.string(e.id), ts: e.ts, provider: scan.string(e.provider),
+                    model: scan.string(e.model), stored: reference, recomputed: recomputed,
+                    pricedWith: e.pricedWith.isAbsent ? nil : scan.string(e.pricedWith)))
+        }
+    }
+
+    func merge(_ parts: [ScannedChunk<RepricePartial>], chunks: [LedgerChunk], basis: String, other: String) throws(SpendError) -> RepriceResult {
+        if let rejection = ScanEngine.rejection(parts) { throw rejection }
         var groups: [[String]: RepriceRow] = [:]
         var drifting: [DriftingEvent] = []
         var withCost = 0
         var lineBase: [String: Int] = [:]
         for (part, chunk) in zip(parts, chunks) {
-            withCost += part.withCost
+            withCost += part.partial.withCost
             let base = lineBase[chunk.path, default: 0]
-            for var event in part.drifting {
+            for var event in part.partial.drifting {
                 event.line += base + 1
                 drifting.append(event)
             }
             lineBase[chunk.path] = base + part.lines
-            for (lanes, acc) in part.groups {
-                var keys: [String] = []
-                var d = 0
-                for k in 0..<query.columns.count {
-                    if k == query.periodColumn {
-                        keys.append(query.query.period!.label(lanes[Self.periodLane]))
-                    } else {
-                        let id = lanes[d]
-                        keys.append(id == Self.unattributed ? Dimension.unattributedLabel : id == Self.none ? Dimension.noneLabel : part.interner.string(id))
-                        d += 1
-                    }
-                }
+            for (lanes, acc) in part.partial.groups {
+                let keys = lanes.labels(
+                    dimensions: scope.dimensions.count, period: scope.period, part.interner, periodAt: query.periodColumn ?? 0)
                 var row = groups[keys] ?? RepriceRow(keys: keys, events: 0, stored: .zero, recomputed: .zero, drifting: 0)
                 try row.add(acc.events, acc.stored, acc.recomputed, acc.drifting, for: keys.joined(separator: ", "))
                 groups[keys] = row

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import SpendCLI
 import SpendCore
+import SpendTestSupport
 
 /// `spend-bench audit`: time `spend audit` over a long rate-card history and
 /// a large ledger (warm: the first run is dropped).

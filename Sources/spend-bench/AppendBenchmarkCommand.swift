@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import SpendCLI
 import SpendCore
+import SpendTestSupport
 
 #if canImport(Glibc)
     import Glibc

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import SpendCLI
 import SpendCore
+import SpendTestSupport
 
 /// `spend-bench`: the repository's own benchmark and sample-ledger generator.
 public struct BenchCommand: ParsableCommand {
@@ -45,7 +47,7 @@ public struct GenerateLedgerCommand: ParsableCommand {
             throw ValidationError("--start expects YYYY-MM")
         }
         let generator = SyntheticLedger(startYear: year, startMonth: month, months: months, eventsPerMonth: eventsPerMonth, seed: seed)
-        let (events, bytes) = try generator.write(to: dir)
+        let (events, bytes) = try generator.write(to: Invocation.current.resolve(dir))
         Console.out("wrote \(events) events (\(bytes) bytes) in \(months) shards under \(dir)/ledger")
     }
 }

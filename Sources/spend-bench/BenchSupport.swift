@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import SpendCLI
 import SpendCore
+import SpendTestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -22,7 +24,7 @@ public struct BenchmarkTarget: ParsableArguments {
 
     /// The cost repository holding the bundled rate cards (this source tree).
     public func sourceRoot() throws -> String {
-        try CostRepository(directory: FileManager.default.currentDirectoryPath).root
+        try CostRepository(directory: Invocation.current.directory).root
     }
 }
 

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import SpendCLI
 import SpendCore
+import SpendTestSupport
 
 /// `spend-bench lint`: time `spend lint --staged` (1,000 newly staged lines on a
 /// committed ledger of N events) and `spend lint --all` over the whole ledger.

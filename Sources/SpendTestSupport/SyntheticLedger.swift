@@ -1,36 +1,10 @@
 import Foundation
-
-/// A small, fast, deterministic PRNG (SplitMix64): same seed, same ledger.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A uniform integer in `range`.
-    public mutating func int(_ range: ClosedRange<Int64>) -> Int64 {
-        range.lowerBound + Int64(next() % UInt64(range.upperBound - range.lowerBound + 1))
-    }
-
-    /// True with probability `percent`/100.
-    public mutating func chance(_ percent: Double) -> Bool {
-        Double(next() % 1_000_000) < percent * 10_000
-    }
-
-    public mutating func pick<T>(_ items: [T]) -> T { items[Int(next() % UInt64(items.count))] }
-}
+import SpendCore
 
 /// Generates realistic cost events deterministically: several teams,
 /// features, environments and customers; OpenAI, Anthropic and Google models;
 /// retries, errors, batch roll-ups, prompt caching, tool calls and a few
-/// untagged events. Used for the bundled sample ledger and the benchmark.
+/// untagged events. Used for the bundled sample ledger, the benchmark and tests.
 public struct SyntheticLedger: Sendable {
     /// First month generated (UTC), as year and month.
     public var startYear: Int64

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import SpendCLI
 import SpendCore
+import SpendTestSupport
 
 /// `spend-bench diff`: time `spend diff HEAD~1 HEAD` on a committed ledger of
 /// N events in monthly shards where the last commit changed one shard — cold
