@@ -269,7 +269,7 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
                 throw SpendError.input(Self.namingTheFlag(error.diagnostics, body: body))
             }
         case .batch(let kind, let file):
-            let body = file == "-" ? try Self.readAll(fd: STDIN_FILENO, name: "standard input") : try Self.readFile(file)
+            let body = file == "-" ? try Self.readStandardInput() : try Self.readFile(file)
             do {
                 return try BatchResults.drafts(kind, body: body, path: file == "-" ? "<stdin>" : file)
             } catch {
