@@ -116,7 +116,7 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
     public var json: String?
     @Flag(help: "Read events as JSON Lines from standard input (all-or-nothing).")
     public var stdin = false
-    @Option(help: ArgumentHelp("An OpenAI Chat Completions or Responses API body (FILE, or - for stdin).", valueName: "file"))
+    @Option(help: ArgumentHelp("An OpenAI Chat Completions, Responses API or embeddings body (FILE, or - for stdin).", valueName: "file"))
     public var openaiResponse: String?
     @Option(help: ArgumentHelp("An Anthropic Messages API body (FILE, or - for stdin).", valueName: "file"))
     public var anthropicResponse: String?
