@@ -19,6 +19,8 @@ public struct EventFlags: ParsableArguments {
     public var cachedInputTokens: Int64?
     @Option(name: .customLong("cache-write"), help: ArgumentHelp("Input tokens written to the prompt cache.", valueName: "n"))
     public var cacheWriteTokens: Int64?
+    @Option(name: .customLong("cache-write-1h"), help: ArgumentHelp("Input tokens written to the prompt cache for 1 hour.", valueName: "n"))
+    public var cacheWrite1hTokens: Int64?
     @Flag(help: "The call went through the batch API.")
     public var batch = false
     @Option(help: ArgumentHelp("Service tier: flex, priority, … (default standard).", valueName: "tier"))
@@ -41,7 +43,7 @@ public struct EventFlags: ParsableArguments {
     /// True when any per-event field was given.
     var any: Bool {
         provider != nil || model != nil || modelRequested != nil || inputTokens != nil || outputTokens != nil
-            || cachedInputTokens != nil || cacheWriteTokens != nil || batch || serviceTier != nil || requests != nil
+            || cachedInputTokens != nil || cacheWriteTokens != nil || cacheWrite1hTokens != nil || batch || serviceTier != nil || requests != nil
             || !toolCalls.isEmpty || status != nil || attempt != nil || latencyMs != nil || traceId != nil
     }
 
@@ -55,6 +57,7 @@ public struct EventFlags: ParsableArguments {
         event.modelRequested = modelRequested
         event.cachedInputTokens = cachedInputTokens
         event.cacheWriteTokens = cacheWriteTokens
+        event.cacheWrite1hTokens = cacheWrite1hTokens
         event.batch = batch ? true : nil
         event.serviceTier = serviceTier
         event.requests = requests
@@ -88,7 +91,8 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
         abstract: "Append cost events to the ledger: validated, priced, stamped, written atomically.",
         discussion: """
             Input is one of: event flags (--provider --model --input --output …), --json '{…}', --stdin \
-            (JSON Lines, one batch), --openai-response FILE|- or --anthropic-response FILE|-. Events are \
+            (JSON Lines, one batch), --openai-response FILE|-, --anthropic-response FILE|-, \
+            --gemini-response FILE|-, --openai-batch-output FILE|- or --anthropic-batch-results FILE|-. Events are \
             checked with the same rules as `spend lint` (schema, spend.toml policy, priceability); any \
             failure exits 2 and writes nothing. Missing ts, id, commit, release, cost and priced_with are \
             stamped. Tags: the event's own, then --tag, then SPEND_TAGS="k=v,k=v".
@@ -109,10 +113,16 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
     public var json: String?
     @Flag(help: "Read events as JSON Lines from standard input (all-or-nothing).")
     public var stdin = false
-    @Option(help: ArgumentHelp("An OpenAI Chat Completions or Responses API body (FILE, or - for stdin).", valueName: "file"))
+    @Option(help: ArgumentHelp("An OpenAI Chat Completions, Responses API or embeddings body (FILE, or - for stdin).", valueName: "file"))
     public var openaiResponse: String?
     @Option(help: ArgumentHelp("An Anthropic Messages API body (FILE, or - for stdin).", valueName: "file"))
     public var anthropicResponse: String?
+    @Option(help: ArgumentHelp("A Gemini API or Vertex AI generateContent body (FILE, or - for stdin).", valueName: "file"))
+    public var geminiResponse: String?
+    @Option(help: ArgumentHelp("An OpenAI Batch API output file: one batch event per line (FILE, or - for stdin).", valueName: "file"))
+    public var openaiBatchOutput: String?
+    @Option(help: ArgumentHelp("An Anthropic Message Batches results file: one batch event per line (FILE, or - for stdin).", valueName: "file"))
+    public var anthropicBatchResults: String?
 
     @Flag(help: "Do not stamp cost and priced_with (events are still checked as priceable).")
     public var noPrice = false
@@ -128,12 +138,15 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
     public init() {}
 
     enum Source {
-        case flags, json, stdin, response(ProviderResponse.Kind, String)
+        case flags, json, stdin, response(ProviderResponse.Kind, String), batch(BatchResults.Kind, String)
 
-        /// The provider a response body is from.
+        /// The provider a response body or batch file is from.
         var provider: String? {
-            if case .response(let kind, _) = self { return kind.rawValue }
-            return nil
+            switch self {
+            case .response(let kind, _): kind.provider
+            case .batch(let kind, _): kind.provider
+            case .flags, .json, .stdin: nil
+            }
         }
     }
 
@@ -142,12 +155,23 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
         if stdin { return .stdin }
         if let openaiResponse { return .response(.openai, openaiResponse) }
         if let anthropicResponse { return .response(.anthropic, anthropicResponse) }
+        if let geminiResponse { return .response(.gemini, geminiResponse) }
+        if let openaiBatchOutput { return .batch(.openAIBatchOutput, openaiBatchOutput) }
+        if let anthropicBatchResults { return .batch(.anthropicBatchResults, anthropicBatchResults) }
         return .flags
     }
 
     public func validate() throws {
-        let modes = [json != nil, stdin, openaiResponse != nil, anthropicResponse != nil].filter { $0 }.count
-        if modes > 1 { throw ValidationError("give one input: --json, --stdin, --openai-response or --anthropic-response") }
+        let batchFiles = [openaiBatchOutput != nil, anthropicBatchResults != nil].filter { $0 }.count
+        let modes = [json != nil, stdin, openaiResponse != nil, anthropicResponse != nil, geminiResponse != nil].filter { $0 }.count + batchFiles
+        if modes > 1 {
+            throw ValidationError(
+                "give one input: --json, --stdin, --openai-response, --anthropic-response, --gemini-response, --openai-batch-output "
+                    + "or --anthropic-batch-results")
+        }
+        if batchFiles > 0 && (id != nil || ts != nil) {
+            throw ValidationError("--id and --ts name one event; a batch file's events take theirs from each line")
+        }
         if modes == 1 && fields.any {
             throw ValidationError("event flags (--provider, --model, --input, …) describe one event; with --json, --stdin or a response the input carries the event")
         }
@@ -193,6 +217,10 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
             return
         }
         var drafts = try readDrafts()
+        if drafts.isEmpty {
+            if !quiet { Console.err("spend: nothing to append (the batch file has no lines)") }
+            return
+        }
         if let id { drafts[0].event.id = id; drafts[0].hasId = true }
         if let ts, let ms = Timestamp.parseDateOrTimestamp(ts) { drafts[0].event.ts = ms; drafts[0].hasTimestamp = true }
         let (events, warnings) = try appender.prepare(drafts, settings: settings)
@@ -235,8 +263,38 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
             do {
                 return [try ProviderResponse.draft(kind, body: body, path: file == "-" ? "<stdin>" : file)]
             } catch {
-                throw SpendError.input(error.diagnostics)
+                throw SpendError.input(Self.namingTheFlag(error.diagnostics, body: body))
             }
+        case .batch(let kind, let file):
+            let body = file == "-" ? try Self.readStandardInput() : try Self.readFile(file)
+            do {
+                return try BatchResults.drafts(kind, body: body, path: file == "-" ? "<stdin>" : file)
+            } catch {
+                throw SpendError.input(Self.namingTheFlag(error.diagnostics, body: body), omitted: error.omitted)
+            }
+        }
+    }
+
+    /// The input flag that reads a body of `shape`.
+    static func flag(for input: ResponseShape.Input) -> String {
+        switch input {
+        case .response(.openai): "--openai-response"
+        case .response(.anthropic): "--anthropic-response"
+        case .response(.gemini): "--gemini-response"
+        case .openAIBatchOutput: "--openai-batch-output"
+        case .anthropicBatchResults: "--anthropic-batch-results"
+        }
+    }
+
+    /// A body given to the wrong flag: the library's "this looks like …"
+    /// gets the flag that reads it.
+    static func namingTheFlag(_ diagnostics: [Diagnostic], body: [UInt8]) -> [Diagnostic] {
+        guard diagnostics.contains(where: { $0.message.hasPrefix("this looks like ") }), let shape = ResponseShape.detect(body: body)
+        else { return diagnostics }
+        return diagnostics.map { d in
+            var named = d
+            if d.message.hasPrefix("this looks like ") { named.message += ": use \(flag(for: shape.input))" }
+            return named
         }
     }
 

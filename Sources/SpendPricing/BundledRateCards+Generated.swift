@@ -20,12 +20,17 @@ public enum BundledRateCards {
 # Units: USD per 1,000,000 tokens for every token rate; tool_calls are USD
 # per 1,000 calls; batch_discount is a multiplier (Message Batches API: 50%).
 #
-# Caching: cached_input is the cache READ rate (0.1x input) and cache_write
-# the 5-minute cache WRITE rate (1.25x input). The 1-hour cache write (2x
-# input: $10 for Opus 4.5-4.8, $6 for Sonnet 4.x, $2 for Haiku 4.5, $20 for
-# Fable 5) has no field in the card format yet; such writes are priced at
-# the 5-minute rate (an underestimate) until the format grows one. A block without cached_input /
-# cache_write means the model had no prompt caching at that date.
+# Caching: cached_input is the cache READ rate (0.1x input), cache_write
+# the 5-minute cache WRITE rate (1.25x input) and cache_write_1h the 1-hour
+# cache WRITE rate (2x input: $10 for Opus 4.5-4.8, $6 for Sonnet 4.x, $2 for
+# Haiku 4.5, $20 for Fable 5: the "1h Cache Writes" column of
+# https://platform.claude.com/docs/en/about-claude/pricing as mirrored at
+# https://docs.electronhub.ai/guides/prompt-caching, and LiteLLM 1.109.1's
+# cache_creation_input_token_cost_above_1hr; checked 2026-12-02). cache_write_1h was added to the points that price
+# cache writes when the card format grew the field: the 1-hour TTL (2025-05-22)
+# is later than some points' effective dates, so no earlier event can carry
+# 1-hour writes. A block without cached_input / cache_write means the model
+# had no prompt caching at that date.
 #
 # Long context: `tiers` apply to the WHOLE request once input + cached +
 # cache_write tokens exceed above_input_tokens (Anthropic's >200K pricing).
@@ -93,6 +98,7 @@ effective = 2024-08-14
 input = 15.00
 cached_input = 1.50
 cache_write = 18.75
+cache_write_1h = 30.00
 output = 75.00
 batch_discount = 0.5
 
@@ -117,6 +123,7 @@ effective = 2024-08-14
 input = 0.25
 cached_input = 0.03
 cache_write = 0.30
+cache_write_1h = 0.50
 output = 1.25
 batch_discount = 0.5
 
@@ -136,6 +143,7 @@ effective = 2024-08-14
 input = 3.00
 cached_input = 0.30
 cache_write = 3.75
+cache_write_1h = 6.00
 output = 15.00
 batch_discount = 0.5
 tool_calls = { web_search = 10.00 }
@@ -147,6 +155,7 @@ effective = 2024-11-04
 input = 1.00
 cached_input = 0.10
 cache_write = 1.25
+cache_write_1h = 2.00
 output = 5.00
 batch_discount = 0.5
 tool_calls = { web_search = 10.00 }
@@ -158,6 +167,7 @@ effective = 2024-12-03
 input = 0.80
 cached_input = 0.08
 cache_write = 1.00
+cache_write_1h = 1.60
 output = 4.00
 batch_discount = 0.5
 tool_calls = { web_search = 10.00 }
@@ -169,6 +179,7 @@ effective = 2025-02-24
 input = 3.00
 cached_input = 0.30
 cache_write = 3.75
+cache_write_1h = 6.00
 output = 15.00
 batch_discount = 0.5
 tool_calls = { web_search = 10.00 }
@@ -182,10 +193,11 @@ effective = 2025-05-22
 input = 3.00
 cached_input = 0.30
 cache_write = 3.75
+cache_write_1h = 6.00
 output = 15.00
 batch_discount = 0.5
 tool_calls = { web_search = 10.00 }
-tiers = [ { above_input_tokens = 200000, input = 6.00, cached_input = 0.60, cache_write = 7.50, output = 22.50 } ]
+tiers = [ { above_input_tokens = 200000, input = 6.00, cached_input = 0.60, cache_write = 7.50, cache_write_1h = 12.00, output = 22.50 } ]
 
 # source: https://www.anthropic.com/news/claude-4 (2025-05-22) — Opus 4 $15 / $75, cache write $18.75, read $1.50
 [[price]]
@@ -194,6 +206,7 @@ effective = 2025-05-22
 input = 15.00
 cached_input = 1.50
 cache_write = 18.75
+cache_write_1h = 30.00
 output = 75.00
 batch_discount = 0.5
 tool_calls = { web_search = 10.00 }
@@ -205,6 +218,7 @@ effective = 2025-08-05
 input = 15.00
 cached_input = 1.50
 cache_write = 18.75
+cache_write_1h = 30.00
 output = 75.00
 batch_discount = 0.5
 tool_calls = { web_search = 10.00 }
@@ -216,10 +230,11 @@ effective = 2025-09-29
 input = 3.00
 cached_input = 0.30
 cache_write = 3.75
+cache_write_1h = 6.00
 output = 15.00
 batch_discount = 0.5
 tool_calls = { web_search = 10.00 }
-tiers = [ { above_input_tokens = 200000, input = 6.00, cached_input = 0.60, cache_write = 7.50, output = 22.50 } ]
+tiers = [ { above_input_tokens = 200000, input = 6.00, cached_input = 0.60, cache_write = 7.50, cache_write_1h = 12.00, output = 22.50 } ]
 
 # source: https://www.anthropic.com/news/claude-haiku-4-5 (2025-10-15) — $1 / $5, cache write $1.25, read $0.10
 [[price]]
@@ -228,6 +243,7 @@ effective = 2025-10-15
 input = 1.00
 cached_input = 0.10
 cache_write = 1.25
+cache_write_1h = 2.00
 output = 5.00
 batch_discount = 0.5
 tool_calls = { web_search = 10.00 }
@@ -239,6 +255,7 @@ effective = 2025-11-24
 input = 5.00
 cached_input = 0.50
 cache_write = 6.25
+cache_write_1h = 10.00
 output = 25.00
 batch_discount = 0.5
 tool_calls = { web_search = 10.00 }
@@ -252,6 +269,7 @@ effective = 2026-02-05
 input = 5.00
 cached_input = 0.50
 cache_write = 6.25
+cache_write_1h = 10.00
 output = 25.00
 batch_discount = 0.5
 tool_calls = { web_search = 10.00 }
@@ -263,6 +281,7 @@ effective = 2026-02-05
 input = 3.00
 cached_input = 0.30
 cache_write = 3.75
+cache_write_1h = 6.00
 output = 15.00
 batch_discount = 0.5
 tool_calls = { web_search = 10.00 }
@@ -274,6 +293,7 @@ effective = 2026-04-16
 input = 5.00
 cached_input = 0.50
 cache_write = 6.25
+cache_write_1h = 10.00
 output = 25.00
 batch_discount = 0.5
 tool_calls = { web_search = 10.00 }
@@ -285,6 +305,7 @@ effective = 2026-05-28
 input = 5.00
 cached_input = 0.50
 cache_write = 6.25
+cache_write_1h = 10.00
 output = 25.00
 batch_discount = 0.5
 tool_calls = { web_search = 10.00 }
@@ -296,6 +317,7 @@ effective = 2026-06-09
 input = 10.00
 cached_input = 1.00
 cache_write = 12.50
+cache_write_1h = 20.00
 output = 50.00
 batch_discount = 0.5
 tool_calls = { web_search = 10.00 }

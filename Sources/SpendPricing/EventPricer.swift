@@ -129,8 +129,9 @@ public struct EventPricer {
         case .failure(let error):
             return .failure(EventPricingFailure(offset: e.lineStart, error: error))
         case .success(let rates):
-            if e.cachedInputTokens > 0 || e.cacheWriteTokens > 0,
-                let error = rates.check(cached: e.cachedInputTokens > 0, cacheWrite: e.cacheWriteTokens > 0)
+            if e.cachedInputTokens > 0 || e.cacheWriteTokens > 0 || e.cacheWrite1hTokens > 0,
+                let error = rates.check(
+                    cached: e.cachedInputTokens > 0, cacheWrite: e.cacheWriteTokens > 0, cacheWrite1h: e.cacheWrite1hTokens > 0)
             {
                 return .failure(EventPricingFailure(offset: e.lineStart, error: error))
             }
@@ -162,7 +163,7 @@ public struct EventPricer {
     public func cost(_ e: EventRecord, _ priced: PricedEvent, scanner: LedgerScanner, basis: CostBasis = .list) throws(PricingError) -> ExactDecimal {
         var usage = Usage(
             requests: e.requests, inputTokens: e.inputTokens, cachedInputTokens: e.cachedInputTokens,
-            cacheWriteTokens: e.cacheWriteTokens, outputTokens: e.outputTokens)
+            cacheWriteTokens: e.cacheWriteTokens, cacheWrite1hTokens: e.cacheWrite1hTokens, outputTokens: e.outputTokens)
         for k in e.toolCalls {
             // Each count ≤ TokenCounts.perEventLimit (the scanner's bound); a name repeated in one event sums checked.
             let name = scanner.string(scanner.toolCalls[k].name) ?? ""

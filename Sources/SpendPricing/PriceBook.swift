@@ -11,6 +11,11 @@ public struct PricingError: Error, Sendable, Hashable {
         self.rule = rule
         self.message = message
     }
+
+    /// 5-minute and 1-hour cache writes together, for reports that show one
+    /// cache-write column. Each is a part of a checked prompt-token sum, so
+    /// their sum fits.
+    public var allCacheWriteTokens: Int64 { cacheWriteTokens + cacheWrite1hTokens }
 }
 
 /// Which rates of which point apply to a request: the point, the long-context
@@ -76,6 +81,7 @@ public struct EffectiveRates: Sendable, Hashable {
         try add(usage.inputTokens, rates.input, "input")
         try add(usage.cachedInputTokens, rates.cachedInput, "cached_input")
         try add(usage.cacheWriteTokens, rates.cacheWrite, "cache_write")
+        try add(usage.cacheWrite1hTokens, rates.cacheWrite1h, "cache_write_1h")
         try add(usage.outputTokens, rates.output, "output")
         var total: ExactDecimal
         do {
@@ -104,12 +110,15 @@ public struct EffectiveRates: Sendable, Hashable {
     }
 
     /// Checks that every kind of token/call used has a rate (without pricing).
-    public func check(cached: Bool, cacheWrite: Bool) -> PricingError? {
+    public func check(cached: Bool, cacheWrite: Bool, cacheWrite1h: Bool = false) -> PricingError? {
         if cached && rates.cachedInput == nil {
             return PricingError(rule: .noPrice, message: "\(pointId) has no cached_input price, but cached input tokens were used")
         }
         if cacheWrite && rates.cacheWrite == nil {
             return PricingError(rule: .noPrice, message: "\(pointId) has no cache_write price, but cache write tokens were used")
+        }
+        if cacheWrite1h && rates.cacheWrite1h == nil {
+            return PricingError(rule: .noPrice, message: "\(pointId) has no cache_write_1h price, but 1-hour cache write tokens were used")
         }
         return nil
     }
@@ -418,7 +427,8 @@ public struct PriceBook: Sendable {
         let discounted = discount.map { rates.scaled(by: $0) }
         return TokenRates(
             input: explicit.input ?? discounted?.input, cachedInput: explicit.cachedInput ?? discounted?.cachedInput,
-            cacheWrite: explicit.cacheWrite ?? discounted?.cacheWrite, output: explicit.output ?? discounted?.output)
+            cacheWrite: explicit.cacheWrite ?? discounted?.cacheWrite, cacheWrite1h: explicit.cacheWrite1h ?? discounted?.cacheWrite1h,
+            output: explicit.output ?? discounted?.output)
     }
 
     /// Prices one request or roll-up line end to end, on `basis`.

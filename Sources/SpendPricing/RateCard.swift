@@ -6,26 +6,30 @@ import SpendFormats
 public struct TokenRates: Sendable, Hashable {
     public var input: ExactDecimal?
     public var cachedInput: ExactDecimal?
+    /// Cache writes kept for the default (5-minute) time to live.
     public var cacheWrite: ExactDecimal?
+    /// Cache writes kept for one hour (Anthropic's `ttl: "1h"`).
+    public var cacheWrite1h: ExactDecimal?
     public var output: ExactDecimal?
 
     public init(
         input: ExactDecimal? = nil, cachedInput: ExactDecimal? = nil, cacheWrite: ExactDecimal? = nil,
-        output: ExactDecimal? = nil
+        cacheWrite1h: ExactDecimal? = nil, output: ExactDecimal? = nil
     ) {
         self.input = input
         self.cachedInput = cachedInput
         self.cacheWrite = cacheWrite
+        self.cacheWrite1h = cacheWrite1h
         self.output = output
     }
 
-    /// The four rates in field order, with their TOML names.
+    /// The rates in field order, with their TOML names.
     public var fields: [(name: String, value: ExactDecimal?)] {
-        [("input", input), ("cached_input", cachedInput), ("cache_write", cacheWrite), ("output", output)]
+        [("input", input), ("cached_input", cachedInput), ("cache_write", cacheWrite), ("cache_write_1h", cacheWrite1h), ("output", output)]
     }
 
     /// True when no rate is set.
-    public var isEmpty: Bool { input == nil && cachedInput == nil && cacheWrite == nil && output == nil }
+    public var isEmpty: Bool { input == nil && cachedInput == nil && cacheWrite == nil && cacheWrite1h == nil && output == nil }
 
     /// Each rate multiplied by `factor`. Cannot trap on a parsed card:
     /// `RateCardParser` bounds rates and `batch_discount` (12 decimal places,
@@ -33,11 +37,11 @@ public struct TokenRates: Sendable, Hashable {
     func scaled(by factor: ExactDecimal) -> TokenRates {
         TokenRates(
             input: input.map { $0 * factor }, cachedInput: cachedInput.map { $0 * factor },
-            cacheWrite: cacheWrite.map { $0 * factor }, output: output.map { $0 * factor })
+            cacheWrite: cacheWrite.map { $0 * factor }, cacheWrite1h: cacheWrite1h.map { $0 * factor }, output: output.map { $0 * factor })
     }
 }
 
-/// A long-context cliff: when one request's `input + cached + cache_write`
+/// A long-context cliff: when one request's `input + cached + cache_write (+ 1h)`
 /// exceeds `aboveInputTokens`, all its tokens use these rates.
 public struct PriceTier: Sendable, Hashable {
     public var aboveInputTokens: Int64

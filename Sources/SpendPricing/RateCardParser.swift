@@ -6,8 +6,8 @@ import SpendFormats
 /// and effective date are errors naming file and line.
 public enum RateCardParser {
     static let pointKeys: Set<String> = [
-        "model", "effective", "input", "cached_input", "cache_write", "output", "batch_discount",
-        "batch_input", "batch_cached_input", "batch_cache_write", "batch_output", "tool_calls", "tiers",
+        "model", "effective", "input", "cached_input", "cache_write", "cache_write_1h", "output", "batch_discount",
+        "batch_input", "batch_cached_input", "batch_cache_write", "batch_cache_write_1h", "batch_output", "tool_calls", "tiers",
         "service_tiers",
     ]
     /// Decimal places a rate, fee or `batch_discount` may have, and a rate
@@ -19,9 +19,9 @@ public enum RateCardParser {
 
     static let discountKeys: Set<String> = ["effective", "until", "percent", "models"]
 
-    static let batchRateKeys: Set<String> = ["batch_input", "batch_cached_input", "batch_cache_write", "batch_output"]
-    static let tierKeys: Set<String> = batchRateKeys.union(["above_input_tokens", "input", "cached_input", "cache_write", "output"])
-    static let serviceTierKeys: Set<String> = batchRateKeys.union(["input", "cached_input", "cache_write", "output", "tiers"])
+    static let batchRateKeys: Set<String> = ["batch_input", "batch_cached_input", "batch_cache_write", "batch_cache_write_1h", "batch_output"]
+    static let tierKeys: Set<String> = batchRateKeys.union(["above_input_tokens", "input", "cached_input", "cache_write", "cache_write_1h", "output"])
+    static let serviceTierKeys: Set<String> = batchRateKeys.union(["input", "cached_input", "cache_write", "cache_write_1h", "output", "tiers"])
 
     /// Parses one card. `path` is used in messages.
     public static func parse(_ text: String, path: String, blobId: String? = nil) throws(DiagnosticsError) -> RateCard {
@@ -430,6 +430,7 @@ public enum RateCardParser {
             rates.input = decimal(t, prefix + "input", line: line, what: what)
             rates.cachedInput = decimal(t, prefix + "cached_input", line: line, what: what)
             rates.cacheWrite = decimal(t, prefix + "cache_write", line: line, what: what)
+            rates.cacheWrite1h = decimal(t, prefix + "cache_write_1h", line: line, what: what)
             rates.output = decimal(t, prefix + "output", line: line, what: what)
             if requireInputOutput {
                 if t["input"] == nil { error(line, .ratecard, "\(what) needs an input price") }

@@ -27,13 +27,13 @@ public struct ReportRenderer {
 
     /// CSV: the `--by` names, then
     /// `requests,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,cost,list_cost,effective_cost`;
-    /// exact costs (`cost` is the report's basis).
+    /// exact costs (`cost` is the report's basis); cache writes count 5-minute and 1-hour writes together (as the table and JSON do).
     public func csv(_ report: Report) -> String {
         var out = csvWriter.row(report.columns + Self.usageColumns)
         for row in report.rows {
             let u = row.usage
             let fields = row.keys + [
-                String(u.requests), String(u.inputTokens), String(u.cachedInputTokens), String(u.cacheWriteTokens),
+                String(u.requests), String(u.inputTokens), String(u.cachedInputTokens), String(u.allCacheWriteTokens),
                 String(u.outputTokens), row.cost.description, row.listCost.description, row.effectiveCost.description,
             ]
             out += csvWriter.row(fields)
@@ -51,7 +51,7 @@ public struct ReportRenderer {
             let u = row.usage
             parts += [
                 "\"requests\":\(u.requests)", "\"events\":\(row.events)", "\"input_tokens\":\(u.inputTokens)",
-                "\"cached_input_tokens\":\(u.cachedInputTokens)", "\"cache_write_tokens\":\(u.cacheWriteTokens)",
+                "\"cached_input_tokens\":\(u.cachedInputTokens)", "\"cache_write_tokens\":\(u.allCacheWriteTokens)",
                 "\"output_tokens\":\(u.outputTokens)", "\"cost\":\(JSON.quote(row.cost.description))",
                 "\"list_cost\":\(JSON.quote(row.listCost.description))", "\"effective_cost\":\(JSON.quote(row.effectiveCost.description))",
             ]
@@ -72,7 +72,7 @@ public struct ReportRenderer {
             let u = row.usage
             return label + [
                 Format.integer(u.requests), Format.integer(u.inputTokens), Format.integer(u.cachedInputTokens),
-                Format.integer(u.cacheWriteTokens), Format.integer(u.outputTokens),
+                Format.integer(u.allCacheWriteTokens), Format.integer(u.outputTokens),
                 Format.dollars(row.cost, places: precision), report.share(row.cost).map(Format.percent) ?? "-",
             ]
         }

@@ -268,6 +268,126 @@ final class AppendCoreTests: XCTestCase {
         XCTAssertEqual(p.event.serviceTier, "priority")
     }
 
+    func testOpenAIEmbeddingsHaveNoOutput() throws {
+        guard case .success(let d) = response(.openai, try fixture("openai-embeddings.json")) else { return XCTFail() }
+        XCTAssertEqual(d.event.model, "text-embedding-3-small")
+        XCTAssertEqual(d.event.inputTokens, 12000)
+        XCTAssertEqual(d.event.outputTokens, 0)
+        XCTAssertNil(d.event.cachedInputTokens)
+        XCTAssertFalse(d.hasId, "an embeddings body has no id")
+        XCTAssertFalse(d.hasTimestamp, "nor a time")
+        // A chat body without completion_tokens is still incomplete.
+        XCTAssertEqual(responseError(.openai, #"{"object":"chat.completion","model":"gpt-4o","usage":{"prompt_tokens":1}}"#)?.message, "usage.completion_tokens is missing")
+    }
+
+    func testOpenAIResponsesHostedToolCallsAndReasoning() throws {
+        guard case .success(let d) = response(.openai, try fixture("openai-responses-tools.json")) else { return XCTFail() }
+        XCTAssertEqual(d.event.toolCalls, ["web_search": 2], "function calls bill only their tokens")
+        XCTAssertEqual(d.event.inputTokens, 12000)
+        XCTAssertEqual(d.event.cachedInputTokens, 8000)
+        XCTAssertEqual(d.event.outputTokens, 1500, "1,024 reasoning tokens are inside the output count")
+        XCTAssertNil(d.event.serviceTier, "\"default\" is the standard tier")
+
+        let kinds = """
+            {"object":"response","model":"gpt-5","output":[{"type":"file_search_call"},{"type":"code_interpreter_call"},
+             {"type":"image_generation_call"},{"type":"file_search_call"},{"type":"computer_call"},{"type":"mcp_call"}],
+             "usage":{"input_tokens":1,"output_tokens":1}}
+            """
+        guard case .success(let k) = response(.openai, kinds) else { return XCTFail() }
+        XCTAssertEqual(k.event.toolCalls, ["file_search": 2, "code_interpreter": 1, "image_generation": 1])
+
+        let tooMuchReasoning = #"{"object":"response","model":"o3","usage":{"input_tokens":1,"output_tokens":10,"output_tokens_details":{"reasoning_tokens":11}}}"#
+        XCTAssertEqual(responseError(.openai, tooMuchReasoning)?.message, "usage.output_tokens_details.reasoning_tokens (11) exceeds usage.output_tokens (10)")
+    }
+
+    func testOpenAIAudioTokensAreRefusedUntilPriced() throws {
+        XCTAssertEqual(
+            responseError(.openai, try fixture("openai-chat-audio.json"))?.message,
+            "usage.prompt_tokens_details.audio_tokens is 480: audio tokens bill at audio rates, which rate cards do not price yet; "
+                + "this call cannot be recorded from its body")
+        let output = #"{"model":"gpt-4o-audio-preview","usage":{"prompt_tokens":5,"completion_tokens":9,"prompt_tokens_details":{"audio_tokens":0},"completion_tokens_details":{"audio_tokens":9}}}"#
+        XCTAssertTrue(responseError(.openai, output)?.message.hasPrefix("usage.completion_tokens_details.audio_tokens is 9: audio tokens") ?? false)
+        // Zero audio tokens are an ordinary text call.
+        let zero = #"{"model":"gpt-4o","usage":{"prompt_tokens":5,"completion_tokens":9,"prompt_tokens_details":{"audio_tokens":0},"completion_tokens_details":{"audio_tokens":0}}}"#
+        guard case .success = response(.openai, zero) else { return XCTFail() }
+    }
+
+    func testGeminiGenerateContent() throws {
+        guard case .success(let d) = response(.gemini, try fixture("gemini-generate-content.json")) else { return XCTFail() }
+        XCTAssertEqual(d.event.provider, "google")
+        XCTAssertEqual(d.event.model, "gemini-2.5-flash")
+        XCTAssertEqual(d.event.id, "mPcxaJ3rEpWJ1MkP6pK8qAQ")
+        XCTAssertEqual(d.event.inputTokens, 12000 - 8000 + 400, "cached content is inside the prompt count; tool-use prompt tokens are input")
+        XCTAssertEqual(d.event.cachedInputTokens, 8000)
+        XCTAssertEqual(d.event.outputTokens, 600 + 900, "thoughts bill as output")
+        XCTAssertFalse(d.hasTimestamp, "the Gemini API body has no time")
+
+        guard case .success(let v) = response(.gemini, try fixture("vertex-generate-content.json")) else { return XCTFail() }
+        XCTAssertEqual(v.event.model, "gemini-2.5-pro")
+        XCTAssertEqual(v.event.inputTokens, 250000)
+        XCTAssertNil(v.event.cachedInputTokens)
+        XCTAssertEqual(v.event.outputTokens, 3000)
+        XCTAssertTrue(v.hasTimestamp)
+        XCTAssertEqual(v.event.ts, 1_764_064_800_123, "Vertex's createTime")
+
+        XCTAssertEqual(responseError(.gemini, #"{"modelVersion":"gemini-2.5-flash","candidates":[]}"#)?.message, "the gemini response has no \"usageMetadata\" object")
+        XCTAssertEqual(responseError(.gemini, #"{"usageMetadata":{"promptTokenCount":1}}"#)?.message, "the gemini response has no \"modelVersion\"")
+        XCTAssertEqual(
+            responseError(.gemini, #"{"modelVersion":"gemini-2.5-flash","usageMetadata":{"promptTokenCount":1,"cachedContentTokenCount":2}}"#)?.message,
+            "usageMetadata.cachedContentTokenCount (2) exceeds usageMetadata.promptTokenCount (1)")
+        XCTAssertEqual(
+            responseError(.gemini, #"{"modelVersion":"gemini-2.5-flash","usageMetadata":{"promptTokenCount":"1"}}"#)?.message,
+            #"usageMetadata.promptTokenCount must be a non-negative integer, not "1""#)
+        let audio = #"{"modelVersion":"gemini-2.5-flash","usageMetadata":{"promptTokenCount":30,"promptTokensDetails":[{"modality":"TEXT","tokenCount":10},{"modality":"AUDIO","tokenCount":20}]}}"#
+        XCTAssertTrue(responseError(.gemini, audio)?.message.hasPrefix("usageMetadata.promptTokensDetails has 20 AUDIO tokens: audio input bills") ?? false)
+        XCTAssertEqual(
+            responseError(.gemini, #"{"modelVersion":"gemini-2.5-flash","createTime":"yesterday","usageMetadata":{"promptTokenCount":1}}"#)?.message,
+            #"createTime ("yesterday") is not an RFC 3339 time within years 0001–9999"#)
+        let error = #"{"error":{"code":429,"message":"Resource has been exhausted","status":"RESOURCE_EXHAUSTED"}}"#
+        XCTAssertEqual(responseError(.gemini, error)?.message, "the gemini response is an error, not a completion (Resource has been exhausted): it has no usage to record")
+    }
+
+    /// A body of another kind is named instead of failing on a missing field.
+    func testABodyOfAnotherKindIsNamed() throws {
+        let expectations: [(ProviderResponse.Kind, String, String)] = [
+            (.anthropic, "openai-chat-completion.json", "this looks like an OpenAI Chat Completions body, not an Anthropic Messages body"),
+            (.gemini, "openai-responses.json", "this looks like an OpenAI Responses API body, not a Gemini generateContent body"),
+            (.anthropic, "openai-embeddings.json", "this looks like an OpenAI embeddings body, not an Anthropic Messages body"),
+            (.openai, "anthropic-message.json", "this looks like an Anthropic Messages body, not an OpenAI Chat Completions, Responses or embeddings body"),
+            (.openai, "gemini-generate-content.json", "this looks like a Gemini generateContent body, not an OpenAI Chat Completions, Responses or embeddings body"),
+            (.anthropic, "vertex-generate-content.json", "this looks like a Gemini generateContent body, not an Anthropic Messages body"),
+        ]
+        for (kind, file, message) in expectations {
+            XCTAssertEqual(responseError(kind, try fixture(file))?.message, message, file)
+        }
+        // Batch files (JSON Lines) given as one body.
+        let openAIBatch = #"{"id":"batch_req_1","custom_id":"r1","response":{"status_code":200,"body":{}},"error":null}"# + "\n" + #"{"id":"batch_req_2","custom_id":"r2","response":null,"error":null}"#
+        XCTAssertEqual(responseError(.openai, openAIBatch)?.message, "this looks like an OpenAI Batch API output file, not an OpenAI Chat Completions, Responses or embeddings body")
+        let anthropicBatch = #"{"custom_id":"r1","result":{"type":"succeeded"}}"#
+        XCTAssertEqual(responseError(.anthropic, anthropicBatch)?.message, "this looks like an Anthropic Message Batches results file, not an Anthropic Messages body")
+        // A body whose keys do not say keeps the field error.
+        XCTAssertEqual(responseError(.anthropic, #"{"model":"m","usage":{"output_tokens":1}}"#)?.message, "usage.input_tokens is missing")
+    }
+
+    func testAnthropicCacheWritesSplitByTimeToLive() throws {
+        guard case .success(let d) = response(.anthropic, try fixture("anthropic-message-cache-1h.json")) else { return XCTFail() }
+        XCTAssertEqual(d.event.model, "claude-sonnet-4-5-20250929")
+        XCTAssertEqual(d.event.cacheWriteTokens, 10000)
+        XCTAssertEqual(d.event.cacheWrite1hTokens, 20000)
+        XCTAssertNil(d.event.cachedInputTokens)
+        XCTAssertEqual(d.event.inputTokens, 1200)
+        // Only 1-hour writes: no cache_write_tokens.
+        let only = #"{"type":"message","model":"m","usage":{"input_tokens":1,"output_tokens":1,"cache_creation_input_tokens":7,"cache_creation":{"ephemeral_5m_input_tokens":0,"ephemeral_1h_input_tokens":7}}}"#
+        guard case .success(let o) = response(.anthropic, only) else { return XCTFail() }
+        XCTAssertNil(o.event.cacheWriteTokens)
+        XCTAssertEqual(o.event.cacheWrite1hTokens, 7)
+        // Without the split object every write is a 5-minute write (the API before 1-hour caching).
+        let plain = #"{"type":"message","model":"m","usage":{"input_tokens":1,"output_tokens":1,"cache_creation_input_tokens":7}}"#
+        guard case .success(let p) = response(.anthropic, plain) else { return XCTFail() }
+        XCTAssertEqual(p.event.cacheWriteTokens, 7)
+        XCTAssertNil(p.event.cacheWrite1hTokens)
+    }
+
     /// Counts of 0 and 1 are integers (on Linux an NSNumber 0 or 1 also casts to Bool).
     func testZeroAndOneAreCountsButBooleansAreNot() throws {
         for (input, output) in [(0, 0), (1, 1), (0, 1), (1, 0)] {
@@ -302,7 +422,9 @@ final class AppendCoreTests: XCTestCase {
         let message = try fixture("anthropic-message.json")
         let hour = message.replacingOccurrences(of: #""ephemeral_1h_input_tokens": 0"#, with: #""ephemeral_1h_input_tokens": 3000"#)
         XCTAssertNotEqual(hour, message)
-        XCTAssertTrue(responseError(.anthropic, hour)?.message.hasPrefix("usage.cache_creation.ephemeral_1h_input_tokens is 3000: 1-hour cache writes") ?? false)
+        XCTAssertEqual(
+            responseError(.anthropic, hour)?.message,
+            "usage.cache_creation splits 12000 + 3000 cache write tokens, but usage.cache_creation_input_tokens is 12000")
 
         XCTAssertEqual(
             responseError(.openai, #"{"model":"gpt-4o","usage":{"prompt_tokens":10,"completion_tokens":1,"prompt_tokens_details":{"cached_tokens":11}}}"#)?.message,

@@ -103,7 +103,9 @@ enum LedgerHarness {
         }
         if !e.cost.isAbsent { v.cost = Array(scanner.bytes(e.cost)) }
         v.batch = e.batch
-        v.integers = [e.requests, e.inputTokens, e.cachedInputTokens, e.cacheWriteTokens, e.outputTokens, e.attempt, e.latencyMs]
+        v.integers = [
+            e.requests, e.inputTokens, e.cachedInputTokens, e.cacheWriteTokens, e.cacheWrite1hTokens, e.outputTokens, e.attempt, e.latencyMs,
+        ]
         v.tags = scanner.tags[e.tags].map { [decoded($0.key, scanner), decoded($0.value, scanner)] }
         v.toolCalls = scanner.toolCalls[e.toolCalls].map { "\(show(decoded($0.name, scanner)))=\($0.count)" }
         return v

@@ -51,10 +51,11 @@ enum ResponseHarness {
     static func check(_ kind: ProviderResponse.Kind, _ data: UnsafeRawBufferPointer) -> String? {
         guard let draft = try? ProviderResponse.draft(kind, body: Array(data), path: "response.json") else { return nil }
         let e = draft.event
-        let counts = [e.inputTokens, e.outputTokens, e.cachedInputTokens ?? 0, e.cacheWriteTokens ?? 0] + (e.toolCalls ?? [:]).values
+        let counts = [e.inputTokens, e.outputTokens, e.cachedInputTokens ?? 0, e.cacheWriteTokens ?? 0, e.cacheWrite1hTokens ?? 0]
+            + (e.toolCalls ?? [:]).values
         if counts.contains(where: { $0 < 0 }) { return "negative token count in a draft: \(e)" }
         if e.model.isEmpty { return "empty model in a draft: \(e)" }
-        if e.provider != kind.rawValue { return "provider \(e.provider) from a \(kind.rawValue) response" }
+        if e.provider != kind.provider { return "provider \(e.provider) from a \(kind.rawValue) response" }
         return nil
     }
 }

@@ -9,8 +9,8 @@ struct EventValues: Equatable, CustomStringConvertible {
     var strings: [String: [UInt8]] = [:]
     var cost: [UInt8]?
     var batch = false
-    /// requests, input, cached, cache_write, output, attempt, latency_ms.
-    var integers: [Int64] = [1, 0, 0, 0, 0, 1, -1]
+    /// requests, input, cached, cache_write, cache_write_1h, output, attempt, latency_ms.
+    var integers: [Int64] = [1, 0, 0, 0, 0, 0, 1, -1]
     var tags: [[[UInt8]]] = []
     var toolCalls: [String] = []
 
@@ -20,7 +20,9 @@ struct EventValues: Equatable, CustomStringConvertible {
             + "tags=\(tags.map { show($0[0]) + ":" + show($0[1]) }) tool_calls=\(toolCalls)"
     }
 
-    static let integerKeys: [EventKey] = [.requests, .inputTokens, .cachedInputTokens, .cacheWriteTokens, .outputTokens, .attempt, .latencyMs]
+    static let integerKeys: [EventKey] = [
+        .requests, .inputTokens, .cachedInputTokens, .cacheWriteTokens, .cacheWrite1hTokens, .outputTokens, .attempt, .latencyMs,
+    ]
     static let stringKeys: [EventKey] = [.id, .provider, .model, .modelRequested, .serviceTier, .status, .release, .commit, .traceId, .pricedWith]
 }
 
@@ -116,7 +118,7 @@ enum ReferenceLedger {
                 case .bool(let b): values.batch = b
                 default: return schema("batch is not a bool")
                 }
-            case .requests, .inputTokens, .cachedInputTokens, .cacheWriteTokens, .outputTokens, .attempt, .latencyMs:
+            case .requests, .inputTokens, .cachedInputTokens, .cacheWriteTokens, .cacheWrite1hTokens, .outputTokens, .attempt, .latencyMs:
                 let optional = known != .inputTokens && known != .outputTokens
                 if optional, case .null = value { continue }
                 let minimum: Int64 = known == .requests || known == .attempt ? 1 : 0
@@ -245,7 +247,7 @@ extension EventKey {
     /// Keys whose values are summed across events and so carry the per-event limit.
     var isCount: Bool {
         switch self {
-        case .requests, .inputTokens, .cachedInputTokens, .cacheWriteTokens, .outputTokens: return true
+        case .requests, .inputTokens, .cachedInputTokens, .cacheWriteTokens, .cacheWrite1hTokens, .outputTokens: return true
         default: return false
         }
     }

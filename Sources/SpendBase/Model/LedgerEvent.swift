@@ -11,7 +11,10 @@ public struct LedgerEvent: Sendable, Hashable {
     public var requests: Int64?
     public var inputTokens: Int64
     public var cachedInputTokens: Int64?
+    /// 5-minute cache writes.
     public var cacheWriteTokens: Int64?
+    /// 1-hour cache writes.
+    public var cacheWrite1hTokens: Int64?
     public var outputTokens: Int64
     public var toolCalls: [String: Int64]?
     public var status: String?
@@ -41,7 +44,8 @@ public struct LedgerEvent: Sendable, Hashable {
     public var usage: Usage {
         Usage(
             requests: requests ?? 1, inputTokens: inputTokens, cachedInputTokens: cachedInputTokens ?? 0,
-            cacheWriteTokens: cacheWriteTokens ?? 0, outputTokens: outputTokens, toolCalls: toolCalls ?? [:])
+            cacheWriteTokens: cacheWriteTokens ?? 0, cacheWrite1hTokens: cacheWrite1hTokens ?? 0, outputTokens: outputTokens,
+            toolCalls: toolCalls ?? [:])
     }
 
     /// The event as one JSON line (no newline), keys in canonical order, tags sorted.
@@ -71,6 +75,7 @@ public struct LedgerEvent: Sendable, Hashable {
         w.key("input_tokens"); w.integer(inputTokens)
         if let cachedInputTokens { w.key("cached_input_tokens"); w.integer(cachedInputTokens) }
         if let cacheWriteTokens { w.key("cache_write_tokens"); w.integer(cacheWriteTokens) }
+        if let cacheWrite1hTokens { w.key("cache_write_1h_tokens"); w.integer(cacheWrite1hTokens) }
         w.key("output_tokens"); w.integer(outputTokens)
         if let toolCalls {
             w.key("tool_calls")

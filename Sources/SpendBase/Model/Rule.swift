@@ -166,7 +166,10 @@ public enum Rule: String, CaseIterable, Sendable, Hashable, CustomStringConverti
         case .policy:
             Definition(.error, .policy, "unknown key, wrong type, invalid pattern or path glob in spend.toml")
         case .response:
-            Definition(.error, .otherVerbs, "append --response: the body is not JSON, is an error, or lacks usage, model or a valid time")
+            Definition(
+                .error, .otherVerbs,
+                "append's provider bodies and batch files: not JSON, another kind of body, an error or failed batch line, "
+                    + "unpriced audio, or no usage, model or valid time")
         case .tornShard:
             Definition(.error, .otherVerbs, "append: the shard's last line has no newline (an interrupted writer); nothing is written")
         case .io:

@@ -55,8 +55,9 @@ public struct RunningTotals: Sendable, Hashable {
     public var inputTokens: Int64 = 0
     public var cachedInputTokens: Int64 = 0
     public var cacheWriteTokens: Int64 = 0
+    public var cacheWrite1hTokens: Int64 = 0
     public var outputTokens: Int64 = 0
-    /// input + cached + cache_write (what summaries and tiers sum).
+    /// input + cached + cache_write + cache_write_1h (what summaries and tiers sum).
     public var promptTokens: Int64 = 0
     /// Every tool call, whatever its name.
     public var toolCalls: Int64 = 0
@@ -70,6 +71,7 @@ public struct RunningTotals: Sendable, Hashable {
         sum.inputTokens = try TokenCounts.add(inputTokens, other.inputTokens, field: "input_tokens")
         sum.cachedInputTokens = try TokenCounts.add(cachedInputTokens, other.cachedInputTokens, field: "cached_input_tokens")
         sum.cacheWriteTokens = try TokenCounts.add(cacheWriteTokens, other.cacheWriteTokens, field: "cache_write_tokens")
+        sum.cacheWrite1hTokens = try TokenCounts.add(cacheWrite1hTokens, other.cacheWrite1hTokens, field: "cache_write_1h_tokens")
         sum.outputTokens = try TokenCounts.add(outputTokens, other.outputTokens, field: "output_tokens")
         sum.promptTokens = try TokenCounts.add(promptTokens, other.promptTokens, field: "input tokens (input + cached + cache_write)")
         sum.toolCalls = try TokenCounts.add(toolCalls, other.toolCalls, field: "tool_calls")

@@ -75,6 +75,7 @@ struct CanonicalLine {
         w.key("input_tokens"); w.integer(e.inputTokens)
         if e.cachedInputTokens != 0 { w.key("cached_input_tokens"); w.integer(e.cachedInputTokens) }
         if e.cacheWriteTokens != 0 { w.key("cache_write_tokens"); w.integer(e.cacheWriteTokens) }
+        if e.cacheWrite1hTokens != 0 { w.key("cache_write_1h_tokens"); w.integer(e.cacheWrite1hTokens) }
         w.key("output_tokens"); w.integer(e.outputTokens)
         if !e.toolCalls.isEmpty {
             var calls = Array(e.toolCalls).map { scanner.toolCalls[$0] }

@@ -63,6 +63,7 @@ public struct UsageCells: Sendable {
                             Usage(
                                 requests: local.usage.requests, inputTokens: local.usage.inputTokens,
                                 cachedInputTokens: local.usage.cachedInputTokens, cacheWriteTokens: local.usage.cacheWriteTokens,
+                                cacheWrite1hTokens: local.usage.cacheWrite1hTokens,
                                 outputTokens: local.usage.outputTokens, toolCalls: Dictionary(tools, uniquingKeysWith: +)))
                     } catch {
                         throw SpendError.input([Diagnostic(path: "ledger", rule: .overflow, message: "\(error.message) (\(key.provider)/\(key.model))")])

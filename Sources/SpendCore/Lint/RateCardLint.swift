@@ -215,7 +215,11 @@ public enum RateCardLint {
     }
 
     /// What changed between two versions of a point, or nil when they price alike.
+    /// A `cache_write_1h` rate added where the old version had none is not a
+    /// change: the field is newer than the points, and no recorded event can
+    /// have been priced with a rate that was not there (it was `no-price`).
     static func difference(_ a: PricePoint, _ b: PricePoint) -> String? {
+        let b = b.withoutOneHourWritesAdded(since: a)
         var changes: [String] = []
         func rates(_ prefix: String, _ x: TokenRates, _ y: TokenRates) {
             for (fx, fy) in zip(x.fields, y.fields) where fx.value != fy.value {
@@ -231,5 +235,45 @@ public enum RateCardLint {
         if a.toolCallFees != b.toolCallFees { changes.append("tool_calls") }
         if a.serviceTiers != b.serviceTiers { changes.append("service_tiers") }
         return changes.isEmpty ? nil : changes.joined(separator: ", ")
+    }
+}
+
+extension TokenRates {
+    /// These rates without a `cache_write_1h` that `old` did not have.
+    func withoutOneHourWritesAdded(since old: TokenRates) -> TokenRates {
+        var rates = self
+        if old.cacheWrite1h == nil { rates.cacheWrite1h = nil }
+        return rates
+    }
+}
+
+extension PriceTier {
+    func withoutOneHourWritesAdded(since old: PriceTier) -> PriceTier {
+        var tier = self
+        tier.rates = rates.withoutOneHourWritesAdded(since: old.rates)
+        tier.batchRates = batchRates.withoutOneHourWritesAdded(since: old.batchRates)
+        return tier
+    }
+}
+
+extension PricePoint {
+    /// This point without the `cache_write_1h` rates `old` did not have, in
+    /// every rate set: base, batch, long-context tiers and service tiers.
+    func withoutOneHourWritesAdded(since old: PricePoint) -> PricePoint {
+        func tiers(_ new: [PriceTier], _ old: [PriceTier]) -> [PriceTier] {
+            new.count == old.count ? zip(new, old).map { $0.withoutOneHourWritesAdded(since: $1) } : new
+        }
+        var point = self
+        point.rates = rates.withoutOneHourWritesAdded(since: old.rates)
+        point.batchRates = batchRates.withoutOneHourWritesAdded(since: old.batchRates)
+        point.tiers = tiers(self.tiers, old.tiers)
+        for (name, var serviceTier) in serviceTiers {
+            guard let before = old.serviceTiers[name] else { continue }
+            serviceTier.rates = serviceTier.rates.withoutOneHourWritesAdded(since: before.rates)
+            serviceTier.batchRates = serviceTier.batchRates.withoutOneHourWritesAdded(since: before.batchRates)
+            serviceTier.tiers = tiers(serviceTier.tiers, before.tiers)
+            point.serviceTiers[name] = serviceTier
+        }
+        return point
     }
 }

@@ -26,6 +26,7 @@ public struct EventRecord {
     public var inputTokens: Int64 = 0
     public var cachedInputTokens: Int64 = 0
     public var cacheWriteTokens: Int64 = 0
+    public var cacheWrite1hTokens: Int64 = 0
     public var outputTokens: Int64 = 0
     public var attempt: Int64 = 1
     /// -1 when absent.
@@ -46,11 +47,11 @@ public struct EventRecord {
 
     public init() {}
 
-    /// Input tokens of all three kinds (what tier thresholds compare against).
+    /// Input tokens of every kind (what tier thresholds compare against).
     /// The scanner bounds each by `TokenCounts.perEventLimit` (10^15), so the
     /// sum fits with room to spare: a plain, checked `+` that cannot trap.
     @inline(__always) public var promptTokens: Int64 {
-        inputTokens + cachedInputTokens + cacheWriteTokens
+        inputTokens + cachedInputTokens + cacheWriteTokens + cacheWrite1hTokens
     }
 }
 
@@ -69,7 +70,7 @@ public struct ToolCallSpan {
 /// The keys an event may carry, in canonical order.
 public enum EventKey: Int, CaseIterable, Sendable {
     case ts, id, provider, model, modelRequested, serviceTier, batch, requests
-    case inputTokens, cachedInputTokens, cacheWriteTokens, outputTokens, toolCalls
+    case inputTokens, cachedInputTokens, cacheWriteTokens, cacheWrite1hTokens, outputTokens, toolCalls
     case status, attempt, latencyMs, traceId, tags, release, commit, cost, pricedWith
 
     /// The JSON key.
@@ -86,6 +87,7 @@ public enum EventKey: Int, CaseIterable, Sendable {
         case .inputTokens: "input_tokens"
         case .cachedInputTokens: "cached_input_tokens"
         case .cacheWriteTokens: "cache_write_tokens"
+        case .cacheWrite1hTokens: "cache_write_1h_tokens"
         case .outputTokens: "output_tokens"
         case .toolCalls: "tool_calls"
         case .status: "status"
@@ -140,6 +142,7 @@ public enum EventKey: Int, CaseIterable, Sendable {
         case 15: return eq("model_requested") ? .modelRequested : nil
         case 18: return eq("cache_write_tokens") ? .cacheWriteTokens : nil
         case 19: return eq("cached_input_tokens") ? .cachedInputTokens : nil
+        case 21: return eq("cache_write_1h_tokens") ? .cacheWrite1hTokens : nil
         default: return nil
         }
     }

@@ -18,6 +18,7 @@ extension LedgerEvent {
         requests = e.requests == 1 ? nil : e.requests
         cachedInputTokens = e.cachedInputTokens == 0 ? nil : e.cachedInputTokens
         cacheWriteTokens = e.cacheWriteTokens == 0 ? nil : e.cacheWriteTokens
+        cacheWrite1hTokens = e.cacheWrite1hTokens == 0 ? nil : e.cacheWrite1hTokens
         attempt = e.attempt == 1 ? nil : e.attempt
         latencyMs = e.latencyMs < 0 ? nil : e.latencyMs
         for k in e.tags {

@@ -235,6 +235,7 @@ public struct LedgerScanner {
         case .inputTokens: return try count(p, key, minimum: 0, optional: false, &event.inputTokens)
         case .cachedInputTokens: return try count(p, key, minimum: 0, optional: true, &event.cachedInputTokens)
         case .cacheWriteTokens: return try count(p, key, minimum: 0, optional: true, &event.cacheWriteTokens)
+        case .cacheWrite1hTokens: return try count(p, key, minimum: 0, optional: true, &event.cacheWrite1hTokens)
         case .outputTokens: return try count(p, key, minimum: 0, optional: false, &event.outputTokens)
         case .attempt: return try integer(p, key, minimum: 1, optional: true, &event.attempt)
         case .latencyMs: return try integer(p, key, minimum: 0, optional: true, &event.latencyMs)

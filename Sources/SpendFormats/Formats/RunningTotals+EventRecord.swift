@@ -13,8 +13,9 @@ extension Usage {
         let i = try TokenCounts.add(inputTokens, e.inputTokens, field: "input_tokens")
         let c = try TokenCounts.add(cachedInputTokens, e.cachedInputTokens, field: "cached_input_tokens")
         let w = try TokenCounts.add(cacheWriteTokens, e.cacheWriteTokens, field: "cache_write_tokens")
+        let h = try TokenCounts.add(cacheWrite1hTokens, e.cacheWrite1hTokens, field: "cache_write_1h_tokens")
         let o = try TokenCounts.add(outputTokens, e.outputTokens, field: "output_tokens")
-        (requests, inputTokens, cachedInputTokens, cacheWriteTokens, outputTokens) = (r, i, c, w, o)
+        (requests, inputTokens, cachedInputTokens, cacheWriteTokens, cacheWrite1hTokens, outputTokens) = (r, i, c, w, h, o)
     }
 }
 
@@ -28,8 +29,10 @@ extension RunningTotals {
         let i = try TokenCounts.add(inputTokens, e.inputTokens, field: "input_tokens")
         let c = try TokenCounts.add(cachedInputTokens, e.cachedInputTokens, field: "cached_input_tokens")
         let w = try TokenCounts.add(cacheWriteTokens, e.cacheWriteTokens, field: "cache_write_tokens")
+        let h = try TokenCounts.add(cacheWrite1hTokens, e.cacheWrite1hTokens, field: "cache_write_1h_tokens")
         let o = try TokenCounts.add(outputTokens, e.outputTokens, field: "output_tokens")
         let p = try TokenCounts.add(promptTokens, e.promptTokens, field: "input tokens (input + cached + cache_write)")
-        (requests, inputTokens, cachedInputTokens, cacheWriteTokens, outputTokens, promptTokens, toolCalls) = (r, i, c, w, o, p, calls)
+        (requests, inputTokens, cachedInputTokens, cacheWriteTokens, cacheWrite1hTokens, outputTokens, promptTokens, toolCalls) =
+            (r, i, c, w, h, o, p, calls)
     }
 }
