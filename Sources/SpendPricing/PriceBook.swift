@@ -11,11 +11,6 @@ public struct PricingError: Error, Sendable, Hashable {
         self.rule = rule
         self.message = message
     }
-
-    /// 5-minute and 1-hour cache writes together, for reports that show one
-    /// cache-write column. Each is a part of a checked prompt-token sum, so
-    /// their sum fits.
-    public var allCacheWriteTokens: Int64 { cacheWriteTokens + cacheWrite1hTokens }
 }
 
 /// Which rates of which point apply to a request: the point, the long-context
