@@ -29,7 +29,7 @@ public enum RateCardLint {
             let key = path + "\u{0}" + text
             if let known = parsed[key] { return try known.get() }
             do {
-                let card = try RateCardParser.parse(text, path: path)
+                let card = try RateCardCache.shared.card(text, path: path)
                 parsed[key] = .success(card)
                 return card
             } catch {

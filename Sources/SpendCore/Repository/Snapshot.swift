@@ -208,7 +208,7 @@ public struct Snapshot: Sendable {
         var problems: [Diagnostic] = []
         for file in cardFiles {
             do {
-                cards.append(try RateCardParser.parse(file.text, path: file.path, blobId: file.blob))
+                cards.append(try RateCardCache.shared.card(file.text, path: file.path, blobId: file.blob))
             } catch {
                 problems += error.diagnostics
             }
