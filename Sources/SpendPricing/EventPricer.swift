@@ -43,6 +43,9 @@ public struct EventPricer {
     public private(set) var selectionRates: [Result<EffectiveRates, PricingError>] = []
     /// The selections, by index, with service tier names.
     public private(set) var selections: [RateSelection] = []
+    /// What the hot path checks of each selection without copying its rates
+    /// (``EffectiveRates`` is large: a copy per event costs a memcpy).
+    private var selectionFacts: [SelectionFacts] = []
     private var serviceTierNames: [Int32: String] = [:]
     private let standardTiers: [[Int64]]
     private let standardID: Int32
@@ -122,9 +125,28 @@ public struct EventPricer {
             let selection = RateSelection(point: point, tier: Int8(tier), batch: e.batch, serviceTier: serviceTierName, discount: discount)
             index = Int32(selections.count)
             selections.append(selection)
-            selectionRates.append(book.effectiveRates(selection))
+            let rates = book.effectiveRates(selection)
+            selectionRates.append(rates)
+            selectionFacts.append(SelectionFacts(rates))
             selectionIndex[key] = index
         }
+        let facts = selectionFacts[Int(index)]
+        // The common case — priced, every cache kind it uses has a rate, no
+        // tool calls — needs nothing more; anything else is checked in full.
+        if facts.priced && e.toolCalls.isEmpty && (e.cachedInputTokens == 0 || facts.cachedInput)
+            && (e.cacheWriteTokens == 0 || facts.cacheWrite) && (e.cacheWrite1hTokens == 0 || facts.cacheWrite1h)
+        {
+            return .success(PricedEvent(model: model, point: point, tier: tier, serviceTier: serviceTier, selection: index))
+        }
+        return checked(e, model: model, point: point, tier: tier, serviceTier: serviceTier, selection: index, scanner: scanner)
+    }
+
+    /// The full check of an event against its selection's rates: the missing
+    /// cache or tool price it uses, else the priced event.
+    @inline(never)
+    private func checked(
+        _ e: EventRecord, model: Int32, point: Int32, tier: Int32, serviceTier: Int32, selection index: Int32, scanner: LedgerScanner
+    ) -> Result<PricedEvent, EventPricingFailure> {
         switch selectionRates[Int(index)] {
         case .failure(let error):
             return .failure(EventPricingFailure(offset: e.lineStart, error: error))
@@ -179,5 +201,22 @@ public struct EventPricer {
     @inline(__always)
     package static func intern(_ span: ByteSpan, _ scanner: LedgerScanner, _ interner: inout StringInterner) -> Int32 {
         span.escaped ? interner.intern(scanner.string(span) ?? "") : interner.intern(scanner.base + span.start, span.count)
+    }
+}
+
+/// Which optional rates a selection has, for the pricer's hot path.
+private struct SelectionFacts {
+    var priced: Bool
+    var cachedInput: Bool
+    var cacheWrite: Bool
+    var cacheWrite1h: Bool
+
+    init(_ rates: Result<EffectiveRates, PricingError>) {
+        switch rates {
+        case .success(let r):
+            (priced, cachedInput, cacheWrite, cacheWrite1h) = (true, r.rates.cachedInput != nil, r.rates.cacheWrite != nil, r.rates.cacheWrite1h != nil)
+        case .failure:
+            (priced, cachedInput, cacheWrite, cacheWrite1h) = (false, false, false, false)
+        }
     }
 }

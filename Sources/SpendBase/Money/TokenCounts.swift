@@ -9,14 +9,14 @@ public enum TokenCounts {
 
     /// `tokens > threshold × requests`, exactly: a product beyond Int64 is
     /// larger than any token count, so it never wraps into a wrong answer.
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func exceeds(_ tokens: Int64, threshold: Int64, requests: Int64) -> Bool {
         let (limit, overflow) = threshold.multipliedReportingOverflow(by: requests)
         return !overflow && tokens > limit
     }
 
     /// `sum + count`, or `SumOverflow` naming `field`.
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func add(_ sum: Int64, _ count: Int64, field: String) throws(SumOverflow) -> Int64 {
         let (result, overflow) = sum.addingReportingOverflow(count)
         if overflow { throw SumOverflow(field: field) }

@@ -120,7 +120,7 @@ public struct JSONEscapeError: Error, Sendable {
 
 /// Byte equality of two short runs, 8 bytes at a time, without a libc call.
 @inline(__always)
-public func bytesEqual(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Bool {
+@inlinable public func bytesEqual(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Bool {
     var i = 0
     while i + 8 <= n {
         if a.loadUnaligned(fromByteOffset: i, as: UInt64.self) != b.loadUnaligned(fromByteOffset: i, as: UInt64.self) {

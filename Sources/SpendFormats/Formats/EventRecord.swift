@@ -50,7 +50,7 @@ public struct EventRecord {
     /// Input tokens of every kind (what tier thresholds compare against).
     /// The scanner bounds each by `TokenCounts.perEventLimit` (10^15), so the
     /// sum fits with room to spare: a plain, checked `+` that cannot trap.
-    @inline(__always) public var promptTokens: Int64 {
+    @inlinable @inline(__always) public var promptTokens: Int64 {
         inputTokens + cachedInputTokens + cacheWriteTokens + cacheWrite1hTokens
     }
 }

@@ -6,7 +6,7 @@ import SpendBase
 extension Usage {
     /// Adds one scanned event's requests and tokens (not its tool calls), checked:
     /// on overflow throws naming the field and leaves `self` unchanged.
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func add(_ e: EventRecord) throws(SumOverflow) {
         // The hot path of every aggregation: five checked adds, no copy of `toolCalls`.
         let r = try TokenCounts.add(requests, e.requests, field: "requests")
@@ -21,7 +21,7 @@ extension Usage {
 
 extension RunningTotals {
     /// Adds one scanned event, checked; unchanged on overflow (the hot path: no allocation).
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func add(_ e: EventRecord, scanner: LedgerScanner) throws(SumOverflow) {
         var calls = toolCalls
         for k in e.toolCalls { calls = try TokenCounts.add(calls, scanner.toolCalls[k].count, field: "tool_calls") }
