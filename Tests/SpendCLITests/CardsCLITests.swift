@@ -4,34 +4,8 @@ import XCTest
 /// `spend cards check | sync | list | show` end to end, on a one-card repository
 /// and the LiteLLM excerpt in Tests/Fixtures/litellm (and the full shared map when present).
 final class CardsCLITests: XCTestCase {
-    /// The card of SpendCoreTests/CardsTests: gpt-4o (2.50 / 10.00 from 2024-10-01), gpt-4o-mini, one alias.
-    static let card = """
-        provider = "openai"
-        currency = "USD"
-
-        [aliases]
-        "gpt-4o-2024-11-20" = "gpt-4o"
-
-        # source: test
-        [[price]]
-        model = "gpt-4o"
-        effective = 2024-10-01
-        input = 2.50
-        cached_input = 1.25
-        output = 10.00
-        batch_discount = 0.5
-        service_tiers = { priority = { input = 4.25, output = 17.00 } }
-
-        # source: test
-        [[price]]
-        model = "gpt-4o-mini"
-        effective = 2024-07-18
-        input = 0.15
-        cached_input = 0.075
-        output = 0.60
-        batch_discount = 0.5
-
-        """
+    /// The card of SpendCoreTests/CardsTests (Tests/Fixtures/litellm/openai-card.toml): gpt-4o (2.50 / 10.00 from 2024-10-01), gpt-4o-mini, one alias.
+    static let card = try! String(contentsOfFile: Paths.packageRoot.path + "/Tests/Fixtures/litellm/openai-card.toml", encoding: .utf8)
 
     static let excerpt = Paths.packageRoot.appendingPathComponent("Tests/Fixtures/litellm/model_prices_excerpt.json").path
 

@@ -6,34 +6,8 @@ import XCTest
 /// `spend cards` in the library: LiteLLM's per-token floats as exact card
 /// rates, the comparison with a card's latest points, and the text a sync appends.
 final class CardsTests: XCTestCase {
-    /// A small OpenAI card: gpt-4o with a priority tier, gpt-4o-mini, one alias.
-    static let card = """
-        provider = "openai"
-        currency = "USD"
-
-        [aliases]
-        "gpt-4o-2024-11-20" = "gpt-4o"
-
-        # source: test
-        [[price]]
-        model = "gpt-4o"
-        effective = 2024-10-01
-        input = 2.50
-        cached_input = 1.25
-        output = 10.00
-        batch_discount = 0.5
-        service_tiers = { priority = { input = 4.25, output = 17.00 } }
-
-        # source: test
-        [[price]]
-        model = "gpt-4o-mini"
-        effective = 2024-07-18
-        input = 0.15
-        cached_input = 0.075
-        output = 0.60
-        batch_discount = 0.5
-
-        """
+    /// A small OpenAI card (Tests/Fixtures/litellm/openai-card.toml): gpt-4o with a priority tier, gpt-4o-mini, one alias.
+    static let card = try! String(contentsOfFile: TestSupport.packageRoot + "/Tests/Fixtures/litellm/openai-card.toml", encoding: .utf8)
 
     static let fixture = TestSupport.packageRoot + "/Tests/Fixtures/litellm/model_prices_excerpt.json"
 
