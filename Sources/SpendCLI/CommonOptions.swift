@@ -57,7 +57,7 @@ public struct QueryOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Group by these event fields and tags (comma list; tags.NAME is always a tag).", valueName: "names"))
     public var by: String = "team"
 
-    @Option(help: "Add a leading period column: day, week or month.")
+    @Option(help: "Add a leading period column: day, week, month, quarter or year.")
     public var period: PeriodArgument?
 
     @OptionGroup public var range: DateRangeOptions
@@ -100,7 +100,7 @@ public struct OutputOptions: ParsableArguments {
 }
 
 public enum PeriodArgument: String, ExpressibleByArgument, CaseIterable, Sendable {
-    case day, week, month
+    case day, week, month, quarter, year
     var period: Period { Period(rawValue: rawValue)! }
 }
 

@@ -81,9 +81,9 @@ public enum ErrorMessages {
         case .tooManyGroupingNames(let max, let inDiff):
             return "--by takes at most \(max) names\(inDiff ? " in spend diff" : "")"
         case .repeatedPeriod(let first, let second):
-            return "--by takes at most one of day, week, month (got '\(first)' and '\(second)')"
+            return "--by takes at most one of day, week, month, quarter, year (got '\(first)' and '\(second)')"
         case .unknownGroupingName(let name):
-            return "unknown --by name '\(name)': expected day, week, month, an event field (provider, model, priced_model, …) or a tag"
+            return "unknown --by name '\(name)': expected day, week, month, quarter, year, an event field (provider, model, priced_model, …) or a tag"
         case .badFilter(let text):
             return "--where expects KEY=VALUE or KEY!=VALUE, got '\(text)'"
         case .badTag(let text):

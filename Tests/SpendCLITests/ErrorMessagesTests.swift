@@ -59,10 +59,10 @@ final class ErrorMessagesTests: XCTestCase {
             (.emptyGroupingName(example: "month,model"), "--by expects a comma list of names, e.g. --by month,model"),
             (.tooManyGroupingNames(max: 11, inDiff: false), "--by takes at most 11 names"),
             (.tooManyGroupingNames(max: 6, inDiff: true), "--by takes at most 6 names in spend diff"),
-            (.repeatedPeriod("month", "week"), "--by takes at most one of day, week, month (got 'month' and 'week')"),
+            (.repeatedPeriod("month", "week"), "--by takes at most one of day, week, month, quarter, year (got 'month' and 'week')"),
             (
                 .unknownGroupingName("team=x"),
-                "unknown --by name 'team=x': expected day, week, month, an event field (provider, model, priced_model, …) or a tag"
+                "unknown --by name 'team=x': expected day, week, month, quarter, year, an event field (provider, model, priced_model, …) or a tag"
             ),
             (.badFilter("team"), "--where expects KEY=VALUE or KEY!=VALUE, got 'team'"),
             (.badTag("team"), "--tag expects KEY=VALUE, got 'team'"),

@@ -56,6 +56,42 @@ final class ReportFormatTests: XCTestCase {
             ])
     }
 
+    func testPeriodQuarterAndYearUseCalendarQuartersAndYears() throws {
+        let repo = try makeRepo()
+        let events = [
+            event(ts: "2025-12-31T23:59:59Z", id: "q4", input: 2000, output: 500, tags: [("team", "a")]),
+            event(ts: "2026-01-01T00:00:00Z", id: "q1a", input: 2000, output: 500, tags: [("team", "a")]),
+            event(ts: "2026-03-31T23:59:59Z", id: "q1b", input: 2000, output: 500, tags: [("team", "a")]),
+            event(ts: "2026-04-01T00:00:00Z", id: "q2", input: 2000, output: 500, tags: [("team", "a")]),
+        ]
+        try repo.writeLedger("ledger/2025/2025-12.jsonl", [events[0]])
+        try repo.writeLedger("ledger/2026/2026-01.jsonl", [events[1]])
+        try repo.writeLedger("ledger/2026/2026-03.jsonl", [events[2]])
+        try repo.writeLedger("ledger/2026/2026-04.jsonl", [events[3]])
+        let quarters = try repo.spend("report", "--by", "provider", "--period", "quarter", "--format", "csv")
+        assertOK(quarters)
+        XCTAssertEqual(
+            quarters.lines,
+            [
+                "period,provider," + Self.usageHeader,
+                "2025-Q4,openai,1,2000,0,0,500,0.01,0.01,0.01",
+                "2026-Q1,openai,2,4000,0,0,1000,0.02,0.02,0.02",
+                "2026-Q2,openai,1,2000,0,0,500,0.01,0.01,0.01",
+            ])
+        let years = try repo.spend("report", "--by", "provider", "--period", "year", "--format", "csv")
+        assertOK(years)
+        XCTAssertEqual(
+            years.lines,
+            [
+                "period,provider," + Self.usageHeader,
+                "2025,openai,1,2000,0,0,500,0.01,0.01,0.01",
+                "2026,openai,3,6000,0,0,1500,0.03,0.03,0.03",
+            ])
+        let bad = try repo.spend("report", "--period", "decade")
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.stderr.contains("Please provide one of 'day', 'week', 'month', 'quarter' or 'year'"), bad.stderr)
+    }
+
     func testPeriodWeekUsesISOWeeks() throws {
         let repo = try makeRepo()
         // 2024-12-29 is a Sunday (ISO 2024-W52); 2024-12-30 is the Monday of ISO 2025-W01.

@@ -218,7 +218,7 @@ final class RepriceCLITests: XCTestCase {
         XCTAssertTrue(badBy.stderr.contains("spend: error: unknown --by name 'team=x'"), badBy.stderr)
         let twoPeriods = try reprice(repo, "--by", "month,day")
         XCTAssertEqual(twoPeriods.status, 2)
-        XCTAssertTrue(twoPeriods.stderr.contains("--by takes at most one of day, week, month"), twoPeriods.stderr)
+        XCTAssertTrue(twoPeriods.stderr.contains("--by takes at most one of day, week, month, quarter, year"), twoPeriods.stderr)
         let both = try reprice(repo, "--as-recorded", "--cards-at", "HEAD")
         XCTAssertEqual(both.status, 2)
         XCTAssertTrue(both.stderr.contains("--as-recorded and --cards-at choose different rate cards"), both.stderr)

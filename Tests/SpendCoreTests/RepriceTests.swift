@@ -16,7 +16,7 @@ final class RepriceTests: XCTestCase {
         // The library names the problem; the CLI words it with --by (ErrorMessagesTests, RepriceCLITests).
         XCTAssertThrowsError(try RepriceQuery(by: ["month", "week"])) { error in
             XCTAssertEqual(error as? SpendError, .request(.repeatedPeriod("month", "week")))
-            XCTAssertEqual("\(error)", "a grouping takes at most one of day, week, month (got 'month' and 'week')")
+            XCTAssertEqual("\(error)", "a grouping takes at most one of day, week, month, quarter, year (got 'month' and 'week')")
         }
         XCTAssertThrowsError(try RepriceQuery(by: ["team=x"])) { error in
             XCTAssertEqual(error as? SpendError, .request(.unknownGroupingName("team=x")))

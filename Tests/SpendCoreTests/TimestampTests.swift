@@ -150,6 +150,14 @@ final class TimestampTests: XCTestCase {
         XCTAssertEqual(label(.month, "2026-11-30T23:59:59Z"), "2026-11")
         XCTAssertEqual(label(.month, "2026-12-01T00:00:00Z"), "2026-12")
         XCTAssertEqual(label(.day, "1969-12-31T12:00:00Z"), "1969-12-31")
+        XCTAssertEqual(label(.quarter, "2026-01-01T00:00:00Z"), "2026-Q1")
+        XCTAssertEqual(label(.quarter, "2026-03-31T23:59:59.999Z"), "2026-Q1")
+        XCTAssertEqual(label(.quarter, "2026-04-01T00:00:00Z"), "2026-Q2")
+        XCTAssertEqual(label(.quarter, "2026-12-31T23:59:59Z"), "2026-Q4")
+        XCTAssertEqual(label(.quarter, "1969-12-31T23:59:59Z"), "1969-Q4")
+        XCTAssertEqual(label(.year, "2026-12-31T23:59:59Z"), "2026")
+        XCTAssertEqual(label(.year, "2027-01-01T00:00:00Z"), "2027")
+        XCTAssertEqual(label(.year, "1969-06-30T00:00:00Z"), "1969")
     }
 
     func testISOWeekLabels() {

@@ -35,7 +35,7 @@ public enum RequestProblem: Sendable, Hashable, CustomStringConvertible {
     case emptyGroupingName(example: String)
     /// More grouping names than a query takes (`inDiff`: the smaller limit of a diff).
     case tooManyGroupingNames(max: Int, inDiff: Bool)
-    /// Two period names (day, week, month) in one reprice grouping.
+    /// Two period names (day, week, month, quarter, year) in one reprice grouping.
     case repeatedPeriod(String, String)
     /// A reprice grouping name that is neither a period, an event field nor a tag.
     case unknownGroupingName(String)
@@ -71,9 +71,9 @@ public enum RequestProblem: Sendable, Hashable, CustomStringConvertible {
         case .tooManyGroupingNames(let max, let inDiff):
             return "a query takes at most \(max) grouping names\(inDiff ? " in a diff" : "")"
         case .repeatedPeriod(let first, let second):
-            return "a grouping takes at most one of day, week, month (got '\(first)' and '\(second)')"
+            return "a grouping takes at most one of day, week, month, quarter, year (got '\(first)' and '\(second)')"
         case .unknownGroupingName(let name):
-            return "unknown grouping name '\(name)': expected day, week, month, an event field (provider, model, priced_model, …) or a tag"
+            return "unknown grouping name '\(name)': expected day, week, month, quarter, year, an event field (provider, model, priced_model, …) or a tag"
         case .badFilter(let text):
             return "a filter is KEY=VALUE or KEY!=VALUE, got '\(text)'"
         case .badTag(let text):

@@ -62,9 +62,10 @@ public enum Dimension: Sendable, Hashable, CustomStringConvertible {
 
 /// Calendar buckets for `--period`.
 public enum Period: String, Sendable, CaseIterable {
-    case day, week, month
+    case day, week, month, quarter, year
 
-    /// The bucket number of an instant: day number, ISO week number since the epoch, or month number.
+    /// The bucket number of an instant: day number, ISO week number since the
+    /// epoch, month number, quarter number (year × 4 + quarter − 1) or year.
     @inline(__always)
     func bucket(_ ts: Int64) -> Int32 {
         let day = Timestamp.day(ofMillis: ts)
@@ -75,10 +76,15 @@ public enum Period: String, Sendable, CaseIterable {
         case .month:
             let (y, m, _) = Timestamp.civil(fromDays: day)
             return Int32(y * 12 + m - 1)
+        case .quarter:
+            let (y, m, _) = Timestamp.civil(fromDays: day)
+            return Int32(y * 4 + (m - 1) / 3)
+        case .year:
+            return Int32(Timestamp.civil(fromDays: day).0)
         }
     }
 
-    /// The label of a bucket: `2026-11-03`, `2026-W45`, `2026-11`.
+    /// The label of a bucket: `2026-11-03`, `2026-W45`, `2026-11`, `2026-Q4`, `2026`.
     func label(_ bucket: Int32) -> String {
         switch self {
         case .day: return Timestamp.dateString(days: Int64(bucket))
@@ -90,6 +96,10 @@ public enum Period: String, Sendable, CaseIterable {
             return "\(y)-W" + Timestamp.pad(week, 2)
         case .month:
             return Timestamp.pad(Int64(bucket) / 12, 4) + "-" + Timestamp.pad(Int64(bucket) % 12 + 1, 2)
+        case .quarter:
+            return Timestamp.pad(Int64(bucket) / 4, 4) + "-Q" + String(Int64(bucket) % 4 + 1)
+        case .year:
+            return Timestamp.pad(Int64(bucket), 4)
         }
     }
 }
