@@ -7,7 +7,7 @@ final class UsageTests: XCTestCase {
         let repo = try makeRepo()
         try repo.writeLedger("ledger/2025/2025-01.jsonl", [Fixture.growth])
         let cases: [[String]] = [
-            ["report", "--period", "year"],
+            ["report", "--period", "decade"],
             ["report", "--since", "notadate"],
             ["report", "--until", "2025-13-45"],
             ["report", "--where", "team"],
@@ -29,8 +29,8 @@ final class UsageTests: XCTestCase {
     func testUsageMessagesNameTheProblem() throws {
         let repo = try makeRepo()
         try repo.writeLedger("ledger/2025/2025-01.jsonl", [Fixture.growth])
-        let period = try repo.spend("report", "--period", "year")
-        XCTAssertTrue(period.stderr.contains("year"), period.stderr)
+        let period = try repo.spend("report", "--period", "decade")
+        XCTAssertTrue(period.stderr.contains("decade"), period.stderr)
         let since = try repo.spend("report", "--since", "notadate")
         XCTAssertTrue(since.stderr.contains("notadate"), since.stderr)
         let filter = try repo.spend("report", "--where", "team")
@@ -92,7 +92,7 @@ final class UsageTests: XCTestCase {
             assertOK(direct)
             XCTAssertEqual(direct.stdout, umbrella.stdout, args.joined(separator: " "))
         }
-        let bad = try runSpend("spend-report", ["--period", "year"], in: repo.root)
+        let bad = try runSpend("spend-report", ["--period", "decade"], in: repo.root)
         assertRejected(bad)
     }
 }
