@@ -29,6 +29,9 @@ public struct Policy: Sendable {
     public var maxInputTokens: Int64?
     public var features: [PathMapping] = []
     public var teams: [PathMapping] = []
+    /// The `[import.SOURCE]` tables (source name → its table), read and
+    /// checked by the importer of that source (`spend import`).
+    package var imports: [String: TOMLTable] = [:]
 
     public init() {}
 
@@ -117,7 +120,7 @@ private struct PolicyParser {
 
     mutating func policy(_ root: TOMLTable) -> Policy {
         var policy = Policy()
-        unknownKeys(root, allowed: ["policy", "features", "teams"], section: "")
+        unknownKeys(root, allowed: ["policy", "features", "teams", "import"], section: "")
         if let p = table(root["policy"], "policy") {
             unknownKeys(p, allowed: ["required_tags", "tags", "env", "limits"], section: "policy")
             policy.requiredTags = strings(p["required_tags"], "policy", "required_tags") ?? []
@@ -164,6 +167,11 @@ private struct PolicyParser {
         }
         policy.features = mappings(root["features"], kind: "features")
         policy.teams = mappings(root["teams"], kind: "teams")
+        if let imports = table(root["import"], "import") {
+            for name in imports.keys.sorted() {
+                if let t = table(imports[name], "import.\(name)") { policy.imports[name] = t }
+            }
+        }
         return policy
     }
 
