@@ -49,3 +49,36 @@ public struct ImportRejection: Sendable {
         self.message = message
     }
 }
+
+/// Deterministic event ids for imported records: the same source record
+/// always gets the same id, so importing a file twice (or two overlapping
+/// exports) adds nothing the second time.
+public enum ImportID {
+    /// `SOURCE:KEY` for a record with a natural id (a request id, a
+    /// trace/span pair), e.g. `litellm:chatcmpl-123`.
+    public static func natural(_ source: String, _ key: String) -> String { "\(source):\(key)" }
+
+    /// `SOURCE:` + 32 hex digits of a stable 128-bit hash (two FNV-1a
+    /// 64-bit lanes) of the parts, for aggregated records that have no id
+    /// of their own (a usage bucket: its start, end and grouping values).
+    /// Stable across runs, machines and Swift versions (no `Hasher`).
+    public static func hashed(_ source: String, _ parts: [String]) -> String {
+        var a: UInt64 = 0xcbf2_9ce4_8422_2325
+        var b: UInt64 = 0x6c62_272e_07bb_0142
+        for part in parts {
+            for byte in part.utf8 {
+                a = (a ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+                b = (b ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+                b = b &+ (b << 7)
+            }
+            // A separator no text contains, so ["ab","c"] and ["a","bc"] differ.
+            a = (a ^ 0xff) &* 0x0000_0100_0000_01b3
+            b = (b ^ 0xfe) &* 0x0000_0100_0000_01b3
+        }
+        func hex(_ v: UInt64) -> String {
+            let s = String(v, radix: 16)
+            return String(repeating: "0", count: 16 - s.count) + s
+        }
+        return "\(source):\(hex(a))\(hex(b))"
+    }
+}
