@@ -1251,7 +1251,14 @@ batch_discount = 0.5
 #
 # Units: USD per 1,000,000 tokens; batch_discount is a multiplier. Caching:
 # cached_input is the cache read rate, cache_write the 5-minute cache write
-# (the 1-hour write, 2x input, has no field yet: see ratecards/anthropic.toml).
+# (1.25x input), cache_write_1h the 1-hour cache write (2x input, the same
+# multiple as the Claude API: Bedrock takes `ttl: "1h"` cache points, see
+# https://portkey.ai/docs/integrations/llms/bedrock/prompt-caching and
+# https://github.com/anthropics/claude-code/issues/32671; rates as LiteLLM
+# 1.109.1's cache_creation_input_token_cost_above_1hr for the Bedrock IDs,
+# e.g. us.anthropic.claude-opus-4-6-v1 $11 = 2 x $5.50). Added to the points
+# that price cache writes when the card format grew the field: no earlier
+# event can carry 1-hour writes (ratecard-rewrite does not apply).
 #
 # Model IDs: events carry the Bedrock model ID as served
 # ("us.anthropic.claude-sonnet-4-5-20250929-v1:0"); the aliases below map each
@@ -1337,6 +1344,7 @@ effective = 2025-09-29
 input = 3.00
 cached_input = 0.30
 cache_write = 3.75
+cache_write_1h = 6.00
 output = 15.00
 batch_discount = 0.5
 
@@ -1347,6 +1355,7 @@ effective = 2025-09-29
 input = 3.30
 cached_input = 0.33
 cache_write = 4.125
+cache_write_1h = 6.60
 output = 16.50
 batch_discount = 0.5
 
@@ -1357,6 +1366,7 @@ effective = 2025-10-15
 input = 1.00
 cached_input = 0.10
 cache_write = 1.25
+cache_write_1h = 2.00
 output = 5.00
 batch_discount = 0.5
 
@@ -1367,6 +1377,7 @@ effective = 2025-10-15
 input = 1.10
 cached_input = 0.11
 cache_write = 1.375
+cache_write_1h = 2.20
 output = 5.50
 batch_discount = 0.5
 
@@ -1377,6 +1388,7 @@ effective = 2025-11-24
 input = 5.00
 cached_input = 0.50
 cache_write = 6.25
+cache_write_1h = 10.00
 output = 25.00
 batch_discount = 0.5
 
@@ -1387,6 +1399,7 @@ effective = 2025-11-24
 input = 5.50
 cached_input = 0.55
 cache_write = 6.875
+cache_write_1h = 11.00
 output = 27.50
 batch_discount = 0.5
 
@@ -1397,6 +1410,7 @@ effective = 2026-02-05
 input = 5.00
 cached_input = 0.50
 cache_write = 6.25
+cache_write_1h = 10.00
 output = 25.00
 batch_discount = 0.5
 
@@ -1407,6 +1421,7 @@ effective = 2026-02-05
 input = 5.50
 cached_input = 0.55
 cache_write = 6.875
+cache_write_1h = 11.00
 output = 27.50
 batch_discount = 0.5
 
@@ -1417,6 +1432,7 @@ effective = 2026-02-05
 input = 3.00
 cached_input = 0.30
 cache_write = 3.75
+cache_write_1h = 6.00
 output = 15.00
 batch_discount = 0.5
 
@@ -1427,6 +1443,7 @@ effective = 2026-02-05
 input = 3.30
 cached_input = 0.33
 cache_write = 4.125
+cache_write_1h = 6.60
 output = 16.50
 batch_discount = 0.5
 
@@ -1437,6 +1454,7 @@ effective = 2026-04-16
 input = 5.00
 cached_input = 0.50
 cache_write = 6.25
+cache_write_1h = 10.00
 output = 25.00
 batch_discount = 0.5
 
@@ -1447,6 +1465,7 @@ effective = 2026-04-16
 input = 5.50
 cached_input = 0.55
 cache_write = 6.875
+cache_write_1h = 11.00
 output = 27.50
 batch_discount = 0.5
 
@@ -1457,6 +1476,7 @@ effective = 2026-05-28
 input = 5.00
 cached_input = 0.50
 cache_write = 6.25
+cache_write_1h = 10.00
 output = 25.00
 batch_discount = 0.5
 
@@ -1467,6 +1487,7 @@ effective = 2026-05-28
 input = 5.50
 cached_input = 0.55
 cache_write = 6.875
+cache_write_1h = 11.00
 output = 27.50
 batch_discount = 0.5
 
@@ -1477,6 +1498,7 @@ effective = 2026-06-09
 input = 10.00
 cached_input = 1.00
 cache_write = 12.50
+cache_write_1h = 20.00
 output = 50.00
 batch_discount = 0.5
 
@@ -1487,6 +1509,7 @@ effective = 2026-06-09
 input = 11.00
 cached_input = 1.10
 cache_write = 13.75
+cache_write_1h = 22.00
 output = 55.00
 batch_discount = 0.5
 

@@ -167,6 +167,35 @@ final class BundledRateCardsCoverageTests: XCTestCase {
         }
     }
 
+    /// Every Bedrock Claude point that prices 5-minute cache writes also
+    /// prices 1-hour writes, at the map's rate for each Bedrock model ID it
+    /// resolves (`cache_creation_input_token_cost_above_1hr`: 2x input).
+    func testBedrockPointsPriceOneHourCacheWritesAtTheMapsRates() throws {
+        let (file, _) = try listedModels()
+        let data = try XCTUnwrap(FileManager.default.contents(atPath: TestSupport.packageRoot + "/../shared/data/" + file))
+        let map = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let book = TestSupport.bundledBook
+        var checked = 0
+        var problems: [String] = []
+        for key in map.keys.sorted() {
+            guard let fields = map[key] as? [String: Any], LiteLLMPriceMap.cloudCardOfProvider[fields["litellm_provider"] as? String ?? ""] == "bedrock",
+                let listed = LiteLLMRate.perMillion(fields["cache_creation_input_token_cost_above_1hr"]),
+                case .success(let m) = book.resolve(provider: "bedrock", model: key),
+                let latest = book.models[m].pointIndices.last
+            else { continue }
+            let point = book.points[Int(latest)]
+            checked += 1
+            if point.rates.cacheWrite1h != listed {
+                problems.append("\(key) → \(point.id): cache_write_1h \(point.rates.cacheWrite1h.map { "\($0.normalized())" } ?? "unset") (map: \(listed.normalized()))")
+            }
+        }
+        XCTAssertGreaterThan(checked, 0, "no Bedrock model ID of \(file) with a 1-hour cache-write rate resolves in ratecards/bedrock.toml")
+        XCTAssertEqual(problems, [])
+        for point in book.points where point.id.hasPrefix("bedrock/") && point.rates.cacheWrite != nil {
+            XCTAssertEqual(point.rates.cacheWrite1h, point.rates.input.map { $0 * ExactDecimal(2) }, point.id)
+        }
+    }
+
     func testExceptionsAreDocumented() throws {
         let docs = try String(contentsOfFile: TestSupport.packageRoot + "/docs/FORMAT.md", encoding: .utf8)
         for name in (Array(Self.exceptions.keys) + Array(Self.cloudExceptions.keys)).sorted() {
