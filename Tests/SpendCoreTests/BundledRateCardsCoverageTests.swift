@@ -201,5 +201,14 @@ final class BundledRateCardsCoverageTests: XCTestCase {
         for name in (Array(Self.exceptions.keys) + Array(Self.cloudExceptions.keys)).sorted() {
             XCTAssertTrue(docs.contains("`\(name)`"), "exception \(name) is missing from docs/FORMAT.md \"Bundled cards\"")
         }
+        // litellm-known.toml (`spend cards check --known`) holds the same documented exceptions.
+        let path = TestSupport.packageRoot + "/litellm-known.toml"
+        let known = try KnownDifferences.parse(try String(contentsOfFile: path, encoding: .utf8), path: "litellm-known.toml")
+        XCTAssertEqual(
+            Set(Self.exceptions.keys).union(Self.cloudExceptions.keys).subtracting(known.entries.map(\.model)).sorted(), [],
+            "an exception is missing from litellm-known.toml")
+        for entry in known.entries {
+            XCTAssertTrue(docs.contains("`\(entry.model)`"), "litellm-known.toml's \(entry.model) is missing from docs/FORMAT.md \"Bundled cards\"")
+        }
     }
 }
