@@ -2348,9 +2348,9 @@ input = 0.13
 output = 0
 batch_discount = 0.5
 
-# ---------------------------------------------------------------- Web search fees of GPT-4.1 (new points)
+# ---------------------------------------------------------------- Web search fees of GPT-4.1 and GPT-4o (new points)
 
-# source: https://openai.com/index/new-tools-for-building-agents/ (2025-03-11) introduced the web search tool; https://openai.com/api/pricing/ "Built-in tools" lists web search for gpt-4o / gpt-4.1 models (mini included) at $25.00 per 1,000 calls with search content tokens free (a flat fee since the GPT-5 launch page of 2025-08-07; LiteLLM 1.109.1: 0.025 per query) — token rates unchanged. Not yet recorded for gpt-4o / gpt-4o-mini: a new point there moves the point in effect (`priced_with`) that the docs' and tests' worked examples name, so it belongs with an update of those examples
+# source: https://openai.com/index/new-tools-for-building-agents/ (2025-03-11) introduced the web search tool; https://openai.com/api/pricing/ "Built-in tools" lists web search for gpt-4o / gpt-4.1 models (mini included) at $25.00 per 1,000 calls with search content tokens free (a flat fee since the GPT-5 launch page of 2025-08-07; LiteLLM 1.109.1: 0.025 per query) — token rates unchanged
 [[price]]
 model = "gpt-4.1"
 effective = 2025-08-07
@@ -2371,6 +2371,28 @@ output = 1.60
 batch_discount = 0.5
 tool_calls = { web_search = 25.00 }
 service_tiers = { priority = { input = 0.70, cached_input = 0.175, output = 2.80 } }
+
+# source: as gpt-4.1 above (https://openai.com/api/pricing/ "Built-in tools": web search for gpt-4o and gpt-4o-mini $25.00 per 1,000 calls, search content tokens free, from 2025-08-07; LiteLLM 1.109.1's gpt-4o search_context_cost_per_query 0.025) — token and priority rates unchanged
+[[price]]
+model = "gpt-4o"
+effective = 2025-08-07
+input = 2.50
+cached_input = 1.25
+output = 10.00
+batch_discount = 0.5
+tool_calls = { web_search = 25.00 }
+service_tiers = { priority = { input = 4.25, cached_input = 2.125, output = 17.00 } }
+
+# source: as gpt-4o above (2025-08-07) — web search $25.00 per 1,000 calls
+[[price]]
+model = "gpt-4o-mini"
+effective = 2025-08-07
+input = 0.15
+cached_input = 0.075
+output = 0.60
+batch_discount = 0.5
+tool_calls = { web_search = 25.00 }
+service_tiers = { priority = { input = 0.25, cached_input = 0.125, output = 1.00 } }
 
 # ---------------------------------------------------------------- Search-preview and computer-use models
 
