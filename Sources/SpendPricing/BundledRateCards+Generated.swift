@@ -1336,6 +1336,75 @@ currency = "USD"
 "apac.anthropic.claude-fable-5" = "claude-fable-5-regional"
 "au.anthropic.claude-fable-5" = "claude-fable-5-regional"
 "jp.anthropic.claude-fable-5" = "claude-fable-5-regional"
+# claude-mythos-5
+"anthropic.claude-mythos-5" = "claude-mythos-5"
+"global.anthropic.claude-mythos-5" = "claude-mythos-5"
+"us.anthropic.claude-mythos-5" = "claude-mythos-5-regional"
+"eu.anthropic.claude-mythos-5" = "claude-mythos-5-regional"
+"apac.anthropic.claude-mythos-5" = "claude-mythos-5-regional"
+"au.anthropic.claude-mythos-5" = "claude-mythos-5-regional"
+"jp.anthropic.claude-mythos-5" = "claude-mythos-5-regional"
+# claude-sonnet-5
+"anthropic.claude-sonnet-5" = "claude-sonnet-5"
+"global.anthropic.claude-sonnet-5" = "claude-sonnet-5"
+"us.anthropic.claude-sonnet-5" = "claude-sonnet-5-regional"
+"eu.anthropic.claude-sonnet-5" = "claude-sonnet-5-regional"
+"apac.anthropic.claude-sonnet-5" = "claude-sonnet-5-regional"
+"au.anthropic.claude-sonnet-5" = "claude-sonnet-5-regional"
+"jp.anthropic.claude-sonnet-5" = "claude-sonnet-5-regional"
+# claude-opus-5
+"anthropic.claude-opus-5" = "claude-opus-5"
+"global.anthropic.claude-opus-5" = "claude-opus-5"
+"us.anthropic.claude-opus-5" = "claude-opus-5-regional"
+"eu.anthropic.claude-opus-5" = "claude-opus-5-regional"
+"apac.anthropic.claude-opus-5" = "claude-opus-5-regional"
+"au.anthropic.claude-opus-5" = "claude-opus-5-regional"
+"jp.anthropic.claude-opus-5" = "claude-opus-5-regional"
+# claude-fable-5-1
+"anthropic.claude-fable-5-1" = "claude-fable-5-1"
+"global.anthropic.claude-fable-5-1" = "claude-fable-5-1"
+"us.anthropic.claude-fable-5-1" = "claude-fable-5-1-regional"
+"eu.anthropic.claude-fable-5-1" = "claude-fable-5-1-regional"
+"apac.anthropic.claude-fable-5-1" = "claude-fable-5-1-regional"
+"au.anthropic.claude-fable-5-1" = "claude-fable-5-1-regional"
+"jp.anthropic.claude-fable-5-1" = "claude-fable-5-1-regional"
+# claude-mythos-5-1
+"anthropic.claude-mythos-5-1" = "claude-mythos-5-1"
+"global.anthropic.claude-mythos-5-1" = "claude-mythos-5-1"
+"us.anthropic.claude-mythos-5-1" = "claude-mythos-5-1-regional"
+"eu.anthropic.claude-mythos-5-1" = "claude-mythos-5-1-regional"
+"apac.anthropic.claude-mythos-5-1" = "claude-mythos-5-1-regional"
+"au.anthropic.claude-mythos-5-1" = "claude-mythos-5-1-regional"
+"jp.anthropic.claude-mythos-5-1" = "claude-mythos-5-1-regional"
+# claude-opus-5-5
+"anthropic.claude-opus-5-5" = "claude-opus-5-5"
+"global.anthropic.claude-opus-5-5" = "claude-opus-5-5"
+"us.anthropic.claude-opus-5-5" = "claude-opus-5-5-regional"
+"eu.anthropic.claude-opus-5-5" = "claude-opus-5-5-regional"
+"apac.anthropic.claude-opus-5-5" = "claude-opus-5-5-regional"
+"au.anthropic.claude-opus-5-5" = "claude-opus-5-5-regional"
+"jp.anthropic.claude-opus-5-5" = "claude-opus-5-5-regional"
+# claude-sonnet-5-5
+"anthropic.claude-sonnet-5-5" = "claude-sonnet-5-5"
+"global.anthropic.claude-sonnet-5-5" = "claude-sonnet-5-5"
+"us.anthropic.claude-sonnet-5-5" = "claude-sonnet-5-5-regional"
+"eu.anthropic.claude-sonnet-5-5" = "claude-sonnet-5-5-regional"
+"apac.anthropic.claude-sonnet-5-5" = "claude-sonnet-5-5-regional"
+"au.anthropic.claude-sonnet-5-5" = "claude-sonnet-5-5-regional"
+"jp.anthropic.claude-sonnet-5-5" = "claude-sonnet-5-5-regional"
+# claude-haiku-5-5
+"anthropic.claude-haiku-5-5" = "claude-haiku-5-5"
+"global.anthropic.claude-haiku-5-5" = "claude-haiku-5-5"
+"us.anthropic.claude-haiku-5-5" = "claude-haiku-5-5-regional"
+"eu.anthropic.claude-haiku-5-5" = "claude-haiku-5-5-regional"
+"apac.anthropic.claude-haiku-5-5" = "claude-haiku-5-5-regional"
+"au.anthropic.claude-haiku-5-5" = "claude-haiku-5-5-regional"
+"jp.anthropic.claude-haiku-5-5" = "claude-haiku-5-5-regional"
+# claude-mythos-preview (one price on every endpoint)
+"anthropic.claude-mythos-preview" = "claude-mythos-preview"
+"us.anthropic.claude-mythos-preview" = "claude-mythos-preview"
+"apac.anthropic.claude-mythos-preview" = "claude-mythos-preview"
+"au.anthropic.claude-mythos-preview" = "claude-mythos-preview"
 
 # source: https://www.anthropic.com/news/claude-sonnet-4-5 (2025-09-29; on Amazon Bedrock the same day); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
 [[price]]
@@ -1512,6 +1581,218 @@ cache_write = 13.75
 cache_write_1h = 22.00
 output = 55.00
 batch_discount = 0.5
+
+# ---------------------------------------------------------------- Claude 5 family on Bedrock
+
+# source: Claude Mythos 5 (2026-06-09; verified organizations only); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; batch 50% off (LiteLLM 1.109.1 lists the same for the Bedrock IDs)
+[[price]]
+model = "claude-mythos-5"
+effective = 2026-06-09
+input = 10.00
+cached_input = 1.00
+cache_write = 12.50
+cache_write_1h = 20.00
+output = 50.00
+batch_discount = 0.5
+
+# source: Claude Mythos 5 (2026-06-09; verified organizations only); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing — geographic cross-Region inference profiles (us., eu., apac., au., jp.): 10% above the global price; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-mythos-5-regional"
+effective = 2026-06-09
+input = 11.00
+cached_input = 1.10
+cache_write = 13.75
+cache_write_1h = 22.00
+output = 55.00
+batch_discount = 0.5
+
+# source: Claude Sonnet 5 (2026-06-30); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; batch 50% off (LiteLLM 1.109.1 lists the same for the Bedrock IDs)
+[[price]]
+model = "claude-sonnet-5"
+effective = 2026-06-30
+input = 2.00
+cached_input = 0.20
+cache_write = 2.50
+cache_write_1h = 4.00
+output = 10.00
+batch_discount = 0.5
+
+# source: Claude Sonnet 5 (2026-06-30); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing — geographic cross-Region inference profiles (us., eu., apac., au., jp.): 10% above the global price; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-sonnet-5-regional"
+effective = 2026-06-30
+input = 2.20
+cached_input = 0.22
+cache_write = 2.75
+cache_write_1h = 4.40
+output = 11.00
+batch_discount = 0.5
+
+# source: Claude Opus 5 (2026-07-24; on Amazon Bedrock the same day, https://github.com/anomalyco/models.dev/pull/3706); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; batch 50% off (LiteLLM 1.109.1 lists the same for the Bedrock IDs)
+[[price]]
+model = "claude-opus-5"
+effective = 2026-07-24
+input = 5.00
+cached_input = 0.50
+cache_write = 6.25
+cache_write_1h = 10.00
+output = 25.00
+batch_discount = 0.5
+
+# source: Claude Opus 5 (2026-07-24; on Amazon Bedrock the same day, https://github.com/anomalyco/models.dev/pull/3706); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing — geographic cross-Region inference profiles (us., eu., apac., au., jp.): 10% above the global price; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-opus-5-regional"
+effective = 2026-07-24
+input = 5.50
+cached_input = 0.55
+cache_write = 6.875
+cache_write_1h = 11.00
+output = 27.50
+batch_discount = 0.5
+
+# source: Claude Fable 5.1 (2026-09-01; on Amazon Bedrock, https://platform.claude.com/docs/models/fable-5/migration-guide); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; batch 50% off (LiteLLM 1.109.1 lists the same for the Bedrock IDs)
+[[price]]
+model = "claude-fable-5-1"
+effective = 2026-09-01
+input = 10.00
+cached_input = 0.25
+cache_write = 12.50
+cache_write_1h = 20.00
+output = 50.00
+batch_discount = 0.5
+
+# source: Claude Fable 5.1 (2026-09-01; on Amazon Bedrock, https://platform.claude.com/docs/models/fable-5/migration-guide); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing — geographic cross-Region inference profiles (us., eu., apac., au., jp.): 10% above the global price; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-fable-5-1-regional"
+effective = 2026-09-01
+input = 11.00
+cached_input = 0.275
+cache_write = 13.75
+cache_write_1h = 22.00
+output = 55.00
+batch_discount = 0.5
+
+# source: Claude Mythos 5.1 (2026-09-01; verified organizations only); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; batch 50% off (LiteLLM 1.109.1 lists the same for the Bedrock IDs)
+[[price]]
+model = "claude-mythos-5-1"
+effective = 2026-09-01
+input = 10.00
+cached_input = 0.25
+cache_write = 12.50
+cache_write_1h = 20.00
+output = 50.00
+batch_discount = 0.5
+
+# source: Claude Mythos 5.1 (2026-09-01; verified organizations only); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing — geographic cross-Region inference profiles (us., eu., apac., au., jp.): 10% above the global price; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-mythos-5-1-regional"
+effective = 2026-09-01
+input = 11.00
+cached_input = 0.275
+cache_write = 13.75
+cache_write_1h = 22.00
+output = 55.00
+batch_discount = 0.5
+
+# source: Claude Opus 5.5 (2026-09-23); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; batch 50% off (LiteLLM 1.109.1 lists the same for the Bedrock IDs)
+[[price]]
+model = "claude-opus-5-5"
+effective = 2026-09-23
+input = 4.00
+cached_input = 0.20
+cache_write = 5.00
+cache_write_1h = 8.00
+output = 20.00
+batch_discount = 0.5
+
+# source: Claude Opus 5.5 (2026-09-23); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing — geographic cross-Region inference profiles (us., eu., apac., au., jp.): 10% above the global price; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-opus-5-5-regional"
+effective = 2026-09-23
+input = 4.40
+cached_input = 0.22
+cache_write = 5.50
+cache_write_1h = 8.80
+output = 22.00
+batch_discount = 0.5
+
+# source: Claude Sonnet 5.5 (2026-09-29); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; batch 50% off (LiteLLM 1.109.1 lists the same for the Bedrock IDs)
+[[price]]
+model = "claude-sonnet-5-5"
+effective = 2026-09-29
+input = 2.00
+cached_input = 0.20
+cache_write = 2.50
+cache_write_1h = 4.00
+output = 10.00
+batch_discount = 0.5
+
+# source: Claude Sonnet 5.5 (2026-09-29); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing — geographic cross-Region inference profiles (us., eu., apac., au., jp.): 10% above the global price; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-sonnet-5-5-regional"
+effective = 2026-09-29
+input = 2.20
+cached_input = 0.22
+cache_write = 2.75
+cache_write_1h = 4.40
+output = 11.00
+batch_discount = 0.5
+
+# source: Claude Sonnet 5.5 cache-read cut to $0.10 (2026-10-07); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; batch 50% off (LiteLLM 1.109.1 lists the same for the Bedrock IDs)
+[[price]]
+model = "claude-sonnet-5-5"
+effective = 2026-10-07
+input = 2.00
+cached_input = 0.10
+cache_write = 2.50
+cache_write_1h = 4.00
+output = 10.00
+batch_discount = 0.5
+
+# source: Claude Sonnet 5.5 cache-read cut to $0.10 (2026-10-07); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing — geographic cross-Region inference profiles (us., eu., apac., au., jp.): 10% above the global price; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-sonnet-5-5-regional"
+effective = 2026-10-07
+input = 2.20
+cached_input = 0.11
+cache_write = 2.75
+cache_write_1h = 4.40
+output = 11.00
+batch_discount = 0.5
+
+# source: Claude Haiku 5.5 (2026-10-07; prompts over 100,000 tokens pay the higher rates on every token); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; batch 50% off (LiteLLM 1.109.1 lists the same for the Bedrock IDs)
+[[price]]
+model = "claude-haiku-5-5"
+effective = 2026-10-07
+input = 0.10
+cached_input = 0.01
+cache_write = 0.125
+cache_write_1h = 0.20
+output = 0.50
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 100000, input = 0.50, cached_input = 0.05, cache_write = 0.625, cache_write_1h = 1.00, output = 2.50 } ]
+
+# source: Claude Haiku 5.5 (2026-10-07; prompts over 100,000 tokens pay the higher rates on every token); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing — geographic cross-Region inference profiles (us., eu., apac., au., jp.): 10% above the global price; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-haiku-5-5-regional"
+effective = 2026-10-07
+input = 0.11
+cached_input = 0.011
+cache_write = 0.1375
+cache_write_1h = 0.22
+output = 0.55
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 100000, input = 0.55, cached_input = 0.055, cache_write = 0.6875, cache_write_1h = 1.10, output = 2.75 } ]
+
+# source: LiteLLM model_prices_and_context_window.json 1.109.1, keys "anthropic.claude-mythos-preview" and "us." / "apac." / "au." (the same $27.50 / cached $2.75 / cache write $34.375, 1-hour $55 / $137.50 for every endpoint, no batch): Claude Mythos Preview on Amazon Bedrock for Project Glasswing partners (announced 2026-04-07, https://newsletter.devcowboy.com/articles/295.html: "gated channels on Google Cloud Vertex AI and Amazon Bedrock"); no AWS price page found: docs/FORMAT.md "Bundled cards"
+[[price]]
+model = "claude-mythos-preview"
+effective = 2026-04-07
+input = 27.50
+cached_input = 2.75
+cache_write = 34.375
+cache_write_1h = 55.00
+output = 137.50
 
 """#
         ),
