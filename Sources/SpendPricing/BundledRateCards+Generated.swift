@@ -2891,6 +2891,45 @@ cached_input = 0.10
 cache_write = 1.25
 output = 6.00
 
+# source: GPT-5.6 general availability (2026-07-09) at the preview prices: https://apidog.com/blog/how-to-use-gpt-5-6-api/ ("released GPT-5.6 to general availability on July 9, 2026"), https://github.com/anandgupta42/receipts/releases/tag/v0.8.1 (rows "effective 2026-07-09, every row cited to the official OpenAI pricing page"); above 272K input tokens the whole request at 2x input and cache rates and 1.5x output (the GPT-5.6 model pages as quoted by https://docs.laozhang.ai/announcements/gpt-5-6-sol-price-cut-2026-09), Batch and flex half, priority 2x, web search $10 per 1,000 (the structure https://developers.openai.com/api/docs/pricing gives the later prices, as LiteLLM 1.109.1 lists them) — Sol $5.00 / cached $0.50 / cache write $6.25 / $30.00; above 272K $10 / $1 / $12.50 / $45
+[[price]]
+model = "gpt-5.6-sol"
+effective = 2026-07-09
+input = 5
+cached_input = 0.5
+cache_write = 6.25
+output = 30
+batch_discount = 0.5
+tool_calls = { web_search = 10 }
+tiers = [ { above_input_tokens = 272000, input = 10, cached_input = 1, cache_write = 12.5, output = 45 } ]
+service_tiers = { flex = { input = 2.5, cached_input = 0.25, cache_write = 3.125, output = 15, tiers = [ { above_input_tokens = 272000, input = 5, cached_input = 0.5, cache_write = 6.25, output = 22.5 } ] }, priority = { input = 10, cached_input = 1, cache_write = 12.5, output = 60, tiers = [ { above_input_tokens = 272000, input = 20, cached_input = 2, cache_write = 25, output = 90 } ] } }
+
+# source: as gpt-5.6-sol at GA (2026-07-09) — Terra $2.50 / $0.25 / $3.125 / $15.00; above 272K $5 / $0.50 / $6.25 / $22.50
+[[price]]
+model = "gpt-5.6-terra"
+effective = 2026-07-09
+input = 2.5
+cached_input = 0.25
+cache_write = 3.125
+output = 15
+batch_discount = 0.5
+tool_calls = { web_search = 10 }
+tiers = [ { above_input_tokens = 272000, input = 5, cached_input = 0.5, cache_write = 6.25, output = 22.5 } ]
+service_tiers = { flex = { input = 1.25, cached_input = 0.125, cache_write = 1.5625, output = 7.5, tiers = [ { above_input_tokens = 272000, input = 2.5, cached_input = 0.25, cache_write = 3.125, output = 11.25 } ] }, priority = { input = 5, cached_input = 0.5, cache_write = 6.25, output = 30, tiers = [ { above_input_tokens = 272000, input = 10, cached_input = 1, cache_write = 12.5, output = 45 } ] } }
+
+# source: as gpt-5.6-sol at GA (2026-07-09) — Luna $1.00 / $0.10 / $1.25 / $6.00; above 272K $2 / $0.20 / $2.50 / $9.00
+[[price]]
+model = "gpt-5.6-luna"
+effective = 2026-07-09
+input = 1
+cached_input = 0.1
+cache_write = 1.25
+output = 6
+batch_discount = 0.5
+tool_calls = { web_search = 10 }
+tiers = [ { above_input_tokens = 272000, input = 2, cached_input = 0.2, cache_write = 2.5, output = 9 } ]
+service_tiers = { flex = { input = 0.5, cached_input = 0.05, cache_write = 0.625, output = 3, tiers = [ { above_input_tokens = 272000, input = 1, cached_input = 0.1, cache_write = 1.25, output = 4.5 } ] }, priority = { input = 2, cached_input = 0.2, cache_write = 2.5, output = 12, tiers = [ { above_input_tokens = 272000, input = 4, cached_input = 0.4, cache_write = 5, output = 18 } ] } }
+
 # ---------------------------------------------------------------- o-series pro and deep research
 
 # source: https://platform.openai.com/docs/models/o1-pro (Responses API launch 2025-03-19) — o1-pro $150.00 in / $600.00 out, no cached-input rate; Batch 50% off

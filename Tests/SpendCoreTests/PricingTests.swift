@@ -232,6 +232,21 @@ final class PricingTests: XCTestCase {
             "openai/gpt-4o@2024-10-01 has no price for tool calls \"web_search\"")
     }
 
+    /// GPT-5.6: preview prices from 2026-06-26, GA with the 272K tier on
+    /// 2026-07-09, Terra and Luna cut on 2026-07-30, Sol's promotional $4 / $20
+    /// from 2026-08-21 (what LiteLLM 1.109.1 lists); `gpt-5.6` is Sol.
+    func testGPT56PriceHistory() throws {
+        // The preview point has no long-context tier: 1M input tokens at $5.
+        XCTAssertEqual(try cost("openai", "gpt-5.6-sol", at: "2026-06-30T00:00:00Z", input: 1_000_000), "5")
+        // GA: 300,000 input tokens cross the 272K cliff: 300,000 × 10 + 1,000 × 45 per 1M.
+        XCTAssertEqual(try cost("openai", "gpt-5.6-sol", at: "2026-07-15T00:00:00Z", input: 300_000, output: 1_000), "3.045")
+        XCTAssertEqual(try cost("openai", "gpt-5.6-terra", at: "2026-07-29T23:59:59Z", input: 100_000, output: 100_000), "1.75")
+        XCTAssertEqual(try cost("openai", "gpt-5.6-terra", at: "2026-07-30T00:00:00Z", input: 100_000, output: 100_000), "1.4")
+        XCTAssertEqual(try cost("openai", "gpt-5.6-luna", at: "2026-07-30T00:00:00Z", input: 100_000, output: 100_000), "0.14")
+        XCTAssertEqual(try cost("openai", "gpt-5.6", at: "2026-08-21T00:00:00Z", input: 100_000, output: 100_000), "2.4")
+        XCTAssertEqual(try pointId("openai", "gpt-daybreak-blue-latest", at: "2026-12-01"), "openai/gpt-5.6-sol@2026-08-21")
+    }
+
     func testValidityIntervalEndsAtTheNextPoint() throws {
         let m = try book.resolve(provider: "openai", model: "gpt-4o").get()
         let first = try XCTUnwrap(book.pointIndex(model: m, at: TestSupport.ms("2024-06-01")))
