@@ -14,8 +14,9 @@ public struct LintCommand: ParsableCommand {
             of the ledger, rate cards (TOML, duplicates, negative prices, tiers, aliases, points edited \
             in place or backdated) and spend.toml. Every finding names file, line and rule.
 
-            Modes (one at a time; --all is the default):
-              --all            the working tree, against HEAD
+            Modes (one at a time; the default checks what the working tree adds to HEAD):
+              (default)        the working tree, against HEAD: new ledger lines, cards, spend.toml
+              --all            every event of the working tree, against today's policy and cards
               --staged         the index (the next commit), against HEAD
               --rev REV        one commit, against its first parent
               --commits A..B   each commit of a range, against its parent
@@ -33,7 +34,7 @@ public struct LintCommand: ParsableCommand {
     @Flag(help: "Check what is staged for the next commit (the index), against HEAD.")
     public var staged = false
 
-    @Flag(help: "Check every file of the working tree, against HEAD (the default).")
+    @Flag(help: "Re-judge every event of the working tree against today's policy and cards (the default checks new lines only).")
     public var all = false
 
     @Option(help: ArgumentHelp("Check every commit of a range A..B, each against its first parent.", valueName: "A..B"))
@@ -82,6 +83,7 @@ public struct LintCommand: ParsableCommand {
         if staged { return .staged }
         if let commits { return .commits(commits) }
         if let rev { return .revision(rev) }
+        if all { return .all }
         return .workingTree
     }
 

@@ -50,6 +50,7 @@ public enum Rule: String, CaseIterable, Sendable, Hashable, CustomStringConverti
     case io
     case litellm
     case ratecardSync = "ratecard-sync"
+    case ratecardDroppedField = "ratecard-dropped-field"
 
     /// The stable id printed in findings and JSON: `tag-required`.
     public var id: String { rawValue }
@@ -156,7 +157,7 @@ public enum Rule: String, CaseIterable, Sendable, Hashable, CustomStringConverti
         case .ratecardAliasShadow:
             Definition(.warning, .rateCards, "with --litellm: a glob alias claims a model LiteLLM prices differently")
         case .ratecardRewrite:
-            Definition(.error, .rateCards, "a price point or card of the base was edited or deleted")
+            Definition(.error, .rateCards, "a price point, [[discount]] or card of the base was edited or deleted where it prices recorded events")
         case .ratecardBackdated:
             Definition(.warning, .rateCards, "a new point takes effect more than 7 days before today")
         case .ratecardDiscount:
@@ -178,6 +179,8 @@ public enum Rule: String, CaseIterable, Sendable, Hashable, CustomStringConverti
             Definition(.error, .otherVerbs, "cards check, cards sync: the LiteLLM price map is not valid JSON")
         case .ratecardSync:
             Definition(.error, .otherVerbs, "cards sync: the effective date is not after a changed model's latest point")
+        case .ratecardDroppedField:
+            Definition(.warning, .rateCards, "a new point drops a rate, batch price, tier, tool fee or service tier its model's previous point had")
         }
     }
 }
