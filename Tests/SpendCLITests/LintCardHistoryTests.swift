@@ -282,6 +282,21 @@ final class LintCardHistoryTests: XCTestCase {
         )
     }
 
+    /// CI: the commit that edits a discount in effect is flagged, each commit against its parent.
+    func testCIFlagsTheCommitThatEditsADiscount() throws {
+        let repo = try makeRepo(Self.discounted)
+        try repo.replace(in: card, "percent = \"15\"", with: "percent = \"20\"")
+        try commit(repo, at: "2026-06-01T00:00:00Z")
+        try repo.write("README", "x\n")
+        try commit(repo, at: "2026-06-02T00:00:00Z")
+        let (run, object) = try repo.lintJSON("--commits", "HEAD~2..HEAD")
+        XCTAssertEqual(run.status, 1, run.output)
+        XCTAssertEqual(lintRules(object), ["ratecard-rewrite"])
+        let commits = object["commits"] as? [[String: Any]] ?? []
+        XCTAssertEqual(commits.map { $0["errors"] as? Int }, [1, 0])
+        XCTAssertTrue(run.stdout.contains("(percent 15 → 20): history is restated"), run.stdout)
+    }
+
     func testEndingADiscountLaterIsANoteEndingItInThePastIsARewrite() throws {
         let repo = try makeRepo(Self.discounted)
         // The documented way to change terms: end the discount where the new one starts.
