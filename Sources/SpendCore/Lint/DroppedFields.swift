@@ -9,15 +9,23 @@ enum DroppedFields {
     static func findings(old: RateCard, new: RateCard) -> [Diagnostic] {
         var oldPoints: [String: PricePoint] = [:]
         for p in old.points { oldPoints[p.model + "\u{0}" + String(p.effective)] = p }
+        // Each model's effective dates in order, to find a point's predecessor by binary search.
+        var byModel: [String: [PricePoint]] = [:]
+        for p in new.points { byModel[p.model, default: []].append(p) }
+        for model in byModel.keys { byModel[model]!.sort { $0.effective < $1.effective } }
         var out: [Diagnostic] = []
         for p in new.points {
             let before = oldPoints[p.model + "\u{0}" + String(p.effective)]
             if let before, RateCardLint.difference(before, p) == nil { continue }
-            var previous: PricePoint?
-            for q in new.points where q.model == p.model && q.effective < p.effective {
-                if previous == nil || previous!.effective < q.effective { previous = q }
+            let points = byModel[p.model]!
+            var low = 0
+            var high = points.count
+            while low < high {
+                let mid = (low + high) / 2
+                if points[mid].effective < p.effective { low = mid + 1 } else { high = mid }
             }
-            guard let previous else { continue }
+            guard low > 0 else { continue }
+            let previous = points[low - 1]
             let lost = lostFields(previous, p)
             if lost.isEmpty { continue }
             out.append(
