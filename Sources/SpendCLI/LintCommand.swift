@@ -12,11 +12,11 @@ public struct LintCommand: ParsableCommand {
             Checks events (JSON, schema, required/allowed/pattern tags, env rules, denied models, \
             prices, duplicate ids, month shards, torn lines, token limits), the append-only history \
             of the ledger, rate cards (TOML, duplicates, negative prices, tiers, aliases, points edited \
-            in place or backdated) and spend.toml. Every finding names file, line and rule.
+            in place or backdated, fields dropped) and spend.toml. Every finding names file, line and rule.
 
-            Modes (one at a time; the default checks what the working tree adds to HEAD):
-              (default)        the working tree, against HEAD: new ledger lines, cards, spend.toml
-              --all            every event of the working tree, against today's policy and cards
+            Modes (one at a time; committed history is not re-judged unless --all):
+              (default)        what the working tree adds to HEAD
+              --all            every event of the working tree, re-judged
               --staged         the index (the next commit), against HEAD
               --rev REV        one commit, against its first parent
               --commits A..B   each commit of a range, against its parent
