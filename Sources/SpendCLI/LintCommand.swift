@@ -12,10 +12,11 @@ public struct LintCommand: ParsableCommand {
             Checks events (JSON, schema, required/allowed/pattern tags, env rules, denied models, \
             prices, duplicate ids, month shards, torn lines, token limits), the append-only history \
             of the ledger, rate cards (TOML, duplicates, negative prices, tiers, aliases, points edited \
-            in place or backdated) and spend.toml. Every finding names file, line and rule.
+            in place or backdated, fields dropped) and spend.toml. Every finding names file, line and rule.
 
-            Modes (one at a time; --all is the default):
-              --all            the working tree, against HEAD
+            Modes (one at a time; committed history is not re-judged unless --all):
+              (default)        what the working tree adds to HEAD
+              --all            every event of the working tree, re-judged
               --staged         the index (the next commit), against HEAD
               --rev REV        one commit, against its first parent
               --commits A..B   each commit of a range, against its parent
@@ -33,7 +34,7 @@ public struct LintCommand: ParsableCommand {
     @Flag(help: "Check what is staged for the next commit (the index), against HEAD.")
     public var staged = false
 
-    @Flag(help: "Check every file of the working tree, against HEAD (the default).")
+    @Flag(help: "Re-judge every event of the working tree against today's policy and cards (the default checks new lines only).")
     public var all = false
 
     @Option(help: ArgumentHelp("Check every commit of a range A..B, each against its first parent.", valueName: "A..B"))
@@ -82,6 +83,7 @@ public struct LintCommand: ParsableCommand {
         if staged { return .staged }
         if let commits { return .commits(commits) }
         if let rev { return .revision(rev) }
+        if all { return .all }
         return .workingTree
     }
 

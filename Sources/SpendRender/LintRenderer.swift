@@ -12,14 +12,36 @@ public struct LintRenderer {
         var out = ""
         let multi = { if case .commits = result.mode { return true } else { return false } }()
         for section in result.sections {
-            if multi, let commit = section.commit, !section.diagnostics.isEmpty || !section.notes.isEmpty {
+            if multi, let commit = section.commit, !section.diagnostics.isEmpty || !notes(section, mode: result.mode).isEmpty {
                 out += "commit \(commit.short) \(TerminalText.escaped(section.title ?? ""))\n"
             }
             for d in section.diagnostics { out += d.renderedWithSource + "\n" }
             if section.omitted > 0 { out += "… \(section.omitted) more finding\(section.omitted == 1 ? "" : "s") not shown (--limit 0 shows all)\n" }
-            for note in section.notes { out += "note: \(TerminalText.escaped(note))\n" }
+            for note in notes(section, mode: result.mode) { out += "note: \(TerminalText.escaped(note))\n" }
         }
         out += summaryLine(result)
+        return out
+    }
+
+    /// The section's notes, then what the renderer adds: how many committed
+    /// events a changed policy rejects (not re-judged), and, when the working
+    /// tree has nothing new, what checks committed history instead.
+    public func notes(_ section: LintSection, mode: LintMode) -> [String] {
+        var out = section.notes
+        let n = section.stats.policyPredating
+        if n > 0 && mode != .all {
+            out.append(
+                "spend.toml changed: \(Format.integer(Int64(n))) committed event\(n == 1 ? " predates it and does" : "s predate it and do") not satisfy it; committed history is not re-judged (spend lint --all shows them)"
+            )
+        }
+        let stats = section.stats
+        if mode == .workingTree && stats.base == "against HEAD" && stats.eventsChecked == 0 && !stats.cardsChanged && !stats.policyChanged
+            && section.errors == 0 && section.warnings == 0
+        {
+            out.append(
+                "nothing new against HEAD: committed history is not re-judged (spend lint --all re-judges it; CI checks each commit with spend lint --commits BASE..HEAD)"
+            )
+        }
         return out
     }
 
@@ -36,7 +58,7 @@ public struct LintRenderer {
         }
         let what: String
         switch result.mode {
-        case .workingTree: what = "working tree"
+        case .workingTree, .all: what = "working tree"
         case .staged: what = "staged"
         case .revision(let rev): what = TerminalText.escaped(rev)
         case .commits(let range): what = TerminalText.escaped(range)
@@ -48,7 +70,7 @@ public struct LintRenderer {
         let events = result.sections.reduce(0) { $0 + $1.stats.eventsChecked }
         let shards = result.sections.reduce(0) { $0 + $1.stats.shardsChecked }
         parts.append("\(Format.integer(Int64(events))) new event\(events == 1 ? "" : "s") checked in \(shards) shard\(shards == 1 ? "" : "s")")
-        if case .workingTree = result.mode { parts[parts.count - 1] = "\(Format.integer(Int64(events))) event\(events == 1 ? "" : "s") in \(shards) shard\(shards == 1 ? "" : "s")" }
+        if case .all = result.mode { parts[parts.count - 1] = "\(Format.integer(Int64(events))) event\(events == 1 ? "" : "s") in \(shards) shard\(shards == 1 ? "" : "s")" }
         if let last = result.sections.last {
             parts.append("\(last.stats.cards) rate card\(last.stats.cards == 1 ? "" : "s")")
             if last.stats.policy { parts.append("spend.toml") }
@@ -72,7 +94,7 @@ public struct LintRenderer {
                 findings.append(f)
             }
             omitted += section.omitted
-            notes += section.notes
+            notes += self.notes(section, mode: result.mode)
             if let commit = section.commit {
                 commits.append([
                     "commit": commit.hex, "title": section.title ?? "", "errors": section.errors, "warnings": section.warnings,
@@ -81,7 +103,8 @@ public struct LintRenderer {
         }
         let modeName: String
         switch result.mode {
-        case .workingTree: modeName = "all"
+        case .workingTree: modeName = "working-tree"
+        case .all: modeName = "all"
         case .staged: modeName = "staged"
         case .revision: modeName = "rev"
         case .commits: modeName = "commits"
@@ -89,7 +112,7 @@ public struct LintRenderer {
         var object: [String: Any] = [
             "mode": modeName, "errors": result.errors, "warnings": result.warnings, "findings": findings, "omitted": omitted,
             "events_checked": result.sections.reduce(0) { $0 + $1.stats.eventsChecked }, "notes": notes,
-            "summary": summaryLine(result),
+            "summary": summaryLine(result), "policy_predating": result.sections.reduce(0) { $0 + $1.stats.policyPredating },
         ]
         if case .commits = result.mode { object["commits"] = commits }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()

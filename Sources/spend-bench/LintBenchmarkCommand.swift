@@ -5,11 +5,12 @@ import SpendCore
 import SpendTestSupport
 
 /// `spend-bench lint`: time `spend lint --staged` (1,000 newly staged lines on a
-/// committed ledger of N events) and `spend lint --all` over the whole ledger.
+/// committed ledger of N events), plain `spend lint` (the same lines, from the
+/// working tree) and `spend lint --all` over the whole ledger.
 public struct LintBenchmarkCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "lint",
-        abstract: "Time `spend lint --staged` with 1,000 staged lines and `spend lint --all` over N committed events.")
+        abstract: "Time `spend lint --staged` with 1,000 staged lines, plain `spend lint`, and `spend lint --all` over N committed events.")
 
     @Option(help: "Events in the committed ledger (4 monthly shards).")
     public var events: Int = 1_000_000
@@ -42,13 +43,15 @@ public struct LintBenchmarkCommand: ParsableCommand {
         try repository.git("add", shard)
         Console.out("ledger: \(events / 4 * 4) events committed in 4 shards, \(staged) lines staged; \(ProcessInfo.processInfo.activeProcessorCount) cores")
 
-        for arguments in [["lint", "-C", dir, "--staged"], ["lint", "-C", dir, "--all"]] {
+        // The default mode checks the same staged lines from the working tree.
+        for arguments in [["lint", "-C", dir, "--staged"], ["lint", "-C", dir], ["lint", "-C", dir, "--all"]] {
             // The first run (reported apart) fills the id cache of the unchanged shards.
             let (first, times) = try BenchProcess.time(spendPath, arguments, runs: runs)
+            let mode = arguments.count > 3 ? arguments.dropFirst(3).joined(separator: " ") : "(default)"
             Console.out(
                 String(
                     format: "spend lint %@: median %.3f s over %d runs (min %.3f); first run %.3f s",
-                    arguments.dropFirst(3).joined(separator: " "), times[times.count / 2], times.count, times.first!, first))
+                    mode, times[times.count / 2], times.count, times.first!, first))
         }
         try repository.git("reset", "-q", "--hard")
     }

@@ -259,7 +259,8 @@ final class LintModesTests: XCTestCase {
         try repo.appendEvents(shard, [lintEvent(id: "a", tags: ["env": "prod"]), lintEvent(id: "b", model: "gpt-4.1", input: 700_000)])
         let (run, object) = try repo.lintJSON()
         XCTAssertEqual(run.status, 1)
-        XCTAssertEqual(object["mode"] as? String, "all")
+        XCTAssertEqual(object["mode"] as? String, "working-tree")
+        XCTAssertEqual(try repo.lintJSON("--all").1["mode"] as? String, "all")
         XCTAssertEqual(object["errors"] as? Int, 1)
         XCTAssertEqual(object["warnings"] as? Int, 1)
         let first = ((object["findings"] as? [[String: Any]]) ?? []).first ?? [:]

@@ -51,6 +51,7 @@ public enum Rule: String, CaseIterable, Sendable, Hashable, CustomStringConverti
     case litellm
     case ratecardSync = "ratecard-sync"
     case cardsKnown = "cards-known"
+    case ratecardDroppedField = "ratecard-dropped-field"
 
     /// The stable id printed in findings and JSON: `tag-required`.
     public var id: String { rawValue }
@@ -157,7 +158,7 @@ public enum Rule: String, CaseIterable, Sendable, Hashable, CustomStringConverti
         case .ratecardAliasShadow:
             Definition(.warning, .rateCards, "with --litellm: a glob alias claims a model LiteLLM prices differently")
         case .ratecardRewrite:
-            Definition(.error, .rateCards, "a price point or card of the base was edited or deleted")
+            Definition(.error, .rateCards, "a price point, [[discount]] or card of the base was edited or deleted where it prices recorded events")
         case .ratecardBackdated:
             Definition(.warning, .rateCards, "a new point takes effect more than 7 days before today")
         case .ratecardDiscount:
@@ -181,6 +182,8 @@ public enum Rule: String, CaseIterable, Sendable, Hashable, CustomStringConverti
             Definition(.error, .otherVerbs, "cards sync: the effective date is not after a changed model's latest point")
         case .cardsKnown:
             Definition(.error, .otherVerbs, "cards check --known: a known-differences entry without a model or reason, or with an unknown key or field")
+        case .ratecardDroppedField:
+            Definition(.warning, .rateCards, "a new point drops a rate, batch price, tier, tool fee or service tier its model's previous point had")
         }
     }
 }

@@ -10,6 +10,8 @@ struct ShardPlan: Sendable {
     var prefixIds = false
     /// Check the history part's priceability (rate cards changed).
     var prefixPricing = false
+    /// Count the history part's events that the policy rejects (the policy changed).
+    var prefixPolicy = false
     /// The ids of the history part, when known without scanning.
     var historySet: IdSet?
     /// UTC month of the shard (from its path), for `wrong-shard`.
@@ -27,6 +29,15 @@ struct ShardPlan: Sendable {
         guard let buffer else { return false }
         return fullFrom < buffer.bytes.count
     }
+}
+
+/// What lint reads of the history part of a shard besides its ids: its
+/// priceability when the rate cards changed, and how many of its events the
+/// policy rejects when the policy changed (counted, never reported: history
+/// is not re-judged).
+struct HistoryRecheck {
+    var pricing = false
+    var policy = false
 }
 
 /// A finding in a chunk, by position; turned into a `Diagnostic` once line numbers are known.
@@ -58,6 +69,8 @@ struct ChunkOutcome {
     /// Newlines in the chunk.
     var lines = 0
     var events = 0
+    /// History events the (changed) policy rejects.
+    var policyPredating = 0
 }
 
 /// The ledger checks of `spend lint`: events (scanner, policy, prices,
@@ -139,11 +152,12 @@ enum LedgerLint {
     ) -> ChunkOutcome {
         guard chunk.buffer.bytes.baseAddress != nil else { return ChunkOutcome() }
         let historyPricing = !full && plan.prefixPricing && pricingEnabled
+        let historyPolicy = !full && plan.prefixPolicy
         var scope = ScanScope(book: historyPricing ? book : nil)
         scope.countsLines = true
         let consumer = ChunkChecks(
-            plan: plan, full: full, policy: policy, book: book, pricingEnabled: pricingEnabled, historyPricing: historyPricing, limit: limit,
-            scope: scope)
+            plan: plan, full: full, policy: policy, book: book, pricingEnabled: pricingEnabled, historyPricing: historyPricing,
+            historyPolicy: historyPolicy, limit: limit, scope: scope)
         let scanned = ScanEngine.scan(chunk, consumer)
         var out = scanned.partial.outcome
         out.lines = scanned.lines
@@ -160,6 +174,8 @@ enum LedgerLint {
         let pricingEnabled: Bool
         /// Price history lines (with `scope.book`, the engine's pricer).
         let historyPricing: Bool
+        /// Count the history lines the policy rejects.
+        let historyPolicy: Bool
         /// Findings kept (0: all); the rest are counted.
         let limit: Int
         let scope: ScanScope
@@ -171,7 +187,7 @@ enum LedgerLint {
         }
 
         func begin(_ scan: inout ChunkScan) -> Partial {
-            Partial(checker: full ? EventChecker(policy: policy, book: book) : nil)
+            Partial(checker: full || historyPolicy ? EventChecker(policy: policy, book: book) : nil)
         }
 
         /// True for a line already in the base version (moved by a history change).
@@ -224,6 +240,18 @@ enum LedgerLint {
                 for f in partial.scratch where pricingEnabled || (f.rule != .unknownModel && f.rule != .noPrice) {
                     add(&partial.outcome, line, lineStart, f.offset, f.severity, f.rule, f.message)
                 }
+            } else if historyPolicy {
+                partial.scratch.removeAll(keepingCapacity: true)
+                partial.checker!.check(scan.event, scanner: scan.scanner, into: &partial.scratch)
+                var rejected = false
+                for f in partial.scratch where f.severity == .error {
+                    if f.rule == .unknownModel || f.rule == .noPrice {
+                        if historyPricing { add(&partial.outcome, line, lineStart, f.offset, .error, f.rule, f.message + " (after this rate-card change)") }
+                    } else {
+                        rejected = true
+                    }
+                }
+                if rejected { partial.outcome.policyPredating += 1 }
             } else if historyPricing {
                 if case .failure(let failure) = scan.pricer!.price(scan.event, scanner: scan.scanner, interner: &scan.interner) {
                     add(

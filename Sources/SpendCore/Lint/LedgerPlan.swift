@@ -2,7 +2,7 @@
 /// checked (see ``ShardPlan``), and the chunks handed to the scanners.
 ///
 /// Made from the target and base trees, completed by the history comparison
-/// (``adopt(_:of:incremental:recheckPricing:cache:)``), then read back for the
+/// (``adopt(_:of:incremental:recheck:cache:)``), then read back for the
 /// torn-line check, the history id sets and the id-set cache.
 struct LedgerPlan {
     /// One plan per shard of the target, in its order (path order).
@@ -16,9 +16,9 @@ struct LedgerPlan {
 
     /// Plans every shard of `target` against `base`. Incremental: a shard whose
     /// blob is unchanged is history only (its ids from the cache, or scanned
-    /// once and cached; its prices when `recheckPricing`); any other shard is
+    /// once and cached; its prices and policy as `recheck` says); any other shard is
     /// read, checked for a torn line, and compared with its base version if it has one.
-    init(target: LintTree, base: LintTree?, incremental: Bool, recheckPricing: Bool, cache: IdSetCache?) {
+    init(target: LintTree, base: LintTree?, incremental: Bool, recheck: HistoryRecheck, cache: IdSetCache?) {
         var baseByPath: [String: LintFile] = [:]
         for file in base?.shards ?? [] { baseByPath[file.path] = file }
         for file in target.shards {
@@ -31,9 +31,10 @@ struct LedgerPlan {
                 plan.fullFrom = Int.max
                 plan.historySet = file.blob.flatMap { cache?.load($0) }
                 plan.prefixIds = plan.historySet == nil
-                plan.prefixPricing = recheckPricing
+                plan.prefixPricing = recheck.pricing
+                plan.prefixPolicy = recheck.policy
                 if plan.prefixIds { plan.storeAs = file.blob }
-                if plan.prefixIds || plan.prefixPricing { reading.append(shards.count) }
+                if plan.prefixIds || plan.prefixPricing || plan.prefixPolicy { reading.append(shards.count) }
             } else {
                 plan.checkTorn = true
                 plan.storeAs = file.blob
@@ -64,7 +65,9 @@ struct LedgerPlan {
             guard let buffer = shards[i].buffer else { continue }
             let count = buffer.bytes.count
             let from = min(shards[i].fullFrom, count)
-            if from > 0 && (shards[i].prefixIds || shards[i].prefixPricing) { out += LedgerLint.chunks(buffer, 0..<from) }
+            if from > 0 && (shards[i].prefixIds || shards[i].prefixPricing || shards[i].prefixPolicy) {
+                out += LedgerLint.chunks(buffer, 0..<from)
+            }
             if from < count { out += LedgerLint.chunks(buffer, from..<count) }
         }
         return out
@@ -78,7 +81,7 @@ struct LedgerPlan {
         return LedgerReader.map(chunks) { chunk in
             let plan = shards[planOfBuffer[ObjectIdentifier(chunk.buffer)]!]
             let full = chunk.range.lowerBound >= plan.fullFrom
-            if !full && !(plan.prefixPricing && pricingEnabled) { return LedgerLint.scanIds(chunk) }
+            if !full && !(plan.prefixPricing && pricingEnabled) && !plan.prefixPolicy { return LedgerLint.scanIds(chunk) }
             return LedgerLint.scan(
                 chunk, plan: plan, full: full, policy: policy, book: book, pricingEnabled: pricingEnabled, limit: limit)
         }
@@ -89,7 +92,7 @@ struct LedgerPlan {
     /// lines start where the base ends, and the lines before are history.
     /// Returns the `append-only` findings.
     mutating func adopt(
-        _ comparisons: [(Int, Int, Diagnostic?, Set<UInt64>?)], of order: [Int], incremental: Bool, recheckPricing: Bool,
+        _ comparisons: [(Int, Int, Diagnostic?, Set<UInt64>?)], of order: [Int], incremental: Bool, recheck: HistoryRecheck,
         cache: IdSetCache?
     ) -> [Diagnostic] {
         var findings: [Diagnostic] = []
@@ -109,7 +112,8 @@ struct LedgerPlan {
                     if finding == nil && from == oldSize { shards[i].storeHistoryAs = baseBlob }
                 }
             }
-            shards[i].prefixPricing = recheckPricing && from > 0
+            shards[i].prefixPricing = recheck.pricing && from > 0
+            shards[i].prefixPolicy = recheck.policy && from > 0
             // Lines kept from the base after a history change are history too (their ids).
             if known != nil { shards[i].prefixIds = true }
         }

@@ -2,8 +2,13 @@ import Foundation
 
 /// What `spend lint` checks: the working tree, the index, one revision, or a range of commits.
 public enum LintMode: Sendable, Hashable {
-    /// Every file of the working tree (`--all`); compared to HEAD when there is one.
+    /// What the working tree adds to HEAD (the default): new ledger lines get
+    /// every check, history only the checks that look at the whole ledger.
+    /// Without git or a first commit, everything is new.
     case workingTree
+    /// Every file and every event of the working tree (`--all`), judged
+    /// against today's policy and cards; compared to HEAD when there is one.
+    case all
     /// What the next commit will hold (`--staged`), compared to HEAD.
     case staged
     /// One revision, compared to its first parent (`--rev`).
@@ -42,6 +47,13 @@ public struct LintStats: Sendable {
     public var policy = false
     /// "against HEAD", "against abc1234", "" (no base).
     public var base = ""
+    /// The rate cards differ from the base's.
+    public var cardsChanged = false
+    /// `spend.toml` differs from the base's (and parses).
+    public var policyChanged = false
+    /// When the policy changed: events of the base that it rejects. They are
+    /// not re-judged (no finding); `LintMode.all` reports them.
+    public var policyPredating = 0
 
     public init() {}
 }

@@ -5,7 +5,9 @@ import Foundation
 /// (HEAD or the first parent), and reports findings with stable rule ids.
 public struct Linter {
     public let workspace: LintWorkspace
-    /// "Today" for `ratecard-backdated` in `--all` and `--staged` (ms since the epoch).
+    /// "Today" (ms since the epoch) for the working tree and the index: for
+    /// `ratecard-backdated`, and for telling a point or discount that takes
+    /// effect later (editable) from one in effect. Commits use their own time.
     public var now: Int64
     /// Findings kept per snapshot (0: all); the rest are counted.
     public var limit: Int
@@ -24,13 +26,13 @@ public struct Linter {
 
     public func run(_ mode: LintMode) throws(SpendError) -> LintResult {
         switch mode {
-        case .workingTree:
+        case .workingTree, .all:
             let target = try workspace.workingTree()
             var base: LintTree?
             if let git = workspace.git, let head = try? git.headCommit() {
                 base = try workspace.commitTree(head)
             }
-            let section = try check(target: target, base: base, baseLabel: "HEAD", incremental: false, now: now)
+            let section = try check(target: target, base: base, baseLabel: "HEAD", incremental: mode != .all, now: now)
             return LintResult(mode: mode, sections: [section])
         case .staged:
             let git = try workspace.requireGit(for: .staged)
@@ -86,14 +88,21 @@ public struct Linter {
 
         // Policy.
         var policy = Policy.empty
+        var policyText: String?
         if let file = target.policy {
             let text = try workspace.text(file)
             do {
                 policy = try Policy.parse(text, path: file.path)
+                policyText = text
             } catch {
                 diagnostics += error.diagnostics
                 notes.append("spend.toml has errors: events were checked without a tagging policy")
             }
+        }
+        // A changed policy is not applied to history; history is only counted against it.
+        if let base, let policyText {
+            let baseText = try base.policy.map { file throws(SpendError) in try workspace.text(file) }
+            stats.policyChanged = baseText != policyText
         }
 
         // Rate cards.
@@ -113,11 +122,21 @@ public struct Linter {
             var baseTexts: [(path: String, text: String)] = []
             for file in base.cards { baseTexts.append((file.path, try workspace.text(file))) }
             let (baseCards, _) = RateCardLint.parse(baseTexts, memo: cardMemo)
-            diagnostics += RateCardLint.historyFindings(target: cards, base: baseCards, baseLabel: baseLabel, now: now)
-            let a = Set(target.cards.map { "\($0.path)\u{0}\($0.blob?.hex ?? "")" })
-            let b = Set(base.cards.map { "\($0.path)\u{0}\($0.blob?.hex ?? "")" })
-            cardsChanged = a != b
+            let history = RateCardLint.history(target: cards, base: baseCards, baseLabel: baseLabel, now: now)
+            diagnostics += history.findings
+            // Changes that start after `now` are corrections when no event is priced with them yet.
+            let later = history.changes.map(\.from).filter { $0 > now }
+            let latest = try later.min().flatMap { instant throws(SpendError) in try latestEvent(atOrAfter: instant, in: target) }
+            for change in history.changes {
+                switch change.verdict(now: now, latestEvent: latest.flatMap { $0 >= change.from ? $0 : nil }, baseLabel: baseLabel) {
+                case .finding(let d): diagnostics.append(d)
+                case .note(let text): notes.append(text)
+                }
+            }
+            // By content: a working-tree card has no blob id, and an unchanged one is no change.
+            cardsChanged = Set(cardTexts.map { $0.path + "\u{0}" + $0.text }) != Set(baseTexts.map { $0.path + "\u{0}" + $0.text })
         }
+        stats.cardsChanged = cardsChanged
         // Give card findings their source line (each card split into lines once, not once per finding).
         let cardTextByPath = Dictionary(cardTexts.map { ($0.path, $0.text) }, uniquingKeysWith: { a, _ in a })
         var cardLines: [String: [Substring]] = [:]
@@ -132,10 +151,12 @@ public struct Linter {
         // Ledger.
         let ledger = try checkLedger(
             target: target, base: base, baseLabel: baseLabel, incremental: incremental, policy: policy, book: book,
-            pricingEnabled: pricingEnabled, recheckPricing: incremental && cardsChanged && pricingEnabled)
+            pricingEnabled: pricingEnabled, recheckPricing: incremental && cardsChanged && pricingEnabled,
+            countPolicy: incremental && stats.policyChanged)
         diagnostics += ledger.diagnostics
         stats.eventsChecked = ledger.events
         stats.shardsChecked = ledger.shardsChecked
+        stats.policyPredating = ledger.policyPredating
         if incremental && cardsChanged && pricingEnabled {
             notes.append("rate cards changed: every event of the ledger was re-checked for a price")
         }
@@ -208,6 +229,8 @@ public struct Linter {
         var omitted = 0
         var events = 0
         var shardsChecked = 0
+        /// History events that the policy, changed in this snapshot, rejects (counted, not reported).
+        var policyPredating = 0
 
         /// Keeps and counts findings.
         mutating func report(_ findings: [Diagnostic]) {
@@ -230,12 +253,13 @@ public struct Linter {
     /// rest is scanned, scan what the comparison left new, then the ids.
     func checkLedger(
         target: LintTree, base: LintTree?, baseLabel: String, incremental: Bool, policy: Policy, book: PriceBook,
-        pricingEnabled: Bool, recheckPricing: Bool
+        pricingEnabled: Bool, recheckPricing: Bool, countPolicy: Bool
     ) throws(SpendError) -> LedgerOutcome {
         var out = LedgerOutcome()
         let cache: IdSetCache? = useCache ? workspace.git.map { IdSetCache(gitCommonDirectory: $0.commonDirectory) } : nil
         out.report(LedgerPlan.deletedShardFindings(target: target, base: base, baseLabel: baseLabel))
-        var plan = LedgerPlan(target: target, base: base, incremental: incremental, recheckPricing: recheckPricing, cache: cache)
+        var plan = LedgerPlan(
+            target: target, base: base, incremental: incremental, recheck: HistoryRecheck(pricing: recheckPricing, policy: countPolicy), cache: cache)
         out.report(plan.shardNameFindings)
         try plan.read(from: workspace)
         let scan = { (plan: LedgerPlan, chunks: [LedgerChunk]) in
@@ -252,7 +276,8 @@ public struct Linter {
         let (comparisons, outcomesA) = try compareHistories(
             compared.map { (plan.changed[$0]!, plan.shards[$0].buffer!) }, baseLabel: baseLabel,
             whileScanning: { scan(planA, chunksA) })
-        out.report(plan.adopt(comparisons, of: compared, incremental: incremental, recheckPricing: recheckPricing, cache: cache))
+        out.report(
+            plan.adopt(comparisons, of: compared, incremental: incremental, recheck: HistoryRecheck(pricing: recheckPricing, policy: countPolicy), cache: cache))
         out.report(plan.tornLineFindings)
 
         let chunksB = plan.chunks(dependent)

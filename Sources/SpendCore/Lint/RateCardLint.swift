@@ -14,8 +14,10 @@ public struct LintedCard: Sendable {
 ///   an exact alias or another glob also claims, for a different model;
 /// - `ratecard-alias-shadow` (warning, with `--litellm FILE`): a glob alias that claims a
 ///   model name the reference list prices differently from the glob's model;
-/// - `ratecard-rewrite`: a price point of the base (model + effective) edited or deleted;
-/// - `ratecard-backdated` (warning): a new point effective more than 7 days before today.
+/// - `ratecard-rewrite`: a price point or `[[discount]]` of the base edited or deleted
+///   where it prices recorded events (``CardChange``);
+/// - `ratecard-backdated` (warning): a new point effective more than 7 days before today;
+/// - `ratecard-dropped-field` (warning): a new point that drops what its model's previous point priced.
 public enum RateCardLint {
     /// How far back a new point may take effect without a warning.
     public static let backdateGrace: Int64 = 7 * Timestamp.millisPerDay
@@ -150,21 +152,33 @@ public enum RateCardLint {
         return out
     }
 
-    /// Points of `base` edited or deleted in `target` (`ratecard-rewrite`), and
-    /// new points of existing cards that take effect more than 7 days before
-    /// `now` (`ratecard-backdated`). Cards that failed to parse on either side
-    /// are skipped (their errors are reported already).
-    public static func historyFindings(
+    /// Compares the cards of `target` with those of `base`: deleted cards
+    /// (`ratecard-rewrite`), new points of existing cards that take effect
+    /// more than 7 days before `now` (`ratecard-backdated`), new or edited
+    /// points that drop what the previous point of their model priced
+    /// (`ratecard-dropped-field`), and the points and discounts edited or
+    /// deleted, for ``CardChange/verdict(now:latestEvent:baseLabel:)`` to
+    /// judge. Cards that failed to parse on either side are skipped (their
+    /// errors are reported already).
+    static func history(
         target: [LintedCard], base: [LintedCard], baseLabel: String, now: Int64
-    ) -> [Diagnostic] {
+    ) -> (findings: [Diagnostic], changes: [CardChange]) {
         var out: [Diagnostic] = []
+        var changes: [CardChange] = []
         // Providers whose target card could not be read: nothing can be said about their points.
         let brokenTargetPaths = Set(target.filter { $0.card == nil }.map(\.path))
         let targetCards = target.compactMap(\.card)
         var targetByProvider: [String: RateCard] = [:]
         for card in targetCards { targetByProvider[card.provider] = card }
         var baseByProvider: [String: RateCard] = [:]
-        for card in base.compactMap(\.card) { baseByProvider[card.provider] = card }
+        var baseTexts: [String: String] = [:]
+        for linted in base {
+            guard let card = linted.card else { continue }
+            baseByProvider[card.provider] = card
+            baseTexts[card.provider] = linted.text
+        }
+        var targetTexts: [String: String] = [:]
+        for linted in target { if let card = linted.card { targetTexts[card.provider] = linted.text } }
 
         func key(_ p: PricePoint) -> String { p.model + "\u{0}" + String(p.effective) }
 
@@ -180,24 +194,9 @@ public enum RateCardLint {
                     ))
                 continue
             }
-            var newPoints: [String: PricePoint] = [:]
-            for p in new.points { newPoints[key(p)] = p }
-            for p in old.points.sorted(by: { $0.location.line < $1.location.line }) {
-                if let now = newPoints[key(p)] {
-                    if let change = difference(p, now) {
-                        out.append(
-                            Diagnostic(
-                                path: new.path, line: now.location.line, rule: .ratecardRewrite,
-                                message: "price point \(p.id) was edited in place (\(change)): history is restated — add a new point instead"))
-                    }
-                } else {
-                    out.append(
-                        Diagnostic(
-                            path: new.path, rule: .ratecardRewrite,
-                            message:
-                                "price point \(p.id) was deleted (it was at \(old.path):\(p.location.line) in \(baseLabel)): history is restated — add a new point instead"
-                        ))
-                }
+            if baseTexts[provider] != targetTexts[provider] || old.path != new.path {
+                changes += Self.changes(from: old, to: new)
+                out += DroppedFields.findings(old: old, new: new)
             }
             var oldKeys = Set<String>()
             for p in old.points { oldKeys.insert(key(p)) }
@@ -211,7 +210,7 @@ public enum RateCardLint {
                     ))
             }
         }
-        return out
+        return (out, changes)
     }
 
     /// What changed between two versions of a point, or nil when they price alike.

@@ -39,6 +39,7 @@ struct ScannedLedger {
             out.warnings += outcome.warnings
             out.omitted += outcome.omitted
             out.events += outcome.events
+            out.policyPredating += outcome.policyPredating
             let bytes = chunks[c].buffer.bytes
             for f in outcome.findings {
                 out.diagnostics.append(
