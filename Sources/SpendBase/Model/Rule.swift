@@ -50,6 +50,7 @@ public enum Rule: String, CaseIterable, Sendable, Hashable, CustomStringConverti
     case io
     case litellm
     case ratecardSync = "ratecard-sync"
+    case importRecord = "import-record"
 
     /// The stable id printed in findings and JSON: `tag-required`.
     public var id: String { rawValue }
@@ -178,6 +179,10 @@ public enum Rule: String, CaseIterable, Sendable, Hashable, CustomStringConverti
             Definition(.error, .otherVerbs, "cards check, cards sync: the LiteLLM price map is not valid JSON")
         case .ratecardSync:
             Definition(.error, .otherVerbs, "cards sync: the effective date is not after a changed model's latest point")
+        case .importRecord:
+            Definition(
+                .error, .otherVerbs,
+                "import: a source record that cannot become an event (no model, an open bucket, unpriced audio, a bad CSV cell)")
         }
     }
 }
