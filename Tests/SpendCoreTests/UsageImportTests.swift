@@ -146,6 +146,15 @@ final class UsageImportTests: XCTestCase {
         XCTAssertEqual(out.rejected.map(\.origin.line), [9, 39])
     }
 
+    func testOpenAIResultOfAnotherUsageEndpointIsRejected() throws {
+        let text = String(decoding: try S.fixture("openai-usage-ungrouped.json"), as: UTF8.self)
+            .replacingOccurrences(of: "organization.usage.completions.result", with: "organization.usage.embeddings.result")
+        let out = S.convert(try openAI(), Array(text.utf8), path: "e.json")
+        XCTAssertEqual(
+            out.rejected.map(\.message),
+            ["result is organization.usage.embeddings.result, not organization.usage.completions.result: only completions usage (/v1/organization/usage/completions) is read"])
+    }
+
     func testOpenAISettingsErrorsAreLocatedPolicyErrors() throws {
         let toml = """
             [import.openai]

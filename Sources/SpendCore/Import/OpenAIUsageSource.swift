@@ -63,6 +63,12 @@ public struct OpenAIUsageSource: ImportSource {
 
     func draft(_ record: UsagePages.Result) throws(RecordProblem) -> EventDraft? {
         let r = record.result
+        if let object = r["object"] as? String, object != "organization.usage.completions.result" {
+            throw RecordProblem(
+                .importRecord,
+                "result is \(object), not organization.usage.completions.result: only completions usage "
+                    + "(/v1/organization/usage/completions) is read")
+        }
         let start = try UsageBucket.seconds(record.bucket, "start_time")
         let end = try UsageBucket.seconds(record.bucket, "end_time")
         try UsageBucket.checkEnded(start: start * 1000, end: end * 1000, now: now)
