@@ -99,7 +99,7 @@ final class CSVImportTests: XCTestCase {
                 "3: import-record: input_tokens (column \"in\") must be a non-negative integer, not \"-5\"",
                 "4: import-record: output_tokens (column \"out\") must be a non-negative integer, not \"1e3\"",
                 "5: import-record: the row has 10 cells, the header 11",
-                "6: timestamp: ts (column \"time\") \"1790899200\" is not an RFC 3339 time within years 0001–9999 (it looks like a Unix time: set the time format to unix or unix_ms)",
+                "6: timestamp: ts (column \"time\") \"1790899200\" is not an RFC 3339 time or a date within years 0001–9999 (it looks like a Unix time: set the time format to unix or unix_ms)",
                 "7: import-record: not CSV: text after the closing quote of a cell (a quote inside a quoted cell is written \"\") (column 85)",
                 "9: import-record: not CSV: the quoted cell opened here never closes (a missing \") (column 77)",
             ])
@@ -149,6 +149,14 @@ final class CSVImportTests: XCTestCase {
                     "spend.toml:5: error[policy]: unknown field \"input\" (expected: ts, id, provider, model, model_requested, service_tier, batch, requests, input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, status, trace_id, latency_ms, tag.NAME, tool_calls.NAME) in [import.csv.map]",
                 ])
         }
+    }
+
+    func testADateIsMidnightUTC() throws {
+        let text = "d,m,p,in,out\n2026-10-01,gpt-4o-mini-2024-07-18,openai,1,1\n2026-10-32,gpt-4o-mini-2024-07-18,openai,1,1\n"
+        let out = S.convert(try source(map: ["ts=d,model=m,provider=p,input_tokens=in,output_tokens=out"]), Array(text.utf8), path: "d.csv")
+        XCTAssertEqual(out.drafts.map(\.event.ts), [TestSupport.ms("2026-10-01T00:00:00Z")])
+        XCTAssertEqual(out.rejected.map(\.message), ["ts (column \"d\") \"2026-10-32\" is not an RFC 3339 time or a date within years 0001–9999"])
+        XCTAssertEqual(out.rejected.map(\.origin.line), [3])
     }
 
     func testUnixSecondsBOMBatchAndInputThatIncludesCached() throws {

@@ -174,6 +174,23 @@ final class UsageImportTests: XCTestCase {
         }
     }
 
+    func testSettingsErrorsInInlineTablesAreLocatedAtTheirLine() throws {
+        let toml = """
+            [policy]
+            required_tags = ["team"]
+
+            [import.anthropic.workspaces]
+            wrkspc_a = { team = "research" }
+            wrkspc_b = { team = "" }
+            """
+        XCTAssertThrowsError(try AnthropicUsageSource.make(settings: try S.settings("anthropic", toml), now: nil)) { error in
+            guard case .input(let diagnostics, _) = error as? SpendError else { return XCTFail("\(error)") }
+            XCTAssertEqual(
+                diagnostics.map(\.description),
+                ["spend.toml:6: error[policy]: team in [import.anthropic.workspaces.wrkspc_b] must be a non-empty string"])
+        }
+    }
+
     // MARK: anthropic-usage
 
     func testAnthropicPageMapsEachResultToOneRollUpEvent() throws {

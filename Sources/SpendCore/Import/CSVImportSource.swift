@@ -1,8 +1,8 @@
 /// `spend import csv`: any CSV (RFC 4180, a header row) whose columns are
 /// mapped to event fields by name (`CSVColumnMapping`). One row is one event:
 ///
-/// - `ts` in the mapping's time format (RFC 3339 by default, or Unix seconds
-///   or milliseconds); token counts non-negative integers; `batch` true/false;
+/// - `ts` in the mapping's time format (RFC 3339 or a date, midnight UTC, by
+///   default; or Unix seconds or milliseconds); token counts non-negative integers; `batch` true/false;
 /// - `provider` from its column, or the constant `provider` setting;
 /// - tags from the `tag.NAME` columns (an empty cell is no tag);
 /// - the id is `csv:` + the `id` column when one is mapped, else
@@ -323,9 +323,9 @@ enum CSVValue {
         let digitsOnly = raw.allSatisfy { $0 >= 48 && $0 <= 57 }
         switch format {
         case .rfc3339:
-            if let ms = Timestamp.parse(raw) { return ms }
+            if let ms = raw.count == 10 ? Timestamp.parseDateOrTimestamp(text) : Timestamp.parse(raw) { return ms }
             let hint = digitsOnly ? " (it looks like a Unix time: set the time format to unix or unix_ms)" : ""
-            throw RecordProblem(.timestamp, "\(what) \"\(text)\" is not an RFC 3339 time within years 0001–9999\(hint)")
+            throw RecordProblem(.timestamp, "\(what) \"\(text)\" is not an RFC 3339 time or a date within years 0001–9999\(hint)")
         case .unix, .unixMs:
             var seconds: Int64 = 0
             var millis: Int64 = 0

@@ -63,7 +63,7 @@ enum UsagePages {
     ) {
         guard validate(range, walker: &walker, path: path, into: &rejections) else { return }
         let (line, _, _) = walker.position(of: range.lowerBound)
-        let pageText = walker.compact(range)
+        var pageText: String { walker.compact(range) }
         func reject(_ message: String) {
             rejections.append(ImportRejection(origin: EventOrigin(path: path, line: line, sourceLine: pageText), rule: .schema, message: message))
         }
@@ -90,7 +90,7 @@ enum UsagePages {
             let resultsRange = bucketRange.flatMap { walker.member("results", of: $0) }
             let resultRanges = resultsRange.map { walker.elements(of: $0) } ?? []
             for (r, result) in results.enumerated() {
-                var origin = EventOrigin(path: path, line: line, sourceLine: pageText)
+                var origin = EventOrigin(path: path, line: line)
                 if let bucketRange, let resultsRange, resultRanges.count == results.count {
                     let resultRange = resultRanges[r]
                     origin.line = walker.position(of: resultRange.lowerBound).line
@@ -101,6 +101,8 @@ enum UsagePages {
                     text += walker.compact((resultsRange.upperBound - 1)..<bucketRange.upperBound)
                     text += "]}"
                     origin.sourceLine = text
+                } else {
+                    origin.sourceLine = pageText  // a key spelt with escapes: the page is the record
                 }
                 body(Result(bucket: bucket, result: result, origin: origin))
             }
