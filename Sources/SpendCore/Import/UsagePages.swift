@@ -62,7 +62,7 @@ enum UsagePages {
         _ body: (Result) -> Void
     ) {
         guard validate(range, walker: &walker, path: path, into: &rejections) else { return }
-        let (line, _, _) = walker.position(of: range.lowerBound)
+        let line = walker.line(of: range.lowerBound)
         var pageText: String { walker.compact(range) }
         func reject(_ message: String) {
             rejections.append(ImportRejection(origin: EventOrigin(path: path, line: line, sourceLine: pageText), rule: .schema, message: message))
@@ -93,7 +93,7 @@ enum UsagePages {
                 var origin = EventOrigin(path: path, line: line)
                 if let bucketRange, let resultsRange, resultRanges.count == results.count {
                     let resultRange = resultRanges[r]
-                    origin.line = walker.position(of: resultRange.lowerBound).line
+                    origin.line = walker.line(of: resultRange.lowerBound)
                     // The bucket with this one result: `{"data":[{…,"results":[RESULT]…}]}`.
                     var text = "{\"data\":["
                     text += walker.compact(bucketRange.lowerBound..<(resultsRange.lowerBound + 1))
@@ -132,7 +132,6 @@ struct JSONWalker {
     let bytes: UnsafeRawBufferPointer
     private let firstLine: Int
     private var line: Int
-    private var lineStart = 0
     private var counted = 0
 
     init(bytes: UnsafeRawBufferPointer, firstLine: Int) {
@@ -249,25 +248,25 @@ struct JSONWalker {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// The 1-based line of `offset`, the offset its line starts at, and its text.
-    /// Newlines are counted once when offsets are asked for in increasing order.
-    mutating func position(of offset: Int) -> (line: Int, lineStart: Int, text: String) {
-        if offset < counted {
-            let at = SourcePosition.locate(offset: offset, in: bytes)
-            return (firstLine - 1 + at.line, offset - at.column + 1, at.lineText)
-        }
+    /// The 1-based line of `offset`, counting newlines once when offsets are
+    /// asked for in increasing order.
+    mutating func line(of offset: Int) -> Int {
+        if offset < counted { return firstLine - 1 + SourcePosition.locate(offset: offset, in: bytes).line }
         if let base = bytes.baseAddress {
             var p = base + counted
             let stop = base + offset
             while p < stop, let nl = memchr(p, 10, stop - p) {
                 line += 1
                 p = UnsafeRawPointer(nl) + 1
-                lineStart = base.distance(to: p)
             }
         }
         counted = offset
-        var end = lineStart
-        while end < bytes.count && bytes[end] != 10 { end += 1 }
-        return (line, lineStart, String(decoding: UnsafeRawBufferPointer(rebasing: bytes[lineStart..<end]), as: UTF8.self))
+        return line
+    }
+
+    /// The line of `offset`, the offset its line starts at, and the line's text (for an error).
+    mutating func position(of offset: Int) -> (line: Int, lineStart: Int, text: String) {
+        let at = SourcePosition.locate(offset: offset, in: bytes)
+        return (line(of: offset), offset - at.column + 1, at.lineText)
     }
 }
