@@ -96,12 +96,12 @@ final class CSVImportTests: XCTestCase {
         XCTAssertEqual(
             out.rejected.map { "\($0.origin.line!): \($0.rule): \($0.message)" },
             [
-                "3: import-record: input_tokens (column \"in\") must be a non-negative integer, not \"-5\"",
-                "4: import-record: output_tokens (column \"out\") must be a non-negative integer, not \"1e3\"",
-                "5: import-record: the row has 10 cells, the header 11",
+                "3: import: input_tokens (column \"in\") must be a non-negative integer, not \"-5\"",
+                "4: import: output_tokens (column \"out\") must be a non-negative integer, not \"1e3\"",
+                "5: import: the row has 10 cells, the header 11",
                 "6: timestamp: ts (column \"time\") \"1790899200\" is not an RFC 3339 time or a date within years 0001–9999 (it looks like a Unix time: set the time format to unix or unix_ms)",
-                "7: import-record: not CSV: text after the closing quote of a cell (a quote inside a quoted cell is written \"\") (column 85)",
-                "9: import-record: not CSV: the quoted cell opened here never closes (a missing \") (column 77)",
+                "7: import: not CSV: text after the closing quote of a cell (a quote inside a quoted cell is written \"\") (column 85)",
+                "9: import: not CSV: the quoted cell opened here never closes (a missing \") (column 77)",
             ])
         XCTAssertEqual(out.rejected[0].origin.sourceLine, "req_9a02,2026-10-02T08:01:00Z,openai,gpt-4.1-2025-04-14,-5,0,100,0,search,ranker,prod")
     }

@@ -101,7 +101,7 @@ final class UsageImportTests: XCTestCase {
         XCTAssertEqual(out.drafts.count, 0)
         XCTAssertEqual(out.records, 1)
         XCTAssertEqual(out.rejected.map(\.message), ["result has no model (the usage was not grouped by model): fetch it with group_by=model"])
-        XCTAssertEqual(out.rejected.map(\.rule), ["import-record"])
+        XCTAssertEqual(out.rejected.map(\.rule), ["import"])
         XCTAssertEqual(out.rejected.map(\.origin.line), [9])
     }
 

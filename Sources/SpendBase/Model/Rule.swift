@@ -50,7 +50,7 @@ public enum Rule: String, CaseIterable, Sendable, Hashable, CustomStringConverti
     case io
     case litellm
     case ratecardSync = "ratecard-sync"
-    case importRecord = "import-record"
+    case importRecord = "import"
 
     /// The stable id printed in findings and JSON: `tag-required`.
     public var id: String { rawValue }
@@ -180,9 +180,7 @@ public enum Rule: String, CaseIterable, Sendable, Hashable, CustomStringConverti
         case .ratecardSync:
             Definition(.error, .otherVerbs, "cards sync: the effective date is not after a changed model's latest point")
         case .importRecord:
-            Definition(
-                .error, .otherVerbs,
-                "import: a source record that cannot become an event (no model, an open bucket, unpriced audio, a bad CSV cell)")
+            Definition(.error, .otherVerbs, "import: a source record that cannot become an event (a missing, negative or malformed field), or a file that is not the source's format")
         }
     }
 }
