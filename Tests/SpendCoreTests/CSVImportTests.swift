@@ -151,6 +151,18 @@ final class CSVImportTests: XCTestCase {
         }
     }
 
+    func testACountAboveTheEventLimitIsAnOverflow() throws {
+        let text = "t,m,p,in,out\n2026-10-01T00:00:00Z,gpt-4o-mini,openai,1000000000000001,1\n2026-10-01T00:00:00Z,gpt-4o-mini,openai,99999999999999999999,1\n"
+        let out = S.convert(try source(map: ["ts=t,model=m,provider=p,input_tokens=in,output_tokens=out"]), Array(text.utf8), path: "o.csv")
+        XCTAssertEqual(out.drafts.count, 0)
+        XCTAssertEqual(
+            out.rejected.map { "\($0.rule): \($0.message)" },
+            [
+                "overflow: input_tokens (column \"in\") is 1000000000000001, above the per-event limit 10^15",
+                "overflow: input_tokens (column \"in\") is 99999999999999999999, above the per-event limit 10^15",
+            ])
+    }
+
     func testADateIsMidnightUTC() throws {
         let text = "d,m,p,in,out\n2026-10-01,gpt-4o-mini-2024-07-18,openai,1,1\n2026-10-32,gpt-4o-mini-2024-07-18,openai,1,1\n"
         let out = S.convert(try source(map: ["ts=d,model=m,provider=p,input_tokens=in,output_tokens=out"]), Array(text.utf8), path: "d.csv")

@@ -146,6 +146,19 @@ final class UsageImportTests: XCTestCase {
         XCTAssertEqual(out.rejected.map(\.origin.line), [9, 39])
     }
 
+    func testAnAPIErrorOrAnotherDocumentIsNotAUsagePage() throws {
+        let text = #"{"error":{"message":"Invalid value for 'group_by'.","type":"invalid_request_error"}}"# + "\n" + #"{"object":"list","data":"x"}"#
+        let out = S.convert(try openAI(), Array(text.utf8), path: "e.jsonl")
+        XCTAssertEqual(out.drafts.count, 0)
+        XCTAssertEqual(out.records, 2)
+        XCTAssertEqual(
+            out.rejected.map { "\($0.origin.line!): \($0.rule): \($0.message)" },
+            [
+                "1: import: the page is an API error, not usage (Invalid value for 'group_by'.): it has no usage to record",
+                "2: import: not a usage page: it has no \"data\" array of buckets",
+            ])
+    }
+
     func testOpenAIResultOfAnotherUsageEndpointIsRejected() throws {
         let text = String(decoding: try S.fixture("openai-usage-ungrouped.json"), as: UTF8.self)
             .replacingOccurrences(of: "organization.usage.completions.result", with: "organization.usage.embeddings.result")

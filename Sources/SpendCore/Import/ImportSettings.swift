@@ -14,6 +14,13 @@ package struct ImportSettings: Sendable {
         self.path = path
         self.text = text
     }
+
+    /// The `[import.SOURCE]` table of `policy` (`source` is `openai`,
+    /// `anthropic`, `csv`: the sources' `settingsName`); `text` is the
+    /// policy file's text, for lines in messages.
+    package init(policy: Policy, source: String, path: String = "spend.toml", text: String? = nil) {
+        self.init(table: policy.imports[source], path: path, text: text)
+    }
 }
 
 /// Reads one `[import.SOURCE]` table, collecting every problem as a located

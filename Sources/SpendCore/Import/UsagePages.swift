@@ -65,7 +65,7 @@ enum UsagePages {
         let line = walker.line(of: range.lowerBound)
         var pageText: String { walker.compact(range) }
         func reject(_ message: String) {
-            rejections.append(ImportRejection(origin: EventOrigin(path: path, line: line, sourceLine: pageText), rule: .schema, message: message))
+            rejections.append(ImportRejection(origin: EventOrigin(path: path, line: line, sourceLine: pageText), rule: .importRecord, message: message))
         }
         guard let page = (try? JSONSerialization.jsonObject(with: Data(walker.bytes[range]))) as? [String: Any] else {
             return reject("not a usage page: a page is a JSON object with a \"data\" array of buckets")
