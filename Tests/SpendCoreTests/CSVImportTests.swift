@@ -70,6 +70,13 @@ final class CSVImportTests: XCTestCase {
         XCTAssertEqual(other.drafts.first?.event.provider, "azure")
     }
 
+    func testTheSameFileGivesTheSameLedgerLines() throws {
+        let bytes = try S.fixture("llm-calls.csv")
+        let first = S.lines(S.convert(try source(), bytes, path: "calls.csv").drafts)
+        XCTAssertEqual(first.count, 3)
+        XCTAssertEqual(S.lines(S.convert(try source(), bytes, path: "calls.csv").drafts), first)
+    }
+
     func testHashedIdsAreDeterministicAndIdenticalRowsStayTwoEvents() throws {
         let map = ["ts=day,model=model,provider=provider,input_tokens=prompt,output_tokens=completion,requests=requests,tag.team=team"]
         let file = try S.fixture("daily-usage.csv")

@@ -96,6 +96,15 @@ final class UsageImportTests: XCTestCase {
                  "project_id=proj_labs", "service_tier=default"].filter { !$0.hasSuffix("=") }))
     }
 
+    func testTheSameFileGivesTheSameLedgerLines() throws {
+        for (source, file) in [(try openAI() as any ImportSource, "openai-usage-pages.jsonl"), (try anthropic(), "anthropic-usage-pages.jsonl")] {
+            let bytes = try S.fixture(file)
+            let first = S.lines(S.convert(source, bytes, path: file).drafts)
+            XCTAssertEqual(first.count, 3 - (file.hasPrefix("anthropic") ? 1 : 0))
+            XCTAssertEqual(S.lines(S.convert(source, bytes, path: file).drafts), first, file)
+        }
+    }
+
     func testOpenAIResultWithoutModelIsRejectedWithTheFetchToUse() throws {
         let out = S.convert(try openAI(), try S.fixture("openai-usage-ungrouped.json"), path: "u.json")
         XCTAssertEqual(out.drafts.count, 0)
