@@ -56,21 +56,29 @@ public struct CardsCheckCommand: ParsableCommand {
         discussion: """
             Reports each rate (input, cached_input, cache_write, output, batch_input, batch_output) that the map \
             states differently from the model's latest point, and the first-party models the map lists that no \
-            card prices. Exit 0 clean, 1 findings, 2 bad input.
+            card prices. With --known FILE, the differences its [[known]] entries cover are accepted (counted, \
+            not listed) and an entry that covers nothing is a finding (stale). Exit 0 clean, 1 findings, 2 bad input.
 
             Example:
-              spend cards check --litellm model_prices_and_context_window.json
+              spend cards check --litellm model_prices_and_context_window.json --known litellm-known.toml
             """)
 
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var litellm: LiteLLMOption
     @OptionGroup var output: OutputOptions
 
+    @Option(help: ArgumentHelp("Reviewed differences to accept: a TOML file of [[known]] entries (model, reason, optional provider and fields).", valueName: "file"))
+    var known: String?
+
     public init() {}
 
     public func run() throws {
         let book = try repository.repository().workingTreePricing().book
-        let result = CardCheck.run(book: book, map: try litellm.map(book: book, directory: repository.directory))
+        var result = CardCheck.run(book: book, map: try litellm.map(book: book, directory: repository.directory))
+        if let known {
+            let path = known.hasPrefix("/") ? known : (repository.directory.map { $0 + "/" } ?? "") + known
+            result = result.applying(try KnownDifferences.read(path: path, relativeTo: Invocation.current.directory, displayPath: known))
+        }
         var renderer = CardsRenderer()
         renderer.csvWriter = output.csvWriter
         Console.show(renderer.renderCheck(result, as: output.format.format), as: output.format)

@@ -322,6 +322,128 @@ output = 50.00
 batch_discount = 0.5
 tool_calls = { web_search = 10.00 }
 
+# ---------------------------------------------------------------- Claude 5 family: Mythos, Sonnet 5 / 5.5, Opus 5 / 5.5, Fable 5.1, Haiku 5.5
+
+# source: Anthropic Claude Mythos Preview (announced 2026-04-07 for Project Glasswing partners only, https://www.lossless.group/keeping-up/claude-mythos-project-glasswing; retired 2026-06-09 for Claude Mythos 5); no public price page: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, key "claude-mythos-preview" ($10 / cached $1 / cache write $12.50, 1-hour $20 / $50)
+[[price]]
+model = "claude-mythos-preview"
+effective = 2026-04-07
+input = 10
+cached_input = 1
+cache_write = 12.5
+cache_write_1h = 20
+output = 50
+tool_calls = { web_search = 10 }
+
+# source: Anthropic Claude Fable 5 and Mythos 5 (2026-06-09, https://www.anthropic.com/news/claude-fable-5-mythos-5; https://platform.claude.com/docs/en/models/fable-5/introducing-claude-fable-5-and-claude-mythos-5: "the same specifications and pricing" as Fable 5) — $10 / cached $1 / cache write $12.50, 1-hour $20 / $50; Batch 50% off; web search $10 per 1,000
+[[price]]
+model = "claude-mythos-5"
+effective = 2026-06-09
+input = 10
+cached_input = 1
+cache_write = 12.5
+cache_write_1h = 20
+output = 50
+batch_discount = 0.5
+tool_calls = { web_search = 10 }
+
+# source: Anthropic Claude Sonnet 5 (released 2026-06-30, https://platform.claude.com/docs/en/models/sonnet-5/overview; https://www.anthropic.com/news/claude-sonnet-5) — $2 / cached $0.20 / cache write $2.50, 1-hour $4 / $10; Batch 50% off; web search $10 per 1,000. (https://apidog.com/pt/blog/claude-sonnet-5-pricing calls $2 / $10 an introductory rate rising to $3 / $15 on 2026-09-01; Anthropic's page and LiteLLM 1.109.1 still list $2 / $10, so no such point)
+[[price]]
+model = "claude-sonnet-5"
+effective = 2026-06-30
+input = 2
+cached_input = 0.2
+cache_write = 2.5
+cache_write_1h = 4
+output = 10
+batch_discount = 0.5
+tool_calls = { web_search = 10 }
+
+# source: Anthropic Claude Opus 5 (released 2026-07-24, https://platform.claude.com/docs/en/models/opus-5/overview; https://www.anthropic.com/news/claude-opus-5) — $5 / cached $0.50 / cache write $6.25, 1-hour $10 / $25; Batch 50% off; web search $10 per 1,000
+[[price]]
+model = "claude-opus-5"
+effective = 2026-07-24
+input = 5
+cached_input = 0.5
+cache_write = 6.25
+cache_write_1h = 10
+output = 25
+batch_discount = 0.5
+tool_calls = { web_search = 10 }
+
+# source: Anthropic Claude Fable 5.1 and Mythos 5.1 (released 2026-09-01, https://www.anthropic.com/claude-fable-and-mythos-5-1; https://platform.claude.com/docs/en/models/fable-5-1/overview: Fable 5 prices with cache reads at a quarter) — $10 / cached $0.25 / cache write $12.50, 1-hour $20 / $50; Batch 50% off; web search $10 per 1,000
+[[price]]
+model = "claude-fable-5-1"
+effective = 2026-09-01
+input = 10
+cached_input = 0.25
+cache_write = 12.5
+cache_write_1h = 20
+output = 50
+batch_discount = 0.5
+tool_calls = { web_search = 10 }
+
+# source: as claude-fable-5-1 above (2026-09-01; Mythos 5.1 shares Fable 5.1's capabilities and prices, verified organizations only)
+[[price]]
+model = "claude-mythos-5-1"
+effective = 2026-09-01
+input = 10
+cached_input = 0.25
+cache_write = 12.5
+cache_write_1h = 20
+output = 50
+batch_discount = 0.5
+tool_calls = { web_search = 10 }
+
+# source: Anthropic Claude Opus 5.5 (https://platform.claude.com/docs/en/models/opus-5-5/overview; on the pricing page by 2026-09-23, https://github.com/kurofune/claudit/releases/tag/v1.8.2) — $4 / cached $0.20 (0.05x) / cache write $5, 1-hour $8 / $20; Batch 50% off; web search $10 per 1,000
+[[price]]
+model = "claude-opus-5-5"
+effective = 2026-09-23
+input = 4
+cached_input = 0.2
+cache_write = 5
+cache_write_1h = 8
+output = 20
+batch_discount = 0.5
+tool_calls = { web_search = 10 }
+
+# source: Anthropic Claude Sonnet 5.5 (https://platform.claude.com/docs/en/models/sonnet-5-5/overview; available 2026-09-29 per https://github.com/orgs/cometapi-dev/discussions/144) — Sonnet 5's prices: $2 / cached $0.20 / cache write $2.50, 1-hour $4 / $10; Batch 50% off; web search $10 per 1,000
+[[price]]
+model = "claude-sonnet-5-5"
+effective = 2026-09-29
+input = 2
+cached_input = 0.2
+cache_write = 2.5
+cache_write_1h = 4
+output = 10
+batch_discount = 0.5
+tool_calls = { web_search = 10 }
+
+# source: Anthropic cut Claude Sonnet 5.5 cache reads from $0.20 to $0.10 (0.05x) on 2026-10-07 (https://github.com/kurofune/claudit/releases/tag/v1.9.2, https://github.com/TheKrush/PromptFuel/releases/tag/v1.0.23); other rates unchanged
+[[price]]
+model = "claude-sonnet-5-5"
+effective = 2026-10-07
+input = 2
+cached_input = 0.1
+cache_write = 2.5
+cache_write_1h = 4
+output = 10
+batch_discount = 0.5
+tool_calls = { web_search = 10 }
+
+# source: Anthropic Claude Haiku 5.5 (https://platform.claude.com/docs/en/models/haiku-5-5/overview; priced from 2026-10-07 per https://github.com/TheKrush/PromptFuel/releases/tag/v1.0.23) — prompts up to 100,000 tokens $0.10 / cached $0.01 / cache write $0.125, 1-hour $0.20 / $0.50; a prompt (input + cache reads + writes) over 100,000 tokens pays $0.50 / $0.05 / $0.625, 1-hour $1 / $2.50 on every token of the request; Batch 50% off; web search $10 per 1,000
+[[price]]
+model = "claude-haiku-5-5"
+effective = 2026-10-07
+input = 0.1
+cached_input = 0.01
+cache_write = 0.125
+cache_write_1h = 0.2
+output = 0.5
+batch_discount = 0.5
+tool_calls = { web_search = 10 }
+tiers = [ { above_input_tokens = 100000, input = 0.5, cached_input = 0.05, cache_write = 0.625, cache_write_1h = 1, output = 2.5 } ]
+
 """#
         ),
         (
@@ -1129,7 +1251,14 @@ batch_discount = 0.5
 #
 # Units: USD per 1,000,000 tokens; batch_discount is a multiplier. Caching:
 # cached_input is the cache read rate, cache_write the 5-minute cache write
-# (the 1-hour write, 2x input, has no field yet: see ratecards/anthropic.toml).
+# (1.25x input), cache_write_1h the 1-hour cache write (2x input, the same
+# multiple as the Claude API: Bedrock takes `ttl: "1h"` cache points, see
+# https://portkey.ai/docs/integrations/llms/bedrock/prompt-caching and
+# https://github.com/anthropics/claude-code/issues/32671; rates as LiteLLM
+# 1.109.1's cache_creation_input_token_cost_above_1hr for the Bedrock IDs,
+# e.g. us.anthropic.claude-opus-4-6-v1 $11 = 2 x $5.50). Added to the points
+# that price cache writes when the card format grew the field: no earlier
+# event can carry 1-hour writes (ratecard-rewrite does not apply).
 #
 # Model IDs: events carry the Bedrock model ID as served
 # ("us.anthropic.claude-sonnet-4-5-20250929-v1:0"); the aliases below map each
@@ -1207,6 +1336,75 @@ currency = "USD"
 "apac.anthropic.claude-fable-5" = "claude-fable-5-regional"
 "au.anthropic.claude-fable-5" = "claude-fable-5-regional"
 "jp.anthropic.claude-fable-5" = "claude-fable-5-regional"
+# claude-mythos-5
+"anthropic.claude-mythos-5" = "claude-mythos-5"
+"global.anthropic.claude-mythos-5" = "claude-mythos-5"
+"us.anthropic.claude-mythos-5" = "claude-mythos-5-regional"
+"eu.anthropic.claude-mythos-5" = "claude-mythos-5-regional"
+"apac.anthropic.claude-mythos-5" = "claude-mythos-5-regional"
+"au.anthropic.claude-mythos-5" = "claude-mythos-5-regional"
+"jp.anthropic.claude-mythos-5" = "claude-mythos-5-regional"
+# claude-sonnet-5
+"anthropic.claude-sonnet-5" = "claude-sonnet-5"
+"global.anthropic.claude-sonnet-5" = "claude-sonnet-5"
+"us.anthropic.claude-sonnet-5" = "claude-sonnet-5-regional"
+"eu.anthropic.claude-sonnet-5" = "claude-sonnet-5-regional"
+"apac.anthropic.claude-sonnet-5" = "claude-sonnet-5-regional"
+"au.anthropic.claude-sonnet-5" = "claude-sonnet-5-regional"
+"jp.anthropic.claude-sonnet-5" = "claude-sonnet-5-regional"
+# claude-opus-5
+"anthropic.claude-opus-5" = "claude-opus-5"
+"global.anthropic.claude-opus-5" = "claude-opus-5"
+"us.anthropic.claude-opus-5" = "claude-opus-5-regional"
+"eu.anthropic.claude-opus-5" = "claude-opus-5-regional"
+"apac.anthropic.claude-opus-5" = "claude-opus-5-regional"
+"au.anthropic.claude-opus-5" = "claude-opus-5-regional"
+"jp.anthropic.claude-opus-5" = "claude-opus-5-regional"
+# claude-fable-5-1
+"anthropic.claude-fable-5-1" = "claude-fable-5-1"
+"global.anthropic.claude-fable-5-1" = "claude-fable-5-1"
+"us.anthropic.claude-fable-5-1" = "claude-fable-5-1-regional"
+"eu.anthropic.claude-fable-5-1" = "claude-fable-5-1-regional"
+"apac.anthropic.claude-fable-5-1" = "claude-fable-5-1-regional"
+"au.anthropic.claude-fable-5-1" = "claude-fable-5-1-regional"
+"jp.anthropic.claude-fable-5-1" = "claude-fable-5-1-regional"
+# claude-mythos-5-1
+"anthropic.claude-mythos-5-1" = "claude-mythos-5-1"
+"global.anthropic.claude-mythos-5-1" = "claude-mythos-5-1"
+"us.anthropic.claude-mythos-5-1" = "claude-mythos-5-1-regional"
+"eu.anthropic.claude-mythos-5-1" = "claude-mythos-5-1-regional"
+"apac.anthropic.claude-mythos-5-1" = "claude-mythos-5-1-regional"
+"au.anthropic.claude-mythos-5-1" = "claude-mythos-5-1-regional"
+"jp.anthropic.claude-mythos-5-1" = "claude-mythos-5-1-regional"
+# claude-opus-5-5
+"anthropic.claude-opus-5-5" = "claude-opus-5-5"
+"global.anthropic.claude-opus-5-5" = "claude-opus-5-5"
+"us.anthropic.claude-opus-5-5" = "claude-opus-5-5-regional"
+"eu.anthropic.claude-opus-5-5" = "claude-opus-5-5-regional"
+"apac.anthropic.claude-opus-5-5" = "claude-opus-5-5-regional"
+"au.anthropic.claude-opus-5-5" = "claude-opus-5-5-regional"
+"jp.anthropic.claude-opus-5-5" = "claude-opus-5-5-regional"
+# claude-sonnet-5-5
+"anthropic.claude-sonnet-5-5" = "claude-sonnet-5-5"
+"global.anthropic.claude-sonnet-5-5" = "claude-sonnet-5-5"
+"us.anthropic.claude-sonnet-5-5" = "claude-sonnet-5-5-regional"
+"eu.anthropic.claude-sonnet-5-5" = "claude-sonnet-5-5-regional"
+"apac.anthropic.claude-sonnet-5-5" = "claude-sonnet-5-5-regional"
+"au.anthropic.claude-sonnet-5-5" = "claude-sonnet-5-5-regional"
+"jp.anthropic.claude-sonnet-5-5" = "claude-sonnet-5-5-regional"
+# claude-haiku-5-5
+"anthropic.claude-haiku-5-5" = "claude-haiku-5-5"
+"global.anthropic.claude-haiku-5-5" = "claude-haiku-5-5"
+"us.anthropic.claude-haiku-5-5" = "claude-haiku-5-5-regional"
+"eu.anthropic.claude-haiku-5-5" = "claude-haiku-5-5-regional"
+"apac.anthropic.claude-haiku-5-5" = "claude-haiku-5-5-regional"
+"au.anthropic.claude-haiku-5-5" = "claude-haiku-5-5-regional"
+"jp.anthropic.claude-haiku-5-5" = "claude-haiku-5-5-regional"
+# claude-mythos-preview (one price on every endpoint)
+"anthropic.claude-mythos-preview" = "claude-mythos-preview"
+"us.anthropic.claude-mythos-preview" = "claude-mythos-preview"
+"apac.anthropic.claude-mythos-preview" = "claude-mythos-preview"
+"au.anthropic.claude-mythos-preview" = "claude-mythos-preview"
 
 # source: https://www.anthropic.com/news/claude-sonnet-4-5 (2025-09-29; on Amazon Bedrock the same day); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
 [[price]]
@@ -1215,6 +1413,7 @@ effective = 2025-09-29
 input = 3.00
 cached_input = 0.30
 cache_write = 3.75
+cache_write_1h = 6.00
 output = 15.00
 batch_discount = 0.5
 
@@ -1225,6 +1424,7 @@ effective = 2025-09-29
 input = 3.30
 cached_input = 0.33
 cache_write = 4.125
+cache_write_1h = 6.60
 output = 16.50
 batch_discount = 0.5
 
@@ -1235,6 +1435,7 @@ effective = 2025-10-15
 input = 1.00
 cached_input = 0.10
 cache_write = 1.25
+cache_write_1h = 2.00
 output = 5.00
 batch_discount = 0.5
 
@@ -1245,6 +1446,7 @@ effective = 2025-10-15
 input = 1.10
 cached_input = 0.11
 cache_write = 1.375
+cache_write_1h = 2.20
 output = 5.50
 batch_discount = 0.5
 
@@ -1255,6 +1457,7 @@ effective = 2025-11-24
 input = 5.00
 cached_input = 0.50
 cache_write = 6.25
+cache_write_1h = 10.00
 output = 25.00
 batch_discount = 0.5
 
@@ -1265,6 +1468,7 @@ effective = 2025-11-24
 input = 5.50
 cached_input = 0.55
 cache_write = 6.875
+cache_write_1h = 11.00
 output = 27.50
 batch_discount = 0.5
 
@@ -1275,6 +1479,7 @@ effective = 2026-02-05
 input = 5.00
 cached_input = 0.50
 cache_write = 6.25
+cache_write_1h = 10.00
 output = 25.00
 batch_discount = 0.5
 
@@ -1285,6 +1490,7 @@ effective = 2026-02-05
 input = 5.50
 cached_input = 0.55
 cache_write = 6.875
+cache_write_1h = 11.00
 output = 27.50
 batch_discount = 0.5
 
@@ -1295,6 +1501,7 @@ effective = 2026-02-05
 input = 3.00
 cached_input = 0.30
 cache_write = 3.75
+cache_write_1h = 6.00
 output = 15.00
 batch_discount = 0.5
 
@@ -1305,6 +1512,7 @@ effective = 2026-02-05
 input = 3.30
 cached_input = 0.33
 cache_write = 4.125
+cache_write_1h = 6.60
 output = 16.50
 batch_discount = 0.5
 
@@ -1315,6 +1523,7 @@ effective = 2026-04-16
 input = 5.00
 cached_input = 0.50
 cache_write = 6.25
+cache_write_1h = 10.00
 output = 25.00
 batch_discount = 0.5
 
@@ -1325,6 +1534,7 @@ effective = 2026-04-16
 input = 5.50
 cached_input = 0.55
 cache_write = 6.875
+cache_write_1h = 11.00
 output = 27.50
 batch_discount = 0.5
 
@@ -1335,6 +1545,7 @@ effective = 2026-05-28
 input = 5.00
 cached_input = 0.50
 cache_write = 6.25
+cache_write_1h = 10.00
 output = 25.00
 batch_discount = 0.5
 
@@ -1345,6 +1556,7 @@ effective = 2026-05-28
 input = 5.50
 cached_input = 0.55
 cache_write = 6.875
+cache_write_1h = 11.00
 output = 27.50
 batch_discount = 0.5
 
@@ -1355,6 +1567,7 @@ effective = 2026-06-09
 input = 10.00
 cached_input = 1.00
 cache_write = 12.50
+cache_write_1h = 20.00
 output = 50.00
 batch_discount = 0.5
 
@@ -1365,8 +1578,221 @@ effective = 2026-06-09
 input = 11.00
 cached_input = 1.10
 cache_write = 13.75
+cache_write_1h = 22.00
 output = 55.00
 batch_discount = 0.5
+
+# ---------------------------------------------------------------- Claude 5 family on Bedrock
+
+# source: Claude Mythos 5 (2026-06-09; verified organizations only); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; batch 50% off (LiteLLM 1.109.1 lists the same for the Bedrock IDs)
+[[price]]
+model = "claude-mythos-5"
+effective = 2026-06-09
+input = 10.00
+cached_input = 1.00
+cache_write = 12.50
+cache_write_1h = 20.00
+output = 50.00
+batch_discount = 0.5
+
+# source: Claude Mythos 5 (2026-06-09; verified organizations only); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing — geographic cross-Region inference profiles (us., eu., apac., au., jp.): 10% above the global price; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-mythos-5-regional"
+effective = 2026-06-09
+input = 11.00
+cached_input = 1.10
+cache_write = 13.75
+cache_write_1h = 22.00
+output = 55.00
+batch_discount = 0.5
+
+# source: Claude Sonnet 5 (2026-06-30); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; batch 50% off (LiteLLM 1.109.1 lists the same for the Bedrock IDs)
+[[price]]
+model = "claude-sonnet-5"
+effective = 2026-06-30
+input = 2.00
+cached_input = 0.20
+cache_write = 2.50
+cache_write_1h = 4.00
+output = 10.00
+batch_discount = 0.5
+
+# source: Claude Sonnet 5 (2026-06-30); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing — geographic cross-Region inference profiles (us., eu., apac., au., jp.): 10% above the global price; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-sonnet-5-regional"
+effective = 2026-06-30
+input = 2.20
+cached_input = 0.22
+cache_write = 2.75
+cache_write_1h = 4.40
+output = 11.00
+batch_discount = 0.5
+
+# source: Claude Opus 5 (2026-07-24; on Amazon Bedrock the same day, https://github.com/anomalyco/models.dev/pull/3706); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; batch 50% off (LiteLLM 1.109.1 lists the same for the Bedrock IDs)
+[[price]]
+model = "claude-opus-5"
+effective = 2026-07-24
+input = 5.00
+cached_input = 0.50
+cache_write = 6.25
+cache_write_1h = 10.00
+output = 25.00
+batch_discount = 0.5
+
+# source: Claude Opus 5 (2026-07-24; on Amazon Bedrock the same day, https://github.com/anomalyco/models.dev/pull/3706); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing — geographic cross-Region inference profiles (us., eu., apac., au., jp.): 10% above the global price; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-opus-5-regional"
+effective = 2026-07-24
+input = 5.50
+cached_input = 0.55
+cache_write = 6.875
+cache_write_1h = 11.00
+output = 27.50
+batch_discount = 0.5
+
+# source: Claude Fable 5.1 (2026-09-01; on Amazon Bedrock, https://platform.claude.com/docs/models/fable-5/migration-guide); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; batch 50% off (LiteLLM 1.109.1 lists the same for the Bedrock IDs)
+[[price]]
+model = "claude-fable-5-1"
+effective = 2026-09-01
+input = 10.00
+cached_input = 0.25
+cache_write = 12.50
+cache_write_1h = 20.00
+output = 50.00
+batch_discount = 0.5
+
+# source: Claude Fable 5.1 (2026-09-01; on Amazon Bedrock, https://platform.claude.com/docs/models/fable-5/migration-guide); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing — geographic cross-Region inference profiles (us., eu., apac., au., jp.): 10% above the global price; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-fable-5-1-regional"
+effective = 2026-09-01
+input = 11.00
+cached_input = 0.275
+cache_write = 13.75
+cache_write_1h = 22.00
+output = 55.00
+batch_discount = 0.5
+
+# source: Claude Mythos 5.1 (2026-09-01; verified organizations only); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; batch 50% off (LiteLLM 1.109.1 lists the same for the Bedrock IDs)
+[[price]]
+model = "claude-mythos-5-1"
+effective = 2026-09-01
+input = 10.00
+cached_input = 0.25
+cache_write = 12.50
+cache_write_1h = 20.00
+output = 50.00
+batch_discount = 0.5
+
+# source: Claude Mythos 5.1 (2026-09-01; verified organizations only); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing — geographic cross-Region inference profiles (us., eu., apac., au., jp.): 10% above the global price; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-mythos-5-1-regional"
+effective = 2026-09-01
+input = 11.00
+cached_input = 0.275
+cache_write = 13.75
+cache_write_1h = 22.00
+output = 55.00
+batch_discount = 0.5
+
+# source: Claude Opus 5.5 (2026-09-23); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; batch 50% off (LiteLLM 1.109.1 lists the same for the Bedrock IDs)
+[[price]]
+model = "claude-opus-5-5"
+effective = 2026-09-23
+input = 4.00
+cached_input = 0.20
+cache_write = 5.00
+cache_write_1h = 8.00
+output = 20.00
+batch_discount = 0.5
+
+# source: Claude Opus 5.5 (2026-09-23); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing — geographic cross-Region inference profiles (us., eu., apac., au., jp.): 10% above the global price; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-opus-5-5-regional"
+effective = 2026-09-23
+input = 4.40
+cached_input = 0.22
+cache_write = 5.50
+cache_write_1h = 8.80
+output = 22.00
+batch_discount = 0.5
+
+# source: Claude Sonnet 5.5 (2026-09-29); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; batch 50% off (LiteLLM 1.109.1 lists the same for the Bedrock IDs)
+[[price]]
+model = "claude-sonnet-5-5"
+effective = 2026-09-29
+input = 2.00
+cached_input = 0.20
+cache_write = 2.50
+cache_write_1h = 4.00
+output = 10.00
+batch_discount = 0.5
+
+# source: Claude Sonnet 5.5 (2026-09-29); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing — geographic cross-Region inference profiles (us., eu., apac., au., jp.): 10% above the global price; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-sonnet-5-5-regional"
+effective = 2026-09-29
+input = 2.20
+cached_input = 0.22
+cache_write = 2.75
+cache_write_1h = 4.40
+output = 11.00
+batch_discount = 0.5
+
+# source: Claude Sonnet 5.5 cache-read cut to $0.10 (2026-10-07); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; batch 50% off (LiteLLM 1.109.1 lists the same for the Bedrock IDs)
+[[price]]
+model = "claude-sonnet-5-5"
+effective = 2026-10-07
+input = 2.00
+cached_input = 0.10
+cache_write = 2.50
+cache_write_1h = 4.00
+output = 10.00
+batch_discount = 0.5
+
+# source: Claude Sonnet 5.5 cache-read cut to $0.10 (2026-10-07); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing — geographic cross-Region inference profiles (us., eu., apac., au., jp.): 10% above the global price; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-sonnet-5-5-regional"
+effective = 2026-10-07
+input = 2.20
+cached_input = 0.11
+cache_write = 2.75
+cache_write_1h = 4.40
+output = 11.00
+batch_discount = 0.5
+
+# source: Claude Haiku 5.5 (2026-10-07; prompts over 100,000 tokens pay the higher rates on every token); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; batch 50% off (LiteLLM 1.109.1 lists the same for the Bedrock IDs)
+[[price]]
+model = "claude-haiku-5-5"
+effective = 2026-10-07
+input = 0.10
+cached_input = 0.01
+cache_write = 0.125
+cache_write_1h = 0.20
+output = 0.50
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 100000, input = 0.50, cached_input = 0.05, cache_write = 0.625, cache_write_1h = 1.00, output = 2.50 } ]
+
+# source: Claude Haiku 5.5 (2026-10-07; prompts over 100,000 tokens pay the higher rates on every token); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing — geographic cross-Region inference profiles (us., eu., apac., au., jp.): 10% above the global price; batch 50% off (LiteLLM 1.109.1 lists the same)
+[[price]]
+model = "claude-haiku-5-5-regional"
+effective = 2026-10-07
+input = 0.11
+cached_input = 0.011
+cache_write = 0.1375
+cache_write_1h = 0.22
+output = 0.55
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 100000, input = 0.55, cached_input = 0.055, cache_write = 0.6875, cache_write_1h = 1.10, output = 2.75 } ]
+
+# source: LiteLLM model_prices_and_context_window.json 1.109.1, keys "anthropic.claude-mythos-preview" and "us." / "apac." / "au." (the same $27.50 / cached $2.75 / cache write $34.375, 1-hour $55 / $137.50 for every endpoint, no batch): Claude Mythos Preview on Amazon Bedrock for Project Glasswing partners (announced 2026-04-07, https://newsletter.devcowboy.com/articles/295.html: "gated channels on Google Cloud Vertex AI and Amazon Bedrock"); no AWS price page found: docs/FORMAT.md "Bundled cards"
+[[price]]
+model = "claude-mythos-preview"
+effective = 2026-04-07
+input = 27.50
+cached_input = 2.75
+cache_write = 34.375
+cache_write_1h = 55.00
+output = 137.50
 
 """#
         ),
@@ -1419,10 +1845,10 @@ currency = "USD"
 "gemini-2.5-flash-lite-preview-09-2025" = "gemini-2.5-flash-lite"
 "gemini-3.1-flash-lite-preview" = "gemini-3.1-flash-lite"
 "gemini-3.1-pro-preview-customtools" = "gemini-3.1-pro-preview"   # same model and price, tuned for custom tools
-# *-latest aliases: where Google points them now (gemini-flash-latest and
-# gemini-flash-lite-latest are not aliased: they point to models this card
-# does not price yet, see docs/FORMAT.md "Bundled cards")
+# *-latest aliases: where Google points them now
 "gemini-pro-latest" = "gemini-3.1-pro-preview"             # moved to 3.1 Pro on 2026-03-06
+"gemini-flash-latest" = "gemini-3.8-flash"                 # https://github.com/taruma/PromptLab/releases/tag/v2.5.1 (2026-09-02)
+"gemini-flash-lite-latest" = "gemini-3.5-flash-lite"
 
 # ---------------------------------------------------------------- Gemini 1.5
 
@@ -1585,6 +2011,147 @@ output = 9.00
 batch_discount = 0.5
 service_tiers = { flex = { input = 0.75, cached_input = 0.075, output = 4.50 }, priority = { input = 2.70, cached_input = 0.27, output = 16.20 } }
 
+# ---------------------------------------------------------------- Gemini 3.5 Flash-Lite, 3.6-3.8 Flash, Gemini 4 Argon, embeddings 2, robotics, deep research
+
+# source: Gemini Embedding 2 preview (released 2026-04-17 per https://docs.venice.ai/es/models/gemini-embedding-2-preview.md); no Google price page found: the text rate is LiteLLM model_prices_and_context_window.json 1.109.1's, key "gemini/gemini-embedding-2-preview" ($0.20 per 1M input tokens; Batch half). Image, audio and video input rates have no field
+[[price]]
+model = "gemini-embedding-2-preview"
+effective = 2026-04-17
+input = 0.2
+output = 0
+batch_discount = 0.5
+
+# source: LiteLLM model_prices_and_context_window.json 1.109.1, keys "gemini/deep-research-pro-preview-12-2025" ($2 / $12; Batch half) and "vertex_ai/deep-research-pro-preview-12-2025" (cached $0.20): no dated Google price found; effective from the month in the model's name (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "deep-research-pro-preview-12-2025"
+effective = 2025-12-01
+input = 2
+cached_input = 0.2
+output = 12
+batch_discount = 0.5
+
+# source: LiteLLM model_prices_and_context_window.json 1.109.1, key "gemini/deep-research-preview-04-2026" ($2 / $12; Batch half): no dated Google price found; effective from the month in the model's name
+[[price]]
+model = "deep-research-preview-04-2026"
+effective = 2026-04-01
+input = 2
+output = 12
+batch_discount = 0.5
+
+# source: LiteLLM model_prices_and_context_window.json 1.109.1, key "gemini/deep-research-max-preview-04-2026" ($2 / $12; Batch half): no dated Google price found; effective from the month in the model's name
+[[price]]
+model = "deep-research-max-preview-04-2026"
+effective = 2026-04-01
+input = 2
+output = 12
+batch_discount = 0.5
+
+# source: Google Gemini 3.6 Flash and 3.5 Flash-Lite (2026-07-21: https://ai.google.dev/gemini-api/docs/whats-new-gemini-3.6, release date per https://github.com/simstudioai/sim/pull/5812) — 3.5 Flash-Lite $0.30 / cached $0.03 / $2.50; Batch $0.15 / $0.02 / $1.25; flex as Batch; priority $0.54 / $0.05 / $4.50 (https://ai.google.dev/gemini-api/docs/pricing as LiteLLM 1.109.1 lists it)
+[[price]]
+model = "gemini-3.5-flash-lite"
+effective = 2026-07-21
+input = 0.3
+cached_input = 0.03
+output = 2.5
+batch_input = 0.15
+batch_cached_input = 0.02
+batch_output = 1.25
+service_tiers = { flex = { input = 0.15, cached_input = 0.02, output = 1.25 }, priority = { input = 0.54, cached_input = 0.05, output = 4.5 } }
+
+# source: as gemini-3.5-flash-lite above (2026-07-21) — Gemini 3.6 Flash list price $1.50 / cached $0.15 / $7.50 (https://ai.google.dev/gemini-api/docs/whats-new-gemini-3.6); Batch and flex half; priority 1.8x
+[[price]]
+model = "gemini-3.6-flash"
+effective = 2026-07-21
+input = 1.50
+cached_input = 0.15
+output = 7.50
+batch_discount = 0.5
+service_tiers = { flex = { input = 0.75, cached_input = 0.075, output = 3.75 }, priority = { input = 2.70, cached_input = 0.27, output = 13.50 } }
+
+# source: Google Gemini 3.7 Flash (GA 2026-08-14, https://github.com/orgs/cometapi-dev/discussions/130; https://docs.cloud.google.com/gemini-enterprise-agent-platform/models/guides/gemini-3-7-flash) at its introductory price, half of 3.6 Flash's list price, through 2026-12-31 (https://github.com/taruma/PromptLab/releases/tag/v2.5.1) — $0.75 / cached $0.075 / $3.75; Batch and flex half; priority $1.35 / $0.135 / $6.75. From 2027-01-01 the list price applies: add that point when it is in effect
+[[price]]
+model = "gemini-3.7-flash"
+effective = 2026-08-14
+input = 0.75
+cached_input = 0.075
+output = 3.75
+batch_discount = 0.5
+service_tiers = { flex = { input = 0.375, cached_input = 0.0375, output = 1.875 }, priority = { input = 1.35, cached_input = 0.135, output = 6.75 } }
+
+# source: Google Gemini 3.8 Flash (released 2026-09-02, https://github.com/VladoIvankovic/Codeep/releases/tag/v3.2.0, https://github.com/stegra05/Lectern/releases/tag/v2.15.0) at 3.7 Flash's introductory price through 2026-12-31 — $0.75 / cached $0.075 / $3.75; Batch and flex half; priority $1.35 / $0.135 / $6.75
+[[price]]
+model = "gemini-3.8-flash"
+effective = 2026-09-02
+input = 0.75
+cached_input = 0.075
+output = 3.75
+batch_discount = 0.5
+service_tiers = { flex = { input = 0.375, cached_input = 0.0375, output = 1.875 }, priority = { input = 1.35, cached_input = 0.135, output = 6.75 } }
+
+# source: Google's introductory price across the Gemini Flash series (3.8, 3.7 and 3.6 Flash) through 2026-12-31, in effect by 2026-09-02 (https://github.com/taruma/PromptLab/releases/tag/v2.5.1; https://github.com/uttamdeb/agent-telemetry/releases/tag/v1.6.6: "3.6 to 3.8 Flash use Google's promo rate, which runs through 2026-12-31") — $0.75 / cached $0.075 / $3.75; Batch and flex half; priority $1.35 / $0.135 / $6.75
+[[price]]
+model = "gemini-3.6-flash"
+effective = 2026-09-02
+input = 0.75
+cached_input = 0.075
+output = 3.75
+batch_discount = 0.5
+service_tiers = { flex = { input = 0.375, cached_input = 0.0375, output = 1.875 }, priority = { input = 1.35, cached_input = 0.135, output = 6.75 } }
+
+# source: LiteLLM model_prices_and_context_window.json 1.109.1, key "gemini-3.8-flash-cyber" (Vertex AI only; $1.50 / cached $0.15 / $7.50; Batch and flex half; priority 1.8x): no provider page or dated report of its price found: the rates are LiteLLM 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gemini-3.8-flash-cyber"
+effective = 2026-12-01
+input = 1.5
+cached_input = 0.15
+output = 7.5
+batch_discount = 0.5
+service_tiers = { flex = { input = 0.75, cached_input = 0.075, output = 3.75 }, priority = { input = 2.7, cached_input = 0.27, output = 13.5 } }
+
+# source: Gemini Robotics ER 2 (published 2026-07-30, https://blog.google/innovation-and-ai/models-and-research/google-deepmind/gemini-robotics-er-2/; https://ai.google.dev/gemini-api/docs/robotics-overview); no dated price page found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, key "gemini/gemini-robotics-er-2-preview" ($1 / cached $0.10 / $5; Batch half)
+[[price]]
+model = "gemini-robotics-er-2-preview"
+effective = 2026-07-30
+input = 1
+cached_input = 0.1
+output = 5
+batch_discount = 0.5
+
+# source: LiteLLM model_prices_and_context_window.json 1.109.1, key "gemini-robotics-er-1.5-preview" ($0.30 / $2.50; LiteLLM lists a cached rate of 0, left out: cached tokens stay an error): no provider page or dated report of its price found: the rates are LiteLLM 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gemini-robotics-er-1.5-preview"
+effective = 2026-12-01
+input = 0.3
+output = 2.5
+
+# source: LiteLLM model_prices_and_context_window.json 1.109.1, key "gemini/gemini-embedding-2" ($0.20 per 1M input tokens; Batch half; image, audio and video input rates have no field): no provider page or dated report of its price found: the rates are LiteLLM 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gemini-embedding-2"
+effective = 2026-12-01
+input = 0.2
+output = 0
+batch_discount = 0.5
+
+# source: Google Gemini 4 Argon launch price "through 2026-11-30" (API pricing from 2026-10-13, https://github.com/iyulab/TokenMeter/releases/tag/v0.13.1; https://github.com/BerriAI/litellm/discussions/46238) — $2 / cached $0.10 / $10; Batch and flex half; priority 1.8x
+[[price]]
+model = "gemini-4-argon"
+effective = 2026-10-13
+input = 2
+cached_input = 0.1
+output = 10
+batch_discount = 0.5
+service_tiers = { flex = { input = 1, cached_input = 0.05, output = 5 }, priority = { input = 3.6, cached_input = 0.18, output = 18 } }
+
+# source: https://github.com/BerriAI/litellm/discussions/46238 ("Prices double on December 1, 2026, to $4.00 input, $20.00 output and $0.20 cached input"), https://github.com/dosu-ai/decant/releases/tag/v0.13.1 (Google's standard rate from 2026-12-01) — every rate of the launch point doubled. LiteLLM 1.109.1 still lists the launch price (see docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gemini-4-argon"
+effective = 2026-12-01
+input = 4
+cached_input = 0.2
+output = 20
+batch_discount = 0.5
+service_tiers = { flex = { input = 2, cached_input = 0.1, output = 10 }, priority = { input = 7.2, cached_input = 0.36, output = 36 } }
+
 """#
         ),
         (
@@ -1681,6 +2248,12 @@ currency = "USD"
 "gpt-5.5-2026-04-23" = "gpt-5.5"
 "gpt-5.5-pro-2026-04-23" = "gpt-5.5-pro"
 "gpt-5.6" = "gpt-5.6-sol"
+"gpt-6.1-sol-2026-09-29" = "gpt-6.1-sol"
+# Daybreak (defensive-cyber program) aliases: Daybreak Blue's default snapshot
+# is gpt-5.6-sol (https://developers.openai.com/api/docs/models/gpt-daybreak-blue-latest)
+"gpt-daybreak-blue-latest" = "gpt-5.6-sol"
+"daybreak-blue-latest" = "gpt-5.6-sol"
+"daybreak-red-latest" = "gpt-daybreak-red-latest"
 "o1-pro-2025-03-19" = "o1-pro"
 "o3-pro-2025-06-10" = "o3-pro"
 "o3-deep-research-2025-06-26" = "o3-deep-research"
@@ -2056,9 +2629,9 @@ input = 0.13
 output = 0
 batch_discount = 0.5
 
-# ---------------------------------------------------------------- Web search fees of GPT-4.1 (new points)
+# ---------------------------------------------------------------- Web search fees of GPT-4.1 and GPT-4o (new points)
 
-# source: https://openai.com/index/new-tools-for-building-agents/ (2025-03-11) introduced the web search tool; https://openai.com/api/pricing/ "Built-in tools" lists web search for gpt-4o / gpt-4.1 models (mini included) at $25.00 per 1,000 calls with search content tokens free (a flat fee since the GPT-5 launch page of 2025-08-07; LiteLLM 1.109.1: 0.025 per query) — token rates unchanged. Not yet recorded for gpt-4o / gpt-4o-mini: a new point there moves the point in effect (`priced_with`) that the docs' and tests' worked examples name, so it belongs with an update of those examples
+# source: https://openai.com/index/new-tools-for-building-agents/ (2025-03-11) introduced the web search tool; https://openai.com/api/pricing/ "Built-in tools" lists web search for gpt-4o / gpt-4.1 models (mini included) at $25.00 per 1,000 calls with search content tokens free (a flat fee since the GPT-5 launch page of 2025-08-07; LiteLLM 1.109.1: 0.025 per query) — token rates unchanged
 [[price]]
 model = "gpt-4.1"
 effective = 2025-08-07
@@ -2079,6 +2652,28 @@ output = 1.60
 batch_discount = 0.5
 tool_calls = { web_search = 25.00 }
 service_tiers = { priority = { input = 0.70, cached_input = 0.175, output = 2.80 } }
+
+# source: as gpt-4.1 above (https://openai.com/api/pricing/ "Built-in tools": web search for gpt-4o and gpt-4o-mini $25.00 per 1,000 calls, search content tokens free, from 2025-08-07; LiteLLM 1.109.1's gpt-4o search_context_cost_per_query 0.025) — token and priority rates unchanged
+[[price]]
+model = "gpt-4o"
+effective = 2025-08-07
+input = 2.50
+cached_input = 1.25
+output = 10.00
+batch_discount = 0.5
+tool_calls = { web_search = 25.00 }
+service_tiers = { priority = { input = 4.25, cached_input = 2.125, output = 17.00 } }
+
+# source: as gpt-4o above (2025-08-07) — web search $25.00 per 1,000 calls
+[[price]]
+model = "gpt-4o-mini"
+effective = 2025-08-07
+input = 0.15
+cached_input = 0.075
+output = 0.60
+batch_discount = 0.5
+tool_calls = { web_search = 25.00 }
+service_tiers = { priority = { input = 0.25, cached_input = 0.125, output = 1.00 } }
 
 # ---------------------------------------------------------------- Search-preview and computer-use models
 
@@ -2269,7 +2864,7 @@ tool_calls = { web_search = 10.00 }
 tiers = [ { above_input_tokens = 272000, input = 60.00, output = 270.00 } ]
 service_tiers = { flex = { input = 15.00, output = 90.00, tiers = [ { above_input_tokens = 272000, input = 30.00, output = 135.00 } ] } }
 
-# source: OpenAI GPT-5.6 preview announcement (2026-06-26; reported e.g. by https://benchr.org/pricing/gpt-5-6, checked 2026-06-28) — Sol $5.00 / $30.00, cache reads 90% off ($0.50), cache writes 1.25x input ($6.25). LiteLLM 1.109.1 lists gpt-5.6-sol at $4 / $20 (cached $0.40, write $5): no dated OpenAI source for that found — see the exceptions in docs/FORMAT.md "Bundled cards"
+# source: OpenAI GPT-5.6 preview announcement (2026-06-26; reported e.g. by https://benchr.org/pricing/gpt-5-6, checked 2026-06-28) — Sol $5.00 / $30.00, cache reads 90% off ($0.50), cache writes 1.25x input ($6.25). GA 2026-07-09 at these prices (https://apidog.com/blog/how-to-use-gpt-5-6-api/); the promotional $4 / $20 of 2026-08-21 is a later point
 [[price]]
 model = "gpt-5.6-sol"
 effective = 2026-06-26
@@ -2278,7 +2873,7 @@ cached_input = 0.50
 cache_write = 6.25
 output = 30.00
 
-# source: OpenAI GPT-5.6 preview announcement (2026-06-26) — Terra $2.50 / $15.00, cached $0.25, cache write $3.125 (LiteLLM 1.109.1: $2 / $12; see the exceptions)
+# source: OpenAI GPT-5.6 preview announcement (2026-06-26) — Terra $2.50 / $15.00, cached $0.25, cache write $3.125 (cut on 2026-07-30: a later point)
 [[price]]
 model = "gpt-5.6-terra"
 effective = 2026-06-26
@@ -2287,7 +2882,7 @@ cached_input = 0.25
 cache_write = 3.125
 output = 15.00
 
-# source: OpenAI GPT-5.6 preview announcement (2026-06-26) — Luna $1.00 / $6.00, cached $0.10, cache write $1.25 (LiteLLM 1.109.1: $0.20 / $1.20; see the exceptions)
+# source: OpenAI GPT-5.6 preview announcement (2026-06-26) — Luna $1.00 / $6.00, cached $0.10, cache write $1.25 (cut on 2026-07-30: a later point)
 [[price]]
 model = "gpt-5.6-luna"
 effective = 2026-06-26
@@ -2295,6 +2890,45 @@ input = 1.00
 cached_input = 0.10
 cache_write = 1.25
 output = 6.00
+
+# source: GPT-5.6 general availability (2026-07-09) at the preview prices: https://apidog.com/blog/how-to-use-gpt-5-6-api/ ("released GPT-5.6 to general availability on July 9, 2026"), https://github.com/anandgupta42/receipts/releases/tag/v0.8.1 (rows "effective 2026-07-09, every row cited to the official OpenAI pricing page"); above 272K input tokens the whole request at 2x input and cache rates and 1.5x output (the GPT-5.6 model pages as quoted by https://docs.laozhang.ai/announcements/gpt-5-6-sol-price-cut-2026-09), Batch and flex half, priority 2x, web search $10 per 1,000 (the structure https://developers.openai.com/api/docs/pricing gives the later prices, as LiteLLM 1.109.1 lists them) — Sol $5.00 / cached $0.50 / cache write $6.25 / $30.00; above 272K $10 / $1 / $12.50 / $45
+[[price]]
+model = "gpt-5.6-sol"
+effective = 2026-07-09
+input = 5
+cached_input = 0.5
+cache_write = 6.25
+output = 30
+batch_discount = 0.5
+tool_calls = { web_search = 10 }
+tiers = [ { above_input_tokens = 272000, input = 10, cached_input = 1, cache_write = 12.5, output = 45 } ]
+service_tiers = { flex = { input = 2.5, cached_input = 0.25, cache_write = 3.125, output = 15, tiers = [ { above_input_tokens = 272000, input = 5, cached_input = 0.5, cache_write = 6.25, output = 22.5 } ] }, priority = { input = 10, cached_input = 1, cache_write = 12.5, output = 60, tiers = [ { above_input_tokens = 272000, input = 20, cached_input = 2, cache_write = 25, output = 90 } ] } }
+
+# source: as gpt-5.6-sol at GA (2026-07-09) — Terra $2.50 / $0.25 / $3.125 / $15.00; above 272K $5 / $0.50 / $6.25 / $22.50
+[[price]]
+model = "gpt-5.6-terra"
+effective = 2026-07-09
+input = 2.5
+cached_input = 0.25
+cache_write = 3.125
+output = 15
+batch_discount = 0.5
+tool_calls = { web_search = 10 }
+tiers = [ { above_input_tokens = 272000, input = 5, cached_input = 0.5, cache_write = 6.25, output = 22.5 } ]
+service_tiers = { flex = { input = 1.25, cached_input = 0.125, cache_write = 1.5625, output = 7.5, tiers = [ { above_input_tokens = 272000, input = 2.5, cached_input = 0.25, cache_write = 3.125, output = 11.25 } ] }, priority = { input = 5, cached_input = 0.5, cache_write = 6.25, output = 30, tiers = [ { above_input_tokens = 272000, input = 10, cached_input = 1, cache_write = 12.5, output = 45 } ] } }
+
+# source: as gpt-5.6-sol at GA (2026-07-09) — Luna $1.00 / $0.10 / $1.25 / $6.00; above 272K $2 / $0.20 / $2.50 / $9.00
+[[price]]
+model = "gpt-5.6-luna"
+effective = 2026-07-09
+input = 1
+cached_input = 0.1
+cache_write = 1.25
+output = 6
+batch_discount = 0.5
+tool_calls = { web_search = 10 }
+tiers = [ { above_input_tokens = 272000, input = 2, cached_input = 0.2, cache_write = 2.5, output = 9 } ]
+service_tiers = { flex = { input = 0.5, cached_input = 0.05, cache_write = 0.625, output = 3, tiers = [ { above_input_tokens = 272000, input = 1, cached_input = 0.1, cache_write = 1.25, output = 4.5 } ] }, priority = { input = 2, cached_input = 0.2, cache_write = 2.5, output = 12, tiers = [ { above_input_tokens = 272000, input = 4, cached_input = 0.4, cache_write = 5, output = 18 } ] } }
 
 # ---------------------------------------------------------------- o-series pro and deep research
 
@@ -2357,6 +2991,219 @@ model = "gpt-3.5-turbo-instruct"
 effective = 2023-09-18
 input = 1.50
 output = 2.00
+
+# ---------------------------------------------------------------- GPT-5.6 price changes, GPT-6, GPT-6.1
+
+# source: OpenAI price cut of GPT-5.6 Terra and Luna effective 2026-07-30 (GA was 2026-07-09 at the preview prices), reported by https://github.com/TheKrush/PromptFuel/releases/tag/v1.0.19 and https://docs.laozhang.ai/announcements/gpt-5-6-sol-price-cut-2026-09 ("gpt-5.6-luna and gpt-5.6-terra: the prices adjusted on July 30"); https://developers.openai.com/api/docs/pricing as LiteLLM 1.109.1 lists it — Terra $2.00 / cached $0.20 / cache write $2.50 / $12.00; above 272K input $4.00 / $0.40 / $5.00 / $18.00 for the whole request; Batch and flex half; priority 2x; web search $10 per 1,000 calls
+[[price]]
+model = "gpt-5.6-terra"
+effective = 2026-07-30
+input = 2
+cached_input = 0.2
+cache_write = 2.5
+output = 12
+batch_discount = 0.5
+tool_calls = { web_search = 10 }
+tiers = [ { above_input_tokens = 272000, input = 4, cached_input = 0.4, cache_write = 5, output = 18 } ]
+service_tiers = { flex = { input = 1, cached_input = 0.1, cache_write = 1.25, output = 6, tiers = [ { above_input_tokens = 272000, input = 2, cached_input = 0.2, cache_write = 2.5, output = 9 } ] }, priority = { input = 4, cached_input = 0.4, cache_write = 5, output = 24, tiers = [ { above_input_tokens = 272000, input = 8, cached_input = 0.8, cache_write = 10, output = 36 } ] } }
+
+# source: as gpt-5.6-terra above (OpenAI price cut effective 2026-07-30) — Luna $0.20 / cached $0.02 / cache write $0.25 / $1.20; above 272K input $0.40 / $0.04 / $0.50 / $1.80; Batch and flex half; priority 2x
+[[price]]
+model = "gpt-5.6-luna"
+effective = 2026-07-30
+input = 0.2
+cached_input = 0.02
+cache_write = 0.25
+output = 1.2
+batch_discount = 0.5
+tool_calls = { web_search = 10 }
+tiers = [ { above_input_tokens = 272000, input = 0.4, cached_input = 0.04, cache_write = 0.5, output = 1.8 } ]
+service_tiers = { flex = { input = 0.1, cached_input = 0.01, cache_write = 0.125, output = 0.6, tiers = [ { above_input_tokens = 272000, input = 0.2, cached_input = 0.02, cache_write = 0.25, output = 0.9 } ] }, priority = { input = 0.4, cached_input = 0.04, cache_write = 0.5, output = 2.4, tiers = [ { above_input_tokens = 272000, input = 0.8, cached_input = 0.08, cache_write = 1, output = 3.6 } ] } }
+
+# source: OpenAI promotional price of GPT-5.6 Sol from 2026-08-21, "at least through 2026-11-21" and still listed by LiteLLM 1.109.1 (https://docs.laozhang.ai/announcements/gpt-5-6-sol-price-cut-2026-09, https://github.com/TheKrush/PromptFuel/releases/tag/v1.0.17) — $4.00 / cached $0.40 / cache write $5.00 / $20.00 (was $5 / $30); above 272K input $8.00 / $0.80 / $10.00 / $30.00; Batch and flex half; priority 2x. When OpenAI ends the promotion, record the list price again as a new point
+[[price]]
+model = "gpt-5.6-sol"
+effective = 2026-08-21
+input = 4
+cached_input = 0.4
+cache_write = 5
+output = 20
+batch_discount = 0.5
+tool_calls = { web_search = 10 }
+tiers = [ { above_input_tokens = 272000, input = 8, cached_input = 0.8, cache_write = 10, output = 30 } ]
+service_tiers = { flex = { input = 2, cached_input = 0.2, cache_write = 2.5, output = 10, tiers = [ { above_input_tokens = 272000, input = 4, cached_input = 0.4, cache_write = 5, output = 15 } ] }, priority = { input = 8, cached_input = 0.8, cache_write = 10, output = 40, tiers = [ { above_input_tokens = 272000, input = 16, cached_input = 1.6, cache_write = 20, output = 60 } ] } }
+
+# source: OpenAI GPT-6 Astra launch (2026-09-03, https://github.com/TheKrush/PromptFuel/releases/tag/v1.0.19 "effective 2026-09-03, sourced from official OpenAI API pricing"; https://github.com/VladoIvankovic/Codeep/releases/tag/v3.2.0) — $10.00 / cached $1.00 / cache write $12.50 / $50.00; above 272K input $20.00 / $2.00 / $25.00 / $75.00; Batch and flex half; priority 2x (https://developers.openai.com/api/docs/pricing as LiteLLM 1.109.1 lists it)
+[[price]]
+model = "gpt-6-astra"
+effective = 2026-09-03
+input = 10
+cached_input = 1
+cache_write = 12.5
+output = 50
+batch_discount = 0.5
+tool_calls = { web_search = 10 }
+tiers = [ { above_input_tokens = 272000, input = 20, cached_input = 2, cache_write = 25, output = 75 } ]
+service_tiers = { flex = { input = 5, cached_input = 0.5, cache_write = 6.25, output = 25, tiers = [ { above_input_tokens = 272000, input = 10, cached_input = 1, cache_write = 12.5, output = 37.5 } ] }, priority = { input = 20, cached_input = 2, cache_write = 25, output = 100, tiers = [ { above_input_tokens = 272000, input = 40, cached_input = 4, cache_write = 50, output = 150 } ] } }
+
+# source: OpenAI GPT-6 Sol and Luna launch (2026-09-22: https://github.com/merefield/codexometer/releases/tag/v0.18.4 "OpenAI's September 22 pricing", https://qiita.com/kai_kou/items/92d3e48a0e78bfa1d853) — Sol $2.00 / cached $0.20 / cache write $2.50 / $10.00; above 272K input $4.00 / $0.40 / $5.00 / $15.00; Batch and flex half; priority 2x. 12-hour cache writes (2x the 30-minute rate) have no field
+[[price]]
+model = "gpt-6-sol"
+effective = 2026-09-22
+input = 2
+cached_input = 0.2
+cache_write = 2.5
+output = 10
+batch_discount = 0.5
+tool_calls = { web_search = 10 }
+tiers = [ { above_input_tokens = 272000, input = 4, cached_input = 0.4, cache_write = 5, output = 15 } ]
+service_tiers = { flex = { input = 1, cached_input = 0.1, cache_write = 1.25, output = 5, tiers = [ { above_input_tokens = 272000, input = 2, cached_input = 0.2, cache_write = 2.5, output = 7.5 } ] }, priority = { input = 4, cached_input = 0.4, cache_write = 5, output = 20, tiers = [ { above_input_tokens = 272000, input = 8, cached_input = 0.8, cache_write = 10, output = 30 } ] } }
+
+# source: as gpt-6-sol above (2026-09-22) — Luna $0.10 / cached $0.01 / cache write $0.125 / $0.50; above 272K input $0.20 / $0.02 / $0.25 / $0.75; Batch and flex half; priority 2x (https://github.com/netbirdio/netbird/discussions/8664 quotes the gpt-6-luna model page)
+[[price]]
+model = "gpt-6-luna"
+effective = 2026-09-22
+input = 0.1
+cached_input = 0.01
+cache_write = 0.125
+output = 0.5
+batch_discount = 0.5
+tool_calls = { web_search = 10 }
+tiers = [ { above_input_tokens = 272000, input = 0.2, cached_input = 0.02, cache_write = 0.25, output = 0.75 } ]
+service_tiers = { flex = { input = 0.05, cached_input = 0.005, cache_write = 0.0625, output = 0.25, tiers = [ { above_input_tokens = 272000, input = 0.1, cached_input = 0.01, cache_write = 0.125, output = 0.375 } ] }, priority = { input = 0.2, cached_input = 0.02, cache_write = 0.25, output = 1, tiers = [ { above_input_tokens = 272000, input = 0.4, cached_input = 0.04, cache_write = 0.5, output = 1.5 } ] } }
+
+# source: OpenAI GPT-6.1 Sol release (2026-09-29, snapshot gpt-6.1-sol-2026-09-29: https://docs.laozhang.ai/en/announcements/gpt-6-1-sol-2026-10.md; https://docs.litellm.ai/blog/gpt_6_1_sol; https://developers.openai.com/api/docs/models/gpt-6.1-sol) — $2.00 / cached $0.10 / cache write $2.50 / $10.00; above 272K input $4.00 / $0.20 / $5.00 / $15.00; Batch and flex half; priority 2x. The `ultrafast` lane (6x) and 12-hour cache writes have no field
+[[price]]
+model = "gpt-6.1-sol"
+effective = 2026-09-29
+input = 2
+cached_input = 0.1
+cache_write = 2.5
+output = 10
+batch_discount = 0.5
+tool_calls = { web_search = 10 }
+tiers = [ { above_input_tokens = 272000, input = 4, cached_input = 0.2, cache_write = 5, output = 15 } ]
+service_tiers = { flex = { input = 1, cached_input = 0.05, cache_write = 1.25, output = 5, tiers = [ { above_input_tokens = 272000, input = 2, cached_input = 0.1, cache_write = 2.5, output = 7.5 } ] }, priority = { input = 4, cached_input = 0.2, cache_write = 5, output = 20, tiers = [ { above_input_tokens = 272000, input = 8, cached_input = 0.4, cache_write = 10, output = 30 } ] } }
+
+# source: OpenAI GPT-6.1 Terra release (2026-10-26: https://apidog.com/jp/blog/what-is-gpt-6-1-terra/, https://docs.litellm.ai/blog/gpt-6-1-terra) — $1.00 / cached $0.05 / cache write (30 min) $1.25 / $5.00; above 272K input $2.00 / $0.10 / $2.50 / $7.50; Batch and flex half; priority ("fast") 2x
+[[price]]
+model = "gpt-6.1-terra"
+effective = 2026-10-26
+input = 1
+cached_input = 0.05
+cache_write = 1.25
+output = 5
+batch_discount = 0.5
+tool_calls = { web_search = 10 }
+tiers = [ { above_input_tokens = 272000, input = 2, cached_input = 0.1, cache_write = 2.5, output = 7.5 } ]
+service_tiers = { flex = { input = 0.5, cached_input = 0.025, cache_write = 0.625, output = 2.5, tiers = [ { above_input_tokens = 272000, input = 1, cached_input = 0.05, cache_write = 1.25, output = 3.75 } ] }, priority = { input = 2, cached_input = 0.1, cache_write = 2.5, output = 10, tiers = [ { above_input_tokens = 272000, input = 4, cached_input = 0.2, cache_write = 5, output = 15 } ] } }
+
+# ---------------------------------------------------------------- Models priced from LiteLLM's map (no dated OpenAI source found)
+
+# source: LiteLLM model_prices_and_context_window.json 1.109.1, key "gpt-6-astra-law" ($10 / cached $1 / $50, web search $10 per 1,000): no provider page or dated report of its price found: the rates are LiteLLM 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-6-astra-law"
+effective = 2026-12-01
+input = 10
+cached_input = 1
+output = 50
+tool_calls = { web_search = 10 }
+
+# source: LiteLLM model_prices_and_context_window.json 1.109.1, key "gpt-6-rosalind" ($15 / cached $1.50 / cache write $18.75 / $75, above 272K input 2x / 1.5x): no provider page or dated report of its price found: the rates are LiteLLM 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-6-rosalind"
+effective = 2026-12-01
+input = 15
+cached_input = 1.5
+cache_write = 18.75
+output = 75
+tiers = [ { above_input_tokens = 272000, input = 30, cached_input = 3, cache_write = 37.5, output = 112.5 } ]
+
+# source: LiteLLM model_prices_and_context_window.json 1.109.1, key "gpt-rosalind-discovery" ($5 / cached $0.50 / $25): no provider page or dated report of its price found: the rates are LiteLLM 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-rosalind-discovery"
+effective = 2026-12-01
+input = 5
+cached_input = 0.5
+output = 25
+
+# source: LiteLLM model_prices_and_context_window.json 1.109.1, key "gpt-rosalind-research" ($5 / cached $0.50 / $25): no provider page or dated report of its price found: the rates are LiteLLM 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-rosalind-research"
+effective = 2026-12-01
+input = 5
+cached_input = 0.5
+output = 25
+
+# source: LiteLLM model_prices_and_context_window.json 1.109.1, key "gpt-5.5-cyber" ($12.50 / cached $1.25 / $75; Trusted Access for Cyber only): no provider page or dated report of its price found: the rates are LiteLLM 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-5.5-cyber"
+effective = 2026-12-01
+input = 12.5
+cached_input = 1.25
+output = 75
+
+# source: LiteLLM model_prices_and_context_window.json 1.109.1, key "gpt-5.5-cyber-preview" ($12.50 / cached $1.25 / $75): no provider page or dated report of its price found: the rates are LiteLLM 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-5.5-cyber-preview"
+effective = 2026-12-01
+input = 12.5
+cached_input = 1.25
+output = 75
+
+# source: LiteLLM model_prices_and_context_window.json 1.109.1, key "gpt-5.6-cyber" ($12.50 / cached $1.25 / cache write $15.625 / $75, above 272K input 2x / 1.5x): no provider page or dated report of its price found: the rates are LiteLLM 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-5.6-cyber"
+effective = 2026-12-01
+input = 12.5
+cached_input = 1.25
+cache_write = 15.625
+output = 75
+tiers = [ { above_input_tokens = 272000, input = 25, cached_input = 2.5, cache_write = 31.25, output = 112.5 } ]
+
+# source: LiteLLM model_prices_and_context_window.json 1.109.1, keys "gpt-daybreak-red-latest" and "daybreak-red-latest" ($12.50 / cached $1.25 / cache write $15.625 / $75; https://developers.openai.com/api/docs/models/ names the Daybreak program but no dated price): no provider page or dated report of its price found: the rates are LiteLLM 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-daybreak-red-latest"
+effective = 2026-12-01
+input = 12.5
+cached_input = 1.25
+cache_write = 15.625
+output = 75
+tiers = [ { above_input_tokens = 272000, input = 25, cached_input = 2.5, cache_write = 31.25, output = 112.5 } ]
+
+# source: LiteLLM model_prices_and_context_window.json 1.109.1, key "chat-latest" ($5 / cached $0.50 / $30): a moving alias of the model behind ChatGPT, priced as its own model; no provider page or dated report of its price found: the rates are LiteLLM 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "chat-latest"
+effective = 2026-12-01
+input = 5
+cached_input = 0.5
+output = 30
+
+# source: LiteLLM model_prices_and_context_window.json 1.109.1, key "gpt-5.2-codex" ($1.75 / cached $0.175 / $14, GPT-5.2's price, as https://github.com/uttamdeb/agent-telemetry/releases/tag/v1.6.6 also reports): no provider page or dated report of its price found: the rates are LiteLLM 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-5.2-codex"
+effective = 2026-12-01
+input = 1.75
+cached_input = 0.175
+output = 14
+
+# source: LiteLLM model_prices_and_context_window.json 1.109.1, key "gpt-5.3-chat-latest" ($1.75 / cached $0.175 / $14): no provider page or dated report of its price found: the rates are LiteLLM 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-5.3-chat-latest"
+effective = 2026-12-01
+input = 1.75
+cached_input = 0.175
+output = 14
+
+# ---------------------------------------------------------------- Batch API for embeddings (new point)
+
+# source: https://openai.com/index/new-embedding-models-and-api-updates/ and the Batch API launch (2024-04-15: 50% off, embeddings included; https://openai.com/api/pricing/ lists text-embedding-ada-002 batch at $0.05) — token rate unchanged at $0.10
+[[price]]
+model = "text-embedding-ada-002"
+effective = 2024-04-15
+input = 0.10
+output = 0
+batch_discount = 0.5
 
 """#
         ),

@@ -9,7 +9,7 @@ public struct CardsRenderer {
 
     public init() {}
 
-    public static let checkColumns = ["finding", "provider", "model", "map_key", "point", "location", "field", "card", "map"]
+    public static let checkColumns = ["finding", "provider", "model", "map_key", "point", "location", "field", "card", "map", "reason"]
     public static let listColumns = [
         "provider", "model", "priced_model", "effective", "input", "cached_input", "cache_write", "output", "location",
     ]
@@ -20,37 +20,84 @@ public struct CardsRenderer {
 
     static func rate(_ value: ExactDecimal?) -> String { value.map { "\($0.normalized())" } ?? "" }
 
-    /// One row per differing or missing field.
+    /// One row per differing, missing or known field, and per stale known entry.
     func checkRows(_ result: CardCheckResult) -> [[String]] {
         var rows: [[String]] = []
         for d in result.differences {
             for f in d.differences {
                 rows.append([
                     "differs", d.listed.provider, d.listed.name, d.listed.key, d.point.id, d.point.location.description, f.field,
-                    Self.rate(f.card), Self.rate(f.map),
+                    Self.rate(f.card), Self.rate(f.map), "",
                 ])
             }
         }
         for m in result.missing {
             for field in CardCheck.fields {
                 guard let value = CardCheck.mapRate(field, of: m) else { continue }
-                rows.append(["missing", m.provider, m.name, m.key, "", "", field, "", Self.rate(value)])
+                rows.append(["missing", m.provider, m.name, m.key, "", "", field, "", Self.rate(value), ""])
             }
         }
+        for k in result.known {
+            let location = k.point?.location.description ?? ""
+            if k.differences.isEmpty {
+                rows.append(["known", k.listed.provider, k.listed.name, k.listed.key, "", "", "", "", "", k.entry.reason])
+            }
+            for f in k.differences {
+                rows.append([
+                    "known", k.listed.provider, k.listed.name, k.listed.key, k.point?.id ?? "", location, f.field, Self.rate(f.card),
+                    Self.rate(f.map), k.entry.reason,
+                ])
+            }
+        }
+        for e in result.stale {
+            rows.append(["stale", e.provider ?? "", e.model, "", "", "\(result.knownPath ?? ""):\(e.line)", "", "", "", e.reason])
+        }
         return rows
+    }
+
+    /// The text table: one block per model (its finding, the card point
+    /// compared and the map's key when it is not the name), then its
+    /// fields with the card's and the map's rate; narrow enough for 100
+    /// columns whatever the model names. Known differences are counted, not listed.
+    func checkText(_ result: CardCheckResult) -> String {
+        var out: [String] = []
+        func block(_ finding: String, _ listed: LiteLLMPriceMap.Model, _ point: PricePoint?, _ fields: [(String, ExactDecimal?, ExactDecimal)]) {
+            out.append(TerminalText.cell("\(finding)  \(listed.provider)/\(listed.name)", maxWidth: 200))
+            if listed.key != listed.name && listed.key != "\(listed.provider)/\(listed.name)" {
+                out.append(TerminalText.cell("  map key: \(listed.key)", maxWidth: 200))
+            }
+            if let point { out.append(TerminalText.cell("  card: \(point.id) at \(point.location)", maxWidth: 200)) }
+            let table = TextTable.render(
+                header: ["field", "card", "map"], rows: fields.map { [$0.0, Self.rate($0.1).isEmpty ? "-" : Self.rate($0.1), Self.rate($0.2)] },
+                rightAligned: [1, 2])
+            out += table.split(separator: "\n").enumerated().filter { $0.offset != 1 }.map { "  " + $0.element }  // no rule line
+        }
+        for d in result.differences { block("differs", d.listed, d.point, d.differences.map { ($0.field, $0.card, $0.map) }) }
+        for m in result.missing {
+            block("missing", m, nil, CardCheck.fields.compactMap { f in CardCheck.mapRate(f, of: m).map { (f, nil, $0) } })
+        }
+        for e in result.stale {
+            out.append(TerminalText.cell("stale    \(e.provider.map { $0 + "/" } ?? "")\(e.model)", maxWidth: 200))
+            out.append("  \(result.knownPath ?? ""):\(e.line): no finding of this model any more: remove the entry")
+        }
+        return out.isEmpty ? "" : out.joined(separator: "\n") + "\n"
     }
 
     /// `spend cards check`'s findings; the table ends with a summary line.
     public func renderCheck(_ result: CardCheckResult, as format: OutputFormat) -> String {
         let rows = checkRows(result)
         func models(_ n: Int) -> String { n == 1 ? "1 model" : "\(n) models" }
-        let summary =
-            "\(models(result.differences.count)) differ\(result.differences.count == 1 ? "s" : ""), \(models(result.missing.count)) missing; "
-            + "\(models(result.compared)) compared with LiteLLM \(result.mapLabel) (\(result.mapPath))"
+        var summary =
+            "\(models(result.differences.count)) differ\(result.differences.count == 1 ? "s" : ""), \(models(result.missing.count)) missing"
+        if !result.stale.isEmpty { summary += ", \(result.stale.count) stale known difference\(result.stale.count == 1 ? "" : "s")" }
+        summary += "; \(models(result.compared)) compared with LiteLLM \(result.mapLabel) (\(result.mapPath))"
+        if let path = result.knownPath {
+            let models = Set(result.known.map { "\($0.listed.provider)/\($0.listed.name)" }).count
+            summary += "; \(models == 1 ? "1 model" : "\(models) models") with known differences (\(path)) not listed"
+        }
         switch format {
         case .table:
-            guard !rows.isEmpty else { return "ok: " + summary + "\n" }
-            return TextTable.render(header: Self.checkColumns, rows: rows.map { $0.map { $0.isEmpty ? "-" : $0 } }, rightAligned: [7, 8]) + "\n" + summary + "\n"
+            return result.isClean ? "ok: " + summary + "\n" : checkText(result) + summary + "\n"
         case .csv, .json:
             return table(Self.checkColumns, rows, as: format)
         }

@@ -107,7 +107,7 @@ final class AppendTests: XCTestCase {
         XCTAssertEqual(lines.count, 1)
         XCTAssertEqual(lines[0].event.cost, ExactDecimal("0.01"))
         XCTAssertEqual(
-            lines[0].event.pricedWith, "openai/gpt-4o@2024-10-01 ratecards/openai.toml@\(try blobID(repo, "ratecards/openai.toml"))")
+            lines[0].event.pricedWith, "openai/gpt-4o@2025-08-07 ratecards/openai.toml@\(try blobID(repo, "ratecards/openai.toml"))")
         XCTAssertEqual(shards(repo), [Self.shard])
         // The standalone executable does the same.
         let s = try append(repo, Self.valid + ["--id", "req-2"], standalone: true)
@@ -187,7 +187,7 @@ final class AppendTests: XCTestCase {
             """
             {"ts":"2026-11-03T10:00:00.000Z","id":"dry-1","provider":"openai","model":"gpt-4o","input_tokens":2000,\
             "output_tokens":500,"tags":{"env":"prod","team":"growth"},"release":"v1","commit":"c0ffee","cost":"0.01",\
-            "priced_with":"openai/gpt-4o@2024-10-01 ratecards/openai.toml@\(blob)"}
+            "priced_with":"openai/gpt-4o@2025-08-07 ratecards/openai.toml@\(blob)"}
 
             """)
         XCTAssertTrue(r.stderr.contains("dry run: 1 event checked; nothing written"), r.stderr)
@@ -236,7 +236,7 @@ final class AppendTests: XCTestCase {
             {"ts":"2026-11-07T08:09:10.011Z","id":"all-flags","provider":"openai","model":"gpt-4o-2024-11-20","model_requested":"gpt-4o",\
             "service_tier":"priority","requests":2,"input_tokens":3000,"cached_input_tokens":1000,"output_tokens":600,"status":"error",\
             "attempt":3,"latency_ms":950,"trace_id":"tr-9","tags":{"team":"x"},"release":"r","commit":"c","cost":"0.025075",\
-            "priced_with":"openai/gpt-4o@2024-10-01 ratecards/openai.toml@\(blob)"}
+            "priced_with":"openai/gpt-4o@2025-08-07 ratecards/openai.toml@\(blob)"}
 
             """)
         // --batch halves gpt-4o: 2,000 × 1.25 + 500 × 5.00 = 5,000 per 1M = 0.005.
@@ -253,7 +253,7 @@ final class AppendTests: XCTestCase {
         XCTAssertTrue(t.stdout.contains(#""tool_calls":{"web_search":3}"#), t.stdout)
         XCTAssertTrue(t.stdout.contains(#""cost":"0.072""#), t.stdout)
         assertRejected(try append(repo, ["--provider", "anthropic", "--model", "claude-sonnet-4-0", "--input", "1", "--output", "1", "--tool-call", "web_search"]), ["--tool-call expects NAME=N, got 'web_search'"])
-        assertRejected(try append(repo, ["--provider", "openai", "--model", "gpt-4o", "--input", "1", "--output", "1", "--tool-call", "web_search=1"]), ["error[no-price]"])
+        assertRejected(try append(repo, ["--provider", "openai", "--model", "gpt-4o", "--input", "1", "--output", "1", "--tool-call", "code_interpreter=1"]), ["error[no-price]"])
         assertRejected(try append(repo, ["--provider", "openai", "--model", "gpt-4o", "--input", "1", "--output", "1", "--requests", "0"]), ["error[schema]: requests must be an integer ≥ 1"])
         assertRejected(try append(repo, ["--provider", "openai", "--model", "gpt-4o", "--input", "1", "--output", "1", "--id", ""]), ["error[schema]: id must not be empty"])
         XCTAssertEqual(try events(repo).count, 1)
@@ -909,7 +909,7 @@ final class AppendTests: XCTestCase {
         XCTAssertEqual(chat.traceId, "ticket-4812")
         XCTAssertEqual(chat.tags, ["team": "support"])
         XCTAssertEqual(chat.cost, ExactDecimal("0.000135"))
-        XCTAssertEqual(chat.pricedWith, "openai/gpt-4o-mini@2024-10-01 ratecards/openai.toml@\(try blobID(repo, "ratecards/openai.toml"))")
+        XCTAssertEqual(chat.pricedWith, "openai/gpt-4o-mini@2025-08-07 ratecards/openai.toml@\(try blobID(repo, "ratecards/openai.toml"))")
         // text-embedding-3-small batch: 5,000 × 0.01 = 50 per 1M = 0.00005
         let embedding = try LedgerEvent.parse(line: r.lines[1])
         XCTAssertEqual(embedding.traceId, "doc-77-embed")

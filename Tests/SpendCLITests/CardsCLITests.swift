@@ -23,18 +23,102 @@ final class CardsCLITests: XCTestCase {
         let repo = try cardRepo()
         let r = try repo.spend("cards", "check", "--litellm", Self.excerpt)
         XCTAssertEqual(r.status, 1, r.stderr)
-        XCTAssertEqual(tableRow(r, "differs").map { Array($0.prefix(4)) }, ["differs", "openai", "gpt-4o", "gpt-4o"])
-        XCTAssertTrue(
-            r.lines.contains { $0.hasPrefix("differs  openai    gpt-4o ") && $0.hasSuffix("ratecards/openai.toml:8  input          2.5      3") },
-            r.stdout)
-        XCTAssertTrue(r.lines.contains { $0.hasPrefix("missing  openai    gpt-9-test") && $0.hasSuffix("output           -      1") }, r.stdout)
+        // One block per model, no line wider than 100 columns.
+        XCTAssertEqual(
+            r.stdout.split(separator: "\n").dropLast().joined(separator: "\n"),
+            """
+            differs  openai/gpt-4o
+              card: openai/gpt-4o@2024-10-01 at ratecards/openai.toml:8
+              field         card  map
+              input          2.5    3
+              output          10   12
+              batch_input   1.25  1.5
+              batch_output     5    6
+            differs  openai/gpt-4o-2024-11-20
+              card: openai/gpt-4o@2024-10-01 at ratecards/openai.toml:8
+              field   card  map
+              input    2.5    3
+              output    10   12
+            missing  openai/gpt-9-test
+              field   card    map
+              input      -  0.125
+              output     -      1
+            """)
         XCTAssertTrue(r.lines.last?.hasPrefix("2 models differ, 1 model missing; 3 models compared with LiteLLM git blob ") ?? false, r.stdout)
+        XCTAssertEqual(r.lines.dropLast().filter { $0.count > 100 }, [])
 
         let csv = try repo.spend("cards", "check", "--litellm", Self.excerpt, "--format", "csv")
         XCTAssertEqual(csv.status, 1)
-        XCTAssertEqual(csv.lines.first, "finding,provider,model,map_key,point,location,field,card,map")
-        XCTAssertTrue(csv.lines.contains("differs,openai,gpt-4o,gpt-4o,openai/gpt-4o@2024-10-01,ratecards/openai.toml:8,batch_input,1.25,1.5"), csv.stdout)
-        XCTAssertTrue(csv.lines.contains("missing,openai,gpt-9-test,gpt-9-test,,,input,,0.125"), csv.stdout)
+        XCTAssertEqual(csv.lines.first, "finding,provider,model,map_key,point,location,field,card,map,reason")
+        XCTAssertTrue(csv.lines.contains("differs,openai,gpt-4o,gpt-4o,openai/gpt-4o@2024-10-01,ratecards/openai.toml:8,batch_input,1.25,1.5,"), csv.stdout)
+        XCTAssertTrue(csv.lines.contains("missing,openai,gpt-9-test,gpt-9-test,,,input,,0.125,"), csv.stdout)
+    }
+
+    /// `--known FILE`: the differences its entries cover are accepted (exit 0
+    /// when nothing else is found), CSV lists them as `known` with the reason,
+    /// and an entry that covers nothing is a `stale` finding (exit 1).
+    func testCheckWithKnownDifferencesAcceptsThemAndReportsStaleEntries() throws {
+        let repo = try cardRepo()
+        try repo.write(
+            "known.toml",
+            """
+            [[known]]
+            model = "gpt-4o"
+            reason = "our contract price"
+
+            [[known]]
+            provider = "openai"
+            model = "gpt-4o-2024-11-20"
+            fields = ["input", "output"]
+            reason = "priced through the gpt-4o alias"
+
+            [[known]]
+            model = "gpt-9-test"
+            reason = "not a real model"
+
+            """)
+        let r = try repo.spend("cards", "check", "--litellm", Self.excerpt, "--known", "known.toml")
+        assertOK(r)
+        XCTAssertTrue(r.stdout.hasPrefix("ok: 0 models differ, 0 models missing; 3 models compared with LiteLLM git blob "), r.stdout)
+        XCTAssertTrue(r.stdout.hasSuffix("; 3 models with known differences (known.toml) not listed\n"), r.stdout)
+        let csv = try repo.spend("cards", "check", "--litellm", Self.excerpt, "--known", "known.toml", "--format", "csv")
+        assertOK(csv)
+        XCTAssertTrue(csv.lines.contains("known,openai,gpt-4o,gpt-4o,openai/gpt-4o@2024-10-01,ratecards/openai.toml:8,input,2.5,3,our contract price"), csv.stdout)
+        XCTAssertTrue(csv.lines.contains("known,openai,gpt-9-test,gpt-9-test,,,,,,not a real model"), csv.stdout)
+
+        // gpt-4o-mini agrees with the map: an entry for it is stale; a field the entry leaves out stays a finding.
+        try repo.write(
+            "known.toml",
+            """
+            [[known]]
+            model = "gpt-4o"
+            fields = ["input", "output"]
+            reason = "our contract price"
+
+            [[known]]
+            model = "gpt-4o-mini"
+            reason = "was wrong once"
+
+            """)
+        let stale = try repo.spend("cards", "check", "--litellm", Self.excerpt, "--known", "known.toml")
+        XCTAssertEqual(stale.status, 1, stale.stderr)
+        XCTAssertTrue(stale.stdout.hasPrefix("differs  openai/gpt-4o\n  card: openai/gpt-4o@2024-10-01 at ratecards/openai.toml:8\n  field         card  map\n  batch_input   1.25  1.5\n"), stale.stdout)
+        XCTAssertTrue(stale.stdout.contains("stale    gpt-4o-mini\n  known.toml:6: no finding of this model any more: remove the entry\n"), stale.stdout)
+        XCTAssertTrue(stale.lines.last?.hasPrefix("2 models differ, 1 model missing, 1 stale known difference; ") ?? false, stale.stdout)
+    }
+
+    func testCheckRejectsABadKnownFileWithALocatedError() throws {
+        let repo = try cardRepo()
+        try repo.write("known.toml", "[[known]]\nmodel = \"gpt-4o\"\n\n[[known]]\nmodel = \"gpt-9-test\"\nfields = [\"inputs\"]\nreason = \"x\"\n")
+        let bad = try repo.spend("cards", "check", "--litellm", Self.excerpt, "--known", "known.toml")
+        assertRejected(bad)
+        XCTAssertTrue(
+            bad.stderr.contains("known.toml:1: error[cards-known]: [[known]] gpt-4o needs a reason: why the card is right, or why the model is not priced"),
+            bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("known.toml:4: error[cards-known]: unknown field \"inputs\" (fields: input, cached_input, cache_write, output, batch_input, batch_output)"), bad.stderr)
+        let absent = try repo.spend("cards", "check", "--litellm", Self.excerpt, "--known", "absent.toml")
+        assertRejected(absent)
+        XCTAssertTrue(absent.stderr.contains("absent.toml: cannot read the file"), absent.stderr)
     }
 
     func testCheckIsCleanWithExitZero() throws {
@@ -174,7 +258,12 @@ final class CardsCLITests: XCTestCase {
         let repo = try makeRepo()
         let r = try repo.spend("cards", "check", "--litellm", map)
         XCTAssertEqual(r.status, 1, r.stderr)
-        XCTAssertTrue(r.lines.contains { $0.hasPrefix("missing  openai     gpt-5.2-codex ") }, "a documented exception of the bundled cards")
+        XCTAssertTrue(r.stdout.contains("differs  google/gemini-4-argon\n  map key: gemini/gemini-4-argon\n"), "a documented exception of the bundled cards")
         XCTAssertTrue(r.lines.last?.contains("compared with LiteLLM 1.109.1") ?? false, r.stdout)
+        XCTAssertEqual(r.lines.dropLast().filter { $0.count > 100 }, [], "the text table fits 100 columns")
+        // With the repository's list of reviewed differences (litellm-known.toml): clean.
+        let known = try repo.spend("cards", "check", "--litellm", map, "--known", Paths.packageRoot.path + "/litellm-known.toml")
+        assertOK(known)
+        XCTAssertTrue(known.stdout.hasPrefix("ok: 0 models differ, 0 models missing; "), known.stdout)
     }
 }

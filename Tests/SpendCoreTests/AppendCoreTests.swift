@@ -509,7 +509,7 @@ final class AppendCoreTests: XCTestCase {
         XCTAssertEqual(first.origin.line, 1)
         XCTAssertEqual(
             String(decoding: first.line, as: UTF8.self),
-            #"{"ts":"2026-11-20T08:00:00.250Z","id":"\#(first.id)","provider":"openai","model":"gpt-4o","input_tokens":800,"output_tokens":50,"tags":{"env":"dev","team":"growth"},"release":"v1","commit":"c1","cost":"0.0025","priced_with":"openai/gpt-4o@2024-10-01 ratecards/openai.toml@\#(blob)"}"# + "\n")
+            #"{"ts":"2026-11-20T08:00:00.250Z","id":"\#(first.id)","provider":"openai","model":"gpt-4o","input_tokens":800,"output_tokens":50,"tags":{"env":"dev","team":"growth"},"release":"v1","commit":"c1","cost":"0.0025","priced_with":"openai/gpt-4o@2025-08-07 ratecards/openai.toml@\#(blob)"}"# + "\n")
 
         // Given ts (converted to UTC, so November), id, commit and cost are kept; no priced_with for a given cost.
         let second = events[1]

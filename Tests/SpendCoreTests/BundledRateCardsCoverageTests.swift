@@ -13,62 +13,15 @@ final class BundledRateCardsCoverageTests: XCTestCase {
     /// map does (map name without `provider/` → reason). Keep in step with
     /// docs/FORMAT.md "Bundled cards"; an entry that is no longer needed fails.
     static let exceptions: [String: String] = [
-        // OpenAI
-        "chat-latest": "a moving alias whose target changes without a price announcement: not aliased",
-        "daybreak-blue-latest": "a codename alias without a published OpenAI model or price page (LiteLLM: $4 / $20)",
-        "daybreak-red-latest": "a codename alias without a published OpenAI model or price page (LiteLLM: $12.5 / $75)",
-        "gpt-5.2-codex": "no dated provider source for its launch price found yet (LiteLLM: $1.75 / $14): unknown-model until a sourced point is added",
-        "gpt-5.3-chat-latest": "no dated provider source for its launch price found yet (LiteLLM: $1.75 / $14): unknown-model until a sourced point is added",
-        "gpt-5.5-cyber": "no dated provider source for its launch price found yet (LiteLLM: $12.5 / $75): unknown-model until a sourced point is added",
-        "gpt-5.5-cyber-preview": "no dated provider source for its launch price found yet (LiteLLM: $12.5 / $75): unknown-model until a sourced point is added",
-        "gpt-5.6": "priced per OpenAI's GPT-5.6 announcement (2026-06-26: $5 / $30); LiteLLM lists $4 / $20 with no dated OpenAI source found",
-        "gpt-5.6-cyber": "no dated provider source for its launch price found yet (LiteLLM: $12.5 / $75): unknown-model until a sourced point is added",
-        "gpt-5.6-luna": "priced per OpenAI's GPT-5.6 announcement (2026-06-26: $1 / $6); LiteLLM lists $0.2 / $1.2 with no dated OpenAI source found",
-        "gpt-5.6-sol": "priced per OpenAI's GPT-5.6 announcement (2026-06-26: $5 / $30); LiteLLM lists $4 / $20 with no dated OpenAI source found",
-        "gpt-5.6-terra": "priced per OpenAI's GPT-5.6 announcement (2026-06-26: $2.50 / $15); LiteLLM lists $2 / $12 with no dated OpenAI source found",
-        "gpt-6-astra": "no dated provider source for its launch price found yet (LiteLLM: $10 / $50): unknown-model until a sourced point is added",
-        "gpt-6-astra-law": "no dated provider source for its launch price found yet (LiteLLM: $10 / $50): unknown-model until a sourced point is added",
-        "gpt-6-luna": "no dated provider source for its launch price found yet (LiteLLM: $0.1 / $0.5): unknown-model until a sourced point is added",
-        "gpt-6-rosalind": "no dated provider source for its launch price found yet (LiteLLM: $15 / $75): unknown-model until a sourced point is added",
-        "gpt-6-sol": "no dated provider source for its launch price found yet (LiteLLM: $2 / $10): unknown-model until a sourced point is added",
-        "gpt-6.1-sol": "no dated provider source for its launch price found yet (LiteLLM: $2 / $10): unknown-model until a sourced point is added",
-        "gpt-6.1-terra": "no dated provider source for its launch price found yet (LiteLLM: $1 / $5): unknown-model until a sourced point is added",
-        "gpt-daybreak-blue-latest": "a codename alias without a published OpenAI model or price page (LiteLLM: $4 / $20)",
-        "gpt-daybreak-red-latest": "a codename alias without a published OpenAI model or price page (LiteLLM: $12.5 / $75)",
-        "gpt-rosalind-discovery": "no dated provider source for its launch price found yet (LiteLLM: $5 / $25): unknown-model until a sourced point is added",
-        "gpt-rosalind-research": "no dated provider source for its launch price found yet (LiteLLM: $5 / $25): unknown-model until a sourced point is added",
-        // Anthropic
-        "claude-fable-5-1": "no dated provider source for its launch price found yet (LiteLLM: $10 / $50): unknown-model until a sourced point is added",
-        "claude-haiku-5-5": "no dated provider source for its launch price found yet (LiteLLM: $0.1 / $0.5): unknown-model until a sourced point is added",
-        "claude-mythos-5": "no dated provider source for its launch price found yet (LiteLLM: $10 / $50): unknown-model until a sourced point is added",
-        "claude-mythos-5-1": "no dated provider source for its launch price found yet (LiteLLM: $10 / $50): unknown-model until a sourced point is added",
-        "claude-mythos-preview": "no dated provider source for its launch price found yet (LiteLLM: $10 / $50): unknown-model until a sourced point is added",
-        "claude-opus-5": "no dated provider source for its launch price found yet (LiteLLM: $5 / $25): unknown-model until a sourced point is added",
-        "claude-opus-5-5": "no dated provider source for its launch price found yet (LiteLLM: $4 / $20): unknown-model until a sourced point is added",
-        "claude-sonnet-5": "no dated provider source for its launch price found yet (LiteLLM: $2 / $10): unknown-model until a sourced point is added",
-        "claude-sonnet-5-5": "no dated provider source for its launch price found yet (LiteLLM: $2 / $10): unknown-model until a sourced point is added",
         // Google
-        "deep-research-max-preview-04-2026": "no dated provider source for its launch price found yet (LiteLLM: $2 / $12): unknown-model until a sourced point is added",
-        "deep-research-preview-04-2026": "no dated provider source for its launch price found yet (LiteLLM: $2 / $12): unknown-model until a sourced point is added",
-        "deep-research-pro-preview-12-2025": "no dated provider source for its launch price found yet (LiteLLM: $2 / $12): unknown-model until a sourced point is added",
-        "gemini-3.5-flash-lite": "no dated provider source for its launch price found yet (LiteLLM: $0.3 / $2.5): unknown-model until a sourced point is added",
-        "gemini-3.6-flash": "no dated provider source for its launch price found yet (LiteLLM: $0.75 / $3.75): unknown-model until a sourced point is added",
-        "gemini-3.7-flash": "no dated provider source for its launch price found yet (LiteLLM: $0.75 / $3.75): unknown-model until a sourced point is added",
-        "gemini-3.8-flash": "no dated provider source for its launch price found yet (LiteLLM: $0.75 / $3.75): unknown-model until a sourced point is added",
-        "gemini-3.8-flash-cyber": "no dated provider source for its launch price found yet (LiteLLM: $1.5 / $7.5): unknown-model until a sourced point is added",
-        "gemini-4-argon": "no dated provider source for its launch price found yet (LiteLLM: $2 / $10): unknown-model until a sourced point is added",
-        "gemini-embedding-2": "no dated provider source for its launch price found yet (LiteLLM: $0.2 / $0): unknown-model until a sourced point is added",
-        "gemini-embedding-2-preview": "no dated provider source for its launch price found yet (LiteLLM: $0.2 / $0): unknown-model until a sourced point is added",
+        "gemini-4-argon": "Google doubled the launch price on 2026-12-01 ($4 / $20, cached $0.20); LiteLLM 1.109.1 still lists the launch price $2 / $10",
         "gemini-exp-1206": "an experimental model that was free on the Gemini API (LiteLLM's gemini entry: $0); never a paid model",
-        "gemini-flash-latest": "points to a model without a sourced price point yet (LiteLLM: $0.75 / $3.75)",
-        "gemini-flash-lite-latest": "points to a model without a sourced price point yet (LiteLLM: $0.3 / $2.5)",
         "gemini-gemma-2-27b-it": "a Gemma open model, free on the Gemini API; LiteLLM keeps an old hosted rate",
         "gemini-gemma-2-9b-it": "a Gemma open model, free on the Gemini API; LiteLLM keeps an old hosted rate",
-        "gemini-omni-1.1-flash": "no dated provider source for its launch price found yet (LiteLLM: $1.5 / $9): unknown-model until a sourced point is added",
-        "gemini-omni-flash-preview": "no dated provider source for its launch price found yet (LiteLLM: $1.5 / $9): unknown-model until a sourced point is added",
-        "gemini-robotics-er-1.5-preview": "no dated provider source for its launch price found yet (LiteLLM: $0.3 / $2.5): unknown-model until a sourced point is added",
-        "gemini-robotics-er-2-preview": "no dated provider source for its launch price found yet (LiteLLM: $1 / $5): unknown-model until a sourced point is added",
-        "gemini-robotics-er-2-streaming-preview": "no dated provider source for its launch price found yet (LiteLLM: $1 / $5): unknown-model until a sourced point is added",
+        "gemini-omni-1.1-flash": "video and audio output (video at $17.50 per 1M tokens, https://github.com/SergeevDmitry/llm-kit/releases/tag/usage-tab%401.3.0) would price as text: events carry one output count, so Gemini Omni stays unpriced (unknown-model), never underpriced",
+        "gemini-omni-flash-preview": "video and audio output (video at $17.50 per 1M tokens, https://github.com/SergeevDmitry/llm-kit/releases/tag/usage-tab%401.3.0) would price as text: events carry one output count, so Gemini Omni stays unpriced (unknown-model), never underpriced",
+        "gemini-robotics-er-1.5-preview": "LiteLLM lists a cached-input rate of 0 that no Google page shows: the card leaves it out, so cached tokens stay an error, never $0",
+        "gemini-robotics-er-2-streaming-preview": "not a text model: the Live API (realtime audio and video streaming) endpoint of Robotics ER 2",
         "multimodalembedding": "a Vertex AI image/video embedding billed per image and per second",
         "multimodalembedding@001": "a Vertex AI image/video embedding billed per image and per second",
         "text-embedding-004": "a Vertex AI embedding billed per 1,000 characters, not tokens: no Gemini API token price",
@@ -214,10 +167,48 @@ final class BundledRateCardsCoverageTests: XCTestCase {
         }
     }
 
+    /// Every Bedrock Claude point that prices 5-minute cache writes also
+    /// prices 1-hour writes, at the map's rate for each Bedrock model ID it
+    /// resolves (`cache_creation_input_token_cost_above_1hr`: 2x input).
+    func testBedrockPointsPriceOneHourCacheWritesAtTheMapsRates() throws {
+        let (file, _) = try listedModels()
+        let data = try XCTUnwrap(FileManager.default.contents(atPath: TestSupport.packageRoot + "/../shared/data/" + file))
+        let map = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let book = TestSupport.bundledBook
+        var checked = 0
+        var problems: [String] = []
+        for key in map.keys.sorted() {
+            guard let fields = map[key] as? [String: Any], LiteLLMPriceMap.cloudCardOfProvider[fields["litellm_provider"] as? String ?? ""] == "bedrock",
+                let listed = LiteLLMRate.perMillion(fields["cache_creation_input_token_cost_above_1hr"]),
+                case .success(let m) = book.resolve(provider: "bedrock", model: key),
+                let latest = book.models[m].pointIndices.last
+            else { continue }
+            let point = book.points[Int(latest)]
+            checked += 1
+            if point.rates.cacheWrite1h != listed {
+                problems.append("\(key) → \(point.id): cache_write_1h \(point.rates.cacheWrite1h.map { "\($0.normalized())" } ?? "unset") (map: \(listed.normalized()))")
+            }
+        }
+        XCTAssertGreaterThan(checked, 0, "no Bedrock model ID of \(file) with a 1-hour cache-write rate resolves in ratecards/bedrock.toml")
+        XCTAssertEqual(problems, [])
+        for point in book.points where point.id.hasPrefix("bedrock/") && point.rates.cacheWrite != nil {
+            XCTAssertEqual(point.rates.cacheWrite1h, point.rates.input.map { $0 * ExactDecimal(2) }, point.id)
+        }
+    }
+
     func testExceptionsAreDocumented() throws {
         let docs = try String(contentsOfFile: TestSupport.packageRoot + "/docs/FORMAT.md", encoding: .utf8)
         for name in (Array(Self.exceptions.keys) + Array(Self.cloudExceptions.keys)).sorted() {
             XCTAssertTrue(docs.contains("`\(name)`"), "exception \(name) is missing from docs/FORMAT.md \"Bundled cards\"")
+        }
+        // litellm-known.toml (`spend cards check --known`) holds the same documented exceptions.
+        let path = TestSupport.packageRoot + "/litellm-known.toml"
+        let known = try KnownDifferences.parse(try String(contentsOfFile: path, encoding: .utf8), path: "litellm-known.toml")
+        XCTAssertEqual(
+            Set(Self.exceptions.keys).union(Self.cloudExceptions.keys).subtracting(known.entries.map(\.model)).sorted(), [],
+            "an exception is missing from litellm-known.toml")
+        for entry in known.entries {
+            XCTAssertTrue(docs.contains("`\(entry.model)`"), "litellm-known.toml's \(entry.model) is missing from docs/FORMAT.md \"Bundled cards\"")
         }
     }
 }

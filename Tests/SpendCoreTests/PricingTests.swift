@@ -216,7 +216,35 @@ final class PricingTests: XCTestCase {
             try cost("openai", "gpt-4o", at: "2024-10-01T00:00:00Z", input: 1_000_000, output: 1_000_000), "12.5")
         XCTAssertEqual(try pointId("openai", "gpt-4o", at: "2024-09-30"), "openai/gpt-4o@2024-05-13")
         XCTAssertEqual(try pointId("openai", "gpt-4o", at: "2024-10-01"), "openai/gpt-4o@2024-10-01")
-        XCTAssertEqual(try pointId("openai", "gpt-4o", at: "2026-11-03"), "openai/gpt-4o@2024-10-01")
+        XCTAssertEqual(try pointId("openai", "gpt-4o", at: "2026-11-03"), "openai/gpt-4o@2025-08-07")
+    }
+
+    /// GPT-4o and GPT-4o mini price web search ($25 per 1,000 calls) from
+    /// 2025-08-07, the date recorded for GPT-4.1; before it a web_search call
+    /// on them is no-price, never $0.
+    func testGPT4oWebSearchFeeFromAugust2025() throws {
+        // 2,000 × 2.50 + 500 × 10.00 = 10,000 per 1M = 0.01, + 2 × 25 / 1,000 = 0.05.
+        XCTAssertEqual(try cost("openai", "gpt-4o", at: "2026-11-03T00:00:00Z", input: 2000, output: 500, tools: ["web_search": 2]), "0.06")
+        XCTAssertEqual(try cost("openai", "gpt-4o-2024-11-20", at: "2026-11-03T00:00:00Z", tools: ["web_search": 1]), "0.025")
+        XCTAssertEqual(try cost("openai", "gpt-4o-mini", at: "2025-08-07T00:00:00Z", input: 1000, tools: ["web_search": 4]), "0.10015")
+        XCTAssertEqual(
+            pricingError("openai", "gpt-4o", at: "2025-08-06T23:59:59Z", tools: ["web_search": 1])?.message,
+            "openai/gpt-4o@2024-10-01 has no price for tool calls \"web_search\"")
+    }
+
+    /// GPT-5.6: preview prices from 2026-06-26, GA with the 272K tier on
+    /// 2026-07-09, Terra and Luna cut on 2026-07-30, Sol's promotional $4 / $20
+    /// from 2026-08-21 (what LiteLLM 1.109.1 lists); `gpt-5.6` is Sol.
+    func testGPT56PriceHistory() throws {
+        // The preview point has no long-context tier: 1M input tokens at $5.
+        XCTAssertEqual(try cost("openai", "gpt-5.6-sol", at: "2026-06-30T00:00:00Z", input: 1_000_000), "5")
+        // GA: 300,000 input tokens cross the 272K cliff: 300,000 × 10 + 1,000 × 45 per 1M.
+        XCTAssertEqual(try cost("openai", "gpt-5.6-sol", at: "2026-07-15T00:00:00Z", input: 300_000, output: 1_000), "3.045")
+        XCTAssertEqual(try cost("openai", "gpt-5.6-terra", at: "2026-07-29T23:59:59Z", input: 100_000, output: 100_000), "1.75")
+        XCTAssertEqual(try cost("openai", "gpt-5.6-terra", at: "2026-07-30T00:00:00Z", input: 100_000, output: 100_000), "1.4")
+        XCTAssertEqual(try cost("openai", "gpt-5.6-luna", at: "2026-07-30T00:00:00Z", input: 100_000, output: 100_000), "0.14")
+        XCTAssertEqual(try cost("openai", "gpt-5.6", at: "2026-08-21T00:00:00Z", input: 100_000, output: 100_000), "2.4")
+        XCTAssertEqual(try pointId("openai", "gpt-daybreak-blue-latest", at: "2026-12-01"), "openai/gpt-5.6-sol@2026-08-21")
     }
 
     func testValidityIntervalEndsAtTheNextPoint() throws {

@@ -50,6 +50,7 @@ public enum Rule: String, CaseIterable, Sendable, Hashable, CustomStringConverti
     case io
     case litellm
     case ratecardSync = "ratecard-sync"
+    case cardsKnown = "cards-known"
     case importRecord = "import"
 
     /// The stable id printed in findings and JSON: `tag-required`.
@@ -179,6 +180,8 @@ public enum Rule: String, CaseIterable, Sendable, Hashable, CustomStringConverti
             Definition(.error, .otherVerbs, "cards check, cards sync: the LiteLLM price map is not valid JSON")
         case .ratecardSync:
             Definition(.error, .otherVerbs, "cards sync: the effective date is not after a changed model's latest point")
+        case .cardsKnown:
+            Definition(.error, .otherVerbs, "cards check --known: a known-differences entry without a model or reason, or with an unknown key or field")
         case .importRecord:
             Definition(.error, .otherVerbs, "import: a source record that cannot become an event (a missing, negative or malformed field), or a file that is not the source's format")
         }

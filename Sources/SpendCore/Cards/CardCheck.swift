@@ -32,8 +32,14 @@ public struct CardCheckResult: Sendable {
     public var differences: [ModelDifference]
     /// First-party models the map lists that no card prices or aliases.
     public var missing: [LiteLLMPriceMap.Model]
+    /// Findings that a known-differences file covers (`--known`): not counted.
+    public var known: [KnownFinding] = []
+    /// Known-differences entries that cover no finding any more: to be removed.
+    public var stale: [KnownDifferences.Entry] = []
+    /// The known-differences file applied, if any.
+    public var knownPath: String? = nil
     /// True when there is nothing to report.
-    public var isClean: Bool { differences.isEmpty && missing.isEmpty }
+    public var isClean: Bool { differences.isEmpty && missing.isEmpty && stale.isEmpty }
 }
 
 /// Compares the latest point of every card model with LiteLLM's price map.
