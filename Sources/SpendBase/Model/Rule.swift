@@ -52,6 +52,7 @@ public enum Rule: String, CaseIterable, Sendable, Hashable, CustomStringConverti
     case ratecardSync = "ratecard-sync"
     case cardsKnown = "cards-known"
     case ratecardDroppedField = "ratecard-dropped-field"
+    case importRecord = "import"
 
     /// The stable id printed in findings and JSON: `tag-required`.
     public var id: String { rawValue }
@@ -184,6 +185,8 @@ public enum Rule: String, CaseIterable, Sendable, Hashable, CustomStringConverti
             Definition(.error, .otherVerbs, "cards check --known: a known-differences entry without a model or reason, or with an unknown key or field")
         case .ratecardDroppedField:
             Definition(.warning, .rateCards, "a new point drops a rate, batch price, tier, tool fee or service tier its model's previous point had")
+        case .importRecord:
+            Definition(.error, .otherVerbs, "import: a source record that cannot become an event (a missing, negative or malformed field), or a file that is not the source's format")
         }
     }
 }

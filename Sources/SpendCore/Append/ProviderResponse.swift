@@ -114,9 +114,7 @@ public enum ProviderResponse {
             ts: 0, id: object["id"] as? String ?? "", provider: "openai", model: model, inputTokens: prompt - cached,
             outputTokens: output, tags: [:])
         if cached > 0 { event.cachedInputTokens = cached }
-        if let tier = object["service_tier"] as? String, tier != "default", tier != "auto", tier != "standard" {
-            event.serviceTier = tier
-        }
+        event.serviceTier = openAIServiceTier(object["service_tier"] as? String)
         var ts: Int64?
         let createdKey = isResponses ? "created_at" : "created"
         if let created = object[createdKey] as? NSNumber {
@@ -143,6 +141,13 @@ public enum ProviderResponse {
         }
         if let ts { event.ts = ts }
         return EventDraft(event: event, hasTimestamp: ts != nil, hasId: !event.id.isEmpty, origin: origin)
+    }
+
+    /// The ledger `service_tier` of an OpenAI `service_tier` value: nil for
+    /// the standard tier (`default`, `auto`, `standard`, or none).
+    static func openAIServiceTier(_ tier: String?) -> String? {
+        guard let tier, tier != "default", tier != "auto", tier != "standard" else { return nil }
+        return tier
     }
 
     /// Responses API `output[]` item types that are hosted tool calls billed
@@ -193,16 +198,22 @@ public enum ProviderResponse {
         if read > 0 { event.cachedInputTokens = read }
         if fiveMinute > 0 { event.cacheWriteTokens = fiveMinute }
         if hour > 0 { event.cacheWrite1hTokens = hour }
-        switch usage["service_tier"] as? String {
-        case "batch": event.batch = true
-        case let tier? where tier != "standard": event.serviceTier = tier
-        default: break
-        }
+        applyAnthropicServiceTier(usage["service_tier"] as? String, to: &event)
         if let tools = usage["server_tool_use"] as? [String: Any], tools["web_search_requests"] != nil {
             let searches = try count(tools, "web_search_requests", "usage.server_tool_use", fail)
             if searches > 0 { event.toolCalls = ["web_search": searches] }
         }
         return EventDraft(event: event, hasTimestamp: false, hasId: !event.id.isEmpty, origin: origin)
+    }
+
+    /// An Anthropic `service_tier`: "batch" is a batch event, "standard" (or
+    /// none) the standard tier, anything else (`priority`) a service tier.
+    static func applyAnthropicServiceTier(_ tier: String?, to event: inout LedgerEvent) {
+        switch tier {
+        case "batch": event.batch = true
+        case let tier? where tier != "standard": event.serviceTier = tier
+        default: break
+        }
     }
 
     /// 0001-01-01T00:00:00Z and 10000-01-01T00:00:00Z in seconds since the epoch.
