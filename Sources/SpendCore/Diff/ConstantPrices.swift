@@ -7,9 +7,10 @@ import Foundation
 /// (priced only from a later date) keeps all its points: its events price as
 /// they do normally, with no price effect.
 ///
-/// It is one extra price book per comparison: the ledger is summarized with it
-/// once more (through the summary cache, keyed by the card blobs and the
-/// instant's price epoch), so every event is priced twice at most.
+/// It is one extra price book per comparison: the shards holding the compared
+/// releases' events are summarized with it once more (through the summary
+/// cache, keyed by the card blobs and the instant's price epoch), so an event
+/// is priced twice at most.
 public struct ConstantPrices: Sendable {
     /// The instant the prices are taken at (ms since the epoch).
     public var instant: Int64
@@ -61,12 +62,5 @@ public struct ConstantPrices: Sendable {
         }
         self.book = differs ? PriceBook(cards: cards) : book
         self.differs = differs
-    }
-
-    /// The summary of `snapshot` priced at these constant prices (lenient: events
-    /// a frozen point cannot price are left out; the caller compares event counts).
-    func summary(of snapshot: Snapshot, query: ReportQuery, own: ShardSummary, summaries: SummaryEngine) throws -> ShardSummary {
-        guard differs else { return own }
-        return try summaries.summary(of: snapshot, book: book, query: query, lenient: true)
     }
 }

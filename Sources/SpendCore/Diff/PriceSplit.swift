@@ -41,31 +41,47 @@ public struct ConstantPriceUsage: Sendable {
         return t
     }
 
-    /// Reads the ledger at `prices` (one more summary, cached like the first) for the releases
-    /// in `releases` (all when nil), placing each group as ``ReleaseUsage/read(snapshot:query:attributor:summaries:)`` did.
+    /// Reads the ledger at `prices` for the releases in `releases` (all when nil), placing each
+    /// group as ``ReleaseUsage/read(snapshot:query:attributor:summaries:)`` did. Only the shards
+    /// holding events of those releases are priced again (through the summary cache, like the first
+    /// reading): an event is priced twice at most.
     public static func read(
         snapshot: Snapshot, query: ReportQuery, attributor: ReleaseAttributor, summaries: SummaryEngine, prices: ConstantPrices,
         releases: Set<String>? = nil
     ) throws -> ConstantPriceUsage {
         let sq = try ReleaseUsage.summaryQuery(query)
-        let own = try summaries.summary(of: snapshot, query: sq)
-        let constant = try prices.summary(of: snapshot, query: sq, own: own, summaries: summaries)
         let n = query.dimensions.count
+        func release(_ labels: [String]) -> String { attributor.place(release: labels[n + 4], commit: labels[n + 5], day: labels[0]).0 }
+        // The own-price shard summaries: already read (memoized) by ReleaseUsage.read.
+        let own = try summaries.shardSummaries(of: snapshot, query: sq)
+        var wanted = Set<Int>()
+        for (i, shard) in own.enumerated() {
+            guard let shard else { continue }
+            if let releases, !shard.cells.keys.contains(where: { releases.contains(release($0)) }) { continue }
+            wanted.insert(i)
+        }
+        let constant =
+            prices.differs && !wanted.isEmpty
+            ? try summaries.shardSummaries(of: snapshot, book: prices.book, query: sq, lenient: true, only: wanted) : own
         var out = ConstantPriceUsage(prices: prices)
-        for (labels, cell) in own.cells {
-            let release = attributor.place(release: labels[n + 4], commit: labels[n + 5], day: labels[0]).0
-            if let releases, !releases.contains(release) { continue }
-            let keys = Array(labels[1...n])
-            var part = ConstantSide()
-            if let c = constant.cells[labels], c.events == cell.events {
-                part.cost = c.cost
-            } else {
-                part.cost = cell.cost
-                part.unpriced = cell.events - (constant.cells[labels]?.events ?? 0)
+        for i in wanted.sorted() {
+            guard let shard = own[i] else { continue }
+            let frozen = constant[i]?.cells ?? [:]
+            for (labels, cell) in shard.cells {
+                let name = release(labels)
+                if let releases, !releases.contains(name) { continue }
+                let keys = Array(labels[1...n])
+                var part = ConstantSide()
+                if let c = frozen[labels], c.events == cell.events {
+                    part.cost = c.cost
+                } else {
+                    part.cost = cell.cost
+                    part.unpriced = cell.events - (frozen[labels]?.events ?? 0)
+                }
+                if part.cost != cell.cost { part.repriced[labels[n + 1] + "/" + labels[n + 2]] = labels[0]...labels[0] }
+                try out.rows[name, default: [:]][keys, default: ConstantSide()].add(
+                    part, for: "release \(name) (\(keys.joined(separator: ", "))) at constant prices")
             }
-            if part.cost != cell.cost { part.repriced[labels[n + 1] + "/" + labels[n + 2]] = labels[0]...labels[0] }
-            try out.rows[release, default: [:]][keys, default: ConstantSide()].add(
-                part, for: "release \(release) (\(keys.joined(separator: ", "))) at constant prices")
         }
         return out
     }

@@ -163,11 +163,12 @@ public struct ReleaseDiffEngine {
         row.spike = row.split.usageSpike
     }
 
-    /// The instant R1's prices are taken at: the end of its last UTC day with calls; without calls, its tag's time (else now).
+    /// The instant R1's prices are taken at: the end of its last UTC day with calls; without calls, its tag's time
+    /// (else the latest prices).
     static func priceInstant(_ release: String, days: Set<String>?, tag: ReleaseTag?) -> Int64 {
         if let last = days?.max(), let end = ConstantPrices.endOfDay(last) { return end }
         if let tag { return tag.time * 1000 }
-        return Int64(Date().timeIntervalSince1970 * 1000)
+        return Int64.max
     }
 
     /// The commits of the range that touched the row's mapped paths (newest first), or every commit ranked by files touched.
