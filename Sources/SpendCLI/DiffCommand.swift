@@ -88,7 +88,10 @@ public struct DiffCommand: ParsableCommand {
 
 /// `--by`, `--since`, `--until`, `--where` for diff and releases (the default `--by` depends on the mode).
 public struct DiffQueryOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Group by these event fields and tags (comma list; default team, or feature for releases).", valueName: "names"))
+    @Option(
+        help: ArgumentHelp(
+            "Group by these event fields and tags (comma list; diff: default team, --releases feature; spend releases: break each release down).",
+            valueName: "names"))
     public var by: String?
 
     @OptionGroup public var range: DateRangeOptions
