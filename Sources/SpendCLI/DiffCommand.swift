@@ -44,7 +44,10 @@ public struct DiffCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Show only the N rows with the largest |delta|.", valueName: "n"))
     public var top: Int?
 
-    @Option(help: ArgumentHelp("Release diff: a rise of cost per request or per day above this percentage is a spike.", valueName: "percent"))
+    @Option(
+        help: ArgumentHelp(
+            "Release diff: a rise of cost per request or per day at constant prices above this percentage is a spike; prices alone moving cost by more is PRICE.",
+            valueName: "percent"))
     public var threshold: String = "30"
 
     @Flag(help: "Release diff: exit 1 when a row has a usage spike (a CI gate); price changes alone never fail it.")

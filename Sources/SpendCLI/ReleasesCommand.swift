@@ -27,10 +27,13 @@ public struct ReleasesCommand: ParsableCommand {
     @OptionGroup public var query: DiffQueryOptions
     @OptionGroup public var output: OutputOptions
 
-    @Option(help: ArgumentHelp("Only tags matching this glob (default: every tag, in version order).", valueName: "glob"))
+    @Option(help: ArgumentHelp("Only tags and event release names matching this glob (default: all).", valueName: "glob"))
     public var tags: String?
 
-    @Option(help: ArgumentHelp("A rise of cost per request or per day above this percentage is a spike.", valueName: "percent"))
+    @Option(
+        help: ArgumentHelp(
+            "A rise of cost per request or per day at constant prices above this percentage is a spike; prices alone moving cost by more is PRICE.",
+            valueName: "percent"))
     public var threshold: String = "30"
 
     @Flag(help: "Exit 1 when a release has a usage spike (a CI gate); price changes alone never fail it.")
