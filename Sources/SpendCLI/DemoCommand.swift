@@ -10,7 +10,8 @@ public struct DemoCommand: ParsableCommand {
         abstract: "Build a scripted demo repository and run report, diff and the release diff on it.",
         discussion: """
             The demo repository has releases v1.0-v1.3 of a small app, a retry loop introduced in the \
-            summaries feature in v1.3, a gpt-4o-mini price cut, and some untagged spend. It is kept, so you \
+            summaries feature in v1.3, a gpt-4o-mini price cut, and prototype spend with no owner tags \
+            (unattributed) and no release. It is kept, so you \
             can run more commands on it (spend report -C DIR ...).
             """,
         version: SpendVersion.string)

@@ -15,8 +15,10 @@ public struct DiffCommand: ParsableCommand {
 
             Release diff (--releases R1 R2): the events made by the code of R1 against those made by R2 \
             (event release, else the nearest tag of the event's commit, else the tag dates), with cost per \
-            request and per day; a row rising more than --threshold is a spike, pinned on the commits of \
-            R1..R2 that touched its paths in spend.toml (docs/releases.md).
+            request and per day, each change split into usage (at R1's prices) and price. A row whose usage \
+            rises more than --threshold is a SPIKE, pinned on the commits of R1..R2 that touched its paths in \
+            spend.toml; a row whose prices alone moved it more than that is PRICE, pinned on the rate-card \
+            commits (docs/releases.md). With --check, exit 1 when there is a usage spike.
 
             Examples:
               spend diff HEAD~1 HEAD
@@ -42,8 +44,14 @@ public struct DiffCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Show only the N rows with the largest |delta|.", valueName: "n"))
     public var top: Int?
 
-    @Option(help: ArgumentHelp("Release diff: a rise of cost per request or per day above this percentage is a spike.", valueName: "percent"))
+    @Option(
+        help: ArgumentHelp(
+            "Release diff: a rise of cost per request or per day at constant prices above this percentage is a spike; prices alone moving cost by more is PRICE.",
+            valueName: "percent"))
     public var threshold: String = "30"
+
+    @Flag(help: "Release diff: exit 1 when a row has a usage spike (a CI gate); price changes alone never fail it.")
+    public var check = false
 
     public init() {}
 
@@ -52,16 +60,19 @@ public struct DiffCommand: ParsableCommand {
         guard let t = ExactDecimal(threshold), !t.isNegative else {
             throw ValidationError("--threshold expects a non-negative percentage, e.g. 30, got '\(threshold)'")
         }
+        if check && !releases { throw ValidationError("--check applies to release diffs: spend diff --releases R1 R2 --check") }
     }
 
     public func run() throws {
         let environment = Invocation.current.environment
         let frontend = DiffFrontend(repository: try repository.repository(), useCache: environment["SPEND_DIFF_CACHE"] != "0")
         let text: String
+        var spiked = false
         if releases {
             let (r1, r2) = try DiffFrontend.releasePair(revisions)
             let diff = try frontend.releaseDiff(
                 r1, r2, query: try query.query(defaultBy: "feature"), threshold: ExactDecimal(threshold)!, top: top)
+            spiked = diff.rows.contains(where: \.spike) || diff.total.spike
             var renderer = ReleaseDiffRenderer(precision: output.precision)
             renderer.csvWriter = output.csvWriter
             text = renderer.render(diff, as: output.format.format)
@@ -74,12 +85,16 @@ public struct DiffCommand: ParsableCommand {
         }
         if environment["SPEND_DIFF_STATS"] == "1" { Console.err(frontend.statistics) }
         Console.show(text, as: output.format)
+        if check && spiked { throw ExitCode(1) }
     }
 }
 
 /// `--by`, `--since`, `--until`, `--where` for diff and releases (the default `--by` depends on the mode).
 public struct DiffQueryOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Group by these event fields and tags (comma list; default team, or feature for releases).", valueName: "names"))
+    @Option(
+        help: ArgumentHelp(
+            "Group by these event fields and tags (comma list; diff: default team, --releases feature; spend releases: break each release down).",
+            valueName: "names"))
     public var by: String?
 
     @OptionGroup public var range: DateRangeOptions

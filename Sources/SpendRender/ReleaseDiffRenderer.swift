@@ -11,7 +11,7 @@ public struct ReleaseDiffRenderer {
     public static let csvColumns = [
         "requests_a", "requests_b", "cost_a", "cost_b", "delta", "delta_pct", "cost_per_request_a", "cost_per_request_b",
         "cost_per_request_pct", "cost_per_day_a", "cost_per_day_b", "cost_per_day_pct", "retry_share_a", "retry_share_b", "spike",
-    ]
+    ] + PriceSplitText.columns
 
     /// The release diff in `format`.
     public func render(_ d: ReleaseDiff, as format: OutputFormat) -> String {
@@ -29,7 +29,7 @@ public struct ReleaseDiffRenderer {
             r.costPerRequestB?.description ?? "", r.costPerRequestChange?.description ?? "", r.costPerDayA?.description ?? "",
             r.costPerDayB?.description ?? "", r.costPerDayChange?.description ?? "", r.a.retryShare()?.description ?? "",
             r.b.retryShare()?.description ?? "", r.spike ? "true" : "false",
-        ]
+        ] + PriceSplitText.fields(r.split)
     }
 
     /// The `--by` names, then ``csvColumns``; exact decimals, no total row.
@@ -45,7 +45,7 @@ public struct ReleaseDiffRenderer {
             var parts: [String] = []
             if keys { for (n, v) in zip(d.columns, r.keys) { parts.append("\(JSON.quote(n)):\(JSON.quote(v))") } }
             for (n, v) in zip(Self.csvColumns, fields(r)) {
-                if n.hasPrefix("requests") { parts.append("\(JSON.quote(n)):\(v)") } else if n == "spike" { parts.append("\"spike\":\(v)") } else {
+                if n.hasPrefix("requests") || n == "spike" || n == "price_change" { parts.append("\(JSON.quote(n)):\(v)") } else {
                     parts.append("\(JSON.quote(n)):" + (v.isEmpty ? "null" : JSON.quote(v)))
                 }
             }
@@ -55,12 +55,14 @@ public struct ReleaseDiffRenderer {
             "{\"commit\":\(JSON.quote(c.id.hex)),\"author\":\(JSON.quote(c.author)),\"date\":\(JSON.quote(Timestamp.dateString(days: Timestamp.day(ofMillis: c.time * 1000)))),\"subject\":\(JSON.quote(c.subject)),\"files\":[\(c.files.map(JSON.quote).joined(separator: ","))]}"
         }
         var out = "{\"from\":\(JSON.quote(d.from.name)),\"to\":\(JSON.quote(d.to.name)),\"days_a\":\(d.daysA),\"days_b\":\(d.daysB),"
+        out += "\"prices_as_of\":" + (d.prices.map { JSON.quote(Timestamp.format(millis: $0.instant)) } ?? "null") + ","
         out += "\"threshold_pct\":\(JSON.quote(d.threshold.description)),\"columns\":[\(d.columns.map(JSON.quote).joined(separator: ","))],\"rows\":[\n"
         out += d.rows.map { "  " + object($0, keys: true) }.joined(separator: ",\n")
         out += "\n],\"total\":" + object(d.total, keys: false) + ",\"pins\":[\n"
         out += d.pins.map { p in
             "  {\"row\":[\(p.keys.map(JSON.quote).joined(separator: ","))],\"mapped\":\(p.mapped),\"paths\":[\(p.paths.map(JSON.quote).joined(separator: ","))],\"commits\":[\(p.commits.map(commit).joined(separator: ","))]}"
         }.joined(separator: ",\n")
+        out += "\n],\"price_pins\":[\n" + d.pricePins.map { "  " + PriceSplitText.json($0) }.joined(separator: ",\n")
         return out + "\n]}\n"
     }
 
@@ -75,29 +77,37 @@ public struct ReleaseDiffRenderer {
     /// A title, an aligned table with a total row, one diagnosis per pinned spike, and notes.
     public func table(_ d: ReleaseDiff) -> String {
         let header = d.columns + [
-            "req_\(d.from.name)", "req_\(d.to.name)", "cost_\(d.from.name)", "cost_\(d.to.name)", "cost/req", "Δ cost/req", "cost/day",
-            "Δ cost/day", "retries", "",
+            "req_\(d.from.name)", "req_\(d.to.name)", "cost_\(d.from.name)", "cost_\(d.to.name)", "Δ", "usage Δ", "price Δ", "cost/req",
+            "usage/req", "usage/day", "price", "retries", "",
         ]
         func cells(_ r: ReleaseDiffRow, _ label: [String]) -> [String] {
             label + [
                 Format.integer(r.a.usage.requests), Format.integer(r.b.usage.requests), money(r.a.usage.cost), money(r.b.usage.cost),
-                money(r.costPerRequestA, extra: 3) + "→" + money(r.costPerRequestB, extra: 3), Self.pct(r.costPerRequestChange),
-                money(r.costPerDayA) + "→" + money(r.costPerDayB), Self.pct(r.costPerDayChange),
+                Format.delta(r.delta, places: precision), Format.delta(r.split.usageDelta, places: precision),
+                Format.delta(r.split.priceDelta, places: precision),
+                money(r.costPerRequestA, extra: 3) + "→" + money(r.costPerRequestB, extra: 3), Self.pct(r.split.usageCostPerRequestChange),
+                Self.pct(r.split.usageCostPerDayChange), Self.pct(r.split.priceChange),
                 (r.a.retryShare().map { $0.description + "%" } ?? "-") + "→" + (r.b.retryShare().map { $0.description + "%" } ?? "-"),
-                r.spike ? "SPIKE" : "",
+                PriceSplitText.marker(spike: r.spike, r.split),
             ]
         }
         var rows = d.rows.map { cells($0, $0.keys) }
         rows.append(cells(d.total, ["total"] + Array(repeating: "", count: max(0, d.columns.count - 1))))
         var text = "spend diff --releases \(d.from.label) → \(d.to.label)\n"
-        text += "days with calls: \(d.from.name) \(d.daysA), \(d.to.name) \(d.daysB); spike = cost per request or per day up more than \(d.threshold)%\n\n"
+        text += "days with calls: \(d.from.name) \(d.daysA), \(d.to.name) \(d.daysB)\n"
+        text += PriceSplitText.legend(base: d.from.name, prices: d.prices, threshold: d.threshold) + "\n\n"
         text += TextTable.render(header: header, rows: rows, rightAligned: Set(d.columns.count..<(header.count - 1)), ruleBeforeLast: true) + "\n"
         for (pin, row) in zip(d.pins, d.rows.filter(\.spike)) {
             text += "\n" + diagnosis(pin, row, d)
         }
+        for (pin, row) in zip(d.pricePins, d.rows.filter(\.split.priceMoved)) {
+            text += "\n" + PriceSplitText.priceDiagnosis(label: pin.keys.joined(separator: "/"), pin, row.split, from: d.from.name, to: d.to.name, precision: precision, delta: row.delta)
+        }
         if let why = d.unpinnable { text += "\nspikes: " + d.rows.filter(\.spike).map { $0.keys.joined(separator: "/") }.joined(separator: ", ") + "; " + why + "\n" }
         var notes: [String] = []
         if d.hidden > 0 { notes.append("\(d.hidden) more rows not shown (--top)") }
+        let unpriced = d.total.split.constantA.unpriced + d.total.split.constantB.unpriced
+        if unpriced > 0 { notes.append(PriceSplitText.unpricedNote(unpriced, base: d.from.name)) }
         notes.append(
             "events placed by their release field: \(d.placed.field), by commit ancestry: \(d.placed.commit), by tag dates: \(d.placed.date)")
         notes.append("costs in USD rounded for display; --format csv gives exact values")
@@ -109,11 +119,12 @@ public struct ReleaseDiffRenderer {
         // Tag values, paths and commit lines show escaped (TerminalText), each on its one line.
         let name = TerminalText.escaped(pin.keys.joined(separator: "/"))
         // Lead with the figure that spiked.
-        let perRequest = "cost/request \(Self.pct(r.costPerRequestChange))"
-        let perDay = "cost/day \(Self.pct(r.costPerDayChange))"
-        let requestSpiked = r.costPerRequestChange.map { $0 > d.threshold } ?? false
+        let perRequest = "usage cost/request \(Self.pct(r.split.usageCostPerRequestChange))"
+        let perDay = "usage cost/day \(Self.pct(r.split.usageCostPerDayChange))"
+        let requestSpiked = r.split.usageCostPerRequestChange.map { $0 > d.threshold } ?? false
         var facts = requestSpiked
             ? ["\(perRequest) \(d.from.name)→\(d.to.name)", perDay] : ["\(perDay) \(d.from.name)→\(d.to.name)", perRequest]
+        facts.append(PriceSplitText.deltas(r.delta, r.split, precision: precision))
         facts.append("retries \(r.a.retryShare().map { "\($0)%" } ?? "-")→\(r.b.retryShare().map { "\($0)%" } ?? "-")")
         facts.append(
             "tokens/request \(r.a.tokensPerRequest().map { Format.integer(Int64($0.description) ?? 0) } ?? "-")→\(r.b.tokensPerRequest().map { Format.integer(Int64($0.description) ?? 0) } ?? "-")"

@@ -1,6 +1,6 @@
 import SpendCore
 
-/// Renders `spend releases` (``ReleaseList``, from ``ReleaseList/build(repository:summaries:pattern:query:threshold:)``)
+/// Renders `spend releases` (``ReleaseList``, from ``ReleaseList/build(repository:summaries:pattern:query:threshold:breakdown:)``)
 /// as a table with notes, CSV (``csvColumns``, exact decimals) or JSON.
 public struct ReleaseListRenderer {
     public var precision: Int
@@ -8,45 +8,79 @@ public struct ReleaseListRenderer {
     public var csvWriter = CSV()
     public init(precision: Int) { self.precision = precision }
 
+    /// Without `--by`; with it, the `--by` names come after `date`.
     public static let csvColumns = [
         "release", "date", "requests", "cost", "days", "cost_per_request", "cost_per_day", "cost_per_request_pct", "cost_per_day_pct",
-        "retry_share", "spike",
+        "retry_share", "spike", "compared_with", "usage_cost_per_request_pct", "usage_cost_per_day_pct", "price_pct", "price_change",
     ]
 
-    func fields(_ r: ReleaseRow) -> [String] {
-        [
-            r.name, r.tag?.day ?? "", String(r.side.usage.requests), r.side.usage.cost.description, String(r.days),
+    func fields(_ r: ReleaseRow, _ list: ReleaseList) -> [String] {
+        let figures = [
+            String(r.side.usage.requests), r.side.usage.cost.description, String(r.days),
             r.costPerRequest?.description ?? "", r.costPerDay?.description ?? "", r.costPerRequestChange?.description ?? "",
-            r.costPerDayChange?.description ?? "", r.side.retryShare()?.description ?? "", r.spike ? "true" : "false",
+            r.costPerDayChange?.description ?? "", r.side.retryShare()?.description ?? "", r.spike ? "true" : "false", r.previous ?? "",
+            r.previous == nil ? "" : r.split.usageCostPerRequestChange?.description ?? "",
+            r.previous == nil ? "" : r.split.usageCostPerDayChange?.description ?? "",
+            r.previous == nil ? "" : r.split.priceChange?.description ?? "", r.split.priceMoved ? "true" : "false",
         ]
+        return [r.name, r.tag?.day ?? ""] + (list.columns.isEmpty ? [] : r.keys) + figures
+    }
+
+    func header(_ list: ReleaseList) -> [String] {
+        Array(Self.csvColumns.prefix(2)) + list.columns + Self.csvColumns.dropFirst(2)
+    }
+
+    /// The rows CSV and JSON carry: the releases, or with `--by` their groups.
+    func dataRows(_ list: ReleaseList) -> [ReleaseRow] {
+        list.columns.isEmpty ? list.rows : list.rows.filter { !$0.keys.isEmpty }
     }
 
     /// The release list in `format`.
     public func render(_ list: ReleaseList, as format: OutputFormat) -> String {
         switch format {
         case .csv:
-            return ([Self.csvColumns] + list.rows.map(fields)).map(csvWriter.row).joined()
+            return ([header(list)] + dataRows(list).map { fields($0, list) }).map(csvWriter.row).joined()
         case .json:
-            let rows = list.rows.map { r in
-                "  {" + zip(Self.csvColumns, fields(r)).map { n, v in
-                    if ["requests", "days"].contains(n) { return "\(JSON.quote(n)):\(v)" }
-                    if n == "spike" { return "\"spike\":\(v)" }
+            let names = header(list)
+            let rows = dataRows(list).map { r in
+                "  {" + zip(names, fields(r, list)).map { n, v in
+                    if ["requests", "days", "spike", "price_change"].contains(n) { return "\(JSON.quote(n)):\(v)" }
                     return "\(JSON.quote(n)):" + (v.isEmpty ? "null" : JSON.quote(v))
                 }.joined(separator: ",") + "}"
             }
-            return "{\"threshold_pct\":\(JSON.quote(list.threshold.description)),\"currency\":\"USD\",\"rows\":[\n" + rows.joined(separator: ",\n") + "\n]}\n"
+            let pins = zip(list.pricePinReleases, list.pricePins).map { "  " + PriceSplitText.json($1, release: $0) }
+            return "{\"threshold_pct\":\(JSON.quote(list.threshold.description)),\"currency\":\"USD\",\"rows\":[\n" + rows.joined(separator: ",\n")
+                + "\n],\"price_pins\":[\n" + pins.joined(separator: ",\n") + "\n]}\n"
         case .table:
-            let header = ["release", "date", "requests", "cost", "days", "cost/req", "Δ cost/req", "cost/day", "Δ cost/day", "retries", ""]
+            let header = ["release", "date"] + list.columns + [
+                "requests", "cost", "days", "cost/req", "Δ cost/req", "cost/day", "Δ cost/day", "usage/req", "usage/day", "price", "retries", "",
+            ]
             let rows = list.rows.map { r -> [String] in
-                [
-                    r.name, r.tag?.day ?? "", Format.integer(r.side.usage.requests), Format.dollars(r.side.usage.cost, places: precision),
+                let group = !r.keys.isEmpty
+                let labels = list.columns.isEmpty ? [] : (group ? r.keys : Array(repeating: "", count: list.columns.count))
+                let compared = r.previous != nil
+                return [group ? "" : r.name, group ? "" : r.tag?.day ?? ""] + labels + [
+                    Format.integer(r.side.usage.requests), Format.dollars(r.side.usage.cost, places: precision),
                     String(r.days), r.costPerRequest.map { Format.dollars($0, places: precision + 3, grouping: false) } ?? "-",
                     ReleaseDiffRenderer.pct(r.costPerRequestChange), r.costPerDay.map { Format.dollars($0, places: precision) } ?? "-",
-                    ReleaseDiffRenderer.pct(r.costPerDayChange), r.side.retryShare().map { "\($0)%" } ?? "-", r.spike ? "SPIKE" : "",
+                    ReleaseDiffRenderer.pct(r.costPerDayChange),
+                    compared ? ReleaseDiffRenderer.pct(r.split.usageCostPerRequestChange) : "-",
+                    compared ? ReleaseDiffRenderer.pct(r.split.usageCostPerDayChange) : "-",
+                    compared ? ReleaseDiffRenderer.pct(r.split.priceChange) : "-",
+                    r.side.retryShare().map { "\($0)%" } ?? "-", PriceSplitText.marker(spike: r.spike, r.split),
                 ]
             }
-            var text = TextTable.render(header: header, rows: rows, rightAligned: Set(2..<10)) + "\n\n"
-            text += "spike = cost per request or per day up more than \(list.threshold)% from the previous release\n"
+            let first = 2 + list.columns.count
+            var text = TextTable.render(header: header, rows: rows, rightAligned: Set(first..<(header.count - 1))) + "\n\n"
+            text += "usage = at the previous release's prices (the rate cards in effect on its last day with calls); price = the rest\n"
+            text += "SPIKE = usage cost per request or per day up more than \(list.threshold)% from the previous release; "
+            text += "PRICE = prices alone moved cost more than \(list.threshold)%\n"
+            let moved = list.rows.filter(\.split.priceMoved)
+            for (pin, row) in zip(list.pricePins, moved) {
+                let label = row.name + (row.keys.isEmpty ? "" : " " + row.keys.joined(separator: "/"))
+                text += "\n" + PriceSplitText.priceDiagnosis(label: label, pin, row.split, from: row.previous ?? "", to: row.name, precision: precision)
+            }
+            if !moved.isEmpty { text += "\n" }
             text += "events placed by their release field: \(list.placed.field), by commit ancestry: \(list.placed.commit), by tag dates: \(list.placed.date)\n"
             text += "costs in USD rounded for display; --format csv gives exact values\n"
             return text

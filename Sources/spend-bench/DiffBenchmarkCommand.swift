@@ -7,7 +7,8 @@ import SpendTestSupport
 /// `spend-bench diff`: time `spend diff HEAD~1 HEAD` on a committed ledger of
 /// N events in monthly shards where the last commit changed one shard — cold
 /// (empty diff cache), warm (the same diff again) and incremental (the cache
-/// warm from the previous commit, one shard new) — beside full reports.
+/// warm from the previous commit, one shard new) — beside full reports; then
+/// the release diff `spend diff --releases R1..R2` cold and warm.
 public struct DiffBenchmarkCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "diff",
@@ -24,6 +25,9 @@ public struct DiffBenchmarkCommand: ParsableCommand {
 
     @Option(help: "Timed runs of each command (the median is reported).")
     public var runs: Int = 3
+
+    @Option(help: "The release diff also timed, cold and warm (release names the synthetic events carry).")
+    public var releases: String = "v1.2.0..v1.3.0"
 
     @Option(help: "Where to build the benchmark repository (kept between runs).")
     public var dir: String = "/tmp/spend-bench-diff"
@@ -92,6 +96,15 @@ public struct DiffBenchmarkCommand: ParsableCommand {
             incremental.append(try BenchProcess.timeOnce(spendPath, diff))
         }
         report("spend diff HEAD~1 HEAD, warm cache, one shard new (after a new commit)", incremental.sorted())
+        let releaseDiff = ["diff", "-C", dir, "--releases", releases, "--by", "feature"]
+        var releaseCold: [Double] = []
+        for _ in 0..<runs {
+            try? fm.removeItem(atPath: cache)
+            releaseCold.append(try BenchProcess.timeOnce(spendPath, releaseDiff))
+        }
+        report("spend diff --releases \(releases) --by feature, cold (no diff cache)", releaseCold.sorted())
+        let (_, releaseWarm) = try BenchProcess.time(spendPath, releaseDiff, runs: runs)
+        report("spend diff --releases \(releases) --by feature, warm", releaseWarm)
         Console.out(
             String(
                 format: "cold diff / full report: %.2f (working tree), %.2f (--rev HEAD)", cold.sorted()[runs / 2] / reportTimes[runs / 2],

@@ -10,14 +10,28 @@ final class DemoTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("$ spend diff v1.2 HEAD --by feature"), r.stdout)
         XCTAssertTrue(r.stdout.contains("$ spend diff --releases v1.2 v1.3"), r.stdout)
         // The spike is on summaries, pinned on the retry commit only.
-        XCTAssertTrue(r.stdout.contains("summaries: cost/day +"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("summaries: usage cost/day +144.1% v1.2→v1.3"), r.stdout)
         XCTAssertTrue(r.stdout.contains("retries 0%→60%"), r.stdout)
-        let pinSection = r.stdout.components(separatedBy: "summaries: cost/day +").last ?? ""
+        let pinSection = (r.stdout.components(separatedBy: "summaries: usage cost/day +").last ?? "").components(separatedBy: "backfill: PRICE").first!
         XCTAssertTrue(pinSection.contains("Dana Ruiz  Summaries: retry on 429 before stream close  [src/summarize/stream.py]"), pinSection)
         XCTAssertFalse(pinSection.contains("Chat: log prompt sizes"), pinSection)
+        XCTAssertFalse(pinSection.contains("price cut"), pinSection)
         // The price cut shows as a negative price effect on search.
         let searchLine = r.lines.first { $0.hasPrefix("search ") && $0.contains("-$") }
         XCTAssertNotNil(searchLine, r.stdout)
+        // In the release diff, the price cut is a PRICE marker on search and backfill, pinned on the card commit, not a usage change.
+        let release = r.stdout.components(separatedBy: "$ spend diff --releases v1.2 v1.3").last ?? ""
+        XCTAssertEqual(tableRow(RunResult(status: 0, stdout: release, stderr: ""), "search")?.suffix(2), ["PRICE", "-33.3%"], release)
+        XCTAssertTrue(
+            release.contains(
+                "search: PRICE -33.3% v1.2→v1.3; Δ -$0.11 = usage $0.00 + price -$0.11; usage cost/request -0.7%\n"
+                    + "  rate-card commits that changed the prices these events used:\n"),
+            release)
+        XCTAssertTrue(release.contains("  Finance Ops  ratecards: gpt-4o-mini price cut from 2026-03-01\n"), release)
+        // Spend without owner tags is unattributed; spend of no release is "(no release)".
+        XCTAssertTrue(r.stdout.contains("unattributed: $0.58 (1.4% of total) — events missing tag \"feature\""), r.stdout)
+        XCTAssertEqual(tableRow(r, "(no")?.prefix(4), ["(no", "release)", "72", "$0.58"], r.stdout)
+        XCTAssertFalse(r.stdout.contains("(untagged)"), r.stdout)
         // The repository is kept and is a real git repository the commands work on.
         let again = try runSpend("spend", ["releases", "-C", dir.path, "--format", "csv"], in: dir)
         assertOK(again)

@@ -84,7 +84,7 @@ final class ReleasesTests: XCTestCase {
 
         let table = try repo.spend("diff", "--releases", "v1..v2")
         assertOK(table)
-        XCTAssertTrue(table.stdout.contains("summaries: cost/day +"), table.stdout)
+        XCTAssertTrue(table.stdout.contains("summaries: usage cost/day +"), table.stdout)
         XCTAssertTrue(table.stdout.contains("retries 0%→67%"), table.stdout)
         XCTAssertTrue(table.stdout.contains("commits touching src/summarize/**"), table.stdout)
         XCTAssertTrue(table.stdout.contains(String(ids["summaries"]!.prefix(7)) + "  2026-01-11  Dana  Retry on 429 before stream close"), table.stdout)
@@ -93,7 +93,7 @@ final class ReleasesTests: XCTestCase {
         let csv = try repo.spend("diff", "--releases", "v1", "v2", "--format", "csv")
         XCTAssertEqual(
             csv.lines.first,
-            "feature,requests_a,requests_b,cost_a,cost_b,delta,delta_pct,cost_per_request_a,cost_per_request_b,cost_per_request_pct,cost_per_day_a,cost_per_day_b,cost_per_day_pct,retry_share_a,retry_share_b,spike"
+            "feature,requests_a,requests_b,cost_a,cost_b,delta,delta_pct,cost_per_request_a,cost_per_request_b,cost_per_request_pct,cost_per_day_a,cost_per_day_b,cost_per_day_pct,retry_share_a,retry_share_b,spike,usage_cost_a,usage_cost_b,usage_delta,price_delta,usage_cost_per_request_pct,usage_cost_per_day_pct,price_pct,price_change"
         )
     }
 
@@ -129,17 +129,20 @@ final class ReleasesTests: XCTestCase {
             ])
         let r = try repo.spend("releases", "--format", "csv")
         assertOK(r)
-        XCTAssertEqual(r.lines.first, "release,date,requests,cost,days,cost_per_request,cost_per_day,cost_per_request_pct,cost_per_day_pct,retry_share,spike")
+        XCTAssertEqual(
+            r.lines.first,
+            "release,date,requests,cost,days,cost_per_request,cost_per_day,cost_per_request_pct,cost_per_day_pct,retry_share,spike,compared_with,usage_cost_per_request_pct,usage_cost_per_day_pct,price_pct,price_change"
+        )
         let rows = csvRows(r.stdout)
         XCTAssertEqual(rows["v1"]?["requests"], "11")
         XCTAssertEqual(rows["v2"]?["requests"], "84")
-        XCTAssertEqual(rows["(untagged)"]?["requests"], "32")
+        XCTAssertEqual(rows["(no release)"]?["requests"], "32")
         XCTAssertEqual(rows["v1"]?["date"], "2026-01-01")
-        XCTAssertEqual(Array(r.lines.dropFirst().map { $0.split(separator: ",").first.map(String.init) ?? "" }), ["v1", "v2", "(untagged)"])
+        XCTAssertEqual(Array(r.lines.dropFirst().map { $0.split(separator: ",").first.map(String.init) ?? "" }), ["v1", "v2", "(no release)"])
         // Release names that events carry without a tag are listed too, in version order, compared with the previous one.
         try repo.append("ledger/2026/2026-01.jsonl", e("e8", "2026-01-16T00:00:00Z", 5, ",\"release\":\"v1.5\"") + "\n")
         let more = try repo.spend("releases", "--format", "csv")
-        XCTAssertEqual(Array(more.lines.dropFirst().map { $0.split(separator: ",").first.map(String.init) ?? "" }), ["v1", "v1.5", "v2", "(untagged)"])
+        XCTAssertEqual(Array(more.lines.dropFirst().map { $0.split(separator: ",").first.map(String.init) ?? "" }), ["v1", "v1.5", "v2", "(no release)"])
         XCTAssertEqual(csvRows(more.stdout)["v1.5"]?["date"], "")
         XCTAssertNotEqual(csvRows(more.stdout)["v1.5"]?["cost_per_request_pct"], "")
     }
@@ -156,15 +159,12 @@ final class ReleasesTests: XCTestCase {
         XCTAssertEqual(only.lines.dropFirst().map { String($0.prefix(3)) }, ["v2,"])
         let none = try repo.spend("releases", "--tags", "x*")
         assertRejected(none)
-        XCTAssertTrue(none.stderr.contains("no tag matches \"x*\""), none.stderr)
-        let by = try repo.spend("releases", "--by", "team")
-        assertRejected(by)
-        XCTAssertTrue(by.stderr.contains("spend releases has one row per release"), by.stderr)
+        XCTAssertEqual(none.stderr, "spend: error: no tag or event release matches \"x*\"\n")
         let threshold = try repo.spend("releases", "--threshold=-5")
         assertRejected(threshold)
         XCTAssertTrue(threshold.stderr.contains("--threshold expects a non-negative percentage"), threshold.stderr)
         let high = try repo.spend("releases", "--threshold", "1000")
-        XCTAssertFalse(high.stdout.contains("SPIKE"), high.stdout)
+        XCTAssertFalse(high.lines.contains { $0.hasSuffix("SPIKE") }, high.stdout)
     }
 
     func testReleasesNamedOnlyByEventsAreComparedButNotPinned() throws {
@@ -183,12 +183,78 @@ final class ReleasesTests: XCTestCase {
         XCTAssertTrue(unknown.stderr.contains("no tag or event release named \"v9\""), unknown.stderr)
     }
 
-    func testNoTagsIsAUsageError() throws {
+    func testNoTagsAndNoEventReleasesIsAUsageError() throws {
         let repo = try makeRepo(cards: false)
         try repo.write("ratecards/openai.toml", diffCard())
         try commitDated(repo, "one", "2026-01-01T00:00:00Z")
         let r = try repo.spend("releases")
         assertRejected(r)
-        XCTAssertTrue(r.stderr.contains("the repository has no tags"), r.stderr)
+        XCTAssertEqual(
+            r.stderr,
+            "spend: error: no releases: the repository has no tags and no event carries a release (tag releases, e.g. git tag v1.0, or stamp events with their release)\n")
+    }
+
+    /// A cost repository without tags (the code lives elsewhere): releases come from the events'
+    /// release names, by version where they parse (v1.2 < v1.10), else by first day (never by spelling).
+    func testReleasesWithoutTagsUseEventNamesInVersionThenTimeOrder() throws {
+        let (repo, _) = try releaseRepo()
+        try repo.git("tag", "-d", "v1", "v2")
+        let r = try repo.spend("releases", "--format", "csv")
+        assertOK(r)
+        XCTAssertEqual(r.lines.dropFirst().map { String($0.split(separator: ",").first ?? "") }, ["v1", "v2"])
+        XCTAssertEqual(csvRows(r.stdout)["v2"]?["spike"], "true")
+        XCTAssertEqual(csvRows(r.stdout)["v2"]?["date"], "")
+
+        func e(_ id: String, _ day: String, _ release: String, requests: Int = 1) -> String {
+            event(
+                ts: "\(day)T10:00:00Z", id: id, input: 1000, output: 100, tags: [("team", "t"), ("feature", "x")],
+                extra: "\"release\":\"\(release)\",\"requests\":\(requests)")
+        }
+        // "before" ran first, "after" later (lexically "after" < "before"); after makes 3× the calls a day.
+        try repo.writeLedger(
+            "ledger/2026/2026-01.jsonl",
+            [e("a", "2026-01-02", "before"), e("b", "2026-01-09", "after"), e("c", "2026-01-09", "after"), e("d", "2026-01-09", "after")])
+        let named = try repo.spend("releases", "--format", "csv")
+        assertOK(named)
+        XCTAssertEqual(named.lines.dropFirst().map { String($0.split(separator: ",").first ?? "") }, ["before", "after"])
+        XCTAssertEqual(csvRows(named.stdout)["after"]?["compared_with"], "before")
+        XCTAssertEqual(csvRows(named.stdout)["before"]?["spike"], "false")
+        XCTAssertEqual(csvRows(named.stdout)["after"]?["spike"], "true")
+
+        // Versions: v1.2 before v1.10, though v1.10's events come first.
+        try repo.writeLedger(
+            "ledger/2026/2026-01.jsonl", [e("a", "2026-01-02", "v1.10"), e("b", "2026-01-05", "v1.2"), e("c", "2026-01-09", "v1.9")])
+        let versions = try repo.spend("releases", "--format", "csv")
+        XCTAssertEqual(versions.lines.dropFirst().map { String($0.split(separator: ",").first ?? "") }, ["v1.2", "v1.9", "v1.10"])
+    }
+
+    func testReleaseOrder() {
+        XCTAssertTrue(ReleaseOrder.isVersion("v1.2"))
+        XCTAssertTrue(ReleaseOrder.isVersion("1.10.0"))
+        XCTAssertTrue(ReleaseOrder.isVersion("v2.0-rc1"))
+        XCTAssertFalse(ReleaseOrder.isVersion("after"))
+        XCTAssertFalse(ReleaseOrder.isVersion("v1..2"))
+        XCTAssertFalse(ReleaseOrder.isVersion("release-jan"))
+        let days: [String: Set<String>] = ["after": ["2026-01-09"], "before": ["2026-01-02"], "v1.10": ["2026-01-03"], "v1.2": ["2026-01-05"]]
+        XCTAssertEqual(ReleaseOrder.sorted(["after", "before", "v1.10", "v1.2"], tag: { _ in nil }, days: days), ["before", "v1.2", "v1.10", "after"])
+    }
+
+    /// `spend releases --by NAMES` breaks each release down like report's --by; CSV/JSON carry one row per group.
+    func testReleasesByBreaksEachReleaseDown() throws {
+        let (repo, _) = try releaseRepo()
+        let csv = try repo.spend("releases", "--by", "feature", "--format", "csv")
+        assertOK(csv)
+        XCTAssertEqual(csv.lines.first?.hasPrefix("release,date,feature,requests,cost,"), true, csv.stdout)
+        let rows = csv.lines.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).prefix(3).joined(separator: ",") }
+        XCTAssertEqual(rows, ["v1,2026-01-01,search", "v1,2026-01-01,summaries", "v2,2026-01-12,summaries", "v2,2026-01-12,search"])
+        let summaries = csv.lines.first { $0.hasPrefix("v2,2026-01-12,summaries,") } ?? ""
+        XCTAssertTrue(summaries.hasSuffix(",true,v1,0,200,0,false"), summaries)
+        let table = try repo.spend("releases", "--by", "feature")
+        assertOK(table)
+        XCTAssertEqual(table.lines.first?.split(separator: " ").prefix(3), ["release", "date", "feature"])
+        XCTAssertEqual(table.lines.filter { $0.hasSuffix("SPIKE") }.map { $0.split(separator: " ").first }, ["v2", "summaries"], table.stdout)
+        let json = try repo.spend("releases", "--by", "feature", "--format", "json")
+        let parsed = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual((parsed["rows"] as? [[String: Any]])?.compactMap { $0["feature"] as? String }, ["search", "summaries", "summaries", "search"])
     }
 }

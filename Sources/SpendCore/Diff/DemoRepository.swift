@@ -2,7 +2,8 @@ import Foundation
 
 /// The scripted repository of `spend demo`: four releases of a small app,
 /// a retry loop introduced in the summaries feature in v1.3, a gpt-4o-mini
-/// price cut, and some untagged spend. Built with libgit2 (no git binary),
+/// price cut, and some prototype spend made before the first release with no
+/// owner tags (unattributed, of no release). Built with libgit2 (no git binary),
 /// deterministically (fixed dates, authors and token counts).
 public enum DemoRepository {
     public static let card = """
@@ -91,7 +92,10 @@ public enum DemoRepository {
         }
         var counter = 0
         /// Events of every feature for each day in [from, to), stamped by `stamp`.
-        func events(from: String, days: Int, stamp: String, retries: Set<String> = [], only: Set<String>? = nil) -> [String: String] {
+        /// With `ownerTags` false, the events carry only `env` (no team, no feature: unattributed).
+        func events(from: String, days: Int, stamp: String, retries: Set<String> = [], only: Set<String>? = nil, ownerTags: Bool = true)
+            -> [String: String]
+        {
             var shards: [String: String] = [:]
             let start = Timestamp.day(ofMillis: Timestamp.parseDateOrTimestamp(from)!)
             for d in 0..<days {
@@ -107,7 +111,8 @@ public enum DemoRepository {
                             var line = "{\"ts\":\"\(ts)\",\"id\":\"demo-\(counter)\",\"provider\":\"openai\",\"model\":\"\(f.model)\","
                             line += "\"input_tokens\":\(jitter(f.input)),\"output_tokens\":\(jitter(f.output)),"
                             if attempt > 1 { line += "\"status\":\"ok\",\"attempt\":\(attempt)," }
-                            line += "\"tags\":{\"team\":\"\(f.team)\",\"feature\":\"\(f.name)\",\"env\":\"prod\"}\(stamp)}\n"
+                            let owner = ownerTags ? "\"team\":\"\(f.team)\",\"feature\":\"\(f.name)\"," : ""
+                            line += "\"tags\":{\(owner)\"env\":\"prod\"}\(stamp)}\n"
                             shards["ledger/" + date.prefix(4) + "/" + date.prefix(7) + ".jsonl", default: ""] += line
                         }
                     }
@@ -138,8 +143,8 @@ public enum DemoRepository {
         try write("src/search/query.py", "def search(q):\n    return rank(llm.expand(q))\n")
         try write("src/summarize/stream.py", "def summarize(doc):\n    return llm.stream(doc)\n")
         try write("README.md", "A small app that calls LLM APIs.\n")
-        // Untagged spend before the first release (prototype days).
-        try appendEvents(events(from: "2026-01-02", days: 3, stamp: "", only: ["chat"]))
+        // Prototype days before the first release: no owner tags (unattributed) and no release.
+        try appendEvents(events(from: "2026-01-02", days: 3, stamp: "", only: ["chat"], ownerTags: false))
         let v10 = try commit("Initial app: chat, search, summaries", "Ana Lima", "2026-01-05")
         try repo.createTag("v1.0", at: v10)
         try appendEvents(events(from: "2026-01-05", days: 27, stamp: ",\"release\":\"v1.0\""))

@@ -9,7 +9,10 @@ public struct ReleaseDiffRow: Sendable, Hashable {
     public var costPerRequestB: ExactDecimal?
     public var costPerDayA: ExactDecimal?
     public var costPerDayB: ExactDecimal?
+    /// A usage spike: cost per request or per day at constant prices up more than the threshold.
     public var spike = false
+    /// The change split into usage and price (see ``PriceSplit``).
+    public var split = PriceSplit()
 
     /// `cost_b − cost_a` (checked once by `ReleaseDiffEngine.diff`, so it cannot trap here).
     public var delta: ExactDecimal { b.usage.cost - a.usage.cost }
@@ -51,6 +54,10 @@ public struct ReleaseDiff: Sendable {
     public var rows: [ReleaseDiffRow]
     public var total: ReleaseDiffRow
     public var pins: [Pin]
+    /// One per row whose prices alone moved it more than the threshold, in row order: the rate-card commits.
+    public var pricePins: [PricePin] = []
+    /// The constant prices: R1's (see ``ConstantPrices``).
+    public var prices: ConstantPrices?
     public var hidden = 0
     public var placed: (field: Int64, commit: Int64, date: Int64) = (0, 0, 0)
 }
@@ -77,6 +84,9 @@ public struct ReleaseDiffEngine {
         let t2 = attributor.tag(named: r2)
         let daysA = usage.days[r1]?.count ?? 0
         let daysB = usage.days[r2]?.count ?? 0
+        let prices = ConstantPrices(book: snapshot.priceBook, at: Self.priceInstant(r1, days: usage.days[r1], tag: t1))
+        let constant = try ConstantPriceUsage.read(
+            snapshot: snapshot, query: query, attributor: attributor, summaries: summaries, prices: prices, releases: [r1, r2])
         var keys = Set((usage.rows[r1] ?? [:]).keys)
         keys.formUnion((usage.rows[r2] ?? [:]).keys)
         var rows: [ReleaseDiffRow] = []
@@ -84,7 +94,9 @@ public struct ReleaseDiffEngine {
             var row = ReleaseDiffRow(keys: k)
             row.a = usage.rows[r1]?[k] ?? ReleaseSide()
             row.b = usage.rows[r2]?[k] ?? ReleaseSide()
-            Self.normalize(&row, daysA: daysA, daysB: daysB, threshold: threshold)
+            row.split.constantA = constant.rows[r1]?[k] ?? ConstantSide()
+            row.split.constantB = constant.rows[r2]?[k] ?? ConstantSide()
+            try Self.normalize(&row, daysA: daysA, daysB: daysB, threshold: threshold)
             _ = try checkedDifference(row.b.usage.cost, row.a.usage.cost, for: "the release diff row " + k.joined(separator: ", "))
             rows.append(row)
         }
@@ -98,8 +110,10 @@ public struct ReleaseDiffEngine {
         var total = ReleaseDiffRow(keys: ["total"])
         total.a = try usage.total(r1)
         total.b = try usage.total(r2)
+        total.split.constantA = try constant.total(r1)
+        total.split.constantB = try constant.total(r2)
         _ = try checkedDifference(total.b.usage.cost, total.a.usage.cost, for: "the release diff total")
-        Self.normalize(&total, daysA: daysA, daysB: daysB, threshold: threshold)
+        try Self.normalize(&total, daysA: daysA, daysB: daysB, threshold: threshold)
         var hidden = 0
         if let top, rows.count > top {
             hidden = rows.count - top
@@ -126,16 +140,35 @@ public struct ReleaseDiffEngine {
             pins: pins, hidden: hidden)
         result.placed = (usage.placedByField, usage.placedByCommit, usage.placedByDate)
         result.unpinnable = unpinnable
+        result.prices = prices
+        let moved = rows.filter(\.split.priceMoved)
+        if !moved.isEmpty {
+            let blame = RateCardBlame(repository: repository)
+            result.pricePins = moved.map { row in
+                var repriced = row.split.constantA.repriced
+                for (m, days) in row.split.constantB.repriced { repriced[m] = repriced[m].map { ConstantSide.union($0, days) } ?? days }
+                return blame.pin(keys: row.keys, repriced: repriced, book: snapshot.priceBook, prices: prices)
+            }
+        }
         return result
     }
 
-    static func normalize(_ row: inout ReleaseDiffRow, daysA: Int, daysB: Int, threshold: ExactDecimal) {
+    static func normalize(_ row: inout ReleaseDiffRow, daysA: Int, daysB: Int, threshold: ExactDecimal) throws(SpendError) {
         row.costPerRequestA = row.a.costPerRequest()
         row.costPerRequestB = row.b.costPerRequest()
         row.costPerDayA = row.a.costPerDay(daysA)
         row.costPerDayB = row.b.costPerDay(daysB)
-        let rises = [row.costPerRequestChange, row.costPerDayChange].compactMap { $0 }
-        row.spike = rises.contains { $0 > threshold }
+        try row.split.compute(
+            a: row.a, b: row.b, daysA: daysA, daysB: daysB, threshold: threshold, what: "the release diff row " + row.keys.joined(separator: ", "))
+        row.spike = row.split.usageSpike
+    }
+
+    /// The instant R1's prices are taken at: the end of its last UTC day with calls; without calls, its tag's time
+    /// (else the latest prices).
+    static func priceInstant(_ release: String, days: Set<String>?, tag: ReleaseTag?) -> Int64 {
+        if let last = days?.max(), let end = ConstantPrices.endOfDay(last) { return end }
+        if let tag { return tag.time * 1000 }
+        return Int64.max
     }
 
     /// The commits of the range that touched the row's mapped paths (newest first), or every commit ranked by files touched.

@@ -74,7 +74,8 @@ public final class ReleaseAttributor {
     public private(set) var byCommit: Int64 = 0
     public private(set) var byDate: Int64 = 0
 
-    public static let untagged = "(untagged)"
+    /// Events no rule places: no release field, no tagged commit, before the first tag.
+    public static let untagged = "(no release)"
 
     public init(repo: GitRepository, pattern: String?) throws(SpendError) {
         self.repo = repo
@@ -96,12 +97,23 @@ public final class ReleaseAttributor {
 
     public func tag(named name: String) -> ReleaseTag? { tags.first { $0.name == name } }
 
-    /// The release of an event group.
+    /// The release of an event group, counted in the placement figures.
     public func release(release: String, commit: String, day: String, events: Int64) -> String {
-        if release != Dimension.noneLabel {
-            byField += events
-            return release
+        let (name, rule) = place(release: release, commit: commit, day: day)
+        switch rule {
+        case .field: byField += events
+        case .commit: byCommit += events
+        case .date: byDate += events
         }
+        return name
+    }
+
+    /// Which rule placed an event group.
+    public enum PlacementRule: Sendable { case field, commit, date }
+
+    /// The release of an event group and the rule that placed it (not counted).
+    public func place(release: String, commit: String, day: String) -> (String, PlacementRule) {
+        if release != Dimension.noneLabel { return (release, .field) }
         if commit != Dimension.noneLabel {
             let found: String?
             if let memo = describeMemo[commit] {
@@ -110,15 +122,11 @@ public final class ReleaseAttributor {
                 found = (try? repo.commitID(commit)).flatMap { repo.nearestTag(of: $0, pattern: pattern) }
                 describeMemo[commit] = found
             }
-            if let found {
-                byCommit += events
-                return found
-            }
+            if let found { return (found, .commit) }
         }
-        byDate += events
         var best: String?
         for t in byTime where t.day <= day { best = t.name }
-        return best ?? Self.untagged
+        return (best ?? Self.untagged, .date)
     }
 }
 
@@ -185,7 +193,7 @@ public struct ReleaseUsage: Sendable {
     public static func read(
         snapshot: Snapshot, query: ReportQuery, attributor: ReleaseAttributor, summaries: SummaryEngine
     ) throws -> ReleaseUsage {
-        let sq = try DiffLayout.summaryQuery(query, extra: ["provider", "model", "attempt", "release", "commit"], period: .day)
+        let sq = try summaryQuery(query)
         let summary = try summaries.summary(of: snapshot, query: sq)
         let n = query.dimensions.count
         var out = ReleaseUsage()

@@ -66,6 +66,29 @@ public final class SummaryEngine: @unchecked Sendable {
     /// price are left out instead of failing (callers compare event counts).
     public func summary(of snapshot: Snapshot, book: PriceBook? = nil, query: ReportQuery, lenient: Bool = false) throws -> ShardSummary {
         let book = book ?? snapshot.priceBook
+        let results = try shardSummaries(of: snapshot, book: book, query: query, lenient: lenient)
+        var total = ShardSummary()
+        // The snapshot's sum of every cell bounds every row and total a diff forms from them.
+        var everything = UsageCell()
+        for case let r? in results {
+            for (labels, cell) in r.cells {
+                do {
+                    try everything.add(cell)
+                    try total.cells[labels, default: UsageCell()].add(cell)
+                } catch {
+                    throw try Self.overflow(snapshot, book, query, error, across: "the ledger's shards")
+                }
+            }
+        }
+        return total
+    }
+
+    /// The summary of each shard of `snapshot` (in `snapshot.shards` order), priced with `book`;
+    /// with `only`, just those shards (the others are nil and are neither read nor priced).
+    public func shardSummaries(of snapshot: Snapshot, book: PriceBook? = nil, query: ReportQuery, lenient: Bool = false, only: Set<Int>? = nil)
+        throws -> [ShardSummary?]
+    {
+        let book = book ?? snapshot.priceBook
         let bookKey = Self.bookKey(book)
         let queryKey = Self.queryKey(query)
         // Blob ids: from git; for a working-tree file, the index's id when the
@@ -73,7 +96,11 @@ public final class SummaryEngine: @unchecked Sendable {
         // else hashed from the file.
         let clean = snapshot.shards.contains(where: { !$0.isBlob }) ? CleanLedgerFiles(snapshot.repository) : nil
         var blobs: [String] = []
-        for shard in snapshot.shards {
+        for (i, shard) in snapshot.shards.enumerated() {
+            if let only, !only.contains(i) {
+                blobs.append("")
+                continue
+            }
             switch shard.content {
             case .blob(let id): blobs.append(id.hex)
             case .file(let path):
@@ -89,7 +116,7 @@ public final class SummaryEngine: @unchecked Sendable {
         var missing: [Int] = []
         // Without card blob ids there is no sound key: nothing is memoized or cached.
         let memoKey: String? = bookKey.map { $0 + "|" + queryKey }
-        for (i, blob) in blobs.enumerated() {
+        for (i, blob) in blobs.enumerated() where only?.contains(i) ?? true {
             if let memoKey, let m = locked({ $0.memo[blob + "|" + memoKey] }) {
                 results[i] = m
             } else if let bookKey, let cache, let s = cache.load(blob: blob, key: bookKey + "|" + queryKey) {
@@ -123,20 +150,7 @@ public final class SummaryEngine: @unchecked Sendable {
             }
             cache?.prune()
         }
-        var total = ShardSummary()
-        // The snapshot's sum of every cell bounds every row and total a diff forms from them.
-        var everything = UsageCell()
-        for r in results {
-            for (labels, cell) in r!.cells {
-                do {
-                    try everything.add(cell)
-                    try total.cells[labels, default: UsageCell()].add(cell)
-                } catch {
-                    throw try Self.overflow(snapshot, book, query, error, across: "the ledger's shards")
-                }
-            }
-        }
-        return total
+        return results
     }
 
     /// The error for a sum of shard summaries that overflows: the event at
