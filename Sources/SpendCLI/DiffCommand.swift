@@ -5,7 +5,8 @@ import SpendRender
 
 /// `spend diff`: spend between two revisions (or releases), explained.
 public struct DiffCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+    public static var configuration: CommandConfiguration { Console.named(baseConfiguration) }
+    static let baseConfiguration = CommandConfiguration(
         commandName: "diff",
         abstract: "Spend between two revisions or releases, explained, with the commits that caused it.",
         discussion: """
@@ -39,10 +40,10 @@ public struct DiffCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Split each delta into volume, intensity, price and mix (default: on in tables).")
     public var explain: Bool?
 
-    @Option(help: ArgumentHelp("Show only the N rows with the largest |delta|.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Show only the N rows with the largest |delta|.", valueName: "n"))
     public var top: Int?
 
-    @Option(help: ArgumentHelp("Release diff: a rise of cost per request or per day above this percentage is a spike.", valueName: "percent"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Release diff: a rise of cost per request or per day above this percentage is a spike.", valueName: "percent"))
     public var threshold: String = "30"
 
     public init() {}

@@ -26,7 +26,7 @@ public struct ReleasesCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Only tags matching this glob (default: every tag, in version order).", valueName: "glob"))
     public var tags: String?
 
-    @Option(help: ArgumentHelp("A rise of cost per request or per day above this percentage is a spike.", valueName: "percent"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("A rise of cost per request or per day above this percentage is a spike.", valueName: "percent"))
     public var threshold: String = "30"
 
     public init() {}

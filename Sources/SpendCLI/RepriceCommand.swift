@@ -5,7 +5,8 @@ import SpendRender
 /// `spend reprice`: recompute every event's cost with the price in effect at
 /// its `ts` and compare with the stored cost; never writes the ledger.
 public struct RepriceCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+    public static var configuration: CommandConfiguration { Console.named(baseConfiguration) }
+    static let baseConfiguration = CommandConfiguration(
         commandName: "reprice",
         abstract: "Recompute historical costs with the price in effect; compare with the stored costs.",
         discussion: """

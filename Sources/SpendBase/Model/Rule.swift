@@ -50,6 +50,8 @@ public enum Rule: String, CaseIterable, Sendable, Hashable, CustomStringConverti
     case io
     case litellm
     case ratecardSync = "ratecard-sync"
+    // Events, added later (listed here so concurrent additions merge at the end).
+    case futureTs = "future-ts"
 
     /// The stable id printed in findings and JSON: `tag-required`.
     public var id: String { rawValue }
@@ -178,6 +180,8 @@ public enum Rule: String, CaseIterable, Sendable, Hashable, CustomStringConverti
             Definition(.error, .otherVerbs, "cards check, cards sync: the LiteLLM price map is not valid JSON")
         case .ratecardSync:
             Definition(.error, .otherVerbs, "cards sync: the effective date is not after a changed model's latest point")
+        case .futureTs:
+            Definition(.warning, .events, "ts more than a day after the time of the check (a clock or time-zone mistake)")
         }
     }
 }

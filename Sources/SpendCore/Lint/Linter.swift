@@ -132,7 +132,7 @@ public struct Linter {
         // Ledger.
         let ledger = try checkLedger(
             target: target, base: base, baseLabel: baseLabel, incremental: incremental, policy: policy, book: book,
-            pricingEnabled: pricingEnabled, recheckPricing: incremental && cardsChanged && pricingEnabled)
+            pricingEnabled: pricingEnabled, recheckPricing: incremental && cardsChanged && pricingEnabled, now: now)
         diagnostics += ledger.diagnostics
         stats.eventsChecked = ledger.events
         stats.shardsChecked = ledger.shardsChecked
@@ -230,7 +230,7 @@ public struct Linter {
     /// rest is scanned, scan what the comparison left new, then the ids.
     func checkLedger(
         target: LintTree, base: LintTree?, baseLabel: String, incremental: Bool, policy: Policy, book: PriceBook,
-        pricingEnabled: Bool, recheckPricing: Bool
+        pricingEnabled: Bool, recheckPricing: Bool, now: Int64
     ) throws(SpendError) -> LedgerOutcome {
         var out = LedgerOutcome()
         let cache: IdSetCache? = useCache ? workspace.git.map { IdSetCache(gitCommonDirectory: $0.commonDirectory) } : nil
@@ -239,7 +239,7 @@ public struct Linter {
         out.report(plan.shardNameFindings)
         try plan.read(from: workspace)
         let scan = { (plan: LedgerPlan, chunks: [LedgerChunk]) in
-            plan.scan(chunks, policy: policy, book: book, pricingEnabled: pricingEnabled, limit: limit > 0 ? limit : 0)
+            plan.scan(chunks, policy: policy, book: book, pricingEnabled: pricingEnabled, limit: limit > 0 ? limit : 0, now: now)
         }
 
         // Changed shards are compared with their base versions while the
