@@ -64,7 +64,16 @@ public struct Linter {
         let target = try workspace.commitTree(id)
         let parent = info.parents.first
         var base: LintTree?
-        if let parent { base = try workspace.commitTree(parent) }
+        if let parent {
+            do {
+                base = try workspace.commitTree(parent)
+            } catch {
+                // CI's depth-1 checkout: the commit is there, its parent is not.
+                guard case .git = error, git.isShallow else { throw error }
+                throw SpendError.git(
+                    GitError(message: "the parent \(parent.short) of commit \(id.short) is not in this repository; " + GitRepository.shallowNote))
+            }
+        }
         var section = try check(
             target: target, base: base, baseLabel: parent.map { $0.short } ?? "", incremental: true, now: info.time * 1000)
         section.commit = id
