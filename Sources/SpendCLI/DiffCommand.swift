@@ -68,7 +68,13 @@ public struct DiffCommand: ParsableCommand {
             text = renderer.render(diff, as: output.format.format)
         } else {
             let (a, b) = try DiffFrontend.sides(revisions)
-            let diff = try frontend.stateDiff(from: a, to: b, query: try query.query(defaultBy: "team"), top: top)
+            let stateQuery = try query.query(defaultBy: "team")
+            let diff = try frontend.stateDiff(from: a, to: b, query: stateQuery, top: top)
+            if diff.hidden == 0 {
+                // A --by tag or --where that matched nothing: "did you mean" (names as of B).
+                let matched = Int(clamping: diff.total.a.events + diff.total.b.events)
+                try QueryWarnings.show(stateQuery, groups: diff.rows.map(\.keys), matched: matched, in: try frontend.repository.snapshot(b))
+            }
             var renderer = DiffRenderer(precision: output.precision, explain: explain ?? (output.format == .table))
             renderer.csvWriter = output.csvWriter
             text = renderer.render(diff, as: output.format.format)

@@ -316,3 +316,26 @@ final class DidYouMeanTests: XCTestCase {
             lint.stdout)
     }
 }
+
+/// `spend diff` has `--by` and `--where` too: the same warnings.
+final class DiffDidYouMeanTests: XCTestCase {
+    func testStateDiffWarnsAboutATagNoEventHas() throws {
+        let repo = try makeRepo()
+        try repo.writeLedger(
+            "ledger/2025/2025-01.jsonl",
+            [event(ts: "2025-01-01T10:00:00Z", id: "d1", input: 2000, output: 500, tags: [("team", "growth"), ("color", "red")])])
+        try repo.commitAll("one")
+        try repo.append(
+            "ledger/2025/2025-01.jsonl",
+            event(ts: "2025-01-02T10:00:00Z", id: "d2", input: 1000, output: 100, tags: [("team", "search"), ("color", "blue")]) + "\n")
+        try repo.commitAll("two")
+        let by = try repo.spend("diff", "HEAD~1", "HEAD", "--by", "colour")
+        XCTAssertEqual(by.status, 0, by.stderr)
+        XCTAssertEqual(by.stderr, "spend: warning: --by colour: no event has a tag \"colour\"; did you mean color?\n")
+        let filter = try repo.spend("diff", "HEAD~1", "HEAD", "--where", "team=serch")
+        XCTAssertEqual(filter.stderr, "spend: warning: --where team=serch: no event has team \"serch\"; did you mean search?\n")
+        let fine = try repo.spend("diff", "HEAD~1", "HEAD", "--by", "color")
+        assertOK(fine)
+        XCTAssertEqual(fine.stderr, "")
+    }
+}
