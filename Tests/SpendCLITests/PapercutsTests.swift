@@ -339,3 +339,22 @@ final class DiffDidYouMeanTests: XCTestCase {
         XCTAssertEqual(fine.stderr, "")
     }
 }
+
+/// `spend reprice` has `--by` and `--where` too.
+final class RepriceDidYouMeanTests: XCTestCase {
+    func testRepriceWarnsAboutATagNoEventHas() throws {
+        let repo = try makeRepo()
+        try repo.writeLedger(
+            "ledger/2025/2025-01.jsonl",
+            [event(ts: "2025-01-01T10:00:00Z", id: "r1", input: 2000, output: 500, tags: [("team", "growth"), ("env", "prod")])])
+        try repo.commitAll("cards")
+        let by = try repo.spend("reprice", "--by", "month,teem")
+        XCTAssertEqual(by.status, 0, by.stderr)
+        XCTAssertEqual(by.stderr, "spend: warning: --by teem: no event has a tag \"teem\"; did you mean team?\n")
+        let filter = try repo.spend("reprice", "--where", "env=prud")
+        XCTAssertEqual(filter.stderr, "spend: warning: --where env=prud: no event has env \"prud\"; did you mean prod?\n")
+        let fine = try repo.spend("reprice", "--by", "month,team")
+        assertOK(fine)
+        XCTAssertEqual(fine.stderr, "")
+    }
+}
