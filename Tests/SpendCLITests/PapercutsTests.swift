@@ -291,6 +291,17 @@ final class DidYouMeanTests: XCTestCase {
         XCTAssertTrue(show.stderr.contains("did you mean claude-sonnet-4?"), show.stderr)
     }
 
+    func testUnknownEventKeyInAppendSuggestsTheNearest() throws {
+        let repo = try makeRepo()
+        let json = #"{"provider":"openai","model":"gpt-4o","input_token":1,"input_tokens":1,"output_tokens":1,"tags":{}}"#
+        let r = try repo.spend("append", "--json", json)
+        assertRejected(r)
+        XCTAssertTrue(
+            r.stderr.hasPrefix(
+                #"<json>:1:39: error[schema]: unknown key "input_token" (append writes only the keys of docs/FORMAT.md); did you mean input_tokens?"#),
+            r.stderr)
+    }
+
     func testUnknownKeysInRateCardsAndPolicySuggestTheNearest() throws {
         let repo = try makeRepo(cards: false)
         try repo.write(
