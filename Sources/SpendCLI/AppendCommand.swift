@@ -4,6 +4,10 @@ import SpendCore
 import SpendRender
 
 /// The fields of one event given as flags.
+///
+/// The counts take their value unconditionally (`--input -5` is the value
+/// -5, which the event checks reject as negative, not a missing value
+/// followed by an unknown flag `-5`).
 public struct EventFlags: ParsableArguments {
     @Option(help: "Provider: openai, anthropic, google, …")
     public var provider: String?
@@ -11,29 +15,29 @@ public struct EventFlags: ParsableArguments {
     public var model: String?
     @Option(help: ArgumentHelp("What the caller asked for, when a router or fallback changed it.", valueName: "model"))
     public var modelRequested: String?
-    @Option(name: .customLong("input"), help: ArgumentHelp("Uncached input tokens.", valueName: "n"))
+    @Option(name: .customLong("input"), parsing: .unconditional, help: ArgumentHelp("Uncached input tokens.", valueName: "n"))
     public var inputTokens: Int64?
-    @Option(name: .customLong("output"), help: ArgumentHelp("Output tokens (reasoning included).", valueName: "n"))
+    @Option(name: .customLong("output"), parsing: .unconditional, help: ArgumentHelp("Output tokens (reasoning included).", valueName: "n"))
     public var outputTokens: Int64?
-    @Option(name: .customLong("cached-input"), help: ArgumentHelp("Input tokens read from the prompt cache.", valueName: "n"))
+    @Option(name: .customLong("cached-input"), parsing: .unconditional, help: ArgumentHelp("Input tokens read from the prompt cache.", valueName: "n"))
     public var cachedInputTokens: Int64?
-    @Option(name: .customLong("cache-write"), help: ArgumentHelp("Input tokens written to the prompt cache.", valueName: "n"))
+    @Option(name: .customLong("cache-write"), parsing: .unconditional, help: ArgumentHelp("Input tokens written to the prompt cache.", valueName: "n"))
     public var cacheWriteTokens: Int64?
-    @Option(name: .customLong("cache-write-1h"), help: ArgumentHelp("Input tokens written to the prompt cache for 1 hour.", valueName: "n"))
+    @Option(name: .customLong("cache-write-1h"), parsing: .unconditional, help: ArgumentHelp("Input tokens written to the prompt cache for 1 hour.", valueName: "n"))
     public var cacheWrite1hTokens: Int64?
     @Flag(help: "The call went through the batch API.")
     public var batch = false
     @Option(help: ArgumentHelp("Service tier: flex, priority, … (default standard).", valueName: "tier"))
     public var serviceTier: String?
-    @Option(help: ArgumentHelp("Calls this line rolls up (token counts are totals).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Calls this line rolls up (token counts are totals).", valueName: "n"))
     public var requests: Int64?
     @Option(name: .customLong("tool-call"), help: ArgumentHelp("Priced tool calls, NAME=COUNT; repeatable.", valueName: "name=n"))
     public var toolCalls: [String] = []
     @Option(help: "ok, error, timeout or cancelled.")
     public var status: String?
-    @Option(help: ArgumentHelp("1 for a first try, more for a retry.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("1 for a first try, more for a retry.", valueName: "n"))
     public var attempt: Int64?
-    @Option(help: ArgumentHelp("Latency in milliseconds.", valueName: "ms"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Latency in milliseconds.", valueName: "ms"))
     public var latencyMs: Int64?
     @Option(help: ArgumentHelp("Ties the calls of one user action or agent run.", valueName: "id"))
     public var traceId: String?
@@ -86,7 +90,8 @@ public struct EventFlags: ParsableArguments {
 /// `spend append`: validate, price, stamp and append events to the ledger.
 public struct AppendCommand: ParsableCommand, RejectsInput {
     public static let rejectionNote = "nothing was written"
-    public static let configuration = CommandConfiguration(
+    public static var configuration: CommandConfiguration { Console.named(baseConfiguration) }
+    static let baseConfiguration = CommandConfiguration(
         commandName: "append",
         abstract: "Append cost events to the ledger: validated, priced, stamped, written atomically.",
         discussion: """
@@ -197,7 +202,8 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
             }
         var settings = AppendSettings(
             now: Timestamp.now(),
-            code: CodeVersion.detect(directory: Invocation.current.directory, environment: environment),
+            // The code the command was started from, even under `spend -C COST-REPO append`.
+            code: CodeVersion.detect(directory: Invocation.current.startDirectory, environment: environment),
             defaultTags: try DefaultTags.parse(list: environment["SPEND_TAGS"], pairs: tags))
         settings.price = !noPrice
         settings.sync = sync
@@ -306,11 +312,11 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
         }
     }
 
-    /// The invocation's standard input, whole.
+    /// The invocation's standard input, whole (a leading UTF-8 byte-order mark skipped).
     static func readStandardInput() throws -> [UInt8] {
         switch Invocation.current.standardInput {
-        case .bytes(let bytes): return bytes
-        case .fileDescriptor(let fd): return try readAll(fd: fd, name: "standard input")
+        case .bytes(let bytes): return ByteOrderMark.removingLeading(bytes)
+        case .fileDescriptor(let fd): return ByteOrderMark.removingLeading(try readAll(fd: fd, name: "standard input"))
         }
     }
 
@@ -331,10 +337,11 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
         return bytes
     }
 
+    /// A file, whole (a leading UTF-8 byte-order mark skipped).
     static func readFile(_ path: String) throws -> [UInt8] {
         do {
             let file = try MappedFile(path: Invocation.current.resolve(path))
-            return file.withBytes { Array($0) }
+            return file.withBytes { ByteOrderMark.starts($0) ? Array($0.dropFirst(ByteOrderMark.bytes.count)) : Array($0) }
         } catch {
             throw SpendError.usage("cannot read \(path): \(error)")
         }

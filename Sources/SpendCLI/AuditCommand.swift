@@ -5,7 +5,8 @@ import SpendRender
 /// `spend audit`: every rate-card change in history, classified, with its
 /// dollar impact on the recorded events.
 public struct AuditCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+    public static var configuration: CommandConfiguration { Console.named(baseConfiguration) }
+    static let baseConfiguration = CommandConfiguration(
         commandName: "audit",
         abstract: "Every rate-card change in history: who changed which price when, retroactive edits, dollar impact.",
         discussion: """

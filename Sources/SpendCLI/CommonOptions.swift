@@ -82,7 +82,7 @@ public struct OutputOptions: ParsableArguments {
     @Option(help: "Output format: table, csv or json.")
     public var format: FormatArgument = .table
 
-    @Option(help: ArgumentHelp("Decimal places of costs in tables (csv and json are always exact).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Decimal places of costs in tables (csv and json are always exact).", valueName: "n"))
     public var precision: Int = 2
 
     @Flag(name: .customLong("csv-raw"), help: "With --format csv, write text starting with = + - @ as it is (no leading ').")

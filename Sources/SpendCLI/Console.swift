@@ -62,6 +62,7 @@ public enum Console {
     public static func run<Command: ParsableCommand>(_ command: Command.Type, _ invocation: Invocation) -> Int32 {
         var invocation = invocation
         invocation.directory = resolvedDirectory(invocation.directory) ?? invocation.directory
+        if invocation.originalDirectory == nil { invocation.originalDirectory = invocation.directory }
         // `spend -C DIR verb …` like `git -C DIR …`: run as if started in DIR
         // (repeatable; a relative DIR is taken from the previous one).
         var arguments = invocation.arguments
@@ -77,7 +78,24 @@ public enum Console {
             invocation.directory = resolved
             arguments.removeFirst(2)
         }
-        return Invocation.$current.withValue(invocation) { execute(command, arguments) }
+        let verbExecutable = ObjectIdentifier(command) != ObjectIdentifier(SpendCommand.self)
+        return Invocation.$current.withValue(invocation) {
+            $runsVerbExecutable.withValue(verbExecutable) { execute(command, arguments) }
+        }
+    }
+
+    /// True while a verb runs as the root command (the `spend-lint`
+    /// executable), false under `spend` (`spend lint`).
+    @TaskLocal static var runsVerbExecutable = false
+
+    /// A verb's configuration as its usage and help show it: named
+    /// `spend-lint` when it runs as its own executable, `lint` as a
+    /// subcommand of `spend`.
+    static func named(_ configuration: CommandConfiguration) -> CommandConfiguration {
+        guard runsVerbExecutable, let verb = configuration.commandName else { return configuration }
+        var named = configuration
+        named.commandName = "spend-" + verb
+        return named
     }
 
     /// The directory `path` names with every symbolic link resolved (what

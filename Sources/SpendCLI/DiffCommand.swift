@@ -5,7 +5,8 @@ import SpendRender
 
 /// `spend diff`: spend between two revisions (or releases), explained.
 public struct DiffCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+    public static var configuration: CommandConfiguration { Console.named(baseConfiguration) }
+    static let baseConfiguration = CommandConfiguration(
         commandName: "diff",
         abstract: "Spend between two revisions or releases, explained, with the commits that caused it.",
         discussion: """
@@ -41,10 +42,11 @@ public struct DiffCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Split each delta into volume, intensity, price and mix (default: on in tables).")
     public var explain: Bool?
 
-    @Option(help: ArgumentHelp("Show only the N rows with the largest |delta|.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Show only the N rows with the largest |delta|.", valueName: "n"))
     public var top: Int?
 
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             "Release diff: a rise of cost per request or per day at constant prices above this percentage is a spike; prices alone moving cost by more is PRICE.",
             valueName: "percent"))
@@ -78,7 +80,13 @@ public struct DiffCommand: ParsableCommand {
             text = renderer.render(diff, as: output.format.format)
         } else {
             let (a, b) = try DiffFrontend.sides(revisions)
-            let diff = try frontend.stateDiff(from: a, to: b, query: try query.query(defaultBy: "team"), top: top)
+            let stateQuery = try query.query(defaultBy: "team")
+            let diff = try frontend.stateDiff(from: a, to: b, query: stateQuery, top: top)
+            if diff.hidden == 0 {
+                // A --by tag or --where that matched nothing: "did you mean" (names as of B).
+                let matched = Int(clamping: diff.total.a.events + diff.total.b.events)
+                try QueryWarnings.show(stateQuery, groups: diff.rows.map(\.keys), matched: matched, in: try frontend.repository.snapshot(b))
+            }
             var renderer = DiffRenderer(precision: output.precision, explain: explain ?? (output.format == .table))
             renderer.csvWriter = output.csvWriter
             text = renderer.render(diff, as: output.format.format)

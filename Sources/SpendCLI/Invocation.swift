@@ -22,6 +22,10 @@ public struct Invocation: Sendable {
     public var arguments: [String]
     /// The absolute working directory: relative paths are taken from here.
     public var directory: String
+    /// The directory the command was started in, before a leading
+    /// `spend -C DIR` moved ``directory`` (nil: ``directory``). `append`
+    /// stamps the code of this directory, not of the cost repository.
+    public var originalDirectory: String?
     /// The environment variables the command sees.
     public var environment: [String: String]
     /// Where `--stdin` and `--openai -` read from.
@@ -54,6 +58,9 @@ public struct Invocation: Sendable {
 
     /// The invocation the current command runs in (the process's own outside ``Console/run(_:_:)``).
     @TaskLocal public static var current: Invocation = .process()
+
+    /// The directory the command was started in (see ``originalDirectory``).
+    public var startDirectory: String { originalDirectory ?? directory }
 
     /// What git named in ``environment`` (a hook's index, a pre-receive hook's objects).
     public var gitEnvironment: GitEnvironment {

@@ -5,7 +5,8 @@ import SpendRender
 
 /// `spend lint`: validate ledger, rate cards and tagging policy.
 public struct LintCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+    public static var configuration: CommandConfiguration { Console.named(baseConfiguration) }
+    static let baseConfiguration = CommandConfiguration(
         commandName: "lint",
         abstract: "Validate the ledger, rate cards and tagging policy (pre-commit, CI).",
         discussion: """
@@ -49,7 +50,7 @@ public struct LintCommand: ParsableCommand {
     @Flag(help: "Fail (exit 1) on warnings too.")
     public var strict = false
 
-    @Option(help: ArgumentHelp("Show at most this many findings per commit (0: all); all are counted.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Show at most this many findings per commit (0: all); all are counted.", valueName: "n"))
     public var limit: Int = 200
 
     @Option(

@@ -31,6 +31,7 @@ public struct ReleasesCommand: ParsableCommand {
     public var tags: String?
 
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             "A rise of cost per request or per day at constant prices above this percentage is a spike; prices alone moving cost by more is PRICE.",
             valueName: "percent"))

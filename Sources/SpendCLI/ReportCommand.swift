@@ -4,7 +4,8 @@ import SpendRender
 
 /// `spend report`: spend grouped by any fields and tags, priced exactly.
 public struct ReportCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+    public static var configuration: CommandConfiguration { Console.named(baseConfiguration) }
+    static let baseConfiguration = CommandConfiguration(
         commandName: "report",
         abstract: "Spend grouped by event fields and tags, priced exactly against the rate cards.",
         discussion: """
@@ -62,10 +63,15 @@ public struct ReportFrontend {
         self.source = source
     }
 
+    /// The report; a grouping tag no event has, or filters that match
+    /// nothing, also print a "did you mean" warning (``QueryWarnings``).
     public func report(query: ReportQuery, basis: CostBasis = .list) throws -> Report {
         let snapshot = try repository.snapshot(source)
         let aggregation = try Aggregator(book: snapshot.priceBook, query: query).run(snapshot)
-        return try Report(aggregation, book: snapshot.priceBook, query: query, basis: basis)
+        let report = try Report(aggregation, book: snapshot.priceBook, query: query, basis: basis)
+        let groups = report.rows.filter { $0.events > 0 }.map { query.period == nil ? $0.keys : Array($0.keys.dropFirst()) }
+        try QueryWarnings.show(query, groups: groups, matched: report.total.events, in: snapshot)
+        return report
     }
 
     public func render(

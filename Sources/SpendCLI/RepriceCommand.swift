@@ -5,7 +5,8 @@ import SpendRender
 /// `spend reprice`: recompute every event's cost with the price in effect at
 /// its `ts` and compare with the stored cost; never writes the ledger.
 public struct RepriceCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+    public static var configuration: CommandConfiguration { Console.named(baseConfiguration) }
+    static let baseConfiguration = CommandConfiguration(
         commandName: "reprice",
         abstract: "Recompute historical costs with the price in effect; compare with the stored costs.",
         discussion: """
@@ -66,10 +67,16 @@ public struct RepriceCommand: ParsableCommand {
             parsing: by, since: range.sinceMillis, until: range.untilMillis,
             filters: filters, basis: asRecorded ? .asRecorded : .cards(cardsAt.map { .revision($0) } ?? .workingTree), list: list)
         query.cost = cost.basis
-        let result = try Repricer(repository: try repository.repository(), query: query).run()
+        let costRepository = try repository.repository()
+        let result = try Repricer(repository: costRepository, query: query).run()
         var renderer = RepriceRenderer(precision: output.precision)
         renderer.csvWriter = output.csvWriter
         Console.show(renderer.render(result, as: output.format.format, list: list), as: output.format)
+        // A --by tag or --where that matched nothing: "did you mean" (the period column left out).
+        let groups = result.rows.filter { $0.events > 0 }.map { row in
+            query.periodColumn.map { p in row.keys.enumerated().filter { $0.offset != p }.map(\.element) } ?? row.keys
+        }
+        try QueryWarnings.show(query.query, groups: groups, matched: result.total.events, in: try costRepository.snapshot(.workingTree))
         if check && result.hasDrift { throw ExitCode(1) }
     }
 }

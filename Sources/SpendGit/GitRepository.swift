@@ -113,7 +113,11 @@ public final class GitRepository {
         return GitError(message: error.message + "; " + Self.shallowNote)
     }
 
-    static let shallowNote = """
+    /// True for a shallow clone (`git clone --depth N`, CI checkouts): history beyond its depth is missing.
+    public var isShallow: Bool { git_repository_is_shallow(pointer) == 1 }
+
+    /// What a missing commit in a shallow clone means, and the fix.
+    package static let shallowNote = """
         this repository is a shallow clone: commits older than its fetch depth are missing; \
         fetch them with `git fetch --unshallow` (in CI, check out the full history: `fetch-depth: 0` for actions/checkout)
         """

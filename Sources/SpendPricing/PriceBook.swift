@@ -232,17 +232,26 @@ public struct PriceBook: Sendable {
         cardIndex[provider].map { cards[$0] }
     }
 
+    /// The names a card prices or aliases exactly (what "did you mean" offers
+    /// for an unknown model; only computed on that error path).
+    public func knownModelNames(card c: Int) -> [String] {
+        let card = cards[c]
+        return models.filter { $0.provider == card.provider }.map(\.name) + card.aliases.filter { !$0.isGlob }.map(\.pattern)
+    }
+
     /// Resolves a served model name to a priced model index.
     public func resolve(provider: String, model: String) -> Result<Int, PricingError> {
         guard let c = cardIndex[provider] else {
             let known = cards.map(\.provider).sorted().joined(separator: ", ")
-            return .failure(PricingError(rule: .unknownModel, message: "no rate card for provider \"\(provider)\" (cards: \(known))"))
+            let hint = Suggestions.didYouMean(provider, in: cards.map(\.provider)).map { "; \($0)" } ?? ""
+            return .failure(PricingError(rule: .unknownModel, message: "no rate card for provider \"\(provider)\" (cards: \(known))\(hint)"))
         }
         let card = cards[c]
         if let m = modelIndex[provider + "\u{0}" + model] { return .success(m) }
         let aliases = aliasTables[c]
         guard let target = aliases.target(of: model), let end = aliases.end(from: target) else {
-            return .failure(PricingError(rule: .unknownModel, message: "model \"\(model)\" matches no price or alias in \(card.path)"))
+            let hint = Suggestions.didYouMean(model, in: knownModelNames(card: c)).map { "; \($0)" } ?? ""
+            return .failure(PricingError(rule: .unknownModel, message: "model \"\(model)\" matches no price or alias in \(card.path)\(hint)"))
         }
         switch end {
         case .priced(let m, let links):

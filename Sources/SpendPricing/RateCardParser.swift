@@ -23,6 +23,11 @@ public enum RateCardParser {
     static let tierKeys: Set<String> = batchRateKeys.union(["above_input_tokens", "input", "cached_input", "cache_write", "cache_write_1h", "output"])
     static let serviceTierKeys: Set<String> = batchRateKeys.union(["input", "cached_input", "cache_write", "cache_write_1h", "output", "tiers"])
 
+    /// `; did you mean output?` for an unknown key near one of `known`, else "".
+    static func hint(_ key: String, _ known: some Sequence<String>) -> String {
+        Suggestions.didYouMean(key, in: known).map { "; \($0)" } ?? ""
+    }
+
     /// Parses one card. `path` is used in messages.
     public static func parse(_ text: String, path: String, blobId: String? = nil) throws(DiagnosticsError) -> RateCard {
         let table = try TOMLDocument.parse(text, path: path)
@@ -100,8 +105,11 @@ public enum RateCardParser {
         }
 
         mutating func card(from table: TOMLTable, blobId: String?) -> RateCard {
-            for key in table.keys where !["provider", "currency", "aliases", "price", "discount"].contains(key) {
-                error(line(ofKey: key, from: 1), .ratecard, "unknown key \"\(key)\" (expected provider, currency, [aliases], [[price]], [[discount]])")
+            let cardKeys = ["provider", "currency", "aliases", "price", "discount"]
+            for key in table.keys where !cardKeys.contains(key) {
+                error(
+                    line(ofKey: key, from: 1), .ratecard,
+                    "unknown key \"\(key)\" (expected provider, currency, [aliases], [[price]], [[discount]])" + RateCardParser.hint(key, cardKeys))
             }
             var provider = ""
             if let p = table["provider"]?.string, !p.isEmpty {
@@ -165,7 +173,7 @@ public enum RateCardParser {
         mutating func point(_ t: TOMLTable, provider: String, line: Int?) -> PricePoint? {
             let before = diagnostics.count
             for key in t.keys where !RateCardParser.pointKeys.contains(key) {
-                error(self.line(ofKey: key, from: line), .ratecard, "unknown key \"\(key)\" in [[price]]")
+                error(self.line(ofKey: key, from: line), .ratecard, "unknown key \"\(key)\" in [[price]]" + RateCardParser.hint(key, RateCardParser.pointKeys))
             }
             guard let model = t["model"]?.string, !model.isEmpty else {
                 error(line, .ratecard, "[[price]] needs a model name: model = \"…\"")
@@ -205,7 +213,9 @@ public enum RateCardParser {
                             continue
                         }
                         for key in tierTable.keys where !RateCardParser.serviceTierKeys.contains(key) {
-                            error(self.line(ofKey: "service_tiers", from: line), .ratecard, "unknown key \"\(key)\" in service tier \"\(name)\" of \(what)")
+                            error(
+                                self.line(ofKey: "service_tiers", from: line), .ratecard,
+                                "unknown key \"\(key)\" in service tier \"\(name)\" of \(what)" + RateCardParser.hint(key, RateCardParser.serviceTierKeys))
                         }
                         let tierWhat = "\(what) service tier \"\(name)\""
                         let tierRates = self.rates(tierTable, prefix: "", line: line, what: tierWhat, requireInputOutput: true)
@@ -293,7 +303,9 @@ public enum RateCardParser {
         mutating func discount(_ t: TOMLTable, provider: String, points: [PricePoint], line: Int?) -> ContractDiscount? {
             let before = diagnostics.count
             for key in t.keys where !RateCardParser.discountKeys.contains(key) {
-                error(self.line(ofKey: key, from: line), .ratecardDiscount, "unknown key \"\(key)\" in [[discount]] (expected effective, until, percent, models)")
+                error(
+                    self.line(ofKey: key, from: line), .ratecardDiscount,
+                    "unknown key \"\(key)\" in [[discount]] (expected effective, until, percent, models)" + RateCardParser.hint(key, RateCardParser.discountKeys))
             }
             let what = "[[discount]]"
             var effective: (Int64, String)?
@@ -402,7 +414,7 @@ public enum RateCardParser {
                     continue
                 }
                 for key in t.keys where !RateCardParser.tierKeys.contains(key) {
-                    error(self.line(ofKey: "tiers", from: line), .ratecard, "unknown key \"\(key)\" in a tier of \(what)")
+                    error(self.line(ofKey: "tiers", from: line), .ratecard, "unknown key \"\(key)\" in a tier of \(what)" + RateCardParser.hint(key, RateCardParser.tierKeys))
                 }
                 guard let above = t["above_input_tokens"]?.int, above >= 0 else {
                     error(self.line(ofKey: "tiers", from: line), .ratecard, "each tier of \(what) needs above_input_tokens (a non-negative integer)")

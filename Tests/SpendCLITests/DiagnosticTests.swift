@@ -67,7 +67,7 @@ final class DiagnosticTests: XCTestCase {
         assertRejected(r)
         XCTAssertEqual(
             firstLine(r),
-            #"ledger/2026/2026-11.jsonl:1:71: error[unknown-model]: model "gpt-9" matches no price or alias in ratecards/openai.toml"#)
+            #"ledger/2026/2026-11.jsonl:1:71: error[unknown-model]: model "gpt-9" matches no price or alias in ratecards/openai.toml; did you mean gpt-4 or gpt-5?"#)
         assertCaret(r, line: 1, source: line, column: 71)
         XCTAssertTrue(r.stderr.contains("spend: 1 error; nothing was reported"), r.stderr)
     }

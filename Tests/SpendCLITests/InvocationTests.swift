@@ -55,7 +55,7 @@ final class InvocationTests: XCTestCase {
         let out = OutputBuffer()
         let err = OutputBuffer()
         let invocation = Invocation(
-            arguments: ["report", "--format", "csv", "--by", "nope"], directory: repo.root.path, standardOutput: .buffer(out),
+            arguments: ["report", "--format", "csv", "--by", "team"], directory: repo.root.path, standardOutput: .buffer(out),
             standardError: .buffer(err))
         XCTAssertEqual(Console.run(SpendCommand.self, invocation), 0)
         let first = out.text

@@ -340,7 +340,7 @@ final class AggregationTests: XCTestCase {
         XCTAssertEqual(d.line, 3)
         XCTAssertEqual(d.column, TestSupport.offset(of: #""gpt-9""#, in: bad) + 1)
         XCTAssertEqual(d.rule, "unknown-model")
-        XCTAssertEqual(d.message, "model \"gpt-9\" matches no price or alias in ratecards/openai.toml")
+        XCTAssertEqual(d.message, "model \"gpt-9\" matches no price or alias in ratecards/openai.toml; did you mean gpt-4 or gpt-5?")
         XCTAssertEqual(d.sourceLine, bad)
         XCTAssertEqual(d.severity, .error)
     }

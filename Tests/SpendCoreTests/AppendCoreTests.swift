@@ -554,7 +554,7 @@ final class AppendCoreTests: XCTestCase {
         XCTAssertEqual(p.map(\.rule), ["tag-required", "unknown-model", "no-price", "tag-allowed", "no-price"])
         XCTAssertEqual(p.map(\.line), [2, 3, 4, 5, 6])
         XCTAssertEqual(p[0].description, "<stdin>:2: error[tag-required]: missing tag \"team\"")
-        XCTAssertEqual(p[1].description, "<stdin>:3: error[unknown-model]: model \"gpt-9\" matches no price or alias in ratecards/openai.toml")
+        XCTAssertEqual(p[1].description, "<stdin>:3: error[unknown-model]: model \"gpt-9\" matches no price or alias in ratecards/openai.toml; did you mean gpt-4 or gpt-5?")
         XCTAssertTrue(p[2].message.hasPrefix("no price for openai/gpt-4o in effect at 2019-01-01T00:00:00.000Z"), p[2].message)
     }
 

@@ -240,7 +240,7 @@ final class CardsTests: XCTestCase {
         XCTAssertEqual(shown[0].inEffect, 0)
         XCTAssertEqual(shown[0].points.first?.point.location.description, "ratecards/openai.toml:8")
         XCTAssertThrowsError(try CardCatalog.show(book: try book(), model: "gpt-7", at: 0, history: nil)) { error in
-            XCTAssertEqual("\(error)", "ratecards: error[unknown-model]: model \"gpt-7\" matches no price or alias in ratecards/openai.toml")
+            XCTAssertEqual("\(error)", "ratecards: error[unknown-model]: model \"gpt-7\" matches no price or alias in ratecards/openai.toml; did you mean gpt-4o?")
         }
     }
 }

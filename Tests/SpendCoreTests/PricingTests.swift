@@ -308,7 +308,7 @@ final class PricingTests: XCTestCase {
     func testUnknownModelNamesTheCard() {
         let error = pricingError("openai", "gpt-9", at: "2025-01-01")
         XCTAssertEqual(error?.rule, "unknown-model")
-        XCTAssertEqual(error?.message, "model \"gpt-9\" matches no price or alias in ratecards/openai.toml")
+        XCTAssertEqual(error?.message, "model \"gpt-9\" matches no price or alias in ratecards/openai.toml; did you mean gpt-4 or gpt-5?")
         XCTAssertTrue(error?.message.contains("matches no price or alias in ratecards/openai.toml") ?? false)
     }
 

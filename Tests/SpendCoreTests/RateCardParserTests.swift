@@ -222,7 +222,7 @@ final class RateCardParserTests: XCTestCase {
         let d = diagnostics(point("inptu = 1\noutput = 2"))
         let unknown = d.first { $0.message.hasPrefix("unknown key") }
         XCTAssertEqual(unknown?.rule, "ratecard")
-        XCTAssertEqual(unknown?.message, "unknown key \"inptu\" in [[price]]")
+        XCTAssertEqual(unknown?.message, "unknown key \"inptu\" in [[price]]; did you mean input?")
         XCTAssertEqual(unknown?.line, 7)
         // The misspelt key also leaves the point without an input price.
         XCTAssertTrue(d.contains { $0.rule == "ratecard" && $0.message == "\"m\" needs an input price" && $0.line == 4 }, "\(d)")
@@ -268,17 +268,17 @@ final class RateCardParserTests: XCTestCase {
 
     func testUnknownKeyInTierIsRejected() {
         let d = diagnostics(point("input = 1\noutput = 2\ntiers = [ { above_input_tokens = 1000, inptu = 2, input = 2, output = 4 } ]"))
-        XCTAssertEqual(d.map(\.message), ["unknown key \"inptu\" in a tier of \"m\""])
+        XCTAssertEqual(d.map(\.message), ["unknown key \"inptu\" in a tier of \"m\"; did you mean input?"])
     }
 
     func testUnknownKeyInServiceTierIsRejected() {
         let d = diagnostics(point("input = 1\noutput = 2\nservice_tiers = { priority = { input = 2, output = 4, ouput = 1 } }"))
-        XCTAssertEqual(d.map(\.message), ["unknown key \"ouput\" in service tier \"priority\" of \"m\""])
+        XCTAssertEqual(d.map(\.message), ["unknown key \"ouput\" in service tier \"priority\" of \"m\"; did you mean output?"])
     }
 
     func testUnknownTopLevelKeyIsRejected() {
         let d = diagnostics("provider = \"acme\"\nprovidr = \"x\"\n")
-        XCTAssertEqual(d.map(\.message), ["unknown key \"providr\" (expected provider, currency, [aliases], [[price]], [[discount]])"])
+        XCTAssertEqual(d.map(\.message), ["unknown key \"providr\" (expected provider, currency, [aliases], [[price]], [[discount]]); did you mean provider?"])
         XCTAssertEqual(d.first?.line, 2)
     }
 
@@ -302,7 +302,7 @@ final class RateCardParserTests: XCTestCase {
         let d = diagnostics(point("input = -1\nouptut = 2"))
         XCTAssertEqual(
             Set(d.map(\.message)),
-            ["input of \"m\" is negative (-1)", "unknown key \"ouptut\" in [[price]]", "\"m\" needs an output price"])
+            ["input of \"m\" is negative (-1)", "unknown key \"ouptut\" in [[price]]; did you mean output?", "\"m\" needs an output price"])
     }
 
     func testDiagnosticPrintsLikeACompiler() {

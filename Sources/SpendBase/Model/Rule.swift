@@ -53,6 +53,8 @@ public enum Rule: String, CaseIterable, Sendable, Hashable, CustomStringConverti
     case cardsKnown = "cards-known"
     case ratecardDroppedField = "ratecard-dropped-field"
     case importRecord = "import"
+    // Events, added later (listed here so concurrent additions merge at the end).
+    case futureTs = "future-ts"
 
     /// The stable id printed in findings and JSON: `tag-required`.
     public var id: String { rawValue }
@@ -187,6 +189,8 @@ public enum Rule: String, CaseIterable, Sendable, Hashable, CustomStringConverti
             Definition(.warning, .rateCards, "a new point drops a rate, batch price, tier, tool fee or service tier its model's previous point had")
         case .importRecord:
             Definition(.error, .otherVerbs, "import: a source record that cannot become an event (a missing, negative or malformed field), or a file that is not the source's format")
+        case .futureTs:
+            Definition(.warning, .events, "ts more than a day after the time of the check (a clock or time-zone mistake)")
         }
     }
 }

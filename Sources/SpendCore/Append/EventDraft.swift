@@ -110,9 +110,10 @@ public enum DraftReader {
                     var o = origin
                     o.sourceLine = text
                     let key = unknownKeyName(bytes, at: record.unknownKeyOffset)
+                    let hint = Suggestions.didYouMean(key, in: EventKey.allCases.map(\.name)).map { "; \($0)" } ?? ""
                     report(
                         o.diagnostic(
-                            rule: .schema, message: "unknown key \"\(key)\" (append writes only the keys of docs/FORMAT.md)",
+                            rule: .schema, message: "unknown key \"\(key)\" (append writes only the keys of docs/FORMAT.md)\(hint)",
                             column: record.unknownKeyOffset - start + 1))
                     continue
                 }

@@ -92,7 +92,7 @@ struct EventPreparer {
     init(book: PriceBook, policy: Policy, settings: AppendSettings) {
         self.book = book
         self.settings = settings
-        self.checker = EventChecker(policy: policy, book: book)
+        self.checker = EventChecker(policy: policy, book: book, now: settings.now)
         self.cardOf = Dictionary(book.cards.map { ($0.provider, $0) }, uniquingKeysWith: { a, _ in a })
         self.canonical = CanonicalLine(settings: settings)
     }

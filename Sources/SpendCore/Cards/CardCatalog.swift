@@ -89,8 +89,10 @@ public enum CardCatalog {
         }
         guard !out.isEmpty else {
             let cards = book.cards.map(\.path).sorted().joined(separator: ", ")
+            let names = book.cards.indices.flatMap { book.knownModelNames(card: $0) }
+            let hint = Suggestions.didYouMean(model, in: names).map { "; \($0)" } ?? ""
             throw SpendError.input([
-                Diagnostic(path: "ratecards", rule: .unknownModel, message: "model \"\(model)\" matches no price or alias in \(cards)")
+                Diagnostic(path: "ratecards", rule: .unknownModel, message: "model \"\(model)\" matches no price or alias in \(cards)\(hint)")
             ])
         }
         return out

@@ -29,9 +29,13 @@ public struct EventChecker {
     private var patterns: [String: NSRegularExpression] = [:]
     private var patternResults: [String: Bool] = [:]
     private var denyGlobs: [String: [Glob]] = [:]
+    /// The time of the check (ms): an event more than a day after it is
+    /// `future-ts`. Nil: not checked.
+    public var now: Int64?
 
-    public init(policy: Policy, book: PriceBook) {
+    public init(policy: Policy, book: PriceBook, now: Int64? = nil) {
         self.policy = policy
+        self.now = now
         var interner = StringInterner()
         self.pricer = EventPricer(book: book, interner: &interner)
         self.interner = interner
@@ -97,6 +101,14 @@ public struct EventChecker {
                             message: "tag \"\(name)\" value \"\(value)\" does not match \(rule.pattern!)"))
                 }
             }
+        }
+        if let now, e.ts > now, e.ts - now > Timestamp.millisPerDay {
+            findings.append(
+                EventFinding(
+                    offset: e.lineStart, rule: .futureTs,
+                    message:
+                        "ts \(Timestamp.format(millis: e.ts)) is more than a day in the future (now \(Timestamp.format(millis: now))): a wrong clock or time zone?"
+                ))
         }
         if let limit = policy.maxInputTokens, TokenCounts.exceeds(e.promptTokens, threshold: limit, requests: e.requests) {
             findings.append(

@@ -148,7 +148,7 @@ enum LedgerLint {
     /// history part: ids and/or priceability only.
     static func scan(
         _ chunk: LedgerChunk, plan: ShardPlan, full: Bool, policy: Policy, book: PriceBook, pricingEnabled: Bool,
-        limit: Int
+        limit: Int, now: Int64? = nil
     ) -> ChunkOutcome {
         guard chunk.buffer.bytes.baseAddress != nil else { return ChunkOutcome() }
         let historyPricing = !full && plan.prefixPricing && pricingEnabled
@@ -157,7 +157,7 @@ enum LedgerLint {
         scope.countsLines = true
         let consumer = ChunkChecks(
             plan: plan, full: full, policy: policy, book: book, pricingEnabled: pricingEnabled, historyPricing: historyPricing,
-            historyPolicy: historyPolicy, limit: limit, scope: scope)
+            historyPolicy: historyPolicy, limit: limit, scope: scope, now: now)
         let scanned = ScanEngine.scan(chunk, consumer)
         var out = scanned.partial.outcome
         out.lines = scanned.lines
@@ -179,6 +179,8 @@ enum LedgerLint {
         /// Findings kept (0: all); the rest are counted.
         let limit: Int
         let scope: ScanScope
+        /// The time of the check: new events more than a day after it are `future-ts`.
+        let now: Int64?
 
         struct Partial {
             var outcome = ChunkOutcome()
@@ -187,7 +189,7 @@ enum LedgerLint {
         }
 
         func begin(_ scan: inout ChunkScan) -> Partial {
-            Partial(checker: full || historyPolicy ? EventChecker(policy: policy, book: book) : nil)
+            Partial(checker: full || historyPolicy ? EventChecker(policy: policy, book: book, now: now) : nil)
         }
 
         /// True for a line already in the base version (moved by a history change).

@@ -66,7 +66,16 @@ public struct Linter {
         let target = try workspace.commitTree(id)
         let parent = info.parents.first
         var base: LintTree?
-        if let parent { base = try workspace.commitTree(parent) }
+        if let parent {
+            do {
+                base = try workspace.commitTree(parent)
+            } catch {
+                // CI's depth-1 checkout: the commit is there, its parent is not.
+                guard case .git = error, git.isShallow else { throw error }
+                throw SpendError.git(
+                    GitError(message: "the parent \(parent.short) of commit \(id.short) is not in this repository; " + GitRepository.shallowNote))
+            }
+        }
         var section = try check(
             target: target, base: base, baseLabel: parent.map { $0.short } ?? "", incremental: true, now: info.time * 1000)
         section.commit = id
@@ -152,7 +161,7 @@ public struct Linter {
         let ledger = try checkLedger(
             target: target, base: base, baseLabel: baseLabel, incremental: incremental, policy: policy, book: book,
             pricingEnabled: pricingEnabled, recheckPricing: incremental && cardsChanged && pricingEnabled,
-            countPolicy: incremental && stats.policyChanged)
+            countPolicy: incremental && stats.policyChanged, now: now)
         diagnostics += ledger.diagnostics
         stats.eventsChecked = ledger.events
         stats.shardsChecked = ledger.shardsChecked
@@ -253,7 +262,7 @@ public struct Linter {
     /// rest is scanned, scan what the comparison left new, then the ids.
     func checkLedger(
         target: LintTree, base: LintTree?, baseLabel: String, incremental: Bool, policy: Policy, book: PriceBook,
-        pricingEnabled: Bool, recheckPricing: Bool, countPolicy: Bool
+        pricingEnabled: Bool, recheckPricing: Bool, countPolicy: Bool, now: Int64
     ) throws(SpendError) -> LedgerOutcome {
         var out = LedgerOutcome()
         let cache: IdSetCache? = useCache ? workspace.git.map { IdSetCache(gitCommonDirectory: $0.commonDirectory) } : nil
@@ -263,7 +272,7 @@ public struct Linter {
         out.report(plan.shardNameFindings)
         try plan.read(from: workspace)
         let scan = { (plan: LedgerPlan, chunks: [LedgerChunk]) in
-            plan.scan(chunks, policy: policy, book: book, pricingEnabled: pricingEnabled, limit: limit > 0 ? limit : 0)
+            plan.scan(chunks, policy: policy, book: book, pricingEnabled: pricingEnabled, limit: limit > 0 ? limit : 0, now: now)
         }
 
         // Changed shards are compared with their base versions while the

@@ -32,6 +32,8 @@ public struct LedgerScanner {
     public private(set) var toolCalls: [ToolCallSpan] = []
     /// Top-level keys of the current event that the schema does not know (for duplicates).
     private var unknownKeys: [ByteSpan] = []
+    /// Tag keys of the current event whose value is `null` (absent; kept to catch a duplicate key).
+    private var nullTags: [ByteSpan] = []
     /// The keys a line must carry (`EventKey.requiredMask`, or the draft set for `append` input).
     public var requiredKeys = EventKey.requiredMask
 
@@ -93,6 +95,7 @@ public struct LedgerScanner {
         tags.removeAll(keepingCapacity: true)
         toolCalls.removeAll(keepingCapacity: true)
         if !unknownKeys.isEmpty { unknownKeys.removeAll(keepingCapacity: true) }
+        if !nullTags.isEmpty { nullTags.removeAll(keepingCapacity: true) }
         var p = position
         guard byte(p) == 123 else {
             if matchLiteral(p, "\u{FEFF}") {
@@ -387,13 +390,19 @@ public struct LedgerScanner {
                 if sameKey(tags[k].key, key) { throw duplicateKey(key, in: "tags") }
                 k += 1
             }
-            guard p < count, byte(p) == 34 else {
+            for other in nullTags where sameKey(other, key) { throw duplicateKey(key, in: "tags") }
+            if p < count, byte(p) == 34 {
+                let value = try scanString(p + 1)
+                if value.escaped { try validateEscapes(value) }
+                tags.append(TagSpan(key: key, value: value))
+                p = skipSpace(value.start + value.count + 1)
+            } else if let after = isNull(p) {
+                // `null` is the same as absent (docs/FORMAT.md): the tag is not recorded.
+                nullTags.append(key)
+                p = skipSpace(after)
+            } else {
                 throw typeError(p, "tag \"\(string(key) ?? "")\" must be a string")
             }
-            let value = try scanString(p + 1)
-            if value.escaped { try validateEscapes(value) }
-            tags.append(TagSpan(key: key, value: value))
-            p = skipSpace(value.start + value.count + 1)
             guard p < count else { throw fail(p, .json, "unexpected end of line inside an object") }
             if byte(p) == 44 {
                 p = skipSpace(p + 1)

@@ -88,7 +88,8 @@ private struct PolicyParser {
     mutating func unknownKeys(_ t: TOMLTable, allowed: Set<String>, section: String) {
         for key in t.keys.sorted() where !allowed.contains(key) {
             let known = allowed.sorted().joined(separator: ", ")
-            error(section, key, "unknown key \"\(key)\" in \(section.isEmpty ? "spend.toml" : "[\(section)]") (expected: \(known))")
+            let hint = Suggestions.didYouMean(key, in: allowed).map { "; \($0)" } ?? ""
+            error(section, key, "unknown key \"\(key)\" in \(section.isEmpty ? "spend.toml" : "[\(section)]") (expected: \(known))\(hint)")
         }
     }
 
