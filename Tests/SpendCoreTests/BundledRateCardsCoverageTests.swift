@@ -14,6 +14,7 @@ final class BundledRateCardsCoverageTests: XCTestCase {
     /// docs/FORMAT.md "Bundled cards"; an entry that is no longer needed fails.
     static let exceptions: [String: String] = [
         // Google
+        "gemini-3.6-flash": "the introductory price ($0.75 / $3.75, cached $0.075) ends 2026-12-31: the card's latest point is the list price $1.50 / $7.50 from 2027-01-01, written ahead of time; LiteLLM 1.109.1 lists the introductory price",
         "gemini-4-argon": "Google doubled the launch price on 2026-12-01 ($4 / $20, cached $0.20); LiteLLM 1.109.1 still lists the launch price $2 / $10",
         "gemini-exp-1206": "an experimental model that was free on the Gemini API (LiteLLM's gemini entry: $0); never a paid model",
         "gemini-gemma-2-27b-it": "a Gemma open model, free on the Gemini API; LiteLLM keeps an old hosted rate",
