@@ -1669,9 +1669,12 @@ tiers = [ { above_input_tokens = 272000, input = 2.4, cached_input = 0.12, cache
 # Haiku 4.5 and later): global cross-Region inference (`global.` IDs) and
 # in-Region model IDs are billed at Anthropic's list price; the geographic
 # cross-Region inference profiles (`us.`, `eu.`, `apac.`, `au.`, `jp.`) cost
-# 10% more. Not covered: GovCloud (`us-gov.`, 20% more), provisioned
-# throughput, older Claude models (priced like the Claude API card), other
-# vendors' models on Bedrock.
+# 10% more. OpenAI's GPT-5.4 and later likewise: `global.openai.` IDs at
+# OpenAI's price, the in-Region (Mantle, bare `openai.`) and US Geo (`us.openai.`)
+# IDs 10% more ("-regional" below). Not covered: GovCloud (`us-gov.`, 20%
+# more), provisioned throughput, older Claude models (priced like the Claude
+# API card), Batch and service tiers of the OpenAI models, open-weight models
+# (gpt-oss, Gemma), other vendors' models on Bedrock.
 #
 # Units: USD per 1,000,000 tokens; batch_discount is a multiplier. Caching:
 # cached_input is the cache read rate, cache_write the 5-minute cache write
@@ -1830,6 +1833,46 @@ currency = "USD"
 "apac.anthropic.claude-mythos-preview" = "claude-mythos-preview"
 "au.anthropic.claude-mythos-preview" = "claude-mythos-preview"
 
+# gpt-5.6-sol (OpenAI)
+"global.openai.gpt-5.6-sol" = "gpt-5.6-sol"
+"openai.gpt-5.6-sol" = "gpt-5.6-sol-regional"
+"us.openai.gpt-5.6-sol" = "gpt-5.6-sol-regional"
+# gpt-5.6-terra (OpenAI)
+"global.openai.gpt-5.6-terra" = "gpt-5.6-terra"
+"openai.gpt-5.6-terra" = "gpt-5.6-terra-regional"
+"us.openai.gpt-5.6-terra" = "gpt-5.6-terra-regional"
+# gpt-5.6-luna (OpenAI)
+"global.openai.gpt-5.6-luna" = "gpt-5.6-luna"
+"openai.gpt-5.6-luna" = "gpt-5.6-luna-regional"
+"us.openai.gpt-5.6-luna" = "gpt-5.6-luna-regional"
+# gpt-5.4 (OpenAI)
+"global.openai.gpt-5.4" = "gpt-5.4"
+"openai.gpt-5.4" = "gpt-5.4-regional"
+"us.openai.gpt-5.4" = "gpt-5.4-regional"
+# gpt-5.5 (OpenAI)
+"global.openai.gpt-5.5" = "gpt-5.5"
+"openai.gpt-5.5" = "gpt-5.5-regional"
+"us.openai.gpt-5.5" = "gpt-5.5-regional"
+# gpt-6-astra (OpenAI)
+"global.openai.gpt-6-astra" = "gpt-6-astra"
+"openai.gpt-6-astra" = "gpt-6-astra-regional"
+"us.openai.gpt-6-astra" = "gpt-6-astra-regional"
+# gpt-6-sol (OpenAI)
+"global.openai.gpt-6-sol" = "gpt-6-sol"
+"openai.gpt-6-sol" = "gpt-6-sol-regional"
+"us.openai.gpt-6-sol" = "gpt-6-sol-regional"
+# gpt-6-luna (OpenAI)
+"global.openai.gpt-6-luna" = "gpt-6-luna"
+"openai.gpt-6-luna" = "gpt-6-luna-regional"
+"us.openai.gpt-6-luna" = "gpt-6-luna-regional"
+# gpt-6.1-sol (OpenAI)
+"global.openai.gpt-6.1-sol" = "gpt-6.1-sol"
+"openai.gpt-6.1-sol" = "gpt-6.1-sol-regional"
+"us.openai.gpt-6.1-sol" = "gpt-6.1-sol-regional"
+# gpt-6.1-terra (OpenAI)
+"global.openai.gpt-6.1-terra" = "gpt-6.1-terra"
+"openai.gpt-6.1-terra" = "gpt-6.1-terra-regional"
+"us.openai.gpt-6.1-terra" = "gpt-6.1-terra-regional"
 # source: https://www.anthropic.com/news/claude-sonnet-4-5 (2025-09-29; on Amazon Bedrock the same day); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
 [[price]]
 model = "claude-sonnet-4-5"
@@ -2217,6 +2260,234 @@ cached_input = 2.75
 cache_write = 34.375
 cache_write_1h = 55.00
 output = 137.50
+
+# ---------------------------------------------------------------- OpenAI models on Bedrock
+
+# source: https://docs.aws.amazon.com/bedrock/latest/userguide/model-card-openai-gpt-56-sol.html (Global cross-Region inference at OpenAI's price, 10% below in-Region and Geo; the global. profiles are in use by 2026-09-02, https://github.com/pydantic/genai-prices/pull/676, https://github.com/theopenco/llmgateway/pull/4129) — gpt-5.6-sol, global.openai.gpt-5.6-sol; LiteLLM 1.109.1 lists the same — $4 / cached $0.4 / cache write $5 / $20; above 272K input the whole request at $8 / $0.8 / $10 / $30
+[[price]]
+model = "gpt-5.6-sol"
+effective = 2026-09-02
+input = 4
+cached_input = 0.4
+cache_write = 5
+output = 20
+tiers = [ { above_input_tokens = 272000, input = 8, cached_input = 0.8, cache_write = 10, output = 30 } ]
+
+# source: https://aws.amazon.com/about-aws/whats-new/2026/07/openai-gpt-sol-terra/ (GA 2026-07-13; launch rates, 10% above OpenAI's, verified in https://github.com/pydantic/genai-prices/pull/556) — gpt-5.6-sol, in-Region (openai.gpt-5.6-sol, Mantle) and US Geo (us.openai.gpt-5.6-sol): 10% above OpenAI's preview price — $5.5 / cached $0.55 / cache write $6.875 / $33; above 272K input the whole request at $11 / $1.1 / $13.75 / $49.5
+[[price]]
+model = "gpt-5.6-sol-regional"
+effective = 2026-07-13
+input = 5.5
+cached_input = 0.55
+cache_write = 6.875
+output = 33
+tiers = [ { above_input_tokens = 272000, input = 11, cached_input = 1.1, cache_write = 13.75, output = 49.5 } ]
+
+# source: https://aws.amazon.com/about-aws/whats-new/2026/08/bedrock-openai-gpt-56-sol-reduced-pricing/ ("promotional through at least Nov 21, 2026"; reported 2026-08-22 by https://github.com/awslabs/startups/pull/238, so in effect from then at the latest; no announced end: no later point) — gpt-5.6-sol, in-Region and US Geo; LiteLLM 1.109.1 lists the same — $4.4 / cached $0.44 / cache write $5.5 / $22; above 272K input the whole request at $8.8 / $0.88 / $11 / $33
+[[price]]
+model = "gpt-5.6-sol-regional"
+effective = 2026-08-22
+input = 4.4
+cached_input = 0.44
+cache_write = 5.5
+output = 22
+tiers = [ { above_input_tokens = 272000, input = 8.8, cached_input = 0.88, cache_write = 11, output = 33 } ]
+
+# source: https://docs.aws.amazon.com/bedrock/latest/userguide/model-card-openai-gpt-56-terra.html (Global cross-Region inference at OpenAI's price, 10% below in-Region and Geo; the global. profiles are in use by 2026-09-02, https://github.com/pydantic/genai-prices/pull/676, https://github.com/theopenco/llmgateway/pull/4129) — gpt-5.6-terra, global.openai.gpt-5.6-terra; LiteLLM 1.109.1 lists the same — $2 / cached $0.2 / cache write $2.5 / $12; above 272K input the whole request at $4 / $0.4 / $5 / $18
+[[price]]
+model = "gpt-5.6-terra"
+effective = 2026-09-02
+input = 2
+cached_input = 0.2
+cache_write = 2.5
+output = 12
+tiers = [ { above_input_tokens = 272000, input = 4, cached_input = 0.4, cache_write = 5, output = 18 } ]
+
+# source: https://aws.amazon.com/about-aws/whats-new/2026/07/openai-gpt-sol-terra/ (GA 2026-07-13; launch rates, 10% above OpenAI's, verified in https://github.com/pydantic/genai-prices/pull/556) — gpt-5.6-terra, in-Region (openai.gpt-5.6-terra, Mantle) and US Geo (us.openai.gpt-5.6-terra): 10% above OpenAI's preview price — $2.75 / cached $0.275 / cache write $3.4375 / $16.5; above 272K input the whole request at $5.5 / $0.55 / $6.875 / $24.75
+[[price]]
+model = "gpt-5.6-terra-regional"
+effective = 2026-07-13
+input = 2.75
+cached_input = 0.275
+cache_write = 3.4375
+output = 16.5
+tiers = [ { above_input_tokens = 272000, input = 5.5, cached_input = 0.55, cache_write = 6.875, output = 24.75 } ]
+
+# source: https://aws.amazon.com/about-aws/whats-new/2026/07/openai-gpt-terra-luna-pricing-bedrock/ (2026-07-30: Luna -80%, Terra -20%, Sol unchanged; https://github.com/pydantic/genai-prices/pull/556) — gpt-5.6-terra, in-Region and US Geo; LiteLLM 1.109.1 lists the same — $2.2 / cached $0.22 / cache write $2.75 / $13.2; above 272K input the whole request at $4.4 / $0.44 / $5.5 / $19.8
+[[price]]
+model = "gpt-5.6-terra-regional"
+effective = 2026-07-30
+input = 2.2
+cached_input = 0.22
+cache_write = 2.75
+output = 13.2
+tiers = [ { above_input_tokens = 272000, input = 4.4, cached_input = 0.44, cache_write = 5.5, output = 19.8 } ]
+
+# source: https://docs.aws.amazon.com/bedrock/latest/userguide/model-card-openai-gpt-56-luna.html (Global cross-Region inference at OpenAI's price, 10% below in-Region and Geo; the global. profiles are in use by 2026-09-02, https://github.com/pydantic/genai-prices/pull/676, https://github.com/theopenco/llmgateway/pull/4129) — gpt-5.6-luna, global.openai.gpt-5.6-luna; LiteLLM 1.109.1 lists the same — $0.2 / cached $0.02 / cache write $0.25 / $1.2; above 272K input the whole request at $0.4 / $0.04 / $0.5 / $1.8
+[[price]]
+model = "gpt-5.6-luna"
+effective = 2026-09-02
+input = 0.2
+cached_input = 0.02
+cache_write = 0.25
+output = 1.2
+tiers = [ { above_input_tokens = 272000, input = 0.4, cached_input = 0.04, cache_write = 0.5, output = 1.8 } ]
+
+# source: https://aws.amazon.com/about-aws/whats-new/2026/07/openai-gpt-sol-terra/ (GA 2026-07-13; launch rates, 10% above OpenAI's, verified in https://github.com/pydantic/genai-prices/pull/556) — gpt-5.6-luna, in-Region (openai.gpt-5.6-luna, Mantle) and US Geo (us.openai.gpt-5.6-luna): 10% above OpenAI's preview price — $1.1 / cached $0.11 / cache write $1.375 / $6.6; above 272K input the whole request at $2.2 / $0.22 / $2.75 / $9.9
+[[price]]
+model = "gpt-5.6-luna-regional"
+effective = 2026-07-13
+input = 1.1
+cached_input = 0.11
+cache_write = 1.375
+output = 6.6
+tiers = [ { above_input_tokens = 272000, input = 2.2, cached_input = 0.22, cache_write = 2.75, output = 9.9 } ]
+
+# source: https://aws.amazon.com/about-aws/whats-new/2026/07/openai-gpt-terra-luna-pricing-bedrock/ (2026-07-30: Luna -80%, Terra -20%, Sol unchanged; https://github.com/pydantic/genai-prices/pull/556) — gpt-5.6-luna, in-Region and US Geo; LiteLLM 1.109.1 lists the same — $0.22 / cached $0.022 / cache write $0.275 / $1.32; above 272K input the whole request at $0.44 / $0.044 / $0.55 / $1.98
+[[price]]
+model = "gpt-5.6-luna-regional"
+effective = 2026-07-30
+input = 0.22
+cached_input = 0.022
+cache_write = 0.275
+output = 1.32
+tiers = [ { above_input_tokens = 272000, input = 0.44, cached_input = 0.044, cache_write = 0.55, output = 1.98 } ]
+
+# source: https://docs.aws.amazon.com/bedrock/latest/userguide/model-cards-openai.html (model IDs; geographic and in-Region endpoints 10% above global cross-Region inference, as for Claude); no dated AWS page of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's (keys "global.openai.gpt-5.4", "us.openai.gpt-5.4", "bedrock_mantle/openai.gpt-5.4"), effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards") — gpt-5.4, global.openai.gpt-5.4: OpenAI's price — $2.5 / cached $0.25 / $15; above 272K input the whole request at $5 / $0.5 / $22.5
+[[price]]
+model = "gpt-5.4"
+effective = 2026-12-01
+input = 2.5
+cached_input = 0.25
+output = 15
+tiers = [ { above_input_tokens = 272000, input = 5, cached_input = 0.5, output = 22.5 } ]
+
+# source: https://docs.aws.amazon.com/bedrock/latest/userguide/model-cards-openai.html (model IDs; geographic and in-Region endpoints 10% above global cross-Region inference, as for Claude); no dated AWS page of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's (keys "global.openai.gpt-5.4", "us.openai.gpt-5.4", "bedrock_mantle/openai.gpt-5.4"), effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards") — gpt-5.4, in-Region (openai.gpt-5.4, Mantle) and US Geo (us.openai.gpt-5.4): 10% more — $2.75 / cached $0.275 / $16.5; above 272K input the whole request at $5.5 / $0.55 / $24.75
+[[price]]
+model = "gpt-5.4-regional"
+effective = 2026-12-01
+input = 2.75
+cached_input = 0.275
+output = 16.5
+tiers = [ { above_input_tokens = 272000, input = 5.5, cached_input = 0.55, output = 24.75 } ]
+
+# source: https://docs.aws.amazon.com/bedrock/latest/userguide/model-cards-openai.html (model IDs; geographic and in-Region endpoints 10% above global cross-Region inference, as for Claude); no dated AWS page of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's (keys "global.openai.gpt-5.5", "us.openai.gpt-5.5", "bedrock_mantle/openai.gpt-5.5"), effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards") — gpt-5.5, global.openai.gpt-5.5: OpenAI's price — $5 / cached $0.5 / $30; above 272K input the whole request at $10 / $1 / $45
+[[price]]
+model = "gpt-5.5"
+effective = 2026-12-01
+input = 5
+cached_input = 0.5
+output = 30
+tiers = [ { above_input_tokens = 272000, input = 10, cached_input = 1, output = 45 } ]
+
+# source: https://docs.aws.amazon.com/bedrock/latest/userguide/model-cards-openai.html (model IDs; geographic and in-Region endpoints 10% above global cross-Region inference, as for Claude); no dated AWS page of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's (keys "global.openai.gpt-5.5", "us.openai.gpt-5.5", "bedrock_mantle/openai.gpt-5.5"), effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards") — gpt-5.5, in-Region (openai.gpt-5.5, Mantle) and US Geo (us.openai.gpt-5.5): 10% more — $5.5 / cached $0.55 / $33; above 272K input the whole request at $11 / $1.1 / $49.5
+[[price]]
+model = "gpt-5.5-regional"
+effective = 2026-12-01
+input = 5.5
+cached_input = 0.55
+output = 33
+tiers = [ { above_input_tokens = 272000, input = 11, cached_input = 1.1, output = 49.5 } ]
+
+# source: https://docs.aws.amazon.com/bedrock/latest/userguide/model-cards-openai.html (model IDs; geographic and in-Region endpoints 10% above global cross-Region inference, as for Claude); no dated AWS page of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's (keys "global.openai.gpt-6-astra", "us.openai.gpt-6-astra", "bedrock_mantle/openai.gpt-6-astra"), effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards") — gpt-6-astra, global.openai.gpt-6-astra: OpenAI's price — $10 / cached $1 / cache write $12.5 / $50; above 272K input the whole request at $20 / $2 / $25 / $75
+[[price]]
+model = "gpt-6-astra"
+effective = 2026-12-01
+input = 10
+cached_input = 1
+cache_write = 12.5
+output = 50
+tiers = [ { above_input_tokens = 272000, input = 20, cached_input = 2, cache_write = 25, output = 75 } ]
+
+# source: https://docs.aws.amazon.com/bedrock/latest/userguide/model-cards-openai.html (model IDs; geographic and in-Region endpoints 10% above global cross-Region inference, as for Claude); no dated AWS page of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's (keys "global.openai.gpt-6-astra", "us.openai.gpt-6-astra", "bedrock_mantle/openai.gpt-6-astra"), effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards") — gpt-6-astra, in-Region (openai.gpt-6-astra, Mantle) and US Geo (us.openai.gpt-6-astra): 10% more — $11 / cached $1.1 / cache write $13.75 / $55; above 272K input the whole request at $22 / $2.2 / $27.5 / $82.5
+[[price]]
+model = "gpt-6-astra-regional"
+effective = 2026-12-01
+input = 11
+cached_input = 1.1
+cache_write = 13.75
+output = 55
+tiers = [ { above_input_tokens = 272000, input = 22, cached_input = 2.2, cache_write = 27.5, output = 82.5 } ]
+
+# source: https://docs.aws.amazon.com/bedrock/latest/userguide/model-cards-openai.html (model IDs; geographic and in-Region endpoints 10% above global cross-Region inference, as for Claude); no dated AWS page of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's (keys "global.openai.gpt-6-sol", "us.openai.gpt-6-sol", "bedrock_mantle/openai.gpt-6-sol"), effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards") — gpt-6-sol, global.openai.gpt-6-sol: OpenAI's price — $2 / cached $0.2 / cache write $2.5 / $10; above 272K input the whole request at $4 / $0.4 / $5 / $15
+[[price]]
+model = "gpt-6-sol"
+effective = 2026-12-01
+input = 2
+cached_input = 0.2
+cache_write = 2.5
+output = 10
+tiers = [ { above_input_tokens = 272000, input = 4, cached_input = 0.4, cache_write = 5, output = 15 } ]
+
+# source: https://docs.aws.amazon.com/bedrock/latest/userguide/model-cards-openai.html (model IDs; geographic and in-Region endpoints 10% above global cross-Region inference, as for Claude); no dated AWS page of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's (keys "global.openai.gpt-6-sol", "us.openai.gpt-6-sol", "bedrock_mantle/openai.gpt-6-sol"), effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards") — gpt-6-sol, in-Region (openai.gpt-6-sol, Mantle) and US Geo (us.openai.gpt-6-sol): 10% more — $2.2 / cached $0.22 / cache write $2.75 / $11; above 272K input the whole request at $4.4 / $0.44 / $5.5 / $16.5
+[[price]]
+model = "gpt-6-sol-regional"
+effective = 2026-12-01
+input = 2.2
+cached_input = 0.22
+cache_write = 2.75
+output = 11
+tiers = [ { above_input_tokens = 272000, input = 4.4, cached_input = 0.44, cache_write = 5.5, output = 16.5 } ]
+
+# source: https://docs.aws.amazon.com/bedrock/latest/userguide/model-cards-openai.html (model IDs; geographic and in-Region endpoints 10% above global cross-Region inference, as for Claude); no dated AWS page of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's (keys "global.openai.gpt-6-luna", "us.openai.gpt-6-luna", "bedrock_mantle/openai.gpt-6-luna"), effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards") — gpt-6-luna, global.openai.gpt-6-luna: OpenAI's price — $0.1 / cached $0.01 / cache write $0.125 / $0.5; above 272K input the whole request at $0.2 / $0.02 / $0.25 / $0.75
+[[price]]
+model = "gpt-6-luna"
+effective = 2026-12-01
+input = 0.1
+cached_input = 0.01
+cache_write = 0.125
+output = 0.5
+tiers = [ { above_input_tokens = 272000, input = 0.2, cached_input = 0.02, cache_write = 0.25, output = 0.75 } ]
+
+# source: https://docs.aws.amazon.com/bedrock/latest/userguide/model-cards-openai.html (model IDs; geographic and in-Region endpoints 10% above global cross-Region inference, as for Claude); no dated AWS page of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's (keys "global.openai.gpt-6-luna", "us.openai.gpt-6-luna", "bedrock_mantle/openai.gpt-6-luna"), effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards") — gpt-6-luna, in-Region (openai.gpt-6-luna, Mantle) and US Geo (us.openai.gpt-6-luna): 10% more — $0.11 / cached $0.011 / cache write $0.1375 / $0.55; above 272K input the whole request at $0.22 / $0.022 / $0.275 / $0.825
+[[price]]
+model = "gpt-6-luna-regional"
+effective = 2026-12-01
+input = 0.11
+cached_input = 0.011
+cache_write = 0.1375
+output = 0.55
+tiers = [ { above_input_tokens = 272000, input = 0.22, cached_input = 0.022, cache_write = 0.275, output = 0.825 } ]
+
+# source: https://docs.aws.amazon.com/bedrock/latest/userguide/model-cards-openai.html (model IDs; geographic and in-Region endpoints 10% above global cross-Region inference, as for Claude); no dated AWS page of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's (keys "global.openai.gpt-6.1-sol", "us.openai.gpt-6.1-sol", "bedrock_mantle/openai.gpt-6.1-sol"), effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards") — gpt-6.1-sol, global.openai.gpt-6.1-sol: OpenAI's price — $2 / cached $0.1 / cache write $2.5 / $10; above 272K input the whole request at $4 / $0.2 / $5 / $15
+[[price]]
+model = "gpt-6.1-sol"
+effective = 2026-12-01
+input = 2
+cached_input = 0.1
+cache_write = 2.5
+output = 10
+tiers = [ { above_input_tokens = 272000, input = 4, cached_input = 0.2, cache_write = 5, output = 15 } ]
+
+# source: https://docs.aws.amazon.com/bedrock/latest/userguide/model-cards-openai.html (model IDs; geographic and in-Region endpoints 10% above global cross-Region inference, as for Claude); no dated AWS page of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's (keys "global.openai.gpt-6.1-sol", "us.openai.gpt-6.1-sol", "bedrock_mantle/openai.gpt-6.1-sol"), effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards") — gpt-6.1-sol, in-Region (openai.gpt-6.1-sol, Mantle) and US Geo (us.openai.gpt-6.1-sol): 10% more — $2.2 / cached $0.11 / cache write $2.75 / $11; above 272K input the whole request at $4.4 / $0.22 / $5.5 / $16.5
+[[price]]
+model = "gpt-6.1-sol-regional"
+effective = 2026-12-01
+input = 2.2
+cached_input = 0.11
+cache_write = 2.75
+output = 11
+tiers = [ { above_input_tokens = 272000, input = 4.4, cached_input = 0.22, cache_write = 5.5, output = 16.5 } ]
+
+# source: https://docs.aws.amazon.com/bedrock/latest/userguide/model-cards-openai.html (model IDs; geographic and in-Region endpoints 10% above global cross-Region inference, as for Claude); no dated AWS page of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's (keys "global.openai.gpt-6.1-terra", "us.openai.gpt-6.1-terra", "bedrock_mantle/openai.gpt-6.1-terra"), effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards") — gpt-6.1-terra, global.openai.gpt-6.1-terra: OpenAI's price — $1 / cached $0.05 / cache write $1.25 / $5; above 272K input the whole request at $2 / $0.1 / $2.5 / $7.5
+[[price]]
+model = "gpt-6.1-terra"
+effective = 2026-12-01
+input = 1
+cached_input = 0.05
+cache_write = 1.25
+output = 5
+tiers = [ { above_input_tokens = 272000, input = 2, cached_input = 0.1, cache_write = 2.5, output = 7.5 } ]
+
+# source: https://docs.aws.amazon.com/bedrock/latest/userguide/model-cards-openai.html (model IDs; geographic and in-Region endpoints 10% above global cross-Region inference, as for Claude); no dated AWS page of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's (keys "global.openai.gpt-6.1-terra", "us.openai.gpt-6.1-terra", "bedrock_mantle/openai.gpt-6.1-terra"), effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards") — gpt-6.1-terra, in-Region (openai.gpt-6.1-terra, Mantle) and US Geo (us.openai.gpt-6.1-terra): 10% more — $1.1 / cached $0.055 / cache write $1.375 / $5.5; above 272K input the whole request at $2.2 / $0.11 / $2.75 / $8.25
+[[price]]
+model = "gpt-6.1-terra-regional"
+effective = 2026-12-01
+input = 1.1
+cached_input = 0.055
+cache_write = 1.375
+output = 5.5
+tiers = [ { above_input_tokens = 272000, input = 2.2, cached_input = 0.11, cache_write = 2.75, output = 8.25 } ]
 
 """#
         ),
@@ -3882,6 +4153,16 @@ provider = "azure"
 model = "us/o1-mini-2024-09-12"
 fields = ["batch_input", "batch_output"]
 reason = "no Azure page found for an o1-mini Global Batch price: the card has none, so batch events stay no-price (LiteLLM: $0.55 / $2.20, data zone 10% more)"
+
+[[known]]
+provider = "bedrock"
+model = "openai.gpt-6-luna"
+reason = "the bare ID is served by the in-Region Mantle endpoint only (https://github.com/pydantic/genai-prices/pull/676) at 10% above global, as LiteLLM's bedrock_mantle entry lists; its bedrock_converse entry for the same ID lists the global rate"
+
+[[known]]
+provider = "bedrock"
+model = "openai.gpt-6-sol"
+reason = "the bare ID is served by the in-Region Mantle endpoint only (https://github.com/pydantic/genai-prices/pull/676) at 10% above global, as LiteLLM's bedrock_mantle entry lists; its bedrock_converse entry for the same ID lists the global rate"
 
 """#
     )

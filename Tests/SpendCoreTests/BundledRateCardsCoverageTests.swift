@@ -134,6 +134,8 @@ final class BundledRateCardsCoverageTests: XCTestCase {
         "gpt-5.4-pro-2026-03-05": "LiteLLM lists a cached-input rate of 3 (see gpt-5.4-pro)",
         "gpt-5.5-pro": "LiteLLM lists a cached-input rate of 3 (see gpt-5.4-pro)",
         "gpt-5.5-pro-2026-04-23": "LiteLLM lists a cached-input rate of 3 (see gpt-5.4-pro)",
+        "openai.gpt-6-luna": "the bare ID is served by the in-Region Mantle endpoint only (https://github.com/pydantic/genai-prices/pull/676) at 10% above global, as LiteLLM's bedrock_mantle entry lists; its bedrock_converse entry for the same ID lists the global rate",
+        "openai.gpt-6-sol": "the bare ID is served by the in-Region Mantle endpoint only (https://github.com/pydantic/genai-prices/pull/676) at 10% above global, as LiteLLM's bedrock_mantle entry lists; its bedrock_converse entry for the same ID lists the global rate",
     ]
 
     /// Every model name of the map that a cloud card prices has the map's
