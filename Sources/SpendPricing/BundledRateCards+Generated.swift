@@ -3912,6 +3912,92 @@ batch_discount = 0.5
 
 """#
         ),
+        (
+            name: "vertex.toml",
+            text: #"""
+# Google Vertex AI rate card for `spend` (provider = "vertex").
+#
+# What this is: Vertex AI's pay-as-you-go LIST prices for Google's models
+# where they differ from the Gemini API's (ratecards/google.toml), and the
+# models only Vertex AI sells. Every other Gemini model costs the same on
+# Vertex AI as on the Gemini API: record those calls with provider "google"
+# (the google card prices them). Claude on Vertex AI's global endpoint costs
+# what the Claude API lists: provider "anthropic". Not covered: Vertex's
+# regional endpoints (10% more for Claude; the model name does not carry the
+# region), provisioned throughput, other vendors' models (Grok, gpt-oss,
+# Llama, Mistral …).
+#
+# Model names: as Vertex AI reports them (`gemini-2.0-flash`); LiteLLM's map
+# keys them "vertex_ai/NAME".
+#
+# Units: USD per 1,000,000 tokens; batch_discount is a multiplier.
+#
+# How to record a price change: add a NEW [[price]] block with the same
+# model, the new rates and a later `effective` date, with a `# source:`
+# comment above it. Never edit or delete an old block.
+
+provider = "vertex"
+currency = "USD"
+
+[aliases]
+"gemini-2.0-flash-001" = "gemini-2.0-flash"
+"gemini-2.0-flash-lite-001" = "gemini-2.0-flash-lite"
+"gemma-4-26b-a4b-it-maas" = "gemma-4-26b-a4b-it"
+
+# source: https://cloud.google.com/vertex-ai/generative-ai/pricing — Gemini 2.0 Flash on Vertex AI, GA 2025-02-05 (https://blog.google/technology/google-deepmind/gemini-model-updates-february-2025/): $0.15 input / $0.60 output per 1M tokens, Batch 50% off; the Gemini API lists $0.10 / $0.40 (ratecards/google.toml), so a Vertex call priced there would be a third too cheap. LiteLLM 1.109.1 lists the same (vertex_ai/gemini-2.0-flash); it gives no cached-input rate, so cached tokens stay an error
+[[price]]
+model = "gemini-2.0-flash"
+effective = 2025-02-05
+input = 0.15
+output = 0.60
+batch_discount = 0.5
+
+# source: https://cloud.google.com/vertex-ai/generative-ai/pricing — Gemini 2.0 Flash-Lite on Vertex AI, GA 2025-02-25 (https://developers.googleblog.com/en/start-building-with-the-gemini-2-0-flash-family/): $0.075 / $0.30, Batch 50% off. LiteLLM 1.109.1 lists the same (vertex_ai/gemini-2.0-flash-lite); no cached-input rate
+[[price]]
+model = "gemini-2.0-flash-lite"
+effective = 2025-02-25
+input = 0.075
+output = 0.30
+batch_discount = 0.5
+
+# source: https://cloud.google.com/vertex-ai/generative-ai/pricing — gemini-embedding-001 $0.15 per 1M input tokens (as on the Gemini API, GA 2025-07-14: https://developers.googleblog.com/en/gemini-embedding-available-gemini-api/), but Vertex AI batch prediction $0.12 per 1M (the Gemini API's Batch Mode: $0.075). LiteLLM 1.109.1 lists the same (vertex_ai-embedding-models "gemini-embedding-001": input_cost_per_token_batches 1.2e-07)
+[[price]]
+model = "gemini-embedding-001"
+effective = 2025-07-14
+input = 0.15
+output = 0
+batch_input = 0.12
+
+# source: LiteLLM model_prices_and_context_window.json 1.109.1, keys "vertex_ai/gemma-4-26b-a4b-it" and "vertex_ai/google/gemma-4-26b-a4b-it-maas" (Vertex AI Model-as-a-Service: $0.15 / cached $0.015 / $0.60; free on the Gemini API): no provider page or dated report of its price found: the rates are LiteLLM 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gemma-4-26b-a4b-it"
+effective = 2026-12-01
+input = 0.15
+cached_input = 0.015
+output = 0.60
+
+# source: LiteLLM model_prices_and_context_window.json 1.109.1, key "vertex_ai/gemini-3.8-flash-cyber" (Vertex AI only; $1.50 / cached $0.15 / $7.50; Batch and flex half; priority 1.8x): no provider page or dated report of its price found: the rates are LiteLLM 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards"); also on the google card, where LiteLLM's vertex_ai-language-models entry puts it
+[[price]]
+model = "gemini-3.8-flash-cyber"
+effective = 2026-12-01
+input = 1.5
+cached_input = 0.15
+output = 7.5
+batch_discount = 0.5
+service_tiers = { flex = { input = 0.75, cached_input = 0.075, output = 3.75 }, priority = { input = 2.7, cached_input = 0.27, output = 13.5 } }
+
+# source: LiteLLM model_prices_and_context_window.json 1.109.1, key "vertex_ai/gemini-4-argon-cyber-permissive" (Vertex AI only; $4 / cached $0.20 / $20; Batch and flex half; priority 1.8x): no provider page or dated report of its price found: the rates are LiteLLM 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gemini-4-argon-cyber-permissive"
+effective = 2026-12-01
+input = 4
+cached_input = 0.2
+output = 20
+batch_discount = 0.5
+service_tiers = { flex = { input = 2, cached_input = 0.1, output = 10 }, priority = { input = 7.2, cached_input = 0.36, output = 36 } }
+
+"""#
+        ),
     ]
 
     /// `litellm-known.toml`: the reviewed differences of these cards from

@@ -151,7 +151,7 @@ final class BundledRateCardsCoverageTests: XCTestCase {
             guard let fields = map[key] as? [String: Any], let provider = fields["litellm_provider"] as? String,
                 let card = LiteLLMPriceMap.cloudCardOfProvider[provider]
             else { continue }
-            let name = key.hasPrefix(card + "/") ? String(key.dropFirst(card.count + 1)) : key
+            let name = LiteLLMPriceMap.cloudName(key: key, card: card)
             guard case .success = TestSupport.bundledBook.resolve(provider: card, model: name) else { continue }
             let model = Listed(
                 key: key, name: name, card: card,
