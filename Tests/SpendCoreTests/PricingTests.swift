@@ -276,6 +276,19 @@ final class PricingTests: XCTestCase {
         XCTAssertEqual(pricingError("azure", "apac/gpt-6-sol", at: "2026-11-01")?.rule, "unknown-model")
     }
 
+    /// Vertex AI charges more than the Gemini API for Gemini 2.0 Flash, and
+    /// its batch embeddings cost $0.12, not half of $0.15.
+    func testVertexPricesWhereTheyDifferFromTheGeminiAPI() throws {
+        let at = "2026-11-01T00:00:00Z"
+        XCTAssertEqual(try cost("google", "gemini-2.0-flash", at: at, input: 1_000_000, output: 1_000_000), "0.5")
+        XCTAssertEqual(try cost("vertex", "gemini-2.0-flash-001", at: at, input: 1_000_000, output: 1_000_000), "0.75")
+        XCTAssertEqual(try cost("vertex", "gemini-2.0-flash", at: at, input: 1_000_000, output: 1_000_000, batch: true), "0.375")
+        XCTAssertEqual(try cost("google", "gemini-embedding-001", at: at, input: 1_000_000, batch: true), "0.075")
+        XCTAssertEqual(try cost("vertex", "gemini-embedding-001", at: at, input: 1_000_000, batch: true), "0.12")
+        // A Gemini model Vertex prices like the Gemini API is recorded as google: not on the vertex card.
+        XCTAssertEqual(pricingError("vertex", "gemini-2.5-pro", at: "2026-11-01")?.rule, "unknown-model")
+    }
+
     func testValidityIntervalEndsAtTheNextPoint() throws {
         let m = try book.resolve(provider: "openai", model: "gpt-4o").get()
         let first = try XCTUnwrap(book.pointIndex(model: m, at: TestSupport.ms("2024-06-01")))
@@ -350,7 +363,7 @@ final class PricingTests: XCTestCase {
     func testUnknownProviderIsUnknownModel() {
         let error = pricingError("mistral", "mistral-large", at: "2025-01-01")
         XCTAssertEqual(error?.rule, "unknown-model")
-        XCTAssertEqual(error?.message, "no rate card for provider \"mistral\" (cards: anthropic, azure, bedrock, google, openai)")
+        XCTAssertEqual(error?.message, "no rate card for provider \"mistral\" (cards: anthropic, azure, bedrock, google, openai, vertex)")
     }
 
     // MARK: Aliases and batch rates on a hand-written card
