@@ -81,6 +81,29 @@ currency = "USD"
 "claude-opus-4-7-2026????" = "claude-opus-4-7"
 "claude-opus-4-8-2026????" = "claude-opus-4-8"
 "claude-sonnet-4-6-2026????" = "claude-sonnet-4-6"
+# Google Vertex AI names the same models MODEL@VERSION (`claude-sonnet-4-5@20250929`,
+# `claude-opus-5@default`); on its global endpoint they cost what the Claude API
+# lists, so Vertex calls are recorded as provider "anthropic" (docs/FORMAT.md,
+# "Cloud cards"). Exact names, as LiteLLM's vertex_ai-anthropic_models list them,
+# except claude-3-5-haiku@20241022 and claude-opus-5-5@default, whose Vertex
+# price LiteLLM states differently and no Vertex page confirms (litellm-known.toml).
+"claude-3-5-sonnet@20240620" = "claude-3-5-sonnet"
+"claude-3-haiku@20240307" = "claude-3-haiku"
+"claude-3-opus@20240229" = "claude-3-opus"
+"claude-3-sonnet@20240229" = "claude-3-sonnet"
+"claude-fable-5-1@default" = "claude-fable-5-1"
+"claude-fable-5@default" = "claude-fable-5"
+"claude-haiku-4-5@20251001" = "claude-haiku-4-5"
+"claude-haiku-5-5@default" = "claude-haiku-5-5"
+"claude-opus-4-5@20251101" = "claude-opus-4-5"
+"claude-opus-4-6@default" = "claude-opus-4-6"
+"claude-opus-4-7@default" = "claude-opus-4-7"
+"claude-opus-4-8@default" = "claude-opus-4-8"
+"claude-opus-5@default" = "claude-opus-5"
+"claude-sonnet-4-5@20250929" = "claude-sonnet-4-5"
+"claude-sonnet-4-6@default" = "claude-sonnet-4-6"
+"claude-sonnet-5-5@default" = "claude-sonnet-5-5"
+"claude-sonnet-5@default" = "claude-sonnet-5"
 
 # ---------------------------------------------------------------- Claude 3
 
@@ -4012,6 +4035,21 @@ service_tiers = { flex = { input = 2, cached_input = 0.1, output = 10 }, priorit
 #   spend cards check --litellm model_prices_and_context_window.json --known litellm-known.toml
 # An entry without `fields` covers every field of the model (or the model
 # missing from the cards); an entry that covers nothing is reported as stale.
+
+[[known]]
+provider = "anthropic"
+model = "claude-3-5-haiku"
+reason = "LiteLLM's Vertex entry lists Claude 3.5 Haiku's launch price $1 / $5; the Claude API's is $0.80 / $4 from 2024-12-03 and no Vertex page confirms a different one: the Vertex name claude-3-5-haiku@20241022 is left unaliased (unknown-model, never a guessed price)"
+
+[[known]]
+provider = "anthropic"
+model = "claude-3-5-haiku@20241022"
+reason = "LiteLLM's Vertex entry lists Claude 3.5 Haiku's launch price $1 / $5; the Claude API's is $0.80 / $4 from 2024-12-03 and no Vertex page confirms a different one: the Vertex name claude-3-5-haiku@20241022 is left unaliased (unknown-model, never a guessed price)"
+
+[[known]]
+provider = "anthropic"
+model = "claude-opus-5-5@default"
+reason = "LiteLLM's Vertex entries list Batch at $2.50 / $12.50, the Claude API's is half of $4 / $20 ($2 / $10) and no Vertex page confirms either: the Vertex name is left unaliased (unknown-model), so a Vertex batch call is never underpriced"
 
 [[known]]
 provider = "google"

@@ -13,6 +13,10 @@ final class BundledRateCardsCoverageTests: XCTestCase {
     /// map does (map name without `provider/` → reason). Keep in step with
     /// docs/FORMAT.md "Bundled cards"; an entry that is no longer needed fails.
     static let exceptions: [String: String] = [
+        // Anthropic (LiteLLM's Vertex AI entries)
+        "claude-3-5-haiku": "LiteLLM's Vertex entry lists Claude 3.5 Haiku's launch price $1 / $5; the Claude API's is $0.80 / $4 from 2024-12-03 and no Vertex page confirms a different one: the Vertex name claude-3-5-haiku@20241022 is left unaliased (unknown-model, never a guessed price)",
+        "claude-3-5-haiku@20241022": "LiteLLM's Vertex entry lists Claude 3.5 Haiku's launch price $1 / $5; the Claude API's is $0.80 / $4 from 2024-12-03 and no Vertex page confirms a different one: the Vertex name claude-3-5-haiku@20241022 is left unaliased (unknown-model, never a guessed price)",
+        "claude-opus-5-5@default": "LiteLLM's Vertex entries list Batch at $2.50 / $12.50, the Claude API's is half of $4 / $20 ($2 / $10) and no Vertex page confirms either: the Vertex name is left unaliased (unknown-model), so a Vertex batch call is never underpriced",
         // Google
         "gemini-3.6-flash": "the introductory price ($0.75 / $3.75, cached $0.075) ends 2026-12-31: the card's latest point is the list price $1.50 / $7.50 from 2027-01-01, written ahead of time; LiteLLM 1.109.1 lists the introductory price",
         "gemini-4-argon": "Google doubled the launch price on 2026-12-01 ($4 / $20, cached $0.20); LiteLLM 1.109.1 still lists the launch price $2 / $10",

@@ -46,7 +46,7 @@ public struct LiteLLMPriceMap: Sendable {
     /// LiteLLM `litellm_provider` → the card that prices its first-party models.
     public static let cardOfProvider: [String: String] = [
         "openai": "openai", "text-completion-openai": "openai",
-        "anthropic": "anthropic",
+        "anthropic": "anthropic", "vertex_ai-anthropic_models": "anthropic",
         "gemini": "google", "vertex_ai-language-models": "google", "vertex_ai-embedding-models": "google",
     ]
 
@@ -69,7 +69,7 @@ public struct LiteLLMPriceMap: Sendable {
     /// Which entry wins when two keys name the same card model: the first-party
     /// API before Vertex (`gemini/…` before the bare Vertex key).
     static let providerRank = [
-        "openai", "text-completion-openai", "anthropic", "gemini", "vertex_ai-language-models", "vertex_ai-embedding-models",
+        "openai", "text-completion-openai", "anthropic", "vertex_ai-anthropic_models", "gemini", "vertex_ai-language-models", "vertex_ai-embedding-models",
         "azure", "bedrock", "bedrock_converse", "vertex_ai",
     ]
 
