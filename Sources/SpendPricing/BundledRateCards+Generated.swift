@@ -716,6 +716,19 @@ currency = "USD"
 "gpt-5.5-2026-04-24" = "gpt-5.5"
 "eu/gpt-5.5-2026-04-24" = "gpt-5.5-data-zone"
 "us/gpt-5.5-2026-04-24" = "gpt-5.5-data-zone"
+# embeddings: one price in every deployment type
+"eu/text-embedding-3-large" = "text-embedding-3-large"
+"us/text-embedding-3-large" = "text-embedding-3-large"
+"eu/text-embedding-3-small" = "text-embedding-3-small"
+"us/text-embedding-3-small" = "text-embedding-3-small"
+"eu/text-embedding-ada-002" = "text-embedding-ada-002"
+"us/text-embedding-ada-002" = "text-embedding-ada-002"
+# codex-mini
+"eu/codex-mini" = "codex-mini-data-zone"
+"us/codex-mini" = "codex-mini-data-zone"
+# gpt-chat-latest
+"chat-latest" = "gpt-chat-latest"
+"us/gpt-chat-latest" = "gpt-chat-latest-data-zone"
 # source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — computer-use-preview, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-03-11 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
 [[price]]
 model = "computer-use-preview"
@@ -1679,6 +1692,61 @@ cached_input = 0.06
 cache_write = 1.5
 output = 6
 tiers = [ { above_input_tokens = 272000, input = 2.4, cached_input = 0.12, cache_write = 3, output = 9 } ]
+
+# ---------------------------------------------------------------- embeddings, codex-mini, chat-latest
+
+# source: LiteLLM 1.109.1, keys "azure/text-embedding-3-large", "azure/eu/text-embedding-3-large", "azure/us/text-embedding-3-large" ($0.143 per 1M input tokens in every deployment type, 10% above OpenAI's $0.13; https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ lists embeddings per 1,000 tokens): no Azure page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "text-embedding-3-large"
+effective = 2026-12-01
+input = 0.143
+output = 0
+
+# source: LiteLLM 1.109.1, keys "azure/text-embedding-3-small", "azure/eu/text-embedding-3-small", "azure/us/text-embedding-3-small" ($0.022 per 1M input tokens in every deployment type, 10% above OpenAI's $0.02; https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ lists embeddings per 1,000 tokens): no Azure page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "text-embedding-3-small"
+effective = 2026-12-01
+input = 0.022
+output = 0
+
+# source: LiteLLM 1.109.1, keys "azure/text-embedding-ada-002", "azure/eu/text-embedding-ada-002", "azure/us/text-embedding-ada-002" ($0.11 per 1M input tokens in every deployment type, 10% above OpenAI's $0.10; https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ lists embeddings per 1,000 tokens): no Azure page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "text-embedding-ada-002"
+effective = 2026-12-01
+input = 0.11
+output = 0
+
+# source: LiteLLM 1.109.1, key "azure/codex-mini" (Global Standard: $1.50 / cached $0.375 / $6, OpenAI's codex-mini-latest price): no Azure page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "codex-mini"
+effective = 2026-12-01
+input = 1.5
+cached_input = 0.375
+output = 6
+
+# source: LiteLLM 1.109.1, keys "azure/eu/codex-mini", "azure/us/codex-mini" (Data Zone Standard: 10% above Global, $1.65 / $6.60; LiteLLM rounds cached input to 0.413 for 0.375 x 1.1 = 0.4125): no Azure page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "codex-mini-data-zone"
+effective = 2026-12-01
+input = 1.65
+cached_input = 0.4125
+output = 6.6
+
+# source: LiteLLM 1.109.1, keys "azure/gpt-chat-latest" and "azure/chat-latest" (Global Standard: $5 / cached $0.50 / $30, the price of OpenAI's chat-latest): no Azure page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-chat-latest"
+effective = 2026-12-01
+input = 5
+cached_input = 0.5
+output = 30
+
+# source: LiteLLM 1.109.1, key "azure/us/gpt-chat-latest" (Data Zone Standard: 10% above Global, $5.50 / cached $0.55 / $33): no Azure page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-chat-latest-data-zone"
+effective = 2026-12-01
+input = 5.5
+cached_input = 0.55
+output = 33
 
 """#
         ),
@@ -4171,6 +4239,16 @@ reason = "LiteLLM rounds the 10% data-zone surcharge: cached input 0.083 for 0.0
 provider = "azure"
 model = "us/gpt-4o-mini-2024-07-18"
 reason = "LiteLLM rounds the 10% data-zone surcharge: cached input 0.083 for 0.0825"
+
+[[known]]
+provider = "azure"
+model = "eu/codex-mini"
+reason = "LiteLLM rounds the 10% data-zone surcharge: cached input 0.413 for 0.375 × 1.1 = 0.4125"
+
+[[known]]
+provider = "azure"
+model = "us/codex-mini"
+reason = "LiteLLM rounds the 10% data-zone surcharge: cached input 0.413 for 0.375 × 1.1 = 0.4125"
 
 [[known]]
 provider = "azure"

@@ -124,6 +124,8 @@ final class BundledRateCardsCoverageTests: XCTestCase {
         "eu/gpt-4o-mini-2024-07-18": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.083 for 0.0825",
         "us/gpt-4o-mini": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.083 for 0.0825",
         "us/gpt-4o-mini-2024-07-18": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.083 for 0.0825",
+        "eu/codex-mini": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.413 for 0.375 × 1.1 = 0.4125",
+        "us/codex-mini": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.413 for 0.375 × 1.1 = 0.4125",
         "eu/gpt-5-codex": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.138 for 0.125 × 1.1 = 0.1375",
         "us/gpt-5-codex": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.138 for 0.1375",
         "eu/o4-mini": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.303 for 0.275 × 1.1 = 0.3025",
