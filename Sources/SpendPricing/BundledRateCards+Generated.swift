@@ -2854,7 +2854,7 @@ output = 7.50
 batch_discount = 0.5
 service_tiers = { flex = { input = 0.75, cached_input = 0.075, output = 3.75 }, priority = { input = 2.70, cached_input = 0.27, output = 13.50 } }
 
-# source: Google Gemini 3.7 Flash (GA 2026-08-14, https://github.com/orgs/cometapi-dev/discussions/130; https://docs.cloud.google.com/gemini-enterprise-agent-platform/models/guides/gemini-3-7-flash) at its introductory price, half of 3.6 Flash's list price, through 2026-12-31 (https://github.com/taruma/PromptLab/releases/tag/v2.5.1) — $0.75 / cached $0.075 / $3.75; Batch and flex half; priority $1.35 / $0.135 / $6.75. From 2027-01-01 the list price applies: add that point when it is in effect
+# source: Google Gemini 3.7 Flash (GA 2026-08-14, https://github.com/orgs/cometapi-dev/discussions/130; https://docs.cloud.google.com/gemini-enterprise-agent-platform/models/guides/gemini-3-7-flash) at its introductory price, half of 3.6 Flash's list price, through 2026-12-31 (https://github.com/taruma/PromptLab/releases/tag/v2.5.1) — $0.75 / cached $0.075 / $3.75; Batch and flex half; priority $1.35 / $0.135 / $6.75. From 2027-01-01 the list price applies, but no source gives 3.7 Flash's: no point is written ahead of time (docs/FORMAT.md "Bundled cards")
 [[price]]
 model = "gemini-3.7-flash"
 effective = 2026-08-14
