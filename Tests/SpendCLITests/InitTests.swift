@@ -88,6 +88,7 @@ final class InitTests: XCTestCase {
         var expected = ["initialized empty git repository in \(dir.path)/.git/", "created ledger/ (with an empty .gitkeep, so git tracks it)"]
         expected += bundledNames.map { "created ratecards/\($0)" }
         expected += [
+            "created litellm-known.toml (the bundled cards' reviewed differences from LiteLLM's price map)",
             "created spend.toml (default policy: tags team, feature and env required)",
             "created .gitattributes (ledger/**/*.jsonl merge=union)",
             "installed hook .git/hooks/pre-commit (runs spend lint --staged)",
@@ -108,6 +109,8 @@ final class InitTests: XCTestCase {
                 read(dir.appendingPathComponent("ratecards/" + card.name)),
                 read(Paths.packageRoot.appendingPathComponent("ratecards/" + card.name)), card.name)
         }
+        XCTAssertEqual(
+            read(dir.appendingPathComponent("litellm-known.toml")), read(Paths.packageRoot.appendingPathComponent("litellm-known.toml")))
         XCTAssertEqual(text(dir.appendingPathComponent("spend.toml")), DefaultFiles.policy)
         XCTAssertEqual(text(dir.appendingPathComponent(".gitattributes")), DefaultFiles.gitattributes)
         XCTAssertTrue(text(dir.appendingPathComponent(".gitattributes"))!.split(separator: "\n").contains("ledger/**/*.jsonl merge=union"))
@@ -119,7 +122,7 @@ final class InitTests: XCTestCase {
         let status = try git(["status", "--porcelain", "--untracked-files=all"], in: dir)
         XCTAssertEqual(
             Set(status.lines),
-            Set(["?? .gitattributes", "?? ledger/.gitkeep", "?? spend.toml"] + bundledNames.map { "?? ratecards/\($0)" }), status.stdout)
+            Set(["?? .gitattributes", "?? ledger/.gitkeep", "?? litellm-known.toml", "?? spend.toml"] + bundledNames.map { "?? ratecards/\($0)" }), status.stdout)
         // git applies the union merge driver to shards.
         let attr = try git(["check-attr", "merge", "--", "ledger/2026/2026-11.jsonl"], in: dir)
         XCTAssertEqual(attr.stdout, "ledger/2026/2026-11.jsonl: merge: union\n")
@@ -169,6 +172,7 @@ final class InitTests: XCTestCase {
         var expected = ["kept ledger/ (exists)"]
         expected += bundledNames.map { "kept ratecards/\($0) (same as the bundled card)" }
         expected += [
+            "kept litellm-known.toml (same as the bundled file)",
             "kept spend.toml (the default policy)",
             "kept .gitattributes (has ledger/**/*.jsonl merge=union)",
             "kept hook .git/hooks/pre-commit (up to date)",
@@ -200,6 +204,37 @@ final class InitTests: XCTestCase {
         XCTAssertEqual(text(openai), card)
         XCTAssertEqual(text(dir.appendingPathComponent("ratecards/acme.toml")), "provider = \"acme\"\n")
         XCTAssertTrue(r.lines.contains("next steps:"), r.stdout)  // something changed
+    }
+
+    /// Init writes the bundled cards' known differences, so the weekly check of
+    /// docs/cards.md runs in a new repository as it is: clean against the map
+    /// the cards were reviewed with. A file of the user's is kept.
+    func testKnownDifferencesFileMakesTheCardsCheckCleanAndIsKept() throws {
+        let dir = try makeTempDir()
+        assertOK(try spend(["init", "--no-hook"], in: dir))
+        let maps = ((try? FileManager.default.contentsOfDirectory(atPath: Paths.packageRoot.path + "/../shared/data")) ?? [])
+            .filter { $0.hasPrefix("litellm-model-prices-") && $0.hasSuffix(".json") }.sorted()
+        if let map = maps.last {
+            let mapPath = Paths.packageRoot.path + "/../shared/data/" + map
+            let check = try spend(["cards", "check", "--litellm", mapPath, "--known", "litellm-known.toml"], in: dir)
+            XCTAssertEqual(check.status, 0, check.stdout + check.stderr)
+            // Without it, the reviewed differences are findings (exit 1).
+            let bare = try spend(["cards", "check", "--litellm", mapPath], in: dir)
+            XCTAssertEqual(bare.status, 1, bare.stdout + bare.stderr)
+        } else {
+            print("skipped: no LiteLLM price map in ../shared/data: the check of the written known-differences file not run")
+        }
+
+        let ours = "# reviewed by us\n"
+        try write(dir.appendingPathComponent("litellm-known.toml"), ours)
+        let again = try spend(["init", "--no-hook"], in: dir)
+        assertOK(again)
+        XCTAssertTrue(again.lines.contains("kept litellm-known.toml (differs from the bundled file; not overwritten)"), again.stdout)
+        XCTAssertEqual(text(dir.appendingPathComponent("litellm-known.toml")), ours)
+        try FileManager.default.removeItem(at: dir.appendingPathComponent("litellm-known.toml"))
+        let restored = try spend(["init", "--no-hook"], in: dir)
+        XCTAssertTrue(
+            restored.lines.contains("created litellm-known.toml (the bundled cards' reviewed differences from LiteLLM's price map)"), restored.stdout)
     }
 
     func testBrokenExistingPolicyIsKeptWithAWarning() throws {

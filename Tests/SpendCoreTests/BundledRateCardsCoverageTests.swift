@@ -13,7 +13,12 @@ final class BundledRateCardsCoverageTests: XCTestCase {
     /// map does (map name without `provider/` → reason). Keep in step with
     /// docs/FORMAT.md "Bundled cards"; an entry that is no longer needed fails.
     static let exceptions: [String: String] = [
+        // Anthropic (LiteLLM's Vertex AI entries)
+        "claude-3-5-haiku": "LiteLLM's Vertex entry lists Claude 3.5 Haiku's launch price $1 / $5; the Claude API's is $0.80 / $4 from 2024-12-03 and no Vertex page confirms a different one: the Vertex name claude-3-5-haiku@20241022 is left unaliased (unknown-model, never a guessed price)",
+        "claude-3-5-haiku@20241022": "LiteLLM's Vertex entry lists Claude 3.5 Haiku's launch price $1 / $5; the Claude API's is $0.80 / $4 from 2024-12-03 and no Vertex page confirms a different one: the Vertex name claude-3-5-haiku@20241022 is left unaliased (unknown-model, never a guessed price)",
+        "claude-opus-5-5@default": "LiteLLM's Vertex entries list Batch at $2.50 / $12.50, the Claude API's is half of $4 / $20 ($2 / $10) and no Vertex page confirms either: the Vertex name is left unaliased (unknown-model), so a Vertex batch call is never underpriced",
         // Google
+        "gemini-3.6-flash": "the introductory price ($0.75 / $3.75, cached $0.075) ends 2026-12-31: the card's latest point is the list price $1.50 / $7.50 from 2027-01-01, written ahead of time; LiteLLM 1.109.1 lists the introductory price",
         "gemini-4-argon": "Google doubled the launch price on 2026-12-01 ($4 / $20, cached $0.20); LiteLLM 1.109.1 still lists the launch price $2 / $10",
         "gemini-exp-1206": "an experimental model that was free on the Gemini API (LiteLLM's gemini entry: $0); never a paid model",
         "gemini-gemma-2-27b-it": "a Gemma open model, free on the Gemini API; LiteLLM keeps an old hosted rate",
@@ -119,6 +124,8 @@ final class BundledRateCardsCoverageTests: XCTestCase {
         "eu/gpt-4o-mini-2024-07-18": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.083 for 0.0825",
         "us/gpt-4o-mini": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.083 for 0.0825",
         "us/gpt-4o-mini-2024-07-18": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.083 for 0.0825",
+        "eu/codex-mini": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.413 for 0.375 × 1.1 = 0.4125",
+        "us/codex-mini": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.413 for 0.375 × 1.1 = 0.4125",
         "eu/gpt-5-codex": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.138 for 0.125 × 1.1 = 0.1375",
         "us/gpt-5-codex": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.138 for 0.1375",
         "eu/o4-mini": "LiteLLM rounds the 10% data-zone surcharge: cached input 0.303 for 0.275 × 1.1 = 0.3025",
@@ -133,6 +140,8 @@ final class BundledRateCardsCoverageTests: XCTestCase {
         "gpt-5.4-pro-2026-03-05": "LiteLLM lists a cached-input rate of 3 (see gpt-5.4-pro)",
         "gpt-5.5-pro": "LiteLLM lists a cached-input rate of 3 (see gpt-5.4-pro)",
         "gpt-5.5-pro-2026-04-23": "LiteLLM lists a cached-input rate of 3 (see gpt-5.4-pro)",
+        "openai.gpt-6-luna": "the bare ID is served by the in-Region Mantle endpoint only (https://github.com/pydantic/genai-prices/pull/676) at 10% above global, as LiteLLM's bedrock_mantle entry lists; its bedrock_converse entry for the same ID lists the global rate",
+        "openai.gpt-6-sol": "the bare ID is served by the in-Region Mantle endpoint only (https://github.com/pydantic/genai-prices/pull/676) at 10% above global, as LiteLLM's bedrock_mantle entry lists; its bedrock_converse entry for the same ID lists the global rate",
     ]
 
     /// Every model name of the map that a cloud card prices has the map's
@@ -148,7 +157,7 @@ final class BundledRateCardsCoverageTests: XCTestCase {
             guard let fields = map[key] as? [String: Any], let provider = fields["litellm_provider"] as? String,
                 let card = LiteLLMPriceMap.cloudCardOfProvider[provider]
             else { continue }
-            let name = key.hasPrefix(card + "/") ? String(key.dropFirst(card.count + 1)) : key
+            let name = LiteLLMPriceMap.cloudName(key: key, card: card)
             guard case .success = TestSupport.bundledBook.resolve(provider: card, model: name) else { continue }
             let model = Listed(
                 key: key, name: name, card: card,
@@ -191,7 +200,8 @@ final class BundledRateCardsCoverageTests: XCTestCase {
         }
         XCTAssertGreaterThan(checked, 0, "no Bedrock model ID of \(file) with a 1-hour cache-write rate resolves in ratecards/bedrock.toml")
         XCTAssertEqual(problems, [])
-        for point in book.points where point.id.hasPrefix("bedrock/") && point.rates.cacheWrite != nil {
+        // Claude points only: OpenAI's models on Bedrock have 30-minute cache writes, no 1-hour rate.
+        for point in book.points where point.id.hasPrefix("bedrock/claude-") && point.rates.cacheWrite != nil {
             XCTAssertEqual(point.rates.cacheWrite1h, point.rates.input.map { $0 * ExactDecimal(2) }, point.id)
         }
     }

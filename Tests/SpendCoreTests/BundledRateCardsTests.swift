@@ -29,6 +29,14 @@ final class BundledRateCardsTests: XCTestCase {
         }
     }
 
+    /// `spend init` writes `litellm-known.toml` as spend's own repository has it.
+    func testEmbeddedKnownDifferencesEqualTheFileByteForByte() throws {
+        XCTAssertEqual(BundledRateCards.knownDifferences.name, "litellm-known.toml")
+        let file = try XCTUnwrap(FileManager.default.contents(atPath: TestSupport.packageRoot + "/litellm-known.toml"))
+        XCTAssertEqual(Array(BundledRateCards.knownDifferences.text.utf8), Array(file), Self.hint)
+        XCTAssertNoThrow(try KnownDifferences.parse(BundledRateCards.knownDifferences.text, path: "litellm-known.toml"))
+    }
+
     func testEmbeddedCardsParse() throws {
         for card in BundledRateCards.cards {
             XCTAssertNoThrow(try RateCardParser.parse(card.text, path: "ratecards/" + card.name), card.name)

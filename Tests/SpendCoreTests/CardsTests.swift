@@ -102,6 +102,37 @@ final class CardsTests: XCTestCase {
         XCTAssertTrue(result.differences[1].viaAlias)
     }
 
+    /// Vertex AI keys (`vertex_ai/NAME`) are compared with the vertex card under
+    /// the served name; a Vertex name the card does not price is not missing.
+    func testCheckComparesVertexKeysWithTheVertexCardByServedName() throws {
+        let json = #"""
+            {"vertex_ai/gemini-2.0-flash": {"litellm_provider": "vertex_ai", "mode": "chat", "input_cost_per_token": 1.5e-07, "output_cost_per_token": 6e-07},
+             "vertex_ai/xai/grok-4.7": {"litellm_provider": "vertex_ai", "mode": "chat", "input_cost_per_token": 2e-06, "output_cost_per_token": 6e-06}}
+            """#
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cards-vertex-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("prices.json").path
+        try Data(json.utf8).write(to: URL(fileURLWithPath: path))
+        let map = try LiteLLMPriceMap.read(path: path)
+        XCTAssertEqual(map.models.map(\.name), ["gemini-2.0-flash", "xai/grok-4.7"])
+        XCTAssertEqual(map.models.map(\.provider), ["vertex", "vertex"])
+        let card = """
+            provider = "vertex"
+            [[price]]
+            model = "gemini-2.0-flash"
+            effective = 2025-02-05
+            input = 0.10
+            output = 0.40
+            """
+        let result = CardCheck.run(book: PriceBook(cards: [try RateCardParser.parse(card, path: "ratecards/vertex.toml", blobId: nil)]), map: map)
+        XCTAssertEqual(result.compared, 1)
+        XCTAssertEqual(result.missing.map(\.name), [])
+        XCTAssertEqual(
+            result.differences.first?.differences.map { "\($0.field) \($0.card.map { "\($0)" } ?? "-") → \($0.map)" },
+            ["input 0.1 → 0.15", "output 0.4 → 0.6"])
+    }
+
     func testCheckIsCleanWhenTheMapAgrees() throws {
         let map = try map()
         let agreeing = LiteLLMPriceMap(path: map.path, label: map.label, models: map.models.filter { $0.name == "gpt-4o-mini" })

@@ -247,6 +247,48 @@ final class PricingTests: XCTestCase {
         XCTAssertEqual(try pointId("openai", "gpt-daybreak-blue-latest", at: "2026-12-01"), "openai/gpt-5.6-sol@2026-08-21")
     }
 
+    /// Azure kept GPT-5.6's preview prices after OpenAI's cuts and cut on its
+    /// own dates: Sol (a promotion) on 2026-09-01, Terra and Luna on 2026-10-03.
+    func testAzureGPT56KeepsThePreviewPricesUntilAzuresOwnCuts() throws {
+        // 2026-08-01: OpenAI already charges $2 / $12 for Terra, Azure still $2.50 / $15.
+        XCTAssertEqual(try cost("openai", "gpt-5.6-terra", at: "2026-08-01T00:00:00Z", input: 100_000, output: 100_000), "1.4")
+        XCTAssertEqual(try cost("azure", "gpt-5.6-terra-2026-07-09", at: "2026-08-01T00:00:00Z", input: 100_000, output: 100_000), "1.75")
+        XCTAssertEqual(try cost("azure", "gpt-5.6-luna", at: "2026-10-02T23:59:59Z", input: 100_000, output: 100_000), "0.7")
+        XCTAssertEqual(try cost("azure", "gpt-5.6-luna", at: "2026-10-03T00:00:00Z", input: 100_000, output: 100_000), "0.14")
+        XCTAssertEqual(try cost("azure", "gpt-5.6", at: "2026-08-31T23:59:59Z", input: 100_000, output: 100_000), "3.5")
+        XCTAssertEqual(try cost("azure", "gpt-5.6", at: "2026-09-01T00:00:00Z", input: 100_000, output: 100_000), "2.4")
+        // A data-zone call: 10% above Global, the 272K cliff included (300,000 × 8.80 + 1,000 × 33 per 1M).
+        XCTAssertEqual(try cost("azure", "eu/gpt-5.6-sol", at: "2026-09-15T00:00:00Z", input: 300_000, output: 1_000), "2.673")
+        XCTAssertEqual(try pointId("azure", "us/gpt-5.6-terra", at: "2026-10-03"), "azure/gpt-5.6-terra-data-zone@2026-10-03")
+    }
+
+    /// From GPT-6 on, Azure's data-zone premium depends on the zone: US 10%, EU and APAC 20%.
+    func testAzureGPT6DataZonePremiumsDifferByZone() throws {
+        let at = "2026-11-01T00:00:00Z"
+        XCTAssertEqual(try cost("azure", "gpt-6.1-sol", at: at, input: 200_000, output: 100_000), "1.4")
+        XCTAssertEqual(try cost("azure", "us/gpt-6.1-sol", at: at, input: 200_000, output: 100_000), "1.54")
+        XCTAssertEqual(try cost("azure", "eu/gpt-6.1-sol", at: at, input: 200_000, output: 100_000), "1.68")
+        XCTAssertEqual(try cost("azure", "apac/gpt-6.1-sol", at: at, input: 200_000, output: 100_000), "1.68")
+        XCTAssertEqual(try pointId("azure", "apac/gpt-6.1-terra", at: "2026-11-01"), "azure/gpt-6.1-terra-data-zone-apac@2026-10-26")
+        XCTAssertEqual(try cost("azure", "eu/gpt-6-astra", at: at, input: 100_000, output: 10_000), "1.8")
+        XCTAssertEqual(try cost("azure", "us/gpt-6-astra", at: at, input: 100_000, output: 10_000), "1.65")
+        // GPT-6 had no APAC data zone: an unknown model, never a guessed premium.
+        XCTAssertEqual(pricingError("azure", "apac/gpt-6-sol", at: "2026-11-01")?.rule, "unknown-model")
+    }
+
+    /// Vertex AI charges more than the Gemini API for Gemini 2.0 Flash, and
+    /// its batch embeddings cost $0.12, not half of $0.15.
+    func testVertexPricesWhereTheyDifferFromTheGeminiAPI() throws {
+        let at = "2026-11-01T00:00:00Z"
+        XCTAssertEqual(try cost("google", "gemini-2.0-flash", at: at, input: 1_000_000, output: 1_000_000), "0.5")
+        XCTAssertEqual(try cost("vertex", "gemini-2.0-flash-001", at: at, input: 1_000_000, output: 1_000_000), "0.75")
+        XCTAssertEqual(try cost("vertex", "gemini-2.0-flash", at: at, input: 1_000_000, output: 1_000_000, batch: true), "0.375")
+        XCTAssertEqual(try cost("google", "gemini-embedding-001", at: at, input: 1_000_000, batch: true), "0.075")
+        XCTAssertEqual(try cost("vertex", "gemini-embedding-001", at: at, input: 1_000_000, batch: true), "0.12")
+        // A Gemini model Vertex prices like the Gemini API is recorded as google: not on the vertex card.
+        XCTAssertEqual(pricingError("vertex", "gemini-2.5-pro", at: "2026-11-01")?.rule, "unknown-model")
+    }
+
     func testValidityIntervalEndsAtTheNextPoint() throws {
         let m = try book.resolve(provider: "openai", model: "gpt-4o").get()
         let first = try XCTUnwrap(book.pointIndex(model: m, at: TestSupport.ms("2024-06-01")))
@@ -321,7 +363,7 @@ final class PricingTests: XCTestCase {
     func testUnknownProviderIsUnknownModel() {
         let error = pricingError("mistral", "mistral-large", at: "2025-01-01")
         XCTAssertEqual(error?.rule, "unknown-model")
-        XCTAssertEqual(error?.message, "no rate card for provider \"mistral\" (cards: anthropic, azure, bedrock, google, openai)")
+        XCTAssertEqual(error?.message, "no rate card for provider \"mistral\" (cards: anthropic, azure, bedrock, google, openai, vertex)")
     }
 
     // MARK: Aliases and batch rates on a hand-written card

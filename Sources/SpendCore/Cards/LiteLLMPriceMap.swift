@@ -22,7 +22,7 @@ public enum LiteLLMRate {
 
 /// The models of a LiteLLM `model_prices_and_context_window.json` that spend's
 /// cards price: first-party text and embedding models of OpenAI, Anthropic and
-/// Google, and the Azure and Bedrock model ids, as exact per-1M rates.
+/// Google, and the Azure, Bedrock and Vertex AI model ids, as exact per-1M rates.
 public struct LiteLLMPriceMap: Sendable {
     /// One listed model, named as the card would name it.
     public struct Model: Sendable, Hashable {
@@ -34,7 +34,7 @@ public struct LiteLLMPriceMap: Sendable {
         public var provider: String
         /// The model name in the card (`gemini-2.5-pro`; Azure keeps `eu/gpt-4o`).
         public var name: String
-        /// True for a cloud card (Azure, Bedrock): it prices only where prices differ,
+        /// True for a cloud card (Azure, Bedrock, Vertex): it prices only where prices differ,
         /// so a model it lacks is not a gap.
         public var isCloud: Bool
         /// Input, cached input (cache read), cache write and output per 1M tokens.
@@ -46,18 +46,31 @@ public struct LiteLLMPriceMap: Sendable {
     /// LiteLLM `litellm_provider` → the card that prices its first-party models.
     public static let cardOfProvider: [String: String] = [
         "openai": "openai", "text-completion-openai": "openai",
-        "anthropic": "anthropic",
+        "anthropic": "anthropic", "vertex_ai-anthropic_models": "anthropic",
         "gemini": "google", "vertex_ai-language-models": "google", "vertex_ai-embedding-models": "google",
     ]
 
-    /// LiteLLM `litellm_provider` → cloud card; the card's names are the keys without `card/`.
-    public static let cloudCardOfProvider: [String: String] = ["azure": "azure", "bedrock": "bedrock", "bedrock_converse": "bedrock"]
+    /// LiteLLM `litellm_provider` → cloud card; the card's names are the keys
+    /// without the card's key prefix (`cloudKeyPrefix`).
+    public static let cloudCardOfProvider: [String: String] = [
+        "azure": "azure", "bedrock": "bedrock", "bedrock_converse": "bedrock", "vertex_ai": "vertex",
+    ]
+
+    /// Cloud card → the prefix of its LiteLLM keys that is not part of the served
+    /// name (`azure/eu/gpt-4o` → `eu/gpt-4o`, `vertex_ai/gemini-2.0-flash` → `gemini-2.0-flash`).
+    public static let cloudKeyPrefix: [String: String] = ["azure": "azure/", "bedrock": "bedrock/", "vertex": "vertex_ai/"]
+
+    /// The name a cloud card gives the map's `key`.
+    public static func cloudName(key: String, card: String) -> String {
+        guard let prefix = cloudKeyPrefix[card], key.hasPrefix(prefix) else { return key }
+        return String(key.dropFirst(prefix.count))
+    }
 
     /// Which entry wins when two keys name the same card model: the first-party
     /// API before Vertex (`gemini/…` before the bare Vertex key).
     static let providerRank = [
-        "openai", "text-completion-openai", "anthropic", "gemini", "vertex_ai-language-models", "vertex_ai-embedding-models",
-        "azure", "bedrock", "bedrock_converse",
+        "openai", "text-completion-openai", "anthropic", "vertex_ai-anthropic_models", "gemini", "vertex_ai-language-models", "vertex_ai-embedding-models",
+        "azure", "bedrock", "bedrock_converse", "vertex_ai",
     ]
 
     /// LiteLLM `mode`s of text and embedding models.
@@ -128,7 +141,7 @@ public struct LiteLLMPriceMap: Sendable {
             let cloud = cloudCardOfProvider[litellm]
             guard let card = cloud ?? cardOfProvider[litellm], providers?.contains(card) ?? true else { continue }
             let name = cloud != nil
-                ? (key.hasPrefix(card + "/") ? String(key.dropFirst(card.count + 1)) : key)
+                ? cloudName(key: key, card: card)
                 : (key.split(separator: "/").last.map(String.init) ?? key)
             func rate(_ field: String) -> ExactDecimal? {
                 guard let exact = LiteLLMRate.perMillion(fields[field]) else { return nil }

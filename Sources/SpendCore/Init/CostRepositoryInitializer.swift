@@ -48,8 +48,10 @@ public struct InitReport: Sendable {
 }
 
 /// Turns a directory into a cost repository: `git init` when it is in no git
-/// repository, then `ledger/`, `ratecards/` (the bundled cards), `spend.toml`,
-/// `.gitattributes` (`merge=union` for ledger shards) and the pre-commit hook.
+/// repository, then `ledger/`, `ratecards/` (the bundled cards),
+/// `litellm-known.toml` (their reviewed differences from LiteLLM's price map),
+/// `spend.toml`, `.gitattributes` (`merge=union` for ledger shards) and the
+/// pre-commit hook.
 ///
 /// Idempotent and conservative: a file that exists is never rewritten (a
 /// different rate card or policy is the user's and is reported as kept), an
@@ -67,19 +69,23 @@ public struct CostRepositoryInitializer {
     public var installHook: Bool
     /// The rate cards to seed `ratecards/` with.
     public var cards: [(name: String, text: String)]
+    /// The known-differences file written beside them (nil: none), for
+    /// `spend cards check` to pass as its known differences.
+    public var knownDifferences: (name: String, text: String)?
 
     public init(
         directory: String, relativeTo base: String? = nil, installHook: Bool = true,
-        cards: [(name: String, text: String)] = BundledRateCards.cards
+        cards: [(name: String, text: String)] = BundledRateCards.cards,
+        knownDifferences: (name: String, text: String)? = BundledRateCards.knownDifferences
     ) {
         self.directory = directory
         self.base = base
         self.installHook = installHook
         self.cards = cards
+        self.knownDifferences = knownDifferences
     }
 
     public func run() throws(SpendError) -> InitReport {
-        let fm = FileManager.default
         let target = URL(fileURLWithPath: WorkingDirectory.absolute(directory, from: base)).standardizedFileURL.path
 
         // 1. The target: a directory, or a path whose nearest existing ancestor is one.
@@ -132,6 +138,7 @@ public struct CostRepositoryInitializer {
             }
             var files = ["spend.toml", ".gitattributes"]
             files += cards.map { "ratecards/" + $0.name }
+            if let knownDifferences { files.append(knownDifferences.name) }
             for name in files where Self.isDirectory(target + "/" + name) {
                 throw SpendError.usage("cannot initialize \(directory): \(name) is a directory; nothing was changed")
             }
@@ -176,13 +183,13 @@ public struct CostRepositoryInitializer {
             throw SpendError.usage("cannot create \(target)/ratecards: \(error)")
         }
         for card in cards {
-            let path = "ratecards/" + card.name
-            if let current = fm.contents(atPath: target + "/" + path) {
-                let note = Array(current) == Array(card.text.utf8) ? "same as the bundled card" : "differs from the bundled card; not overwritten"
-                steps.append(InitStep(kind: .kept, path: path, line: "kept \(path) (\(note))"))
-            } else {
-                steps.append(try create(path, in: target, text: card.text, note: nil))
-            }
+            steps.append(try bundled("ratecards/" + card.name, text: card.text, in: target, what: "card", note: nil))
+        }
+        if let knownDifferences {
+            steps.append(
+                try bundled(
+                    knownDifferences.name, text: knownDifferences.text, in: target, what: "file",
+                    note: "the bundled cards' reviewed differences from LiteLLM's price map"))
         }
         steps.append(try policy(at: target, warnings: &warnings))
         steps.append(try gitattributes(at: target))
@@ -197,6 +204,17 @@ public struct CostRepositoryInitializer {
     }
 
     // MARK: Steps
+
+    /// A file spend bundles: created when missing, else kept (whatever it holds).
+    private func bundled(_ path: String, text: String, in target: String, what: String, note: String?) throws(SpendError) -> InitStep {
+        guard let current = FileManager.default.contents(atPath: target + "/" + path) else {
+            return try create(path, in: target, text: text, note: note)
+        }
+        let same = Array(current) == Array(text.utf8)
+        return InitStep(
+            kind: .kept, path: path,
+            line: "kept \(path) (\(same ? "same as the bundled \(what)" : "differs from the bundled \(what); not overwritten"))")
+    }
 
     private func ledger(at target: String) throws(SpendError) -> InitStep {
         let dir = target + "/ledger"
