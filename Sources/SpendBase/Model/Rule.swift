@@ -50,6 +50,8 @@ public enum Rule: String, CaseIterable, Sendable, Hashable, CustomStringConverti
     case io
     case litellm
     case ratecardSync = "ratecard-sync"
+    case tagMissing = "tag-missing"
+    case importRecord = "import"
 
     /// The stable id printed in findings and JSON: `tag-required`.
     public var id: String { rawValue }
@@ -178,6 +180,10 @@ public enum Rule: String, CaseIterable, Sendable, Hashable, CustomStringConverti
             Definition(.error, .otherVerbs, "cards check, cards sync: the LiteLLM price map is not valid JSON")
         case .ratecardSync:
             Definition(.error, .otherVerbs, "cards sync: the effective date is not after a changed model's latest point")
+        case .tagMissing:
+            Definition(.warning, .events, "a required tag is missing or empty where missing_tags = \"warn\": accepted as unattributed")
+        case .importRecord:
+            Definition(.error, .otherVerbs, "import: a source record that cannot become an event (a missing, negative or malformed field), or a file that is not the source's format")
         }
     }
 }

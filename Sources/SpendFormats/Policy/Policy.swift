@@ -12,6 +12,16 @@ public struct EnvironmentRule: Sendable, Hashable {
     public var requiredTags: [String] = []
     /// Globs over resolved (rate-card) model names.
     public var denyModels: [String] = []
+    /// `missing_tags` for this env (nil: the `[policy]` setting).
+    public var missingTags: MissingTags?
+}
+
+/// What a missing or empty required tag is (`missing_tags` in spend.toml).
+public enum MissingTags: String, Sendable, Hashable {
+    /// The event is refused (`tag-required`): the default.
+    case error
+    /// The event is accepted and reported as unattributed; lint warns (`tag-missing`).
+    case warn
 }
 
 /// Code paths of a feature or team, for pinning spend changes on commits.
@@ -23,6 +33,8 @@ public struct PathMapping: Sendable, Hashable {
 /// The tagging policy and settings of a cost repository (`spend.toml`).
 public struct Policy: Sendable {
     public var requiredTags: [String] = []
+    /// `[policy] missing_tags`: refuse (default) or accept events without a required tag.
+    public var missingTags = MissingTags.error
     public var tags: [String: TagRule] = [:]
     public var environments: [String: EnvironmentRule] = [:]
     /// Per request; above it is a warning.
@@ -42,6 +54,12 @@ public struct Policy: Sendable {
     public func requiredTags(env: String?) -> [String] {
         guard let env, let rule = environments[env] else { return requiredTags }
         return requiredTags + rule.requiredTags.filter { !requiredTags.contains($0) }
+    }
+
+    /// What a missing required tag is for an event with `tags.env == env`:
+    /// the env's own `missing_tags` when it sets one, else `[policy]`'s.
+    public func missingTags(env: String?) -> MissingTags {
+        env.flatMap { environments[$0]?.missingTags } ?? missingTags
     }
 
     /// Parses `spend.toml`. Unknown keys, wrong types and invalid patterns are errors.
@@ -109,6 +127,16 @@ private struct PolicyParser {
         return out
     }
 
+    /// `missing_tags = "error" | "warn"`.
+    mutating func missingTags(_ value: TOMLValue?, _ section: String) -> MissingTags? {
+        guard let value else { return nil }
+        guard let text = value.string, let mode = MissingTags(rawValue: text) else {
+            error(section, "missing_tags", "missing_tags in [\(section)] must be \"error\" or \"warn\"")
+            return nil
+        }
+        return mode
+    }
+
     mutating func table(_ value: TOMLValue?, _ section: String) -> TOMLTable? {
         guard let value else { return nil }
         guard let t = value.table else {
@@ -122,8 +150,9 @@ private struct PolicyParser {
         var policy = Policy()
         unknownKeys(root, allowed: ["policy", "features", "teams", "import"], section: "")
         if let p = table(root["policy"], "policy") {
-            unknownKeys(p, allowed: ["required_tags", "tags", "env", "limits"], section: "policy")
+            unknownKeys(p, allowed: ["required_tags", "missing_tags", "tags", "env", "limits"], section: "policy")
             policy.requiredTags = strings(p["required_tags"], "policy", "required_tags") ?? []
+            policy.missingTags = missingTags(p["missing_tags"], "policy") ?? .error
             if let tags = table(p["tags"], "policy.tags") {
                 for name in tags.keys.sorted() {
                     let section = "policy.tags.\(name)"
@@ -148,10 +177,11 @@ private struct PolicyParser {
                 for name in envs.keys.sorted() {
                     let section = "policy.env.\(name)"
                     guard let t = table(envs[name], section) else { continue }
-                    unknownKeys(t, allowed: ["required_tags", "deny_models"], section: section)
+                    unknownKeys(t, allowed: ["required_tags", "deny_models", "missing_tags"], section: section)
                     policy.environments[name] = EnvironmentRule(
                         requiredTags: strings(t["required_tags"], section, "required_tags") ?? [],
-                        denyModels: strings(t["deny_models"], section, "deny_models") ?? [])
+                        denyModels: strings(t["deny_models"], section, "deny_models") ?? [],
+                        missingTags: missingTags(t["missing_tags"], section))
                 }
             }
             if let limits = table(p["limits"], "policy.limits") {
