@@ -44,8 +44,20 @@ public struct Policy: Sendable {
     /// The `[import.SOURCE]` tables (source name → its table), read and
     /// checked by the importer of that source (`spend import`).
     package var imports: [String: TOMLTable] = [:]
+    /// Where the policy was read from and its lines, to locate a problem an
+    /// importer finds in its `[import.SOURCE]` table.
+    package var path = "spend.toml"
+    package var lines: [String] = []
 
     public init() {}
+
+    /// A `policy` error at `key` of `[section]` (or at the section's header,
+    /// or unlocated when the policy has no such line), with the line shown.
+    package func diagnostic(section: String, key: String?, message: String) -> Diagnostic {
+        let finder = PolicyParser(path: path, lines: lines)
+        let l = finder.line(section, key: key) ?? finder.line(section)
+        return Diagnostic(path: path, line: l, rule: .policy, message: message, sourceLine: l.map { lines[$0 - 1] })
+    }
 
     /// The policy when a repository has no `spend.toml`: no rules.
     public static let empty = Policy()
@@ -66,8 +78,10 @@ public struct Policy: Sendable {
     public static func parse(_ text: String, path: String = "spend.toml") throws(DiagnosticsError) -> Policy {
         let table = try TOMLDocument.parse(text, path: path)
         var parser = PolicyParser(path: path, lines: text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
-        let policy = parser.policy(table)
+        var policy = parser.policy(table)
         if !parser.diagnostics.isEmpty { throw DiagnosticsError(parser.diagnostics) }
+        policy.path = path
+        policy.lines = parser.lines
         return policy
     }
 }
