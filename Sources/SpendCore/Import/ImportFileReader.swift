@@ -24,7 +24,8 @@ struct ImportFileReader {
     // Incremental scan state (jsonArray, csvRows): how far `buffer` was
     // scanned, and the last cut found in it.
     private var scanned = 0
-    private var lastCut = 0
+    /// Record boundaries found in `buffer` (offsets just after a top-level comma or a row end).
+    private var boundaries: [Int] = []
     private var depth = 0
     private var inString = false
     private var escape = false
@@ -60,7 +61,8 @@ struct ImportFileReader {
 
     /// Reads until the buffer holds `count` bytes or the file ends.
     private mutating func fill(upTo count: Int) throws(SpendError) {
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        // Reads of at most a piece, so that a piece overshoots its size by less than one read.
+        var chunk = [UInt8](repeating: 0, count: min(1 << 20, pieceSize))
         while !eof && buffer.count < count {
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0 {
@@ -83,31 +85,39 @@ struct ImportFileReader {
         while true {
             try fill(upTo: framing == .wholeFile ? Int.max : max(pieceSize, buffer.count + 1))
             if buffer.isEmpty && eof { return nil }
-            let cut: Int
+            var cut: Int?
+            if eof && buffer.count <= pieceSize {
+                if framing == .jsonArray { try scanJSONArray() }
+                if framing == .csvRows { try scanCSV() }
+                return take(buffer.count)
+            }
             switch framing {
             case .wholeFile:
                 cut = buffer.count
             case .lines:
-                if eof {
-                    cut = buffer.count
-                } else if let last = buffer.lastIndex(of: 10) {
-                    cut = last + 1
-                } else {
-                    continue
-                }
+                // The last line end within a piece's size, else the first after it.
+                let limit = min(pieceSize, buffer.count)
+                cut = buffer[0..<limit].lastIndex(of: 10).map { $0 + 1 } ?? buffer[limit...].firstIndex(of: 10).map { $0 + 1 }
             case .jsonArray:
                 try scanJSONArray()
-                cut = eof ? buffer.count : lastCut
+                cut = boundary()
             case .csvRows:
                 try scanCSV()
-                cut = eof ? buffer.count : lastCut
+                cut = boundary()
             }
-            if cut == 0 {
-                if eof { return nil }
-                continue
-            }
-            return take(cut)
+            if let cut { return take(cut) }
+            if eof { return take(buffer.count) }
         }
+    }
+
+    /// The last record boundary within a piece's size, else the first after it.
+    private func boundary() -> Int? {
+        var chosen: Int?
+        for b in boundaries {
+            if b <= pieceSize || chosen == nil { chosen = b }
+            if b > pieceSize { break }
+        }
+        return chosen
     }
 
     /// Takes the first `cut` bytes of the buffer as a piece.
@@ -131,7 +141,7 @@ struct ImportFileReader {
         consumed += cut
         buffer.removeFirst(cut)
         scanned -= cut
-        lastCut = 0
+        boundaries = boundaries.compactMap { $0 > cut ? $0 - cut : nil }
         return ImportPiece(bytes: bytes, firstLine: firstLine)
     }
 
@@ -170,7 +180,7 @@ struct ImportFileReader {
                 depth -= 1
                 if depth == 0 { closed = true }
             case 44:
-                if depth == 1 { lastCut = i + 1 }
+                if depth == 1 { boundaries.append(i) }  // the next piece starts with the comma
             default:
                 if !opened { throw failure(i, "not a JSON array of rows (expected '[')") }
                 if closed { throw failure(i, "unexpected text after the JSON array") }
@@ -196,7 +206,7 @@ struct ImportFileReader {
                     header = Array(buffer[0...i])
                     headerLines = header!.reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
                 }
-                lastCut = i + 1
+                boundaries.append(i + 1)
             }
             i += 1
         }

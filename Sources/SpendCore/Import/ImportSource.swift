@@ -31,9 +31,9 @@ public enum ImportFraming: Sendable, Equatable {
     case wholeFile
     /// Pieces of whole lines (JSON Lines).
     case lines
-    /// A JSON array cut after the commas between its top-level elements:
-    /// a piece is elements and commas, with the opening `[` in the first
-    /// piece and the closing `]` in the last.
+    /// A JSON array cut just before the commas between its top-level
+    /// elements: the first piece starts with the opening `[`, every later
+    /// piece with a comma, and the last one holds the closing `]`.
     case jsonArray
     /// CSV cut after whole rows (a newline inside quotes is not a row end);
     /// every piece starts with the header row, and `firstLine` is the
