@@ -216,6 +216,13 @@ struct EventPreparer {
             line = w.out
         }
         line.append(10)
+        // Kept until the write: exactly its size, not the encoder's spare capacity
+        // (a million imported events would otherwise hold twice their bytes).
+        let count = line.count
+        line = [UInt8](unsafeUninitializedCapacity: count) { buffer, n in
+            _ = buffer.initialize(from: line)
+            n = count
+        }
         var origin = origin
         origin.sourceLine = nil  // an importer's record text is only needed when the record is refused
         events.append(PreparedEvent(id: id, shard: shardPath(ts), line: line, cost: cost, origin: origin))

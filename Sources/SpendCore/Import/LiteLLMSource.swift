@@ -300,11 +300,17 @@ public struct LiteLLMSource: ImportSource {
             key = String(field.dropFirst("metadata.".count))
         }
         var found: String?
-        tape.forEachMember(owner) { k, v in
-            guard found == nil, tape.string(k) == key else { return }
-            switch tape.nodes[v].kind {
-            case .string, .number: found = tape.numberText(v)
-            default: break
+        var name = key  // compared as bytes: no String per member
+        name.withUTF8 { wanted in
+            tape.forEachMember(owner) { k, v in
+                guard found == nil, !tape.nodes[k].escaped else { return }
+                let bytes = tape.bytes(k)
+                guard bytes.count == wanted.count, wanted.isEmpty || memcmp(bytes.baseAddress!, wanted.baseAddress!, wanted.count) == 0
+                else { return }
+                switch tape.nodes[v].kind {
+                case .string, .number: found = tape.numberText(v)
+                default: break
+                }
             }
         }
         return found

@@ -78,7 +78,7 @@ public struct OtelSource: ImportSource {
                     guard let spans = tape.value(ss, "spans") else { return }
                     tape.forEachElement(spans) { span in
                         out.records += 1
-                        let reader = SpanReader(tape: tape, span: span, resource: resourceAttributes)
+                        let reader = SpanReader(tape: tape, span: span, resource: resourceAttributes, tags: tagAttributes)
                         switch reader.draft(source: self, origin: origin) {
                         case .skipped: break
                         case .draft(var draft):
@@ -103,12 +103,47 @@ private struct SpanReader {
     let span: Int
     let spanAttributes: Int?
     let resource: Int?
+    /// The value nodes of the attributes the source reads (`known`), then of
+    /// the tag attributes, found in one pass over the span's attributes.
+    var found: [Int?]
 
-    init(tape: JSONTape, span: Int, resource: Int?) {
+    /// The attribute names read, in the order of `found`.
+    static let known: [[UInt8]] = [
+        "gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens", "gen_ai.usage.cache_read.input_tokens",
+        "gen_ai.usage.cache_creation.input_tokens", "gen_ai.provider.name", "gen_ai.system", "gen_ai.response.model",
+        "gen_ai.request.model", "gen_ai.response.id", "openai.response.service_tier", "gen_ai.openai.response.service_tier",
+        "error.type",
+    ].map { Array($0.utf8) }
+
+    enum Name: Int {
+        case inputTokens, outputTokens, cacheRead, cacheCreation, providerName, system, responseModel, requestModel, responseId
+        case serviceTier, legacyServiceTier, errorType
+    }
+
+    init(tape: JSONTape, span: Int, resource: Int?, tags: [(attribute: [UInt8], tag: String)]) {
         self.tape = tape
         self.span = span
-        self.spanAttributes = tape.value(span, "attributes")
+        let attributes = tape.value(span, "attributes")
+        self.spanAttributes = attributes
         self.resource = resource
+        var found = [Int?](repeating: nil, count: Self.known.count + tags.count)
+        if let attributes {
+            tape.forEachElement(attributes) { kv in
+                guard let key = tape.value(kv, "key"), tape.nodes[key].kind == .string, !tape.nodes[key].escaped else { return }
+                let k = tape.bytes(key)
+                func matches(_ name: [UInt8]) -> Bool {
+                    name.count == k.count && name.withUnsafeBytes { memcmp($0.baseAddress!, k.baseAddress!, k.count) == 0 }
+                }
+                for (i, name) in Self.known.enumerated() where found[i] == nil && matches(name) {
+                    found[i] = tape.value(kv, "value")
+                    return
+                }
+                for (i, tag) in tags.enumerated() where found[Self.known.count + i] == nil && matches(tag.attribute) {
+                    found[Self.known.count + i] = tape.value(kv, "value")
+                }
+            }
+        }
+        self.found = found
     }
 
     enum Result {
@@ -129,9 +164,7 @@ private struct SpanReader {
         return found
     }
 
-    func spanAttribute(_ name: StaticString) -> Int? {
-        attribute(spanAttributes, UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-    }
+    func spanAttribute(_ name: Name) -> Int? { found[name.rawValue] }
 
     /// An `AnyValue` as text (string, int or bool values).
     func text(_ value: Int?) -> String? {
@@ -143,13 +176,13 @@ private struct SpanReader {
     }
 
     /// An integer attribute: nil when absent, `.failure` with the reason when not a count.
-    func count(_ name: StaticString) -> Swift.Result<Int64?, Problem> {
+    func count(_ name: Name, _ label: String) -> Swift.Result<Int64?, Problem> {
         guard let value = spanAttribute(name) else { return .success(nil) }
         let node = tape.value(value, "intValue") ?? tape.value(value, "stringValue") ?? tape.value(value, "doubleValue")
         guard let node, let n = tape.integer(node) ?? integral(node) else {
-            return .failure(Problem("\(name) is not an integer"))
+            return .failure(Problem("\(label) is not an integer"))
         }
-        guard n >= 0 else { return .failure(Problem("\(name) is negative (\(n))")) }
+        guard n >= 0 else { return .failure(Problem("\(label) is negative (\(n))")) }
         return .success(n)
     }
 
@@ -165,10 +198,10 @@ private struct SpanReader {
     }
 
     func draft(source: OtelSource, origin: EventOrigin) -> Result {
-        let inputResult = count("gen_ai.usage.input_tokens")
-        let outputResult = count("gen_ai.usage.output_tokens")
-        let readResult = count("gen_ai.usage.cache_read.input_tokens")
-        let creationResult = count("gen_ai.usage.cache_creation.input_tokens")
+        let inputResult = count(.inputTokens, "gen_ai.usage.input_tokens")
+        let outputResult = count(.outputTokens, "gen_ai.usage.output_tokens")
+        let readResult = count(.cacheRead, "gen_ai.usage.cache_read.input_tokens")
+        let creationResult = count(.cacheCreation, "gen_ai.usage.cache_creation.input_tokens")
         let spanName = tape.value(span, "spanId").flatMap { tape.string($0) } ?? "?"
         func rejected(_ why: String) -> Result { .rejected("span \(spanName): \(why)") }
         var counts: [Int64?] = []
@@ -190,10 +223,10 @@ private struct SpanReader {
                 "gen_ai.usage.input_tokens \(input) is less than cache_read (\(cacheRead)) + cache_creation (\(cacheCreation)); "
                     + "the input count includes both")
         }
-        guard let providerName = text(spanAttribute("gen_ai.provider.name")) ?? text(spanAttribute("gen_ai.system")), !providerName.isEmpty
+        guard let providerName = text(spanAttribute(.providerName)) ?? text(spanAttribute(.system)), !providerName.isEmpty
         else { return rejected("no gen_ai.provider.name (or gen_ai.system)") }
-        let responseModel = text(spanAttribute("gen_ai.response.model")).flatMap { $0.isEmpty ? nil : $0 }
-        let requestModel = text(spanAttribute("gen_ai.request.model")).flatMap { $0.isEmpty ? nil : $0 }
+        let responseModel = text(spanAttribute(.responseModel)).flatMap { $0.isEmpty ? nil : $0 }
+        let requestModel = text(spanAttribute(.requestModel)).flatMap { $0.isEmpty ? nil : $0 }
         guard let model = responseModel ?? requestModel else { return rejected("no gen_ai.response.model or gen_ai.request.model") }
         guard let startNode = tape.value(span, "startTimeUnixNano"), let startNanos = tape.integer(startNode), startNanos > 0 else {
             return rejected("no startTimeUnixNano")
@@ -202,7 +235,7 @@ private struct SpanReader {
         guard ts <= 253_402_300_799_999 else { return rejected("startTimeUnixNano \(startNanos) is after the year 9999") }
         let traceId = tape.value(span, "traceId").flatMap { tape.string($0) }.flatMap { $0.isEmpty ? nil : $0 }
         let spanId = tape.value(span, "spanId").flatMap { tape.string($0) }.flatMap { $0.isEmpty ? nil : $0 }
-        let responseId = text(spanAttribute("gen_ai.response.id")).flatMap { $0.isEmpty ? nil : $0 }
+        let responseId = text(spanAttribute(.responseId)).flatMap { $0.isEmpty ? nil : $0 }
         let id: String
         if let responseId {
             id = ImportID.natural("otel", responseId)
@@ -221,22 +254,17 @@ private struct SpanReader {
         if let endNode = tape.value(span, "endTimeUnixNano"), let end = tape.integer(endNode), end >= startNanos {
             event.latencyMs = (end - startNanos) / 1_000_000
         }
-        if let tier = text(spanAttribute("openai.response.service_tier")) ?? text(spanAttribute("gen_ai.openai.response.service_tier")),
+        if let tier = text(spanAttribute(.serviceTier)) ?? text(spanAttribute(.legacyServiceTier)),
             !tier.isEmpty
         {
             event.serviceTier = tier
         }
-        if spanAttribute("error.type") != nil || isErrorStatus() { event.status = "error" }
-        for (attribute, tag) in source.tagAttributes where event.tags[tag] == nil {
-            let value = attribute.withUnsafeBytes { name in attribute_(name) }
+        if spanAttribute(.errorType) != nil || isErrorStatus() { event.status = "error" }
+        for (i, (attribute, tag)) in source.tagAttributes.enumerated() where event.tags[tag] == nil {
+            let value = text(found[Self.known.count + i]) ?? attribute.withUnsafeBytes { name in text(self.attribute(resource, name)) }
             if let value, !value.isEmpty { event.tags[tag] = value }
         }
         return .draft(EventDraft(event: event, hasTimestamp: true, hasId: true, origin: origin))
-    }
-
-    /// A tag attribute's text: the span's, else the resource's.
-    private func attribute_(_ name: UnsafeRawBufferPointer) -> String? {
-        text(attribute(spanAttributes, name)) ?? text(attribute(resource, name))
     }
 
     /// `status.code` is 2 / `STATUS_CODE_ERROR`.
