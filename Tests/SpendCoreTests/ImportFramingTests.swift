@@ -76,3 +76,51 @@ final class ImportFramingTests: XCTestCase {
         }
     }
 }
+
+/// `ImportPipeline` over its memory budget: the prepared events are written
+/// in parts, and the result is the same ledger as one write.
+final class ImportPipelineBudgetTests: XCTestCase {
+    func repository() throws -> CostRepository {
+        let dir = try TestSupport.temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: dir + "/ratecards", withIntermediateDirectories: true)
+        for name in TestSupport.bundledCardNames {
+            try FileManager.default.copyItem(atPath: TestSupport.packageRoot + "/ratecards/" + name, toPath: dir + "/ratecards/" + name)
+        }
+        return try CostRepository(directory: dir)
+    }
+
+    func run(_ repository: CostRepository, budget: Int, twice: Bool = false) throws -> (ImportOutcome, String) {
+        let appender = try LedgerAppender(repository: repository)
+        let path = ImportFramingTests.fixtures + "otel-traces.jsonl"
+        var request = ImportRequest(files: [(path, "traces.jsonl"), (path, "again.jsonl")])
+        request.memoryBudget = budget
+        let pipeline = ImportPipeline(appender: appender, source: try OtelSource(policy: .empty))
+        let outcome = try pipeline.run(request, settings: ImportPipeline.settings(now: 0))
+        let ledger = try String(contentsOfFile: repository.root + "/ledger/2026/2026-11.jsonl", encoding: .utf8)
+        return (outcome, ledger)
+    }
+
+    func testAnImportOverTheBudgetIsWrittenInPartsWithTheSameResult() throws {
+        let (whole, wholeLedger) = try run(try repository(), budget: 1 << 30)
+        let (parts, partsLedger) = try run(try repository(), budget: 1)
+        XCTAssertEqual(whole.writes, 1)
+        XCTAssertEqual(parts.writes, 2)  // one per file: each batch is over a 1-byte budget
+        XCTAssertEqual(partsLedger, wholeLedger)
+        XCTAssertEqual([parts.new, parts.alreadyPresent], [3, 3])
+        XCTAssertEqual([whole.new, whole.alreadyPresent], [3, 3])
+        XCTAssertEqual(parts.cost?.description, "0.019427")
+    }
+
+    func testARejectionAfterAWrittenPartIsReportedAsPartial() throws {
+        let repository = try repository()
+        let bad = repository.root + "/bad.jsonl"
+        try "{\"resourceSpans\":[}\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        var request = ImportRequest(files: [(ImportFramingTests.fixtures + "otel-traces.jsonl", "traces.jsonl"), (bad, "bad.jsonl")])
+        request.memoryBudget = 1
+        let pipeline = ImportPipeline(appender: try LedgerAppender(repository: repository), source: try OtelSource(policy: .empty))
+        let outcome = try pipeline.run(request, settings: ImportPipeline.settings(now: 0))
+        XCTAssertTrue(outcome.partial)
+        XCTAssertEqual(outcome.new, 3)
+        XCTAssertEqual(outcome.rejected.map(\.origin.line), [1])
+    }
+}

@@ -9,6 +9,10 @@ public struct ImportRequest: Sendable {
     public var keepValid = false
     /// Check and price everything; write nothing.
     public var dryRun = false
+    /// Bytes of prepared lines held before they are written: an import that
+    /// makes more is written in parts of about this size, so memory stays
+    /// bounded (a dry run holds everything, to count duplicates exactly).
+    public var memoryBudget = 256 << 20
 
     public init(files: [(absolute: String, path: String)]) {
         self.files = files
@@ -30,26 +34,23 @@ public struct ImportOutcome: Sendable {
     public var records = 0
     /// Events the records made (before duplicates are set aside).
     public var events = 0
-    /// The append: what was (or, with a dry run, would be) written and the
-    /// events skipped because their id is already in the ledger or earlier
-    /// in the import.
-    public var written = AppendOutcome()
-    /// Records refused, in file order (empty unless `keepValid`).
+    /// Events new to the ledger (written, or with a dry run that would be).
+    public var new = 0
+    /// Events whose id the ledger (or an earlier record of the import) already has.
+    public var alreadyPresent = 0
+    /// The exact cost of the new events; nil if the sum leaves exact arithmetic.
+    public var cost: ExactDecimal? = .zero
+    /// Locked appends made (more than one when the import outgrew the memory budget).
+    public var writes = 0
+    /// Records refused, in file order.
     public var rejected: [RejectedRecord] = []
     /// Warnings (`tag-missing`, `input-limit`); they do not refuse a record.
     public var warnings: [Diagnostic] = []
     public var dryRun = false
 
-    /// Events new to the ledger.
-    public var new: Int { written.count }
-    /// Events whose id the ledger (or an earlier record of the import) already has.
-    public var alreadyPresent: Int { written.skipped.count }
-    /// The exact cost of the new events; nil if the sum leaves exact arithmetic.
-    public var cost: ExactDecimal? {
-        var total: ExactDecimal? = .zero
-        for event in written.events { if let cost = event.cost { total = try? total?.adding(cost) } }
-        return total
-    }
+    /// True when records were refused after part of the import was written
+    /// (only without `keepValid`, for an import larger than the memory budget).
+    public var partial = false
 }
 
 /// `spend import`: streams each file in pieces of whole records, has the
@@ -79,12 +80,28 @@ public struct ImportPipeline {
     }
 
     /// Runs the import; `progress` is called after each batch of pieces.
+    /// Without `keepValid`, rejected records throw their diagnostics and
+    /// nothing is written — unless the import had outgrown the memory budget
+    /// and written a part already: then the outcome is `partial`.
     public func run(
         _ request: ImportRequest, settings: AppendSettings, progress: ((ImportProgress) -> Void)? = nil
     ) throws(SpendError) -> ImportOutcome {
         var outcome = ImportOutcome()
         outcome.dryRun = request.dryRun
         var events: [PreparedEvent] = []
+        var held = 0
+        var writeSettings = settings
+        writeSettings.skipDuplicates = true
+        func flush() throws(SpendError) {
+            guard !events.isEmpty else { return }
+            let written = try appender.write(events, settings: writeSettings, dryRun: request.dryRun)
+            outcome.new += written.count
+            outcome.alreadyPresent += written.skipped.count
+            for event in written.events { if let cost = event.cost { outcome.cost = try? outcome.cost?.adding(cost) } }
+            outcome.writes += request.dryRun ? 0 : 1
+            events.removeAll()
+            held = 0
+        }
         let (book, policy, source) = (appender.book, appender.policy, self.source)
         for file in request.files {
             var reader = try ImportFileReader(absolute: file.absolute, path: file.path)
@@ -108,18 +125,24 @@ public struct ImportPipeline {
                     outcome.events += result.events.count + result.refusedEvents
                     outcome.warnings += result.warnings
                     outcome.rejected += result.rejected
-                    if outcome.rejected.isEmpty || request.keepValid { events += result.events }
+                    if outcome.rejected.isEmpty || request.keepValid {
+                        events += result.events
+                        held += result.bytes
+                    }
                 }
+                if !request.dryRun && held > request.memoryBudget && (outcome.rejected.isEmpty || request.keepValid) { try flush() }
                 progress?(ImportProgress(path: file.path, bytesRead: reader.consumed, totalBytes: reader.size, records: outcome.records))
             }
         }
         if !request.keepValid && !outcome.rejected.isEmpty {
+            if outcome.writes > 0 {
+                outcome.partial = true
+                return outcome
+            }
             let diagnostics = outcome.rejected.flatMap(\.diagnostics)
             throw SpendError.input(Array(diagnostics.prefix(50)), omitted: max(0, diagnostics.count - 50))
         }
-        var writeSettings = settings
-        writeSettings.skipDuplicates = true
-        if !events.isEmpty { outcome.written = try appender.write(events, settings: writeSettings, dryRun: request.dryRun) }
+        try flush()
         return outcome
     }
 
@@ -128,6 +151,8 @@ public struct ImportPipeline {
         var records = 0
         var events: [PreparedEvent] = []
         var refusedEvents = 0
+        /// Bytes of the prepared lines.
+        var bytes = 0
         var warnings: [Diagnostic] = []
         var rejected: [RejectedRecord] = []
     }
@@ -145,6 +170,7 @@ public struct ImportPipeline {
         result.records = converted.records
         result.refusedEvents = worker.rejected.count
         result.events = worker.events
+        result.bytes = worker.events.reduce(0) { $0 + $1.line.count + 128 }  // a line and its event's bookkeeping
         result.warnings = worker.warnings
         var rejected = converted.rejected.map { r in
             var origin = r.origin
