@@ -14,7 +14,7 @@ public struct ImportCommand: ParsableCommand, RejectsInput {
         discussion: """
             Sources: \(ImportSources.names.joined(separator: ", ")). Each record becomes an event with an id derived from \
             the record, so importing a file twice (or overlapping files) adds nothing the second time. Events are checked \
-            and priced like `spend append` and written in one locked append. Any invalid record refuses the import \
+            and priced like `spend append` and written through its locked append path. Any invalid record refuses the import \
             (exit 2, nothing written) unless --reject-file FILE is given: then the valid events are written, the invalid \
             records go to FILE, and the exit status is 1. Settings per source: [import.SOURCE] in spend.toml (docs/import.md).
             """,
