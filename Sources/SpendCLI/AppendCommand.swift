@@ -96,7 +96,8 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
         abstract: "Append cost events to the ledger: validated, priced, stamped, written atomically.",
         discussion: """
             Input is one of: event flags (--provider --model --input --output …), --json '{…}', --stdin \
-            (JSON Lines, one batch), --openai-response FILE|-, --anthropic-response FILE|-, \
+            (JSON Lines, one batch; with --reject-file FILE the valid lines are written and the invalid ones go to FILE, \
+            exit 1), --openai-response FILE|-, --anthropic-response FILE|-, \
             --gemini-response FILE|-, --openai-batch-output FILE|- or --anthropic-batch-results FILE|-. Events are \
             checked with the same rules as `spend lint` (schema, spend.toml policy, priceability); any \
             failure exits 2 and writes nothing. Missing ts, id, commit, release, cost and priced_with are \
@@ -128,6 +129,12 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
     public var openaiBatchOutput: String?
     @Option(help: ArgumentHelp("An Anthropic Message Batches results file: one batch event per line (FILE, or - for stdin).", valueName: "file"))
     public var anthropicBatchResults: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "With --stdin: write the valid events, and each invalid line to FILE as {\"line\":N,\"error\":…,\"rule\":…,\"input\":…}; exit 1 when any.",
+            valueName: "file"))
+    public var rejectFile: String?
 
     @Flag(help: "Do not stamp cost and priced_with (events are still checked as priceable).")
     public var noPrice = false
@@ -180,6 +187,9 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
         if modes == 1 && fields.any {
             throw ValidationError("event flags (--provider, --model, --input, …) describe one event; with --json, --stdin or a response the input carries the event")
         }
+        if rejectFile != nil && !stdin {
+            throw ValidationError("--reject-file works with --stdin (one event per line); other inputs are all-or-nothing")
+        }
         if stdin && (id != nil || ts != nil) { throw ValidationError("--id and --ts name one event; with --stdin put them in each line") }
         if modes == 0 { _ = try fields.event() }
         if let ts, Timestamp.parseDateOrTimestamp(ts) == nil {
@@ -210,6 +220,14 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
         settings.skipDuplicates = skipDuplicates
         settings.writePhaseProbe = WritePhaseProbe(environment: environment)
 
+        if stdin, let rejectFile {
+            let bytes = try Self.readStandardInput()
+            let (events, warnings, rejected) = try bytes.withUnsafeBytes { buffer throws(SpendError) in
+                try appender.prepareKeepingValid(jsonLines: buffer, path: "<stdin>", settings: settings)
+            }
+            try finishKeepingValid(appender, events, warnings, rejected, settings, rejectFile: rejectFile)
+            return
+        }
         if stdin {
             let bytes = try Self.readStandardInput()
             let (events, warnings) = try bytes.withUnsafeBytes { buffer throws(SpendError) in
@@ -248,6 +266,31 @@ public struct AppendCommand: ParsableCommand, RejectsInput {
             return
         }
         if !quiet { Console.out(AppendSummary.summary(outcome)) }
+    }
+
+    /// `--reject-file`: prints the rejected lines' errors, writes the valid
+    /// events, then (only once they are written) the reject file; exit 1
+    /// when a line was rejected.
+    func finishKeepingValid(
+        _ appender: LedgerAppender, _ events: [PreparedEvent], _ warnings: [Diagnostic], _ rejected: [RejectedRecord],
+        _ settings: AppendSettings, rejectFile: String
+    ) throws {
+        let diagnostics = rejected.flatMap(\.diagnostics)
+        for d in diagnostics.prefix(50) { Console.err(d.renderedWithSource) }
+        if diagnostics.count > 50 { Console.err("spend: \(diagnostics.count - 50) more errors not shown") }
+        if !events.isEmpty {
+            try finish(appender, events, warnings, settings)
+        } else {
+            for w in warnings.prefix(50) { Console.err(w.renderedWithSource) }
+        }
+        let path = Invocation.current.resolve(rejectFile)
+        if !dryRun { try RejectFile.write(rejected, to: path) }
+        if !rejected.isEmpty {
+            let n = rejected.count
+            let fate = dryRun ? "dry run: \(rejectFile) not written" : "written to \(rejectFile)"
+            Console.err(TerminalText.escaped("spend: rejected \(n) line\(n == 1 ? "" : "s") (\(fate))"))
+            throw ExitCode(1)
+        }
     }
 
     func readDrafts() throws -> [EventDraft] {

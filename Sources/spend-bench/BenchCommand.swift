@@ -11,6 +11,7 @@ public struct BenchCommand: ParsableCommand {
         abstract: "Generate deterministic ledgers and time spend on them.",
         subcommands: [
             RunBenchmarkCommand.self, AppendBenchmarkCommand.self, LintBenchmarkCommand.self, AuditBenchmarkCommand.self, DiffBenchmarkCommand.self,
+            ImportBenchmarkCommand.self,
             GenerateLedgerCommand.self,
         ],
         defaultSubcommand: RunBenchmarkCommand.self)

@@ -112,6 +112,10 @@ enum ReferenceLedger {
                 guard case .string(let s) = value, !s.escaped, isDecimal(s.raw) else { return schema("cost is not a decimal string") }
                 guard fitsCostLimit(s.raw) else { return overflow("cost has more than 18 integer or 18 fraction digits") }
                 values.cost = s.raw
+            case .sourceCost:
+                if case .null = value { continue }
+                guard case .string(let s) = value, !s.escaped, isDecimal(s.raw) else { return schema("source_cost is not a decimal string") }
+                guard fitsCostLimit(s.raw) else { return overflow("source_cost has more than 18 integer or 18 fraction digits") }
             case .batch:
                 switch value {
                 case .null: continue

@@ -24,6 +24,9 @@ public struct LedgerEvent: Sendable, Hashable {
     public var tags: [String: String]
     public var release: String?
     public var commit: String?
+    /// The cost the source reported (e.g. LiteLLM's `spend`), kept beside
+    /// spend's own `cost` so the difference is visible; never priced from.
+    public var sourceCost: ExactDecimal?
     public var cost: ExactDecimal?
     public var pricedWith: String?
 
@@ -105,6 +108,7 @@ public struct LedgerEvent: Sendable, Hashable {
         w.byte(125)
         if let release { w.key("release"); w.string(release) }
         if let commit { w.key("commit"); w.string(commit) }
+        if let sourceCost { w.key("source_cost"); w.string(sourceCost.description) }
         if let cost { w.key("cost"); w.string(cost.description) }
         if let pricedWith { w.key("priced_with"); w.string(pricedWith) }
         w.byte(125)

@@ -55,6 +55,7 @@ public enum Rule: String, CaseIterable, Sendable, Hashable, CustomStringConverti
     case importRecord = "import"
     // Events, added later (listed here so concurrent additions merge at the end).
     case futureTs = "future-ts"
+    case tagMissing = "tag-missing"
 
     /// The stable id printed in findings and JSON: `tag-required`.
     public var id: String { rawValue }
@@ -191,6 +192,8 @@ public enum Rule: String, CaseIterable, Sendable, Hashable, CustomStringConverti
             Definition(.error, .otherVerbs, "import: a source record that cannot become an event (a missing, negative or malformed field), or a file that is not the source's format")
         case .futureTs:
             Definition(.warning, .events, "ts more than a day after the time of the check (a clock or time-zone mistake)")
+        case .tagMissing:
+            Definition(.warning, .events, "a required tag is missing or empty where missing_tags = \"warn\": accepted as unattributed")
         }
     }
 }

@@ -5,7 +5,7 @@
 ///
 /// It declines (returns false, writing nothing) whenever the result could
 /// differ from `LedgerEvent.encodeLine` — escaped or non-ASCII tag keys or
-/// tool names, or a `cost` / `priced_with` given by the caller (normalized by
+/// tool names, or a `cost` / `priced_with` / `source_cost` given by the caller (normalized by
 /// the slow path) — and the caller takes the slow path. (Duplicate keys never
 /// get here: the scanner refuses them.)
 struct CanonicalLine {
@@ -40,7 +40,7 @@ struct CanonicalLine {
     func encode(
         _ e: EventRecord, _ scanner: LedgerScanner, ts: Int64, id: String?, into out: inout [UInt8]
     ) -> Bool {
-        if e.has(.cost) || e.has(.pricedWith) { return false }
+        if e.has(.cost) || e.has(.pricedWith) || e.has(.sourceCost) { return false }
         let base = scanner.base
         @inline(__always) func byte(_ i: Int) -> UInt8 { base.load(fromByteOffset: i, as: UInt8.self) }
         // Tags: the event's, then defaults for missing keys; sorted by key bytes.

@@ -68,9 +68,20 @@ public enum DraftReader {
         }
     }
 
-    /// Like `read`, but hands over each scanned record (valid until the next call).
+    /// The text of the line of `bytes` that starts at `start`.
+    static func lineText(_ bytes: UnsafeRawBufferPointer, _ start: Int) -> String {
+        var end = start
+        while end < bytes.count && bytes[end] != 10 { end += 1 }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+    }
+
+    /// Like `read`, but hands over each scanned record (valid until the next
+    /// call). With `rejecting`, a line that cannot be read is handed to it
+    /// (its diagnostic and its text) and the following lines still reach `body`.
     static func scan(
-        _ bytes: UnsafeRawBufferPointer, path: String, firstLine: Int?, _ body: (EventRecord, LedgerScanner, EventOrigin) -> Void
+        _ bytes: UnsafeRawBufferPointer, path: String, firstLine: Int?,
+        rejecting: ((Diagnostic, String) -> Void)? = nil,
+        _ body: (EventRecord, LedgerScanner, EventOrigin) -> Void
     ) -> DiagnosticsError? {
         var scanner = LedgerScanner(buffer: bytes)
         scanner.requiredKeys = EventKey.draftRequiredMask
@@ -97,7 +108,8 @@ public enum DraftReader {
             while end < bytes.count && bytes[end] != 10 { end += 1 }
             return (start, String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self))
         }
-        func report(_ diagnostic: Diagnostic) {
+        func report(_ diagnostic: Diagnostic, line text: String) {
+            if let rejecting { return rejecting(diagnostic, text) }
             if problems.count < 50 { problems.append(diagnostic) } else { omitted += 1 }
         }
         while true {
@@ -114,7 +126,8 @@ public enum DraftReader {
                     report(
                         o.diagnostic(
                             rule: .schema, message: "unknown key \"\(key)\" (append writes only the keys of docs/FORMAT.md)\(hint)",
-                            column: record.unknownKeyOffset - start + 1))
+                            column: record.unknownKeyOffset - start + 1),
+                        line: text)
                     continue
                 }
                 if !problems.isEmpty { continue }
@@ -123,7 +136,7 @@ public enum DraftReader {
                 let (start, text) = lineText(around: min(error.offset, bytes.count))
                 advance(to: start)
                 let origin = EventOrigin(path: path, line: firstLine == nil ? nil : line, sourceLine: text)
-                report(origin.diagnostic(rule: error.rule, message: error.message, column: error.offset - start + 1))
+                report(origin.diagnostic(rule: error.rule, message: error.message, column: error.offset - start + 1), line: text)
                 scanner.skipLine()
             }
         }

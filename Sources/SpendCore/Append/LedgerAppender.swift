@@ -72,6 +72,10 @@ struct EventPreparer {
     var problems: [Diagnostic] = []
     var warnings: [Diagnostic] = []
     var omitted = 0
+    /// With `rejecting`, an event that fails its checks is set aside in
+    /// `rejected` (by `settle`) and the batch goes on (`--reject-file`).
+    var rejecting = false
+    var rejected: [RejectedRecord] = []
     private var findings: [EventFinding] = []
     private var pricedWithCache: [Int32: String] = [:]
     private let canonical: CanonicalLine
@@ -95,6 +99,15 @@ struct EventPreparer {
         self.checker = EventChecker(policy: policy, book: book, now: settings.now)
         self.cardOf = Dictionary(book.cards.map { ($0.provider, $0) }, uniquingKeysWith: { a, _ in a })
         self.canonical = CanonicalLine(settings: settings)
+    }
+
+    /// In `rejecting` mode, after each event: sets the event's problems
+    /// aside as a rejected record with its text, so the next event starts clean.
+    mutating func settle(_ origin: EventOrigin, input: () -> String) {
+        guard rejecting, !problems.isEmpty else { return }
+        rejected.append(RejectedRecord(origin: origin, diagnostics: problems, input: input()))
+        problems.removeAll(keepingCapacity: true)
+        omitted = 0
     }
 
     private mutating func report(_ d: Diagnostic) {
@@ -203,6 +216,15 @@ struct EventPreparer {
             line = w.out
         }
         line.append(10)
+        // Kept until the write: exactly its size, not the encoder's spare capacity
+        // (a million imported events would otherwise hold twice their bytes).
+        let count = line.count
+        line = [UInt8](unsafeUninitializedCapacity: count) { buffer, n in
+            _ = buffer.initialize(from: line)
+            n = count
+        }
+        var origin = origin
+        origin.sourceLine = nil  // an importer's record text is only needed when the record is refused
         events.append(PreparedEvent(id: id, shard: shardPath(ts), line: line, cost: cost, origin: origin))
     }
 
@@ -263,6 +285,22 @@ public struct LedgerAppender {
     public func prepare(
         jsonLines bytes: UnsafeRawBufferPointer, path: String, settings: AppendSettings
     ) throws(SpendError) -> (events: [PreparedEvent], warnings: [Diagnostic]) {
+        let batch = try prepare(jsonLines: bytes, path: path, settings: settings, rejecting: false)
+        return (batch.events, batch.warnings)
+    }
+
+    /// Like `prepare(jsonLines:path:settings:)`, but every line that fails
+    /// (its JSON, its schema, the policy, its price) is set aside with its
+    /// text and its problems, and the valid lines are kept (`--reject-file`).
+    public func prepareKeepingValid(
+        jsonLines bytes: UnsafeRawBufferPointer, path: String, settings: AppendSettings
+    ) throws(SpendError) -> (events: [PreparedEvent], warnings: [Diagnostic], rejected: [RejectedRecord]) {
+        try prepare(jsonLines: bytes, path: path, settings: settings, rejecting: true)
+    }
+
+    private func prepare(
+        jsonLines bytes: UnsafeRawBufferPointer, path: String, settings: AppendSettings, rejecting: Bool
+    ) throws(SpendError) -> (events: [PreparedEvent], warnings: [Diagnostic], rejected: [RejectedRecord]) {
         // Chunk boundaries just after a newline, with the line number each starts at.
         let target = max(1 << 20, bytes.count / (ProcessInfo.processInfo.activeProcessorCount * 4) + 1)
         var chunkList: [(range: Range<Int>, firstLine: Int)] = []
@@ -281,7 +319,21 @@ public struct LedgerAppender {
         let chunks = chunkList
         let results = parallelMap(chunks.count) { i -> EventPreparer in
             var worker = EventPreparer(book: book, policy: policy, settings: settings)
+            worker.rejecting = rejecting
             let chunk = UnsafeRawBufferPointer(rebasing: input.value[chunks[i].range])
+            if rejecting {
+                _ = DraftReader.scan(
+                    chunk, path: path, firstLine: chunks[i].firstLine,
+                    rejecting: { diagnostic, text in
+                        let origin = EventOrigin(path: path, line: diagnostic.line)
+                        worker.rejected.append(RejectedRecord(origin: origin, diagnostics: [diagnostic], input: text))
+                    }
+                ) { record, scanner, origin in
+                    worker.add(record, scanner, origin: origin)
+                    worker.settle(origin) { DraftReader.lineText(chunk, record.lineStart) }
+                }
+                return worker
+            }
             let failure = DraftReader.scan(chunk, path: path, firstLine: chunks[i].firstLine) { worker.add($0, $1, origin: $2) }
             if let failure {
                 worker.problems = failure.diagnostics + worker.problems
@@ -292,12 +344,14 @@ public struct LedgerAppender {
         var events: [PreparedEvent] = []
         var warnings: [Diagnostic] = []
         var problems: [Diagnostic] = []
+        var rejected: [RejectedRecord] = []
         var omitted = 0
         events.reserveCapacity(results.reduce(0) { $0 + $1.events.count })
         for worker in results {
             problems += worker.problems
             omitted += worker.omitted
             warnings += worker.warnings
+            rejected += worker.rejected
             if problems.isEmpty { events += worker.events }
         }
         if !problems.isEmpty {
@@ -308,7 +362,7 @@ public struct LedgerAppender {
             }
             throw SpendError.input(problems, omitted: omitted)
         }
-        return (events, warnings)
+        return (events, warnings, rejected)
     }
 
     /// Writes prepared events (see `ShardWriter`).

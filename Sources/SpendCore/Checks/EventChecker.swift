@@ -66,14 +66,16 @@ public struct EventChecker {
     public mutating func check(_ e: EventRecord, scanner: LedgerScanner, into findings: inout [EventFinding]) -> PricedEvent? {
         let envSpan = tag("env", e, scanner)
         let env = envSpan.flatMap { scanner.string($0) }
+        let warnOnly = policy.missingTags(env: env) == .warn
         for name in policy.requiredTags(env: env) {
             let value = tag(name, e, scanner)
             if value == nil || value!.count == 0 {
                 let scope = policy.requiredTags.contains(name) ? "" : " (required for env \"\(env ?? "")\")"
+                let what = value == nil ? "missing tag \"\(name)\"\(scope)" : "tag \"\(name)\" is empty\(scope)"
                 findings.append(
-                    EventFinding(
-                        offset: e.tagsOffset, rule: .tagRequired,
-                        message: value == nil ? "missing tag \"\(name)\"\(scope)" : "tag \"\(name)\" is empty\(scope)"))
+                    warnOnly
+                        ? EventFinding(offset: e.tagsOffset, rule: .tagMissing, message: what + ": accepted as unattributed (missing_tags = \"warn\")")
+                        : EventFinding(offset: e.tagsOffset, rule: .tagRequired, message: what))
             }
         }
         for (name, rule) in policy.tags {

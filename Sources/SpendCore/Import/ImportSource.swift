@@ -14,6 +14,31 @@ public protocol ImportSource: Sendable {
     /// or more whole lines for line-oriented ones). `firstLine` is the
     /// 1-based line of the piece's first byte in the file, for origins.
     func convert(_ bytes: UnsafeRawBufferPointer, path: String, firstLine: Int) -> ImportedRecords
+
+    /// How the pipeline cuts a file into pieces for `convert`, given the
+    /// file's first bytes (up to 64 KiB). Default: `.wholeFile`.
+    func framing(start: UnsafeRawBufferPointer) -> ImportFraming
+}
+
+extension ImportSource {
+    public func framing(start: UnsafeRawBufferPointer) -> ImportFraming { .wholeFile }
+}
+
+/// How a file is cut into pieces of whole records, so that a large file is
+/// streamed (and converted in parallel) instead of held.
+public enum ImportFraming: Sendable, Equatable {
+    /// One piece: the whole file (small exports, sources that cannot be split).
+    case wholeFile
+    /// Pieces of whole lines (JSON Lines).
+    case lines
+    /// A JSON array cut just before the commas between its top-level
+    /// elements: the first piece starts with the opening `[`, every later
+    /// piece with a comma, and the last one holds the closing `]`.
+    case jsonArray
+    /// CSV cut after whole rows (a newline inside quotes is not a row end);
+    /// every piece starts with the header row, and `firstLine` is the
+    /// header's line as if it stood just before the piece's rows.
+    case csvRows
 }
 
 /// What a source made of a piece of a file.

@@ -21,6 +21,8 @@ public struct EventRecord {
     public var traceId = ByteSpan.absent
     public var cost = ByteSpan.absent
     public var pricedWith = ByteSpan.absent
+    /// The cost the source reported (an importer's `source_cost`), never priced from.
+    public var sourceCost = ByteSpan.absent
     public var batch = false
     public var requests: Int64 = 1
     public var inputTokens: Int64 = 0
@@ -67,11 +69,13 @@ public struct ToolCallSpan {
     public var count: Int64
 }
 
-/// The keys an event may carry, in canonical order.
+/// The keys an event may carry, in canonical order (`source_cost`, added
+/// last, is written between `commit` and `cost`).
 public enum EventKey: Int, CaseIterable, Sendable {
     case ts, id, provider, model, modelRequested, serviceTier, batch, requests
     case inputTokens, cachedInputTokens, cacheWriteTokens, cacheWrite1hTokens, outputTokens, toolCalls
     case status, attempt, latencyMs, traceId, tags, release, commit, cost, pricedWith
+    case sourceCost
 
     /// The JSON key.
     public var name: String {
@@ -99,6 +103,7 @@ public enum EventKey: Int, CaseIterable, Sendable {
         case .commit: "commit"
         case .cost: "cost"
         case .pricedWith: "priced_with"
+        case .sourceCost: "source_cost"
         }
     }
 
@@ -136,7 +141,7 @@ public enum EventKey: Int, CaseIterable, Sendable {
         case 7: return eq("attempt") ? .attempt : eq("release") ? .release : nil
         case 8: return eq("provider") ? .provider : eq("requests") ? .requests : eq("trace_id") ? .traceId : nil
         case 10: return eq("tool_calls") ? .toolCalls : eq("latency_ms") ? .latencyMs : nil
-        case 11: return eq("priced_with") ? .pricedWith : nil
+        case 11: return eq("priced_with") ? .pricedWith : eq("source_cost") ? .sourceCost : nil
         case 12: return eq("input_tokens") ? .inputTokens : eq("service_tier") ? .serviceTier : nil
         case 13: return eq("output_tokens") ? .outputTokens : nil
         case 15: return eq("model_requested") ? .modelRequested : nil

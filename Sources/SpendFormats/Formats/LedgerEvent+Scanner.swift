@@ -14,6 +14,7 @@ extension LedgerEvent {
         traceId = scanner.string(e.traceId)
         pricedWith = scanner.string(e.pricedWith)
         cost = scanner.string(e.cost).flatMap { ExactDecimal($0) }
+        sourceCost = scanner.string(e.sourceCost).flatMap { ExactDecimal($0) }
         batch = e.batch ? true : nil
         requests = e.requests == 1 ? nil : e.requests
         cachedInputTokens = e.cachedInputTokens == 0 ? nil : e.cachedInputTokens

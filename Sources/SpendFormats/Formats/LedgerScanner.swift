@@ -216,19 +216,8 @@ public struct LedgerScanner {
         case .commit: return try optionalString(p, key, &event.commit)
         case .traceId: return try optionalString(p, key, &event.traceId)
         case .pricedWith: return try optionalString(p, key, &event.pricedWith)
-        case .cost:
-            if let after = isNull(p) { return after }
-            guard p < count, byte(p) == 34 else { throw typeError(p, "cost must be a decimal string, e.g. \"0.01155\"") }
-            let s = try scanString(p + 1)
-            if s.escaped { try validateEscapes(s) }
-            guard !s.escaped, isDecimal(s) else { throw fail(p, .schema, "cost must be a decimal string, e.g. \"0.01155\"") }
-            guard fitsCostLimit(s) else {
-                throw fail(
-                    p, .overflow,
-                    "cost has more digits than spend carries exactly (at most \(Self.costDigits) before and \(Self.costDigits) after the point)")
-            }
-            event.cost = s
-            return s.start + s.count + 1
+        case .cost: return try decimal(p, key, &event.cost)
+        case .sourceCost: return try decimal(p, key, &event.sourceCost)
         case .batch:
             if let after = isNull(p) { return after }
             if matchLiteral(p, "true") { event.batch = true; return p + 4 }
@@ -247,6 +236,22 @@ public struct LedgerScanner {
             return try scanTags(p)
         case .toolCalls: return try scanToolCalls(p)
         }
+    }
+
+    /// `cost` or `source_cost`: null, or a decimal string within the cost digit limits.
+    private mutating func decimal(_ p: Int, _ key: EventKey, _ out: inout ByteSpan) throws(LedgerScanError) -> Int {
+        if let after = isNull(p) { return after }
+        guard p < count, byte(p) == 34 else { throw typeError(p, "\(key.name) must be a decimal string, e.g. \"0.01155\"") }
+        let s = try scanString(p + 1)
+        if s.escaped { try validateEscapes(s) }
+        guard !s.escaped, isDecimal(s) else { throw fail(p, .schema, "\(key.name) must be a decimal string, e.g. \"0.01155\"") }
+        guard fitsCostLimit(s) else {
+            throw fail(
+                p, .overflow,
+                "\(key.name) has more digits than spend carries exactly (at most \(Self.costDigits) before and \(Self.costDigits) after the point)")
+        }
+        out = s
+        return s.start + s.count + 1
     }
 
     private func isNull(_ p: Int) -> Int? {

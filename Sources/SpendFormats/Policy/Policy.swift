@@ -12,6 +12,16 @@ public struct EnvironmentRule: Sendable, Hashable {
     public var requiredTags: [String] = []
     /// Globs over resolved (rate-card) model names.
     public var denyModels: [String] = []
+    /// `missing_tags` for this env (nil: the `[policy]` setting).
+    public var missingTags: MissingTags?
+}
+
+/// What a missing or empty required tag is (`missing_tags` in spend.toml).
+public enum MissingTags: String, Sendable, Hashable {
+    /// The event is refused (`tag-required`): the default.
+    case error
+    /// The event is accepted and reported as unattributed; lint warns (`tag-missing`).
+    case warn
 }
 
 /// Code paths of a feature or team, for pinning spend changes on commits.
@@ -23,6 +33,8 @@ public struct PathMapping: Sendable, Hashable {
 /// The tagging policy and settings of a cost repository (`spend.toml`).
 public struct Policy: Sendable {
     public var requiredTags: [String] = []
+    /// `[policy] missing_tags`: refuse (default) or accept events without a required tag.
+    public var missingTags = MissingTags.error
     public var tags: [String: TagRule] = [:]
     public var environments: [String: EnvironmentRule] = [:]
     /// Per request; above it is a warning.
@@ -32,8 +44,20 @@ public struct Policy: Sendable {
     /// The `[import.SOURCE]` tables (source name → its table), read and
     /// checked by the importer of that source (`spend import`).
     package var imports: [String: TOMLTable] = [:]
+    /// Where the policy was read from and its lines, to locate a problem an
+    /// importer finds in its `[import.SOURCE]` table.
+    package var path = "spend.toml"
+    package var lines: [String] = []
 
     public init() {}
+
+    /// A `policy` error at `key` of `[section]` (or at the section's header,
+    /// or unlocated when the policy has no such line), with the line shown.
+    package func diagnostic(section: String, key: String?, message: String) -> Diagnostic {
+        let finder = PolicyParser(path: path, lines: lines)
+        let l = finder.line(section, key: key) ?? finder.line(section)
+        return Diagnostic(path: path, line: l, rule: .policy, message: message, sourceLine: l.map { lines[$0 - 1] })
+    }
 
     /// The policy when a repository has no `spend.toml`: no rules.
     public static let empty = Policy()
@@ -44,12 +68,20 @@ public struct Policy: Sendable {
         return requiredTags + rule.requiredTags.filter { !requiredTags.contains($0) }
     }
 
+    /// What a missing required tag is for an event with `tags.env == env`:
+    /// the env's own `missing_tags` when it sets one, else `[policy]`'s.
+    public func missingTags(env: String?) -> MissingTags {
+        env.flatMap { environments[$0]?.missingTags } ?? missingTags
+    }
+
     /// Parses `spend.toml`. Unknown keys, wrong types and invalid patterns are errors.
     public static func parse(_ text: String, path: String = "spend.toml") throws(DiagnosticsError) -> Policy {
         let table = try TOMLDocument.parse(text, path: path)
         var parser = PolicyParser(path: path, lines: text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
-        let policy = parser.policy(table)
+        var policy = parser.policy(table)
         if !parser.diagnostics.isEmpty { throw DiagnosticsError(parser.diagnostics) }
+        policy.path = path
+        policy.lines = parser.lines
         return policy
     }
 }
@@ -110,6 +142,16 @@ private struct PolicyParser {
         return out
     }
 
+    /// `missing_tags = "error" | "warn"`.
+    mutating func missingTags(_ value: TOMLValue?, _ section: String) -> MissingTags? {
+        guard let value else { return nil }
+        guard let text = value.string, let mode = MissingTags(rawValue: text) else {
+            error(section, "missing_tags", "missing_tags in [\(section)] must be \"error\" or \"warn\"")
+            return nil
+        }
+        return mode
+    }
+
     mutating func table(_ value: TOMLValue?, _ section: String) -> TOMLTable? {
         guard let value else { return nil }
         guard let t = value.table else {
@@ -123,8 +165,9 @@ private struct PolicyParser {
         var policy = Policy()
         unknownKeys(root, allowed: ["policy", "features", "teams", "import"], section: "")
         if let p = table(root["policy"], "policy") {
-            unknownKeys(p, allowed: ["required_tags", "tags", "env", "limits"], section: "policy")
+            unknownKeys(p, allowed: ["required_tags", "missing_tags", "tags", "env", "limits"], section: "policy")
             policy.requiredTags = strings(p["required_tags"], "policy", "required_tags") ?? []
+            policy.missingTags = missingTags(p["missing_tags"], "policy") ?? .error
             if let tags = table(p["tags"], "policy.tags") {
                 for name in tags.keys.sorted() {
                     let section = "policy.tags.\(name)"
@@ -149,10 +192,11 @@ private struct PolicyParser {
                 for name in envs.keys.sorted() {
                     let section = "policy.env.\(name)"
                     guard let t = table(envs[name], section) else { continue }
-                    unknownKeys(t, allowed: ["required_tags", "deny_models"], section: section)
+                    unknownKeys(t, allowed: ["required_tags", "deny_models", "missing_tags"], section: section)
                     policy.environments[name] = EnvironmentRule(
                         requiredTags: strings(t["required_tags"], section, "required_tags") ?? [],
-                        denyModels: strings(t["deny_models"], section, "deny_models") ?? [])
+                        denyModels: strings(t["deny_models"], section, "deny_models") ?? [],
+                        missingTags: missingTags(t["missing_tags"], section))
                 }
             }
             if let limits = table(p["limits"], "policy.limits") {

@@ -1,0 +1,196 @@
+import Foundation
+
+/// What `spend import` is asked to do.
+public struct ImportRequest: Sendable {
+    /// The files: absolute path and the name to show in messages.
+    public var files: [(absolute: String, path: String)]
+    /// Write the valid events and hand back the rejected records
+    /// (`--reject-file`); otherwise one rejected record refuses the import.
+    public var keepValid = false
+    /// Check and price everything; write nothing.
+    public var dryRun = false
+    /// Bytes of prepared lines held before they are written: an import that
+    /// makes more is written in parts of about this size, so memory stays
+    /// bounded (a dry run holds everything, to count duplicates exactly).
+    public var memoryBudget = 256 << 20
+
+    public init(files: [(absolute: String, path: String)]) {
+        self.files = files
+    }
+}
+
+/// How far an import has read (for a progress line).
+public struct ImportProgress: Sendable {
+    public var path: String
+    public var bytesRead: Int
+    public var totalBytes: Int
+    public var records: Int
+}
+
+/// What an import did.
+public struct ImportOutcome: Sendable {
+    /// Records read from the files (including ones skipped by design, e.g.
+    /// spans that are not GenAI calls).
+    public var records = 0
+    /// Events the records made (before duplicates are set aside).
+    public var events = 0
+    /// Events new to the ledger (written, or with a dry run that would be).
+    public var new = 0
+    /// Events whose id the ledger (or an earlier record of the import) already has.
+    public var alreadyPresent = 0
+    /// The exact cost of the new events; nil if the sum leaves exact arithmetic.
+    public var cost: ExactDecimal? = .zero
+    /// Locked appends made (more than one when the import outgrew the memory budget).
+    public var writes = 0
+    /// Records refused, in file order.
+    public var rejected: [RejectedRecord] = []
+    /// Warnings (`tag-missing`, `input-limit`); they do not refuse a record.
+    public var warnings: [Diagnostic] = []
+    public var dryRun = false
+
+    /// True when records were refused after part of the import was written
+    /// (only without `keepValid`, for an import larger than the memory budget).
+    public var partial = false
+}
+
+/// `spend import`: streams each file in pieces of whole records, has the
+/// source convert them to drafts (in parallel), prepares the drafts exactly
+/// like `append` (policy, priceability, the exact cost), then writes once
+/// through the locked append path, skipping ids already in the ledger.
+/// Without `keepValid` a single rejected record refuses the whole import and
+/// nothing is written.
+public struct ImportPipeline {
+    public let appender: LedgerAppender
+    public let source: any ImportSource
+
+    public init(appender: LedgerAppender, source: any ImportSource) {
+        self.appender = appender
+        self.source = source
+    }
+
+    /// Pieces converted at once (a few per core: each is ~4 MiB of input).
+    static var batchWidth: Int { max(2, ProcessInfo.processInfo.activeProcessorCount * 2) }
+
+    /// The settings an import appends with: ids skipped when present, no
+    /// stamped commit or release (the records are history, not this checkout's calls).
+    public static func settings(now: Int64) -> AppendSettings {
+        var settings = AppendSettings(now: now, code: CodeVersion(commit: nil, release: nil))
+        settings.skipDuplicates = true
+        return settings
+    }
+
+    /// Runs the import; `progress` is called after each batch of pieces.
+    /// Without `keepValid`, rejected records throw their diagnostics and
+    /// nothing is written — unless the import had outgrown the memory budget
+    /// and written a part already: then the outcome is `partial`.
+    public func run(
+        _ request: ImportRequest, settings: AppendSettings, progress: ((ImportProgress) -> Void)? = nil
+    ) throws(SpendError) -> ImportOutcome {
+        var outcome = ImportOutcome()
+        outcome.dryRun = request.dryRun
+        var events: [PreparedEvent] = []
+        var held = 0
+        var writeSettings = settings
+        writeSettings.skipDuplicates = true
+        func flush() throws(SpendError) {
+            guard !events.isEmpty else { return }
+            let written = try appender.write(events, settings: writeSettings, dryRun: request.dryRun)
+            outcome.new += written.count
+            outcome.alreadyPresent += written.skipped.count
+            for event in written.events { if let cost = event.cost { outcome.cost = try? outcome.cost?.adding(cost) } }
+            outcome.writes += request.dryRun ? 0 : 1
+            events.removeAll()
+            held = 0
+        }
+        let (book, policy, source) = (appender.book, appender.policy, self.source)
+        for file in request.files {
+            var reader = try ImportFileReader(absolute: file.absolute, path: file.path)
+            defer { reader.close() }
+            try reader.start { source.framing(start: $0) }
+            var done = false
+            while !done {
+                var pieces: [ImportPiece] = []
+                while pieces.count < Self.batchWidth, let piece = try reader.next() { pieces.append(piece) }
+                if pieces.isEmpty { break }
+                done = pieces.count < Self.batchWidth
+                let batch = pieces
+                let path = file.path
+                let results = parallelMap(batch.count) { i -> PieceResult in
+                    batch[i].bytes.withUnsafeBytes { bytes in
+                        Self.prepare(source.convert(bytes, path: path, firstLine: batch[i].firstLine), book: book, policy: policy, settings: settings)
+                    }
+                }
+                for result in results {
+                    outcome.records += result.records
+                    outcome.events += result.events.count + result.refusedEvents
+                    outcome.warnings += result.warnings
+                    outcome.rejected += result.rejected
+                    if outcome.rejected.isEmpty || request.keepValid {
+                        events += result.events
+                        held += result.bytes
+                    }
+                }
+                if !request.dryRun && held > request.memoryBudget && (outcome.rejected.isEmpty || request.keepValid) { try flush() }
+                progress?(ImportProgress(path: file.path, bytesRead: reader.consumed, totalBytes: reader.size, records: outcome.records))
+            }
+        }
+        if !request.keepValid && !outcome.rejected.isEmpty {
+            if outcome.writes > 0 {
+                outcome.partial = true
+                return outcome
+            }
+            let diagnostics = outcome.rejected.flatMap(\.diagnostics)
+            throw SpendError.input(Array(diagnostics.prefix(50)), omitted: max(0, diagnostics.count - 50))
+        }
+        try flush()
+        return outcome
+    }
+
+    /// What one piece made.
+    struct PieceResult {
+        var records = 0
+        var events: [PreparedEvent] = []
+        var refusedEvents = 0
+        /// Bytes of the prepared lines.
+        var bytes = 0
+        var warnings: [Diagnostic] = []
+        var rejected: [RejectedRecord] = []
+    }
+
+    /// Prepares a piece's drafts (one worker), setting refused ones aside.
+    static func prepare(_ converted: ImportedRecords, book: PriceBook, policy: Policy, settings: AppendSettings) -> PieceResult {
+        var worker = EventPreparer(book: book, policy: policy, settings: settings)
+        worker.rejecting = true
+        worker.events.reserveCapacity(converted.drafts.count)
+        for draft in converted.drafts {
+            worker.add(draft)
+            worker.settle(draft.origin) { draft.origin.sourceLine ?? "" }
+        }
+        var result = PieceResult()
+        result.records = converted.records
+        result.refusedEvents = worker.rejected.count
+        result.events = worker.events
+        result.bytes = worker.events.reduce(0) { $0 + $1.line.count + 128 }  // a line and its event's bookkeeping
+        result.warnings = worker.warnings
+        var rejected = converted.rejected.map { r in
+            var origin = r.origin
+            origin.sourceLine = nil
+            return RejectedRecord(
+                origin: origin, diagnostics: [origin.diagnostic(rule: r.rule, message: r.message)], input: r.origin.sourceLine ?? "")
+        }
+        for var r in worker.rejected {
+            r.origin.sourceLine = nil
+            r.diagnostics = r.diagnostics.map { d in
+                var d = d
+                d.sourceLine = nil
+                return d
+            }
+            rejected.append(r)
+        }
+        // File order: conversion and preparation refusals interleave by line.
+        result.rejected = rejected.enumerated().sorted { a, b in
+            (a.element.origin.line ?? 0, a.offset) < (b.element.origin.line ?? 0, b.offset)
+        }.map(\.element)
+        return result
+    }
+}

@@ -1,0 +1,126 @@
+import XCTest
+
+@testable import SpendCore
+
+/// `ImportFileReader`: a file cut into pieces of whole records converts to
+/// the same drafts, with the same line numbers, as the whole file (JSON
+/// Lines, a JSON list cut at top-level commas, CSV with the header repeated).
+final class ImportFramingTests: XCTestCase {
+    static let fixtures = TestSupport.packageRoot + "/Tests/Fixtures/import/"
+
+    /// (id, line, input tokens) of every draft, and the rejections' lines, reading in pieces of about `pieceSize` bytes.
+    func read(_ source: any ImportSource, _ path: String, pieceSize: Int) throws -> (drafts: [String], records: Int, pieces: Int) {
+        var reader = try ImportFileReader(absolute: path, path: "f", pieceSize: pieceSize)
+        defer { reader.close() }
+        try reader.start { source.framing(start: $0) }
+        var drafts: [String] = []
+        var records = 0
+        var pieces = 0
+        while let piece = try reader.next() {
+            pieces += 1
+            let converted = piece.bytes.withUnsafeBytes { source.convert($0, path: "f", firstLine: piece.firstLine) }
+            XCTAssertEqual(converted.rejected.map(\.message), [])
+            drafts += converted.drafts.map { "\($0.event.id)@\($0.origin.line ?? 0):\($0.event.inputTokens)" }
+            records += converted.records
+        }
+        return (drafts, records, pieces)
+    }
+
+    func check(_ source: any ImportSource, _ name: String, records: Int) throws {
+        let whole = try read(source, Self.fixtures + name, pieceSize: 1 << 30)
+        XCTAssertEqual(whole.pieces, 1)
+        XCTAssertEqual(whole.records, records)
+        for size in [1, 7, 64, 300, 1000] {
+            let cut = try read(source, Self.fixtures + name, pieceSize: size)
+            XCTAssertEqual(cut.drafts, whole.drafts, "\(name) in pieces of \(size)")
+            XCTAssertEqual(cut.records, whole.records, "\(name) in pieces of \(size)")
+            XCTAssertGreaterThan(cut.pieces, 1, "\(name) in pieces of \(size)")
+        }
+    }
+
+    func testJSONLinesPieces() throws {
+        try check(try OtelSource(policy: .empty), "otel-traces.jsonl", records: 4)
+    }
+
+    func testJSONListPieces() throws {
+        let source = try LiteLLMSource(policy: .empty)
+        try check(source, "litellm-spend-logs.json", records: 3)
+        let lines = try read(source, Self.fixtures + "litellm-spend-logs.json", pieceSize: 64).drafts.map { $0.split(separator: "@")[1] }
+        XCTAssertEqual(lines, ["2:1000", "45:2000", "85:100"])
+    }
+
+    func testCSVPiecesRepeatTheHeader() throws {
+        let source = try LiteLLMSource(policy: .empty)
+        try check(source, "litellm-spend-logs.csv", records: 3)
+        let lines = try read(source, Self.fixtures + "litellm-spend-logs.csv", pieceSize: 64).drafts.map { $0.split(separator: "@")[1] }
+        XCTAssertEqual(lines, ["2:1000", "3:2000", "4:100"])
+    }
+
+    func testJSONTapeReadsOTLPValues() throws {
+        let text = Array(#"{"a":[1,"2",-3,{"k":"v\"w"}],"b":true,"c":null,"d":1.5e-05}"#.utf8)
+        var tape = JSONTape()
+        let end = try text.withUnsafeBytes { try tape.parse($0, from: 0) }
+        XCTAssertEqual(end, text.count)
+        let a = try XCTUnwrap(tape.value(0, "a"))
+        let elements = tape.elements(a)
+        XCTAssertEqual(elements.count, 4)
+        XCTAssertEqual(tape.integer(elements[0]), 1)
+        XCTAssertEqual(tape.integer(elements[1]), 2)
+        XCTAssertEqual(tape.integer(elements[2]), -3)
+        XCTAssertEqual(tape.value(elements[3], "k").flatMap { tape.string($0) }, "v\"w")
+        XCTAssertEqual(tape.nodes[try XCTUnwrap(tape.value(0, "b"))].kind, .true)
+        XCTAssertEqual(tape.numberText(try XCTUnwrap(tape.value(0, "d"))), "1.5e-05")
+        for bad in [#"{"a":}"#, #"{"a":1"#, #"[1,]"#, #""abc"#, #"{"a":01}"#] {
+            var t = JSONTape()
+            XCTAssertThrowsError(try Array(bad.utf8).withUnsafeBytes { try t.parse($0, from: 0) }, bad)
+        }
+    }
+}
+
+/// `ImportPipeline` over its memory budget: the prepared events are written
+/// in parts, and the result is the same ledger as one write.
+final class ImportPipelineBudgetTests: XCTestCase {
+    func repository() throws -> CostRepository {
+        let dir = try TestSupport.temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: dir + "/ratecards", withIntermediateDirectories: true)
+        for name in TestSupport.bundledCardNames {
+            try FileManager.default.copyItem(atPath: TestSupport.packageRoot + "/ratecards/" + name, toPath: dir + "/ratecards/" + name)
+        }
+        return try CostRepository(directory: dir)
+    }
+
+    func run(_ repository: CostRepository, budget: Int, twice: Bool = false) throws -> (ImportOutcome, String) {
+        let appender = try LedgerAppender(repository: repository)
+        let path = ImportFramingTests.fixtures + "otel-traces.jsonl"
+        var request = ImportRequest(files: [(path, "traces.jsonl"), (path, "again.jsonl")])
+        request.memoryBudget = budget
+        let pipeline = ImportPipeline(appender: appender, source: try OtelSource(policy: .empty))
+        let outcome = try pipeline.run(request, settings: ImportPipeline.settings(now: 0))
+        let ledger = try String(contentsOfFile: repository.root + "/ledger/2026/2026-11.jsonl", encoding: .utf8)
+        return (outcome, ledger)
+    }
+
+    func testAnImportOverTheBudgetIsWrittenInPartsWithTheSameResult() throws {
+        let (whole, wholeLedger) = try run(try repository(), budget: 1 << 30)
+        let (parts, partsLedger) = try run(try repository(), budget: 1)
+        XCTAssertEqual(whole.writes, 1)
+        XCTAssertEqual(parts.writes, 2)  // one per file: each batch is over a 1-byte budget
+        XCTAssertEqual(partsLedger, wholeLedger)
+        XCTAssertEqual([parts.new, parts.alreadyPresent], [3, 3])
+        XCTAssertEqual([whole.new, whole.alreadyPresent], [3, 3])
+        XCTAssertEqual(parts.cost?.description, "0.019427")
+    }
+
+    func testARejectionAfterAWrittenPartIsReportedAsPartial() throws {
+        let repository = try repository()
+        let bad = repository.root + "/bad.jsonl"
+        try "{\"resourceSpans\":[}\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        var request = ImportRequest(files: [(ImportFramingTests.fixtures + "otel-traces.jsonl", "traces.jsonl"), (bad, "bad.jsonl")])
+        request.memoryBudget = 1
+        let pipeline = ImportPipeline(appender: try LedgerAppender(repository: repository), source: try OtelSource(policy: .empty))
+        let outcome = try pipeline.run(request, settings: ImportPipeline.settings(now: 0))
+        XCTAssertTrue(outcome.partial)
+        XCTAssertEqual(outcome.new, 3)
+        XCTAssertEqual(outcome.rejected.map(\.origin.line), [1])
+    }
+}
