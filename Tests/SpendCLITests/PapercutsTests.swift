@@ -323,7 +323,7 @@ final class DidYouMeanTests: XCTestCase {
         XCTAssertTrue(lint.stdout.contains(#"error[ratecard]: unknown key "ouput" in [[price]]; did you mean output?"#), lint.stdout)
         XCTAssertTrue(
             lint.stdout.contains(
-                #"error[policy]: unknown key "requried_tags" in [policy] (expected: env, limits, required_tags, tags); did you mean required_tags?"#),
+                #"error[policy]: unknown key "requried_tags" in [policy] (expected: env, limits, missing_tags, required_tags, tags); did you mean required_tags?"#),
             lint.stdout)
     }
 }
