@@ -22,6 +22,7 @@ public struct ReleasesCommand: ParsableCommand {
     @OptionGroup public var repository: RepositoryOptions
     @OptionGroup public var query: DiffQueryOptions
     @OptionGroup public var output: OutputOptions
+    @OptionGroup public var invalidLines: InvalidLineOptions
 
     @Option(help: ArgumentHelp("Only tags matching this glob (default: every tag, in version order).", valueName: "glob"))
     public var tags: String?
@@ -41,10 +42,12 @@ public struct ReleasesCommand: ParsableCommand {
     public func run() throws {
         let repo = try repository.repository()
         let list = try ReleaseList.build(
-            repository: repo, summaries: SummaryEngine.forRepository(repo, useCache: Invocation.current.environment["SPEND_DIFF_CACHE"] != "0"), pattern: tags, query: try query.query(defaultBy: "team"),
+            repository: repo, summaries: SummaryEngine.forRepository(
+                repo, useCache: Invocation.current.environment["SPEND_DIFF_CACHE"] != "0", invalidLines: invalidLines.policy), pattern: tags, query: try query.query(defaultBy: "team"),
             threshold: ExactDecimal(threshold)!)
         var renderer = ReleaseListRenderer(precision: output.precision)
         renderer.csvWriter = output.csvWriter
         Console.show(renderer.render(list, as: output.format.format), as: output.format)
+        try invalidLines.finish(list.excluded)
     }
 }

@@ -34,7 +34,8 @@ public struct ReleaseListRenderer {
                     return "\(JSON.quote(n)):" + (v.isEmpty ? "null" : JSON.quote(v))
                 }.joined(separator: ",") + "}"
             }
-            return "{\"threshold_pct\":\(JSON.quote(list.threshold.description)),\"currency\":\"USD\",\"rows\":[\n" + rows.joined(separator: ",\n") + "\n]}\n"
+            return "{\"threshold_pct\":\(JSON.quote(list.threshold.description)),\"currency\":\"USD\",\"rows\":[\n" + rows.joined(separator: ",\n")
+                + "\n],\"excluded_lines\":\(ExcludedLinesNote.json(list.excluded))}\n"
         case .table:
             let header = ["release", "date", "requests", "cost", "days", "cost/req", "Δ cost/req", "cost/day", "Δ cost/day", "retries", ""]
             let rows = list.rows.map { r -> [String] in
@@ -48,6 +49,7 @@ public struct ReleaseListRenderer {
             var text = TextTable.render(header: header, rows: rows, rightAligned: Set(2..<10)) + "\n\n"
             text += "spike = cost per request or per day up more than \(list.threshold)% from the previous release\n"
             text += "events placed by their release field: \(list.placed.field), by commit ancestry: \(list.placed.commit), by tag dates: \(list.placed.date)\n"
+            if let note = ExcludedLinesNote.line(list.excluded, places: precision) { text += note + "\n" }
             text += "costs in USD rounded for display; --format csv gives exact values\n"
             return text
         }

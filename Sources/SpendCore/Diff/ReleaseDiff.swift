@@ -53,6 +53,8 @@ public struct ReleaseDiff: Sendable {
     public var pins: [Pin]
     public var hidden = 0
     public var placed: (field: Int64, commit: Int64, date: Int64) = (0, 0, 0)
+    /// Invalid lines left out (`SummaryEngine.invalidLines`).
+    public var excluded = ExcludedLines()
 }
 
 public struct ReleaseDiffEngine {
@@ -126,6 +128,7 @@ public struct ReleaseDiffEngine {
             pins: pins, hidden: hidden)
         result.placed = (usage.placedByField, usage.placedByCommit, usage.placedByDate)
         result.unpinnable = unpinnable
+        result.excluded = usage.excluded
         return result
     }
 

@@ -18,6 +18,8 @@ public struct ReleaseList: Sendable {
     public var rows: [ReleaseRow]
     public var threshold: ExactDecimal
     public var placed: (field: Int64, commit: Int64, date: Int64) = (0, 0, 0)
+    /// Invalid lines left out (`SummaryEngine.invalidLines`).
+    public var excluded = ExcludedLines()
 
     /// Every tag matching `pattern` (all tags when nil) and every release name events carry
     /// (matching `pattern`), in version order, then untagged spend.
@@ -61,6 +63,7 @@ public struct ReleaseList: Sendable {
         }
         var list = ReleaseList(rows: rows, threshold: threshold)
         list.placed = (usage.placedByField, usage.placedByCommit, usage.placedByDate)
+        list.excluded = usage.excluded
         return list
     }
 }

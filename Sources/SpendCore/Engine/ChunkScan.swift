@@ -17,6 +17,8 @@ public struct ChunkScan {
     public private(set) var omitted = 0
     /// Running totals of the events counted with `addToTotals()`, from the chunk's prefix.
     public private(set) var totals: RunningTotals
+    /// Lines the consumer rejected (see `ScanEngine.scan`), with their stored costs.
+    public internal(set) var excluded = ExcludedTally()
 
     private let limit: Int
     private var locator: ChunkLocator
@@ -82,6 +84,15 @@ public struct ChunkScan {
         } else {
             omitted += 1
         }
+    }
+
+    /// Diagnostics recorded so far, kept or not.
+    @inline(__always) var failures: Int { diagnostics.count + omitted }
+
+    /// Counts the line just rejected as excluded; `parsed`: it is the current
+    /// event (its stored `cost`, when it carries a valid one, is summed).
+    mutating func exclude(parsed: Bool) {
+        excluded.add(cost: parsed && !event.cost.isAbsent ? ExactDecimal(string(event.cost)) : nil)
     }
 
     /// Adds the event to the running totals; on overflow records

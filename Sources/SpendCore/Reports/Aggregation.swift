@@ -10,6 +10,11 @@ public struct Aggregation: Sendable {
     public var groups: [[String]: [RateSelection: Usage]]
     /// Events counted per group.
     public var eventCounts: [[String]: Int]
+    /// Lines left out (only under `InvalidLinePolicy.exclude`; else they are an error).
+    public var excluded = ExcludedLines()
+    /// By group: the as-recorded costs of the events that have one (stored
+    /// costs, or every event on the as-recorded basis), with their usage.
+    public var recorded: [[String]: RecordedGroup] = [:]
     /// Events read (in scope), bytes scanned, shards read.
     public var events = 0
     public var bytes = 0
@@ -31,6 +36,10 @@ struct ReportGroups {
     var tools: [UInt64: Int64] = [:]
     var selections: [RateSelection] = []
     var events = 0
+    /// As-recorded sums by bucket (buckets with `recordedLane` 1 only).
+    var recorded: [Int: (list: ExactDecimal, effective: ExactDecimal, events: Int)] = [:]
+    /// Prices events as recorded (`RecordedSums.asRecorded` only).
+    var recordedCost: RecordedCost?
 }
 
 /// The per-chunk result of an aggregation.
@@ -43,6 +52,24 @@ extension ScannedChunk where Partial == ReportGroups {
     /// Each bucket in turn: its labels (the period first when `query` has
     /// one, then one per dimension), rate selection, usage and event count.
     func forEachGroup(_ query: ReportQuery, _ body: (_ labels: [String], _ selection: RateSelection, _ usage: Usage, _ events: Int64) -> Void) {
+        forEachBucket(query) { _, labels, selection, usage, events in body(labels, selection, usage, events) }
+    }
+
+    /// The buckets holding events with an as-recorded cost: labels, rate
+    /// selection, usage and the as-recorded sums.
+    func forEachRecorded(
+        _ query: ReportQuery,
+        _ body: (_ labels: [String], _ selection: RateSelection, _ usage: Usage, _ sums: (list: ExactDecimal, effective: ExactDecimal, events: Int)) -> Void
+    ) {
+        guard !partial.recorded.isEmpty else { return }
+        forEachBucket(query) { b, labels, selection, usage, _ in
+            if let sums = partial.recorded[b] { body(labels, selection, usage, sums) }
+        }
+    }
+
+    private func forEachBucket(
+        _ query: ReportQuery, _ body: (_ bucket: Int, _ labels: [String], _ selection: RateSelection, _ usage: Usage, _ events: Int64) -> Void
+    ) {
         var toolsByBucket: [Int: [String: Int64]] = [:]
         // Distinct keys: one (bucket, tool) each, so nothing is summed here.
         for (key, count) in partial.tools {
@@ -52,7 +79,7 @@ extension ScannedChunk where Partial == ReportGroups {
             let labels = lanes.labels(dimensions: query.dimensions.count, period: query.period, interner)
             var usage = partial.sums[b].usage
             usage.toolCalls = toolsByBucket[b] ?? [:]
-            body(labels, partial.selections[Int(lanes[ReportConsumer.selectionLane])], usage, partial.sums[b].events)
+            body(b, labels, partial.selections[Int(lanes[ReportConsumer.selectionLane])], usage, partial.sums[b].events)
         }
     }
 }
@@ -62,9 +89,37 @@ extension ScannedChunk where Partial == ReportGroups {
 struct ReportConsumer: ScanConsumer {
     /// The key lane holding the event's rate selection index.
     static let selectionLane = GroupKey.firstConsumerLane
+    /// 1 when the event's as-recorded cost is summed in `ReportGroups.recorded`.
+    static let recordedLane = GroupKey.firstConsumerLane + 1
     let scope: ScanScope
+    var recording = RecordedSums.none
 
-    func begin(_ scan: inout ChunkScan) -> ReportGroups { ReportGroups() }
+    func begin(_ scan: inout ChunkScan) -> ReportGroups {
+        var groups = ReportGroups()
+        if case .asRecorded(let books) = recording { groups.recordedCost = RecordedCost(books: books) }
+        return groups
+    }
+
+    /// The event's as-recorded costs (list, effective), nil when it has none
+    /// to sum; false after recording a diagnostic (skip the event).
+    private func recorded(_ scan: inout ChunkScan, _ out: inout ReportGroups) -> (ok: Bool, cost: (list: ExactDecimal, effective: ExactDecimal)?) {
+        switch recording {
+        case .none: return (true, nil)
+        case .stored:
+            // Only read when present: a ledger without stored costs pays nothing (an invalid one is lint's).
+            guard !scan.event.cost.isAbsent, let stored = ExactDecimal(scan.string(scan.event.cost)) else { return (true, nil) }
+            return (true, (stored, .zero))
+        case .asRecorded:
+            let list = out.recordedCost!.cost(&scan, basis: .list)
+            let effective = out.recordedCost!.cards(&scan, basis: .effective)
+            switch (list, effective) {
+            case (.success(let l), .success(let e)): return (true, (l, e))
+            case (.failure(let error), _), (_, .failure(let error)):
+                scan.fail(at: scan.event.model.start - 1, rule: error.rule, message: error.message)
+                return (false, nil)
+            }
+        }
+    }
 
     func consume(_ scan: inout ChunkScan, _ out: inout ReportGroups) {
         let model = scan.resolvedModel()
@@ -80,12 +135,24 @@ struct ReportConsumer: ScanConsumer {
             scan.fail(at: failure.offset, rule: failure.error.rule, message: failure.error.message)
             return
         }
-        guard scan.addToTotals() else { return }
+        let (ok, recordedCost) = recorded(&scan, &out)
+        guard ok, scan.addToTotals() else { return }
         var lanes = scan.groupKey()
         lanes[Self.selectionLane] = priced.selection
+        if recordedCost != nil { lanes[Self.recordedLane] = 1 }
         var added = false
         let b = out.buckets.index(lanes, added: &added)
         if added { out.sums.append(ReportGroups.Sums()) }
+        var recordedSums: (list: ExactDecimal, effective: ExactDecimal, events: Int)?
+        if let recordedCost {
+            let sums = out.recorded[b] ?? (.zero, .zero, 0)
+            do throws(ExactDecimalOverflow) {
+                recordedSums = (try sums.list.adding(recordedCost.list), try sums.effective.adding(recordedCost.effective), sums.events + 1)
+            } catch {
+                scan.fail(at: scan.event.lineStart, rule: .overflow, message: SumOverflow.cost().message)
+                return
+            }
+        }
         // At most the running totals checked above; checked all the same (never a wrap or a trap).
         do throws(SumOverflow) {
             for k in scan.event.toolCalls {
@@ -100,6 +167,7 @@ struct ReportConsumer: ScanConsumer {
         }
         out.sums[b].events += 1
         out.events += 1
+        if let recordedSums { out.recorded[b] = recordedSums }
     }
 
     func end(_ scan: inout ChunkScan, _ out: inout ReportGroups) {
@@ -113,13 +181,19 @@ public struct Aggregator: Sendable {
     public let query: ReportQuery
     /// Diagnostics kept per chunk (the rest are counted).
     public var diagnosticLimit = 50
+    /// Stop at invalid lines (the default), or leave them out (`Aggregation.excluded`).
+    public var invalidLines = InvalidLinePolicy.strict
+    /// What to sum beside the current cost (`Aggregation.recorded`).
+    var recording = RecordedSums.none
 
     public init(book: PriceBook, query: ReportQuery) {
         self.book = book
         self.query = query
     }
 
-    var consumer: ReportConsumer { ReportConsumer(scope: ScanScope(query, book: book, diagnosticLimit: diagnosticLimit)) }
+    var consumer: ReportConsumer {
+        ReportConsumer(scope: ScanScope(query, book: book, diagnosticLimit: diagnosticLimit), recording: recording)
+    }
 
     /// Reads and aggregates a whole snapshot.
     public func run(_ snapshot: Snapshot) throws(SpendError) -> Aggregation {
@@ -161,12 +235,14 @@ public struct Aggregator: Sendable {
         SpendError.input([Diagnostic(path: "ledger", rule: .overflow, message: "\(error.message) across \(what)")])
     }
 
-    /// Combines chunk results into labelled groups; throws the diagnostics if any event was rejected.
+    /// Combines chunk results into labelled groups; the lines rejected are
+    /// thrown or left out, as `invalidLines` says.
     func merge(_ parts: [ChunkAggregate]) throws(SpendError) -> Aggregation {
-        if let rejection = ScanEngine.rejection(parts) { throw rejection }
+        let excluded = try invalidLines.admit(ExcludedLines(parts))
         var columns = query.dimensionNames
         if query.period != nil { columns.insert("period", at: 0) }
         var result = Aggregation(columns: columns, groups: [:], eventCounts: [:])
+        result.excluded = excluded
         for part in parts {
             result.events += part.events
             result.bytes += part.bytes
@@ -178,6 +254,21 @@ public struct Aggregator: Sendable {
                     overflow = overflow ?? error
                 }
                 result.eventCounts[labels, default: 0] += Int(events)
+            }
+            part.forEachRecorded(query) { labels, selection, usage, sums in
+                do throws(SumOverflow) {
+                    var group = result.recorded[labels] ?? RecordedGroup()
+                    try group.usage[selection, default: Usage(requests: 0)].add(usage)
+                    do {
+                        (group.list, group.effective) = (try group.list.adding(sums.list), try group.effective.adding(sums.effective))
+                    } catch {
+                        throw SumOverflow.cost()
+                    }
+                    group.events += sums.events
+                    result.recorded[labels] = group
+                } catch {
+                    overflow = overflow ?? error
+                }
             }
             if let overflow { throw Self.overflow(overflow, across: "the ledger's chunks") }
         }
