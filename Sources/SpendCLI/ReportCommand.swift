@@ -85,7 +85,7 @@ public struct ReportFrontend {
         aggregator.invalidLines = invalidLines
         var revision: String?
         if case .revision(let rev) = source { revision = rev }
-        try aggregator.record(prices: prices, repository: repository, revision: revision)
+        try aggregator.record(prices: prices, basis: basis, repository: repository, revision: revision)
         let aggregation = try aggregator.run(snapshot)
         return try Report(aggregation, book: snapshot.priceBook, query: query, basis: basis, prices: prices)
     }

@@ -85,7 +85,7 @@ public struct ReportRenderer {
     }
 
     /// The foot line when the rows differ at the other price basis, else nil:
-    /// `as recorded (stored costs), these rows total $30.00, $2.07 more than at current prices (1 row differs) — see spend reprice`.
+    /// `as recorded, these rows total $30.00, $2.07 more than at current prices (1 row differs) — see spend reprice`.
     func priceNote(_ report: Report) -> String? {
         guard let c = report.comparison, c.rowsDiffering > 0 else { return nil }
         let magnitude = Format.dollars(c.difference.isNegative ? -c.difference : c.difference, places: precision)
@@ -94,7 +94,7 @@ public struct ReportRenderer {
         let total = Format.dollars(c.total, places: precision)
         var text: String
         switch c.other {
-        case .asRecorded: text = "as recorded (stored costs), these rows total \(total), \(magnitude) \(direction) than at current prices (\(rows))"
+        case .asRecorded: text = "as recorded, these rows total \(total), \(magnitude) \(direction) than at current prices (\(rows))"
         case .current: text = "at current prices (today's rate cards), these rows total \(total), \(magnitude) \(direction) than as recorded (\(rows))"
         }
         if c.other == .asRecorded, c.uncompared > 0 {

@@ -15,6 +15,8 @@ public struct Aggregation: Sendable {
     /// By group: the as-recorded costs of the events that have one (stored
     /// costs, or every event on the as-recorded basis), with their usage.
     public var recorded: [[String]: RecordedGroup] = [:]
+    /// True when `recorded` holds effective costs too (every event's as-recorded cost was read).
+    public var recordedEffective = false
     /// Events read (in scope), bytes scanned, shards read.
     public var events = 0
     public var bytes = 0
@@ -96,7 +98,7 @@ struct ReportConsumer: ScanConsumer {
 
     func begin(_ scan: inout ChunkScan) -> ReportGroups {
         var groups = ReportGroups()
-        if case .asRecorded(let books) = recording { groups.recordedCost = RecordedCost(books: books) }
+        if case .asRecorded(let books, _) = recording { groups.recordedCost = RecordedCost(books: books) }
         return groups
     }
 
@@ -109,12 +111,13 @@ struct ReportConsumer: ScanConsumer {
             // Only read when present: a ledger without stored costs pays nothing (an invalid one is lint's).
             guard !scan.event.cost.isAbsent, let stored = ExactDecimal(scan.string(scan.event.cost)) else { return (true, nil) }
             return (true, (stored, .zero))
-        case .asRecorded:
+        case .asRecorded(_, let required):
             let list = out.recordedCost!.cost(&scan, basis: .list)
             let effective = out.recordedCost!.cards(&scan, basis: .effective)
             switch (list, effective) {
             case (.success(let l), .success(let e)): return (true, (l, e))
             case (.failure(let error), _), (_, .failure(let error)):
+                guard required else { return (true, nil) }
                 scan.fail(at: scan.event.model.start - 1, rule: error.rule, message: error.message)
                 return (false, nil)
             }
@@ -243,6 +246,7 @@ public struct Aggregator: Sendable {
         if query.period != nil { columns.insert("period", at: 0) }
         var result = Aggregation(columns: columns, groups: [:], eventCounts: [:])
         result.excluded = excluded
+        if case .asRecorded = recording { result.recordedEffective = true }
         for part in parts {
             result.events += part.events
             result.bytes += part.bytes

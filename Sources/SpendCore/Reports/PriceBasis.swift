@@ -17,8 +17,10 @@ enum RecordedSums: Sendable {
     /// The stored `cost` of the events that carry one (list cost): the foot's
     /// comparison, read in the same scan.
     case stored
-    /// Every event's as-recorded cost, list and effective (`PriceBasis.asRecorded`).
-    case asRecorded(RecordedBooks)
+    /// Every event's as-recorded cost, list and effective: `required` on
+    /// `PriceBasis.asRecorded` (an event without one is an error), else only
+    /// compared (an event without one is left out of the comparison).
+    case asRecorded(RecordedBooks, required: Bool)
 }
 
 /// The as-recorded costs of one group's events that have one, and their
@@ -42,14 +44,22 @@ extension RecordedBooks {
 }
 
 extension Aggregator {
-    /// Makes the aggregation a report on `prices` reads: on `.current`, the
-    /// stored costs summed beside (the comparison, in the same scan); on
-    /// `.asRecorded`, every event's as-recorded cost, from the card history
-    /// of `repository` at `revision` (else HEAD).
-    public mutating func record(prices: PriceBasis, repository: CostRepository, revision: String?) throws(SpendError) {
-        switch prices {
-        case .current: recording = .stored
-        case .asRecorded: recording = .asRecorded(try RecordedBooks.of(repository, revision: revision))
+    /// Makes the aggregation a report on `prices` at `basis` reads: on
+    /// `.current` at list cost, the stored costs summed beside (the
+    /// comparison, in the same scan); on `.asRecorded`, or at effective cost
+    /// (stored costs are list costs), every event's as-recorded cost, from the
+    /// card history of `repository` at `revision` (else HEAD) — on
+    /// `.current`, nothing is compared when there is no history to read.
+    public mutating func record(prices: PriceBasis, basis: CostBasis, repository: CostRepository, revision: String?) throws(SpendError) {
+        switch (prices, basis) {
+        case (.current, .list): recording = .stored
+        case (.current, .effective):
+            guard let books = try? RecordedBooks.of(repository, revision: revision) else {
+                recording = .none
+                return
+            }
+            recording = .asRecorded(books, required: false)
+        case (.asRecorded, _): recording = .asRecorded(try RecordedBooks.of(repository, revision: revision), required: true)
         }
     }
 }

@@ -84,9 +84,9 @@ public struct Report: Sendable {
                 if prices == .asRecorded {
                     try compared.add(shown: CostPair(list: recordedList, effective: recordedEffective)[basis], other: CostPair(list: list, effective: effective)[basis])
                     (list, effective) = (recordedList, recordedEffective)
-                } else if basis == .list {
-                    // Stored costs are list costs: at effective cost there is nothing to compare.
-                    try compared.add(shown: list, other: recordedList)
+                } else if basis == .list || aggregation.recordedEffective {
+                    // Stored costs are list costs: at effective cost, only as-recorded effective sums compare.
+                    try compared.add(shown: CostPair(list: list, effective: effective)[basis], other: CostPair(list: recordedList, effective: recordedEffective)[basis])
                 }
             } else {
                 let cost = CostPair(list: list, effective: effective)[basis]
@@ -131,7 +131,7 @@ public struct Report: Sendable {
         self.stats = (aggregation.events, aggregation.bytes, aggregation.shards)
         self.excluded = aggregation.excluded
         compared.uncompared = total.events - compared.events
-        if compared.events > 0 && (prices == .asRecorded || basis == .list) { comparison = compared }
+        if compared.events > 0 && (prices == .asRecorded || basis == .list || aggregation.recordedEffective) { comparison = compared }
     }
 
     /// `a + b` for the costs of `group`, or `error[overflow]`.
