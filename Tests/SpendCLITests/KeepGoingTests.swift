@@ -18,6 +18,10 @@ final class KeepGoingTests: XCTestCase {
     static let schema = event(ts: "2026-11-05T00:00:00Z", id: "b3", input: 1, output: 1).replacingOccurrences(
         of: #""output_tokens":1"#, with: #""output_tokens":"many""#)
 
+    /// A count above the per-event limit (10^15).
+    static let overflow = event(ts: "2026-11-06T00:00:00Z", id: "b4", input: 1, output: 1).replacingOccurrences(
+        of: #""input_tokens":1"#, with: #""input_tokens":2000000000000000"#)
+
     /// The good events (tag v1 on the first commit), then `bad` lines committed (tag v2).
     func repo(_ bad: [String]) throws -> TestRepo {
         let repo = try makeRepo()
@@ -48,6 +52,7 @@ final class KeepGoingTests: XCTestCase {
                 #"ledger/2026/2026-11.jsonl:3:68: error[unknown-model]: model "gpt-5o" matches no price or alias in ratecards/openai.toml"#
             ),
             (Self.schema, "1 invalid line excluded ($? unpriceable) — see spend lint", "ledger/2026/2026-11.jsonl:3:"),
+            (Self.overflow, "1 invalid line excluded ($? unpriceable) — see spend lint", "ledger/2026/2026-11.jsonl:3:"),
         ]
         for (bad, note, diagnostic) in cases {
             let repo = try repo([bad])
@@ -57,6 +62,7 @@ final class KeepGoingTests: XCTestCase {
             XCTAssertEqual(tableRow(r, "growth")?[1], "1", r.stdout)
             XCTAssertEqual(tableRow(r, "total")?[6], "$0.01", r.stdout)
             XCTAssertTrue(r.stderr.hasPrefix(diagnostic), r.stderr)
+            if bad == Self.overflow { XCTAssertTrue(r.stderr.contains("error[overflow]: input_tokens 2000000000000000 is above the per-event limit"), r.stderr) }
             XCTAssertTrue(
                 r.stderr.hasSuffix("spend: 1 invalid line excluded from the output above (spend lint lists them; --strict stops at them)\n"), r.stderr)
             assertStrict(try repo.spend("report", "--strict"), errors: 1)
