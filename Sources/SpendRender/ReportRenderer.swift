@@ -98,7 +98,7 @@ public struct ReportRenderer {
         case .current: text = "at current prices (today's rate cards), these rows total \(total), \(magnitude) \(direction) than as recorded (\(rows))"
         }
         if c.other == .asRecorded, c.uncompared > 0 {
-            text += "; \(Format.integer(Int64(c.uncompared))) events without a stored cost not compared"
+            text += "; \(Format.integer(Int64(c.uncompared))) event\(c.uncompared == 1 ? "" : "s") without a stored cost not compared"
         }
         return text + " — see spend reprice"
     }
