@@ -29,6 +29,8 @@ final class KeepGoingTests: XCTestCase {
         try repo.commitAll("v1")
         try repo.git("tag", "v1")
         try repo.writeLedger(Self.shard, Self.good + bad)
+        // Another card blob: the diff also prices v2's events with v1's cards.
+        try repo.append("ratecards/openai.toml", "# reviewed\n")
         try repo.commitAll("v2 with invalid lines (--no-verify)")
         try repo.git("tag", "v2")
         return repo
@@ -98,7 +100,7 @@ final class KeepGoingTests: XCTestCase {
     }
 
     func testDiffExcludesInvalidLinesOfEachSide() throws {
-        for bad in [Self.badJSON, Self.unknownModel, Self.schema] {
+        for bad in [Self.badJSON, Self.unknownModel, Self.schema, Self.overflow] {
             let repo = try repo([bad])
             let r = try repo.spend("diff", "HEAD~1", "HEAD")
             let cost = bad == Self.unknownModel ? "$0.50 recorded on it" : "$? unpriceable"

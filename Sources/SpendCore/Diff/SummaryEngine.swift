@@ -193,7 +193,9 @@ public final class SummaryEngine: @unchecked Sendable {
         }
         var lines = ExcludedLines()
         for i in out.indices { lines.add(out[i].summary.excluded) }
-        if lenient || invalidLines == .strict {
+        do {
+            _ = try invalidLines.admit(lines)  // left out (each summary's `excluded`), unless the policy stops at them
+        } catch {
             diagnostics += lines.diagnostics
             omitted += lines.omitted
         }
