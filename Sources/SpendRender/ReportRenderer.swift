@@ -97,8 +97,9 @@ public struct ReportRenderer {
         case .asRecorded: text = "as recorded, these rows total \(total), \(magnitude) \(direction) than at current prices (\(rows))"
         case .current: text = "at current prices (today's rate cards), these rows total \(total), \(magnitude) \(direction) than as recorded (\(rows))"
         }
-        if c.other == .asRecorded, c.uncompared > 0 {
-            text += "; \(Format.integer(Int64(c.uncompared))) event\(c.uncompared == 1 ? "" : "s") without a stored cost not compared"
+        if c.uncompared > 0 {
+            let events = "\(Format.integer(Int64(c.uncompared))) event\(c.uncompared == 1 ? "" : "s")"
+            text += c.storedOnly ? "; \(events) without a stored cost not compared" : "; \(events) the recorded cards do not price not compared"
         }
         return text + " — see spend reprice"
     }

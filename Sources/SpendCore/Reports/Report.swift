@@ -131,6 +131,7 @@ public struct Report: Sendable {
         self.stats = (aggregation.events, aggregation.bytes, aggregation.shards)
         self.excluded = aggregation.excluded
         compared.uncompared = total.events - compared.events
+        compared.storedOnly = !aggregation.recordedEffective
         if compared.events > 0 && (prices == .asRecorded || basis == .list || aggregation.recordedEffective) { comparison = compared }
     }
 
@@ -187,6 +188,10 @@ public struct PriceComparison: Sendable, Hashable {
     /// current basis: no stored `cost`) count the same at both.
     public var events = 0
     public var uncompared = 0
+    /// True when only stored costs were compared (current prices at list cost):
+    /// the uncompared events are those without a stored `cost`; else those the
+    /// recorded cards do not price.
+    public var storedOnly = false
     /// `total − the report's total`, set by `Report`.
     public var difference = ExactDecimal.zero
     /// The shown total these sums go with (to form `difference`).
