@@ -94,33 +94,46 @@ struct ReportConsumer: ScanConsumer {
     /// 1 when the event's as-recorded cost is summed in `ReportGroups.recorded`.
     static let recordedLane = GroupKey.firstConsumerLane + 1
     let scope: ScanScope
-    var recording = RecordedSums.none
+    /// `RecordedSums`, flattened for the hot path (no enum switched per event):
+    /// sum stored costs, or price every event as recorded with these books.
+    private let sumsStored: Bool
+    private let recordedBooks: RecordedBooks?
+    private let recordedRequired: Bool
+
+    init(scope: ScanScope, recording: RecordedSums = .none) {
+        self.scope = scope
+        switch recording {
+        case .none: (sumsStored, recordedBooks, recordedRequired) = (false, nil, false)
+        case .stored: (sumsStored, recordedBooks, recordedRequired) = (true, nil, false)
+        case .asRecorded(let books, let required): (sumsStored, recordedBooks, recordedRequired) = (false, books, required)
+        }
+    }
 
     func begin(_ scan: inout ChunkScan) -> ReportGroups {
         var groups = ReportGroups()
-        if case .asRecorded(let books, _) = recording { groups.recordedCost = RecordedCost(books: books) }
+        if let recordedBooks { groups.recordedCost = RecordedCost(books: recordedBooks) }
         return groups
     }
 
-    /// The event's as-recorded costs (list, effective), nil when it has none
-    /// to sum; false after recording a diagnostic (skip the event).
-    private func recorded(_ scan: inout ChunkScan, _ out: inout ReportGroups) -> (ok: Bool, cost: (list: ExactDecimal, effective: ExactDecimal)?) {
-        switch recording {
-        case .none: return (true, nil)
-        case .stored:
-            // Only read when present: a ledger without stored costs pays nothing (an invalid one is lint's).
-            guard !scan.event.cost.isAbsent, let stored = ExactDecimal(scan.string(scan.event.cost)) else { return (true, nil) }
-            return (true, (stored, .zero))
-        case .asRecorded(_, let required):
-            let list = out.recordedCost!.cost(&scan, basis: .list)
-            let effective = out.recordedCost!.cards(&scan, basis: .effective)
-            switch (list, effective) {
-            case (.success(let l), .success(let e)): return (true, (l, e))
-            case (.failure(let error), _), (_, .failure(let error)):
-                guard required else { return (true, nil) }
-                scan.fail(at: scan.event.model.start - 1, rule: error.rule, message: error.message)
-                return (false, nil)
-            }
+    /// The event's stored cost (list), nil when it has none or it is not a
+    /// decimal (an invalid one is lint's).
+    @inline(never)
+    private static func storedCost(_ scan: inout ChunkScan) -> (list: ExactDecimal, effective: ExactDecimal)? {
+        ExactDecimal(scan.string(scan.event.cost)).map { ($0, .zero) }
+    }
+
+    /// The event's as-recorded costs (list, effective), nil when they are
+    /// not compared; false after recording a diagnostic (skip the event).
+    @inline(never)
+    private func asRecorded(_ scan: inout ChunkScan, _ out: inout ReportGroups) -> (ok: Bool, cost: (list: ExactDecimal, effective: ExactDecimal)?) {
+        let list = out.recordedCost!.cost(&scan, basis: .list)
+        let effective = out.recordedCost!.cards(&scan, basis: .effective)
+        switch (list, effective) {
+        case (.success(let l), .success(let e)): return (true, (l, e))
+        case (.failure(let error), _), (_, .failure(let error)):
+            guard recordedRequired else { return (true, nil) }
+            scan.fail(at: scan.event.model.start - 1, rule: error.rule, message: error.message)
+            return (false, nil)
         }
     }
 
@@ -138,8 +151,16 @@ struct ReportConsumer: ScanConsumer {
             scan.fail(at: failure.offset, rule: failure.error.rule, message: failure.error.message)
             return
         }
-        let (ok, recordedCost) = recorded(&scan, &out)
-        guard ok, scan.addToTotals() else { return }
+        var recordedCost: (list: ExactDecimal, effective: ExactDecimal)?
+        if sumsStored {
+            // Only read when present: a ledger without stored costs pays nothing.
+            if !scan.event.cost.isAbsent { recordedCost = Self.storedCost(&scan) }
+        } else if recordedBooks != nil {
+            let (ok, cost) = asRecorded(&scan, &out)
+            guard ok else { return }
+            recordedCost = cost
+        }
+        guard scan.addToTotals() else { return }
         var lanes = scan.groupKey()
         lanes[Self.selectionLane] = priced.selection
         if recordedCost != nil { lanes[Self.recordedLane] = 1 }
