@@ -42,6 +42,10 @@ struct ReportGroups {
     var recorded: [Int: (list: ExactDecimal, effective: ExactDecimal, events: Int)] = [:]
     /// Prices events as recorded (`RecordedSums.asRecorded` only).
     var recordedCost: RecordedCost?
+    /// The consumer's `RecordedSums`, flattened for the hot path (set by `begin`;
+    /// kept here so that `consume` reads nothing of the consumer itself).
+    var sumsStored = false
+    var recordedRequired = false
 }
 
 /// The per-chunk result of an aggregation.
@@ -112,6 +116,7 @@ struct ReportConsumer: ScanConsumer {
     func begin(_ scan: inout ChunkScan) -> ReportGroups {
         var groups = ReportGroups()
         if let recordedBooks { groups.recordedCost = RecordedCost(books: recordedBooks) }
+        (groups.sumsStored, groups.recordedRequired) = (sumsStored, recordedRequired)
         return groups
     }
 
@@ -125,13 +130,13 @@ struct ReportConsumer: ScanConsumer {
     /// The event's as-recorded costs (list, effective), nil when they are
     /// not compared; false after recording a diagnostic (skip the event).
     @inline(never)
-    private func asRecorded(_ scan: inout ChunkScan, _ out: inout ReportGroups) -> (ok: Bool, cost: (list: ExactDecimal, effective: ExactDecimal)?) {
+    private static func asRecorded(_ scan: inout ChunkScan, _ out: inout ReportGroups) -> (ok: Bool, cost: (list: ExactDecimal, effective: ExactDecimal)?) {
         let list = out.recordedCost!.cost(&scan, basis: .list)
         let effective = out.recordedCost!.cards(&scan, basis: .effective)
         switch (list, effective) {
         case (.success(let l), .success(let e)): return (true, (l, e))
         case (.failure(let error), _), (_, .failure(let error)):
-            guard recordedRequired else { return (true, nil) }
+            guard out.recordedRequired else { return (true, nil) }
             scan.fail(at: scan.event.model.start - 1, rule: error.rule, message: error.message)
             return (false, nil)
         }
@@ -152,11 +157,11 @@ struct ReportConsumer: ScanConsumer {
             return
         }
         var recordedCost: (list: ExactDecimal, effective: ExactDecimal)?
-        if sumsStored {
+        if out.sumsStored {
             // Only read when present: a ledger without stored costs pays nothing.
             if !scan.event.cost.isAbsent { recordedCost = Self.storedCost(&scan) }
-        } else if recordedBooks != nil {
-            let (ok, cost) = asRecorded(&scan, &out)
+        } else if out.recordedCost != nil {
+            let (ok, cost) = Self.asRecorded(&scan, &out)
             guard ok else { return }
             recordedCost = cost
         }
