@@ -156,15 +156,22 @@ struct ReportConsumer: ScanConsumer {
             scan.fail(at: failure.offset, rule: failure.error.rule, message: failure.error.message)
             return
         }
-        var recordedCost: (list: ExactDecimal, effective: ExactDecimal)?
-        if out.sumsStored {
-            // Only read when present: a ledger without stored costs pays nothing.
-            if !scan.event.cost.isAbsent { recordedCost = Self.storedCost(&scan) }
-        } else if out.recordedCost != nil {
-            let (ok, cost) = Self.asRecorded(&scan, &out)
+        // Stored costs are only read when present: a ledger without them takes the path without recorded sums.
+        if out.sumsStored ? !scan.event.cost.isAbsent : out.recordedCost != nil {
+            let (ok, cost) = out.sumsStored ? (true, Self.storedCost(&scan)) : Self.asRecorded(&scan, &out)
             guard ok else { return }
-            recordedCost = cost
+            add(&scan, &out, priced, recorded: cost)
+        } else {
+            add(&scan, &out, priced, recorded: nil)
         }
+    }
+
+    /// Adds a priced event to its bucket, with its as-recorded cost when it has one
+    /// (inlined twice: the path with `nil` carries no recorded sums at all).
+    @inline(__always)
+    private func add(
+        _ scan: inout ChunkScan, _ out: inout ReportGroups, _ priced: PricedEvent, recorded recordedCost: (list: ExactDecimal, effective: ExactDecimal)?
+    ) {
         guard scan.addToTotals() else { return }
         var lanes = scan.groupKey()
         lanes[Self.selectionLane] = priced.selection
