@@ -19,8 +19,6 @@ public struct ChunkScan {
     public private(set) var failures = 0
     /// Running totals of the events counted with `addToTotals()`, from the chunk's prefix.
     public private(set) var totals: RunningTotals
-    /// Lines the consumer rejected (see `ScanEngine.scan`), with their stored costs.
-    public internal(set) var excluded = ExcludedTally()
 
     private let limit: Int
     private var locator: ChunkLocator
@@ -89,10 +87,9 @@ public struct ChunkScan {
         }
     }
 
-    /// Counts the line just rejected as excluded; `parsed`: it is the current
-    /// event (its stored `cost`, when it carries a valid one, is summed).
-    mutating func exclude(parsed: Bool) {
-        excluded.add(cost: parsed && !event.cost.isAbsent ? ExactDecimal(string(event.cost)) : nil)
+    /// The stored `cost` of the current event, when it carries a valid one (an excluded line's).
+    func storedCost() -> ExactDecimal? {
+        event.cost.isAbsent ? nil : ExactDecimal(string(event.cost))
     }
 
     /// Adds the event to the running totals; on overflow records

@@ -30,27 +30,28 @@ public enum ScanEngine {
     > {
         var scan = ChunkScan(chunk, consumer.scope, prefix: prefix)
         var partial = consumer.begin(&scan)
+        var excluded = ExcludedTally()
         while true {
             do {
                 guard try scan.scanner.next(into: &scan.event) else { break }
             } catch {
                 let failures = scan.failures
                 consumer.reject(error, &scan, &partial)
-                if scan.failures != failures { scan.exclude(parsed: false) }
+                if scan.failures != failures { excluded.add(cost: nil) }
                 scan.skipBadLine()
                 continue
             }
             guard scan.inScope() else { continue }
             let failures = scan.failures
             consumer.consume(&scan, &partial)
-            if scan.failures != failures { scan.exclude(parsed: true) }
+            if scan.failures != failures { excluded.add(cost: scan.storedCost()) }
             scan.passEvent()
         }
         consumer.end(&scan, &partial)
         let lines = consumer.scope.countsLines ? scan.line(at: chunk.range.upperBound) : 0
         return ScannedChunk(
             partial: partial, interner: scan.interner, diagnostics: scan.diagnostics, omitted: scan.omitted, totals: scan.totals,
-            start: chunk.range.lowerBound, bytes: chunk.range.count, lines: lines, excluded: scan.excluded)
+            start: chunk.range.lowerBound, bytes: chunk.range.count, lines: lines, excluded: excluded)
     }
 
     /// Scans every chunk of a snapshot's shards (default: all) in parallel;
