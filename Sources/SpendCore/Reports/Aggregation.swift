@@ -123,8 +123,8 @@ struct ReportConsumer: ScanConsumer {
     /// The event's stored cost (list), nil when it has none or it is not a
     /// decimal (an invalid one is lint's).
     @inline(never)
-    private static func storedCost(_ scan: inout ChunkScan) -> (list: ExactDecimal, effective: ExactDecimal)? {
-        ExactDecimal(scan.string(scan.event.cost)).map { ($0, .zero) }
+    private static func storedCost(_ scan: borrowing ChunkScan) -> (list: ExactDecimal, effective: ExactDecimal)? {
+        scan.storedCost().map { ($0, .zero) }
     }
 
     /// The event's as-recorded costs (list, effective), nil when they are
@@ -158,7 +158,7 @@ struct ReportConsumer: ScanConsumer {
         }
         // Stored costs are only read when present: a ledger without them takes the path without recorded sums.
         if out.sumsStored ? !scan.event.cost.isAbsent : out.recordedCost != nil {
-            let (ok, cost) = out.sumsStored ? (true, Self.storedCost(&scan)) : Self.asRecorded(&scan, &out)
+            let (ok, cost) = out.sumsStored ? (true, Self.storedCost(scan)) : Self.asRecorded(&scan, &out)
             guard ok else { return }
             add(&scan, &out, priced, recorded: cost)
         } else {
