@@ -32,6 +32,7 @@ public struct DiffCommand: ParsableCommand {
     @OptionGroup public var repository: RepositoryOptions
     @OptionGroup public var query: DiffQueryOptions
     @OptionGroup public var output: OutputOptions
+    @OptionGroup public var invalidLines: InvalidLineOptions
 
     @Argument(help: ArgumentHelp("A B, A..B, or A alone (against the working tree); with --releases, R1 R2.", valueName: "revision"))
     public var revisions: [String] = []
@@ -67,9 +68,11 @@ public struct DiffCommand: ParsableCommand {
 
     public func run() throws {
         let environment = Invocation.current.environment
-        let frontend = DiffFrontend(repository: try repository.repository(), useCache: environment["SPEND_DIFF_CACHE"] != "0")
+        let frontend = DiffFrontend(
+            repository: try repository.repository(), useCache: environment["SPEND_DIFF_CACHE"] != "0", invalidLines: invalidLines.policy)
         let text: String
         var spiked = false
+        var excluded: [ExcludedLines] = []
         if releases {
             let (r1, r2) = try DiffFrontend.releasePair(revisions)
             let diff = try frontend.releaseDiff(
@@ -78,6 +81,7 @@ public struct DiffCommand: ParsableCommand {
             var renderer = ReleaseDiffRenderer(precision: output.precision)
             renderer.csvWriter = output.csvWriter
             text = renderer.render(diff, as: output.format.format)
+            excluded = [diff.excluded]
         } else {
             let (a, b) = try DiffFrontend.sides(revisions)
             let stateQuery = try query.query(defaultBy: "team")
@@ -90,9 +94,11 @@ public struct DiffCommand: ParsableCommand {
             var renderer = DiffRenderer(precision: output.precision, explain: explain ?? (output.format == .table))
             renderer.csvWriter = output.csvWriter
             text = renderer.render(diff, as: output.format.format)
+            excluded = [diff.excludedFrom, diff.excludedTo]
         }
         if environment["SPEND_DIFF_STATS"] == "1" { Console.err(frontend.statistics) }
         Console.show(text, as: output.format)
+        try invalidLines.finish(excluded)
         if check && spiked { throw ExitCode(1) }
     }
 }

@@ -65,6 +65,20 @@ public enum ErrorMessages {
         }
     }
 
+    /// The invalid lines a report, diff or release list left out (not an
+    /// error: the output is shown, exit 1): the first `shown` diagnostics,
+    /// how many more, and what happened to them.
+    static func excludedLines(_ diagnostics: [Diagnostic], omitted: Int, shown: Int) -> String {
+        var text = ""
+        for d in diagnostics.prefix(shown) { text += Console.terminalLines(d.renderedWithSource) }
+        let more = max(diagnostics.count - shown, 0) + omitted
+        if more > 0 { text += Console.terminalLines("spend: \(more) more not shown") }
+        let n = diagnostics.count + omitted
+        text += Console.terminalLines(
+            "spend: \(n) invalid line\(n == 1 ? "" : "s") excluded from the output above (spend lint lists them; --strict stops at them)")
+        return text
+    }
+
     /// One of spend's errors as one sentence, without the `spend: error:` prefix.
     public static func sentence(for error: SpendError) -> String {
         switch error {

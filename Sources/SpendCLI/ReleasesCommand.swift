@@ -26,6 +26,7 @@ public struct ReleasesCommand: ParsableCommand {
     @OptionGroup public var repository: RepositoryOptions
     @OptionGroup public var query: DiffQueryOptions
     @OptionGroup public var output: OutputOptions
+    @OptionGroup public var invalidLines: InvalidLineOptions
 
     @Option(help: ArgumentHelp("Only tags and event release names matching this glob (default: all).", valueName: "glob"))
     public var tags: String?
@@ -51,11 +52,13 @@ public struct ReleasesCommand: ParsableCommand {
     public func run() throws {
         let repo = try repository.repository()
         let list = try ReleaseList.build(
-            repository: repo, summaries: SummaryEngine.forRepository(repo, useCache: Invocation.current.environment["SPEND_DIFF_CACHE"] != "0"), pattern: tags, query: try query.query(defaultBy: "team"),
+            repository: repo, summaries: SummaryEngine.forRepository(
+                repo, useCache: Invocation.current.environment["SPEND_DIFF_CACHE"] != "0", invalidLines: invalidLines.policy), pattern: tags, query: try query.query(defaultBy: "team"),
             threshold: ExactDecimal(threshold)!, breakdown: query.by != nil)
         var renderer = ReleaseListRenderer(precision: output.precision)
         renderer.csvWriter = output.csvWriter
         Console.show(renderer.render(list, as: output.format.format), as: output.format)
+        try invalidLines.finish(list.excluded)
         if check && list.rows.contains(where: \.spike) { throw ExitCode(1) }
     }
 }

@@ -25,6 +25,7 @@ public struct ReportCommand: ParsableCommand {
     @OptionGroup public var repository: RepositoryOptions
     @OptionGroup public var query: QueryOptions
     @OptionGroup public var output: OutputOptions
+    @OptionGroup public var invalidLines: InvalidLineOptions
 
     @Option(help: ArgumentHelp("Read ledger and rate cards as of this git revision (no checkout).", valueName: "rev"))
     public var rev: String?
@@ -35,15 +36,20 @@ public struct ReportCommand: ParsableCommand {
             valueName: "basis"))
     public var cost: CostBasisArgument = .list
 
+    @Option(
+        help: ArgumentHelp(
+            "Which prices: current (today's rate cards at each event's ts) or as-recorded (the stored cost, else the cards committed at ts).",
+            valueName: "basis"))
+    public var prices: PriceBasisArgument = .current
+
     public init() {}
 
     public func run() throws {
         let frontend = ReportFrontend(
             repository: try repository.repository(), source: rev.map { .revision($0) } ?? .workingTree)
-        let text = try frontend.render(
-            query: try query.query(), basis: cost.basis, format: output.format.format, precision: output.precision,
-            csvWriter: output.csvWriter)
-        Console.show(text, as: output.format)
+        let report = try frontend.report(query: try query.query(), basis: cost.basis, prices: prices.basis, invalidLines: invalidLines.policy)
+        Console.show(ReportRenderer(precision: output.precision, csvWriter: output.csvWriter).render(report, as: output.format.format), as: output.format)
+        try invalidLines.finish(report.excluded)
     }
 }
 
@@ -51,6 +57,13 @@ public struct ReportCommand: ParsableCommand {
 public enum CostBasisArgument: String, ExpressibleByArgument, CaseIterable, Sendable {
     case list, effective
     var basis: CostBasis { self == .list ? .list : .effective }
+}
+
+/// `--prices current|as-recorded` (report).
+public enum PriceBasisArgument: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case current
+    case asRecorded = "as-recorded"
+    var basis: PriceBasis { self == .current ? .current : .asRecorded }
 }
 
 /// Runs a report end to end: snapshot, aggregate, price, render.
@@ -65,10 +78,19 @@ public struct ReportFrontend {
 
     /// The report; a grouping tag no event has, or filters that match
     /// nothing, also print a "did you mean" warning (``QueryWarnings``).
-    public func report(query: ReportQuery, basis: CostBasis = .list) throws -> Report {
+    /// `invalidLines`: stop at invalid committed lines (the default), or leave them out (`Report.excluded`).
+    /// `prices`: the price basis (compared with the other one at the foot).
+    public func report(
+        query: ReportQuery, basis: CostBasis = .list, prices: PriceBasis = .current, invalidLines: InvalidLinePolicy = .strict
+    ) throws -> Report {
         let snapshot = try repository.snapshot(source)
-        let aggregation = try Aggregator(book: snapshot.priceBook, query: query).run(snapshot)
-        let report = try Report(aggregation, book: snapshot.priceBook, query: query, basis: basis)
+        var aggregator = Aggregator(book: snapshot.priceBook, query: query)
+        aggregator.invalidLines = invalidLines
+        var revision: String?
+        if case .revision(let rev) = source { revision = rev }
+        try aggregator.record(prices: prices, basis: basis, repository: repository, revision: revision)
+        let aggregation = try aggregator.run(snapshot)
+        let report = try Report(aggregation, book: snapshot.priceBook, query: query, basis: basis, prices: prices)
         let groups = report.rows.filter { $0.events > 0 }.map { query.period == nil ? $0.keys : Array($0.keys.dropFirst()) }
         try QueryWarnings.show(query, groups: groups, matched: report.total.events, in: snapshot)
         return report

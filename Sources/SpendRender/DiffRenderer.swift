@@ -62,7 +62,8 @@ public struct DiffRenderer {
         var out = "{\"from\":\(JSON.quote(diff.from)),\"to\":\(JSON.quote(diff.to)),\"columns\":["
         out += diff.columns.map(JSON.quote).joined(separator: ",") + "],\"currency\":\"USD\",\"rows\":[\n"
         out += diff.rows.map { "  " + object($0, keys: true) }.joined(separator: ",\n")
-        out += "\n],\"total\":" + object(diff.total, keys: false) + ",\"unpriced_at_a\":\(diff.unpricedAtA)}\n"
+        out += "\n],\"total\":" + object(diff.total, keys: false) + ",\"unpriced_at_a\":\(diff.unpricedAtA)"
+        out += ",\"excluded_lines\":{\"from\":\(ExcludedLinesNote.json(diff.excludedFrom)),\"to\":\(ExcludedLinesNote.json(diff.excludedTo))}}\n"
         return out
     }
 
@@ -94,6 +95,9 @@ public struct DiffRenderer {
         }
         if diff.unpricedAtA > 0 {
             notes.append("\(diff.unpricedAtA) events have no price in A's rate cards: their B cost stands in (no price effect)")
+        }
+        for (side, lines) in [(diff.from, diff.excludedFrom), (diff.to, diff.excludedTo)] {
+            if let note = ExcludedLinesNote.line(lines, places: precision, side: side) { notes.append(note) }
         }
         notes.append("costs in USD rounded to \(precision) decimals for display; --format csv gives exact values")
         return text + "\n" + notes.joined(separator: "\n") + "\n"

@@ -63,7 +63,7 @@ public struct ReleaseDiffRenderer {
             "  {\"row\":[\(p.keys.map(JSON.quote).joined(separator: ","))],\"mapped\":\(p.mapped),\"paths\":[\(p.paths.map(JSON.quote).joined(separator: ","))],\"commits\":[\(p.commits.map(commit).joined(separator: ","))]}"
         }.joined(separator: ",\n")
         out += "\n],\"price_pins\":[\n" + d.pricePins.map { "  " + PriceSplitText.json($0) }.joined(separator: ",\n")
-        return out + "\n]}\n"
+        return out + "\n],\"excluded_lines\":\(ExcludedLinesNote.json(d.excluded))}\n"
     }
 
     /// `+12.5%`, or `-` when there is no base.
@@ -110,6 +110,7 @@ public struct ReleaseDiffRenderer {
         if unpriced > 0 { notes.append(PriceSplitText.unpricedNote(unpriced, base: d.from.name)) }
         notes.append(
             "events placed by their release field: \(d.placed.field), by commit ancestry: \(d.placed.commit), by tag dates: \(d.placed.date)")
+        if let note = ExcludedLinesNote.line(d.excluded, places: precision) { notes.append(note) }
         notes.append("costs in USD rounded for display; --format csv gives exact values")
         return text + "\n" + notes.joined(separator: "\n") + "\n"
     }

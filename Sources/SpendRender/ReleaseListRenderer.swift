@@ -50,7 +50,7 @@ public struct ReleaseListRenderer {
             }
             let pins = zip(list.pricePinReleases, list.pricePins).map { "  " + PriceSplitText.json($1, release: $0) }
             return "{\"threshold_pct\":\(JSON.quote(list.threshold.description)),\"currency\":\"USD\",\"rows\":[\n" + rows.joined(separator: ",\n")
-                + "\n],\"price_pins\":[\n" + pins.joined(separator: ",\n") + "\n]}\n"
+                + "\n],\"price_pins\":[\n" + pins.joined(separator: ",\n") + "\n],\"excluded_lines\":\(ExcludedLinesNote.json(list.excluded))}\n"
         case .table:
             let header = ["release", "date"] + list.columns + [
                 "requests", "cost", "days", "cost/req", "Δ cost/req", "cost/day", "Δ cost/day", "usage/req", "usage/day", "price", "retries", "",
@@ -82,6 +82,7 @@ public struct ReleaseListRenderer {
             }
             if !moved.isEmpty { text += "\n" }
             text += "events placed by their release field: \(list.placed.field), by commit ancestry: \(list.placed.commit), by tag dates: \(list.placed.date)\n"
+            if let note = ExcludedLinesNote.line(list.excluded, places: precision) { text += note + "\n" }
             text += "costs in USD rounded for display; --format csv gives exact values\n"
             return text
         }

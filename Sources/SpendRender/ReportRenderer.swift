@@ -38,8 +38,18 @@ public struct ReportRenderer {
             ]
             out += csvWriter.row(fields)
         }
+        if !report.excluded.isEmpty {
+            // The lines left out: their count under `requests`, their stored cost when every one carried one.
+            let e = report.excluded
+            let list = e.unpriceable == 0 ? e.recordedCost.description : ""
+            let labels = [Self.excludedLabel] + Array(repeating: "", count: max(report.columns.count - 1, 0))
+            out += csvWriter.row(labels + [String(e.count), "", "", "", "", report.basis == .list ? list : "", list, ""])
+        }
         return out
     }
+
+    /// The label of the CSV row that counts the invalid lines left out.
+    public static let excludedLabel = "(excluded)"
 
     /// JSON: `{"columns": …, "cost_basis": "list", "rows": [{…, "cost": "0.01155", "list_cost": …, "effective_cost": …, "share": "12.5"}], "total": {…}}`.
     public func json(_ report: Report) -> String {
@@ -61,8 +71,37 @@ public struct ReportRenderer {
         var out = "{\"columns\":[" + report.columns.map(JSON.quote).joined(separator: ",") + "],\"currency\":\"USD\",\"cost_basis\":\"\(report.basis.rawValue)\",\"rows\":[\n"
         out += report.rows.map { "  " + object($0, keys: true) }.joined(separator: ",\n")
         out += "\n],\"total\":" + object(report.total, keys: false)
-        out += ",\"unattributed_cost\":\(JSON.quote(report.unattributed.description))}\n"
+        out += ",\"unattributed_cost\":\(JSON.quote(report.unattributed.description))"
+        out += ",\"prices\":\(JSON.quote(report.prices.rawValue)),\"other_prices\":" + Self.json(report.comparison)
+        out += ",\"excluded_lines\":\(ExcludedLinesNote.json(report.excluded))}\n"
         return out
+    }
+
+    /// `{"prices":"as-recorded","total":…,"difference":…,"rows_differing":…,"events_compared":…}`, or `null`.
+    static func json(_ comparison: PriceComparison?) -> String {
+        guard let c = comparison else { return "null" }
+        return "{\"prices\":\(JSON.quote(c.other.rawValue)),\"total\":\(JSON.quote(c.total.description)),"
+            + "\"difference\":\(JSON.quote(c.difference.description)),\"rows_differing\":\(c.rowsDiffering),\"events_compared\":\(c.events)}"
+    }
+
+    /// The foot line when the rows differ at the other price basis, else nil:
+    /// `as recorded, these rows total $30.00, $2.07 more than at current prices (1 row differs) — see spend reprice`.
+    func priceNote(_ report: Report) -> String? {
+        guard let c = report.comparison, c.rowsDiffering > 0 else { return nil }
+        let magnitude = Format.dollars(c.difference.isNegative ? -c.difference : c.difference, places: precision)
+        let direction = c.difference.isNegative ? "less" : "more"
+        let rows = "\(c.rowsDiffering) row\(c.rowsDiffering == 1 ? "" : "s") differ\(c.rowsDiffering == 1 ? "s" : "")"
+        let total = Format.dollars(c.total, places: precision)
+        var text: String
+        switch c.other {
+        case .asRecorded: text = "as recorded, these rows total \(total), \(magnitude) \(direction) than at current prices (\(rows))"
+        case .current: text = "at current prices (today's rate cards), these rows total \(total), \(magnitude) \(direction) than as recorded (\(rows))"
+        }
+        if c.uncompared > 0 {
+            let events = "\(Format.integer(Int64(c.uncompared))) event\(c.uncompared == 1 ? "" : "s")"
+            text += c.storedOnly ? "; \(events) without a stored cost not compared" : "; \(events) the recorded cards do not price not compared"
+        }
+        return text + " — see spend reprice"
     }
 
     /// An aligned table with a total row, costs rounded to `precision` places (the footer says so).
@@ -90,7 +129,12 @@ public struct ReportRenderer {
                 "unattributed: \(Format.dollars(report.unattributed, places: precision)) (\(share)% of total) — events missing tag \(report.groupingTags.map { "\"\(TerminalText.escaped($0))\"" }.joined(separator: " or "))"
             )
         }
+        if report.prices == .asRecorded {
+            notes.append("costs are as recorded: each event's stored cost, else the rate cards it was priced with or committed at its ts")
+        }
+        if let note = priceNote(report) { notes.append(note) }
         if report.basis == .effective { notes.append("costs are effective: list price after contract discounts ([[discount]] in ratecards/)") }
+        if let excluded = ExcludedLinesNote.line(report.excluded, places: precision) { notes.append(excluded) }
         notes.append("costs in USD rounded to \(precision) decimals for display; totals are exact sums (--format csv for exact values)")
         text += "\n" + notes.joined(separator: "\n") + "\n"
         return text

@@ -36,7 +36,7 @@ final class DiagnosticTests: XCTestCase {
         let repo = try makeRepo()
         let bad = #"{"ts":"2026-11-02T00:00:00Z","id":"bad","provider":"openai","model":"gpt-4o","input_tokens":1,"output_tokens":1,"tags":{"team":"a"}"#
         try repo.writeLedger(Self.shard, [Self.good, bad])
-        let r = try repo.spend("report")
+        let r = try repo.spend("report", "--strict")
         assertRejected(r)
         let first = firstLine(r)
         XCTAssertTrue(first.hasPrefix("ledger/2026/2026-11.jsonl:2:"), first)
@@ -51,7 +51,7 @@ final class DiagnosticTests: XCTestCase {
         let repo = try makeRepo()
         let bad = #"{"ts":"2026-11-02T00:00:00Z","id":"bad","provider":"openai" "model":"gpt-4o","input_tokens":1,"output_tokens":1,"tags":{}}"#
         try repo.writeLedger(Self.shard, [Self.good, Self.good.replacingOccurrences(of: "ok-1", with: "ok-2"), bad])
-        let r = try repo.spend("report", "--format", "csv")
+        let r = try repo.spend("report", "--strict", "--format", "csv")
         assertRejected(r)
         // The scanner expected ',' or '}' and found the quote of "model".
         let column = try XCTUnwrap(bad.range(of: #" "model""#)).lowerBound.utf16Offset(in: bad) + 2
@@ -63,7 +63,7 @@ final class DiagnosticTests: XCTestCase {
         let repo = try makeRepo()
         let line = #"{"ts":"2026-11-03T14:22:07.123Z","id":"c","provider":"openai","model":"gpt-9","input_tokens":2000,"output_tokens":5,"tags":{"team":"growth"}}"#
         try repo.writeLedger(Self.shard, [line])
-        let r = try repo.spend("report")
+        let r = try repo.spend("report", "--strict")
         assertRejected(r)
         XCTAssertEqual(
             firstLine(r),
@@ -75,7 +75,7 @@ final class DiagnosticTests: XCTestCase {
     func testUnknownProvider() throws {
         let repo = try makeRepo()
         try repo.writeLedger(Self.shard, [event(ts: "2026-11-01T00:00:00Z", id: "p", provider: "acme-ai", model: "x", input: 1, output: 1)])
-        let r = try repo.spend("report")
+        let r = try repo.spend("report", "--strict")
         assertRejected(r)
         XCTAssertTrue(matches(firstLine(r), #"^ledger/2026/2026-11\.jsonl:1:\d+: error\[unknown-model\]: "#), r.stderr)
     }
@@ -85,7 +85,7 @@ final class DiagnosticTests: XCTestCase {
         // gpt-4o has no price before 2024-05-13: an error, never $0.
         let line = event(ts: "2023-06-01T00:00:00Z", id: "old", input: 2000, output: 500, tags: [("team", "growth")])
         try repo.writeLedger("ledger/2023/2023-06.jsonl", [line])
-        let r = try repo.spend("report", "--format", "csv")
+        let r = try repo.spend("report", "--strict", "--format", "csv")
         assertRejected(r)
         XCTAssertTrue(matches(firstLine(r), #"^ledger/2023/2023-06\.jsonl:1:\d+: error\[no-price\]: \S"#), r.stderr)
         XCTAssertTrue(r.stderr.contains("\n1 | " + line + "\n"), r.stderr)
@@ -97,7 +97,7 @@ final class DiagnosticTests: XCTestCase {
         // The 2024-05-13 gpt-4o point has no cached_input rate.
         let line = event(ts: "2024-06-01T00:00:00Z", id: "c", input: 10, cached: 5, output: 1, tags: [("team", "a")])
         try repo.writeLedger("ledger/2024/2024-06.jsonl", [line])
-        let r = try repo.spend("report")
+        let r = try repo.spend("report", "--strict")
         assertRejected(r)
         XCTAssertTrue(matches(firstLine(r), #"^ledger/2024/2024-06\.jsonl:1:\d+: error\[no-price\]: "#), r.stderr)
     }
@@ -106,7 +106,7 @@ final class DiagnosticTests: XCTestCase {
         let repo = try makeRepo()
         let line = #"{"ts":"2026-11-03T14:22:05.123Z","id":"x","provider":"openai","model":"gpt-4o","input_tokens":1,"output_tokens":-5,"tags":{"team":"a"}}"#
         try repo.writeLedger(Self.shard, [line])
-        let r = try repo.spend("report")
+        let r = try repo.spend("report", "--strict")
         assertRejected(r)
         let column = try XCTUnwrap(line.range(of: "-5")).lowerBound.utf16Offset(in: line) + 1
         XCTAssertEqual(firstLine(r), "ledger/2026/2026-11.jsonl:1:\(column): error[schema]: output_tokens must be a non-negative integer")
@@ -119,7 +119,7 @@ final class DiagnosticTests: XCTestCase {
         let original = try repo.read("ratecards/openai.toml")
         let lineCount = original.split(separator: "\n", omittingEmptySubsequences: false).count - (original.hasSuffix("\n") ? 1 : 0)
         try repo.write("ratecards/openai.toml", original + (original.hasSuffix("\n") ? "" : "\n") + "\nbogus = = 1\n")
-        let r = try repo.spend("report")
+        let r = try repo.spend("report", "--strict")
         assertRejected(r)
         let first = firstLine(r)
         XCTAssertTrue(matches(first, #"^ratecards/openai\.toml:\d+:\d+: error\[toml\]: \S"#), first)
@@ -134,7 +134,7 @@ final class DiagnosticTests: XCTestCase {
         let headerLine = text.split(separator: "\n", omittingEmptySubsequences: false).count + 1
         text += "\n[[price]]\nmodel = \"gpt-4o\"\neffective = 2024-10-01\ninput = 1.00\noutput = 2.00\n"
         try repo.write("ratecards/openai.toml", text)
-        let r = try repo.spend("report")
+        let r = try repo.spend("report", "--strict")
         assertRejected(r)
         let first = firstLine(r)
         XCTAssertTrue(
@@ -153,7 +153,7 @@ final class DiagnosticTests: XCTestCase {
                 "not json",
                 event(ts: "2026-11-01T00:00:00Z", id: "m2", model: "gpt-10", input: 1, output: 1),
             ])
-        let r = try repo.spend("report")
+        let r = try repo.spend("report", "--strict")
         assertRejected(r)
         let diagnostics = r.stderr.split(separator: "\n").filter { $0.hasPrefix("ledger/") }
         XCTAssertEqual(diagnostics.count, 3, r.stderr)
@@ -167,7 +167,7 @@ final class DiagnosticTests: XCTestCase {
         let repo = try makeRepo()
         try repo.writeLedger(Self.shard, [Self.good, "{"])
         for format in ["csv", "json"] {
-            let r = try repo.spend("report", "--format", format)
+            let r = try repo.spend("report", "--strict", "--format", format)
             assertRejected(r)
             XCTAssertTrue(firstLine(r).hasPrefix("ledger/2026/2026-11.jsonl:2:"), r.stderr)
         }

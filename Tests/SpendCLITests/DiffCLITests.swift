@@ -234,7 +234,7 @@ final class DiffCLITests: XCTestCase {
         let repo = try baseRepo()
         try repo.append("ledger/2025/2025-01.jsonl", event(ts: "2025-01-11T00:00:00Z", id: "bad", model: "no-such-model", input: 1, output: 1, tags: [("team", "x")]) + "\n")
         try commitDated(repo, "bad model", "2025-02-02T00:00:00Z")
-        let r = try spendDiff(repo, ["HEAD~1", "HEAD"])
+        let r = try spendDiff(repo, ["HEAD~1", "HEAD", "--strict"])
         assertRejected(r)
         XCTAssertTrue(r.stderr.contains("ledger/2025/2025-01.jsonl:"), r.stderr)
     }

@@ -135,7 +135,7 @@ final class FilterTests: XCTestCase {
                 "team," + Self.usage, "growth,2,3000,0,0,1500,0.028,0.028,0.028", "research,1,4000,0,0,0,0.01,0.01,0.01",
                 "search,1,1000,0,0,100,0.0035,0.0035,0.0035", Self.zeroUnattributed,
             ])
-        let all = try repo.spend("report", "--format", "csv")
+        let all = try repo.spend("report", "--strict", "--format", "csv")
         assertRejected(all)
         XCTAssertTrue(all.stderr.contains("error[unknown-model]"), all.stderr)
     }

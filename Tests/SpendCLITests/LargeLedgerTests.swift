@@ -44,7 +44,7 @@ final class LargeLedgerTests: XCTestCase {
         let n = 60_000
         let bad = event(ts: "2025-01-31T00:00:00Z", id: "bad", model: "gpt-9", input: 1, output: 1, tags: [("team", "x")])
         try repo.write("ledger/2025/2025-01.jsonl", bigShard(count: n) + bad + "\n")
-        let r = try repo.spend("report")
+        let r = try repo.spend("report", "--strict")
         assertRejected(r)
         let first = r.stderr.split(separator: "\n").first.map(String.init) ?? ""
         XCTAssertTrue(first.hasPrefix("ledger/2025/2025-01.jsonl:\(n + 1):"), first)
@@ -57,7 +57,7 @@ final class LargeLedgerTests: XCTestCase {
         let repo = try makeRepo()
         let lines = (0..<60).map { event(ts: "2025-01-01T00:00:00Z", id: "x\($0)", model: "gpt-9", input: 1, output: 1) }
         try repo.writeLedger("ledger/2025/2025-01.jsonl", lines)
-        let r = try repo.spend("report")
+        let r = try repo.spend("report", "--strict")
         assertRejected(r)
         let shown = r.stderr.split(separator: "\n").filter { $0.hasPrefix("ledger/2025/2025-01.jsonl:") }
         XCTAssertEqual(shown.count, 50)

@@ -44,15 +44,15 @@ final class OverflowCLITests: XCTestCase {
                 let limit = "error[overflow]: \(field) \(Self.max) is above the per-event limit 1000000000000000 (10^15)"
                 for by in ["team", "provider", "model", "team,model"] {
                     for period in ["", "day", "month"] {
-                        let args = ["report", "--by", by] + (period.isEmpty ? [] : ["--period", period])
+                        let args = ["report", "--strict", "--by", by] + (period.isEmpty ? [] : ["--period", period])
                         let r = try runSpend("spend", args, in: repo.root)
                         assertOverflow(r, message)
                         XCTAssertTrue(r.stderr.contains(limit), r.stderr)
                     }
                 }
-                assertOverflow(try repo.spend("diff", "HEAD"), limit)
-                assertOverflow(try repo.spend("diff", "--releases", "v1", "v2"), limit)
-                assertOverflow(try repo.spend("releases"), limit)
+                assertOverflow(try repo.spend("diff", "--strict", "HEAD"), limit)
+                assertOverflow(try repo.spend("diff", "--strict", "--releases", "v1", "v2"), limit)
+                assertOverflow(try repo.spend("releases", "--strict"), limit)
                 assertOverflow(try repo.spend("reprice"), limit)
                 assertOverflow(try repo.spend("audit"), limit)
                 let lint = try repo.spend("lint", "--all")
@@ -70,12 +70,12 @@ final class OverflowCLITests: XCTestCase {
             }
             let repo = try repo(lines)
             let message = "ledger/2025/2025-06.jsonl:9224:1: error[overflow]: the sum of input_tokens exceeds 9223372036854775807"
-            for args in [["report"], ["report", "--by", "provider"], ["report", "--by", "team", "--period", "day"]] {
+            for args in [["report", "--strict"], ["report", "--strict", "--by", "provider"], ["report", "--strict", "--by", "team", "--period", "day"]] {
                 assertOverflow(try runSpend("spend", args, in: repo.root), message)
             }
-            assertOverflow(try repo.spend("diff", "HEAD"), message)
-            assertOverflow(try repo.spend("diff", "--releases", "v1", "v2"), message)
-            assertOverflow(try repo.spend("releases"), message)
+            assertOverflow(try repo.spend("diff", "--strict", "HEAD"), message)
+            assertOverflow(try repo.spend("diff", "--strict", "--releases", "v1", "v2"), message)
+            assertOverflow(try repo.spend("releases", "--strict"), message)
             assertOverflow(try repo.spend("audit"), message)
         }
     }
@@ -112,7 +112,7 @@ final class OverflowCLITests: XCTestCase {
         XCTAssertEqual(lint.status, 1, lint.stderr)
         XCTAssertTrue(lint.stdout.contains("ledger/2025/2025-06.jsonl:1:131: " + message), lint.stdout)
         assertOverflow(try repo.spend("reprice"), message)
-        assertOverflow(try repo.spend("report"), message)
+        assertOverflow(try repo.spend("report", "--strict"), message)
     }
 
     func card(_ rates: String) -> String {

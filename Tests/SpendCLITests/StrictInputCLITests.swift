@@ -56,7 +56,7 @@ final class StrictInputCLITests: XCTestCase {
         let column = lines[n - 1].utf8.count + 3
         let message = "ratecards/openai.toml:\(n):\(column): error[toml]: NUL byte (U+0000): TOML files must not contain NUL"
 
-        let report = try run(repo, ["report"])
+        let report = try run(repo, ["report", "--strict"])
         assertRejected(report)
         XCTAssertTrue(report.stderr.contains(message), report.stderr)
         let lint = try run(repo, ["lint"])
@@ -81,7 +81,7 @@ final class StrictInputCLITests: XCTestCase {
         try repo.writeLedger(shard, [Fixture.growth])
         let card = Array(try repo.read("ratecards/openai.toml").utf8)
         try writeBytes(repo, "ratecards/openai.toml", Array("# caf".utf8) + [0xE9] + [10] + card)
-        let report = try run(repo, ["report"])
+        let report = try run(repo, ["report", "--strict"])
         assertRejected(report)
         XCTAssertTrue(
             report.stderr.contains(
@@ -100,7 +100,7 @@ final class StrictInputCLITests: XCTestCase {
         let column = offset(of: #""web_search":1}"#, in: line) + 1
         let message = #"error[json]: duplicate key "web_search" in tool_calls"#
         try repo.writeLedger(shard, [Fixture.growth, line])
-        let report = try run(repo, ["report"])
+        let report = try run(repo, ["report", "--strict"])
         assertRejected(report)
         XCTAssertTrue(report.stderr.contains("\(shard):2:\(column): \(message)"), report.stderr)
         let lint = try run(repo, ["lint"])
@@ -131,7 +131,7 @@ final class StrictInputCLITests: XCTestCase {
         try writeBytes(repo, shard, bytes)
         let column = offset(of: "~", in: text) + 1
         let message = "\(shard):2:\(column): error[json]: invalid UTF-8: byte 0xFF does not start a well-formed sequence"
-        let report = try run(repo, ["report"])
+        let report = try run(repo, ["report", "--strict"])
         assertRejected(report)
         XCTAssertTrue(report.stderr.contains(message), report.stderr)
         let lint = try run(repo, ["lint"])

@@ -62,6 +62,8 @@ func checkedDifference(_ a: ExactDecimal, _ b: ExactDecimal, for what: String) t
 public struct ShardSummary: Sendable, Hashable {
     /// Usage per group (the labels of the summary query's columns).
     public var cells: [[String]: UsageCell] = [:]
+    /// Invalid lines left out (never cached: a summary with any is not stored).
+    public var excluded = ExcludedLines()
 
     public init(cells: [[String]: UsageCell] = [:]) { self.cells = cells }
 }

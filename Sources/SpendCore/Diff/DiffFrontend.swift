@@ -5,10 +5,11 @@ public struct DiffFrontend {
     public var repository: CostRepository
     public var summaries: SummaryEngine
 
-    /// With `useCache` false, shard summaries are neither read from nor written to the cache.
-    public init(repository: CostRepository, useCache: Bool = true) {
+    /// With `useCache` false, shard summaries are neither read from nor written to the cache;
+    /// `invalidLines`: stop at invalid committed lines (the default) or leave them out.
+    public init(repository: CostRepository, useCache: Bool = true, invalidLines: InvalidLinePolicy = .strict) {
         self.repository = repository
-        summaries = SummaryEngine.forRepository(repository, useCache: useCache)
+        summaries = SummaryEngine.forRepository(repository, useCache: useCache, invalidLines: invalidLines)
     }
 
     /// How many shard summaries were parsed and how many came from the cache

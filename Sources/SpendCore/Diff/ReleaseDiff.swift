@@ -60,6 +60,8 @@ public struct ReleaseDiff: Sendable {
     public var prices: ConstantPrices?
     public var hidden = 0
     public var placed: (field: Int64, commit: Int64, date: Int64) = (0, 0, 0)
+    /// Invalid lines left out (`SummaryEngine.invalidLines`).
+    public var excluded = ExcludedLines()
 }
 
 public struct ReleaseDiffEngine {
@@ -150,6 +152,7 @@ public struct ReleaseDiffEngine {
                 return blame.pin(keys: row.keys, repriced: repriced, book: snapshot.priceBook, prices: prices)
             }
         }
+        result.excluded = usage.excluded
         return result
     }
 

@@ -32,6 +32,8 @@ public struct ReleaseList: Sendable {
     public var pricePins: [PricePin] = []
     /// The release of each price pin (parallel to `pricePins`).
     public var pricePinReleases: [String] = []
+    /// Invalid lines left out (`SummaryEngine.invalidLines`).
+    public var excluded = ExcludedLines()
 
     /// Every tag matching `pattern` (all tags when nil) and every release name events carry
     /// (matching `pattern`) in release order (``ReleaseOrder``), then spend of no release;
@@ -130,6 +132,7 @@ public struct ReleaseList: Sendable {
                 list.pricePinReleases.append(row.name)
             }
         }
+        list.excluded = usage.excluded
         return list
     }
 

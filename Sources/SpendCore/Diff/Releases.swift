@@ -172,6 +172,8 @@ public struct ReleaseUsage: Sendable {
     public var placedByField: Int64 = 0
     public var placedByCommit: Int64 = 0
     public var placedByDate: Int64 = 0
+    /// Invalid lines left out (`SummaryEngine.invalidLines`).
+    public var excluded = ExcludedLines()
 
     /// The sum of a release's rows, checked (`error[overflow]` when it does not fit).
     public func total(_ release: String) throws(SpendError) -> ReleaseSide {
@@ -197,6 +199,7 @@ public struct ReleaseUsage: Sendable {
         let summary = try summaries.summary(of: snapshot, query: sq)
         let n = query.dimensions.count
         var out = ReleaseUsage()
+        out.excluded = summary.excluded
         for (labels, cell) in summary.cells.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
             let day = labels[0]
             let keys = Array(labels[1...n])

@@ -34,6 +34,9 @@ public struct SpendDiff: Sendable {
     public var unpricedAtA: Int64 = 0
     /// Rows left out by `--top`.
     public var hidden = 0
+    /// Invalid lines left out of each side (`SummaryEngine.invalidLines`).
+    public var excludedFrom = ExcludedLines()
+    public var excludedTo = ExcludedLines()
 }
 
 /// Which summary labels a diff reads: the query's dimensions, then provider, model and attempt.
@@ -185,6 +188,7 @@ public struct DiffEngine {
         var result = try DiffLayout.finish(
             rows, columns: query.dimensionNames, from: Self.label(from, snapA), to: Self.label(to, snapB), top: top)
         result.unpricedAtA = unpriced
+        (result.excludedFrom, result.excludedTo) = (a.excluded, b.excluded)
         return result
     }
 }

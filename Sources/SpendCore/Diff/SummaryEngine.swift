@@ -12,6 +12,8 @@ import Foundation
 /// is an optimization; both store the same summary).
 public final class SummaryEngine: @unchecked Sendable {
     public let cache: SummaryCache?
+    /// Stop at invalid lines (the default), or leave them out (`ShardSummary.excluded`).
+    public let invalidLines: InvalidLinePolicy
     /// Shards parsed and shards served from the disk cache (memoized repeats count as neither).
     public var parsedShards: Int { locked { $0.parsedShards } }
     public var cachedShards: Int { locked { $0.cachedShards } }
@@ -31,16 +33,19 @@ public final class SummaryEngine: @unchecked Sendable {
         return body(&state)
     }
 
-    public init(cache: SummaryCache?) {
+    public init(cache: SummaryCache?, invalidLines: InvalidLinePolicy = .strict) {
         self.cache = cache
+        self.invalidLines = invalidLines
     }
 
     /// A cache for the repository around `repository`, unless `useCache` is
     /// false (the CLI's `SPEND_DIFF_CACHE=0`).
-    public static func forRepository(_ repository: CostRepository, useCache: Bool = true) -> SummaryEngine {
-        if !useCache { return SummaryEngine(cache: nil) }
-        guard let (git, _) = try? repository.git() else { return SummaryEngine(cache: nil) }
-        return SummaryEngine(cache: SummaryCache(gitCommonDirectory: git.commonDirectory))
+    public static func forRepository(
+        _ repository: CostRepository, useCache: Bool = true, invalidLines: InvalidLinePolicy = .strict
+    ) -> SummaryEngine {
+        if !useCache { return SummaryEngine(cache: nil, invalidLines: invalidLines) }
+        guard let (git, _) = try? repository.git() else { return SummaryEngine(cache: nil, invalidLines: invalidLines) }
+        return SummaryEngine(cache: SummaryCache(gitCommonDirectory: git.commonDirectory), invalidLines: invalidLines)
     }
 
     /// The price book's identity: rate-card paths and blob ids (nil when a card has none).
@@ -71,6 +76,7 @@ public final class SummaryEngine: @unchecked Sendable {
         // The snapshot's sum of every cell bounds every row and total a diff forms from them.
         var everything = UsageCell()
         for case let r? in results {
+            total.excluded.add(r.excluded)
             for (labels, cell) in r.cells {
                 do {
                     try everything.add(cell)
@@ -163,7 +169,9 @@ public final class SummaryEngine: @unchecked Sendable {
         return Aggregator.overflow(error, across: what)
     }
 
-    /// Parses shards in parallel and summarizes each; throws the diagnostics of rejected events unless `lenient`.
+    /// Parses shards in parallel and summarizes each; the lines rejected are
+    /// left out with `lenient` or under `InvalidLinePolicy.exclude` (each
+    /// summary's `excluded`), else thrown.
     func parse(snapshot: Snapshot, shards: [LedgerShard], book: PriceBook, query: ReportQuery, lenient: Bool) throws(SpendError)
         -> [(summary: ShardSummary, complete: Bool)]
     {
@@ -176,8 +184,7 @@ public final class SummaryEngine: @unchecked Sendable {
         for (i, part) in parts {
             if !part.diagnostics.isEmpty || part.omitted > 0 {
                 out[i].complete = false
-                diagnostics += part.diagnostics
-                omitted += part.omitted
+                out[i].summary.excluded.add(part)
             }
             part.forEachGroup(query) { (labels: [String], selection: RateSelection, usage: Usage, events: Int64) -> Void in
                 let cost: ExactDecimal
@@ -198,7 +205,15 @@ public final class SummaryEngine: @unchecked Sendable {
                 }
             }
         }
-        // Never lenient: a sum that does not fit is bad input, not an unpriced event.
+        var lines = ExcludedLines()
+        for i in out.indices { lines.add(out[i].summary.excluded) }
+        do {
+            _ = try invalidLines.admit(lines)  // left out (each summary's `excluded`), unless the policy stops at them
+        } catch {
+            diagnostics += lines.diagnostics
+            omitted += lines.omitted
+        }
+        // Never lenient: a sum that does not fit is bad input, not an unpriced event (an event's own is a line left out).
         if let costOverflow = diagnostics.first(where: { $0.rule == .overflow }) { throw SpendError.input([costOverflow]) }
         if diagnostics.isEmpty, let overflow {
             throw try Self.overflow(snapshot, book, query, overflow.error, across: "the chunks of \(overflow.path)")

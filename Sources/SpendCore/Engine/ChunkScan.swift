@@ -15,6 +15,8 @@ public struct ChunkScan {
     /// Diagnostics kept (at most the scope's limit) and how many more there were.
     public private(set) var diagnostics: [Diagnostic] = []
     public private(set) var omitted = 0
+    /// Diagnostics recorded so far, kept or not (what `ScanEngine.scan` compares around a line).
+    public private(set) var failures = 0
     /// Running totals of the events counted with `addToTotals()`, from the chunk's prefix.
     public private(set) var totals: RunningTotals
 
@@ -77,11 +79,17 @@ public struct ChunkScan {
 
     /// Records a diagnostic at a byte offset of the shard (kept up to the scope's limit, counted beyond it).
     public mutating func fail(at offset: Int, rule: Rule, message: String) {
+        failures += 1
         if diagnostics.count < limit {
             diagnostics.append(locator.diagnostic(at: offset, rule: rule, message: message))
         } else {
             omitted += 1
         }
+    }
+
+    /// The stored `cost` of the current event, when it carries a valid one (an excluded line's).
+    func storedCost() -> ExactDecimal? {
+        event.cost.isAbsent ? nil : ExactDecimal(string(event.cost))
     }
 
     /// Adds the event to the running totals; on overflow records

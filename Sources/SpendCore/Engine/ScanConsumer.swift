@@ -22,7 +22,10 @@
 ///   (for example summing group sums by their labels: interned ids are
 ///   per chunk, so partial results are combined by their decoded labels,
 ///   never by ids). `ScanEngine.rejection(_:)` turns the chunks'
-///   diagnostics into the one input error.
+///   diagnostics into the one input error; a verb that may keep going past
+///   invalid lines collects them as `ExcludedLines` and lets its
+///   `InvalidLinePolicy` decide (a line is excluded when the consumer
+///   recorded a diagnostic for it: `ScannedChunk.excluded`).
 /// - **What `consume` sees.** Events that parsed, lie in the scope's window
 ///   and pass every `--where` clause. Corrections, when the ledger gains
 ///   them, are applied by the engine before `consume`, once for every

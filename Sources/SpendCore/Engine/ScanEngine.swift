@@ -14,6 +14,8 @@ public struct ScannedChunk<Partial> {
     public var bytes: Int
     /// Newlines in the chunk (counted when the scope's `countsLines`, else 0).
     public var lines: Int
+    /// Lines the consumer rejected (a diagnostic recorded, nothing counted).
+    public var excluded = ExcludedTally()
 }
 
 /// The one loop over ledger lines (see `ScanConsumer` for the contract):
@@ -28,23 +30,28 @@ public enum ScanEngine {
     > {
         var scan = ChunkScan(chunk, consumer.scope, prefix: prefix)
         var partial = consumer.begin(&scan)
+        var excluded = ExcludedTally()
         while true {
             do {
                 guard try scan.scanner.next(into: &scan.event) else { break }
             } catch {
+                let failures = scan.failures
                 consumer.reject(error, &scan, &partial)
+                if scan.failures != failures { excluded.add(cost: nil) }
                 scan.skipBadLine()
                 continue
             }
             guard scan.inScope() else { continue }
+            let failures = scan.failures
             consumer.consume(&scan, &partial)
+            if scan.failures != failures { excluded.add(cost: scan.storedCost()) }
             scan.passEvent()
         }
         consumer.end(&scan, &partial)
         let lines = consumer.scope.countsLines ? scan.line(at: chunk.range.upperBound) : 0
         return ScannedChunk(
             partial: partial, interner: scan.interner, diagnostics: scan.diagnostics, omitted: scan.omitted, totals: scan.totals,
-            start: chunk.range.lowerBound, bytes: chunk.range.count, lines: lines)
+            start: chunk.range.lowerBound, bytes: chunk.range.count, lines: lines, excluded: excluded)
     }
 
     /// Scans every chunk of a snapshot's shards (default: all) in parallel;
@@ -62,15 +69,7 @@ public enum ScanEngine {
 
     /// The input error of the chunks' diagnostics (sorted), or nil when there are none.
     public static func rejection<P>(_ parts: [ScannedChunk<P>]) -> SpendError? {
-        var diagnostics: [Diagnostic] = []
-        var omitted = 0
-        for part in parts {
-            diagnostics += part.diagnostics
-            omitted += part.omitted
-        }
-        guard !diagnostics.isEmpty else { return nil }
-        diagnostics.sort()
-        return SpendError.input(diagnostics, omitted: omitted)
+        ExcludedLines(parts).rejection
     }
 
     /// When the running totals of the snapshot's chunks (in ledger order)

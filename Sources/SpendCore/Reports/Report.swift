@@ -26,11 +26,26 @@ public struct Report: Sendable {
     public var stats: (events: Int, bytes: Int, shards: Int)
     /// Which cost `cost`, the order, shares and totals use.
     public var basis: CostBasis
+    /// Invalid lines left out of every row (empty unless the aggregation kept going).
+    public var excluded = ExcludedLines()
+    /// Which prices `cost`, `listCost` and `effectiveCost` are at.
+    public var prices = PriceBasis.current
+    /// The rows at the other price basis, when it was compared.
+    public var comparison: PriceComparison?
 
     /// Prices an aggregation: exact list and effective costs per (group, rate
     /// selection), summed; rows are ordered and shared by the `basis` cost.
-    public init(_ aggregation: Aggregation, book: PriceBook, query: ReportQuery, basis: CostBasis = .list) throws(SpendError) {
+    ///
+    /// `prices`: `.asRecorded` takes each group's costs from the
+    /// aggregation's as-recorded sums (made with `PriceBasis.asRecorded`);
+    /// either way, the groups with as-recorded sums are compared with the
+    /// other basis (`comparison`).
+    public init(
+        _ aggregation: Aggregation, book: PriceBook, query: ReportQuery, basis: CostBasis = .list, prices: PriceBasis = .current
+    ) throws(SpendError) {
         self.basis = basis
+        self.prices = prices
+        var compared = PriceComparison(other: prices.other)
         columns = aggregation.columns
         var rows: [ReportRow] = []
         var total = ReportRow(keys: [], usage: Usage(requests: 0), events: 0, cost: .zero)
@@ -49,6 +64,33 @@ public struct Report: Sendable {
                     throw SpendError.input([Diagnostic(path: "ledger", rule: error.rule, message: error.message)])
                 }
                 try Self.add(part, to: &usage, group)
+            }
+            if let recorded = aggregation.recorded[labels] {
+                // The group's events with an as-recorded cost, at current prices, swapped for that cost.
+                var currentList = ExactDecimal.zero
+                var currentEffective = ExactDecimal.zero
+                for (selection, part) in recorded.usage {
+                    do {
+                        let costs = try book.effectiveRates(selection).get().costs(part)
+                        currentList = try Self.sum(currentList, costs.list, group)
+                        currentEffective = try Self.sum(currentEffective, costs.effective, group)
+                    } catch {
+                        throw SpendError.input([Diagnostic(path: "ledger", rule: error.rule, message: error.message)])
+                    }
+                }
+                let recordedList = try Self.checkedSum(try Self.difference(list, currentList, group), recorded.list, group)
+                let recordedEffective = try Self.checkedSum(try Self.difference(effective, currentEffective, group), recorded.effective, group)
+                compared.events += recorded.events
+                if prices == .asRecorded {
+                    try compared.add(shown: CostPair(list: recordedList, effective: recordedEffective)[basis], other: CostPair(list: list, effective: effective)[basis])
+                    (list, effective) = (recordedList, recordedEffective)
+                } else if basis == .list || aggregation.recordedEffective {
+                    // Stored costs are list costs: at effective cost, only as-recorded effective sums compare.
+                    try compared.add(shown: CostPair(list: list, effective: effective)[basis], other: CostPair(list: recordedList, effective: recordedEffective)[basis])
+                }
+            } else {
+                let cost = CostPair(list: list, effective: effective)[basis]
+                try compared.add(shown: cost, other: cost)
             }
             let cost = CostPair(list: list, effective: effective)[basis]
             let row = ReportRow(
@@ -87,6 +129,10 @@ public struct Report: Sendable {
         self.total = total
         self.unattributed = unattributed
         self.stats = (aggregation.events, aggregation.bytes, aggregation.shards)
+        self.excluded = aggregation.excluded
+        compared.uncompared = total.events - compared.events
+        compared.storedOnly = !aggregation.recordedEffective
+        if compared.events > 0 && (prices == .asRecorded || basis == .list || aggregation.recordedEffective) { comparison = compared }
     }
 
     /// `a + b` for the costs of `group`, or `error[overflow]`.
@@ -106,6 +152,15 @@ public struct Report: Sendable {
         }
     }
 
+    /// `a − b` for the costs of `group`, or `error[overflow]`.
+    static func difference(_ a: ExactDecimal, _ b: ExactDecimal, _ group: String) throws(SpendError) -> ExactDecimal {
+        do {
+            return try a.subtracting(b)
+        } catch {
+            throw SpendError.input([Diagnostic(path: "ledger", rule: .overflow, message: "the cost of \(group) does not fit exact arithmetic (38 digits)")])
+        }
+    }
+
     /// `usage += part` for `group`, or `error[overflow]`.
     static func add(_ part: Usage, to usage: inout Usage, _ group: String) throws(SpendError) {
         do {
@@ -118,5 +173,35 @@ public struct Report: Sendable {
     /// Share of the total cost, in percent with one decimal (nil when the total is zero).
     public func share(_ cost: ExactDecimal) -> ExactDecimal? {
         cost.percent(of: total.cost, places: 1)
+    }
+}
+
+/// A report's rows at the other price basis (`Report.comparison`): what the
+/// foot says when they differ.
+public struct PriceComparison: Sendable, Hashable {
+    /// The basis compared with (`Report.prices.other`).
+    public var other: PriceBasis
+    /// The total of the rows at the other basis, and the rows whose cost differs.
+    public var total = ExactDecimal.zero
+    public var rowsDiffering = 0
+    /// Events with an as-recorded cost compared; events without one (on the
+    /// current basis: no stored `cost`) count the same at both.
+    public var events = 0
+    public var uncompared = 0
+    /// True when only stored costs were compared (current prices at list cost):
+    /// the uncompared events are those without a stored `cost`; else those the
+    /// recorded cards do not price.
+    public var storedOnly = false
+    /// `total − the report's total`, set by `Report`.
+    public var difference = ExactDecimal.zero
+    /// The shown total these sums go with (to form `difference`).
+    var shownTotal = ExactDecimal.zero
+
+    /// Adds a row: its cost as shown and at the other basis.
+    mutating func add(shown: ExactDecimal, other: ExactDecimal) throws(SpendError) {
+        total = try Report.checkedSum(total, other, "the total at the other price basis")
+        shownTotal = try Report.checkedSum(shownTotal, shown, "the total")
+        difference = try Report.difference(total, shownTotal, "the price-basis difference")
+        if shown != other { rowsDiffering += 1 }
     }
 }

@@ -273,8 +273,8 @@ struct RepricePartial {
     var withCost = 0
     /// Drifting events with their line number relative to the chunk (0-based).
     var drifting: [DriftingEvent] = []
-    /// Pricers of the recorded books, by book index, made on first use.
-    var recordedPricers: [EventPricer?] = []
+    /// Prices events with the recorded books (made in `begin`).
+    var recorded: RecordedCost
 }
 
 /// Reprice as a scan consumer: recomputes each event's cost on the basis
@@ -296,28 +296,11 @@ struct RepriceWork: ScanConsumer, Sendable {
         self.scope = scope
     }
 
-    func begin(_ scan: inout ChunkScan) -> RepricePartial { RepricePartial() }
+    func begin(_ scan: inout ChunkScan) -> RepricePartial { RepricePartial(recorded: RecordedCost(books: recorded)) }
 
-    /// The event's cost with the recorded cards: its `priced_with` blob, else the cards committed at its ts.
+    /// The event's cost with the recorded cards (`RecordedCost.cards`).
     func recordedCost(_ scan: inout ChunkScan, _ out: inout RepricePartial) -> Result<ExactDecimal, PricingError> {
-        let e = scan.event
-        var index: Int?
-        if !e.pricedWith.isAbsent, let named = RecordedBooks.parsePricedWith(scan.string(e.pricedWith)),
-            let found = recorded.book(blob: named.blob, path: named.path)
-        {
-            index = found.index
-        }
-        guard let k = index ?? recorded.book(at: e.ts) else {
-            return .failure(PricingError(rule: .noPrice, message: "no rate cards were ever committed"))
-        }
-        if k >= out.recordedPricers.count { out.recordedPricers += Array(repeating: nil, count: k + 1 - out.recordedPricers.count) }
-        if out.recordedPricers[k] == nil { out.recordedPricers[k] = EventPricer(book: recorded.book(k).book, interner: &scan.interner) }
-        switch out.recordedPricers[k]!.price(e, scanner: scan.scanner, interner: &scan.interner) {
-        case .failure(let f):
-            return .failure(PricingError(rule: f.error.rule, message: "as recorded (\(recorded.book(k).label)): \(f.error.message)"))
-        case .success(let priced):
-            return Result { () throws(PricingError) in try out.recordedPricers[k]!.cost(e, priced, scanner: scan.scanner, basis: query.cost) }
-        }
+        out.recorded.cards(&scan, basis: query.cost)
     }
 
     /// The event's cost with the scope's cards.
@@ -334,13 +317,13 @@ struct RepriceWork: ScanConsumer, Sendable {
         let e = scan.event
         var stored: ExactDecimal?
         // Stored costs are list costs: at effective cost, every event is compared with the other basis.
-        if !e.cost.isAbsent, query.cost == .list {
-            guard let parsed = ExactDecimal(scan.string(e.cost)) else {
-                scan.fail(at: e.cost.start, rule: .schema, message: "cost must be a decimal string, got \"\(scan.string(e.cost))\"")
-                return
-            }
-            stored = parsed
-            out.withCost += 1
+        switch RecordedCost.stored(&scan, basis: query.cost) {
+        case .failure(let error):
+            scan.fail(at: e.cost.start, rule: error.rule, message: error.message)
+            return
+        case .success(let cost):
+            stored = cost
+            if cost != nil { out.withCost += 1 }
         }
         let recomputed: ExactDecimal
         switch asRecorded ? recordedCost(&scan, &out) : currentCost(&scan) {
