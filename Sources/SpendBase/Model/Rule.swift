@@ -50,6 +50,9 @@ public enum Rule: String, CaseIterable, Sendable, Hashable, CustomStringConverti
     case io
     case litellm
     case ratecardSync = "ratecard-sync"
+    case correctionTarget = "correction-target"
+    case correctionTwice = "correction-twice"
+    case correctionReason = "correction-reason"
 
     /// The stable id printed in findings and JSON: `tag-required`.
     public var id: String { rawValue }
@@ -178,6 +181,12 @@ public enum Rule: String, CaseIterable, Sendable, Hashable, CustomStringConverti
             Definition(.error, .otherVerbs, "cards check, cards sync: the LiteLLM price map is not valid JSON")
         case .ratecardSync:
             Definition(.error, .otherVerbs, "cards sync: the effective date is not after a changed model's latest point")
+        case .correctionTarget:
+            Definition(.error, .events, "a correction's `corrects` names no event of the ledger")
+        case .correctionTwice:
+            Definition(.error, .events, "an id is corrected by a second correction (correct the correction instead)")
+        case .correctionReason:
+            Definition(.error, .events, "a void without a `reason` (or with an empty one)")
         }
     }
 }

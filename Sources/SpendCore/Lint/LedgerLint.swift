@@ -141,6 +141,7 @@ enum LedgerLint {
         let historyPricing = !full && plan.prefixPricing && pricingEnabled
         var scope = ScanScope(book: historyPricing ? book : nil)
         scope.countsLines = true
+        scope.appliesCorrections = false
         let consumer = ChunkChecks(
             plan: plan, full: full, policy: policy, book: book, pricingEnabled: pricingEnabled, historyPricing: historyPricing, limit: limit,
             scope: scope)

@@ -21,6 +21,12 @@ public struct EventRecord {
     public var traceId = ByteSpan.absent
     public var cost = ByteSpan.absent
     public var pricedWith = ByteSpan.absent
+    /// The id this event corrects (`corrects`), absent on an ordinary event.
+    public var corrects = ByteSpan.absent
+    /// What kind of correction the event is (`correction`), `.none` on an ordinary event.
+    public var correction = CorrectionKind.none
+    /// Why (`reason`): required on a void, optional on a replace.
+    public var reason = ByteSpan.absent
     public var batch = false
     public var requests: Int64 = 1
     public var inputTokens: Int64 = 0
@@ -72,6 +78,8 @@ public enum EventKey: Int, CaseIterable, Sendable {
     case ts, id, provider, model, modelRequested, serviceTier, batch, requests
     case inputTokens, cachedInputTokens, cacheWriteTokens, cacheWrite1hTokens, outputTokens, toolCalls
     case status, attempt, latencyMs, traceId, tags, release, commit, cost, pricedWith
+    /// Correction fields (docs/FORMAT.md, "Corrections"); written right after `id`.
+    case corrects, correction, reason
 
     /// The JSON key.
     public var name: String {
@@ -99,6 +107,9 @@ public enum EventKey: Int, CaseIterable, Sendable {
         case .commit: "commit"
         case .cost: "cost"
         case .pricedWith: "priced_with"
+        case .corrects: "corrects"
+        case .correction: "correction"
+        case .reason: "reason"
         }
     }
 
@@ -107,6 +118,14 @@ public enum EventKey: Int, CaseIterable, Sendable {
 
     /// The required keys as a bit set.
     public static let requiredMask: UInt32 = required.reduce(0) { $0 | 1 << UInt32($1.rawValue) }
+
+    /// The two keys a correction carries together.
+    public static let correctionMask: UInt32 = 1 << UInt32(EventKey.corrects.rawValue) | 1 << UInt32(EventKey.correction.rawValue)
+
+    /// The keys a void may carry: it records no usage.
+    public static let voidAllowedMask: UInt32 = [EventKey.ts, .id, .corrects, .correction, .reason].reduce(0) {
+        $0 | 1 << UInt32($1.rawValue)
+    }
 
     /// What an event given to `append` must carry: the rest is stamped.
     public static let draftRequiredMask: UInt32 = [EventKey.provider, .model, .inputTokens, .outputTokens].reduce(0) {
@@ -132,10 +151,10 @@ public enum EventKey: Int, CaseIterable, Sendable {
         case 2: return eq("ts") ? .ts : eq("id") ? .id : nil
         case 4: return eq("tags") ? .tags : eq("cost") ? .cost : nil
         case 5: return eq("model") ? .model : eq("batch") ? .batch : nil
-        case 6: return eq("status") ? .status : eq("commit") ? .commit : nil
+        case 6: return eq("status") ? .status : eq("commit") ? .commit : eq("reason") ? .reason : nil
         case 7: return eq("attempt") ? .attempt : eq("release") ? .release : nil
-        case 8: return eq("provider") ? .provider : eq("requests") ? .requests : eq("trace_id") ? .traceId : nil
-        case 10: return eq("tool_calls") ? .toolCalls : eq("latency_ms") ? .latencyMs : nil
+        case 8: return eq("provider") ? .provider : eq("requests") ? .requests : eq("trace_id") ? .traceId : eq("corrects") ? .corrects : nil
+        case 10: return eq("tool_calls") ? .toolCalls : eq("latency_ms") ? .latencyMs : eq("correction") ? .correction : nil
         case 11: return eq("priced_with") ? .pricedWith : nil
         case 12: return eq("input_tokens") ? .inputTokens : eq("service_tier") ? .serviceTier : nil
         case 13: return eq("output_tokens") ? .outputTokens : nil
