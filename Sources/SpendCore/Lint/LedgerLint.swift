@@ -55,6 +55,8 @@ struct ChunkOutcome {
     var omitted = 0
     var newIds: [SeenId] = []
     var oldIds: [SeenId] = []
+    /// Corrections on new lines (checked against the whole ledger by `CorrectionLint`).
+    var newCorrections: [SeenId] = []
     /// Newlines in the chunk.
     var lines = 0
     var events = 0
@@ -220,12 +222,16 @@ enum LedgerLint {
                         "event at \(Timestamp.format(millis: ts)) belongs to \(actual), not this shard's \(Timestamp.monthString(millis: month.lowerBound)): append it to ledger/\(actual.prefix(4))/\(actual).jsonl"
                     )
                 }
+                if scan.event.correction != .none {
+                    partial.outcome.newCorrections.append(
+                        SeenId(hash: IdSet.hash(scan.event.corrects, scan.scanner), relLine: Int32(line), lineStart: lineStart))
+                }
                 partial.scratch.removeAll(keepingCapacity: true)
                 partial.checker!.check(scan.event, scanner: scan.scanner, into: &partial.scratch)
                 for f in partial.scratch where pricingEnabled || (f.rule != .unknownModel && f.rule != .noPrice) {
                     add(&partial.outcome, line, lineStart, f.offset, f.severity, f.rule, f.message)
                 }
-            } else if historyPricing {
+            } else if historyPricing && scan.event.correction != .void {
                 if case .failure(let failure) = scan.pricer!.price(scan.event, scanner: scan.scanner, interner: &scan.interner) {
                     add(
                         &partial.outcome, line, lineStart, failure.offset, .error, failure.error.rule,
