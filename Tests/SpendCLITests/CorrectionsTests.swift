@@ -228,6 +228,40 @@ final class CorrectionsTests: XCTestCase {
         XCTAssertEqual(uncached.stdout, second.stdout)
     }
 
+    /// `spend releases` and `spend diff --releases` read summaries through the same
+    /// cache: b0 voided and a1 replaced (re-released as v2) from February's shard.
+    func testReleasesApplyCorrections() throws {
+        let repo = try makeRepo(cards: false)
+        try repo.write("ratecards/openai.toml", diffCard())
+        try repo.write("src/app.txt", "1\n")
+        try commitDated(repo, "app", "2026-01-01T09:00:00Z")
+        try datedGit(repo, "2026-01-01T09:00:00Z", ["tag", "v1"])
+        try repo.write("src/app.txt", "2\n")
+        try commitDated(repo, "app 2", "2026-01-10T09:00:00Z")
+        try datedGit(repo, "2026-01-10T09:00:00Z", ["tag", "v2"])
+        func e(_ id: String, _ day: String, _ release: String) -> String {
+            event(ts: "2026-01-\(day)T10:00:00Z", id: id, input: 2000, output: 500, tags: [("team", "t")], extra: "\"release\":\"\(release)\"")
+        }
+        try repo.writeLedger("ledger/2026/2026-01.jsonl", [e("a0", "02", "v1"), e("a1", "03", "v1"), e("b0", "11", "v2"), e("b1", "12", "v2"), e("b2", "13", "v2")])
+        func releases() throws -> [String: [String: String]] {
+            let r = try repo.spend("releases", "--format", "csv")
+            assertOK(r)
+            return csvRows(r.stdout)
+        }
+        XCTAssertEqual(try releases()["v1"]?["requests"], "2")
+        XCTAssertEqual(try releases()["v2"]?["requests"], "3")
+        let moved = e("r1", "03", "v2").replacingOccurrences(of: "\"id\":\"r1\"", with: "\"id\":\"r1\",\"corrects\":\"a1\",\"correction\":\"replace\"")
+        try repo.append("ledger/2026/2026-01.jsonl", moved + "\n")
+        try repo.writeLedger("ledger/2026/2026-02.jsonl", [Self.void("v-b0", "b0", ts: "2026-02-01T00:00:00.000Z")])
+        let rows = try releases()
+        XCTAssertEqual(rows["v1"]?["requests"], "1")
+        XCTAssertEqual(rows["v2"]?["requests"], "3")  // b1, b2, r1
+        XCTAssertEqual(rows["v2"]?["cost"], "0.03")
+        let diff = try repo.spend("diff", "--releases", "v1", "v2", "--format", "csv")
+        assertOK(diff)
+        XCTAssertTrue(diff.stdout.contains(",1,3,"), diff.stdout)
+    }
+
     // MARK: The verbs
 
     func testVerbsAppendCorrectionsAndNeverTouchTheOriginal() throws {
