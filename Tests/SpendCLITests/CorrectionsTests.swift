@@ -318,7 +318,9 @@ final class CorrectionsTests: XCTestCase {
 
     func testVerbErrorsNameTheRuleAndWriteNothing() throws {
         let repo = try baseRepo()
-        assertOK(try repo.spend("void", "s0", "--reason", "duplicate"))
+        let voided = try repo.spend("void", "s0", "--reason", "duplicate")
+        assertOK(voided)
+        let voidID = String(voided.stdout.split(separator: " ")[4])
         let before = try repo.read("ledger/2025/2025-01.jsonl")
         let cases: [([String], String)] = [
             (["void", "nope", "--reason", "x"], #"<arguments>: error[correction-target]: corrects "nope" but no event of the ledger has that id"#),
@@ -326,8 +328,11 @@ final class CorrectionsTests: XCTestCase {
             (["void", "s1", "s1", "--reason", "x"], #"<arguments>: error[correction-twice]: "s1" is given twice"#),
             (["void", "s1", "--reason", ""], "<arguments>: error[correction-reason]: a void needs a reason: say why the event does not count"),
             (["retag", "s0", "--tag", "team=x"], #"<arguments>: error[correction-twice]: "s0" is already corrected"#),
+            (["retag", "VOID", "--tag", "team=x"], #"<arguments>: error[correction-target]: "VOID" is a void (ledger/"#),
         ]
         for (args, message) in cases {
+            let args = args.map { $0 == "VOID" ? voidID : $0 }
+            let message = message.replacingOccurrences(of: "VOID", with: voidID)
             let r = try runSpend("spend", args, in: repo.root)
             assertRejected(r)
             if !message.isEmpty { XCTAssertTrue(r.stderr.hasPrefix(message), "\(args): \(r.stderr)") }

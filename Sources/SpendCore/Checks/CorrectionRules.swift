@@ -17,6 +17,12 @@ public enum CorrectionRules {
                 "\(shown) is already corrected (\(earlier.kind.name ?? "") \(JSONString.quoted(earlier.id)) at \(earlier.place)): correct that correction instead"
             )
         }
+        if replacing && found.event?.correction == .void {
+            return (
+                .correctionTarget,
+                "\(shown) is a void (\(found.place)): it records no usage to change; append the event again with spend append"
+            )
+        }
         if replacing && found.event == nil {
             return (
                 .correctionTarget,
