@@ -22,6 +22,8 @@ public struct ChunkScan {
     /// Hashes of the ids this chunk's correction events correct (every line read, in scope or not).
     public private(set) var declaredCorrections: [UInt64] = []
     private let appliesCorrections: Bool
+    /// Some events are corrected away (so every id is looked up); false on the usual ledger.
+    private let excludesIds: Bool
 
     private let limit: Int
     private var locator: ChunkLocator
@@ -53,6 +55,7 @@ public struct ChunkScan {
         self.chunk = chunk
         self.corrections = corrections
         appliesCorrections = scope.appliesCorrections
+        excludesIds = scope.appliesCorrections && !corrections.isEmpty
         scanner = LedgerScanner(buffer: chunk.buffer.bytes, range: chunk.range)
         locator = ChunkLocator(chunk)
         limit = scope.diagnosticLimit
@@ -146,13 +149,13 @@ public struct ChunkScan {
             declaredCorrections.append(IdSet.hash(event.corrects, scanner))
             if appliesCorrections && event.correction == .void { return true }
         }
-        return appliesCorrections && !corrections.isEmpty && corrections.contains(IdSet.hash(event.id, scanner))
+        return excludesIds && corrections.contains(IdSet.hash(event.id, scanner))
     }
 
     /// True when a line the scanner rejected is corrected (its id read
     /// leniently): it is skipped without a diagnostic.
     mutating func isRejectedLineCorrected() -> Bool {
-        guard appliesCorrections, !corrections.isEmpty, let id = scanner.idOfRejectedLine(at: event.lineStart) else { return false }
+        guard excludesIds, let id = scanner.idOfRejectedLine(at: event.lineStart) else { return false }
         return corrections.contains(IdSet.hash(id, scanner))
     }
 
