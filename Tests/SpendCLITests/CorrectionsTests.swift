@@ -88,6 +88,14 @@ final class CorrectionsTests: XCTestCase {
         let rows = try report(repo, "--by", "team")
         XCTAssertEqual(rows["growth"]?["requests"], "4")
         XCTAssertEqual(rows["search"]?["requests"], "2")
+        // The diff reads the voided lines' shard before it knows the voids (cold cache), then with them.
+        try commitDated(repo, "void the bad lines", "2025-02-05T00:00:00Z")
+        let diff = try runSpend("spend-diff", ["HEAD~2", "HEAD", "--format", "csv"], in: repo.root)
+        assertOK(diff)
+        XCTAssertEqual(csvRows(diff.stdout)["growth"]?["delta"], "0")
+        let unvoided = try runSpend("spend-diff", ["HEAD~1", "HEAD", "--format", "csv"], in: repo.root)
+        XCTAssertNotEqual(unvoided.status, 0, "HEAD~1 has the bad lines and no voids")
+        XCTAssertTrue(unvoided.stderr.contains("input_tokens must be a non-negative integer"), unvoided.stderr)
         // It cannot be replaced (there are no fields to copy): void it and append it again.
         let replace = try repo.spend("replace", "bad-1", "--input", "5")
         assertRejected(replace)

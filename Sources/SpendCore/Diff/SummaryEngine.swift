@@ -141,7 +141,10 @@ public final class SummaryEngine: @unchecked Sendable {
                 firstOf[blobs[i]] = toParse.count
                 toParse.append(snapshot.shards[i])
             }
-            let parsed = try parse(snapshot: snapshot, shards: toParse, book: book, query: query, lenient: lenient, corrections: known)
+            // While some shards' corrections are unknown, a rejected line may
+            // turn out to be voided: errors wait until the corrections are known.
+            let parsed = try parse(
+                snapshot: snapshot, shards: toParse, book: book, query: query, lenient: lenient || !undeclared.isEmpty, corrections: known)
             locked { $0.parsedShards += toParse.count }
             var found = known
             for (blob, k) in firstOf where undeclared.contains(where: { blobs[$0] == blob }) {
@@ -152,6 +155,10 @@ public final class SummaryEngine: @unchecked Sendable {
                 // A shard parsed just now declares corrections that were not
                 // known: every shard's contribution may change. All are known now.
                 return try summary(of: snapshot, book: book, query: query, lenient: lenient)
+            }
+            if !lenient && parsed.contains(where: { !$0.complete }) {
+                // The corrections were right: the errors stand (read again to throw them).
+                _ = try parse(snapshot: snapshot, shards: toParse, book: book, query: query, lenient: false, corrections: known)
             }
             for i in missing {
                 let s = parsed[firstOf[blobs[i]]!]
