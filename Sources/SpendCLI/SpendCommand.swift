@@ -10,7 +10,8 @@ public struct SpendCommand: ParsableCommand {
         version: SpendVersion.string,
         subcommands: [
             ReportCommand.self, AppendCommand.self, LintCommand.self, DiffCommand.self, ReleasesCommand.self, RepriceCommand.self,
-            AuditCommand.self, CardsCommand.self, InitCommand.self, HooksCommand.self, DemoCommand.self, ImportCommand.self,
+            AuditCommand.self, CardsCommand.self, InitCommand.self, HooksCommand.self, DemoCommand.self, ImportCommand.self, VoidCommand.self, RetagCommand.self,
+            ReplaceCommand.self,
         ])
 
     public init() {}

@@ -101,6 +101,9 @@ enum LedgerHarness {
         for (key, span) in zip(EventValues.stringKeys, spans) where !span.isAbsent {
             v.strings[key.name] = decoded(span, scanner)
         }
+        if !e.corrects.isAbsent { v.strings["corrects"] = decoded(e.corrects, scanner) }
+        if let kind = e.correction.name { v.strings["correction"] = Array(kind.utf8) }
+        if !e.reason.isAbsent { v.strings["reason"] = decoded(e.reason, scanner) }
         if !e.cost.isAbsent { v.cost = Array(scanner.bytes(e.cost)) }
         v.batch = e.batch
         v.integers = [

@@ -103,7 +103,16 @@ enum ReferenceLedger {
                 guard case .string(let s) = value else { return schema("\(known.name) is not a string") }
                 guard !s.raw.isEmpty else { return schema("\(known.name) is empty") }
                 values.strings[known.name] = s.decoded
-            case .modelRequested, .serviceTier, .status, .release, .commit, .traceId, .pricedWith:
+            case .corrects:
+                guard case .string(let s) = value else { return schema("corrects is not a string") }
+                guard !s.raw.isEmpty else { return schema("corrects is empty") }
+                values.strings[known.name] = s.decoded
+            case .correction:
+                guard case .string(let s) = value, s.decoded == Array("void".utf8) || s.decoded == Array("replace".utf8) else {
+                    return schema("correction is not void or replace")
+                }
+                values.strings[known.name] = s.decoded
+            case .modelRequested, .serviceTier, .status, .release, .commit, .traceId, .pricedWith, .reason:
                 if case .null = value { continue }
                 guard case .string(let s) = value else { return schema("\(known.name) is not a string") }
                 values.strings[known.name] = s.decoded
@@ -151,7 +160,17 @@ enum ReferenceLedger {
                 }
             }
         }
-        if let missing = EventKey.required.first(where: { !seen.contains($0) }) { return schema("missing \(missing.name)") }
+        var required = EventKey.required
+        if seen.contains(.corrects) || seen.contains(.correction) {
+            // docs/FORMAT.md, "Corrections": a void records no usage; any correction carries both keys.
+            if values.strings["correction"] == Array("void".utf8) {
+                let allowed: Set<EventKey> = [.ts, .id, .corrects, .correction, .reason]
+                if !seen.isSubset(of: allowed) { return schema("a void carries a usage key") }
+                required = [.ts, .id]
+            }
+            required += [.corrects, .correction]
+        }
+        if let missing = required.first(where: { !seen.contains($0) }) { return schema("missing \(missing.name)") }
         return .accepted(values)
     }
 

@@ -29,6 +29,11 @@ public struct LedgerEvent: Sendable, Hashable {
     public var sourceCost: ExactDecimal?
     public var cost: ExactDecimal?
     public var pricedWith: String?
+    /// The id this event corrects, with `correction` (docs/FORMAT.md, "Corrections").
+    public var corrects: String?
+    public var correction = CorrectionKind.none
+    /// Why: required on a void, optional on a replace.
+    public var reason: String?
 
     public init(
         ts: Int64, id: String, provider: String, model: String, inputTokens: Int64, outputTokens: Int64,
@@ -67,6 +72,16 @@ public struct LedgerEvent: Sendable, Hashable {
         Timestamp.encode(millis: ts, into: &w.out)
         w.raw("\",\"id\":")
         w.string(id)
+        if let corrects, let kind = correction.name {
+            w.key("corrects"); w.string(corrects)
+            w.key("correction"); w.string(kind)
+            if let reason { w.key("reason"); w.string(reason) }
+            if correction == .void {
+                w.byte(125)
+                out = w.out
+                return
+            }
+        }
         w.raw(",\"provider\":")
         w.string(provider)
         w.raw(",\"model\":")
@@ -113,6 +128,15 @@ public struct LedgerEvent: Sendable, Hashable {
         if let pricedWith { w.key("priced_with"); w.string(pricedWith) }
         w.byte(125)
         out = w.out
+    }
+
+    /// A void of `target` (docs/FORMAT.md, "Corrections"): stamps, the target and the reason, no usage.
+    public static func void(ts: Int64, id: String, corrects target: String, reason: String) -> LedgerEvent {
+        var event = LedgerEvent(ts: ts, id: id, provider: "", model: "", inputTokens: 0, outputTokens: 0, tags: [:])
+        event.corrects = target
+        event.correction = .void
+        event.reason = reason
+        return event
     }
 
     /// The shard an event belongs in: `ledger/YYYY/YYYY-MM.jsonl` by the UTC month of `ts`.
@@ -186,5 +210,24 @@ package struct JSONWriter {
             out.append(contentsOf: bytes[clean...])
         }
         out.append(34)
+    }
+}
+
+/// What a correction event does to the event it `corrects` (docs/FORMAT.md, "Corrections").
+public enum CorrectionKind: UInt8, Sendable {
+    /// An ordinary event.
+    case none
+    /// `"correction":"void"`: the original is excluded from every report; the void itself records no usage.
+    case void
+    /// `"correction":"replace"`: the original is excluded; this event's own fields count in its place.
+    case replace
+
+    /// The JSON value (nil for `.none`).
+    public var name: String? {
+        switch self {
+        case .none: nil
+        case .void: "void"
+        case .replace: "replace"
+        }
     }
 }

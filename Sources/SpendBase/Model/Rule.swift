@@ -56,6 +56,9 @@ public enum Rule: String, CaseIterable, Sendable, Hashable, CustomStringConverti
     // Events, added later (listed here so concurrent additions merge at the end).
     case futureTs = "future-ts"
     case tagMissing = "tag-missing"
+    case correctionTarget = "correction-target"
+    case correctionTwice = "correction-twice"
+    case correctionReason = "correction-reason"
 
     /// The stable id printed in findings and JSON: `tag-required`.
     public var id: String { rawValue }
@@ -194,6 +197,12 @@ public enum Rule: String, CaseIterable, Sendable, Hashable, CustomStringConverti
             Definition(.warning, .events, "ts more than a day after the time of the check (a clock or time-zone mistake)")
         case .tagMissing:
             Definition(.warning, .events, "a required tag is missing or empty where missing_tags = \"warn\": accepted as unattributed")
+        case .correctionTarget:
+            Definition(.error, .events, "a correction's `corrects` names no event of the ledger")
+        case .correctionTwice:
+            Definition(.error, .events, "an id is corrected by a second correction (correct the correction instead)")
+        case .correctionReason:
+            Definition(.error, .events, "a void without a `reason` (or with an empty one)")
         }
     }
 }

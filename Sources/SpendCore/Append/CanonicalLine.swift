@@ -40,7 +40,7 @@ struct CanonicalLine {
     func encode(
         _ e: EventRecord, _ scanner: LedgerScanner, ts: Int64, id: String?, into out: inout [UInt8]
     ) -> Bool {
-        if e.has(.cost) || e.has(.pricedWith) || e.has(.sourceCost) { return false }
+        if e.has(.cost) || e.has(.pricedWith) || e.has(.sourceCost) || e.correction != .none { return false }
         let base = scanner.base
         @inline(__always) func byte(_ i: Int) -> UInt8 { base.load(fromByteOffset: i, as: UInt8.self) }
         // Tags: the event's, then defaults for missing keys; sorted by key bytes.

@@ -64,6 +64,14 @@ public struct EventChecker {
     /// Checks one event, appending findings; returns how it is priced when it is.
     @discardableResult
     public mutating func check(_ e: EventRecord, scanner: LedgerScanner, into findings: inout [EventFinding]) -> PricedEvent? {
+        if e.correction == .void {
+            // A void records no usage: no policy or price applies, only its reason.
+            if e.reason.count == 0 {
+                findings.append(
+                    EventFinding(offset: e.lineStart, rule: .correctionReason, message: "a void needs a reason: say why the event does not count"))
+            }
+            return nil
+        }
         let envSpan = tag("env", e, scanner)
         let env = envSpan.flatMap { scanner.string($0) }
         let warnOnly = policy.missingTags(env: env) == .warn

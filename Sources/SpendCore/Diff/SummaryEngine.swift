@@ -5,6 +5,15 @@ import Foundation
 /// run each (shard blob, price book, query) is summarized once, so two
 /// revisions that share most shards parse the shared ones once at most.
 ///
+/// Corrections: what a shard contributes depends on the corrections of the
+/// whole snapshot (a void in November's shard excludes an October event).
+/// Each blob's declared corrections are cached by blob id
+/// (`CorrectionIndexCache`, found whenever the blob is parsed); a snapshot's
+/// corrections are their union, and every summary key carries its digest
+/// (nothing when there are none, so a ledger without corrections keeps its
+/// keys). A blob whose declared corrections are not known yet is parsed; if
+/// it declares new ones, the snapshot is summarized again with them.
+///
 /// `@unchecked Sendable`, safe because `cache` is a `let` of a Sendable type
 /// and the mutable state (the memo and the counters) is read and written only
 /// inside `locked`, which holds `lock`. Parsing runs outside the lock: two
@@ -14,6 +23,8 @@ public final class SummaryEngine: @unchecked Sendable {
     public let cache: SummaryCache?
     /// Stop at invalid lines (the default), or leave them out (`ShardSummary.excluded`).
     public let invalidLines: InvalidLinePolicy
+    /// The declared corrections of shard blobs (with `cache`).
+    public let corrections: CorrectionIndexCache?
     /// Shards parsed and shards served from the disk cache (memoized repeats count as neither).
     public var parsedShards: Int { locked { $0.parsedShards } }
     public var cachedShards: Int { locked { $0.cachedShards } }
@@ -22,6 +33,8 @@ public final class SummaryEngine: @unchecked Sendable {
         var parsedShards = 0
         var cachedShards = 0
         var memo: [String: ShardSummary] = [:]
+        /// Declared corrections by blob id.
+        var declared: [String: [UInt64]] = [:]
     }
     private let lock = NSLock()
     /// Guarded by `lock`: use `locked`.
@@ -33,9 +46,10 @@ public final class SummaryEngine: @unchecked Sendable {
         return body(&state)
     }
 
-    public init(cache: SummaryCache?, invalidLines: InvalidLinePolicy = .strict) {
+    public init(cache: SummaryCache?, invalidLines: InvalidLinePolicy = .strict, corrections: CorrectionIndexCache? = nil) {
         self.cache = cache
         self.invalidLines = invalidLines
+        self.corrections = corrections
     }
 
     /// A cache for the repository around `repository`, unless `useCache` is
@@ -45,7 +59,9 @@ public final class SummaryEngine: @unchecked Sendable {
     ) -> SummaryEngine {
         if !useCache { return SummaryEngine(cache: nil, invalidLines: invalidLines) }
         guard let (git, _) = try? repository.git() else { return SummaryEngine(cache: nil, invalidLines: invalidLines) }
-        return SummaryEngine(cache: SummaryCache(gitCommonDirectory: git.commonDirectory), invalidLines: invalidLines)
+        return SummaryEngine(
+            cache: SummaryCache(gitCommonDirectory: git.commonDirectory), invalidLines: invalidLines,
+            corrections: CorrectionIndexCache(gitCommonDirectory: git.commonDirectory))
     }
 
     /// The price book's identity: rate-card paths and blob ids (nil when a card has none).
@@ -96,17 +112,13 @@ public final class SummaryEngine: @unchecked Sendable {
     {
         let book = book ?? snapshot.priceBook
         let bookKey = Self.bookKey(book)
-        let queryKey = Self.queryKey(query)
+        let plainQueryKey = Self.queryKey(query)
         // Blob ids: from git; for a working-tree file, the index's id when the
         // file is certainly unchanged since it was staged (git's stat check),
         // else hashed from the file.
         let clean = snapshot.shards.contains(where: { !$0.isBlob }) ? CleanLedgerFiles(snapshot.repository) : nil
         var blobs: [String] = []
-        for (i, shard) in snapshot.shards.enumerated() {
-            if let only, !only.contains(i) {
-                blobs.append("")
-                continue
-            }
+        for shard in snapshot.shards {
             switch shard.content {
             case .blob(let id): blobs.append(id.hex)
             case .file(let path):
@@ -118,12 +130,26 @@ public final class SummaryEngine: @unchecked Sendable {
                 blobs.append(file.withBytes { ObjectID.blob(of: $0).hex })
             }
         }
+        // The snapshot's corrections, as far as they are known without parsing.
+        var known = CorrectionSet()
+        var undeclared: Set<Int> = []
+        for (i, blob) in blobs.enumerated() {
+            if let hashes = declaredCorrections(of: blob) {
+                known = known.union(hashes)
+            } else {
+                undeclared.insert(i)
+            }
+        }
+        let queryKey = known.isEmpty ? plainQueryKey : plainQueryKey + "|corrections " + known.digest
         var results: [ShardSummary?] = Array(repeating: nil, count: snapshot.shards.count)
         var missing: [Int] = []
         // Without card blob ids there is no sound key: nothing is memoized or cached.
         let memoKey: String? = bookKey.map { $0 + "|" + queryKey }
-        for (i, blob) in blobs.enumerated() where only?.contains(i) ?? true {
-            if let memoKey, let m = locked({ $0.memo[blob + "|" + memoKey] }) {
+        // Shards outside `only` are read only to learn their corrections (once per blob).
+        for (i, blob) in blobs.enumerated() where only?.contains(i) ?? true || undeclared.contains(i) {
+            if undeclared.contains(i) {
+                missing.append(i)
+            } else if let memoKey, let m = locked({ $0.memo[blob + "|" + memoKey] }) {
                 results[i] = m
             } else if let bookKey, let cache, let s = cache.load(blob: blob, key: bookKey + "|" + queryKey) {
                 results[i] = s
@@ -146,17 +172,48 @@ public final class SummaryEngine: @unchecked Sendable {
                 firstOf[blobs[i]] = toParse.count
                 toParse.append(snapshot.shards[i])
             }
-            let parsed = try parse(snapshot: snapshot, shards: toParse, book: book, query: query, lenient: lenient)
+            // While some shards' corrections are unknown, a rejected line may
+            // turn out to be voided: errors wait until the corrections are known.
+            let parsed = try parse(
+                snapshot: snapshot, shards: toParse, book: book, query: query, lenient: lenient || !undeclared.isEmpty, corrections: known)
             locked { $0.parsedShards += toParse.count }
+            var found = known
+            for (blob, k) in firstOf where undeclared.contains(where: { blobs[$0] == blob }) {
+                remember(parsed[k].declared, of: blob)
+                found = found.union(parsed[k].declared)
+            }
+            if found != known {
+                // A shard parsed just now declares corrections that were not
+                // known: every shard's contribution may change. All are known now.
+                return try shardSummaries(of: snapshot, book: book, query: query, lenient: lenient, only: only)
+            }
+            if !lenient && !undeclared.isEmpty && parsed.contains(where: { !$0.complete }) {
+                // The corrections were right: the errors stand (read again to throw them).
+                _ = try parse(snapshot: snapshot, shards: toParse, book: book, query: query, lenient: false, corrections: known)
+            }
             for i in missing {
                 let s = parsed[firstOf[blobs[i]]!]
-                results[i] = s.summary
+                if only?.contains(i) ?? true { results[i] = s.summary }
                 if let memoKey { locked { $0.memo[blobs[i] + "|" + memoKey] = s.summary } }
                 if s.complete, let bookKey, let cache { cache.store(s.summary, blob: blobs[i], key: bookKey + "|" + queryKey) }
             }
             cache?.prune()
+            corrections?.prune()
         }
         return results
+    }
+
+    /// A blob's declared corrections: memoized, else from the disk cache, else nil (parse it).
+    private func declaredCorrections(of blob: String) -> [UInt64]? {
+        if let known = locked({ $0.declared[blob] }) { return known }
+        guard let hashes = corrections?.load(blob) else { return nil }
+        locked { $0.declared[blob] = hashes }
+        return hashes
+    }
+
+    private func remember(_ hashes: [UInt64], of blob: String) {
+        locked { $0.declared[blob] = hashes }
+        corrections?.store(hashes, for: blob)
     }
 
     /// The error for a sum of shard summaries that overflows: the event at
@@ -171,13 +228,16 @@ public final class SummaryEngine: @unchecked Sendable {
 
     /// Parses shards in parallel and summarizes each; the lines rejected are
     /// left out with `lenient` or under `InvalidLinePolicy.exclude` (each
-    /// summary's `excluded`), else thrown.
-    func parse(snapshot: Snapshot, shards: [LedgerShard], book: PriceBook, query: ReportQuery, lenient: Bool) throws(SpendError)
-        -> [(summary: ShardSummary, complete: Bool)]
-    {
+    /// summary's `excluded`), else thrown. `corrections`: the snapshot's
+    /// (events with those ids are left out); each shard's own declared
+    /// corrections come back with its summary.
+    func parse(
+        snapshot: Snapshot, shards: [LedgerShard], book: PriceBook, query: ReportQuery, lenient: Bool, corrections: CorrectionSet
+    ) throws(SpendError) -> [(summary: ShardSummary, complete: Bool, declared: [UInt64])] {
         let aggregator = Aggregator(book: book, query: query)
-        let parts = try LedgerReader.mapChunks(snapshot, shards: shards) { chunk in aggregator.aggregate(chunk) }
-        var out = Array(repeating: (summary: ShardSummary(), complete: true), count: shards.count)
+        let parts = try ScanEngine.run(snapshot, shards: shards, corrections: corrections, aggregator.consumer)
+        var out = Array(repeating: (summary: ShardSummary(), complete: true, declared: [UInt64]()), count: shards.count)
+        for (i, part) in parts { out[i].declared += part.declaredCorrections }
         var diagnostics: [Diagnostic] = []
         var omitted = 0
         var overflow: (error: SumOverflow, path: String)?

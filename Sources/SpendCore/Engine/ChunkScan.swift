@@ -19,6 +19,13 @@ public struct ChunkScan {
     public private(set) var failures = 0
     /// Running totals of the events counted with `addToTotals()`, from the chunk's prefix.
     public private(set) var totals: RunningTotals
+    /// The corrected ids this scan excludes (see `CorrectionSet`).
+    public let corrections: CorrectionSet
+    /// Hashes of the ids this chunk's correction events correct (every line read, in scope or not).
+    public private(set) var declaredCorrections: [UInt64] = []
+    private let appliesCorrections: Bool
+    /// Some events are corrected away (so every id is looked up); false on the usual ledger.
+    private let excludesIds: Bool
 
     private let limit: Int
     private var locator: ChunkLocator
@@ -46,8 +53,11 @@ public struct ChunkScan {
         case tag([UInt8], name: String)
     }
 
-    init(_ chunk: LedgerChunk, _ scope: ScanScope, prefix: RunningTotals) {
+    init(_ chunk: LedgerChunk, _ scope: ScanScope, prefix: RunningTotals, corrections: CorrectionSet) {
         self.chunk = chunk
+        self.corrections = corrections
+        appliesCorrections = scope.appliesCorrections
+        excludesIds = scope.appliesCorrections && !corrections.isEmpty
         scanner = LedgerScanner(buffer: chunk.buffer.bytes, range: chunk.range)
         locator = ChunkLocator(chunk)
         limit = scope.diagnosticLimit
@@ -134,6 +144,27 @@ public struct ChunkScan {
         guard lineCursor >= event.lineStart else { return }
         let p = scanner.position
         lineCursor = max(lineCursor, p > event.lineStart && chunk.buffer.bytes[p - 1] == 10 ? p - 1 : p)
+    }
+
+    // MARK: Corrections
+
+    /// Notes the event's correction, if it is one, and says whether the
+    /// event is corrected away: a void (it records no usage) or an event
+    /// whose id a correction corrects. Nothing when the scope does not apply
+    /// corrections (lint reads every line as written).
+    @inline(__always) mutating func isCorrectedAway() -> Bool {
+        if event.correction != .none {
+            declaredCorrections.append(IdSet.hash(event.corrects, scanner))
+            if appliesCorrections && event.correction == .void { return true }
+        }
+        return excludesIds && corrections.contains(IdSet.hash(event.id, scanner))
+    }
+
+    /// True when a line the scanner rejected is corrected (its id read
+    /// leniently): it is skipped without a diagnostic.
+    mutating func isRejectedLineCorrected() -> Bool {
+        guard excludesIds, let id = scanner.idOfRejectedLine(at: event.lineStart) else { return false }
+        return corrections.contains(IdSet.hash(id, scanner))
     }
 
     // MARK: Values and keys

@@ -27,9 +27,16 @@
 ///   `InvalidLinePolicy` decide (a line is excluded when the consumer
 ///   recorded a diagnostic for it: `ScannedChunk.excluded`).
 /// - **What `consume` sees.** Events that parsed, lie in the scope's window
-///   and pass every `--where` clause. Corrections, when the ledger gains
-///   them, are applied by the engine before `consume`, once for every
-///   consumer. The event, its buffer, the chunk's interner, the group key
+///   and pass every `--where` clause. Corrections (docs/FORMAT.md,
+///   "Corrections") are applied by the engine before `consume`, once for
+///   every consumer: a void never reaches it, nor does an event whose id a
+///   correction anywhere in the snapshot corrects (nor a rejected line whose
+///   id is corrected: no diagnostic), and a replace counts as itself.
+///   `ScanEngine.run` finds the snapshot's corrections while it scans (no
+///   extra pass when there are none) and reads the chunks again with them
+///   when there are; a verb that scans chunks one by one passes them in. A
+///   scope with `appliesCorrections` false (lint) sees every line as
+///   written, voids included. The event, its buffer, the chunk's interner, the group key
 ///   and the priced model (when the scope has a grouping book) are on the
 ///   `ChunkScan` passed in; `consume` may record a diagnostic with
 ///   `scan.fail(at:rule:message:)` and skip the event.
@@ -83,6 +90,8 @@ public struct ScanScope: Sendable {
     public var diagnosticLimit = 50
     /// Count the chunk's newlines to its end (`ScannedChunk.lines`), for verbs that number lines across chunks.
     public var countsLines = false
+    /// Apply corrections (the default); false for a consumer that checks every line as written (lint).
+    public var appliesCorrections = true
 
     /// Every event, no grouping.
     public init(book: PriceBook? = nil, diagnosticLimit: Int = 50) {

@@ -66,6 +66,8 @@ struct ChunkOutcome {
     var omitted = 0
     var newIds: [SeenId] = []
     var oldIds: [SeenId] = []
+    /// Corrections on new lines (checked against the whole ledger by `CorrectionLint`).
+    var newCorrections: [SeenId] = []
     /// Newlines in the chunk.
     var lines = 0
     var events = 0
@@ -155,6 +157,7 @@ enum LedgerLint {
         let historyPolicy = !full && plan.prefixPolicy
         var scope = ScanScope(book: historyPricing ? book : nil)
         scope.countsLines = true
+        scope.appliesCorrections = false
         let consumer = ChunkChecks(
             plan: plan, full: full, policy: policy, book: book, pricingEnabled: pricingEnabled, historyPricing: historyPricing,
             historyPolicy: historyPolicy, limit: limit, scope: scope, now: now)
@@ -237,6 +240,10 @@ enum LedgerLint {
                         "event at \(Timestamp.format(millis: ts)) belongs to \(actual), not this shard's \(Timestamp.monthString(millis: month.lowerBound)): append it to ledger/\(actual.prefix(4))/\(actual).jsonl"
                     )
                 }
+                if scan.event.correction != .none {
+                    partial.outcome.newCorrections.append(
+                        SeenId(hash: IdSet.hash(scan.event.corrects, scan.scanner), relLine: Int32(line), lineStart: lineStart))
+                }
                 partial.scratch.removeAll(keepingCapacity: true)
                 partial.checker!.check(scan.event, scanner: scan.scanner, into: &partial.scratch)
                 for f in partial.scratch where pricingEnabled || (f.rule != .unknownModel && f.rule != .noPrice) {
@@ -254,7 +261,7 @@ enum LedgerLint {
                     }
                 }
                 if rejected { partial.outcome.policyPredating += 1 }
-            } else if historyPricing {
+            } else if historyPricing && scan.event.correction != .void {
                 if case .failure(let failure) = scan.pricer!.price(scan.event, scanner: scan.scanner, interner: &scan.interner) {
                     add(
                         &partial.outcome, line, lineStart, failure.offset, .error, failure.error.rule,

@@ -300,6 +300,7 @@ public struct Linter {
             guard let d = duplicates.diagnostic(id, alsoAt: other) else { return }
             out.reportBounded(d, limit: limit)
         }
+        for d in try CorrectionLint.findings(scanned, target: target, workspace: workspace) { out.reportBounded(d, limit: limit) }
         // Incremental modes only: --all reads everything anyway.
         if let cache, incremental { plan.storeIdSets(scanned, in: cache) }
         return out

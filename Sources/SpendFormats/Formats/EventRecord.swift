@@ -23,6 +23,12 @@ public struct EventRecord {
     public var pricedWith = ByteSpan.absent
     /// The cost the source reported (an importer's `source_cost`), never priced from.
     public var sourceCost = ByteSpan.absent
+    /// The id this event corrects (`corrects`), absent on an ordinary event.
+    public var corrects = ByteSpan.absent
+    /// What kind of correction the event is (`correction`), `.none` on an ordinary event.
+    public var correction = CorrectionKind.none
+    /// Why (`reason`): required on a void, optional on a replace.
+    public var reason = ByteSpan.absent
     public var batch = false
     public var requests: Int64 = 1
     public var inputTokens: Int64 = 0
@@ -76,6 +82,8 @@ public enum EventKey: Int, CaseIterable, Sendable {
     case inputTokens, cachedInputTokens, cacheWriteTokens, cacheWrite1hTokens, outputTokens, toolCalls
     case status, attempt, latencyMs, traceId, tags, release, commit, cost, pricedWith
     case sourceCost
+    /// Correction fields (docs/FORMAT.md, "Corrections"); written right after `id`.
+    case corrects, correction, reason
 
     /// The JSON key.
     public var name: String {
@@ -104,6 +112,9 @@ public enum EventKey: Int, CaseIterable, Sendable {
         case .cost: "cost"
         case .pricedWith: "priced_with"
         case .sourceCost: "source_cost"
+        case .corrects: "corrects"
+        case .correction: "correction"
+        case .reason: "reason"
         }
     }
 
@@ -112,6 +123,14 @@ public enum EventKey: Int, CaseIterable, Sendable {
 
     /// The required keys as a bit set.
     public static let requiredMask: UInt32 = required.reduce(0) { $0 | 1 << UInt32($1.rawValue) }
+
+    /// The two keys a correction carries together.
+    public static let correctionMask: UInt32 = 1 << UInt32(EventKey.corrects.rawValue) | 1 << UInt32(EventKey.correction.rawValue)
+
+    /// The keys a void may carry: it records no usage.
+    public static let voidAllowedMask: UInt32 = [EventKey.ts, .id, .corrects, .correction, .reason].reduce(0) {
+        $0 | 1 << UInt32($1.rawValue)
+    }
 
     /// What an event given to `append` must carry: the rest is stamped.
     public static let draftRequiredMask: UInt32 = [EventKey.provider, .model, .inputTokens, .outputTokens].reduce(0) {
@@ -137,10 +156,10 @@ public enum EventKey: Int, CaseIterable, Sendable {
         case 2: return eq("ts") ? .ts : eq("id") ? .id : nil
         case 4: return eq("tags") ? .tags : eq("cost") ? .cost : nil
         case 5: return eq("model") ? .model : eq("batch") ? .batch : nil
-        case 6: return eq("status") ? .status : eq("commit") ? .commit : nil
+        case 6: return eq("status") ? .status : eq("commit") ? .commit : eq("reason") ? .reason : nil
         case 7: return eq("attempt") ? .attempt : eq("release") ? .release : nil
-        case 8: return eq("provider") ? .provider : eq("requests") ? .requests : eq("trace_id") ? .traceId : nil
-        case 10: return eq("tool_calls") ? .toolCalls : eq("latency_ms") ? .latencyMs : nil
+        case 8: return eq("provider") ? .provider : eq("requests") ? .requests : eq("trace_id") ? .traceId : eq("corrects") ? .corrects : nil
+        case 10: return eq("tool_calls") ? .toolCalls : eq("latency_ms") ? .latencyMs : eq("correction") ? .correction : nil
         case 11: return eq("priced_with") ? .pricedWith : eq("source_cost") ? .sourceCost : nil
         case 12: return eq("input_tokens") ? .inputTokens : eq("service_tier") ? .serviceTier : nil
         case 13: return eq("output_tokens") ? .outputTokens : nil

@@ -13,6 +13,9 @@ extension LedgerEvent {
         commit = scanner.string(e.commit)
         traceId = scanner.string(e.traceId)
         pricedWith = scanner.string(e.pricedWith)
+        corrects = scanner.string(e.corrects)
+        correction = e.correction
+        reason = scanner.string(e.reason)
         cost = scanner.string(e.cost).flatMap { ExactDecimal($0) }
         sourceCost = scanner.string(e.sourceCost).flatMap { ExactDecimal($0) }
         batch = e.batch ? true : nil

@@ -158,8 +158,10 @@ public struct LedgerScanner {
         }
         event.lineEnd = p
         event.keys = seen
-        if seen & requiredKeys != requiredKeys {
-            let missing = EventKey.allCases.first { requiredKeys & (1 << UInt32($0.rawValue)) != 0 && seen & (1 << UInt32($0.rawValue)) == 0 }!
+        var required = requiredKeys
+        if seen & EventKey.correctionMask != 0 { required = try correctionRequirements(seen, event) }
+        if seen & required != required {
+            let missing = EventKey.allCases.first { required & (1 << UInt32($0.rawValue)) != 0 && seen & (1 << UInt32($0.rawValue)) == 0 }!
             throw fail(event.lineStart, .schema, "missing required key \"\(missing.name)\"")
         }
         event.tags = 0..<tags.count
@@ -191,6 +193,21 @@ public struct LedgerScanner {
 
     // MARK: Fields
 
+    /// The keys a correction must carry: `corrects` and `correction` together;
+    /// a void carries only its stamps and `reason` (it records no usage), a
+    /// replace everything an event carries.
+    private func correctionRequirements(_ seen: UInt32, _ event: EventRecord) throws(LedgerScanError) -> UInt32 {
+        guard event.correction == .void else { return requiredKeys | EventKey.correctionMask }
+        if seen & ~EventKey.voidAllowedMask != 0 {
+            let extra = EventKey.allCases.first { seen & ~EventKey.voidAllowedMask & (1 << UInt32($0.rawValue)) != 0 }!
+            throw fail(
+                event.lineStart, .schema,
+                "a void records no usage: \"\(extra.name)\" is not allowed on it (use \"correction\":\"replace\" to change an event)")
+        }
+        let stamps: UInt32 = 1 << UInt32(EventKey.ts.rawValue) | 1 << UInt32(EventKey.id.rawValue)
+        return requiredKeys & stamps | EventKey.correctionMask
+    }
+
     private mutating func scanField(_ key: EventKey, at p: Int, into event: inout EventRecord) throws(LedgerScanError) -> Int {
         switch key {
         case .ts:
@@ -218,6 +235,18 @@ public struct LedgerScanner {
         case .pricedWith: return try optionalString(p, key, &event.pricedWith)
         case .cost: return try decimal(p, key, &event.cost)
         case .sourceCost: return try decimal(p, key, &event.sourceCost)
+        case .corrects: return try requiredString(p, key, &event.corrects)
+        case .reason: return try optionalString(p, key, &event.reason)
+        case .correction:
+            guard p < count, byte(p) == 34 else { throw typeError(p, "correction must be \"void\" or \"replace\"") }
+            let s = try scanString(p + 1)
+            if s.escaped { try validateEscapes(s) }
+            switch string(s) {
+            case "void": event.correction = .void
+            case "replace": event.correction = .replace
+            default: throw fail(p, .schema, "correction must be \"void\" or \"replace\"")
+            }
+            return s.start + s.count + 1
         case .batch:
             if let after = isNull(p) { return after }
             if matchLiteral(p, "true") { event.batch = true; return p + 4 }
