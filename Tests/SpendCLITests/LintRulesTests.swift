@@ -20,9 +20,9 @@ final class LintRulesTests: XCTestCase {
         try repo.appendEvents(shard, [lintEvent(id: "a"), lintEvent(id: "b", model: "gpt-4o", tags: ["team": "search", "env": "dev"])])
         let run = try repo.lint()
         XCTAssertEqual(run.status, 0, run.output)
-        XCTAssertTrue(run.stdout.hasPrefix("spend lint: ok (working tree: 2 new events checked in 1 shard, 5 rate cards, spend.toml)"), run.stdout)
+        XCTAssertTrue(run.stdout.hasPrefix("spend lint: ok (working tree: 2 new events checked in 1 shard, 6 rate cards, spend.toml)"), run.stdout)
         let all = try repo.lint("--all")
-        XCTAssertTrue(all.stdout.hasPrefix("spend lint: ok (working tree: 2 events in 1 shard, 5 rate cards, spend.toml)"), all.stdout)
+        XCTAssertTrue(all.stdout.hasPrefix("spend lint: ok (working tree: 2 events in 1 shard, 6 rate cards, spend.toml)"), all.stdout)
     }
 
     func testTagRules() throws {
@@ -208,6 +208,6 @@ final class LintRulesTests: XCTestCase {
     func testBundledSampleRepositoryIsClean() throws {
         let run = try lintSpend("spend", ["lint", "--all", "-C", LintPaths.packageRoot.path, "--no-cache"], in: URL(fileURLWithPath: "/"))
         XCTAssertEqual(run.status, 0, run.output)
-        XCTAssertTrue(run.stdout.contains("4,000 events in 4 shards, 5 rate cards"), run.stdout)
+        XCTAssertTrue(run.stdout.contains("4,000 events in 4 shards, 6 rate cards"), run.stdout)
     }
 }
