@@ -16,10 +16,12 @@ package struct ImportSettings: Sendable {
     }
 
     /// The `[import.SOURCE]` table of `policy` (`source` is `openai`,
-    /// `anthropic`, `csv`: the sources' `settingsName`); `text` is the
-    /// policy file's text, for lines in messages.
-    package init(policy: Policy, source: String, path: String = "spend.toml", text: String? = nil) {
-        self.init(table: policy.imports[source], path: path, text: text)
+    /// `anthropic`, `csv`, `otel`, `litellm`); `path` and `text` (the policy
+    /// file's, for lines in messages) default to the ones the policy was read from.
+    package init(policy: Policy, source: String, path: String? = nil, text: String? = nil) {
+        self.init(
+            table: policy.imports[source], path: path ?? policy.path,
+            text: text ?? (policy.lines.isEmpty ? nil : policy.lines.joined(separator: "\n")))
     }
 }
 
@@ -97,6 +99,25 @@ struct ImportSettingsReader {
                 if let value = string(tags, tag, at: path + [key, id]) { mapped[tag] = value }
             }
             out[id] = mapped
+        }
+        return out
+    }
+
+    /// The sub-table `[…KEY]` as name → non-empty string (`[import.otel.tags]`),
+    /// or nil when absent (or an error when it is not a table of strings).
+    mutating func stringMap(_ table: TOMLTable, _ key: String, at path: [String]) -> [String: String]? {
+        guard let value = table[key] else { return nil }
+        guard let sub = value.table else {
+            error(path + [key], "\(key) in \(name(path)) must be a table of strings, e.g. \(name(path + [key]))")
+            return nil
+        }
+        var out: [String: String] = [:]
+        for entry in sub.keys {
+            guard let text = sub[entry]?.string, !text.isEmpty else {
+                error(path + [key, entry], "\"\(entry)\" in \(name(path + [key])) must be a non-empty string")
+                continue
+            }
+            out[entry] = text
         }
         return out
     }
