@@ -42,15 +42,9 @@ public struct AnthropicUsageSource: ImportSource {
     /// The source with the `[import.anthropic]` table of `spend.toml` and the
     /// time after which a bucket is still open.
     package static func make(settings: ImportSettings, now: Int64?) throws(SpendError) -> AnthropicUsageSource {
-        var reader = ImportSettingsReader(settings, source: settingsName)
-        var mapped: [String: [String: [String: String]]] = [:]
-        if let table = settings.table {
-            reader.unknownKeys(table, allowed: ["workspaces", "api_keys"], at: [])
-            mapped["workspace_id"] = reader.tagTables(table, "workspaces", at: [])
-            mapped["api_key_id"] = reader.tagTables(table, "api_keys", at: [])
-        }
-        try reader.finish()
-        return AnthropicUsageSource(tags: GroupingTags(idTags: idTags, mapped: mapped), now: now)
+        let tags = try GroupingTags.read(
+            settings, source: settingsName, idTags: idTags, tables: [("workspaces", "workspace_id"), ("api_keys", "api_key_id")])
+        return AnthropicUsageSource(tags: tags, now: now)
     }
 
     /// Result field → the tag that keeps its id.

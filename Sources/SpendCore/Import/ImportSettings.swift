@@ -191,6 +191,23 @@ struct GroupingTags: Sendable {
     /// Result field → its value → the tags it maps to.
     let mapped: [String: [String: [String: String]]]
 
+    /// The grouping tags of a usage source whose `[import.SOURCE]` table holds
+    /// only id tables (`tables`: `projects` → the result field `project_id`),
+    /// each `[import.SOURCE.KEY.ID]` a table of tags; problems are located
+    /// `policy` errors.
+    static func read(
+        _ settings: ImportSettings, source: String, idTags: [(field: String, tag: String)], tables: [(key: String, field: String)]
+    ) throws(SpendError) -> GroupingTags {
+        var reader = ImportSettingsReader(settings, source: source)
+        var mapped: [String: [String: [String: String]]] = [:]
+        if let table = settings.table {
+            reader.unknownKeys(table, allowed: tables.map(\.key), at: [])
+            for (key, field) in tables { mapped[field] = reader.tagTables(table, key, at: []) }
+        }
+        try reader.finish()
+        return GroupingTags(idTags: idTags, mapped: mapped)
+    }
+
     /// The tags of a result whose string fields are `value(field)`; ids are
     /// applied in `idTags` order, so a later field's mapping (the API key)
     /// overrides an earlier one's (the project).

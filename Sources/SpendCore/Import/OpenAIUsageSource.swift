@@ -34,15 +34,9 @@ public struct OpenAIUsageSource: ImportSource {
     /// unknown keys and non-string tags are `policy` errors at their line) and
     /// the time after which a bucket is still open.
     package static func make(settings: ImportSettings, now: Int64?) throws(SpendError) -> OpenAIUsageSource {
-        var reader = ImportSettingsReader(settings, source: settingsName)
-        var mapped: [String: [String: [String: String]]] = [:]
-        if let table = settings.table {
-            reader.unknownKeys(table, allowed: ["projects", "api_keys"], at: [])
-            mapped["project_id"] = reader.tagTables(table, "projects", at: [])
-            mapped["api_key_id"] = reader.tagTables(table, "api_keys", at: [])
-        }
-        try reader.finish()
-        return OpenAIUsageSource(tags: GroupingTags(idTags: idTags, mapped: mapped), now: now)
+        let tags = try GroupingTags.read(
+            settings, source: settingsName, idTags: idTags, tables: [("projects", "project_id"), ("api_keys", "api_key_id")])
+        return OpenAIUsageSource(tags: tags, now: now)
     }
 
     /// Result field → the tag that keeps its id.
