@@ -37,8 +37,8 @@ public struct ImportCommand: ParsableCommand, RejectsInput {
             valueName: "file"))
     public var rejectFile: String?
 
-    @Option(help: ArgumentHelp("csv: the column mapping, FIELD=COLUMN,… (docs/import.md).", valueName: "mapping"))
-    public var map: String?
+    @Option(help: ArgumentHelp("csv: the column mapping, FIELD=COLUMN,… (repeatable; docs/import.md).", valueName: "mapping"))
+    public var map: [String] = []
 
     @Flag(help: "Show progress on standard error even when it is not a terminal.")
     public var progress = false
@@ -50,7 +50,7 @@ public struct ImportCommand: ParsableCommand, RejectsInput {
 
     public func validate() throws {
         if files.isEmpty { throw ValidationError("give at least one file to import") }
-        if map != nil && source != "csv" { throw ValidationError("--map is for the csv source") }
+        if !map.isEmpty && source != "csv" { throw ValidationError("--map is for the csv source") }
     }
 
     public func run() throws {

@@ -151,6 +151,19 @@ final class ImportUsageAndCSVTests: XCTestCase {
         XCTAssertEqual(e[1].tags, ["env": "prod", "feature": "summarize \"long\" threads", "team": "support, tier 2"])
     }
 
+    func testCSVMapFlagsAddUpAsDocumented() throws {
+        let repo = try makeRepo()
+        let r = try spend(
+            repo,
+            [
+                "import", "csv", Self.fixture("llm-calls.csv"), "--map", "id=request_id,ts=time,provider=vendor,model=model_name",
+                "--map", "input_tokens=in,cached_input_tokens=cached,output_tokens=out",
+                "--map", "tool_calls.web_search=searches,tag.team=Team,tag.feature=Feature,tag.env=env",
+            ])
+        assertOK(r)
+        XCTAssertEqual(r.stdout, "imported 3 new, 0 already present, 0 rejected; cost $0.09433\n")
+    }
+
     func testCSVMapFromSpendTomlAndIdenticalRowsStayTwoEvents() throws {
         let repo = try makeRepo()
         try repo.write(

@@ -3,8 +3,9 @@ import Foundation
 /// Settings of a source given on the command line (spend.toml's
 /// `[import.SOURCE]` table is the other place a source reads settings from).
 public struct ImportOptions: Sendable {
-    /// `--map` for `csv`: `field=column,…`.
-    public var map: String?
+    /// `--map` for `csv`: `field=column,…` items, each flag's in order (they
+    /// win over `[import.csv.map]` field by field).
+    public var map: [String] = []
 
     public init() {}
 }
@@ -30,7 +31,7 @@ public enum ImportSources {
         case "litellm": return try LiteLLMSource(policy: policy)
         case "csv":
             return try CSVImportSource.make(
-                settings: ImportSettings(policy: policy, source: CSVImportSource.settingsName), map: [options.map].compactMap { $0 })
+                settings: ImportSettings(policy: policy, source: CSVImportSource.settingsName), map: options.map)
         default:
             throw SpendError.usage("unknown import source \"\(name)\"; the sources are: \(names.joined(separator: ", "))")
         }
