@@ -27,7 +27,7 @@ import Foundation
 ///
 /// A result without `model` or `context_window` (usage not grouped by them),
 /// or of a bucket that has not ended, is rejected.
-public struct AnthropicUsageSource: ImportSource {
+public struct AnthropicUsageSource: UsageReportSource {
     public let name = "anthropic-usage"
     let tags: GroupingTags
     /// Now (ms since the epoch): a bucket ending after it is rejected.
@@ -49,17 +49,6 @@ public struct AnthropicUsageSource: ImportSource {
 
     /// Result field → the tag that keeps its id.
     static let idTags: [(field: String, tag: String)] = [("workspace_id", "anthropic_workspace"), ("api_key_id", "anthropic_api_key")]
-
-    init(tags: GroupingTags, now: Int64?) {
-        self.tags = tags
-        self.now = now
-    }
-
-    public func convert(_ bytes: UnsafeRawBufferPointer, path: String, firstLine: Int) -> ImportedRecords {
-        UsageRecord.convertPages(bytes, path: path, firstLine: firstLine) { (record) throws(RecordProblem) -> EventDraft? in
-            try draft(record)
-        }
-    }
 
     func draft(_ record: UsagePages.Result) throws(RecordProblem) -> EventDraft? {
         let r = record.result

@@ -19,7 +19,7 @@ import Foundation
 ///
 /// A result without `model` (usage not grouped by model), with audio tokens
 /// (not priced yet), or of a bucket that has not ended is rejected.
-public struct OpenAIUsageSource: ImportSource {
+public struct OpenAIUsageSource: UsageReportSource {
     public let name = "openai-usage"
     /// The tags of the grouping ids.
     let tags: GroupingTags
@@ -43,17 +43,6 @@ public struct OpenAIUsageSource: ImportSource {
     static let idTags: [(field: String, tag: String)] = [
         ("project_id", "openai_project"), ("user_id", "openai_user"), ("api_key_id", "openai_api_key"),
     ]
-
-    init(tags: GroupingTags, now: Int64?) {
-        self.tags = tags
-        self.now = now
-    }
-
-    public func convert(_ bytes: UnsafeRawBufferPointer, path: String, firstLine: Int) -> ImportedRecords {
-        UsageRecord.convertPages(bytes, path: path, firstLine: firstLine) { (record) throws(RecordProblem) -> EventDraft? in
-            try draft(record)
-        }
-    }
 
     func draft(_ record: UsagePages.Result) throws(RecordProblem) -> EventDraft? {
         let r = record.result
