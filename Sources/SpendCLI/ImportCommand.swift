@@ -10,7 +10,7 @@ public struct ImportCommand: ParsableCommand, RejectsInput {
     public static let rejectionNote = "nothing was written"
     public static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Import usage from files you already have (OpenTelemetry traces, LiteLLM spend logs): priced, deduplicated, appended.",
+        abstract: "Import usage from files you already have (provider usage exports, OpenTelemetry traces, LiteLLM spend logs, CSV): priced, deduplicated, appended.",
         discussion: """
             Sources: \(ImportSources.names.joined(separator: ", ")). Each record becomes an event with an id derived from \
             the record, so importing a file twice (or overlapping files) adds nothing the second time. Events are checked \
@@ -37,8 +37,8 @@ public struct ImportCommand: ParsableCommand, RejectsInput {
             valueName: "file"))
     public var rejectFile: String?
 
-    @Option(help: ArgumentHelp("csv: the column mapping, FIELD=COLUMN,… (docs/import.md).", valueName: "mapping"))
-    public var map: String?
+    @Option(help: ArgumentHelp("csv: the column mapping, FIELD=COLUMN,… (repeatable; docs/import.md).", valueName: "mapping"))
+    public var map: [String] = []
 
     @Flag(help: "Show progress on standard error even when it is not a terminal.")
     public var progress = false
@@ -50,7 +50,7 @@ public struct ImportCommand: ParsableCommand, RejectsInput {
 
     public func validate() throws {
         if files.isEmpty { throw ValidationError("give at least one file to import") }
-        if map != nil && source != "csv" { throw ValidationError("--map is for the csv source") }
+        if !map.isEmpty && source != "csv" { throw ValidationError("--map is for the csv source") }
     }
 
     public func run() throws {
@@ -58,7 +58,8 @@ public struct ImportCommand: ParsableCommand, RejectsInput {
         let appender = try LedgerAppender(repository: costRepository)
         var options = ImportOptions()
         options.map = map
-        let importer = try ImportSources.make(source, policy: appender.policy, options: options)
+        let now = Timestamp.now()
+        let importer = try ImportSources.make(source, policy: appender.policy, options: options, now: now)
         var request = ImportRequest(files: files.map { (Invocation.current.resolve($0), $0) })
         request.keepValid = rejectFile != nil
         request.dryRun = dryRun
@@ -66,7 +67,7 @@ public struct ImportCommand: ParsableCommand, RejectsInput {
         let showProgress = !quiet && (progress || Self.standardErrorIsTerminal())
         var shown = false
         let outcome = try ImportPipeline(appender: appender, source: importer).run(
-            request, settings: ImportPipeline.settings(now: Timestamp.now())
+            request, settings: ImportPipeline.settings(now: now)
         ) { p in
             // Only for work that takes more than a few seconds (or always with --progress).
             guard showProgress, progress || Timestamp.monotonicSeconds() - started > 2 else { return }

@@ -153,7 +153,7 @@ final class ImportTests: XCTestCase {
         let repo = try makeRepo()
         let r = try spend(repo, ["import", "datadog", Self.otel])
         assertRejected(r)
-        XCTAssertTrue(r.stderr.contains("unknown import source \"datadog\"; the sources are: otel, litellm"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("unknown import source \"datadog\"; the sources are: openai-usage, anthropic-usage, otel, litellm, csv"), r.stderr)
     }
 
     // MARK: litellm

@@ -283,4 +283,15 @@ final class UsageImportTests: XCTestCase {
         XCTAssertEqual(out.drafts.count, 6)
         XCTAssertEqual(out.drafts.map(\.origin.line), [7, 24, 41, 70, 87, 104], "the second page starts on line 64")
     }
+
+    func testAPageThatIsNotJSONIsLocatedAndTheNextPageIsStillRead() throws {
+        let lines = String(decoding: try S.fixture("openai-usage-pages.jsonl"), as: UTF8.self).split(separator: "\n")
+        // The first page cut short: the second page, on its own line, is still read.
+        let text = lines[0].prefix(120) + "\n" + lines[1] + "\n"
+        let out = S.convert(try openAI(), Array(text.utf8), path: "p.jsonl")
+        XCTAssertEqual(out.drafts.map(\.origin.line), [2])
+        XCTAssertEqual(out.rejected.map(\.rule), ["json"])
+        XCTAssertEqual(out.rejected.map(\.origin.line), [1])
+        XCTAssertTrue(out.rejected[0].message.hasPrefix("not a valid usage page: "), out.rejected[0].message)
+    }
 }

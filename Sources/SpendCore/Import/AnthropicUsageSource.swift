@@ -27,7 +27,7 @@ import Foundation
 ///
 /// A result without `model` or `context_window` (usage not grouped by them),
 /// or of a bucket that has not ended, is rejected.
-public struct AnthropicUsageSource: ImportSource {
+public struct AnthropicUsageSource: UsageReportSource {
     public let name = "anthropic-usage"
     let tags: GroupingTags
     /// Now (ms since the epoch): a bucket ending after it is rejected.
@@ -42,30 +42,13 @@ public struct AnthropicUsageSource: ImportSource {
     /// The source with the `[import.anthropic]` table of `spend.toml` and the
     /// time after which a bucket is still open.
     package static func make(settings: ImportSettings, now: Int64?) throws(SpendError) -> AnthropicUsageSource {
-        var reader = ImportSettingsReader(settings, source: settingsName)
-        var mapped: [String: [String: [String: String]]] = [:]
-        if let table = settings.table {
-            reader.unknownKeys(table, allowed: ["workspaces", "api_keys"], at: [])
-            mapped["workspace_id"] = reader.tagTables(table, "workspaces", at: [])
-            mapped["api_key_id"] = reader.tagTables(table, "api_keys", at: [])
-        }
-        try reader.finish()
-        return AnthropicUsageSource(tags: GroupingTags(idTags: idTags, mapped: mapped), now: now)
+        let tags = try GroupingTags.read(
+            settings, source: settingsName, idTags: idTags, tables: [("workspaces", "workspace_id"), ("api_keys", "api_key_id")])
+        return AnthropicUsageSource(tags: tags, now: now)
     }
 
     /// Result field → the tag that keeps its id.
     static let idTags: [(field: String, tag: String)] = [("workspace_id", "anthropic_workspace"), ("api_key_id", "anthropic_api_key")]
-
-    init(tags: GroupingTags, now: Int64?) {
-        self.tags = tags
-        self.now = now
-    }
-
-    public func convert(_ bytes: UnsafeRawBufferPointer, path: String, firstLine: Int) -> ImportedRecords {
-        UsageRecord.convertPages(bytes, path: path, firstLine: firstLine) { (record) throws(RecordProblem) -> EventDraft? in
-            try draft(record)
-        }
-    }
 
     func draft(_ record: UsagePages.Result) throws(RecordProblem) -> EventDraft? {
         let r = record.result

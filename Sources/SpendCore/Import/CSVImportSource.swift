@@ -93,11 +93,7 @@ public struct CSVImportSource: ImportSource {
         var out = ImportedRecords()
         var reader = CSVReader(bytes, firstLine: firstLine)
         var cells: [CSVCell] = []
-        func syntax(_ error: CSVSyntaxError) {
-            let end = error.resume.map { max(error.start, $0 - 1) } ?? bytes.count
-            let origin = EventOrigin(path: path, line: error.line, sourceLine: reader.text(error.start, min(end, bytes.count)))
-            out.rejected.append(ImportRejection(origin: origin, rule: .importRecord, message: "not CSV: \(error.message) (column \(error.column))"))
-        }
+        func syntax(_ error: CSVSyntaxError) { out.rejected.append(error.rejection(path: path, reader: reader)) }
         // The header.
         let header: CSVRecordPlace
         do throws(CSVSyntaxError) {

@@ -27,6 +27,15 @@ struct CSVSyntaxError: Error {
     var start: Int
 }
 
+extension CSVSyntaxError {
+    /// The rejection of the record that is not CSV, at its line, with its text.
+    func rejection(path: String, reader: CSVReader) -> ImportRejection {
+        let end = min(resume.map { max(start, $0 - 1) } ?? reader.bytes.count, reader.bytes.count)
+        let origin = EventOrigin(path: path, line: line, sourceLine: reader.text(start, end))
+        return ImportRejection(origin: origin, rule: .importRecord, message: "not CSV: \(message) (column \(column))")
+    }
+}
+
 /// Reads RFC 4180 CSV byte by byte: cells separated by commas, records by
 /// CRLF or LF, a cell in double quotes may hold commas, line breaks and
 /// doubled quotes (`""`). A quote inside an unquoted cell is taken as it is.
@@ -39,8 +48,9 @@ struct CSVReader {
     init(_ bytes: UnsafeRawBufferPointer, firstLine: Int) {
         self.bytes = bytes
         self.line = firstLine
-        // A UTF-8 byte order mark (spreadsheets write one) is not part of the first cell.
-        let bom = firstLine == 1 && bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF
+        // A UTF-8 byte order mark (spreadsheets write one) is not part of the
+        // first cell (nor of a header that `.csvRows` framing repeats with it).
+        let bom = bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF
         self.offset = bom ? 3 : 0
     }
 

@@ -16,10 +16,12 @@ package struct ImportSettings: Sendable {
     }
 
     /// The `[import.SOURCE]` table of `policy` (`source` is `openai`,
-    /// `anthropic`, `csv`: the sources' `settingsName`); `text` is the
-    /// policy file's text, for lines in messages.
-    package init(policy: Policy, source: String, path: String = "spend.toml", text: String? = nil) {
-        self.init(table: policy.imports[source], path: path, text: text)
+    /// `anthropic`, `csv`, `otel`, `litellm`); `path` and `text` (the policy
+    /// file's, for lines in messages) default to the ones the policy was read from.
+    package init(policy: Policy, source: String, path: String? = nil, text: String? = nil) {
+        self.init(
+            table: policy.imports[source], path: path ?? policy.path,
+            text: text ?? (policy.lines.isEmpty ? nil : policy.lines.joined(separator: "\n")))
     }
 }
 
@@ -101,6 +103,25 @@ struct ImportSettingsReader {
         return out
     }
 
+    /// The sub-table `[…KEY]` as name → non-empty string (`[import.otel.tags]`),
+    /// or nil when absent (or an error when it is not a table of strings).
+    mutating func stringMap(_ table: TOMLTable, _ key: String, at path: [String]) -> [String: String]? {
+        guard let value = table[key] else { return nil }
+        guard let sub = value.table else {
+            error(path + [key], "\(key) in \(name(path)) must be a table of strings, e.g. \(name(path + [key]))")
+            return nil
+        }
+        var out: [String: String] = [:]
+        for entry in sub.keys {
+            guard let text = sub[entry]?.string, !text.isEmpty else {
+                error(path + [key, entry], "\"\(entry)\" in \(name(path + [key])) must be a non-empty string")
+                continue
+            }
+            out[entry] = text
+        }
+        return out
+    }
+
     /// Throws the problems found, as `input` errors (exit 2, nothing imported).
     func finish() throws(SpendError) {
         if !diagnostics.isEmpty { throw SpendError.input(diagnostics) }
@@ -169,6 +190,23 @@ struct GroupingTags: Sendable {
     let idTags: [(field: String, tag: String)]
     /// Result field → its value → the tags it maps to.
     let mapped: [String: [String: [String: String]]]
+
+    /// The grouping tags of a usage source whose `[import.SOURCE]` table holds
+    /// only id tables (`tables`: `projects` → the result field `project_id`),
+    /// each `[import.SOURCE.KEY.ID]` a table of tags; problems are located
+    /// `policy` errors.
+    static func read(
+        _ settings: ImportSettings, source: String, idTags: [(field: String, tag: String)], tables: [(key: String, field: String)]
+    ) throws(SpendError) -> GroupingTags {
+        var reader = ImportSettingsReader(settings, source: source)
+        var mapped: [String: [String: [String: String]]] = [:]
+        if let table = settings.table {
+            reader.unknownKeys(table, allowed: tables.map(\.key), at: [])
+            for (key, field) in tables { mapped[field] = reader.tagTables(table, key, at: []) }
+        }
+        try reader.finish()
+        return GroupingTags(idTags: idTags, mapped: mapped)
+    }
 
     /// The tags of a result whose string fields are `value(field)`; ids are
     /// applied in `idTags` order, so a later field's mapping (the API key)

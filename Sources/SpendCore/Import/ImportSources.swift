@@ -3,8 +3,9 @@ import Foundation
 /// Settings of a source given on the command line (spend.toml's
 /// `[import.SOURCE]` table is the other place a source reads settings from).
 public struct ImportOptions: Sendable {
-    /// `--map` for `csv`: `field=column,…`.
-    public var map: String?
+    /// `--map` for `csv`: `field=column,…` items, each flag's in order (they
+    /// win over `[import.csv.map]` field by field).
+    public var map: [String] = []
 
     public init() {}
 }
@@ -14,71 +15,54 @@ public struct ImportOptions: Sendable {
 /// table and the command-line options. A new source is one line here.
 public enum ImportSources {
     /// The source names, in the order help lists them.
-    public static let names = ["otel", "litellm"]
+    public static let names = ["openai-usage", "anthropic-usage", "otel", "litellm", "csv"]
 
-    /// The source called `name`, configured from `policy` and `options`.
-    /// Throws a located `policy` error for a bad `[import.SOURCE]` table.
-    public static func make(_ name: String, policy: Policy, options: ImportOptions) throws(SpendError) -> any ImportSource {
+    /// The source called `name`, configured from `policy` and `options`;
+    /// `now` (ms since the epoch, the invocation's clock) is when a usage
+    /// bucket still open ends. Throws a located `policy` error for a bad
+    /// `[import.SOURCE]` table, a usage error for a bad `--map`.
+    public static func make(_ name: String, policy: Policy, options: ImportOptions, now: Int64) throws(SpendError) -> any ImportSource {
         switch name {
+        case "openai-usage":
+            return try OpenAIUsageSource.make(settings: ImportSettings(policy: policy, source: OpenAIUsageSource.settingsName), now: now)
+        case "anthropic-usage":
+            return try AnthropicUsageSource.make(settings: ImportSettings(policy: policy, source: AnthropicUsageSource.settingsName), now: now)
         case "otel": return try OtelSource(policy: policy)
         case "litellm": return try LiteLLMSource(policy: policy)
+        case "csv":
+            return try CSVImportSource.make(
+                settings: ImportSettings(policy: policy, source: CSVImportSource.settingsName), map: options.map)
         default:
             throw SpendError.usage("unknown import source \"\(name)\"; the sources are: \(names.joined(separator: ", "))")
         }
     }
 }
 
-/// Reads one source's `[import.SOURCE]` table of spend.toml, collecting
-/// located `policy` errors (unknown keys, wrong types).
+/// The `[import.SOURCE]` table of the otel and litellm sources, read by
+/// the one settings reader (`ImportSettingsReader`): unknown keys and
+/// string maps, located errors.
 struct ImportTable {
-    let policy: Policy
-    let source: String
-    let table: TOMLTable?
-    var problems: [Diagnostic] = []
+    private let table: TOMLTable?
+    private var reader: ImportSettingsReader
 
     init(policy: Policy, source: String) {
-        self.policy = policy
-        self.source = source
-        self.table = policy.imports[source]
-    }
-
-    var section: String { "import.\(source)" }
-
-    mutating func error(_ section: String, _ key: String?, _ message: String) {
-        problems.append(policy.diagnostic(section: section, key: key, message: message))
+        let settings = ImportSettings(policy: policy, source: source)
+        table = settings.table
+        reader = ImportSettingsReader(settings, source: source)
     }
 
     /// Reports keys of the table outside `allowed`.
     mutating func allowKeys(_ allowed: Set<String>) {
-        guard let table else { return }
-        for key in table.keys where !allowed.contains(key) {
-            error(section, key, "unknown key \"\(key)\" in [\(section)] (expected: \(allowed.sorted().joined(separator: ", ")))")
-        }
+        if let table { reader.unknownKeys(table, allowed: Array(allowed), at: []) }
     }
 
     /// The sub-table `[import.SOURCE.KEY]` as name → string (nil when absent).
     mutating func stringMap(_ key: String) -> [String: String]? {
-        guard let value = table?[key] else { return nil }
-        let section = "\(self.section).\(key)"
-        guard let sub = value.table else {
-            error(self.section, key, "\(key) in [\(self.section)] must be a table of strings, e.g. [\(section)]")
-            return nil
-        }
-        var out: [String: String] = [:]
-        for name in sub.keys {
-            guard let text = sub[name]?.string, !text.isEmpty else {
-                error(section, name, "\"\(name)\" in [\(section)] must be a non-empty string")
-                continue
-            }
-            out[name] = text
-        }
-        return out
+        table.flatMap { reader.stringMap($0, key, at: []) }
     }
 
     /// Throws the problems found, if any.
-    func check() throws(SpendError) {
-        if !problems.isEmpty { throw SpendError.input(problems) }
-    }
+    func check() throws(SpendError) { try reader.finish() }
 }
 
 /// Provider names as sources write them → the rate card that prices them.

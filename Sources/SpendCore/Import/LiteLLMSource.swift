@@ -116,8 +116,21 @@ public struct LiteLLMSource: ImportSource {
     /// Rows of the CSV export (the piece starts with the header row).
     func convertCSV(_ bytes: UnsafeRawBufferPointer, path: String, firstLine: Int) -> ImportedRecords {
         var out = ImportedRecords()
-        var reader = CSVRowReader(bytes: bytes, firstLine: firstLine)
-        guard let header = reader.next() else { return out }
+        var reader = CSVReader(bytes, firstLine: firstLine)
+        var cells: [CSVCell] = []
+        func next() -> (fields: [String], line: Int, text: String)? {
+            while true {
+                do throws(CSVSyntaxError) {
+                    guard let place = try reader.next(into: &cells) else { return nil }
+                    return (cells.map { reader.text($0) }, place.line, reader.text(place.start, place.end))
+                } catch {
+                    out.records += 1
+                    out.rejected.append(error.rejection(path: path, reader: reader))
+                    if error.resume == nil { return nil }
+                }
+            }
+        }
+        guard let header = next() else { return out }
         let columns = header.fields.map { $0.trimmingCharacters(in: .whitespaces) }
         guard columns.contains("request_id") else {
             out.rejected.append(
@@ -129,7 +142,7 @@ public struct LiteLLMSource: ImportSource {
         }
         var json: [UInt8] = []
         var tape = JSONTape()
-        while let row = reader.next() {
+        while let row = next() {
             if row.fields.count == 1 && row.fields[0].isEmpty { continue }
             out.records += 1
             let origin = EventOrigin(path: path, line: row.line, sourceLine: row.text)
@@ -354,73 +367,6 @@ struct LineCounter {
             position = end
         }
         return current
-    }
-}
-
-/// Reads CSV rows (RFC 4180: quoted fields, `""` for a quote, a newline
-/// inside quotes, `\r\n` or `\n` row ends).
-struct CSVRowReader {
-    let bytes: UnsafeRawBufferPointer
-    var position = 0
-    var line: Int
-
-    init(bytes: UnsafeRawBufferPointer, firstLine: Int) {
-        self.bytes = bytes
-        self.line = firstLine
-        // A UTF-8 BOM (spreadsheet exports) is not part of the first column's name.
-        if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { position = 3 }
-    }
-
-    struct Row {
-        var fields: [String]
-        var line: Int
-        var text: String
-    }
-
-    mutating func next() -> Row? {
-        guard position < bytes.count else { return nil }
-        let rowStart = position
-        let rowLine = line
-        var fields: [String] = []
-        var field: [UInt8] = []
-        var quoted = false
-        var i = position
-        while i < bytes.count {
-            let b = bytes[i]
-            if quoted {
-                if b == 34 {
-                    if i + 1 < bytes.count && bytes[i + 1] == 34 {
-                        field.append(34)
-                        i += 2
-                        continue
-                    }
-                    quoted = false
-                } else {
-                    if b == 10 { line += 1 }
-                    field.append(b)
-                }
-                i += 1
-                continue
-            }
-            if b == 34 {
-                quoted = true
-            } else if b == 44 {
-                fields.append(String(decoding: field, as: UTF8.self))
-                field.removeAll(keepingCapacity: true)
-            } else if b == 10 {
-                break
-            } else if b != 13 || (i + 1 < bytes.count && bytes[i + 1] != 10) {
-                field.append(b)
-            }
-            i += 1
-        }
-        fields.append(String(decoding: field, as: UTF8.self))
-        var textEnd = i
-        if textEnd > rowStart && bytes[textEnd - 1] == 13 { textEnd -= 1 }
-        let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[rowStart..<textEnd]), as: UTF8.self)
-        if i < bytes.count { line += 1 }
-        position = i + 1
-        return Row(fields: fields, line: rowLine, text: text)
     }
 }
 

@@ -19,7 +19,7 @@ import Foundation
 ///
 /// A result without `model` (usage not grouped by model), with audio tokens
 /// (not priced yet), or of a bucket that has not ended is rejected.
-public struct OpenAIUsageSource: ImportSource {
+public struct OpenAIUsageSource: UsageReportSource {
     public let name = "openai-usage"
     /// The tags of the grouping ids.
     let tags: GroupingTags
@@ -34,32 +34,15 @@ public struct OpenAIUsageSource: ImportSource {
     /// unknown keys and non-string tags are `policy` errors at their line) and
     /// the time after which a bucket is still open.
     package static func make(settings: ImportSettings, now: Int64?) throws(SpendError) -> OpenAIUsageSource {
-        var reader = ImportSettingsReader(settings, source: settingsName)
-        var mapped: [String: [String: [String: String]]] = [:]
-        if let table = settings.table {
-            reader.unknownKeys(table, allowed: ["projects", "api_keys"], at: [])
-            mapped["project_id"] = reader.tagTables(table, "projects", at: [])
-            mapped["api_key_id"] = reader.tagTables(table, "api_keys", at: [])
-        }
-        try reader.finish()
-        return OpenAIUsageSource(tags: GroupingTags(idTags: idTags, mapped: mapped), now: now)
+        let tags = try GroupingTags.read(
+            settings, source: settingsName, idTags: idTags, tables: [("projects", "project_id"), ("api_keys", "api_key_id")])
+        return OpenAIUsageSource(tags: tags, now: now)
     }
 
     /// Result field → the tag that keeps its id.
     static let idTags: [(field: String, tag: String)] = [
         ("project_id", "openai_project"), ("user_id", "openai_user"), ("api_key_id", "openai_api_key"),
     ]
-
-    init(tags: GroupingTags, now: Int64?) {
-        self.tags = tags
-        self.now = now
-    }
-
-    public func convert(_ bytes: UnsafeRawBufferPointer, path: String, firstLine: Int) -> ImportedRecords {
-        UsageRecord.convertPages(bytes, path: path, firstLine: firstLine) { (record) throws(RecordProblem) -> EventDraft? in
-            try draft(record)
-        }
-    }
 
     func draft(_ record: UsagePages.Result) throws(RecordProblem) -> EventDraft? {
         let r = record.result

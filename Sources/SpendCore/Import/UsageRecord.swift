@@ -69,3 +69,19 @@ enum UsageRecord {
         return out
     }
 }
+
+/// A source of usage-report pages (`openai-usage`, `anthropic-usage`): it
+/// only turns one bucket result into a draft; reading the pages is shared.
+protocol UsageReportSource: ImportSource {
+    /// The draft of one bucket result, nil for a result skipped by design
+    /// (an empty group), or the problem that rejects it.
+    func draft(_ record: UsagePages.Result) throws(RecordProblem) -> EventDraft?
+}
+
+extension UsageReportSource {
+    public func convert(_ bytes: UnsafeRawBufferPointer, path: String, firstLine: Int) -> ImportedRecords {
+        UsageRecord.convertPages(bytes, path: path, firstLine: firstLine) { (record) throws(RecordProblem) -> EventDraft? in
+            try draft(record)
+        }
+    }
+}

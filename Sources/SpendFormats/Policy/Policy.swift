@@ -51,14 +51,6 @@ public struct Policy: Sendable {
 
     public init() {}
 
-    /// A `policy` error at `key` of `[section]` (or at the section's header,
-    /// or unlocated when the policy has no such line), with the line shown.
-    package func diagnostic(section: String, key: String?, message: String) -> Diagnostic {
-        let finder = PolicyParser(path: path, lines: lines)
-        let l = finder.line(section, key: key) ?? finder.line(section)
-        return Diagnostic(path: path, line: l, rule: .policy, message: message, sourceLine: l.map { lines[$0 - 1] })
-    }
-
     /// The policy when a repository has no `spend.toml`: no rules.
     public static let empty = Policy()
 
