@@ -480,9 +480,15 @@ tiers = [ { above_input_tokens = 100000, input = 0.5, cached_input = 0.05, cache
 # Standard deployment (US or EU data zone) costs 10% more. From GPT-6 on the
 # premium depends on the zone (US 10%, EU and APAC 20%): those models have one
 # priced model per zone ("-data-zone-us", "-data-zone-eu", "-data-zone-apac");
-# older ones one "-data-zone" model for both zones. Not covered:
-# regional (non-global) Standard deployments, provisioned throughput (PTU),
-# Azure's priority processing, fine-tuned models, built-in tool fees.
+# older ones one "-data-zone" model for both zones. Also: the GPT-4 / GPT-3.5
+# era models under Azure's names ("gpt-35-turbo", "gpt-4-turbo" at $11 / $33),
+# Azure Government ("us-gov/gpt-5.1" → "gpt-5.1-us-gov", 25-37.5% above
+# commercial), and GPT-5.6's Global/Data Zone Batch, priority and flex from
+# 2026-12-01. Not covered: regional (non-global) Standard deployments,
+# provisioned throughput (PTU), fine-tuned models, built-in tool fees, and
+# "model-router" (its $0.14 per 1M input tokens is billed on top of the
+# routed model's tokens, and the response names the routed model: one event
+# cannot carry both, so it stays unknown-model rather than underpriced).
 #
 # Model names: Azure reports the model, not the deployment type, so name the
 # data zone in the event's `model` the way LiteLLM's price map does:
@@ -729,6 +735,19 @@ currency = "USD"
 # gpt-chat-latest
 "chat-latest" = "gpt-chat-latest"
 "us/gpt-chat-latest" = "gpt-chat-latest-data-zone"
+# GPT-4 / GPT-3.5 era (Azure's names)
+"gpt-4-turbo" = "gpt-4-turbo-2024-04-09"
+"gpt-4" = "gpt-4-0613"
+"gpt-4-32k" = "gpt-4-32k-0613"
+"gpt-35-turbo-16k" = "gpt-35-turbo-16k-0613"
+"gpt-3.5-turbo" = "gpt-35-turbo"
+# ada (LiteLLM key azure/ada: text-embedding-ada-002)
+"ada" = "text-embedding-ada-002"
+# Azure Government (LiteLLM keys azure/us-gov/…)
+"us-gov/gpt-5.1" = "gpt-5.1-us-gov"
+"us-gov/o3-mini" = "o3-mini-us-gov"
+"us-gov/text-embedding-3-large" = "text-embedding-3-large-us-gov"
+"us-gov/text-embedding-3-small" = "text-embedding-3-small-us-gov"
 # source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — computer-use-preview, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-03-11 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
 [[price]]
 model = "computer-use-preview"
@@ -1747,6 +1766,185 @@ effective = 2026-12-01
 input = 5.5
 cached_input = 0.55
 output = 33
+
+# ---------------------------------------------------------------- GPT-4 / GPT-3.5 era, Azure's own names and prices
+
+# source: LiteLLM 1.109.1, keys "azure/gpt-4-turbo", "azure/gpt-4-turbo-2024-04-09" ($11.00 / $33.00 per 1M tokens — 10% above OpenAI's $10 / $30 for the same model; https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ lists the legacy models per 1,000 tokens): no Azure page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first month in the model's name (2024-04-09: the OpenAI snapshot date; docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-4-turbo-2024-04-09"
+effective = 2024-04-01
+input = 11.00
+output = 33.00
+
+# source: LiteLLM 1.109.1, keys "azure/gpt-4-turbo-vision-preview" ($11.00 / $33.00 per 1M tokens — 10% above OpenAI's $10 / $30; https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ lists the legacy models per 1,000 tokens): no Azure page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-4-turbo-vision-preview"
+effective = 2026-12-01
+input = 11.00
+output = 33.00
+
+# source: LiteLLM 1.109.1, keys "azure/gpt-4-0125-preview" ($10.00 / $30.00 per 1M tokens — the OpenAI list price; https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ lists the legacy models per 1,000 tokens): no Azure page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first month in the model's name (0125 = 2024-01-25: the OpenAI snapshot date; docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-4-0125-preview"
+effective = 2024-01-01
+input = 10.00
+output = 30.00
+
+# source: LiteLLM 1.109.1, keys "azure/gpt-4-1106-preview" ($10.00 / $30.00 per 1M tokens — the OpenAI list price; https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ lists the legacy models per 1,000 tokens): no Azure page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first month in the model's name (1106 = 2023-11-06: the OpenAI snapshot date; docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-4-1106-preview"
+effective = 2023-11-01
+input = 10.00
+output = 30.00
+
+# source: LiteLLM 1.109.1, keys "azure/gpt-4", "azure/gpt-4-0613" ($30.00 / $60.00 per 1M tokens — the OpenAI list price; Azure's gpt-4 is this version; https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ lists the legacy models per 1,000 tokens): no Azure page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first month in the model's name (0613 = 2023-06-13: the OpenAI snapshot date; docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-4-0613"
+effective = 2023-06-01
+input = 30.00
+output = 60.00
+
+# source: LiteLLM 1.109.1, keys "azure/gpt-4-32k", "azure/gpt-4-32k-0613" ($60.00 / $120.00 per 1M tokens — the OpenAI list price; https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ lists the legacy models per 1,000 tokens): no Azure page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first month in the model's name (0613 = 2023-06-13: the OpenAI snapshot date; docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-4-32k-0613"
+effective = 2023-06-01
+input = 60.00
+output = 120.00
+
+# source: LiteLLM 1.109.1, keys "azure/gpt-35-turbo-16k", "azure/gpt-35-turbo-16k-0613" ($3.00 / $4.00 per 1M tokens — the OpenAI list price of gpt-3.5-turbo-16k-0613; https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ lists the legacy models per 1,000 tokens): no Azure page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first month in the model's name (0613 = 2023-06-13: the OpenAI snapshot date; docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-35-turbo-16k-0613"
+effective = 2023-06-01
+input = 3.00
+output = 4.00
+
+# source: LiteLLM 1.109.1, keys "azure/gpt-35-turbo", "azure/gpt-3.5-turbo" ($0.50 / $1.50 per 1M tokens — the price of the 0125 version; earlier versions cost more, and the bare name does not say which version a deployment runs; https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ lists the legacy models per 1,000 tokens): no Azure page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-35-turbo"
+effective = 2026-12-01
+input = 0.50
+output = 1.50
+
+# source: LiteLLM 1.109.1, key "azure/gpt-4.5-preview" ($75 / cached $37.50 / $150, batch $37.50 / $75 = 50% off; the OpenAI list price): no Azure page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-4.5-preview"
+effective = 2026-12-01
+input = 75.00
+cached_input = 37.50
+output = 150.00
+batch_discount = 0.5
+
+
+# ---------------------------------------------------------------- Azure Government (us-gov/…)
+
+# source: https://github.com/BerriAI/litellm/pull/38789 ("Azure Government gpt-5.1, o3-mini, text-embedding-3-large": $1.71875 / $13.75, $1.513 / $6.05, $0.163) and LiteLLM 1.109.1, key "azure/us-gov/gpt-5.1" — Azure Government list price, 37.5% above the commercial Global Standard price; batch and data zones not offered at a listed price: no Azure page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-5.1-us-gov"
+effective = 2026-12-01
+input = 1.71875
+cached_input = 0.171875
+output = 13.75
+
+# source: https://github.com/BerriAI/litellm/pull/38789 ("Azure Government gpt-5.1, o3-mini, text-embedding-3-large": $1.71875 / $13.75, $1.513 / $6.05, $0.163) and LiteLLM 1.109.1, key "azure/us-gov/o3-mini" — Azure Government list price, 37.5% above the commercial Global Standard price; batch and data zones not offered at a listed price: no Azure page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards"); cached input 0.757 as LiteLLM lists it (half of 1.513, rounded)
+[[price]]
+model = "o3-mini-us-gov"
+effective = 2026-12-01
+input = 1.513
+cached_input = 0.757
+output = 6.05
+
+# source: https://github.com/BerriAI/litellm/pull/38789 ("Azure Government gpt-5.1, o3-mini, text-embedding-3-large": $1.71875 / $13.75, $1.513 / $6.05, $0.163) and LiteLLM 1.109.1, key "azure/us-gov/text-embedding-3-large" — Azure Government list price, 25% above the commercial Global Standard price; batch and data zones not offered at a listed price: no Azure page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "text-embedding-3-large-us-gov"
+effective = 2026-12-01
+input = 0.163
+output = 0
+
+# source: https://github.com/BerriAI/litellm/pull/38789 ("Azure Government gpt-5.1, o3-mini, text-embedding-3-large": $1.71875 / $13.75, $1.513 / $6.05, $0.163) and LiteLLM 1.109.1, key "azure/us-gov/text-embedding-3-small" — Azure Government list price, 25% above the commercial Global Standard price; batch and data zones not offered at a listed price: no Azure page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "text-embedding-3-small-us-gov"
+effective = 2026-12-01
+input = 0.025
+output = 0
+
+
+# ---------------------------------------------------------------- GPT-5.6: Batch, priority and flex
+
+# source: Batch: https://github.com/Portkey-AI/models/pull/932 (2026-09-09, citing https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/: GPT-5.6 Sol, Terra and Luna Batch at 50% off the standard rates) — Global Batch / Data Zone Batch deployments; priority and flex: LiteLLM 1.109.1, keys "azure/gpt-5.6-sol" (priority 2x the standard rates, flex as LiteLLM lists it (half the standard rates)): no Azure page or dated report of these rates or of the day Batch opened found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards"). gpt-5.6-sol, Global Standard: the standard rates of the point before, unchanged
+[[price]]
+model = "gpt-5.6-sol"
+effective = 2026-12-01
+input = 4
+cached_input = 0.4
+cache_write = 5
+output = 20
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 272000, input = 8, cached_input = 0.8, cache_write = 10, output = 30 } ]
+service_tiers.priority = { input = 8, cached_input = 0.8, cache_write = 10, output = 40, tiers = [ { above_input_tokens = 272000, input = 16, cached_input = 1.6, cache_write = 20, output = 60 } ] }
+service_tiers.flex = { input = 2, cached_input = 0.2, cache_write = 2.5, output = 10, tiers = [ { above_input_tokens = 272000, input = 4, cached_input = 0.4, cache_write = 5, output = 15 } ] }
+
+# source: Batch: https://github.com/Portkey-AI/models/pull/932 (2026-09-09, citing https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/: GPT-5.6 Sol, Terra and Luna Batch at 50% off the standard rates) — Global Batch / Data Zone Batch deployments; priority and flex: LiteLLM 1.109.1, keys "azure/eu/gpt-5.6-sol", "azure/us/gpt-5.6-sol" (priority 2x the standard rates, no flex price listed for data-zone deployments (flex events stay no-price)): no Azure page or dated report of these rates or of the day Batch opened found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards"). gpt-5.6-sol-data-zone, Data Zone Standard (US / EU): the standard rates of the point before, unchanged
+[[price]]
+model = "gpt-5.6-sol-data-zone"
+effective = 2026-12-01
+input = 4.4
+cached_input = 0.44
+cache_write = 5.5
+output = 22
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 272000, input = 8.8, cached_input = 0.88, cache_write = 11, output = 33 } ]
+service_tiers.priority = { input = 8.8, cached_input = 0.88, cache_write = 11, output = 44, tiers = [ { above_input_tokens = 272000, input = 17.6, cached_input = 1.76, cache_write = 22, output = 66 } ] }
+
+# source: Batch: https://github.com/Portkey-AI/models/pull/932 (2026-09-09, citing https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/: GPT-5.6 Sol, Terra and Luna Batch at 50% off the standard rates) — Global Batch / Data Zone Batch deployments; priority and flex: LiteLLM 1.109.1, keys "azure/gpt-5.6-terra" (priority 2x the standard rates, flex as LiteLLM lists it (half the standard rates)): no Azure page or dated report of these rates or of the day Batch opened found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards"). gpt-5.6-terra, Global Standard: the standard rates of the point before, unchanged
+[[price]]
+model = "gpt-5.6-terra"
+effective = 2026-12-01
+input = 2
+cached_input = 0.2
+cache_write = 2.5
+output = 12
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 272000, input = 4, cached_input = 0.4, cache_write = 5, output = 18 } ]
+service_tiers.priority = { input = 4, cached_input = 0.4, cache_write = 5, output = 24, tiers = [ { above_input_tokens = 272000, input = 8, cached_input = 0.8, cache_write = 10, output = 36 } ] }
+service_tiers.flex = { input = 1, cached_input = 0.1, cache_write = 1.25, output = 6, tiers = [ { above_input_tokens = 272000, input = 2, cached_input = 0.2, cache_write = 2.5, output = 9 } ] }
+
+# source: Batch: https://github.com/Portkey-AI/models/pull/932 (2026-09-09, citing https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/: GPT-5.6 Sol, Terra and Luna Batch at 50% off the standard rates) — Global Batch / Data Zone Batch deployments; priority and flex: LiteLLM 1.109.1, keys "azure/eu/gpt-5.6-terra", "azure/us/gpt-5.6-terra" (priority 2x the standard rates, no flex price listed for data-zone deployments (flex events stay no-price)): no Azure page or dated report of these rates or of the day Batch opened found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards"). gpt-5.6-terra-data-zone, Data Zone Standard (US / EU): the standard rates of the point before, unchanged
+[[price]]
+model = "gpt-5.6-terra-data-zone"
+effective = 2026-12-01
+input = 2.2
+cached_input = 0.22
+cache_write = 2.75
+output = 13.2
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 272000, input = 4.4, cached_input = 0.44, cache_write = 5.5, output = 19.8 } ]
+service_tiers.priority = { input = 4.4, cached_input = 0.44, cache_write = 5.5, output = 26.4, tiers = [ { above_input_tokens = 272000, input = 8.8, cached_input = 0.88, cache_write = 11, output = 39.6 } ] }
+
+# source: Batch: https://github.com/Portkey-AI/models/pull/932 (2026-09-09, citing https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/: GPT-5.6 Sol, Terra and Luna Batch at 50% off the standard rates) — Global Batch / Data Zone Batch deployments; priority and flex: LiteLLM 1.109.1, keys "azure/gpt-5.6-luna" (priority 2x the standard rates, flex as LiteLLM lists it (half the standard rates)): no Azure page or dated report of these rates or of the day Batch opened found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards"). gpt-5.6-luna, Global Standard: the standard rates of the point before, unchanged
+[[price]]
+model = "gpt-5.6-luna"
+effective = 2026-12-01
+input = 0.2
+cached_input = 0.02
+cache_write = 0.25
+output = 1.2
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 272000, input = 0.4, cached_input = 0.04, cache_write = 0.5, output = 1.8 } ]
+service_tiers.priority = { input = 0.4, cached_input = 0.04, cache_write = 0.5, output = 2.4, tiers = [ { above_input_tokens = 272000, input = 0.8, cached_input = 0.08, cache_write = 1, output = 3.6 } ] }
+service_tiers.flex = { input = 0.1, cached_input = 0.01, cache_write = 0.125, output = 0.6, tiers = [ { above_input_tokens = 272000, input = 0.2, cached_input = 0.02, cache_write = 0.25, output = 0.9 } ] }
+
+# source: Batch: https://github.com/Portkey-AI/models/pull/932 (2026-09-09, citing https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/: GPT-5.6 Sol, Terra and Luna Batch at 50% off the standard rates) — Global Batch / Data Zone Batch deployments; priority and flex: LiteLLM 1.109.1, keys "azure/eu/gpt-5.6-luna", "azure/us/gpt-5.6-luna" (priority 2x the standard rates, no flex price listed for data-zone deployments (flex events stay no-price)): no Azure page or dated report of these rates or of the day Batch opened found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards"). gpt-5.6-luna-data-zone, Data Zone Standard (US / EU): the standard rates of the point before, unchanged
+[[price]]
+model = "gpt-5.6-luna-data-zone"
+effective = 2026-12-01
+input = 0.22
+cached_input = 0.022
+cache_write = 0.275
+output = 1.32
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 272000, input = 0.44, cached_input = 0.044, cache_write = 0.55, output = 1.98 } ]
+service_tiers.priority = { input = 0.44, cached_input = 0.044, cache_write = 0.55, output = 2.64, tiers = [ { above_input_tokens = 272000, input = 0.88, cached_input = 0.088, cache_write = 1.1, output = 3.96 } ] }
+
 
 """#
         ),
