@@ -1960,10 +1960,16 @@ service_tiers.priority = { input = 0.44, cached_input = 0.044, cache_write = 0.5
 # cross-Region inference profiles (`us.`, `eu.`, `apac.`, `au.`, `jp.`) cost
 # 10% more. OpenAI's GPT-5.4 and later likewise: `global.openai.` IDs at
 # OpenAI's price, the in-Region (Mantle, bare `openai.`) and US Geo (`us.openai.`)
-# IDs 10% more ("-regional" below). Not covered: GovCloud (`us-gov.`, 20%
-# more), provisioned throughput, older Claude models (priced like the Claude
-# API card), Batch and service tiers of the OpenAI models, open-weight models
-# (gpt-oss, Gemma), other vendors' models on Bedrock.
+# IDs 10% more ("-regional" below). Claude models before Sonnet 4.5 (3 Haiku
+# to Opus 4.1) cost the Claude API price on every endpoint (in-Region, `us.`,
+# `eu.`, `apac.`, `global.`). AWS GovCloud (US) costs 20% more than the
+# commercial global price ("-us-gov" below): the `us-gov.` profile IDs, and
+# in-Region GovCloud calls named with their region the way LiteLLM's map does
+# ("us-gov-west-1/anthropic.claude-haiku-4-5-20251001-v1:0"), since an
+# in-Region model ID is the same in every region. Not covered: provisioned
+# throughput, Claude 2 / Instant, GovCloud batch, Batch and service tiers of
+# the OpenAI models, open-weight models (gpt-oss, Gemma), other vendors'
+# models on Bedrock.
 #
 # Units: USD per 1,000,000 tokens; batch_discount is a multiplier. Caching:
 # cached_input is the cache read rate, cache_write the 5-minute cache write
@@ -2162,6 +2168,95 @@ currency = "USD"
 "global.openai.gpt-6.1-terra" = "gpt-6.1-terra"
 "openai.gpt-6.1-terra" = "gpt-6.1-terra-regional"
 "us.openai.gpt-6.1-terra" = "gpt-6.1-terra-regional"
+# Claude models before Sonnet 4.5: one price on every endpoint (in-Region, us./eu./apac. and global. profiles)
+# claude-3-haiku
+"anthropic.claude-3-haiku-20240307-v1:0" = "claude-3-haiku"
+"us.anthropic.claude-3-haiku-20240307-v1:0" = "claude-3-haiku"
+"eu.anthropic.claude-3-haiku-20240307-v1:0" = "claude-3-haiku"
+"apac.anthropic.claude-3-haiku-20240307-v1:0" = "claude-3-haiku"
+# claude-3-sonnet
+"anthropic.claude-3-sonnet-20240229-v1:0" = "claude-3-sonnet"
+"us.anthropic.claude-3-sonnet-20240229-v1:0" = "claude-3-sonnet"
+"eu.anthropic.claude-3-sonnet-20240229-v1:0" = "claude-3-sonnet"
+"apac.anthropic.claude-3-sonnet-20240229-v1:0" = "claude-3-sonnet"
+# claude-3-opus
+"anthropic.claude-3-opus-20240229-v1:0" = "claude-3-opus"
+"us.anthropic.claude-3-opus-20240229-v1:0" = "claude-3-opus"
+"eu.anthropic.claude-3-opus-20240229-v1:0" = "claude-3-opus"
+# claude-3-5-sonnet
+"anthropic.claude-3-5-sonnet-20240620-v1:0" = "claude-3-5-sonnet"
+"us.anthropic.claude-3-5-sonnet-20240620-v1:0" = "claude-3-5-sonnet"
+"eu.anthropic.claude-3-5-sonnet-20240620-v1:0" = "claude-3-5-sonnet"
+"apac.anthropic.claude-3-5-sonnet-20240620-v1:0" = "claude-3-5-sonnet"
+# claude-3-5-sonnet-v2
+"anthropic.claude-3-5-sonnet-20241022-v2:0" = "claude-3-5-sonnet-v2"
+"us.anthropic.claude-3-5-sonnet-20241022-v2:0" = "claude-3-5-sonnet-v2"
+"eu.anthropic.claude-3-5-sonnet-20241022-v2:0" = "claude-3-5-sonnet-v2"
+"apac.anthropic.claude-3-5-sonnet-20241022-v2:0" = "claude-3-5-sonnet-v2"
+# claude-3-5-haiku
+"anthropic.claude-3-5-haiku-20241022-v1:0" = "claude-3-5-haiku"
+"us.anthropic.claude-3-5-haiku-20241022-v1:0" = "claude-3-5-haiku"
+"eu.anthropic.claude-3-5-haiku-20241022-v1:0" = "claude-3-5-haiku"
+"apac.anthropic.claude-3-5-haiku-20241022-v1:0" = "claude-3-5-haiku"
+# claude-3-7-sonnet
+"anthropic.claude-3-7-sonnet-20250219-v1:0" = "claude-3-7-sonnet"
+"us.anthropic.claude-3-7-sonnet-20250219-v1:0" = "claude-3-7-sonnet"
+"eu.anthropic.claude-3-7-sonnet-20250219-v1:0" = "claude-3-7-sonnet"
+"apac.anthropic.claude-3-7-sonnet-20250219-v1:0" = "claude-3-7-sonnet"
+# claude-sonnet-4
+"anthropic.claude-sonnet-4-20250514-v1:0" = "claude-sonnet-4"
+"us.anthropic.claude-sonnet-4-20250514-v1:0" = "claude-sonnet-4"
+"eu.anthropic.claude-sonnet-4-20250514-v1:0" = "claude-sonnet-4"
+"apac.anthropic.claude-sonnet-4-20250514-v1:0" = "claude-sonnet-4"
+"global.anthropic.claude-sonnet-4-20250514-v1:0" = "claude-sonnet-4"
+# claude-opus-4
+"anthropic.claude-opus-4-20250514-v1:0" = "claude-opus-4"
+"us.anthropic.claude-opus-4-20250514-v1:0" = "claude-opus-4"
+"eu.anthropic.claude-opus-4-20250514-v1:0" = "claude-opus-4"
+# claude-opus-4-1
+"anthropic.claude-opus-4-1-20250805-v1:0" = "claude-opus-4-1"
+"us.anthropic.claude-opus-4-1-20250805-v1:0" = "claude-opus-4-1"
+"eu.anthropic.claude-opus-4-1-20250805-v1:0" = "claude-opus-4-1"
+
+# AWS GovCloud (US): the us-gov. cross-Region profile and the in-Region IDs named with their region (LiteLLM's us-gov-east-1/… and us-gov-west-1/… convention)
+# claude-sonnet-4-5
+"us-gov.anthropic.claude-sonnet-4-5-20250929-v1:0" = "claude-sonnet-4-5-us-gov"
+"us-gov-east-1/anthropic.claude-sonnet-4-5-20250929-v1:0" = "claude-sonnet-4-5-us-gov"
+"us-gov-west-1/anthropic.claude-sonnet-4-5-20250929-v1:0" = "claude-sonnet-4-5-us-gov"
+"us-gov-east-1/claude-sonnet-4-5-20250929-v1:0" = "claude-sonnet-4-5-us-gov"
+"us-gov-west-1/claude-sonnet-4-5-20250929-v1:0" = "claude-sonnet-4-5-us-gov"
+# claude-haiku-4-5
+"us-gov.anthropic.claude-haiku-4-5-20251001-v1:0" = "claude-haiku-4-5-us-gov"
+"us-gov-east-1/anthropic.claude-haiku-4-5-20251001-v1:0" = "claude-haiku-4-5-us-gov"
+"us-gov-west-1/anthropic.claude-haiku-4-5-20251001-v1:0" = "claude-haiku-4-5-us-gov"
+# claude-opus-4-8
+"us-gov.anthropic.claude-opus-4-8" = "claude-opus-4-8-us-gov"
+"us-gov-east-1/anthropic.claude-opus-4-8" = "claude-opus-4-8-us-gov"
+"us-gov-west-1/anthropic.claude-opus-4-8" = "claude-opus-4-8-us-gov"
+# claude-opus-5
+"us-gov.anthropic.claude-opus-5" = "claude-opus-5-us-gov"
+"us-gov-east-1/anthropic.claude-opus-5" = "claude-opus-5-us-gov"
+"us-gov-west-1/anthropic.claude-opus-5" = "claude-opus-5-us-gov"
+# claude-opus-5-5
+"us-gov.anthropic.claude-opus-5-5" = "claude-opus-5-5-us-gov"
+"us-gov-east-1/anthropic.claude-opus-5-5" = "claude-opus-5-5-us-gov"
+"us-gov-west-1/anthropic.claude-opus-5-5" = "claude-opus-5-5-us-gov"
+# claude-sonnet-5
+"us-gov.anthropic.claude-sonnet-5" = "claude-sonnet-5-us-gov"
+"us-gov-east-1/anthropic.claude-sonnet-5" = "claude-sonnet-5-us-gov"
+"us-gov-west-1/anthropic.claude-sonnet-5" = "claude-sonnet-5-us-gov"
+# claude-sonnet-5-5
+"us-gov.anthropic.claude-sonnet-5-5" = "claude-sonnet-5-5-us-gov"
+"us-gov-east-1/anthropic.claude-sonnet-5-5" = "claude-sonnet-5-5-us-gov"
+"us-gov-west-1/anthropic.claude-sonnet-5-5" = "claude-sonnet-5-5-us-gov"
+# claude-haiku-5-5
+"us-gov.anthropic.claude-haiku-5-5" = "claude-haiku-5-5-us-gov"
+"us-gov-east-1/anthropic.claude-haiku-5-5" = "claude-haiku-5-5-us-gov"
+"us-gov-west-1/anthropic.claude-haiku-5-5" = "claude-haiku-5-5-us-gov"
+# claude-fable-5-1
+"us-gov.anthropic.claude-fable-5-1" = "claude-fable-5-1-us-gov"
+"us-gov-east-1/anthropic.claude-fable-5-1" = "claude-fable-5-1-us-gov"
+"us-gov-west-1/anthropic.claude-fable-5-1" = "claude-fable-5-1-us-gov"
 # source: https://www.anthropic.com/news/claude-sonnet-4-5 (2025-09-29; on Amazon Bedrock the same day); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
 [[price]]
 model = "claude-sonnet-4-5"
@@ -2777,6 +2872,219 @@ cached_input = 0.055
 cache_write = 1.375
 output = 5.5
 tiers = [ { above_input_tokens = 272000, input = 2.2, cached_input = 0.11, cache_write = 2.75, output = 8.25 } ]
+
+# ---------------------------------------------------------------- Claude before Sonnet 4.5 (no regional premium)
+
+# source: https://www.anthropic.com/news/claude-3-haiku (2024-03-13; Bedrock availability date not sourced: priced from the Claude API date) — $0.25 / $1.25; no prompt caching on Bedrock for Claude 3 Haiku (no cache rates: cached tokens are an error, never $0); batch 50% off. LiteLLM 1.109.1 has no Bedrock key for this ID; https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": the 10% regional premium applies from Claude Sonnet 4.5 and Haiku 4.5 on; earlier models cost the same on every endpoint, as LiteLLM 1.109.1 lists for none of its IDs)
+[[price]]
+model = "claude-3-haiku"
+effective = 2024-03-13
+input = 0.25
+output = 1.25
+batch_discount = 0.5
+
+# source: https://www.anthropic.com/news/claude-3-family (2024-03-04, available on Amazon Bedrock at launch) — $3 / $15; no prompt caching on Bedrock for Claude 3 Sonnet; batch 50% off. LiteLLM 1.109.1 has no Bedrock key for this ID; https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": the 10% regional premium applies from Claude Sonnet 4.5 and Haiku 4.5 on; earlier models cost the same on every endpoint, as LiteLLM 1.109.1 lists for none of its IDs)
+[[price]]
+model = "claude-3-sonnet"
+effective = 2024-03-04
+input = 3.00
+output = 15.00
+batch_discount = 0.5
+
+# source: https://www.anthropic.com/news/claude-3-family (2024-03-04; Bedrock availability date not sourced: priced from the Claude API date) — $15 / $75; cache write $18.75, read $1.50 as LiteLLM lists (a cached token can appear only once Bedrock offered caching for the model); batch 50% off; 1-hour cache write 2x input as the Claude API card prices it (Bedrock takes 1-hour cache points from Sonnet 4.5 on, so none can be recorded for this model; the field keeps the card's rule that every Claude point pricing cache writes has it); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": the 10% regional premium applies from Claude Sonnet 4.5 and Haiku 4.5 on; earlier models cost the same on every endpoint, as LiteLLM 1.109.1 lists for anthropic.claude-3-opus-20240229-v1:0, us.anthropic.claude-3-opus-20240229-v1:0, eu.anthropic.claude-3-opus-20240229-v1:0)
+[[price]]
+model = "claude-3-opus"
+effective = 2024-03-04
+input = 15.00
+cached_input = 1.50
+cache_write = 18.75
+cache_write_1h = 30.00
+output = 75.00
+batch_discount = 0.5
+
+# source: https://www.anthropic.com/news/claude-3-5-sonnet (2024-06-20, "available … on Amazon Bedrock" the same day) — $3 / $15; cache write $3.75, read $0.30 as LiteLLM lists (a cached token can appear only once Bedrock offered caching for the model); batch 50% off; 1-hour cache write 2x input as the Claude API card prices it (Bedrock takes 1-hour cache points from Sonnet 4.5 on, so none can be recorded for this model; the field keeps the card's rule that every Claude point pricing cache writes has it); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": the 10% regional premium applies from Claude Sonnet 4.5 and Haiku 4.5 on; earlier models cost the same on every endpoint, as LiteLLM 1.109.1 lists for anthropic.claude-3-5-sonnet-20240620-v1:0, us.anthropic.claude-3-5-sonnet-20240620-v1:0, eu.anthropic.claude-3-5-sonnet-20240620-v1:0)
+[[price]]
+model = "claude-3-5-sonnet"
+effective = 2024-06-20
+input = 3.00
+cached_input = 0.30
+cache_write = 3.75
+cache_write_1h = 6.00
+output = 15.00
+batch_discount = 0.5
+
+# source: https://www.anthropic.com/news/3-5-models-and-computer-use (2024-10-22, upgraded Claude 3.5 Sonnet on Amazon Bedrock the same day) — $3 / $15; cache write $3.75, read $0.30; batch 50% off; 1-hour cache write 2x input as the Claude API card prices it (Bedrock takes 1-hour cache points from Sonnet 4.5 on, so none can be recorded for this model; the field keeps the card's rule that every Claude point pricing cache writes has it); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": the 10% regional premium applies from Claude Sonnet 4.5 and Haiku 4.5 on; earlier models cost the same on every endpoint, as LiteLLM 1.109.1 lists for anthropic.claude-3-5-sonnet-20241022-v2:0, us.anthropic.claude-3-5-sonnet-20241022-v2:0, eu.anthropic.claude-3-5-sonnet-20241022-v2:0)
+[[price]]
+model = "claude-3-5-sonnet-v2"
+effective = 2024-10-22
+input = 3.00
+cached_input = 0.30
+cache_write = 3.75
+cache_write_1h = 6.00
+output = 15.00
+batch_discount = 0.5
+
+# source: https://www.anthropic.com/claude/haiku (launch 2024-11-04; Bedrock availability date not sourced: priced from the Claude API date) — Claude 3.5 Haiku at $1 / $5, cache write $1.25, read $0.10; batch 50% off; 1-hour cache write 2x input as the Claude API card prices it (Bedrock takes 1-hour cache points from Sonnet 4.5 on, so none can be recorded for this model; the field keeps the card's rule that every Claude point pricing cache writes has it); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": the 10% regional premium applies from Claude Sonnet 4.5 and Haiku 4.5 on; earlier models cost the same on every endpoint, as LiteLLM 1.109.1 lists for anthropic.claude-3-5-haiku-20241022-v1:0, us.anthropic.claude-3-5-haiku-20241022-v1:0, eu.anthropic.claude-3-5-haiku-20241022-v1:0)
+[[price]]
+model = "claude-3-5-haiku"
+effective = 2024-11-04
+input = 1.00
+cached_input = 0.10
+cache_write = 1.25
+cache_write_1h = 2.00
+output = 5.00
+batch_discount = 0.5
+
+# source: Anthropic, AWS re:Invent announcement (2024-12-03) — Claude 3.5 Haiku cut to $0.80 / $4 on all platforms (the Claude API card's point); cache write $1.00, read $0.08; batch 50% off; 1-hour cache write 2x input as the Claude API card prices it (Bedrock takes 1-hour cache points from Sonnet 4.5 on, so none can be recorded for this model; the field keeps the card's rule that every Claude point pricing cache writes has it); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": the 10% regional premium applies from Claude Sonnet 4.5 and Haiku 4.5 on; earlier models cost the same on every endpoint, as LiteLLM 1.109.1 lists for anthropic.claude-3-5-haiku-20241022-v1:0, us.anthropic.claude-3-5-haiku-20241022-v1:0, eu.anthropic.claude-3-5-haiku-20241022-v1:0)
+[[price]]
+model = "claude-3-5-haiku"
+effective = 2024-12-03
+input = 0.80
+cached_input = 0.08
+cache_write = 1.00
+cache_write_1h = 1.60
+output = 4.00
+batch_discount = 0.5
+
+# source: https://www.anthropic.com/news/claude-3-7-sonnet (2025-02-24, on Amazon Bedrock the same day) — $3 / $15, cache write $3.75, read $0.30; batch 50% off; 1-hour cache write 2x input as the Claude API card prices it (Bedrock takes 1-hour cache points from Sonnet 4.5 on, so none can be recorded for this model; the field keeps the card's rule that every Claude point pricing cache writes has it); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": the 10% regional premium applies from Claude Sonnet 4.5 and Haiku 4.5 on; earlier models cost the same on every endpoint, as LiteLLM 1.109.1 lists for anthropic.claude-3-7-sonnet-20250219-v1:0, us.anthropic.claude-3-7-sonnet-20250219-v1:0, eu.anthropic.claude-3-7-sonnet-20250219-v1:0)
+[[price]]
+model = "claude-3-7-sonnet"
+effective = 2025-02-24
+input = 3.00
+cached_input = 0.30
+cache_write = 3.75
+cache_write_1h = 6.00
+output = 15.00
+batch_discount = 0.5
+
+# source: https://www.anthropic.com/news/claude-4 (2025-05-22, on Amazon Bedrock the same day) — Sonnet 4 $3 / $15, cache write $3.75, read $0.30; >200K input (1M-context beta) $6 / $22.50, cache write $7.50, read $0.60 as on the Claude API and as LiteLLM lists for every Bedrock ID; batch 50% off; 1-hour cache write 2x input as the Claude API card prices it (Bedrock takes 1-hour cache points from Sonnet 4.5 on, so none can be recorded for this model; the field keeps the card's rule that every Claude point pricing cache writes has it); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": the 10% regional premium applies from Claude Sonnet 4.5 and Haiku 4.5 on; earlier models cost the same on every endpoint, as LiteLLM 1.109.1 lists for anthropic.claude-sonnet-4-20250514-v1:0, us.anthropic.claude-sonnet-4-20250514-v1:0, eu.anthropic.claude-sonnet-4-20250514-v1:0, apac.anthropic.claude-sonnet-4-20250514-v1:0, global.anthropic.claude-sonnet-4-20250514-v1:0)
+[[price]]
+model = "claude-sonnet-4"
+effective = 2025-05-22
+input = 3.00
+cached_input = 0.30
+cache_write = 3.75
+cache_write_1h = 6.00
+output = 15.00
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 200000, input = 6.00, cached_input = 0.60, cache_write = 7.50, cache_write_1h = 12.00, output = 22.50 } ]
+
+# source: https://www.anthropic.com/news/claude-4 (2025-05-22, on Amazon Bedrock the same day) — Opus 4 $15 / $75, cache write $18.75, read $1.50; batch 50% off; 1-hour cache write 2x input as the Claude API card prices it (Bedrock takes 1-hour cache points from Sonnet 4.5 on, so none can be recorded for this model; the field keeps the card's rule that every Claude point pricing cache writes has it); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": the 10% regional premium applies from Claude Sonnet 4.5 and Haiku 4.5 on; earlier models cost the same on every endpoint, as LiteLLM 1.109.1 lists for anthropic.claude-opus-4-20250514-v1:0, us.anthropic.claude-opus-4-20250514-v1:0, eu.anthropic.claude-opus-4-20250514-v1:0)
+[[price]]
+model = "claude-opus-4"
+effective = 2025-05-22
+input = 15.00
+cached_input = 1.50
+cache_write = 18.75
+cache_write_1h = 30.00
+output = 75.00
+batch_discount = 0.5
+
+# source: https://www.anthropic.com/news/claude-opus-4-1 (2025-08-05, on Amazon Bedrock the same day) — same price as Opus 4: $15 / $75, cache write $18.75, read $1.50; batch 50% off; 1-hour cache write 2x input as the Claude API card prices it (Bedrock takes 1-hour cache points from Sonnet 4.5 on, so none can be recorded for this model; the field keeps the card's rule that every Claude point pricing cache writes has it); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": the 10% regional premium applies from Claude Sonnet 4.5 and Haiku 4.5 on; earlier models cost the same on every endpoint, as LiteLLM 1.109.1 lists for anthropic.claude-opus-4-1-20250805-v1:0, us.anthropic.claude-opus-4-1-20250805-v1:0, eu.anthropic.claude-opus-4-1-20250805-v1:0)
+[[price]]
+model = "claude-opus-4-1"
+effective = 2025-08-05
+input = 15.00
+cached_input = 1.50
+cache_write = 18.75
+cache_write_1h = 30.00
+output = 75.00
+batch_discount = 0.5
+
+
+# ---------------------------------------------------------------- AWS GovCloud (US): 20% above the commercial global price
+
+# source: https://github.com/BerriAI/litellm/pull/39764 ("add GovCloud pricing for every live but unpriced Bedrock model": GovCloud costs 1.2x the commercial price) and LiteLLM 1.109.1, keys "us-gov.anthropic.claude-sonnet-4-5-20250929-v1:0", "bedrock/us-gov-east-1/anthropic.claude-sonnet-4-5-20250929-v1:0", "bedrock/us-gov-west-1/anthropic.claude-sonnet-4-5-20250929-v1:0", "bedrock/us-gov-east-1/claude-sonnet-4-5-20250929-v1:0", "bedrock/us-gov-west-1/claude-sonnet-4-5-20250929-v1:0" — claude-sonnet-4-5 in AWS GovCloud (US), the us-gov. profile and in-Region IDs at one price; prompts over 200,000 input tokens at the higher rates on every token (as the commercial point); batch not offered at a listed price (batch events stay no-price): no AWS page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "claude-sonnet-4-5-us-gov"
+effective = 2026-12-01
+input = 3.6
+cached_input = 0.36
+cache_write = 4.5
+cache_write_1h = 7.2
+output = 18
+tiers = [ { above_input_tokens = 200000, input = 7.2, cached_input = 0.72, cache_write = 9, cache_write_1h = 14.4, output = 27 } ]
+
+# source: https://github.com/BerriAI/litellm/pull/39764 ("add GovCloud pricing for every live but unpriced Bedrock model": GovCloud costs 1.2x the commercial price) and LiteLLM 1.109.1, keys "bedrock/us-gov-east-1/anthropic.claude-haiku-4-5-20251001-v1:0", "bedrock/us-gov-west-1/anthropic.claude-haiku-4-5-20251001-v1:0" — claude-haiku-4-5 in AWS GovCloud (US), the us-gov. profile and in-Region IDs at one price; batch not offered at a listed price (batch events stay no-price): no AWS page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "claude-haiku-4-5-us-gov"
+effective = 2026-12-01
+input = 1.2
+cached_input = 0.12
+cache_write = 1.5
+cache_write_1h = 2.4
+output = 6
+
+# source: https://github.com/BerriAI/litellm/pull/39764 ("add GovCloud pricing for every live but unpriced Bedrock model": GovCloud costs 1.2x the commercial price) and LiteLLM 1.109.1, keys "us-gov.anthropic.claude-opus-4-8", "bedrock/us-gov-east-1/anthropic.claude-opus-4-8", "bedrock/us-gov-west-1/anthropic.claude-opus-4-8" — claude-opus-4-8 in AWS GovCloud (US), the us-gov. profile and in-Region IDs at one price; batch not offered at a listed price (batch events stay no-price): no AWS page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "claude-opus-4-8-us-gov"
+effective = 2026-12-01
+input = 6
+cached_input = 0.6
+cache_write = 7.5
+cache_write_1h = 12
+output = 30
+
+# source: https://github.com/BerriAI/litellm/pull/39764 ("add GovCloud pricing for every live but unpriced Bedrock model": GovCloud costs 1.2x the commercial price) and LiteLLM 1.109.1, keys "us-gov.anthropic.claude-opus-5", "bedrock/us-gov-east-1/anthropic.claude-opus-5", "bedrock/us-gov-west-1/anthropic.claude-opus-5" — claude-opus-5 in AWS GovCloud (US), the us-gov. profile and in-Region IDs at one price; batch not offered at a listed price (batch events stay no-price): no AWS page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "claude-opus-5-us-gov"
+effective = 2026-12-01
+input = 6
+cached_input = 0.6
+cache_write = 7.5
+cache_write_1h = 12
+output = 30
+
+# source: https://github.com/BerriAI/litellm/pull/39764 ("add GovCloud pricing for every live but unpriced Bedrock model": GovCloud costs 1.2x the commercial price) and LiteLLM 1.109.1, keys "us-gov.anthropic.claude-opus-5-5", "bedrock/us-gov-east-1/anthropic.claude-opus-5-5", "bedrock/us-gov-west-1/anthropic.claude-opus-5-5" — claude-opus-5-5 in AWS GovCloud (US), the us-gov. profile and in-Region IDs at one price; batch not offered at a listed price (batch events stay no-price): no AWS page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "claude-opus-5-5-us-gov"
+effective = 2026-12-01
+input = 4.8
+cached_input = 0.24
+cache_write = 6
+cache_write_1h = 9.6
+output = 24
+
+# source: https://github.com/BerriAI/litellm/pull/39764 ("add GovCloud pricing for every live but unpriced Bedrock model": GovCloud costs 1.2x the commercial price) and LiteLLM 1.109.1, keys "us-gov.anthropic.claude-sonnet-5", "bedrock/us-gov-east-1/anthropic.claude-sonnet-5", "bedrock/us-gov-west-1/anthropic.claude-sonnet-5" — claude-sonnet-5 in AWS GovCloud (US), the us-gov. profile and in-Region IDs at one price; batch not offered at a listed price (batch events stay no-price): no AWS page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "claude-sonnet-5-us-gov"
+effective = 2026-12-01
+input = 2.4
+cached_input = 0.24
+cache_write = 3
+cache_write_1h = 4.8
+output = 12
+
+# source: https://github.com/BerriAI/litellm/pull/39764 ("add GovCloud pricing for every live but unpriced Bedrock model": GovCloud costs 1.2x the commercial price) and LiteLLM 1.109.1, keys "us-gov.anthropic.claude-sonnet-5-5", "bedrock/us-gov-east-1/anthropic.claude-sonnet-5-5", "bedrock/us-gov-west-1/anthropic.claude-sonnet-5-5" — claude-sonnet-5-5 in AWS GovCloud (US), the us-gov. profile and in-Region IDs at one price; batch not offered at a listed price (batch events stay no-price): no AWS page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "claude-sonnet-5-5-us-gov"
+effective = 2026-12-01
+input = 2.4
+cached_input = 0.12
+cache_write = 3
+cache_write_1h = 4.8
+output = 12
+
+# source: https://github.com/BerriAI/litellm/pull/39764 ("add GovCloud pricing for every live but unpriced Bedrock model": GovCloud costs 1.2x the commercial price) and LiteLLM 1.109.1, keys "us-gov.anthropic.claude-haiku-5-5", "bedrock/us-gov-east-1/anthropic.claude-haiku-5-5", "bedrock/us-gov-west-1/anthropic.claude-haiku-5-5" — claude-haiku-5-5 in AWS GovCloud (US), the us-gov. profile and in-Region IDs at one price; prompts over 100,000 input tokens at the higher rates on every token (as the commercial point); batch not offered at a listed price (batch events stay no-price): no AWS page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "claude-haiku-5-5-us-gov"
+effective = 2026-12-01
+input = 0.12
+cached_input = 0.012
+cache_write = 0.15
+cache_write_1h = 0.24
+output = 0.6
+tiers = [ { above_input_tokens = 100000, input = 0.6, cached_input = 0.06, cache_write = 0.75, cache_write_1h = 1.2, output = 3 } ]
+
+# source: https://github.com/BerriAI/litellm/pull/39764 ("add GovCloud pricing for every live but unpriced Bedrock model": GovCloud costs 1.2x the commercial price) and LiteLLM 1.109.1, keys "us-gov.anthropic.claude-fable-5-1", "bedrock/us-gov-east-1/anthropic.claude-fable-5-1", "bedrock/us-gov-west-1/anthropic.claude-fable-5-1" — claude-fable-5-1 in AWS GovCloud (US), the us-gov. profile and in-Region IDs at one price; batch not offered at a listed price (batch events stay no-price): no AWS page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "claude-fable-5-1-us-gov"
+effective = 2026-12-01
+input = 12
+cached_input = 0.3
+cache_write = 15
+cache_write_1h = 24
+output = 60
 
 """#
         ),
