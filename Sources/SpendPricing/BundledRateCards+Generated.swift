@@ -4520,8 +4520,10 @@ batch_discount = 0.5
 # Vertex AI as on the Gemini API: record those calls with provider "google"
 # (the google card prices them). Claude on Vertex AI's global endpoint costs
 # what the Claude API lists: provider "anthropic". Not covered: Vertex's
-# regional endpoints (10% more for Claude; the model name does not carry the
-# region), provisioned throughput, other vendors' models (Grok, gpt-oss,
+# regional endpoints (10% more for Claude Sonnet 4.5 and later and Gemini 3.1
+# Flash-Lite and later; the model name does not carry the region: record
+# "LOCATION/NAME" and price it in your own card, docs/FORMAT.md "Cloud
+# cards"), provisioned throughput, other vendors' models (Grok, gpt-oss,
 # Llama, Mistral …).
 #
 # Model names: as Vertex AI reports them (`gemini-2.0-flash`); LiteLLM's map

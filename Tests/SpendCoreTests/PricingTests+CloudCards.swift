@@ -86,3 +86,26 @@ extension PricingTests {
             "azure/gpt-5.6-sol-data-zone@2026-12-01 has no price for service tier \"flex\" (has: priority)")
     }
 }
+
+extension PricingTests {
+    /// docs/FORMAT.md's regional Vertex example: a repository's own vertex
+    /// card prices `LOCATION/NAME` at 10% above the global call.
+    func testDocumentedRegionalVertexConventionPricesTheUplift() throws {
+        let docs = try String(contentsOfFile: TestSupport.packageRoot + "/docs/FORMAT.md", encoding: .utf8)
+        let section = try XCTUnwrap(docs.range(of: "**Regional Vertex endpoints**"))
+        let rest = docs[section.upperBound...]
+        let open = try XCTUnwrap(rest.range(of: "```toml\n"))
+        let close = try XCTUnwrap(rest[open.upperBound...].range(of: "```"))
+        let example = rest[open.upperBound..<close.lowerBound].split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.hasPrefix("  ") ? String($0.dropFirst(2)) : String($0) }.joined(separator: "\n")
+        let card = try RateCardParser.parse("provider = \"vertex\"\ncurrency = \"USD\"\n\n" + example, path: "ratecards/vertex.toml")
+        let regional = PriceBook(cards: [card])
+        let usage = Usage(inputTokens: 100_000, outputTokens: 100_000)
+        let at = TestSupport.ms("2026-11-01")
+        XCTAssertEqual(
+            try regional.price(provider: "vertex", model: "us-east5/claude-sonnet-4-5@20250929", at: at, usage: usage).cost.description,
+            "1.98")
+        XCTAssertEqual(
+            try book.price(provider: "anthropic", model: "claude-sonnet-4-5@20250929", at: at, usage: usage).cost.description, "1.8")
+    }
+}
