@@ -483,8 +483,8 @@ tiers = [ { above_input_tokens = 100000, input = 0.5, cached_input = 0.05, cache
 # older ones one "-data-zone" model for both zones. Also: the GPT-4 / GPT-3.5
 # era models under Azure's names ("gpt-35-turbo", "gpt-4-turbo" at $11 / $33),
 # Azure Government ("us-gov/gpt-5.1" → "gpt-5.1-us-gov", 25-37.5% above
-# commercial), and GPT-5.6's Global/Data Zone Batch, priority and flex from
-# 2026-12-01. Not covered: regional (non-global) Standard deployments,
+# commercial), and GPT-5.6's Global/Data Zone Batch, priority and flex,
+# GPT-6 Astra's Batch and GPT-6 Sol's priority from 2026-12-01. Not covered: regional (non-global) Standard deployments,
 # provisioned throughput (PTU), fine-tuned models, built-in tool fees, and
 # "model-router" (its $0.14 per 1M input tokens is billed on top of the
 # routed model's tokens, and the response names the routed model: one event
@@ -1945,6 +1945,63 @@ batch_discount = 0.5
 tiers = [ { above_input_tokens = 272000, input = 0.44, cached_input = 0.044, cache_write = 0.55, output = 1.98 } ]
 service_tiers.priority = { input = 0.44, cached_input = 0.044, cache_write = 0.55, output = 2.64, tiers = [ { above_input_tokens = 272000, input = 0.88, cached_input = 0.088, cache_write = 1.1, output = 3.96 } ] }
 
+
+# ---------------------------------------------------------------- GPT-6: Batch (Astra) and priority (Sol)
+
+# source: https://github.com/Portkey-AI/models/pull/932 (2026-09-09, citing https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/: GPT-6 Astra Batch at 50% off the standard rates, >272K as standard) — Global Batch deployments; no Azure page or dated report of the day Batch opened found: effective from the first day of the month it was added (docs/FORMAT.md "Bundled cards"). gpt-6-astra, Global Standard: the standard rates of the point before, unchanged; priority and flex not priced (LiteLLM 1.109.1 lists flex only above 272K)
+[[price]]
+model = "gpt-6-astra"
+effective = 2026-12-01
+input = 10
+cached_input = 1
+cache_write = 12.5
+output = 50
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 272000, input = 20, cached_input = 2, cache_write = 25, output = 75 } ]
+
+# source: https://github.com/Portkey-AI/models/pull/932 (2026-09-09, citing https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/: GPT-6 Astra Batch at 50% off the standard rates) — Data Zone Batch deployments at half the data-zone rates; no Azure page or dated report of the day Batch opened found: effective from the first day of the month it was added (docs/FORMAT.md "Bundled cards"). gpt-6-astra, Data Zone Standard, US data zone: the standard rates of the point before, unchanged
+[[price]]
+model = "gpt-6-astra-data-zone-us"
+effective = 2026-12-01
+input = 11
+cached_input = 1.1
+cache_write = 13.75
+output = 55
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 272000, input = 22, cached_input = 2.2, cache_write = 27.5, output = 82.5 } ]
+
+# source: https://github.com/Portkey-AI/models/pull/932 (2026-09-09, citing https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/: GPT-6 Astra Batch at 50% off the standard rates) — Data Zone Batch deployments at half the data-zone rates; no Azure page or dated report of the day Batch opened found: effective from the first day of the month it was added (docs/FORMAT.md "Bundled cards"). gpt-6-astra, Data Zone Standard, EU data zone: the standard rates of the point before, unchanged
+[[price]]
+model = "gpt-6-astra-data-zone-eu"
+effective = 2026-12-01
+input = 12
+cached_input = 1.2
+cache_write = 15
+output = 60
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 272000, input = 24, cached_input = 2.4, cache_write = 30, output = 90 } ]
+
+# source: LiteLLM 1.109.1, key "azure/gpt-6-sol" (priority 2x the standard rates, >272K included: $4 / cached $0.4 / cache write $5 / $20, above 272K $8 / $0.8 / $10 / $30): no Azure page or dated report of these rates found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards"). gpt-6-sol, Global Standard: the standard rates of the point before, unchanged; Batch and flex not priced (no source)
+[[price]]
+model = "gpt-6-sol"
+effective = 2026-12-01
+input = 2
+cached_input = 0.2
+cache_write = 2.5
+output = 10
+tiers = [ { above_input_tokens = 272000, input = 4, cached_input = 0.4, cache_write = 5, output = 15 } ]
+service_tiers.priority = { input = 4, cached_input = 0.4, cache_write = 5, output = 20, tiers = [ { above_input_tokens = 272000, input = 8, cached_input = 0.8, cache_write = 10, output = 30 } ] }
+
+# source: LiteLLM 1.109.1, key "azure/us/gpt-6-sol" (priority 2x the US data-zone rates: $4.4 / cached $0.44 / cache write $5.5 / $22, above 272K $8.8 / $0.88 / $11 / $33; the EU data zone lists none): no Azure page or dated report of these rates found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards"). gpt-6-sol, Data Zone Standard, US data zone: the standard rates of the point before, unchanged; Batch and flex not priced (no source)
+[[price]]
+model = "gpt-6-sol-data-zone-us"
+effective = 2026-12-01
+input = 2.2
+cached_input = 0.22
+cache_write = 2.75
+output = 11
+tiers = [ { above_input_tokens = 272000, input = 4.4, cached_input = 0.44, cache_write = 5.5, output = 16.5 } ]
+service_tiers.priority = { input = 4.4, cached_input = 0.44, cache_write = 5.5, output = 22, tiers = [ { above_input_tokens = 272000, input = 8.8, cached_input = 0.88, cache_write = 11, output = 33 } ] }
 
 """#
         ),

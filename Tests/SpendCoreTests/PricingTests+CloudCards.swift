@@ -66,8 +66,9 @@ extension PricingTests {
         XCTAssertEqual(pricingError("bedrock", "anthropic.claude-3-haiku-20240307-v1:0", at: "2024-06-01", cached: 10)?.rule, "no-price")
     }
 
-    /// Azure's GPT-5.6 Batch (50% off), priority and flex, from 2026-12-01;
-    /// before that a batch event has no price.
+    /// Azure's GPT-5.6 Batch (50% off), priority and flex, GPT-6 Astra's Batch
+    /// and GPT-6 Sol's priority, from 2026-12-01; before that a batch event has
+    /// no price.
     func testAzureGPT56BatchAndServiceTiers() throws {
         let at = "2026-12-15T00:00:00Z"
         // Sol at Azure's $4 / $20: 100,000 × (4 + 20) per 1M = 2.4; batch half of it.
@@ -78,6 +79,10 @@ extension PricingTests {
         XCTAssertEqual(try cost("azure", "gpt-5.6-luna", at: at, input: 100_000, output: 100_000, serviceTier: "flex"), "0.07")
         // Long context under a service tier: 300,000 × 16 + 1,000 × 60 per 1M.
         XCTAssertEqual(try cost("azure", "gpt-5.6-sol", at: at, input: 300_000, output: 1_000, serviceTier: "priority"), "4.86")
+        // GPT-6: Astra's Batch (EU data zone: half of 100,000 × (12 + 60) per 1M), Sol's priority.
+        XCTAssertEqual(try cost("azure", "eu/gpt-6-astra", at: at, input: 100_000, output: 100_000, batch: true), "3.6")
+        XCTAssertEqual(try cost("azure", "us/gpt-6-sol", at: at, input: 100_000, output: 100_000, serviceTier: "priority"), "2.64")
+        XCTAssertEqual(pricingError("azure", "gpt-6-sol", at: at, batch: true)?.rule, "no-price")
         XCTAssertEqual(
             pricingError("azure", "gpt-5.6-sol", at: "2026-11-30T23:59:59Z", batch: true)?.message,
             "azure/gpt-5.6-sol@2026-09-01 has no batch price (batch_discount or batch_input/batch_output)")
