@@ -2023,7 +2023,9 @@ service_tiers.priority = { input = 4.4, cached_input = 0.44, cache_write = 5.5, 
 # commercial global price ("-us-gov" below): the `us-gov.` profile IDs, and
 # in-Region GovCloud calls named with their region the way LiteLLM's map does
 # ("us-gov-west-1/anthropic.claude-haiku-4-5-20251001-v1:0"), since an
-# in-Region model ID is the same in every region. Not covered: provisioned
+# in-Region model ID is the same in every region; OpenAI's GPT-5.4 and
+# GPT-5.6 in GovCloud likewise ("us-gov-west-1/openai.gpt-5.4"), priced per
+# region. Not covered: provisioned
 # throughput, Claude 2 / Instant, GovCloud batch, Batch and service tiers of
 # the OpenAI models, open-weight models (gpt-oss, Gemma), other vendors'
 # models on Bedrock.
@@ -2314,6 +2316,11 @@ currency = "USD"
 "us-gov.anthropic.claude-fable-5-1" = "claude-fable-5-1-us-gov"
 "us-gov-east-1/anthropic.claude-fable-5-1" = "claude-fable-5-1-us-gov"
 "us-gov-west-1/anthropic.claude-fable-5-1" = "claude-fable-5-1-us-gov"
+# OpenAI on Bedrock in AWS GovCloud (US): in-Region (Mantle) IDs named with their region
+"us-gov-east-1/openai.gpt-5.4" = "gpt-5.4-us-gov-east-1"
+"us-gov-west-1/openai.gpt-5.4" = "gpt-5.4-us-gov-west-1"
+"us-gov-west-1/openai.gpt-5.6-terra" = "gpt-5.6-terra-us-gov-west-1"
+"us-gov-west-1/openai.gpt-5.6-luna" = "gpt-5.6-luna-us-gov-west-1"
 # source: https://www.anthropic.com/news/claude-sonnet-4-5 (2025-09-29; on Amazon Bedrock the same day); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
 [[price]]
 model = "claude-sonnet-4-5"
@@ -3142,6 +3149,44 @@ cached_input = 0.3
 cache_write = 15
 cache_write_1h = 24
 output = 60
+
+# ---------------------------------------------------------------- OpenAI in AWS GovCloud (US), by region
+
+# source: https://github.com/BerriAI/litellm/pull/38789 ("add AWS GovCloud and Azure Government pricing for missing models": bedrock_mantle/us-gov-east-1/openai.gpt-5.4 $3.30 / $19.80; GovCloud prices differ by region) and LiteLLM 1.109.1, key "bedrock_mantle/us-gov-east-1/openai.gpt-5.4" — openai.gpt-5.4 in us-gov-east-1: $3.3 / cached $0.33 / $19.8; no long-context tier listed in GovCloud (the PR: "no long-context tier in GovCloud"); no AWS page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-5.4-us-gov-east-1"
+effective = 2026-12-01
+input = 3.3
+cached_input = 0.33
+output = 19.8
+
+# source: https://github.com/BerriAI/litellm/pull/38789 ("add AWS GovCloud and Azure Government pricing for missing models": bedrock_mantle/us-gov-east-1/openai.gpt-5.4 $3.30 / $19.80; GovCloud prices differ by region) and LiteLLM 1.109.1, key "bedrock_mantle/us-gov-west-1/openai.gpt-5.4" — openai.gpt-5.4 in us-gov-west-1: $3.375 / cached $0.3375 / $20.25; no long-context tier listed in GovCloud (the PR: "no long-context tier in GovCloud"); no AWS page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-5.4-us-gov-west-1"
+effective = 2026-12-01
+input = 3.375
+cached_input = 0.3375
+output = 20.25
+
+# source: https://github.com/BerriAI/litellm/pull/38789 ("add AWS GovCloud and Azure Government pricing for missing models": bedrock_mantle/us-gov-east-1/openai.gpt-5.4 $3.30 / $19.80; GovCloud prices differ by region) and LiteLLM 1.109.1, key "bedrock_mantle/us-gov-west-1/openai.gpt-5.6-terra" — openai.gpt-5.6-terra in us-gov-west-1: $2.7 / cached $0.27 / $16.2; above 272K input the whole request at 2x input and cache rates, 1.5x output; no AWS page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-5.6-terra-us-gov-west-1"
+effective = 2026-12-01
+input = 2.7
+cached_input = 0.27
+cache_write = 3.375
+output = 16.2
+tiers = [ { above_input_tokens = 272000, input = 5.4, cached_input = 0.54, cache_write = 6.75, output = 24.3 } ]
+
+# source: https://github.com/BerriAI/litellm/pull/38789 ("add AWS GovCloud and Azure Government pricing for missing models": bedrock_mantle/us-gov-east-1/openai.gpt-5.4 $3.30 / $19.80; GovCloud prices differ by region) and LiteLLM 1.109.1, key "bedrock_mantle/us-gov-west-1/openai.gpt-5.6-luna" — openai.gpt-5.6-luna in us-gov-west-1: $0.27 / cached $0.027 / $1.62; above 272K input the whole request at 2x input and cache rates, 1.5x output; no AWS page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-5.6-luna-us-gov-west-1"
+effective = 2026-12-01
+input = 0.27
+cached_input = 0.027
+cache_write = 0.3375
+output = 1.62
+tiers = [ { above_input_tokens = 272000, input = 0.54, cached_input = 0.054, cache_write = 0.675, output = 2.43 } ]
 
 """#
         ),

@@ -24,6 +24,10 @@ extension PricingTests {
         // An in-Region GovCloud call is named with its region: 100,000 × 1.20 + 10,000 × 6 per 1M.
         XCTAssertEqual(
             try cost("bedrock", "us-gov-west-1/anthropic.claude-haiku-4-5-20251001-v1:0", at: at, input: 100_000, output: 10_000), "0.18")
+        // OpenAI on Bedrock in GovCloud is priced per region: 100,000 × (2.70 + 16.20) per 1M for Terra in us-gov-west-1.
+        XCTAssertEqual(
+            try cost("bedrock", "us-gov-west-1/openai.gpt-5.6-terra", at: at, input: 100_000, output: 100_000), "1.89")
+        XCTAssertEqual(try cost("bedrock", "us-gov-east-1/openai.gpt-5.4", at: at, input: 100_000, output: 100_000), "2.31")
         // The government prices carry LiteLLM's rates from 2026-12-01: earlier events are no-price, never a guess.
         let line = try headerLine(of: "gpt-5.1-us-gov", in: "azure.toml")
         XCTAssertEqual(
