@@ -480,9 +480,15 @@ tiers = [ { above_input_tokens = 100000, input = 0.5, cached_input = 0.05, cache
 # Standard deployment (US or EU data zone) costs 10% more. From GPT-6 on the
 # premium depends on the zone (US 10%, EU and APAC 20%): those models have one
 # priced model per zone ("-data-zone-us", "-data-zone-eu", "-data-zone-apac");
-# older ones one "-data-zone" model for both zones. Not covered:
-# regional (non-global) Standard deployments, provisioned throughput (PTU),
-# Azure's priority processing, fine-tuned models, built-in tool fees.
+# older ones one "-data-zone" model for both zones. Also: the GPT-4 / GPT-3.5
+# era models under Azure's names ("gpt-35-turbo", "gpt-4-turbo" at $11 / $33),
+# Azure Government ("us-gov/gpt-5.1" → "gpt-5.1-us-gov", 25-37.5% above
+# commercial), and GPT-5.6's Global/Data Zone Batch, priority and flex,
+# GPT-6 Astra's Batch and GPT-6 Sol's priority from 2026-12-01. Not covered: regional (non-global) Standard deployments,
+# provisioned throughput (PTU), fine-tuned models, built-in tool fees, and
+# "model-router" (its $0.14 per 1M input tokens is billed on top of the
+# routed model's tokens, and the response names the routed model: one event
+# cannot carry both, so it stays unknown-model rather than underpriced).
 #
 # Model names: Azure reports the model, not the deployment type, so name the
 # data zone in the event's `model` the way LiteLLM's price map does:
@@ -729,6 +735,19 @@ currency = "USD"
 # gpt-chat-latest
 "chat-latest" = "gpt-chat-latest"
 "us/gpt-chat-latest" = "gpt-chat-latest-data-zone"
+# GPT-4 / GPT-3.5 era (Azure's names)
+"gpt-4-turbo" = "gpt-4-turbo-2024-04-09"
+"gpt-4" = "gpt-4-0613"
+"gpt-4-32k" = "gpt-4-32k-0613"
+"gpt-35-turbo-16k" = "gpt-35-turbo-16k-0613"
+"gpt-3.5-turbo" = "gpt-35-turbo"
+# ada (LiteLLM key azure/ada: text-embedding-ada-002)
+"ada" = "text-embedding-ada-002"
+# Azure Government (LiteLLM keys azure/us-gov/…)
+"us-gov/gpt-5.1" = "gpt-5.1-us-gov"
+"us-gov/o3-mini" = "o3-mini-us-gov"
+"us-gov/text-embedding-3-large" = "text-embedding-3-large-us-gov"
+"us-gov/text-embedding-3-small" = "text-embedding-3-small-us-gov"
 # source: https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ — computer-use-preview, Global Standard deployment: the OpenAI list price; rates as the OpenAI card's point of 2025-03-11 (Azure availability date not sourced: priced from the OpenAI date); LiteLLM 1.109.1 lists the same (azure/…)
 [[price]]
 model = "computer-use-preview"
@@ -1748,6 +1767,242 @@ input = 5.5
 cached_input = 0.55
 output = 33
 
+# ---------------------------------------------------------------- GPT-4 / GPT-3.5 era, Azure's own names and prices
+
+# source: LiteLLM 1.109.1, keys "azure/gpt-4-turbo", "azure/gpt-4-turbo-2024-04-09" ($11.00 / $33.00 per 1M tokens — 10% above OpenAI's $10 / $30 for the same model; https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ lists the legacy models per 1,000 tokens): no Azure page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first month in the model's name (2024-04-09: the OpenAI snapshot date; docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-4-turbo-2024-04-09"
+effective = 2024-04-01
+input = 11.00
+output = 33.00
+
+# source: LiteLLM 1.109.1, keys "azure/gpt-4-turbo-vision-preview" ($11.00 / $33.00 per 1M tokens — 10% above OpenAI's $10 / $30; https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ lists the legacy models per 1,000 tokens): no Azure page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-4-turbo-vision-preview"
+effective = 2026-12-01
+input = 11.00
+output = 33.00
+
+# source: LiteLLM 1.109.1, keys "azure/gpt-4-0125-preview" ($10.00 / $30.00 per 1M tokens — the OpenAI list price; https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ lists the legacy models per 1,000 tokens): no Azure page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first month in the model's name (0125 = 2024-01-25: the OpenAI snapshot date; docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-4-0125-preview"
+effective = 2024-01-01
+input = 10.00
+output = 30.00
+
+# source: LiteLLM 1.109.1, keys "azure/gpt-4-1106-preview" ($10.00 / $30.00 per 1M tokens — the OpenAI list price; https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ lists the legacy models per 1,000 tokens): no Azure page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first month in the model's name (1106 = 2023-11-06: the OpenAI snapshot date; docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-4-1106-preview"
+effective = 2023-11-01
+input = 10.00
+output = 30.00
+
+# source: LiteLLM 1.109.1, keys "azure/gpt-4", "azure/gpt-4-0613" ($30.00 / $60.00 per 1M tokens — the OpenAI list price; Azure's gpt-4 is this version; https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ lists the legacy models per 1,000 tokens): no Azure page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first month in the model's name (0613 = 2023-06-13: the OpenAI snapshot date; docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-4-0613"
+effective = 2023-06-01
+input = 30.00
+output = 60.00
+
+# source: LiteLLM 1.109.1, keys "azure/gpt-4-32k", "azure/gpt-4-32k-0613" ($60.00 / $120.00 per 1M tokens — the OpenAI list price; https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ lists the legacy models per 1,000 tokens): no Azure page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first month in the model's name (0613 = 2023-06-13: the OpenAI snapshot date; docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-4-32k-0613"
+effective = 2023-06-01
+input = 60.00
+output = 120.00
+
+# source: LiteLLM 1.109.1, keys "azure/gpt-35-turbo-16k", "azure/gpt-35-turbo-16k-0613" ($3.00 / $4.00 per 1M tokens — the OpenAI list price of gpt-3.5-turbo-16k-0613; https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ lists the legacy models per 1,000 tokens): no Azure page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first month in the model's name (0613 = 2023-06-13: the OpenAI snapshot date; docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-35-turbo-16k-0613"
+effective = 2023-06-01
+input = 3.00
+output = 4.00
+
+# source: LiteLLM 1.109.1, keys "azure/gpt-35-turbo", "azure/gpt-3.5-turbo" ($0.50 / $1.50 per 1M tokens — the price of the 0125 version; earlier versions cost more, and the bare name does not say which version a deployment runs; https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/ lists the legacy models per 1,000 tokens): no Azure page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-35-turbo"
+effective = 2026-12-01
+input = 0.50
+output = 1.50
+
+# source: LiteLLM 1.109.1, key "azure/gpt-4.5-preview" ($75 / cached $37.50 / $150, batch $37.50 / $75 = 50% off; the OpenAI list price): no Azure page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-4.5-preview"
+effective = 2026-12-01
+input = 75.00
+cached_input = 37.50
+output = 150.00
+batch_discount = 0.5
+
+
+# ---------------------------------------------------------------- Azure Government (us-gov/…)
+
+# source: https://github.com/BerriAI/litellm/pull/38789 ("Azure Government gpt-5.1, o3-mini, text-embedding-3-large": $1.71875 / $13.75, $1.513 / $6.05, $0.163) and LiteLLM 1.109.1, key "azure/us-gov/gpt-5.1" — Azure Government list price, 37.5% above the commercial Global Standard price; batch and data zones not offered at a listed price: no Azure page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-5.1-us-gov"
+effective = 2026-12-01
+input = 1.71875
+cached_input = 0.171875
+output = 13.75
+
+# source: https://github.com/BerriAI/litellm/pull/38789 ("Azure Government gpt-5.1, o3-mini, text-embedding-3-large": $1.71875 / $13.75, $1.513 / $6.05, $0.163) and LiteLLM 1.109.1, key "azure/us-gov/o3-mini" — Azure Government list price, 37.5% above the commercial Global Standard price; batch and data zones not offered at a listed price: no Azure page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards"); cached input 0.757 as LiteLLM lists it (half of 1.513, rounded)
+[[price]]
+model = "o3-mini-us-gov"
+effective = 2026-12-01
+input = 1.513
+cached_input = 0.757
+output = 6.05
+
+# source: https://github.com/BerriAI/litellm/pull/38789 ("Azure Government gpt-5.1, o3-mini, text-embedding-3-large": $1.71875 / $13.75, $1.513 / $6.05, $0.163) and LiteLLM 1.109.1, key "azure/us-gov/text-embedding-3-large" — Azure Government list price, 25% above the commercial Global Standard price; batch and data zones not offered at a listed price: no Azure page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "text-embedding-3-large-us-gov"
+effective = 2026-12-01
+input = 0.163
+output = 0
+
+# source: https://github.com/BerriAI/litellm/pull/38789 ("Azure Government gpt-5.1, o3-mini, text-embedding-3-large": $1.71875 / $13.75, $1.513 / $6.05, $0.163) and LiteLLM 1.109.1, key "azure/us-gov/text-embedding-3-small" — Azure Government list price, 25% above the commercial Global Standard price; batch and data zones not offered at a listed price: no Azure page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "text-embedding-3-small-us-gov"
+effective = 2026-12-01
+input = 0.025
+output = 0
+
+
+# ---------------------------------------------------------------- GPT-5.6: Batch, priority and flex
+
+# source: Batch: https://github.com/Portkey-AI/models/pull/932 (2026-09-09, citing https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/: GPT-5.6 Sol, Terra and Luna Batch at 50% off the standard rates) — Global Batch / Data Zone Batch deployments; priority and flex: LiteLLM 1.109.1, keys "azure/gpt-5.6-sol" (priority 2x the standard rates, flex as LiteLLM lists it (half the standard rates)): no Azure page or dated report of these rates or of the day Batch opened found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards"). gpt-5.6-sol, Global Standard: the standard rates of the point before, unchanged
+[[price]]
+model = "gpt-5.6-sol"
+effective = 2026-12-01
+input = 4
+cached_input = 0.4
+cache_write = 5
+output = 20
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 272000, input = 8, cached_input = 0.8, cache_write = 10, output = 30 } ]
+service_tiers.priority = { input = 8, cached_input = 0.8, cache_write = 10, output = 40, tiers = [ { above_input_tokens = 272000, input = 16, cached_input = 1.6, cache_write = 20, output = 60 } ] }
+service_tiers.flex = { input = 2, cached_input = 0.2, cache_write = 2.5, output = 10, tiers = [ { above_input_tokens = 272000, input = 4, cached_input = 0.4, cache_write = 5, output = 15 } ] }
+
+# source: Batch: https://github.com/Portkey-AI/models/pull/932 (2026-09-09, citing https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/: GPT-5.6 Sol, Terra and Luna Batch at 50% off the standard rates) — Global Batch / Data Zone Batch deployments; priority and flex: LiteLLM 1.109.1, keys "azure/eu/gpt-5.6-sol", "azure/us/gpt-5.6-sol" (priority 2x the standard rates, no flex price listed for data-zone deployments (flex events stay no-price)): no Azure page or dated report of these rates or of the day Batch opened found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards"). gpt-5.6-sol-data-zone, Data Zone Standard (US / EU): the standard rates of the point before, unchanged
+[[price]]
+model = "gpt-5.6-sol-data-zone"
+effective = 2026-12-01
+input = 4.4
+cached_input = 0.44
+cache_write = 5.5
+output = 22
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 272000, input = 8.8, cached_input = 0.88, cache_write = 11, output = 33 } ]
+service_tiers.priority = { input = 8.8, cached_input = 0.88, cache_write = 11, output = 44, tiers = [ { above_input_tokens = 272000, input = 17.6, cached_input = 1.76, cache_write = 22, output = 66 } ] }
+
+# source: Batch: https://github.com/Portkey-AI/models/pull/932 (2026-09-09, citing https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/: GPT-5.6 Sol, Terra and Luna Batch at 50% off the standard rates) — Global Batch / Data Zone Batch deployments; priority and flex: LiteLLM 1.109.1, keys "azure/gpt-5.6-terra" (priority 2x the standard rates, flex as LiteLLM lists it (half the standard rates)): no Azure page or dated report of these rates or of the day Batch opened found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards"). gpt-5.6-terra, Global Standard: the standard rates of the point before, unchanged
+[[price]]
+model = "gpt-5.6-terra"
+effective = 2026-12-01
+input = 2
+cached_input = 0.2
+cache_write = 2.5
+output = 12
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 272000, input = 4, cached_input = 0.4, cache_write = 5, output = 18 } ]
+service_tiers.priority = { input = 4, cached_input = 0.4, cache_write = 5, output = 24, tiers = [ { above_input_tokens = 272000, input = 8, cached_input = 0.8, cache_write = 10, output = 36 } ] }
+service_tiers.flex = { input = 1, cached_input = 0.1, cache_write = 1.25, output = 6, tiers = [ { above_input_tokens = 272000, input = 2, cached_input = 0.2, cache_write = 2.5, output = 9 } ] }
+
+# source: Batch: https://github.com/Portkey-AI/models/pull/932 (2026-09-09, citing https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/: GPT-5.6 Sol, Terra and Luna Batch at 50% off the standard rates) — Global Batch / Data Zone Batch deployments; priority and flex: LiteLLM 1.109.1, keys "azure/eu/gpt-5.6-terra", "azure/us/gpt-5.6-terra" (priority 2x the standard rates, no flex price listed for data-zone deployments (flex events stay no-price)): no Azure page or dated report of these rates or of the day Batch opened found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards"). gpt-5.6-terra-data-zone, Data Zone Standard (US / EU): the standard rates of the point before, unchanged
+[[price]]
+model = "gpt-5.6-terra-data-zone"
+effective = 2026-12-01
+input = 2.2
+cached_input = 0.22
+cache_write = 2.75
+output = 13.2
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 272000, input = 4.4, cached_input = 0.44, cache_write = 5.5, output = 19.8 } ]
+service_tiers.priority = { input = 4.4, cached_input = 0.44, cache_write = 5.5, output = 26.4, tiers = [ { above_input_tokens = 272000, input = 8.8, cached_input = 0.88, cache_write = 11, output = 39.6 } ] }
+
+# source: Batch: https://github.com/Portkey-AI/models/pull/932 (2026-09-09, citing https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/: GPT-5.6 Sol, Terra and Luna Batch at 50% off the standard rates) — Global Batch / Data Zone Batch deployments; priority and flex: LiteLLM 1.109.1, keys "azure/gpt-5.6-luna" (priority 2x the standard rates, flex as LiteLLM lists it (half the standard rates)): no Azure page or dated report of these rates or of the day Batch opened found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards"). gpt-5.6-luna, Global Standard: the standard rates of the point before, unchanged
+[[price]]
+model = "gpt-5.6-luna"
+effective = 2026-12-01
+input = 0.2
+cached_input = 0.02
+cache_write = 0.25
+output = 1.2
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 272000, input = 0.4, cached_input = 0.04, cache_write = 0.5, output = 1.8 } ]
+service_tiers.priority = { input = 0.4, cached_input = 0.04, cache_write = 0.5, output = 2.4, tiers = [ { above_input_tokens = 272000, input = 0.8, cached_input = 0.08, cache_write = 1, output = 3.6 } ] }
+service_tiers.flex = { input = 0.1, cached_input = 0.01, cache_write = 0.125, output = 0.6, tiers = [ { above_input_tokens = 272000, input = 0.2, cached_input = 0.02, cache_write = 0.25, output = 0.9 } ] }
+
+# source: Batch: https://github.com/Portkey-AI/models/pull/932 (2026-09-09, citing https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/: GPT-5.6 Sol, Terra and Luna Batch at 50% off the standard rates) — Global Batch / Data Zone Batch deployments; priority and flex: LiteLLM 1.109.1, keys "azure/eu/gpt-5.6-luna", "azure/us/gpt-5.6-luna" (priority 2x the standard rates, no flex price listed for data-zone deployments (flex events stay no-price)): no Azure page or dated report of these rates or of the day Batch opened found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards"). gpt-5.6-luna-data-zone, Data Zone Standard (US / EU): the standard rates of the point before, unchanged
+[[price]]
+model = "gpt-5.6-luna-data-zone"
+effective = 2026-12-01
+input = 0.22
+cached_input = 0.022
+cache_write = 0.275
+output = 1.32
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 272000, input = 0.44, cached_input = 0.044, cache_write = 0.55, output = 1.98 } ]
+service_tiers.priority = { input = 0.44, cached_input = 0.044, cache_write = 0.55, output = 2.64, tiers = [ { above_input_tokens = 272000, input = 0.88, cached_input = 0.088, cache_write = 1.1, output = 3.96 } ] }
+
+
+# ---------------------------------------------------------------- GPT-6: Batch (Astra) and priority (Sol)
+
+# source: https://github.com/Portkey-AI/models/pull/932 (2026-09-09, citing https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/: GPT-6 Astra Batch at 50% off the standard rates, >272K as standard) — Global Batch deployments; no Azure page or dated report of the day Batch opened found: effective from the first day of the month it was added (docs/FORMAT.md "Bundled cards"). gpt-6-astra, Global Standard: the standard rates of the point before, unchanged; priority and flex not priced (LiteLLM 1.109.1 lists flex only above 272K)
+[[price]]
+model = "gpt-6-astra"
+effective = 2026-12-01
+input = 10
+cached_input = 1
+cache_write = 12.5
+output = 50
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 272000, input = 20, cached_input = 2, cache_write = 25, output = 75 } ]
+
+# source: https://github.com/Portkey-AI/models/pull/932 (2026-09-09, citing https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/: GPT-6 Astra Batch at 50% off the standard rates) — Data Zone Batch deployments at half the data-zone rates; no Azure page or dated report of the day Batch opened found: effective from the first day of the month it was added (docs/FORMAT.md "Bundled cards"). gpt-6-astra, Data Zone Standard, US data zone: the standard rates of the point before, unchanged
+[[price]]
+model = "gpt-6-astra-data-zone-us"
+effective = 2026-12-01
+input = 11
+cached_input = 1.1
+cache_write = 13.75
+output = 55
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 272000, input = 22, cached_input = 2.2, cache_write = 27.5, output = 82.5 } ]
+
+# source: https://github.com/Portkey-AI/models/pull/932 (2026-09-09, citing https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/: GPT-6 Astra Batch at 50% off the standard rates) — Data Zone Batch deployments at half the data-zone rates; no Azure page or dated report of the day Batch opened found: effective from the first day of the month it was added (docs/FORMAT.md "Bundled cards"). gpt-6-astra, Data Zone Standard, EU data zone: the standard rates of the point before, unchanged
+[[price]]
+model = "gpt-6-astra-data-zone-eu"
+effective = 2026-12-01
+input = 12
+cached_input = 1.2
+cache_write = 15
+output = 60
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 272000, input = 24, cached_input = 2.4, cache_write = 30, output = 90 } ]
+
+# source: LiteLLM 1.109.1, key "azure/gpt-6-sol" (priority 2x the standard rates, >272K included: $4 / cached $0.4 / cache write $5 / $20, above 272K $8 / $0.8 / $10 / $30): no Azure page or dated report of these rates found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards"). gpt-6-sol, Global Standard: the standard rates of the point before, unchanged; Batch and flex not priced (no source)
+[[price]]
+model = "gpt-6-sol"
+effective = 2026-12-01
+input = 2
+cached_input = 0.2
+cache_write = 2.5
+output = 10
+tiers = [ { above_input_tokens = 272000, input = 4, cached_input = 0.4, cache_write = 5, output = 15 } ]
+service_tiers.priority = { input = 4, cached_input = 0.4, cache_write = 5, output = 20, tiers = [ { above_input_tokens = 272000, input = 8, cached_input = 0.8, cache_write = 10, output = 30 } ] }
+
+# source: LiteLLM 1.109.1, key "azure/us/gpt-6-sol" (priority 2x the US data-zone rates: $4.4 / cached $0.44 / cache write $5.5 / $22, above 272K $8.8 / $0.88 / $11 / $33; the EU data zone lists none): no Azure page or dated report of these rates found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards"). gpt-6-sol, Data Zone Standard, US data zone: the standard rates of the point before, unchanged; Batch and flex not priced (no source)
+[[price]]
+model = "gpt-6-sol-data-zone-us"
+effective = 2026-12-01
+input = 2.2
+cached_input = 0.22
+cache_write = 2.75
+output = 11
+tiers = [ { above_input_tokens = 272000, input = 4.4, cached_input = 0.44, cache_write = 5.5, output = 16.5 } ]
+service_tiers.priority = { input = 4.4, cached_input = 0.44, cache_write = 5.5, output = 22, tiers = [ { above_input_tokens = 272000, input = 8.8, cached_input = 0.88, cache_write = 11, output = 33 } ] }
+
 """#
         ),
         (
@@ -1762,10 +2017,18 @@ output = 33
 # cross-Region inference profiles (`us.`, `eu.`, `apac.`, `au.`, `jp.`) cost
 # 10% more. OpenAI's GPT-5.4 and later likewise: `global.openai.` IDs at
 # OpenAI's price, the in-Region (Mantle, bare `openai.`) and US Geo (`us.openai.`)
-# IDs 10% more ("-regional" below). Not covered: GovCloud (`us-gov.`, 20%
-# more), provisioned throughput, older Claude models (priced like the Claude
-# API card), Batch and service tiers of the OpenAI models, open-weight models
-# (gpt-oss, Gemma), other vendors' models on Bedrock.
+# IDs 10% more ("-regional" below). Claude models before Sonnet 4.5 (3 Haiku
+# to Opus 4.1) cost the Claude API price on every endpoint (in-Region, `us.`,
+# `eu.`, `apac.`, `global.`). AWS GovCloud (US) costs 20% more than the
+# commercial global price ("-us-gov" below): the `us-gov.` profile IDs, and
+# in-Region GovCloud calls named with their region the way LiteLLM's map does
+# ("us-gov-west-1/anthropic.claude-haiku-4-5-20251001-v1:0"), since an
+# in-Region model ID is the same in every region; OpenAI's GPT-5.4 and
+# GPT-5.6 in GovCloud likewise ("us-gov-west-1/openai.gpt-5.4"), priced per
+# region. Not covered: provisioned
+# throughput, Claude 2 / Instant, GovCloud batch, Batch and service tiers of
+# the OpenAI models, open-weight models (gpt-oss, Gemma), other vendors'
+# models on Bedrock.
 #
 # Units: USD per 1,000,000 tokens; batch_discount is a multiplier. Caching:
 # cached_input is the cache read rate, cache_write the 5-minute cache write
@@ -1964,6 +2227,100 @@ currency = "USD"
 "global.openai.gpt-6.1-terra" = "gpt-6.1-terra"
 "openai.gpt-6.1-terra" = "gpt-6.1-terra-regional"
 "us.openai.gpt-6.1-terra" = "gpt-6.1-terra-regional"
+# Claude models before Sonnet 4.5: one price on every endpoint (in-Region, us./eu./apac. and global. profiles)
+# claude-3-haiku
+"anthropic.claude-3-haiku-20240307-v1:0" = "claude-3-haiku"
+"us.anthropic.claude-3-haiku-20240307-v1:0" = "claude-3-haiku"
+"eu.anthropic.claude-3-haiku-20240307-v1:0" = "claude-3-haiku"
+"apac.anthropic.claude-3-haiku-20240307-v1:0" = "claude-3-haiku"
+# claude-3-sonnet
+"anthropic.claude-3-sonnet-20240229-v1:0" = "claude-3-sonnet"
+"us.anthropic.claude-3-sonnet-20240229-v1:0" = "claude-3-sonnet"
+"eu.anthropic.claude-3-sonnet-20240229-v1:0" = "claude-3-sonnet"
+"apac.anthropic.claude-3-sonnet-20240229-v1:0" = "claude-3-sonnet"
+# claude-3-opus
+"anthropic.claude-3-opus-20240229-v1:0" = "claude-3-opus"
+"us.anthropic.claude-3-opus-20240229-v1:0" = "claude-3-opus"
+"eu.anthropic.claude-3-opus-20240229-v1:0" = "claude-3-opus"
+# claude-3-5-sonnet
+"anthropic.claude-3-5-sonnet-20240620-v1:0" = "claude-3-5-sonnet"
+"us.anthropic.claude-3-5-sonnet-20240620-v1:0" = "claude-3-5-sonnet"
+"eu.anthropic.claude-3-5-sonnet-20240620-v1:0" = "claude-3-5-sonnet"
+"apac.anthropic.claude-3-5-sonnet-20240620-v1:0" = "claude-3-5-sonnet"
+# claude-3-5-sonnet-v2
+"anthropic.claude-3-5-sonnet-20241022-v2:0" = "claude-3-5-sonnet-v2"
+"us.anthropic.claude-3-5-sonnet-20241022-v2:0" = "claude-3-5-sonnet-v2"
+"eu.anthropic.claude-3-5-sonnet-20241022-v2:0" = "claude-3-5-sonnet-v2"
+"apac.anthropic.claude-3-5-sonnet-20241022-v2:0" = "claude-3-5-sonnet-v2"
+# claude-3-5-haiku
+"anthropic.claude-3-5-haiku-20241022-v1:0" = "claude-3-5-haiku"
+"us.anthropic.claude-3-5-haiku-20241022-v1:0" = "claude-3-5-haiku"
+"eu.anthropic.claude-3-5-haiku-20241022-v1:0" = "claude-3-5-haiku"
+"apac.anthropic.claude-3-5-haiku-20241022-v1:0" = "claude-3-5-haiku"
+# claude-3-7-sonnet
+"anthropic.claude-3-7-sonnet-20250219-v1:0" = "claude-3-7-sonnet"
+"us.anthropic.claude-3-7-sonnet-20250219-v1:0" = "claude-3-7-sonnet"
+"eu.anthropic.claude-3-7-sonnet-20250219-v1:0" = "claude-3-7-sonnet"
+"apac.anthropic.claude-3-7-sonnet-20250219-v1:0" = "claude-3-7-sonnet"
+# claude-sonnet-4
+"anthropic.claude-sonnet-4-20250514-v1:0" = "claude-sonnet-4"
+"us.anthropic.claude-sonnet-4-20250514-v1:0" = "claude-sonnet-4"
+"eu.anthropic.claude-sonnet-4-20250514-v1:0" = "claude-sonnet-4"
+"apac.anthropic.claude-sonnet-4-20250514-v1:0" = "claude-sonnet-4"
+"global.anthropic.claude-sonnet-4-20250514-v1:0" = "claude-sonnet-4"
+# claude-opus-4
+"anthropic.claude-opus-4-20250514-v1:0" = "claude-opus-4"
+"us.anthropic.claude-opus-4-20250514-v1:0" = "claude-opus-4"
+"eu.anthropic.claude-opus-4-20250514-v1:0" = "claude-opus-4"
+# claude-opus-4-1
+"anthropic.claude-opus-4-1-20250805-v1:0" = "claude-opus-4-1"
+"us.anthropic.claude-opus-4-1-20250805-v1:0" = "claude-opus-4-1"
+"eu.anthropic.claude-opus-4-1-20250805-v1:0" = "claude-opus-4-1"
+
+# AWS GovCloud (US): the us-gov. cross-Region profile and the in-Region IDs named with their region (LiteLLM's us-gov-east-1/… and us-gov-west-1/… convention)
+# claude-sonnet-4-5
+"us-gov.anthropic.claude-sonnet-4-5-20250929-v1:0" = "claude-sonnet-4-5-us-gov"
+"us-gov-east-1/anthropic.claude-sonnet-4-5-20250929-v1:0" = "claude-sonnet-4-5-us-gov"
+"us-gov-west-1/anthropic.claude-sonnet-4-5-20250929-v1:0" = "claude-sonnet-4-5-us-gov"
+"us-gov-east-1/claude-sonnet-4-5-20250929-v1:0" = "claude-sonnet-4-5-us-gov"
+"us-gov-west-1/claude-sonnet-4-5-20250929-v1:0" = "claude-sonnet-4-5-us-gov"
+# claude-haiku-4-5
+"us-gov.anthropic.claude-haiku-4-5-20251001-v1:0" = "claude-haiku-4-5-us-gov"
+"us-gov-east-1/anthropic.claude-haiku-4-5-20251001-v1:0" = "claude-haiku-4-5-us-gov"
+"us-gov-west-1/anthropic.claude-haiku-4-5-20251001-v1:0" = "claude-haiku-4-5-us-gov"
+# claude-opus-4-8
+"us-gov.anthropic.claude-opus-4-8" = "claude-opus-4-8-us-gov"
+"us-gov-east-1/anthropic.claude-opus-4-8" = "claude-opus-4-8-us-gov"
+"us-gov-west-1/anthropic.claude-opus-4-8" = "claude-opus-4-8-us-gov"
+# claude-opus-5
+"us-gov.anthropic.claude-opus-5" = "claude-opus-5-us-gov"
+"us-gov-east-1/anthropic.claude-opus-5" = "claude-opus-5-us-gov"
+"us-gov-west-1/anthropic.claude-opus-5" = "claude-opus-5-us-gov"
+# claude-opus-5-5
+"us-gov.anthropic.claude-opus-5-5" = "claude-opus-5-5-us-gov"
+"us-gov-east-1/anthropic.claude-opus-5-5" = "claude-opus-5-5-us-gov"
+"us-gov-west-1/anthropic.claude-opus-5-5" = "claude-opus-5-5-us-gov"
+# claude-sonnet-5
+"us-gov.anthropic.claude-sonnet-5" = "claude-sonnet-5-us-gov"
+"us-gov-east-1/anthropic.claude-sonnet-5" = "claude-sonnet-5-us-gov"
+"us-gov-west-1/anthropic.claude-sonnet-5" = "claude-sonnet-5-us-gov"
+# claude-sonnet-5-5
+"us-gov.anthropic.claude-sonnet-5-5" = "claude-sonnet-5-5-us-gov"
+"us-gov-east-1/anthropic.claude-sonnet-5-5" = "claude-sonnet-5-5-us-gov"
+"us-gov-west-1/anthropic.claude-sonnet-5-5" = "claude-sonnet-5-5-us-gov"
+# claude-haiku-5-5
+"us-gov.anthropic.claude-haiku-5-5" = "claude-haiku-5-5-us-gov"
+"us-gov-east-1/anthropic.claude-haiku-5-5" = "claude-haiku-5-5-us-gov"
+"us-gov-west-1/anthropic.claude-haiku-5-5" = "claude-haiku-5-5-us-gov"
+# claude-fable-5-1
+"us-gov.anthropic.claude-fable-5-1" = "claude-fable-5-1-us-gov"
+"us-gov-east-1/anthropic.claude-fable-5-1" = "claude-fable-5-1-us-gov"
+"us-gov-west-1/anthropic.claude-fable-5-1" = "claude-fable-5-1-us-gov"
+# OpenAI on Bedrock in AWS GovCloud (US): in-Region (Mantle) IDs named with their region
+"us-gov-east-1/openai.gpt-5.4" = "gpt-5.4-us-gov-east-1"
+"us-gov-west-1/openai.gpt-5.4" = "gpt-5.4-us-gov-west-1"
+"us-gov-west-1/openai.gpt-5.6-terra" = "gpt-5.6-terra-us-gov-west-1"
+"us-gov-west-1/openai.gpt-5.6-luna" = "gpt-5.6-luna-us-gov-west-1"
 # source: https://www.anthropic.com/news/claude-sonnet-4-5 (2025-09-29; on Amazon Bedrock the same day); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
 [[price]]
 model = "claude-sonnet-4-5"
@@ -2579,6 +2936,257 @@ cached_input = 0.055
 cache_write = 1.375
 output = 5.5
 tiers = [ { above_input_tokens = 272000, input = 2.2, cached_input = 0.11, cache_write = 2.75, output = 8.25 } ]
+
+# ---------------------------------------------------------------- Claude before Sonnet 4.5 (no regional premium)
+
+# source: https://www.anthropic.com/news/claude-3-haiku (2024-03-13; Bedrock availability date not sourced: priced from the Claude API date) — $0.25 / $1.25; no prompt caching on Bedrock for Claude 3 Haiku (no cache rates: cached tokens are an error, never $0); batch 50% off. LiteLLM 1.109.1 has no Bedrock key for this ID; https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": the 10% regional premium applies from Claude Sonnet 4.5 and Haiku 4.5 on; earlier models cost the same on every endpoint, as LiteLLM 1.109.1 lists for none of its IDs)
+[[price]]
+model = "claude-3-haiku"
+effective = 2024-03-13
+input = 0.25
+output = 1.25
+batch_discount = 0.5
+
+# source: https://www.anthropic.com/news/claude-3-family (2024-03-04, available on Amazon Bedrock at launch) — $3 / $15; no prompt caching on Bedrock for Claude 3 Sonnet; batch 50% off. LiteLLM 1.109.1 has no Bedrock key for this ID; https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": the 10% regional premium applies from Claude Sonnet 4.5 and Haiku 4.5 on; earlier models cost the same on every endpoint, as LiteLLM 1.109.1 lists for none of its IDs)
+[[price]]
+model = "claude-3-sonnet"
+effective = 2024-03-04
+input = 3.00
+output = 15.00
+batch_discount = 0.5
+
+# source: https://www.anthropic.com/news/claude-3-family (2024-03-04; Bedrock availability date not sourced: priced from the Claude API date) — $15 / $75; cache write $18.75, read $1.50 as LiteLLM lists (a cached token can appear only once Bedrock offered caching for the model); batch 50% off; 1-hour cache write 2x input as the Claude API card prices it (Bedrock takes 1-hour cache points from Sonnet 4.5 on, so none can be recorded for this model; the field keeps the card's rule that every Claude point pricing cache writes has it); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": the 10% regional premium applies from Claude Sonnet 4.5 and Haiku 4.5 on; earlier models cost the same on every endpoint, as LiteLLM 1.109.1 lists for anthropic.claude-3-opus-20240229-v1:0, us.anthropic.claude-3-opus-20240229-v1:0, eu.anthropic.claude-3-opus-20240229-v1:0)
+[[price]]
+model = "claude-3-opus"
+effective = 2024-03-04
+input = 15.00
+cached_input = 1.50
+cache_write = 18.75
+cache_write_1h = 30.00
+output = 75.00
+batch_discount = 0.5
+
+# source: https://www.anthropic.com/news/claude-3-5-sonnet (2024-06-20, "available … on Amazon Bedrock" the same day) — $3 / $15; cache write $3.75, read $0.30 as LiteLLM lists (a cached token can appear only once Bedrock offered caching for the model); batch 50% off; 1-hour cache write 2x input as the Claude API card prices it (Bedrock takes 1-hour cache points from Sonnet 4.5 on, so none can be recorded for this model; the field keeps the card's rule that every Claude point pricing cache writes has it); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": the 10% regional premium applies from Claude Sonnet 4.5 and Haiku 4.5 on; earlier models cost the same on every endpoint, as LiteLLM 1.109.1 lists for anthropic.claude-3-5-sonnet-20240620-v1:0, us.anthropic.claude-3-5-sonnet-20240620-v1:0, eu.anthropic.claude-3-5-sonnet-20240620-v1:0)
+[[price]]
+model = "claude-3-5-sonnet"
+effective = 2024-06-20
+input = 3.00
+cached_input = 0.30
+cache_write = 3.75
+cache_write_1h = 6.00
+output = 15.00
+batch_discount = 0.5
+
+# source: https://www.anthropic.com/news/3-5-models-and-computer-use (2024-10-22, upgraded Claude 3.5 Sonnet on Amazon Bedrock the same day) — $3 / $15; cache write $3.75, read $0.30; batch 50% off; 1-hour cache write 2x input as the Claude API card prices it (Bedrock takes 1-hour cache points from Sonnet 4.5 on, so none can be recorded for this model; the field keeps the card's rule that every Claude point pricing cache writes has it); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": the 10% regional premium applies from Claude Sonnet 4.5 and Haiku 4.5 on; earlier models cost the same on every endpoint, as LiteLLM 1.109.1 lists for anthropic.claude-3-5-sonnet-20241022-v2:0, us.anthropic.claude-3-5-sonnet-20241022-v2:0, eu.anthropic.claude-3-5-sonnet-20241022-v2:0)
+[[price]]
+model = "claude-3-5-sonnet-v2"
+effective = 2024-10-22
+input = 3.00
+cached_input = 0.30
+cache_write = 3.75
+cache_write_1h = 6.00
+output = 15.00
+batch_discount = 0.5
+
+# source: https://www.anthropic.com/claude/haiku (launch 2024-11-04; Bedrock availability date not sourced: priced from the Claude API date) — Claude 3.5 Haiku at $1 / $5, cache write $1.25, read $0.10; batch 50% off; 1-hour cache write 2x input as the Claude API card prices it (Bedrock takes 1-hour cache points from Sonnet 4.5 on, so none can be recorded for this model; the field keeps the card's rule that every Claude point pricing cache writes has it); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": the 10% regional premium applies from Claude Sonnet 4.5 and Haiku 4.5 on; earlier models cost the same on every endpoint, as LiteLLM 1.109.1 lists for anthropic.claude-3-5-haiku-20241022-v1:0, us.anthropic.claude-3-5-haiku-20241022-v1:0, eu.anthropic.claude-3-5-haiku-20241022-v1:0)
+[[price]]
+model = "claude-3-5-haiku"
+effective = 2024-11-04
+input = 1.00
+cached_input = 0.10
+cache_write = 1.25
+cache_write_1h = 2.00
+output = 5.00
+batch_discount = 0.5
+
+# source: Anthropic, AWS re:Invent announcement (2024-12-03) — Claude 3.5 Haiku cut to $0.80 / $4 on all platforms (the Claude API card's point); cache write $1.00, read $0.08; batch 50% off; 1-hour cache write 2x input as the Claude API card prices it (Bedrock takes 1-hour cache points from Sonnet 4.5 on, so none can be recorded for this model; the field keeps the card's rule that every Claude point pricing cache writes has it); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": the 10% regional premium applies from Claude Sonnet 4.5 and Haiku 4.5 on; earlier models cost the same on every endpoint, as LiteLLM 1.109.1 lists for anthropic.claude-3-5-haiku-20241022-v1:0, us.anthropic.claude-3-5-haiku-20241022-v1:0, eu.anthropic.claude-3-5-haiku-20241022-v1:0)
+[[price]]
+model = "claude-3-5-haiku"
+effective = 2024-12-03
+input = 0.80
+cached_input = 0.08
+cache_write = 1.00
+cache_write_1h = 1.60
+output = 4.00
+batch_discount = 0.5
+
+# source: https://www.anthropic.com/news/claude-3-7-sonnet (2025-02-24, on Amazon Bedrock the same day) — $3 / $15, cache write $3.75, read $0.30; batch 50% off; 1-hour cache write 2x input as the Claude API card prices it (Bedrock takes 1-hour cache points from Sonnet 4.5 on, so none can be recorded for this model; the field keeps the card's rule that every Claude point pricing cache writes has it); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": the 10% regional premium applies from Claude Sonnet 4.5 and Haiku 4.5 on; earlier models cost the same on every endpoint, as LiteLLM 1.109.1 lists for anthropic.claude-3-7-sonnet-20250219-v1:0, us.anthropic.claude-3-7-sonnet-20250219-v1:0, eu.anthropic.claude-3-7-sonnet-20250219-v1:0)
+[[price]]
+model = "claude-3-7-sonnet"
+effective = 2025-02-24
+input = 3.00
+cached_input = 0.30
+cache_write = 3.75
+cache_write_1h = 6.00
+output = 15.00
+batch_discount = 0.5
+
+# source: https://www.anthropic.com/news/claude-4 (2025-05-22, on Amazon Bedrock the same day) — Sonnet 4 $3 / $15, cache write $3.75, read $0.30; >200K input (1M-context beta) $6 / $22.50, cache write $7.50, read $0.60 as on the Claude API and as LiteLLM lists for every Bedrock ID; batch 50% off; 1-hour cache write 2x input as the Claude API card prices it (Bedrock takes 1-hour cache points from Sonnet 4.5 on, so none can be recorded for this model; the field keeps the card's rule that every Claude point pricing cache writes has it); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": the 10% regional premium applies from Claude Sonnet 4.5 and Haiku 4.5 on; earlier models cost the same on every endpoint, as LiteLLM 1.109.1 lists for anthropic.claude-sonnet-4-20250514-v1:0, us.anthropic.claude-sonnet-4-20250514-v1:0, eu.anthropic.claude-sonnet-4-20250514-v1:0, apac.anthropic.claude-sonnet-4-20250514-v1:0, global.anthropic.claude-sonnet-4-20250514-v1:0)
+[[price]]
+model = "claude-sonnet-4"
+effective = 2025-05-22
+input = 3.00
+cached_input = 0.30
+cache_write = 3.75
+cache_write_1h = 6.00
+output = 15.00
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 200000, input = 6.00, cached_input = 0.60, cache_write = 7.50, cache_write_1h = 12.00, output = 22.50 } ]
+
+# source: https://www.anthropic.com/news/claude-4 (2025-05-22, on Amazon Bedrock the same day) — Opus 4 $15 / $75, cache write $18.75, read $1.50; batch 50% off; 1-hour cache write 2x input as the Claude API card prices it (Bedrock takes 1-hour cache points from Sonnet 4.5 on, so none can be recorded for this model; the field keeps the card's rule that every Claude point pricing cache writes has it); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": the 10% regional premium applies from Claude Sonnet 4.5 and Haiku 4.5 on; earlier models cost the same on every endpoint, as LiteLLM 1.109.1 lists for anthropic.claude-opus-4-20250514-v1:0, us.anthropic.claude-opus-4-20250514-v1:0, eu.anthropic.claude-opus-4-20250514-v1:0)
+[[price]]
+model = "claude-opus-4"
+effective = 2025-05-22
+input = 15.00
+cached_input = 1.50
+cache_write = 18.75
+cache_write_1h = 30.00
+output = 75.00
+batch_discount = 0.5
+
+# source: https://www.anthropic.com/news/claude-opus-4-1 (2025-08-05, on Amazon Bedrock the same day) — same price as Opus 4: $15 / $75, cache write $18.75, read $1.50; batch 50% off; 1-hour cache write 2x input as the Claude API card prices it (Bedrock takes 1-hour cache points from Sonnet 4.5 on, so none can be recorded for this model; the field keeps the card's rule that every Claude point pricing cache writes has it); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": the 10% regional premium applies from Claude Sonnet 4.5 and Haiku 4.5 on; earlier models cost the same on every endpoint, as LiteLLM 1.109.1 lists for anthropic.claude-opus-4-1-20250805-v1:0, us.anthropic.claude-opus-4-1-20250805-v1:0, eu.anthropic.claude-opus-4-1-20250805-v1:0)
+[[price]]
+model = "claude-opus-4-1"
+effective = 2025-08-05
+input = 15.00
+cached_input = 1.50
+cache_write = 18.75
+cache_write_1h = 30.00
+output = 75.00
+batch_discount = 0.5
+
+
+# ---------------------------------------------------------------- AWS GovCloud (US): 20% above the commercial global price
+
+# source: https://github.com/BerriAI/litellm/pull/39764 ("add GovCloud pricing for every live but unpriced Bedrock model": GovCloud costs 1.2x the commercial price) and LiteLLM 1.109.1, keys "us-gov.anthropic.claude-sonnet-4-5-20250929-v1:0", "bedrock/us-gov-east-1/anthropic.claude-sonnet-4-5-20250929-v1:0", "bedrock/us-gov-west-1/anthropic.claude-sonnet-4-5-20250929-v1:0", "bedrock/us-gov-east-1/claude-sonnet-4-5-20250929-v1:0", "bedrock/us-gov-west-1/claude-sonnet-4-5-20250929-v1:0" — claude-sonnet-4-5 in AWS GovCloud (US), the us-gov. profile and in-Region IDs at one price; prompts over 200,000 input tokens at 2x input and cache rates, 1.5x output on every token (as the Claude API prices Sonnet 4.5 and LiteLLM lists for this ID); batch not offered at a listed price (batch events stay no-price): no AWS page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "claude-sonnet-4-5-us-gov"
+effective = 2026-12-01
+input = 3.6
+cached_input = 0.36
+cache_write = 4.5
+cache_write_1h = 7.2
+output = 18
+tiers = [ { above_input_tokens = 200000, input = 7.2, cached_input = 0.72, cache_write = 9, cache_write_1h = 14.4, output = 27 } ]
+
+# source: https://github.com/BerriAI/litellm/pull/39764 ("add GovCloud pricing for every live but unpriced Bedrock model": GovCloud costs 1.2x the commercial price) and LiteLLM 1.109.1, keys "bedrock/us-gov-east-1/anthropic.claude-haiku-4-5-20251001-v1:0", "bedrock/us-gov-west-1/anthropic.claude-haiku-4-5-20251001-v1:0" — claude-haiku-4-5 in AWS GovCloud (US), the us-gov. profile and in-Region IDs at one price; batch not offered at a listed price (batch events stay no-price): no AWS page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "claude-haiku-4-5-us-gov"
+effective = 2026-12-01
+input = 1.2
+cached_input = 0.12
+cache_write = 1.5
+cache_write_1h = 2.4
+output = 6
+
+# source: https://github.com/BerriAI/litellm/pull/39764 ("add GovCloud pricing for every live but unpriced Bedrock model": GovCloud costs 1.2x the commercial price) and LiteLLM 1.109.1, keys "us-gov.anthropic.claude-opus-4-8", "bedrock/us-gov-east-1/anthropic.claude-opus-4-8", "bedrock/us-gov-west-1/anthropic.claude-opus-4-8" — claude-opus-4-8 in AWS GovCloud (US), the us-gov. profile and in-Region IDs at one price; batch not offered at a listed price (batch events stay no-price): no AWS page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "claude-opus-4-8-us-gov"
+effective = 2026-12-01
+input = 6
+cached_input = 0.6
+cache_write = 7.5
+cache_write_1h = 12
+output = 30
+
+# source: https://github.com/BerriAI/litellm/pull/39764 ("add GovCloud pricing for every live but unpriced Bedrock model": GovCloud costs 1.2x the commercial price) and LiteLLM 1.109.1, keys "us-gov.anthropic.claude-opus-5", "bedrock/us-gov-east-1/anthropic.claude-opus-5", "bedrock/us-gov-west-1/anthropic.claude-opus-5" — claude-opus-5 in AWS GovCloud (US), the us-gov. profile and in-Region IDs at one price; batch not offered at a listed price (batch events stay no-price): no AWS page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "claude-opus-5-us-gov"
+effective = 2026-12-01
+input = 6
+cached_input = 0.6
+cache_write = 7.5
+cache_write_1h = 12
+output = 30
+
+# source: https://github.com/BerriAI/litellm/pull/39764 ("add GovCloud pricing for every live but unpriced Bedrock model": GovCloud costs 1.2x the commercial price) and LiteLLM 1.109.1, keys "us-gov.anthropic.claude-opus-5-5", "bedrock/us-gov-east-1/anthropic.claude-opus-5-5", "bedrock/us-gov-west-1/anthropic.claude-opus-5-5" — claude-opus-5-5 in AWS GovCloud (US), the us-gov. profile and in-Region IDs at one price; batch not offered at a listed price (batch events stay no-price): no AWS page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "claude-opus-5-5-us-gov"
+effective = 2026-12-01
+input = 4.8
+cached_input = 0.24
+cache_write = 6
+cache_write_1h = 9.6
+output = 24
+
+# source: https://github.com/BerriAI/litellm/pull/39764 ("add GovCloud pricing for every live but unpriced Bedrock model": GovCloud costs 1.2x the commercial price) and LiteLLM 1.109.1, keys "us-gov.anthropic.claude-sonnet-5", "bedrock/us-gov-east-1/anthropic.claude-sonnet-5", "bedrock/us-gov-west-1/anthropic.claude-sonnet-5" — claude-sonnet-5 in AWS GovCloud (US), the us-gov. profile and in-Region IDs at one price; batch not offered at a listed price (batch events stay no-price): no AWS page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "claude-sonnet-5-us-gov"
+effective = 2026-12-01
+input = 2.4
+cached_input = 0.24
+cache_write = 3
+cache_write_1h = 4.8
+output = 12
+
+# source: https://github.com/BerriAI/litellm/pull/39764 ("add GovCloud pricing for every live but unpriced Bedrock model": GovCloud costs 1.2x the commercial price) and LiteLLM 1.109.1, keys "us-gov.anthropic.claude-sonnet-5-5", "bedrock/us-gov-east-1/anthropic.claude-sonnet-5-5", "bedrock/us-gov-west-1/anthropic.claude-sonnet-5-5" — claude-sonnet-5-5 in AWS GovCloud (US), the us-gov. profile and in-Region IDs at one price; batch not offered at a listed price (batch events stay no-price): no AWS page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "claude-sonnet-5-5-us-gov"
+effective = 2026-12-01
+input = 2.4
+cached_input = 0.12
+cache_write = 3
+cache_write_1h = 4.8
+output = 12
+
+# source: https://github.com/BerriAI/litellm/pull/39764 ("add GovCloud pricing for every live but unpriced Bedrock model": GovCloud costs 1.2x the commercial price) and LiteLLM 1.109.1, keys "us-gov.anthropic.claude-haiku-5-5", "bedrock/us-gov-east-1/anthropic.claude-haiku-5-5", "bedrock/us-gov-west-1/anthropic.claude-haiku-5-5" — claude-haiku-5-5 in AWS GovCloud (US), the us-gov. profile and in-Region IDs at one price; prompts over 100,000 input tokens at the higher rates on every token (as the commercial point); batch not offered at a listed price (batch events stay no-price): no AWS page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "claude-haiku-5-5-us-gov"
+effective = 2026-12-01
+input = 0.12
+cached_input = 0.012
+cache_write = 0.15
+cache_write_1h = 0.24
+output = 0.6
+tiers = [ { above_input_tokens = 100000, input = 0.6, cached_input = 0.06, cache_write = 0.75, cache_write_1h = 1.2, output = 3 } ]
+
+# source: https://github.com/BerriAI/litellm/pull/39764 ("add GovCloud pricing for every live but unpriced Bedrock model": GovCloud costs 1.2x the commercial price) and LiteLLM 1.109.1, keys "us-gov.anthropic.claude-fable-5-1", "bedrock/us-gov-east-1/anthropic.claude-fable-5-1", "bedrock/us-gov-west-1/anthropic.claude-fable-5-1" — claude-fable-5-1 in AWS GovCloud (US), the us-gov. profile and in-Region IDs at one price; batch not offered at a listed price (batch events stay no-price): no AWS page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "claude-fable-5-1-us-gov"
+effective = 2026-12-01
+input = 12
+cached_input = 0.3
+cache_write = 15
+cache_write_1h = 24
+output = 60
+
+# ---------------------------------------------------------------- OpenAI in AWS GovCloud (US), by region
+
+# source: https://github.com/BerriAI/litellm/pull/38789 ("add AWS GovCloud and Azure Government pricing for missing models": bedrock_mantle/us-gov-east-1/openai.gpt-5.4 $3.30 / $19.80; GovCloud prices differ by region) and LiteLLM 1.109.1, key "bedrock_mantle/us-gov-east-1/openai.gpt-5.4" — openai.gpt-5.4 in us-gov-east-1: $3.3 / cached $0.33 / $19.8; no long-context tier listed in GovCloud (the PR: "no long-context tier in GovCloud"); no AWS page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-5.4-us-gov-east-1"
+effective = 2026-12-01
+input = 3.3
+cached_input = 0.33
+output = 19.8
+
+# source: https://github.com/BerriAI/litellm/pull/38789 ("add AWS GovCloud and Azure Government pricing for missing models": bedrock_mantle/us-gov-east-1/openai.gpt-5.4 $3.30 / $19.80; GovCloud prices differ by region) and LiteLLM 1.109.1, key "bedrock_mantle/us-gov-west-1/openai.gpt-5.4" — openai.gpt-5.4 in us-gov-west-1: $3.375 / cached $0.3375 / $20.25; no long-context tier listed in GovCloud (the PR: "no long-context tier in GovCloud"); no AWS page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-5.4-us-gov-west-1"
+effective = 2026-12-01
+input = 3.375
+cached_input = 0.3375
+output = 20.25
+
+# source: https://github.com/BerriAI/litellm/pull/38789 ("add AWS GovCloud and Azure Government pricing for missing models": bedrock_mantle/us-gov-east-1/openai.gpt-5.4 $3.30 / $19.80; GovCloud prices differ by region) and LiteLLM 1.109.1, key "bedrock_mantle/us-gov-west-1/openai.gpt-5.6-terra" — openai.gpt-5.6-terra in us-gov-west-1: $2.7 / cached $0.27 / $16.2; above 272K input the whole request at 2x input and cache rates, 1.5x output; no AWS page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-5.6-terra-us-gov-west-1"
+effective = 2026-12-01
+input = 2.7
+cached_input = 0.27
+cache_write = 3.375
+output = 16.2
+tiers = [ { above_input_tokens = 272000, input = 5.4, cached_input = 0.54, cache_write = 6.75, output = 24.3 } ]
+
+# source: https://github.com/BerriAI/litellm/pull/38789 ("add AWS GovCloud and Azure Government pricing for missing models": bedrock_mantle/us-gov-east-1/openai.gpt-5.4 $3.30 / $19.80; GovCloud prices differ by region) and LiteLLM 1.109.1, key "bedrock_mantle/us-gov-west-1/openai.gpt-5.6-luna" — openai.gpt-5.6-luna in us-gov-west-1: $0.27 / cached $0.027 / $1.62; above 272K input the whole request at 2x input and cache rates, 1.5x output; no AWS page or dated report of this price found: the rates are LiteLLM model_prices_and_context_window.json 1.109.1's, effective from the first day of the month they were added (docs/FORMAT.md "Bundled cards")
+[[price]]
+model = "gpt-5.6-luna-us-gov-west-1"
+effective = 2026-12-01
+input = 0.27
+cached_input = 0.027
+cache_write = 0.3375
+output = 1.62
+tiers = [ { above_input_tokens = 272000, input = 0.54, cached_input = 0.054, cache_write = 0.675, output = 2.43 } ]
 
 """#
         ),
@@ -4014,8 +4622,10 @@ batch_discount = 0.5
 # Vertex AI as on the Gemini API: record those calls with provider "google"
 # (the google card prices them). Claude on Vertex AI's global endpoint costs
 # what the Claude API lists: provider "anthropic". Not covered: Vertex's
-# regional endpoints (10% more for Claude; the model name does not carry the
-# region), provisioned throughput, other vendors' models (Grok, gpt-oss,
+# regional endpoints (10% more for Claude Sonnet 4.5 and later and Gemini 3.1
+# Flash-Lite and later; the model name does not carry the region: record
+# "LOCATION/NAME" and price it in your own card, docs/FORMAT.md "Cloud
+# cards"), provisioned throughput, other vendors' models (Grok, gpt-oss,
 # Llama, Mistral …).
 #
 # Model names: as Vertex AI reports them (`gemini-2.0-flash`); LiteLLM's map
