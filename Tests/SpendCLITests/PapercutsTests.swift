@@ -58,7 +58,7 @@ final class VerbExecutableNameTests: XCTestCase {
         }
         let wrong = try runSpend("spend-report", ["--bogus"], in: dir)
         XCTAssertEqual(wrong.status, 2)
-        XCTAssertTrue(wrong.stderr.contains("Usage: spend-report [-C <dir>]"), wrong.stderr)
+        XCTAssertTrue(wrong.stderr.contains("Usage: spend-report "), wrong.stderr)
         XCTAssertTrue(wrong.stderr.contains("See 'spend-report --help' for more information."), wrong.stderr)
     }
 }
