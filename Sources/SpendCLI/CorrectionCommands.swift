@@ -11,6 +11,32 @@ public struct CorrectionOptions: ParsableArguments {
 
     public init() {}
 
+    /// Checks each `--tag KEY=VALUE` (for `validate()`).
+    static func validate(tags: [String]) throws {
+        for tag in tags {
+            do { _ = try DefaultTags.parsePair(tag) } catch { throw ValidationError(error) }
+        }
+    }
+
+    /// The changes of `--tag KEY=VALUE` flags (`KEY=` removes the tag).
+    static func changes(tags: [String]) throws -> EventChanges {
+        var changes = EventChanges()
+        for tag in tags {
+            let (key, value) = try DefaultTags.parsePair(tag)
+            changes.tags[key] = value.isEmpty ? .some(nil) : value
+        }
+        return changes
+    }
+
+    /// Prepares the corrections with a corrector of the repository (stamped now), then writes them (`finish`).
+    func run(
+        _ repository: RepositoryOptions, _ prepare: (Corrector, AppendSettings) throws -> [PreparedCorrection]
+    ) throws {
+        let corrector = try Corrector(repository: try repository.repository())
+        let settings = Corrector.settings(now: Timestamp.now())
+        try finish(corrector, try prepare(corrector, settings), settings)
+    }
+
     /// Writes (or with --dry-run prints) the corrections and says what was done.
     func finish(_ corrector: Corrector, _ corrections: [PreparedCorrection], _ settings: AppendSettings) throws {
         let outcome = try corrector.write(corrections, settings: settings, dryRun: dryRun)
@@ -52,9 +78,7 @@ public struct VoidCommand: ParsableCommand, RejectsInput {
     }
 
     public func run() throws {
-        let corrector = try Corrector(repository: try repository.repository())
-        let settings = Corrector.settings(now: Timestamp.now())
-        try options.finish(corrector, try corrector.voids(ids, reason: reason, settings: settings), settings)
+        try options.run(repository) { corrector, settings in try corrector.voids(ids, reason: reason, settings: settings) }
     }
 }
 
@@ -84,20 +108,14 @@ public struct RetagCommand: ParsableCommand, RejectsInput {
 
     public func validate() throws {
         if tags.isEmpty { throw ValidationError("give at least one --tag KEY=VALUE") }
-        for tag in tags {
-            do { _ = try DefaultTags.parsePair(tag) } catch { throw ValidationError(error) }
-        }
+        try CorrectionOptions.validate(tags: tags)
     }
 
     public func run() throws {
-        var changes = EventChanges()
-        for tag in tags {
-            let (key, value) = try DefaultTags.parsePair(tag)
-            changes.tags[key] = value.isEmpty ? .some(nil) : value
+        let changes = try CorrectionOptions.changes(tags: tags)
+        try options.run(repository) { corrector, settings in
+            try corrector.replacement(of: id, changes: changes, reason: reason, settings: settings)
         }
-        let corrector = try Corrector(repository: try repository.repository())
-        let settings = Corrector.settings(now: Timestamp.now())
-        try options.finish(corrector, try corrector.replacement(of: id, changes: changes, reason: reason, settings: settings), settings)
     }
 }
 
@@ -120,13 +138,13 @@ public struct ReplaceCommand: ParsableCommand, RejectsInput {
     public var provider: String?
     @Option(help: "The model that served the call.")
     public var model: String?
-    @Option(name: .customLong("input"), help: ArgumentHelp("Uncached input tokens.", valueName: "n"))
+    @Option(name: .customLong("input"), parsing: .unconditional, help: ArgumentHelp("Uncached input tokens.", valueName: "n"))
     public var inputTokens: Int64?
-    @Option(name: .customLong("output"), help: ArgumentHelp("Output tokens.", valueName: "n"))
+    @Option(name: .customLong("output"), parsing: .unconditional, help: ArgumentHelp("Output tokens.", valueName: "n"))
     public var outputTokens: Int64?
-    @Option(name: .customLong("cached-input"), help: ArgumentHelp("Input tokens read from the prompt cache.", valueName: "n"))
+    @Option(name: .customLong("cached-input"), parsing: .unconditional, help: ArgumentHelp("Input tokens read from the prompt cache.", valueName: "n"))
     public var cachedInputTokens: Int64?
-    @Option(name: .customLong("cache-write"), help: ArgumentHelp("Input tokens written to the prompt cache.", valueName: "n"))
+    @Option(name: .customLong("cache-write"), parsing: .unconditional, help: ArgumentHelp("Input tokens written to the prompt cache.", valueName: "n"))
     public var cacheWriteTokens: Int64?
     @Option(name: .customLong("tag"), help: ArgumentHelp("A tag KEY=VALUE to set (KEY= removes it); repeatable.", valueName: "key=value"))
     public var tags: [String] = []
@@ -137,28 +155,22 @@ public struct ReplaceCommand: ParsableCommand, RejectsInput {
     public init() {}
 
     public func validate() throws {
-        for tag in tags {
-            do { _ = try DefaultTags.parsePair(tag) } catch { throw ValidationError(error) }
-        }
+        try CorrectionOptions.validate(tags: tags)
         for (flag, value) in [("--input", inputTokens), ("--output", outputTokens), ("--cached-input", cachedInputTokens), ("--cache-write", cacheWriteTokens)] {
             if let value, value < 0 { throw ValidationError("\(flag) must be a non-negative integer, got \(value)") }
         }
     }
 
     public func run() throws {
-        var changes = EventChanges()
-        for tag in tags {
-            let (key, value) = try DefaultTags.parsePair(tag)
-            changes.tags[key] = value.isEmpty ? .some(nil) : value
-        }
+        var changes = try CorrectionOptions.changes(tags: tags)
         changes.provider = provider
         changes.model = model
         changes.inputTokens = inputTokens
         changes.outputTokens = outputTokens
         changes.cachedInputTokens = cachedInputTokens
         changes.cacheWriteTokens = cacheWriteTokens
-        let corrector = try Corrector(repository: try repository.repository())
-        let settings = Corrector.settings(now: Timestamp.now())
-        try options.finish(corrector, try corrector.replacement(of: id, changes: changes, reason: reason, settings: settings), settings)
+        try options.run(repository) { corrector, settings in
+            try corrector.replacement(of: id, changes: changes, reason: reason, settings: settings)
+        }
     }
 }

@@ -350,6 +350,11 @@ final class CorrectionsTests: XCTestCase {
         let missing = try repo.spend("void", "s1")
         XCTAssertEqual(missing.status, 2)
         XCTAssertTrue(missing.stderr.contains("Missing expected argument '--reason <text>'"), missing.stderr)
+        // A negative count is the option's value (refused as negative), not a missing value.
+        let negative = try repo.spend("replace", "s1", "--input", "-5")
+        XCTAssertEqual(negative.status, 2)
+        XCTAssertTrue(negative.stderr.contains("--input must be a non-negative integer, got -5"), negative.stderr)
+        XCTAssertEqual(try repo.read("ledger/2025/2025-01.jsonl"), before)
     }
 
     // MARK: Lint
