@@ -193,7 +193,26 @@ package struct JSONWriter {
         var copy = s
         copy.withUTF8 { bytes in
             var clean = 0
-            for (i, b) in bytes.enumerated() where b == 34 || b == 92 || b < 0x20 {
+            // Most strings need no escape: find that eight bytes at a time.
+            var i = 0
+            if let base = bytes.baseAddress {
+                while i + 8 <= bytes.count {
+                    let x = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                    let quote = x ^ 0x2222_2222_2222_2222
+                    let backslash = x ^ 0x5C5C_5C5C_5C5C_5C5C
+                    let high = 0x8080_8080_8080_8080 as UInt64
+                    let ones = 0x0101_0101_0101_0101 as UInt64
+                    let special =
+                        ((x &- 0x2020_2020_2020_2020) & ~x) | ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash)
+                    if special & high != 0 { break }
+                    i += 8
+                }
+            }
+            if i == bytes.count {
+                out.append(contentsOf: bytes)
+                return
+            }
+            for (i, b) in bytes.enumerated().dropFirst(i) where b == 34 || b == 92 || b < 0x20 {
                 out.append(contentsOf: bytes[clean..<i])
                 switch b {
                 case 34: out.append(contentsOf: [92, 34])

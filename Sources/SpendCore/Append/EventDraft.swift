@@ -29,6 +29,10 @@ public struct EventDraft: Sendable {
     public var hasTimestamp: Bool
     public var hasId: Bool
     public var origin: EventOrigin
+    /// The record's text as a byte range of the piece an import source
+    /// converted it from, when the source leaves `origin.sourceLine` empty:
+    /// the text is only made (by the import pipeline) if the record is refused.
+    public var sourceRange: Range<Int>?
 
     public init(event: LedgerEvent, hasTimestamp: Bool, hasId: Bool, origin: EventOrigin) {
         self.event = event

@@ -77,8 +77,13 @@ struct EventPreparer {
     var rejecting = false
     var rejected: [RejectedRecord] = []
     private var findings: [EventFinding] = []
-    private var pricedWithCache: [Int32: String] = [:]
     private let canonical: CanonicalLine
+    /// The line being encoded and the scanner that checks it, reused from
+    /// event to event (their storage is kept: no allocation per event).
+    private var scratch: [UInt8] = []
+    private var lineScanner = LedgerScanner(buffer: UnsafeRawBufferPointer(start: nil, count: 0))
+    /// `,"priced_with":"…"}` as bytes, per price point.
+    private var pricedWithTail: [Int32: [UInt8]] = [:]
     /// The shard of the last event's month (most batches stay in one month).
     private var lastShard: (range: Range<Int64>, path: String) = (0..<0, "")
 
@@ -122,10 +127,13 @@ struct EventPreparer {
         if event.commit == nil { event.commit = settings.code.commit }
         if event.release == nil { event.release = settings.code.release }
         if event.cost == nil { event.pricedWith = nil }  // priced_with describes a cost
-        var line: [UInt8] = []
-        line.reserveCapacity(512)
+        var line = scratch
+        scratch = []
+        line.removeAll(keepingCapacity: true)
+        if line.capacity < 512 { line.reserveCapacity(512) }
         event.encodeLine(into: &line)
-        complete(line, id: event.id, ts: event.ts, costGiven: event.cost, origin: draft.origin)
+        complete(&line, id: event.id, ts: event.ts, costGiven: event.cost, origin: draft.origin)
+        scratch = line
     }
 
     /// The `--stdin` path: encodes the scanned event straight from its bytes
@@ -133,18 +141,21 @@ struct EventPreparer {
     mutating func add(_ e: EventRecord, _ scanner: LedgerScanner, origin: EventOrigin) {
         let ts = e.has(.ts) ? e.ts : settings.now
         let generated: String? = e.has(.id) ? nil : identifiers.next(millis: ts)
-        var line: [UInt8] = []
-        line.reserveCapacity(512)
+        var line = scratch
+        scratch = []
+        line.removeAll(keepingCapacity: true)
+        if line.capacity < 512 { line.reserveCapacity(512) }
+        defer { scratch = line }
         if canonical.usable && canonical.encode(e, scanner, ts: ts, id: generated, into: &line) {
             let id = generated ?? scanner.string(e.id) ?? ""
             if e.has(.ts) && canonical.defaultTags.isEmpty {
                 // The scanned event is what will be written (stamps aside, which
                 // no check reads): judge it where it lies, without a second scan.
                 let (rejected, cost, pricedWith) = judge(e, scanner, origin: origin, costGiven: nil)
-                if !rejected { keep(line, id: id, ts: ts, cost: cost, pricedWith: pricedWith, costGiven: nil, origin: origin) }
+                if !rejected { keep(&line, id: id, ts: ts, cost: cost, pricedWith: pricedWith, costGiven: nil, origin: origin) }
                 return
             }
-            complete(line, id: id, ts: ts, costGiven: nil, origin: origin)
+            complete(&line, id: id, ts: ts, costGiven: nil, origin: origin)
             return
         }
         var event = LedgerEvent(e, scanner: scanner)
@@ -155,10 +166,13 @@ struct EventPreparer {
 
     /// Checks the canonical `line` (no `cost` / `priced_with` unless `costGiven`),
     /// prices it, and keeps it.
-    private mutating func complete(_ line: [UInt8], id: String, ts: Int64, costGiven: ExactDecimal?, origin: EventOrigin) {
-        var verdict: (rejected: Bool, cost: ExactDecimal?, pricedWith: String?) = (true, nil, nil)
+    private mutating func complete(_ line: inout [UInt8], id: String, ts: Int64, costGiven: ExactDecimal?, origin: EventOrigin) {
+        var verdict: (rejected: Bool, cost: ExactDecimal?, pricedWith: Int32?) = (true, nil, nil)
+        let previous = lineScanner
+        lineScanner = LedgerScanner(buffer: UnsafeRawBufferPointer(start: nil, count: 0))
         line.withUnsafeBytes { buffer in
-            var scanner = LedgerScanner(buffer: buffer)
+            var scanner = LedgerScanner(buffer: buffer, reusing: previous)
+            defer { lineScanner = LedgerScanner(buffer: UnsafeRawBufferPointer(start: nil, count: 0), reusing: scanner) }
             var scanned = EventRecord()
             do throws(LedgerScanError) {
                 _ = try scanner.next(into: &scanned)
@@ -169,13 +183,13 @@ struct EventPreparer {
             verdict = judge(scanned, scanner, origin: origin, costGiven: costGiven)
         }
         if verdict.rejected { return }
-        keep(line, id: id, ts: ts, cost: verdict.cost, pricedWith: verdict.pricedWith, costGiven: costGiven, origin: origin)
+        keep(&line, id: id, ts: ts, cost: verdict.cost, pricedWith: verdict.pricedWith, costGiven: costGiven, origin: origin)
     }
 
     /// Runs the policy and priceability checks on a scanned event and prices it.
     private mutating func judge(
         _ e: EventRecord, _ scanner: LedgerScanner, origin: EventOrigin, costGiven: ExactDecimal?
-    ) -> (rejected: Bool, cost: ExactDecimal?, pricedWith: String?) {
+    ) -> (rejected: Bool, cost: ExactDecimal?, pricedWith: Int32?) {
         findings.removeAll(keepingCapacity: true)
         let priced = checker.check(e, scanner: scanner, into: &findings)
         var rejected = false
@@ -191,50 +205,61 @@ struct EventPreparer {
         guard !rejected, let priced, settings.price, costGiven == nil else { return (rejected, costGiven, nil) }
         do throws(PricingError) {
             let cost = try checker.pricer.cost(e, priced, scanner: scanner)
-            return (false, cost, pricedWithText(point: priced.point))
+            return (false, cost, priced.point)
         } catch {
             report(origin.diagnostic(rule: error.rule, message: error.message))
             return (true, nil, nil)
         }
     }
 
-    /// Adds the stamps `cost` and `priced_with` (the last keys) and keeps the line.
+    /// Adds the stamps `cost` and `priced_with` (the last keys) to `line`
+    /// (the reused scratch line) and keeps a copy of exactly its size.
     private mutating func keep(
-        _ line: [UInt8], id: String, ts: Int64, cost: ExactDecimal?, pricedWith: String?, costGiven: ExactDecimal?, origin: EventOrigin
+        _ line: inout [UInt8], id: String, ts: Int64, cost: ExactDecimal?, pricedWith point: Int32?, costGiven: ExactDecimal?,
+        origin: EventOrigin
     ) {
         if !problems.isEmpty { return }
-        var line = line
-        if costGiven == nil, let cost, let pricedWith, line.last == 125 {
+        if costGiven == nil, let cost, let point, line.last == 125 {
             line.removeLast()
             var w = JSONWriter(out: line)
             line = []
             w.key("cost")
-            w.string(cost.description)
-            w.key("priced_with")
-            w.string(pricedWith)
-            w.byte(125)
+            w.byte(34)
+            cost.appendDescription(to: &w.out)  // digits, '.', '-': nothing to escape
+            w.byte(34)
+            w.out.append(contentsOf: pricedWithTail(point: point))
             line = w.out
         }
         line.append(10)
-        // Kept until the write: exactly its size, not the encoder's spare capacity
+        // Kept until the write: exactly its size, not the scratch line's capacity
         // (a million imported events would otherwise hold twice their bytes).
         let count = line.count
-        line = [UInt8](unsafeUninitializedCapacity: count) { buffer, n in
-            _ = buffer.initialize(from: line)
-            n = count
+        let kept = line.withUnsafeBytes { bytes in
+            [UInt8](unsafeUninitializedCapacity: count) { buffer, n in
+                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: bytes)
+                n = count
+            }
         }
         var origin = origin
         origin.sourceLine = nil  // an importer's record text is only needed when the record is refused
-        events.append(PreparedEvent(id: id, shard: shardPath(ts), line: line, cost: cost, origin: origin))
+        events.append(PreparedEvent(id: id, shard: shardPath(ts), line: kept, cost: cost, origin: origin))
     }
 
-    /// `openai/gpt-4o@2024-10-01 ratecards/openai.toml@<blob id>`, cached per point.
-    private mutating func pricedWithText(point: Int32) -> String {
-        if let known = pricedWithCache[point] { return known }
+    /// `,"priced_with":"…"}` for a price point, encoded once.
+    private mutating func pricedWithTail(point: Int32) -> [UInt8] {
+        if let known = pricedWithTail[point] { return known }
+        var w = JSONWriter(out: [])
+        w.key("priced_with")
+        w.string(pricedWithText(point: point))
+        w.byte(125)
+        pricedWithTail[point] = w.out
+        return w.out
+    }
+
+    /// `openai/gpt-4o@2024-10-01 ratecards/openai.toml@<blob id>`.
+    private func pricedWithText(point: Int32) -> String {
         let p = book.points[Int(point)]
-        let text = p.id + " " + (cardOf[p.provider].map { "\($0.path)@\($0.blobId ?? "worktree")" } ?? "")
-        pricedWithCache[point] = text
-        return text
+        return p.id + " " + (cardOf[p.provider].map { "\($0.path)@\($0.blobId ?? "worktree")" } ?? "")
     }
 }
 

@@ -117,7 +117,9 @@ public struct ImportPipeline {
                 let path = file.path
                 let results = parallelMap(batch.count) { i -> PieceResult in
                     batch[i].bytes.withUnsafeBytes { bytes in
-                        Self.prepare(source.convert(bytes, path: path, firstLine: batch[i].firstLine), book: book, policy: policy, settings: settings)
+                        Self.prepare(
+                            source.convert(bytes, path: path, firstLine: batch[i].firstLine), piece: bytes, book: book, policy: policy,
+                            settings: settings)
                     }
                 }
                 for result in results {
@@ -157,14 +159,22 @@ public struct ImportPipeline {
         var rejected: [RejectedRecord] = []
     }
 
-    /// Prepares a piece's drafts (one worker), setting refused ones aside.
-    static func prepare(_ converted: ImportedRecords, book: PriceBook, policy: Policy, settings: AppendSettings) -> PieceResult {
+    /// Prepares a piece's drafts (one worker), setting refused ones aside;
+    /// a refused draft's text is its `origin.sourceLine`, else its
+    /// `sourceRange` of `piece`.
+    static func prepare(
+        _ converted: ImportedRecords, piece: UnsafeRawBufferPointer, book: PriceBook, policy: Policy, settings: AppendSettings
+    ) -> PieceResult {
         var worker = EventPreparer(book: book, policy: policy, settings: settings)
         worker.rejecting = true
         worker.events.reserveCapacity(converted.drafts.count)
         for draft in converted.drafts {
             worker.add(draft)
-            worker.settle(draft.origin) { draft.origin.sourceLine ?? "" }
+            worker.settle(draft.origin) {
+                if let text = draft.origin.sourceLine { return text }
+                guard let range = draft.sourceRange, range.lowerBound >= 0, range.upperBound <= piece.count else { return "" }
+                return String(decoding: UnsafeRawBufferPointer(rebasing: piece[range]), as: UTF8.self)
+            }
         }
         var result = PieceResult()
         result.records = converted.records

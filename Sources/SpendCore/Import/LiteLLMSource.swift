@@ -15,6 +15,8 @@ public struct LiteLLMSource: ImportSource {
     public let name = "litellm"
     /// (field, tag) in order: the first non-empty field of a tag wins.
     let tagFields: [(field: String, tag: String)]
+    /// Each of `tagFields` as the object it is read from and its key's bytes.
+    let tagKeys: [(inMetadata: Bool, key: [UInt8])]
     let providers: [String: String]
 
     /// The mapping when spend.toml has no `[import.litellm.tags]`.
@@ -30,6 +32,9 @@ public struct LiteLLMSource: ImportSource {
         providers = table.stringMap("providers") ?? [:]
         try table.check()
         tagFields = tags.map { $0.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } } ?? Self.defaultTags
+        tagKeys = tagFields.map { field, _ in
+            field.hasPrefix("metadata.") ? (true, Array(field.utf8.dropFirst("metadata.".utf8.count))) : (false, Array(field.utf8))
+        }
     }
 
     public func framing(start: UnsafeRawBufferPointer) -> ImportFraming {
@@ -101,13 +106,18 @@ public struct LiteLLMSource: ImportSource {
         return out
     }
 
+    /// Converts the row node `row` (the tape parsed over the piece itself,
+    /// so its offsets are the piece's: the draft keeps its text as a range).
     private func add(_ row: Int, _ tape: JSONTape, path: String, line: Int, into out: inout ImportedRecords) {
         out.records += 1
         var origin = EventOrigin(path: path, line: line)
-        origin.sourceLine = tape.text(row)
         switch draft(Row(tape: tape, node: row, metadata: nil), origin: origin) {
-        case .success(let draft): out.drafts.append(draft)
-        case .failure(let problem): out.rejected.append(ImportRejection(origin: origin, rule: .importRecord, message: problem.message))
+        case .success(var draft):
+            draft.sourceRange = tape.textRange(row)
+            out.drafts.append(draft)
+        case .failure(let problem):
+            origin.sourceLine = tape.text(row)
+            out.rejected.append(ImportRejection(origin: origin, rule: .importRecord, message: problem.message))
         }
     }
 
@@ -201,19 +211,81 @@ public struct LiteLLMSource: ImportSource {
         init(_ message: String) { self.message = message }
     }
 
-    /// The fields of one row.
+    /// The row fields the conversion reads.
+    enum Field: Int, CaseIterable {
+        case requestId, startTime, endTime, model, customLLMProvider, metadata, usageObject, promptTokens, completionTokens
+        case modelGroup, sessionId, status, spend, requestTags
+
+        var name: StaticString {
+            switch self {
+            case .requestId: "request_id"
+            case .startTime: "startTime"
+            case .endTime: "endTime"
+            case .model: "model"
+            case .customLLMProvider: "custom_llm_provider"
+            case .metadata: "metadata"
+            case .usageObject: "usage_object"
+            case .promptTokens: "prompt_tokens"
+            case .completionTokens: "completion_tokens"
+            case .modelGroup: "model_group"
+            case .sessionId: "session_id"
+            case .status: "status"
+            case .spend: "spend"
+            case .requestTags: "request_tags"
+            }
+        }
+
+        /// The fields by the length of their name (a member's key is compared only with these).
+        static let byLength: [[Field]] = {
+            var table = [[Field]](repeating: [], count: 32)
+            for field in allCases { table[field.name.utf8CodeUnitCount].append(field) }
+            return table
+        }()
+    }
+
+    /// The fields of one row, found in one pass over its members (the first
+    /// of duplicate keys wins, as with `JSONTape.value`).
     struct Row {
         let tape: JSONTape
         let node: Int
         let metadata: Int?
+        /// The value node of each `Field` (by raw value), or -1.
+        private var found: [Int]
 
-        func value(_ key: StaticString) -> Int? {
-            guard let v = tape.value(node, key), tape.nodes[v].kind != .null else { return nil }
+        init(tape: JSONTape, node: Int, metadata: Int?) {
+            self.tape = tape
+            self.node = node
+            self.metadata = metadata
+            var found = [Int](repeating: -1, count: Field.allCases.count)
+            tape.forEachMember(node) { k, v in
+                let key = tape.nodes[k]
+                if key.escaped {
+                    guard let text = tape.string(k) else { return }
+                    for field in Field.allCases where found[field.rawValue] < 0 && text == field.name.description {
+                        found[field.rawValue] = v
+                    }
+                    return
+                }
+                let n = key.end - key.start
+                guard n < Field.byLength.count else { return }
+                for field in Field.byLength[n] where found[field.rawValue] < 0 {
+                    if n == 0 || memcmp(tape.base.baseAddress! + key.start, field.name.utf8Start, n) == 0 {
+                        found[field.rawValue] = v
+                        return
+                    }
+                }
+            }
+            self.found = found
+        }
+
+        func value(_ field: Field) -> Int? {
+            let v = found[field.rawValue]
+            guard v >= 0, tape.nodes[v].kind != .null else { return nil }
             return v
         }
 
-        func text(_ key: StaticString) -> String? {
-            value(key).flatMap { tape.nodes[$0].kind == .string || tape.nodes[$0].kind == .number ? tape.numberText($0) : nil }
+        func text(_ field: Field) -> String? {
+            value(field).flatMap { tape.nodes[$0].kind == .string || tape.nodes[$0].kind == .number ? tape.numberText($0) : nil }
                 .flatMap { $0.isEmpty ? nil : $0 }
         }
 
@@ -230,13 +302,13 @@ public struct LiteLLMSource: ImportSource {
 
     func draft(_ row: Row, origin: EventOrigin) -> Result<EventDraft, Problem> {
         let tape = row.tape
-        guard let requestId = row.text("request_id") else { return .failure(Problem("no request_id")) }
+        guard let requestId = row.text(.requestId) else { return .failure(Problem("no request_id")) }
         func rejected(_ why: String) -> Result<EventDraft, Problem> { .failure(Problem("request \(requestId): \(why)")) }
-        guard let start = row.text("startTime") else { return rejected("no startTime") }
+        guard let start = row.text(.startTime) else { return rejected("no startTime") }
         guard let ts = Self.time(start) else { return rejected("startTime \"\(start)\" is not a date and time") }
-        guard var model = row.text("model") else { return rejected("no model") }
-        var providerName = row.text("custom_llm_provider")
-        if let slash = model.firstIndex(of: "/") {
+        guard var model = row.text(.model) else { return rejected("no model") }
+        var providerName = row.text(.customLLMProvider)
+        if let slash = Self.firstSlash(model) {
             let prefix = String(model[..<slash])
             if providerName == nil || providerName == prefix {
                 providerName = prefix
@@ -245,14 +317,14 @@ public struct LiteLLMSource: ImportSource {
         }
         guard let providerName else { return rejected("no custom_llm_provider (and the model has no provider/ prefix)") }
         // metadata: an object (JSON rows), maybe a JSON string of one.
-        let metadata = row.value("metadata")
-        let usage = metadata.flatMap { tape.value($0, "usage_object") } ?? row.value("usage_object")
+        let metadata = row.value(.metadata)
+        let usage = metadata.flatMap { tape.value($0, "usage_object") } ?? row.value(.usageObject)
         var counts: [Int64?] = []
         let cacheReadNode =
             usage.flatMap { tape.value($0, "cache_read_input_tokens") }
             ?? usage.flatMap { tape.value($0, "prompt_tokens_details", "cached_tokens") }
         for (node, name) in [
-            (row.value("prompt_tokens"), "prompt_tokens"), (row.value("completion_tokens"), "completion_tokens"),
+            (row.value(.promptTokens), "prompt_tokens"), (row.value(.completionTokens), "completion_tokens"),
             (cacheReadNode, "usage_object cache_read_input_tokens"),
             (usage.flatMap { tape.value($0, "cache_creation_input_tokens") }, "usage_object cache_creation_input_tokens"),
         ] {
@@ -276,19 +348,23 @@ public struct LiteLLMSource: ImportSource {
             model: model, inputTokens: prompt - cached, outputTokens: completion, tags: [:])
         if cacheRead > 0 { event.cachedInputTokens = cacheRead }
         if cacheCreation > 0 { event.cacheWriteTokens = cacheCreation }
-        if let group = row.text("model_group"), group != model, group != "\(providerName)/\(model)" { event.modelRequested = group }
-        if let end = row.text("endTime").flatMap(Self.time), end >= ts { event.latencyMs = end - ts }
-        if let session = row.text("session_id") { event.traceId = session }
-        let status = row.text("status") ?? metadata.flatMap { tape.value($0, "status") }.flatMap { tape.string($0) }
+        if let group = row.text(.modelGroup), group != model, group != "\(providerName)/\(model)" { event.modelRequested = group }
+        if let end = row.text(.endTime).flatMap(Self.time), end >= ts { event.latencyMs = end - ts }
+        if let session = row.text(.sessionId) { event.traceId = session }
+        let status = row.text(.status) ?? metadata.flatMap { tape.value($0, "status") }.flatMap { tape.string($0) }
         if status == "failure" { event.status = "error" }
-        if let spendNode = row.value("spend"), let text = tape.numberText(spendNode), !text.isEmpty {
+        if let spendNode = row.value(.spend), let text = tape.numberText(spendNode), !text.isEmpty {
             guard let spend = ExactDecimal(text) else { return rejected("spend \"\(text)\" is not a number") }
             // A float's shortest text can carry more decimals than a recorded cost: 18 places keep it exact to a billionth of a cent.
             event.sourceCost = spend.rounded(places: 18)
         }
         // Tags: request_tags "key:value", then the mapped fields (not overriding).
-        if let tags = row.value("request_tags") {
+        if let tags = row.value(.requestTags) {
             tape.forEachElement(tags) { element in
+                if let (key, value) = Self.plainTag(tape, element) {
+                    if !value.isEmpty { event.tags[key] = value }
+                    return
+                }
                 guard let text = tape.string(element), let sep = text.firstIndex(where: { $0 == ":" || $0 == "=" }),
                     sep != text.startIndex
                 else { return }
@@ -296,25 +372,49 @@ public struct LiteLLMSource: ImportSource {
                 if !value.isEmpty { event.tags[String(text[..<sep])] = value }
             }
         }
-        for (field, tag) in tagFields where event.tags[tag] == nil {
-            if let value = fieldText(field, row, metadata), !value.isEmpty { event.tags[tag] = value }
+        for (i, (_, tag)) in tagFields.enumerated() where event.tags[tag] == nil {
+            if let value = fieldText(tagKeys[i], row, metadata), !value.isEmpty { event.tags[tag] = value }
         }
         return .success(EventDraft(event: event, hasTimestamp: true, hasId: true, origin: origin))
     }
 
-    /// A row field by name, or `metadata.KEY`, as text.
-    func fieldText(_ field: String, _ row: Row, _ metadata: Int?) -> String? {
+    /// A `request_tags` entry `key:value` (or `key=value`) read from its
+    /// bytes, when it is plain ASCII without escapes; nil otherwise (and then
+    /// it is read as text, which splits the same way).
+    static func plainTag(_ tape: JSONTape, _ element: Int) -> (key: String, value: String)? {
+        let node = tape.nodes[element]
+        guard node.kind == .string, !node.escaped else { return nil }
+        let bytes = tape.bytes(element)
+        var sep = -1
+        for (i, b) in bytes.enumerated() {
+            if b >= 0x80 { return nil }
+            if sep < 0 && (b == 58 || b == 61) { sep = i }
+        }
+        guard sep > 0 else { return nil }
+        return (
+            String(decoding: UnsafeRawBufferPointer(rebasing: bytes[..<sep]), as: UTF8.self),
+            String(decoding: UnsafeRawBufferPointer(rebasing: bytes[(sep + 1)...]), as: UTF8.self)
+        )
+    }
+
+    /// The first `/` of `text`: found in its bytes when it is ASCII (where a
+    /// byte is a character, `\r\n` aside, which holds no slash), else by characters.
+    static func firstSlash(_ text: String) -> String.Index? {
+        let utf8 = text.utf8
+        if utf8.allSatisfy({ $0 < 0x80 }) { return utf8.firstIndex(of: 47) }
+        return text.firstIndex(of: "/")
+    }
+
+    /// A row field, or a `metadata` field, by its key's bytes, as text.
+    func fieldText(_ field: (inMetadata: Bool, key: [UInt8]), _ row: Row, _ metadata: Int?) -> String? {
         let tape = row.tape
         var owner = row.node
-        var key = field
-        if field.hasPrefix("metadata.") {
+        if field.inMetadata {
             guard let metadata else { return nil }
             owner = metadata
-            key = String(field.dropFirst("metadata.".count))
         }
         var found: String?
-        var name = key  // compared as bytes: no String per member
-        name.withUTF8 { wanted in
+        field.key.withUnsafeBytes { wanted in
             tape.forEachMember(owner) { k, v in
                 guard found == nil, !tape.nodes[k].escaped else { return }
                 let bytes = tape.bytes(k)

@@ -49,6 +49,7 @@ public struct OtelSource: ImportSource {
                 line += 1
             }
             let lineBytes = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+            let lineStart = start
             guard lineBytes.contains(where: { $0 != 32 && $0 != 9 && $0 != 13 }) else { continue }
             let origin = EventOrigin(path: path, line: line)
             func reject(_ rule: Rule, _ message: String) {
@@ -71,18 +72,26 @@ public struct OtelSource: ImportSource {
                 reject(.importRecord, "not an OTLP/JSON trace export: no \"resourceSpans\" array")
                 continue
             }
+            var found: [Int?] = []  // reused from span to span (see SpanReader.locate)
             tape.forEachElement(resourceSpans) { rs in
                 let resourceAttributes = tape.value(rs, "resource", "attributes")
+                // The tag attributes of the resource, read once for all its spans.
+                let resourceTags = SpanReader.resourceTags(tape: tape, resource: resourceAttributes, tags: tagAttributes)
                 guard let scopeSpans = tape.value(rs, "scopeSpans") else { return }
                 tape.forEachElement(scopeSpans) { ss in
                     guard let spans = tape.value(ss, "spans") else { return }
                     tape.forEachElement(spans) { span in
                         out.records += 1
-                        let reader = SpanReader(tape: tape, span: span, resource: resourceAttributes, tags: tagAttributes)
+                        let attributes = tape.value(span, "attributes")
+                        SpanReader.locate(tape: tape, attributes: attributes, tags: tagAttributes, into: &found)
+                        let reader = SpanReader(
+                            tape: tape, span: span, attributes: attributes, resource: resourceAttributes, resourceTags: resourceTags,
+                            found: found)
                         switch reader.draft(source: self, origin: origin) {
                         case .skipped: break
                         case .draft(var draft):
-                            draft.origin.sourceLine = tape.text(span)
+                            let range = tape.textRange(span)  // of the line: made the piece's
+                            draft.sourceRange = (range.lowerBound + lineStart)..<(range.upperBound + lineStart)
                             out.drafts.append(draft)
                         case .rejected(let message):
                             var o = origin
@@ -103,6 +112,8 @@ private struct SpanReader {
     let span: Int
     let spanAttributes: Int?
     let resource: Int?
+    /// The text of each tag attribute in the resource's attributes (nil when absent).
+    let resourceTags: [String?]
     /// The value nodes of the attributes the source reads (`known`), then of
     /// the tag attributes, found in one pass over the span's attributes.
     var found: [Int?]
@@ -120,13 +131,27 @@ private struct SpanReader {
         case serviceTier, legacyServiceTier, errorType
     }
 
-    init(tape: JSONTape, span: Int, resource: Int?, tags: [(attribute: [UInt8], tag: String)]) {
+    init(tape: JSONTape, span: Int, attributes: Int?, resource: Int?, resourceTags: [String?], found: [Int?]) {
         self.tape = tape
         self.span = span
-        let attributes = tape.value(span, "attributes")
         self.spanAttributes = attributes
         self.resource = resource
-        var found = [Int?](repeating: nil, count: Self.known.count + tags.count)
+        self.resourceTags = resourceTags
+        self.found = found
+    }
+
+    /// The text of each tag attribute in the resource attribute list `resource`.
+    static func resourceTags(tape: JSONTape, resource: Int?, tags: [(attribute: [UInt8], tag: String)]) -> [String?] {
+        guard let resource else { return [String?](repeating: nil, count: tags.count) }
+        let reader = SpanReader(tape: tape, span: resource, attributes: nil, resource: resource, resourceTags: [], found: [])
+        return tags.map { tag in tag.attribute.withUnsafeBytes { name in reader.text(reader.attribute(resource, name)) } }
+    }
+
+    /// Finds the value nodes of the known and tag attributes in the span's
+    /// attribute list `attributes`, into `found` (reused: no allocation per span).
+    static func locate(tape: JSONTape, attributes: Int?, tags: [(attribute: [UInt8], tag: String)], into found: inout [Int?]) {
+        found.removeAll(keepingCapacity: true)
+        found.append(contentsOf: repeatElement(nil, count: Self.known.count + tags.count))
         if let attributes {
             tape.forEachElement(attributes) { kv in
                 guard let key = tape.value(kv, "key"), tape.nodes[key].kind == .string, !tape.nodes[key].escaped else { return }
@@ -143,7 +168,6 @@ private struct SpanReader {
                 }
             }
         }
-        self.found = found
     }
 
     enum Result {
@@ -198,20 +222,30 @@ private struct SpanReader {
     }
 
     func draft(source: OtelSource, origin: EventOrigin) -> Result {
-        let inputResult = count(.inputTokens, "gen_ai.usage.input_tokens")
-        let outputResult = count(.outputTokens, "gen_ai.usage.output_tokens")
-        let readResult = count(.cacheRead, "gen_ai.usage.cache_read.input_tokens")
-        let creationResult = count(.cacheCreation, "gen_ai.usage.cache_creation.input_tokens")
-        let spanName = tape.value(span, "spanId").flatMap { tape.string($0) } ?? "?"
-        func rejected(_ why: String) -> Result { .rejected("span \(spanName): \(why)") }
-        var counts: [Int64?] = []
-        for r in [inputResult, outputResult, readResult, creationResult] {
-            switch r {
-            case .success(let n): counts.append(n)
-            case .failure(let p): return rejected(p.message)
-            }
+        func rejected(_ why: String) -> Result {
+            let spanName = tape.value(span, "spanId").flatMap { tape.string($0) } ?? "?"
+            return .rejected("span \(spanName): \(why)")
         }
-        let (input, output, read, creation) = (counts[0], counts[1], counts[2], counts[3])
+        let input: Int64?
+        let output: Int64?
+        let read: Int64?
+        let creation: Int64?
+        switch count(.inputTokens, "gen_ai.usage.input_tokens") {
+        case .success(let n): input = n
+        case .failure(let p): return rejected(p.message)
+        }
+        switch count(.outputTokens, "gen_ai.usage.output_tokens") {
+        case .success(let n): output = n
+        case .failure(let p): return rejected(p.message)
+        }
+        switch count(.cacheRead, "gen_ai.usage.cache_read.input_tokens") {
+        case .success(let n): read = n
+        case .failure(let p): return rejected(p.message)
+        }
+        switch count(.cacheCreation, "gen_ai.usage.cache_creation.input_tokens") {
+        case .success(let n): creation = n
+        case .failure(let p): return rejected(p.message)
+        }
         if input == nil && output == nil { return .skipped }  // not a GenAI call with usage
         guard let input else { return rejected("gen_ai.usage.output_tokens without gen_ai.usage.input_tokens") }
         guard let output else { return rejected("gen_ai.usage.input_tokens without gen_ai.usage.output_tokens") }
@@ -260,8 +294,8 @@ private struct SpanReader {
             event.serviceTier = tier
         }
         if spanAttribute(.errorType) != nil || isErrorStatus() { event.status = "error" }
-        for (i, (attribute, tag)) in source.tagAttributes.enumerated() where event.tags[tag] == nil {
-            let value = text(found[Self.known.count + i]) ?? attribute.withUnsafeBytes { name in text(self.attribute(resource, name)) }
+        for (i, (_, tag)) in source.tagAttributes.enumerated() where event.tags[tag] == nil {
+            let value = text(found[Self.known.count + i]) ?? resourceTags[i]
             if let value, !value.isEmpty { event.tags[tag] = value }
         }
         return .draft(EventDraft(event: event, hasTimestamp: true, hasId: true, origin: origin))

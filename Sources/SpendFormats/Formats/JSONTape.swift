@@ -159,9 +159,14 @@ public struct JSONTape {
 
     /// The raw JSON text of any node (for a rejected record's text).
     public func text(_ i: Int) -> String {
+        String(decoding: UnsafeRawBufferPointer(rebasing: base[textRange(i)]), as: UTF8.self)
+    }
+
+    /// Where the raw JSON text of any node lies in the parsed buffer (a
+    /// string's with its quotes): `text(_:)` without making the text.
+    public func textRange(_ i: Int) -> Range<Int> {
         let node = nodes[i]
-        let range = node.kind == .string ? (node.start - 1)..<(node.end + 1) : node.start..<node.end
-        return String(decoding: UnsafeRawBufferPointer(rebasing: base[range]), as: UTF8.self)
+        return node.kind == .string ? (node.start - 1)..<(node.end + 1) : node.start..<node.end
     }
 
     // MARK: Parsing
@@ -288,6 +293,17 @@ public struct JSONTape {
             var i = q
             var escapedQuote = false
             while i < quote {
+                if i + 8 <= quote {
+                    // Eight bytes at a time while none is a control character or a backslash.
+                    let x = (start + i).loadUnaligned(as: UInt64.self)
+                    let y = x ^ 0x5C5C_5C5C_5C5C_5C5C
+                    let control = (x &- 0x2020_2020_2020_2020) & ~x & 0x8080_8080_8080_8080
+                    let backslash = (y &- 0x0101_0101_0101_0101) & ~y & 0x8080_8080_8080_8080
+                    if control | backslash == 0 {
+                        i += 8
+                        continue
+                    }
+                }
                 let b = byte(i)
                 if b < 32 { throw fail(i, "control character in a string") }
                 if b == 92 {

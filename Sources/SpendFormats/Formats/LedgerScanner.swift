@@ -46,6 +46,20 @@ public struct LedgerScanner {
         tags.reserveCapacity(16)
     }
 
+    /// Scans `buffer` from its start with the arrays of `previous` (their
+    /// capacity kept): one scanner's storage reused over many single lines
+    /// (`append` checks each encoded line) instead of an allocation per line.
+    public init(buffer: UnsafeRawBufferPointer, reusing previous: consuming LedgerScanner) {
+        self.base = buffer.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
+        self.count = buffer.count
+        self.position = 0
+        self.requiredKeys = previous.requiredKeys
+        self.tags = previous.tags
+        self.toolCalls = previous.toolCalls
+        self.unknownKeys = previous.unknownKeys
+        self.nullTags = previous.nullTags
+    }
+
     @inline(__always) private func byte(_ i: Int) -> UInt8 {
         base.load(fromByteOffset: i, as: UInt8.self)
     }
