@@ -2332,6 +2332,18 @@ cache_write_1h = 6.00
 output = 15.00
 batch_discount = 0.5
 
+# source: the >200K-input tier the Claude API has charged since launch (ratecards/anthropic.toml, https://platform.claude.com/docs/en/about-claude/pricing: input 2x, output 1.5x above 200K input tokens), which LiteLLM 1.109.1 lists for anthropic.claude-sonnet-4-5-20250929-v1:0 and global.… too (input_cost_per_token_above_200k_tokens 6e-06, output 2.25e-05, cache read 6e-07, cache write 7.5e-06, 1h 1.2e-05). The 2025-09-29 point above lacked it (long-context calls were under-priced); a point already in effect is never edited, so the tier starts here — events before 2026-12-02 keep the old price until a user reprices them against a corrected card of their own (docs/FORMAT.md, "Bundled cards").
+[[price]]
+model = "claude-sonnet-4-5"
+effective = 2026-12-02
+input = 3.00
+cached_input = 0.30
+cache_write = 3.75
+cache_write_1h = 6.00
+output = 15.00
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 200000, input = 6.00, cached_input = 0.60, cache_write = 7.50, cache_write_1h = 12.00, output = 22.50 } ]
+
 # source: https://www.anthropic.com/news/claude-sonnet-4-5 (2025-09-29; on Amazon Bedrock the same day); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — geographic cross-Region inference profiles (us., eu., apac., au., jp.): 10% above the global price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
 [[price]]
 model = "claude-sonnet-4-5-regional"
@@ -2342,6 +2354,18 @@ cache_write = 4.125
 cache_write_1h = 6.60
 output = 16.50
 batch_discount = 0.5
+
+# source: as for claude-sonnet-4-5 above (the >200K tier missing from the 2025-09-29 point), 10% above the global rates; LiteLLM 1.109.1 us.anthropic.claude-sonnet-4-5-20250929-v1:0: input_cost_per_token_above_200k_tokens 6.6e-06, output 2.475e-05, cache read 6.6e-07, cache write 8.25e-06, 1h 1.32e-05
+[[price]]
+model = "claude-sonnet-4-5-regional"
+effective = 2026-12-02
+input = 3.30
+cached_input = 0.33
+cache_write = 4.125
+cache_write_1h = 6.60
+output = 16.50
+batch_discount = 0.5
+tiers = [ { above_input_tokens = 200000, input = 6.60, cached_input = 0.66, cache_write = 8.25, cache_write_1h = 13.20, output = 24.75 } ]
 
 # source: https://www.anthropic.com/news/claude-haiku-4-5 (2025-10-15); https://aws.amazon.com/bedrock/pricing/ and https://platform.claude.com/docs/en/about-claude/pricing ("third-party platform pricing": regional endpoints 10% above global from Claude Sonnet 4.5 and Haiku 4.5 on) — global cross-Region inference and in-Region calls: the Claude API list price; cache write 1.25x, read 0.1x input; batch 50% off (LiteLLM 1.109.1 lists the same)
 [[price]]

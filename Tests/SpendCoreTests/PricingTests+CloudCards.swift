@@ -118,3 +118,24 @@ extension PricingTests {
             try book.price(provider: "anthropic", model: "claude-sonnet-4-5@20250929", at: at, usage: usage).cost.description, "1.8")
     }
 }
+
+extension PricingTests {
+    /// Bedrock's Sonnet 4.5 charges the >200K-input tier from the 2026-12-02
+    /// points (the 2025-09-29 points lacked it and are not edited).
+    func testBedrockSonnet45LongContextTierFromTheCorrectingPoint() throws {
+        // 250,000 in + 10,000 out: above 200K, $6 / $22.50 global and $6.60 / $24.75 regional per 1M.
+        XCTAssertEqual(
+            try cost("bedrock", "global.anthropic.claude-sonnet-4-5-20250929-v1:0", at: "2026-12-03T00:00:00Z", input: 250_000, output: 10_000),
+            "1.725")
+        XCTAssertEqual(
+            try cost("bedrock", "us.anthropic.claude-sonnet-4-5-20250929-v1:0", at: "2026-12-03T00:00:00Z", input: 250_000, output: 10_000),
+            "1.8975")
+        XCTAssertEqual(
+            try pointId("bedrock", "global.anthropic.claude-sonnet-4-5-20250929-v1:0", at: "2026-12-03T00:00:00Z"),
+            "bedrock/claude-sonnet-4-5@2026-12-02")
+        // Before it, the old point's flat rates: 250,000 × 3 + 10,000 × 15 per 1M.
+        XCTAssertEqual(
+            try cost("bedrock", "global.anthropic.claude-sonnet-4-5-20250929-v1:0", at: "2026-12-01T00:00:00Z", input: 250_000, output: 10_000),
+            "0.9")
+    }
+}
