@@ -232,14 +232,14 @@ struct CSVRowConverter {
         let write1h = try count(.cacheWrite1hTokens) ?? 0
         let output = try count(.outputTokens, required: true)!
         if source.inputIncludesCached {
-            let included = try UsageRecord.sum([cached, write, write1h], "the cached and cache-write tokens")
-            guard included <= input else {
+            guard let uncached = ImportCounts.uncachedInput(input, including: [cached, write, write1h]) else {
+                let included = try UsageRecord.sum([cached, write, write1h], "the cached and cache-write tokens")
                 throw RecordProblem(
                     .importRecord,
                     "input_tokens (column \"\(columns.index(.inputTokens)!.column)\") is \(input), less than the \(included) cached and "
                         + "cache-write tokens it includes (input_includes_cached)")
             }
-            input -= included
+            input = uncached
         }
         var event = LedgerEvent(ts: ts, id: "", provider: provider, model: model, inputTokens: input, outputTokens: output, tags: [:])
         if cached > 0 { event.cachedInputTokens = cached }

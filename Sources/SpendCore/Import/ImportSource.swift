@@ -107,3 +107,20 @@ public enum ImportID {
         return "\(source):\(hex(a))\(hex(b))"
     }
 }
+
+/// Token arithmetic the sources share.
+public enum ImportCounts {
+    /// The uncached part of an input count that includes its cache reads and
+    /// cache writes (OTel's `gen_ai.usage.input_tokens`, LiteLLM's
+    /// `prompt_tokens`, a CSV with `input_includes_cached`): the total less
+    /// the parts, or nil when the parts exceed it (or their sum overflows).
+    public static func uncachedInput(_ total: Int64, including parts: [Int64]) -> Int64? {
+        var included: Int64 = 0
+        for part in parts {
+            let (sum, overflow) = included.addingReportingOverflow(part)
+            guard !overflow, part >= 0 else { return nil }
+            included = sum
+        }
+        return included <= total ? total - included : nil
+    }
+}

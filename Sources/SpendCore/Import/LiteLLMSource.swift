@@ -337,15 +337,14 @@ public struct LiteLLMSource: ImportSource {
         guard let completion = counts[1] else { return rejected("no completion_tokens") }
         let cacheRead = counts[2] ?? 0
         let cacheCreation = counts[3] ?? 0
-        let (cached, overflow) = cacheRead.addingReportingOverflow(cacheCreation)
-        guard !overflow, cached <= prompt else {
+        guard let uncached = ImportCounts.uncachedInput(prompt, including: [cacheRead, cacheCreation]) else {
             return rejected(
                 "prompt_tokens \(prompt) is less than cache reads (\(cacheRead)) + cache writes (\(cacheCreation)); "
                     + "LiteLLM's prompt_tokens includes both")
         }
         var event = LedgerEvent(
             ts: ts, id: ImportID.natural("litellm", requestId), provider: ImportProviders.card(providerName, configured: providers),
-            model: model, inputTokens: prompt - cached, outputTokens: completion, tags: [:])
+            model: model, inputTokens: uncached, outputTokens: completion, tags: [:])
         if cacheRead > 0 { event.cachedInputTokens = cacheRead }
         if cacheCreation > 0 { event.cacheWriteTokens = cacheCreation }
         if let group = row.text(.modelGroup), group != model, group != "\(providerName)/\(model)" { event.modelRequested = group }

@@ -251,8 +251,7 @@ private struct SpanReader {
         guard let output else { return rejected("gen_ai.usage.input_tokens without gen_ai.usage.output_tokens") }
         let cacheRead = read ?? 0
         let cacheCreation = creation ?? 0
-        let (cached, o1) = cacheRead.addingReportingOverflow(cacheCreation)
-        guard !o1, cached <= input else {
+        guard let uncached = ImportCounts.uncachedInput(input, including: [cacheRead, cacheCreation]) else {
             return rejected(
                 "gen_ai.usage.input_tokens \(input) is less than cache_read (\(cacheRead)) + cache_creation (\(cacheCreation)); "
                     + "the input count includes both")
@@ -280,7 +279,7 @@ private struct SpanReader {
         }
         var event = LedgerEvent(
             ts: ts, id: id, provider: ImportProviders.card(providerName, configured: source.providers), model: model,
-            inputTokens: input - cached, outputTokens: output, tags: [:])
+            inputTokens: uncached, outputTokens: output, tags: [:])
         if cacheRead > 0 { event.cachedInputTokens = cacheRead }
         if cacheCreation > 0 { event.cacheWriteTokens = cacheCreation }
         if let requestModel, requestModel != model { event.modelRequested = requestModel }
