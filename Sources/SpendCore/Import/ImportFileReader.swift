@@ -5,6 +5,8 @@ struct ImportPiece: Sendable {
     var bytes: [UInt8]
     /// The 1-based line of the piece's first byte (see `ImportFraming.csvRows`).
     var firstLine: Int
+    /// Bytes of the file read up to the end of this piece (for progress).
+    var end = 0
 }
 
 /// Reads an import file in pieces of whole records (`ImportFraming`), about
@@ -28,7 +30,6 @@ struct ImportFileReader {
     private var boundaries: [Int] = []
     private var depth = 0
     private var inString = false
-    private var escape = false
     private var opened = false
     private var closed = false
     private var header: [UInt8]?
@@ -59,17 +60,22 @@ struct ImportFileReader {
         framing = buffer.withUnsafeBytes { choose($0) }
     }
 
-    /// Reads until the buffer holds `count` bytes or the file ends.
+    /// Reads until the buffer holds `count` bytes or the file ends, straight
+    /// into the buffer's tail (no staging copy).
     private mutating func fill(upTo count: Int) throws(SpendError) {
         // Reads of at most a piece, so that a piece overshoots its size by less than one read.
-        var chunk = [UInt8](repeating: 0, count: min(1 << 20, pieceSize))
+        let step = min(1 << 20, pieceSize)
         while !eof && buffer.count < count {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            let old = buffer.count
+            if buffer.capacity < old + step { buffer.reserveCapacity(max(old + step, pieceSize + 2 * step)) }
+            buffer.append(contentsOf: repeatElement(0, count: step))
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + old, step) }
+            buffer.removeLast(step - max(n, 0))
             if n < 0 {
                 if errno == EINTR { continue }
                 throw SpendError.usage("cannot read \(path): \(String(cString: strerror(errno)))")
             }
-            if n == 0 { eof = true } else { buffer += chunk[0..<n] }
+            if n == 0 { eof = true }
         }
     }
 
@@ -120,9 +126,14 @@ struct ImportFileReader {
         return chosen
     }
 
-    /// Takes the first `cut` bytes of the buffer as a piece.
+    /// Takes the first `cut` bytes of the buffer as a piece: the piece keeps
+    /// the buffer's storage, and only the bytes after the cut (less than one
+    /// read) move to a new buffer.
     private mutating func take(_ cut: Int) -> ImportPiece {
-        var bytes = Array(buffer[0..<cut])
+        let rest = Array(buffer[cut...])
+        buffer.removeLast(buffer.count - cut)
+        var bytes = buffer
+        buffer = rest
         var firstLine = nextLine
         var lines = 0
         bytes.withUnsafeBytes { raw in
@@ -139,55 +150,81 @@ struct ImportFileReader {
         }
         nextLine += lines
         consumed += cut
-        buffer.removeFirst(cut)
         scanned -= cut
         boundaries = boundaries.compactMap { $0 > cut ? $0 - cut : nil }
-        return ImportPiece(bytes: bytes, firstLine: firstLine)
+        return ImportPiece(bytes: bytes, firstLine: firstLine, end: consumed)
     }
 
-    /// Scans new bytes of a JSON array, noting the last top-level comma.
+    /// Scans new bytes of a JSON array, noting its top-level commas. Inside
+    /// a string, `memchr` jumps to the next quote (a quote after an odd run
+    /// of backslashes is escaped), so the bytes of strings, most of a spend
+    /// log, are not looked at one by one.
     private mutating func scanJSONArray() throws(SpendError) {
-        var i = scanned
         let n = buffer.count
-        while i < n {
-            let b = buffer[i]
-            if inString {
-                if escape {
-                    escape = false
-                } else if b == 92 {
-                    escape = true
-                } else if b == 34 {
-                    inString = false
+        var (i, depth, inString, opened, closed) = (scanned, self.depth, self.inString, self.opened, self.closed)
+        var problem: (offset: Int, message: String)?
+        var found: [Int] = []
+        buffer.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            scan: while i < n {
+                if inString {
+                    guard let hit = memchr(base + i, 34, n - i) else {
+                        // The string goes on past the buffer: rescan its trailing backslashes next time.
+                        var k = n
+                        while k > i && base[k - 1] == 92 { k -= 1 }
+                        i = k
+                        break scan
+                    }
+                    let quote = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base
+                    var k = quote
+                    while k > 0 && base[k - 1] == 92 { k -= 1 }
+                    if (quote - k) & 1 == 0 { inString = false }
+                    i = quote + 1
+                    continue
+                }
+                let b = base[i]
+                switch b {
+                case 32, 9, 10, 13:
+                    break
+                case 34:
+                    inString = true
+                case 91, 123:
+                    if !opened {
+                        guard b == 91 else {
+                            problem = (i, "not a JSON array of rows: the file starts with '{' (expected '[')")
+                            break scan
+                        }
+                        opened = true
+                    } else if closed {
+                        problem = (i, "unexpected text after the JSON array")
+                        break scan
+                    }
+                    depth += 1
+                case 93, 125:
+                    guard opened, !closed, depth > 0 else {
+                        problem = (i, "unexpected '\(Character(UnicodeScalar(b)))'")
+                        break scan
+                    }
+                    depth -= 1
+                    if depth == 0 { closed = true }
+                case 44:
+                    if depth == 1 { found.append(i) }  // the next piece starts with the comma
+                default:
+                    if !opened {
+                        problem = (i, "not a JSON array of rows (expected '[')")
+                        break scan
+                    }
+                    if closed {
+                        problem = (i, "unexpected text after the JSON array")
+                        break scan
+                    }
                 }
                 i += 1
-                continue
             }
-            switch b {
-            case 32, 9, 10, 13:
-                break
-            case 34:
-                inString = true
-            case 91, 123:
-                if !opened {
-                    guard b == 91 else { throw failure(i, "not a JSON array of rows: the file starts with '{' (expected '[')") }
-                    opened = true
-                } else if closed {
-                    throw failure(i, "unexpected text after the JSON array")
-                }
-                depth += 1
-            case 93, 125:
-                guard opened, !closed, depth > 0 else { throw failure(i, "unexpected '\(Character(UnicodeScalar(b)))'") }
-                depth -= 1
-                if depth == 0 { closed = true }
-            case 44:
-                if depth == 1 { boundaries.append(i) }  // the next piece starts with the comma
-            default:
-                if !opened { throw failure(i, "not a JSON array of rows (expected '[')") }
-                if closed { throw failure(i, "unexpected text after the JSON array") }
-            }
-            i += 1
         }
-        scanned = n
+        if let problem { throw failure(problem.offset, problem.message) }
+        boundaries += found
+        (scanned, self.depth, self.inString, self.opened, self.closed) = (i, depth, inString, opened, closed)
         if eof && opened && !closed {
             throw failure(n, "the JSON array is not closed: the file ends inside it (a truncated download?)")
         }

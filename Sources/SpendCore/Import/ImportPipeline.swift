@@ -68,12 +68,12 @@ public struct ImportPipeline {
         self.source = source
     }
 
-    /// Pieces converted at once: eight per core (each ~4 MiB of input, so
-    /// 64 MiB held on 2 cores). Fewer left the cores idle: a batch waits for
-    /// its slowest piece, and the serial part between batches (framing the
-    /// next pieces, collecting results) ran alone; with 2 per core, 1M OTel
-    /// spans took 8.1 s at 98 % CPU, with 8 per core 5.2–6.7 s at 145–158 %.
-    static var batchWidth: Int { max(2, ProcessInfo.processInfo.activeProcessorCount * 8) }
+    /// Pieces in flight at once (read and not yet collected): four per core,
+    /// each ~4 MiB of input (32 MiB on 2 cores). The pieces stream through
+    /// `orderedPipeline`: while the workers convert, this thread reads and
+    /// frames the next pieces and collects and writes the finished ones, so
+    /// no core waits for a batch's slowest piece or for the serial part.
+    static var window: Int { max(2, ProcessInfo.processInfo.activeProcessorCount * 4) }
 
     /// The settings an import appends with: ids skipped when present, no
     /// stamped commit or release (the records are history, not this checkout's calls).
@@ -83,7 +83,7 @@ public struct ImportPipeline {
         return settings
     }
 
-    /// Runs the import; `progress` is called after each batch of pieces.
+    /// Runs the import; `progress` is called after each piece is collected.
     /// Without `keepValid`, rejected records throw their diagnostics and
     /// nothing is written — unless the import had outgrown the memory budget
     /// and written a part already: then the outcome is `partial`.
@@ -111,22 +111,18 @@ public struct ImportPipeline {
             var reader = try ImportFileReader(absolute: file.absolute, path: file.path)
             defer { reader.close() }
             try reader.start { source.framing(start: $0) }
-            var done = false
-            while !done {
-                var pieces: [ImportPiece] = []
-                while pieces.count < Self.batchWidth, let piece = try reader.next() { pieces.append(piece) }
-                if pieces.isEmpty { break }
-                done = pieces.count < Self.batchWidth
-                let batch = pieces
-                let path = file.path
-                let results = parallelMap(batch.count) { i -> PieceResult in
-                    batch[i].bytes.withUnsafeBytes { bytes in
+            let (path, size) = (file.path, reader.size)
+            try orderedPipeline(
+                window: Self.window,
+                produce: { () throws(SpendError) -> ImportPiece? in try reader.next() },
+                transform: { piece in
+                    piece.bytes.withUnsafeBytes { bytes in
                         Self.prepare(
-                            source.convert(bytes, path: path, firstLine: batch[i].firstLine), piece: bytes, book: book, policy: policy,
-                            settings: settings)
+                            source.convert(bytes, path: path, firstLine: piece.firstLine), piece: bytes, book: book, policy: policy,
+                            settings: settings, end: piece.end)
                     }
-                }
-                for result in results {
+                },
+                consume: { (result: PieceResult) throws(SpendError) in
                     outcome.records += result.records
                     outcome.events += result.events.count + result.refusedEvents
                     outcome.warnings += result.warnings
@@ -135,10 +131,9 @@ public struct ImportPipeline {
                         events += result.events
                         held += result.bytes
                     }
-                }
-                if !request.dryRun && held > request.memoryBudget && (outcome.rejected.isEmpty || request.keepValid) { try flush() }
-                progress?(ImportProgress(path: file.path, bytesRead: reader.consumed, totalBytes: reader.size, records: outcome.records))
-            }
+                    if !request.dryRun && held > request.memoryBudget && (outcome.rejected.isEmpty || request.keepValid) { try flush() }
+                    progress?(ImportProgress(path: path, bytesRead: result.end, totalBytes: size, records: outcome.records))
+                })
         }
         if !request.keepValid && !outcome.rejected.isEmpty {
             if outcome.writes > 0 {
@@ -153,7 +148,7 @@ public struct ImportPipeline {
     }
 
     /// What one piece made.
-    struct PieceResult {
+    struct PieceResult: Sendable {
         var records = 0
         var events: [PreparedEvent] = []
         var refusedEvents = 0
@@ -161,13 +156,16 @@ public struct ImportPipeline {
         var bytes = 0
         var warnings: [Diagnostic] = []
         var rejected: [RejectedRecord] = []
+        /// Bytes of the file read up to the end of the piece.
+        var end = 0
     }
 
     /// Prepares a piece's drafts (one worker), setting refused ones aside;
     /// a refused draft's text is its `origin.sourceLine`, else its
     /// `sourceRange` of `piece`.
     static func prepare(
-        _ converted: ImportedRecords, piece: UnsafeRawBufferPointer, book: PriceBook, policy: Policy, settings: AppendSettings
+        _ converted: ImportedRecords, piece: UnsafeRawBufferPointer, book: PriceBook, policy: Policy, settings: AppendSettings,
+        end: Int = 0
     ) -> PieceResult {
         var worker = EventPreparer(book: book, policy: policy, settings: settings)
         worker.rejecting = true
@@ -181,6 +179,7 @@ public struct ImportPipeline {
             }
         }
         var result = PieceResult()
+        result.end = end
         result.records = converted.records
         result.refusedEvents = worker.rejected.count
         result.events = worker.events
