@@ -330,11 +330,12 @@ public struct ShardWriter {
         for (path, indices) in byShard {
             var kept: [Int] = []
             kept.reserveCapacity(indices.count)
+            let own = open[path]
             for i in indices {
                 let id = events[i].id
                 let hash = hashes[i]
                 var holder: OpenShard?
-                if let own = open[path], try own.contains(id, hash: hash) { holder = own }
+                if let own, try own.contains(id, hash: hash) { holder = own }
                 if holder == nil {
                     for shard in others where shard.path != path {
                         if try shard.contains(id, hash: hash) {

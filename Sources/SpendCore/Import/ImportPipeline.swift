@@ -94,6 +94,8 @@ public struct ImportPipeline {
         outcome.dryRun = request.dryRun
         var events: [PreparedEvent] = []
         var held = 0
+        // The exact cost of `events`, summed by the workers piece by piece.
+        var heldCost: ExactDecimal? = .zero
         var writeSettings = settings
         writeSettings.skipDuplicates = true
         func flush() throws(SpendError) {
@@ -101,10 +103,11 @@ public struct ImportPipeline {
             let written = try appender.write(events, settings: writeSettings, dryRun: request.dryRun)
             outcome.new += written.count
             outcome.alreadyPresent += written.skipped.count
-            for event in written.events { if let cost = event.cost { outcome.cost = try? outcome.cost?.adding(cost) } }
+            outcome.cost = Self.newCost(held: heldCost, written: written, into: outcome.cost)
             outcome.writes += request.dryRun ? 0 : 1
             events.removeAll()
             held = 0
+            heldCost = .zero
         }
         let (book, policy, source) = (appender.book, appender.policy, self.source)
         for file in request.files {
@@ -130,6 +133,7 @@ public struct ImportPipeline {
                     if outcome.rejected.isEmpty || request.keepValid {
                         events += result.events
                         held += result.bytes
+                        heldCost = result.cost.flatMap { cost in try? heldCost?.adding(cost) }
                     }
                     if !request.dryRun && held > request.memoryBudget && (outcome.rejected.isEmpty || request.keepValid) { try flush() }
                     progress?(ImportProgress(path: path, bytesRead: result.end, totalBytes: size, records: outcome.records))
@@ -147,6 +151,21 @@ public struct ImportPipeline {
         return outcome
     }
 
+    /// `total` plus the cost of the events `written` wrote: the cost held
+    /// less that of the duplicates skipped (no pass over every written
+    /// event), or, when the held sum left exact arithmetic, their own sum.
+    static func newCost(held: ExactDecimal?, written: AppendOutcome, into total: ExactDecimal?) -> ExactDecimal? {
+        var new = held
+        for event in written.skipped { if let cost = event.cost { new = try? new?.subtracting(cost) } }
+        if new == nil {
+            new = .zero
+            for shard in written.shards {
+                for i in shard.indices { if let cost = written.batch[i].cost { new = try? new?.adding(cost) } }
+            }
+        }
+        return new.flatMap { new in try? total?.adding(new) }
+    }
+
     /// What one piece made.
     struct PieceResult: Sendable {
         var records = 0
@@ -154,6 +173,8 @@ public struct ImportPipeline {
         var refusedEvents = 0
         /// Bytes of the prepared lines.
         var bytes = 0
+        /// The exact cost of `events` (nil if the sum leaves exact arithmetic).
+        var cost: ExactDecimal? = .zero
         var warnings: [Diagnostic] = []
         var rejected: [RejectedRecord] = []
         /// Bytes of the file read up to the end of the piece.
@@ -170,12 +191,14 @@ public struct ImportPipeline {
         var worker = EventPreparer(book: book, policy: policy, settings: settings)
         worker.rejecting = true
         worker.events.reserveCapacity(converted.drafts.count)
-        for draft in converted.drafts {
-            worker.add(draft)
-            worker.settle(draft.origin) {
-                if let text = draft.origin.sourceLine { return text }
-                guard let range = draft.sourceRange, range.lowerBound >= 0, range.upperBound <= piece.count else { return "" }
-                return String(decoding: UnsafeRawBufferPointer(rebasing: piece[range]), as: UTF8.self)
+        converted.drafts.withUnsafeBufferPointer { drafts in
+            for i in drafts.indices {
+                worker.add(drafts[i])
+                worker.settle(drafts[i].origin) {
+                    if let text = drafts[i].origin.sourceLine { return text }
+                    guard let range = drafts[i].sourceRange, range.lowerBound >= 0, range.upperBound <= piece.count else { return "" }
+                    return String(decoding: UnsafeRawBufferPointer(rebasing: piece[range]), as: UTF8.self)
+                }
             }
         }
         var result = PieceResult()
@@ -183,7 +206,10 @@ public struct ImportPipeline {
         result.records = converted.records
         result.refusedEvents = worker.rejected.count
         result.events = worker.events
-        result.bytes = worker.events.reduce(0) { $0 + $1.line.count + 128 }  // a line and its event's bookkeeping
+        for i in worker.events.indices {
+            result.bytes += worker.events[i].line.count + 128  // a line and its event's bookkeeping
+            if let cost = worker.events[i].cost { result.cost = try? result.cost?.adding(cost) }
+        }
         result.warnings = worker.warnings
         var rejected = converted.rejected.map { r in
             var origin = r.origin
