@@ -233,7 +233,54 @@ final class LintCardHistoryTests: XCTestCase {
             """)
         let (_, list, _) = try findings(repo, "--today", "2026-06-01")
         XCTAssertEqual(list.map(\.1), ["ratecard-dropped-field"])
-        XCTAssertTrue(list[0].3.contains("priced: service_tiers.flex, service_tiers.priority — copy them"), list[0].3)
+        // The base rates keep a batch price of their own, but the >200000 tier had one only
+        // through batch_discount: a batch call above it becomes no-price.
+        XCTAssertTrue(list[0].3.contains("priced: batch_discount, service_tiers.flex, service_tiers.priority — copy them"), list[0].3)
+    }
+
+    /// A point whose long-context tier and service tier (and that service
+    /// tier's own tier) carry cache rates and `batch_*`.
+    static let tiered = """
+        provider = "acme"
+
+        [[price]]
+        model = "acme-large"
+        effective = 2025-01-01
+        input = 2.00
+        output = 8.00
+        tiers = [ { above_input_tokens = 200000, input = 4, cached_input = 1, output = 16, batch_input = 2, batch_output = 8 } ]
+        service_tiers.priority = { input = 4, output = 16, batch_output = 9, tiers = [ { above_input_tokens = 200000, input = 8, cache_write = 10, output = 32, batch_input = 4 } ] }
+
+        """
+
+    func testDroppingRatesInsideATierIsAWarning() throws {
+        let repo = try makeRepo(Self.tiered)
+        try repo.append(
+            card,
+            """
+
+            [[price]]
+            model = "acme-large"
+            effective = 2026-07-01
+            input = 2.00
+            output = 8.00
+            tiers = [ { above_input_tokens = 200000, input = 4, output = 16, batch_output = 8 } ]
+            service_tiers.priority = { input = 4, output = 16, tiers = [ { above_input_tokens = 200000, input = 8, output = 32 } ] }
+
+            """)
+        let (run, list, _) = try findings(repo, "--today", "2026-06-01")
+        XCTAssertEqual(run.status, 0, run.output)
+        XCTAssertEqual(list.map(\.1), ["ratecard-dropped-field"])
+        XCTAssertEqual(list.map(\.0), [11])
+        XCTAssertEqual(
+            list.map(\.3),
+            [
+                "new price point acme/acme-large@2026-07-01 drops what acme/acme-large@2025-01-01 (line 3) priced: tiers (above_input_tokens 200000: cached_input, batch_input), service_tiers.priority.batch_output, service_tiers.priority.tiers (above_input_tokens 200000: cache_write, batch_input) — copy them into the new point unless the provider withdrew them (from 2026-07-01 on, events that use them no longer get those prices)"
+            ])
+        // The same tiers, whole: clean.
+        let samePoint = Self.tiered.replacingOccurrences(of: "provider = \"acme\"\n", with: "").replacingOccurrences(of: "2025-01-01", with: "2026-07-01")
+        try repo.write(card, Self.tiered + samePoint)
+        XCTAssertEqual(try repo.lint("--today", "2026-06-01", "--strict").status, 0)
     }
 
     // MARK: issue 10: [[discount]] edited in place

@@ -215,6 +215,34 @@ final class LintRateCardTests: XCTestCase {
         XCTAssertEqual(try repo.lint("--rev", "HEAD", "--strict").status, 0)
     }
 
+    /// A `[[discount]]` added with a start in the past restates recorded
+    /// events like a backdated point: the same warning, naming the discount.
+    /// One with the `effective` of an existing discount (other models) is new too.
+    func testNewDiscountsAndBackdating() throws {
+        let discounted = Self.base + "\n[[discount]]\neffective = 2025-06-01\nuntil = 2026-05-20\npercent = 10\nmodels = [\"acme-large\"]\n"
+        let repo = try makeRepo(discounted)
+        XCTAssertEqual(try repo.commitAll("card", verify: false).status, 0)
+        try repo.append(card, "\n[[discount]]\neffective = 2026-05-20\npercent = 10\nmodels = [\"acme-large\"]\n")
+        try repo.git("add", "-A")
+        // Effective in 5 days, or 5 days ago: fine.
+        XCTAssertEqual(try repo.lint("--staged", "--today", "2026-05-15", "--strict").status, 0)
+        XCTAssertEqual(try repo.lint("--staged", "--today", "2026-05-25", "--strict").status, 0)
+        try repo.append(card, "\n[[discount]]\neffective = 2025-06-01\npercent = 5\nmodels = [\"acme-small\"]\n")
+        try repo.git("add", "-A")
+        let (run, list) = try findings(repo, "--staged", "--today", "2026-06-01")
+        XCTAssertEqual(run.status, 0, run.output)
+        XCTAssertEqual(list.map(\.1), ["ratecard-backdated", "ratecard-backdated"])
+        XCTAssertEqual(list.map(\.2), ["warning", "warning"])
+        XCTAssertEqual(list.map(\.0), [25, 30])
+        XCTAssertEqual(
+            list.map(\.3),
+            [
+                "new discount acme discount 10% from 2026-05-20 takes effect 12 days before today (2026-06-01): events already recorded since 2026-05-20 will price differently than when they were appended",
+                "new discount acme discount 5% from 2025-06-01 takes effect 365 days before today (2026-06-01): events already recorded since 2025-06-01 will price differently than when they were appended",
+            ])
+        XCTAssertEqual(try repo.lint("--staged", "--today", "2026-06-01", "--strict").status, 1)
+    }
+
     func testNewCardIsNotBackdated() throws {
         let repo = try LintSandbox(policy: nil, cards: false)
         try repo.write("README", "x\n")

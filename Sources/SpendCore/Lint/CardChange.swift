@@ -78,9 +78,13 @@ extension RateCardLint {
         return out
     }
 
-    /// Discounts are matched by `effective`: an unchanged one first, then one
-    /// with the same `effective` is the old one edited; none is a deletion.
-    static func discountChanges(from old: RateCard, to new: RateCard) -> [CardChange] {
+    /// How the discounts of `old` fare in `new` (the same provider's card):
+    /// an unchanged one is matched first, then one of `new` with the same
+    /// `effective` is the old one edited, and none is a deletion (`changed`,
+    /// in `old`'s order); the discounts of `new` left over were `added`.
+    static func matchDiscounts(
+        from old: RateCard, to new: RateCard
+    ) -> (changed: [(old: ContractDiscount, new: ContractDiscount?)], added: [ContractDiscount]) {
         func same(_ a: ContractDiscount, _ b: ContractDiscount) -> Bool {
             a.effective == b.effective && a.until == b.until && a.percent == b.percent && Set(a.models) == Set(b.models)
         }
@@ -89,13 +93,22 @@ extension RateCardLint {
         for d in old.discounts {
             if let k = remaining.firstIndex(where: { same(d, $0) }) { remaining.remove(at: k) } else { unmatched.append(d) }
         }
-        var out: [CardChange] = []
+        var changed: [(old: ContractDiscount, new: ContractDiscount?)] = []
         for d in unmatched {
+            let k = remaining.firstIndex { $0.effective == d.effective }
+            changed.append((d, k.map { remaining.remove(at: $0) }))
+        }
+        return (changed, remaining)
+    }
+
+    /// The discounts of `old` that `new` edited or deleted (``matchDiscounts(from:to:)``).
+    static func discountChanges(from old: RateCard, to new: RateCard) -> [CardChange] {
+        var out: [CardChange] = []
+        for (d, edited) in matchDiscounts(from: old, to: new).changed {
             var change = CardChange(
                 subject: .discount, name: d.id, path: new.path, line: nil, change: nil, wasAt: "\(old.path):\(d.location.line)",
                 from: d.effective, fromText: d.effectiveText, fromEffective: true)
-            if let k = remaining.firstIndex(where: { $0.effective == d.effective }) {
-                let e = remaining.remove(at: k)
+            if let e = edited {
                 var changes: [String] = []
                 if d.percent != e.percent { changes.append("percent \(d.percent) → \(e.percent)") }
                 if Set(d.models) != Set(e.models) { changes.append("models \(list(d.models)) → \(list(e.models))") }

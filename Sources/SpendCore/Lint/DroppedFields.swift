@@ -39,30 +39,93 @@ enum DroppedFields {
     }
 
     /// What `previous` prices and `point` does not, by TOML name: cache rates,
-    /// batch prices, tiers, tool fees, service tiers (and their cache rates).
+    /// batch prices, tiers, tool fees, service tiers, and inside each kept
+    /// long-context tier or service tier (and its tiers) its cache rates and
+    /// `batch_*` (`tiers (above_input_tokens 200000: batch_input)`,
+    /// `service_tiers.priority.batch_output`).
     static func lostFields(_ previous: PricePoint, _ point: PricePoint) -> [String] {
-        var lost = lostRates(previous.rates, point.rates, prefix: "")
-        // Batch prices, per token kind the point still prices.
-        let before = batchPriced(previous)
-        let after = batchPriced(point)
-        let kinds = point.rates.fields.indices.filter { before[$0] && !after[$0] && point.rates.fields[$0].value != nil }
-        if !kinds.isEmpty {
-            if previous.batchDiscount != nil && point.batchDiscount == nil {
-                lost.append("batch_discount")
-            } else {
-                lost += kinds.map { "batch_" + point.rates.fields[$0].name }
-            }
-        }
-        let thresholds = Set(point.tiers.map(\.aboveInputTokens))
-        let tiers = previous.tiers.map(\.aboveInputTokens).filter { !thresholds.contains($0) }
-        if !tiers.isEmpty { lost.append("tiers (above_input_tokens \(tiers.map { String($0) }.joined(separator: ", ")))") }
-        lost += previous.toolCallFees.keys.sorted().filter { point.toolCallFees[$0] == nil }.map { "tool_calls.\($0)" }
+        let discount = (before: previous.batchDiscount != nil, after: point.batchDiscount != nil)
+        let base = lostInSet(RateSet(previous), RateSet(point), discount: discount)
+        let tiers = lostInTiers(previous.tiers, point.tiers, serviceTier: false, discount: discount, prefix: "")
+        var serviceTiers = Lost(names: [], batchDiscount: false)
         for name in previous.serviceTiers.keys.sorted() {
+            let old = previous.serviceTiers[name]!
             guard let now = point.serviceTiers[name] else {
-                lost.append("service_tiers.\(name)")
+                serviceTiers.names.append("service_tiers.\(name)")
                 continue
             }
-            lost += lostRates(previous.serviceTiers[name]!.rates, now.rates, prefix: "service_tiers.\(name).")
+            let prefix = "service_tiers.\(name)."
+            let rates = lostInSet(RateSet(old), RateSet(now), discount: discount)
+            serviceTiers.add(Lost(names: rates.names.map { prefix + $0 }, batchDiscount: rates.batchDiscount))
+            serviceTiers.add(lostInTiers(old.tiers, now.tiers, serviceTier: true, discount: discount, prefix: prefix))
+        }
+        var lost = base.names
+        if base.batchDiscount || tiers.batchDiscount || serviceTiers.batchDiscount { lost.append("batch_discount") }
+        lost += tiers.names
+        lost += previous.toolCallFees.keys.sorted().filter { point.toolCallFees[$0] == nil }.map { "tool_calls.\($0)" }
+        return lost + serviceTiers.names
+    }
+
+    /// What a rate set lost: names, and whether a batch price it had only
+    /// through the point's `batch_discount` went with that discount.
+    struct Lost {
+        var names: [String]
+        var batchDiscount: Bool
+
+        mutating func add(_ other: Lost) {
+            names += other.names
+            batchDiscount = batchDiscount || other.batchDiscount
+        }
+    }
+
+    /// One rate set of a point as the pricer picks it: the base rates, a
+    /// long-context tier, a service tier or a tier of a service tier.
+    struct RateSet {
+        var rates: TokenRates
+        var batchRates: TokenRates
+        /// A service tier's set prices a batch event only when it has `batch_*`
+        /// of its own; otherwise the standard set does.
+        var batchOnlyWhenOwn: Bool
+
+        init(_ point: PricePoint) { (rates, batchRates, batchOnlyWhenOwn) = (point.rates, point.batchRates, false) }
+        init(_ tier: PriceTier, serviceTier: Bool) { (rates, batchRates, batchOnlyWhenOwn) = (tier.rates, tier.batchRates, serviceTier) }
+        init(_ serviceTier: ServiceTierPrice) { (rates, batchRates, batchOnlyWhenOwn) = (serviceTier.rates, serviceTier.batchRates, true) }
+    }
+
+    /// The rates of `old` that `new` leaves out, and the batch prices of the
+    /// token kinds `new` still prices: an explicit `batch_<kind>` by name, one
+    /// that came from a dropped `batch_discount` as `batchDiscount`.
+    static func lostInSet(_ old: RateSet, _ new: RateSet, discount: (before: Bool, after: Bool)) -> Lost {
+        var lost = Lost(names: lostRates(old.rates, new.rates, prefix: ""), batchDiscount: false)
+        let before = batchPriced(old, discount: discount.before)
+        let after = batchPriced(new, discount: discount.after)
+        for k in new.rates.fields.indices where before[k] && !after[k] && new.rates.fields[k].value != nil {
+            if old.batchRates.fields[k].value != nil {
+                lost.names.append("batch_" + new.rates.fields[k].name)
+            } else if discount.before && !discount.after {
+                lost.batchDiscount = true
+            }
+        }
+        return lost
+    }
+
+    /// Long-context tiers of `old` that `new` has no tier for (by
+    /// `above_input_tokens`), then what each kept tier lost, named by its threshold.
+    static func lostInTiers(
+        _ old: [PriceTier], _ new: [PriceTier], serviceTier: Bool, discount: (before: Bool, after: Bool), prefix: String
+    ) -> Lost {
+        var byThreshold: [Int64: PriceTier] = [:]
+        for tier in new { byThreshold[tier.aboveInputTokens] = tier }
+        var lost = Lost(names: [], batchDiscount: false)
+        let missing = old.map(\.aboveInputTokens).filter { byThreshold[$0] == nil }
+        if !missing.isEmpty { lost.names.append("\(prefix)tiers (above_input_tokens \(missing.map { String($0) }.joined(separator: ", ")))") }
+        for tier in old {
+            guard let now = byThreshold[tier.aboveInputTokens] else { continue }
+            let set = lostInSet(RateSet(tier, serviceTier: serviceTier), RateSet(now, serviceTier: serviceTier), discount: discount)
+            if !set.names.isEmpty {
+                lost.names.append("\(prefix)tiers (above_input_tokens \(tier.aboveInputTokens): \(set.names.joined(separator: ", ")))")
+            }
+            lost.batchDiscount = lost.batchDiscount || set.batchDiscount
         }
         return lost
     }
@@ -72,8 +135,11 @@ enum DroppedFields {
         zip(a.fields, b.fields).filter { $0.0.value != nil && $0.1.value == nil }.map { prefix + $0.0.name }
     }
 
-    /// For each token kind (in `TokenRates.fields` order): does a batch event get a price.
-    static func batchPriced(_ p: PricePoint) -> [Bool] {
-        zip(p.rates.fields, p.batchRates.fields).map { rate, batch in batch.value != nil || (p.batchDiscount != nil && rate.value != nil) }
+    /// For each token kind (in `TokenRates.fields` order): does a batch event
+    /// that uses this rate set get a price from it — its own `batch_<kind>`,
+    /// else its rate × the point's `batch_discount`.
+    static func batchPriced(_ set: RateSet, discount: Bool) -> [Bool] {
+        if set.batchOnlyWhenOwn && set.batchRates.isEmpty { return set.rates.fields.map { _ in false } }
+        return zip(set.rates.fields, set.batchRates.fields).map { rate, batch in batch.value != nil || (discount && rate.value != nil) }
     }
 }

@@ -16,7 +16,7 @@ public struct LintedCard: Sendable {
 ///   model name the reference list prices differently from the glob's model;
 /// - `ratecard-rewrite`: a price point or `[[discount]]` of the base edited or deleted
 ///   where it prices recorded events (``CardChange``);
-/// - `ratecard-backdated` (warning): a new point effective more than 7 days before today;
+/// - `ratecard-backdated` (warning): a new point or `[[discount]]` effective more than 7 days before today;
 /// - `ratecard-dropped-field` (warning): a new point that drops what its model's previous point priced.
 public enum RateCardLint {
     /// How far back a new point may take effect without a warning.
@@ -153,7 +153,7 @@ public enum RateCardLint {
     }
 
     /// Compares the cards of `target` with those of `base`: deleted cards
-    /// (`ratecard-rewrite`), new points of existing cards that take effect
+    /// (`ratecard-rewrite`), new points and discounts of existing cards that take effect
     /// more than 7 days before `now` (`ratecard-backdated`), new or edited
     /// points that drop what the previous point of their model priced
     /// (`ratecard-dropped-field`), and the points and discounts edited or
@@ -200,17 +200,28 @@ public enum RateCardLint {
             }
             var oldKeys = Set<String>()
             for p in old.points { oldKeys.insert(key(p)) }
-            for p in new.points where !oldKeys.contains(key(p)) && p.effective < now - backdateGrace {
-                let days = (now - p.effective) / Timestamp.millisPerDay
-                out.append(
-                    Diagnostic(
-                        path: new.path, line: p.location.line, rule: .ratecardBackdated,
-                        message:
-                            "new price point \(p.id) takes effect \(days) days before today (\(Timestamp.dateString(days: Timestamp.day(ofMillis: now)))): events already recorded since \(p.effectiveText) will price differently than when they were appended"
-                    ))
+            out += new.points.filter { !oldKeys.contains(key($0)) }.compactMap {
+                backdated("price point \($0.id)", effective: $0.effective, effectiveText: $0.effectiveText, at: $0.location, now: now)
+            }
+            out += matchDiscounts(from: old, to: new).added.compactMap {
+                backdated("discount \($0.id)", effective: $0.effective, effectiveText: $0.effectiveText, at: $0.location, now: now)
             }
         }
         return (out, changes)
+    }
+
+    /// `ratecard-backdated` for a new point or `[[discount]]` (`what`: `price
+    /// point openai/gpt-4o@2026-10-01`, `discount acme discount 15% from
+    /// 2026-01-01`) that takes effect more than ``backdateGrace`` before `now`;
+    /// nil otherwise.
+    static func backdated(_ what: String, effective: Int64, effectiveText: String, at location: SourceLocation, now: Int64) -> Diagnostic? {
+        guard effective < now - backdateGrace else { return nil }
+        let days = (now - effective) / Timestamp.millisPerDay
+        return Diagnostic(
+            path: location.path, line: location.line, rule: .ratecardBackdated,
+            message:
+                "new \(what) takes effect \(days) days before today (\(Timestamp.dateString(days: Timestamp.day(ofMillis: now)))): events already recorded since \(effectiveText) will price differently than when they were appended"
+        )
     }
 
     /// What changed between two versions of a point, or nil when they price alike.
