@@ -39,9 +39,12 @@ enum PriceSplitText {
         "Δ \(Format.delta(delta, places: precision)) = usage \(Format.delta(s.usageDelta, places: precision)) + price \(Format.delta(s.priceDelta, places: precision))"
     }
 
-    /// The note for events the constant prices could not price.
-    static func unpricedNote(_ events: Int64, base: String) -> String {
-        "\(events) events have no price at \(base)'s prices (a model or rate added later): their own cost counts as usage"
+    /// The note for events the constant prices (`base`'s) could not price, if any: shared by
+    /// `spend diff --releases` (its total) and `spend releases` (each row it applies to).
+    static func unpricedNote(_ s: PriceSplit, base: String) -> String? {
+        let events = s.unpricedEvents
+        guard events > 0 else { return nil }
+        return "\(events) events have no price at \(base)'s prices (a model or rate added later): their own cost counts as usage"
     }
 
     /// "search: PRICE -33.8% v1.2→v1.3; Δ … = usage … + price …; usage cost/request +0.0%" and the card commits.

@@ -106,8 +106,7 @@ public struct ReleaseDiffRenderer {
         if let why = d.unpinnable { text += "\nspikes: " + d.rows.filter(\.spike).map { $0.keys.joined(separator: "/") }.joined(separator: ", ") + "; " + why + "\n" }
         var notes: [String] = []
         if d.hidden > 0 { notes.append("\(d.hidden) more rows not shown (--top)") }
-        let unpriced = d.total.split.constantA.unpriced + d.total.split.constantB.unpriced
-        if unpriced > 0 { notes.append(PriceSplitText.unpricedNote(unpriced, base: d.from.name)) }
+        if let note = PriceSplitText.unpricedNote(d.total.split, base: d.from.name) { notes.append(note) }
         notes.append(
             "events placed by their release field: \(d.placed.field), by commit ancestry: \(d.placed.commit), by tag dates: \(d.placed.date)")
         if let note = ExcludedLinesNote.line(d.excluded, places: precision) { notes.append(note) }

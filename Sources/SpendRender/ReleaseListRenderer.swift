@@ -11,7 +11,7 @@ public struct ReleaseListRenderer {
     /// Without `--by`; with it, the `--by` names come after `date`.
     public static let csvColumns = [
         "release", "date", "requests", "cost", "days", "cost_per_request", "cost_per_day", "cost_per_request_pct", "cost_per_day_pct",
-        "retry_share", "spike", "compared_with", "usage_cost_per_request_pct", "usage_cost_per_day_pct", "price_pct", "price_change",
+        "retry_share", "spike", "compared_with", "usage_cost_per_request_pct", "usage_cost_per_day_pct", "price_pct", "price_change", "unpriced_events",
     ]
 
     func fields(_ r: ReleaseRow, _ list: ReleaseList) -> [String] {
@@ -22,6 +22,7 @@ public struct ReleaseListRenderer {
             r.previous == nil ? "" : r.split.usageCostPerRequestChange?.description ?? "",
             r.previous == nil ? "" : r.split.usageCostPerDayChange?.description ?? "",
             r.previous == nil ? "" : r.split.priceChange?.description ?? "", r.split.priceMoved ? "true" : "false",
+            String(r.split.unpricedEvents),
         ]
         return [r.name, r.tag?.day ?? ""] + (list.columns.isEmpty ? [] : r.keys) + figures
     }
@@ -35,6 +36,11 @@ public struct ReleaseListRenderer {
         list.columns.isEmpty ? list.rows : list.rows.filter { !$0.keys.isEmpty }
     }
 
+    /// `v1.4`, or with `--by` a group's `v1.4 search/gpt-4o`.
+    static func label(_ row: ReleaseRow) -> String {
+        row.name + (row.keys.isEmpty ? "" : " " + row.keys.joined(separator: "/"))
+    }
+
     /// The release list in `format`.
     public func render(_ list: ReleaseList, as format: OutputFormat) -> String {
         switch format {
@@ -44,7 +50,7 @@ public struct ReleaseListRenderer {
             let names = header(list)
             let rows = dataRows(list).map { r in
                 "  {" + zip(names, fields(r, list)).map { n, v in
-                    if ["requests", "days", "spike", "price_change"].contains(n) { return "\(JSON.quote(n)):\(v)" }
+                    if ["requests", "days", "spike", "price_change", "unpriced_events"].contains(n) { return "\(JSON.quote(n)):\(v)" }
                     return "\(JSON.quote(n)):" + (v.isEmpty ? "null" : JSON.quote(v))
                 }.joined(separator: ",") + "}"
             }
@@ -77,10 +83,13 @@ public struct ReleaseListRenderer {
             text += "PRICE = prices alone moved cost more than \(list.threshold)%\n"
             let moved = list.rows.filter(\.split.priceMoved)
             for (pin, row) in zip(list.pricePins, moved) {
-                let label = row.name + (row.keys.isEmpty ? "" : " " + row.keys.joined(separator: "/"))
-                text += "\n" + PriceSplitText.priceDiagnosis(label: label, pin, row.split, from: row.previous ?? "", to: row.name, precision: precision)
+                text += "\n" + PriceSplitText.priceDiagnosis(label: Self.label(row), pin, row.split, from: row.previous ?? "", to: row.name, precision: precision)
             }
             if !moved.isEmpty { text += "\n" }
+            for row in list.rows {
+                guard let previous = row.previous, let note = PriceSplitText.unpricedNote(row.split, base: previous) else { continue }
+                text += TerminalText.escaped(Self.label(row) + ": " + note) + "\n"
+            }
             text += "events placed by their release field: \(list.placed.field), by commit ancestry: \(list.placed.commit), by tag dates: \(list.placed.date)\n"
             if let note = ExcludedLinesNote.line(list.excluded, places: precision) { text += note + "\n" }
             text += "costs in USD rounded for display; --format csv gives exact values\n"

@@ -212,4 +212,68 @@ final class ReleasePriceSplitTests: XCTestCase {
         XCTAssertTrue(
             table.stdout.contains("  not in any commit (a working-tree change to the rate cards): openai/gpt-4o-mini@2026-12-01\n"), table.stdout)
     }
+
+    /// v1 (November) → gpt-4o-mini doubles from 2026-12-01 → v2 (`v2Days`) → v3 (January): each month its own shard, no tags.
+    func threeReleases(v2Days: [String]) throws -> TestRepo {
+        let repo = try makeRepo(cards: false)
+        try repo.write(
+            "ratecards/openai.toml", diffCard() + "\n[[price]]\nmodel = \"gpt-4o-mini\"\neffective = 2026-12-01\ninput = 0.30\noutput = 1.20\n")
+        try commitDated(repo, "Initial app", "2026-11-01T09:00:00Z")
+        var shards: [String: [String]] = [:]
+        for (release, days) in [("v1", ["2026-11-10", "2026-11-11"]), ("v2", v2Days), ("v3", ["2027-01-05"])] {
+            for day in days {
+                shards[String(day.prefix(7)), default: []] +=
+                    calls("\(release)a\(day)", "summaries", day: day, count: 4, release: release)
+                    + calls("\(release)b\(day)", "search", day: day, count: 4, release: release)
+            }
+        }
+        for (month, lines) in shards { try repo.writeLedger("ledger/\(month.prefix(4))/\(month).jsonl", lines) }
+        return repo
+    }
+
+    /// `spend releases` in process, with the summary engine it used (no disk cache: every shard read is parsed and priced).
+    func releaseList(_ repo: TestRepo) throws -> (ReleaseList, SummaryEngine, CostRepository, ReportQuery) {
+        let cost = try CostRepository(directory: repo.root.path)
+        let query = try ReportQuery(by: ["feature"])
+        let engine = SummaryEngine(cache: nil)
+        let list = try ReleaseList.build(repository: cost, summaries: engine, pattern: nil, query: query, threshold: ExactDecimal(30))
+        return (list, engine, cost, query)
+    }
+
+    /// Each compared release's split is the one `spend diff --releases PREVIOUS RELEASE` computes.
+    func assertSplitsMatchReleaseDiffs(_ list: ReleaseList, _ cost: CostRepository, _ query: ReportQuery, file: StaticString = #filePath, line: UInt = #line) throws {
+        let compared = list.rows.filter { $0.previous != nil }
+        XCTAssertEqual(compared.map(\.name), ["v2", "v3"], file: file, line: line)
+        for row in compared {
+            let diff = try ReleaseDiffEngine(repository: cost, summaries: SummaryEngine(cache: nil)).diff(
+                row.previous!, row.name, query: query, threshold: ExactDecimal(30), top: nil)
+            XCTAssertEqual(row.split, diff.total.split, row.name, file: file, line: line)
+        }
+    }
+
+    /// v2 is compared at v1's prices and v3 at v2's. Every release's days fall in one price epoch, so at its
+    /// own epoch's constant prices a release costs what it did: v1 (at v1's prices) and v2 and v3 (at
+    /// v2's) are not priced again; only December's shard is, at v1's prices. Before, v2's events were
+    /// priced three times (own, v1's, v2's) and 7 shard summaries were parsed.
+    func testReleasesPriceEachEventOncePerPriceSetItNeeds() throws {
+        let repo = try threeReleases(v2Days: ["2026-12-02", "2026-12-03"])
+        let (list, engine, cost, query) = try releaseList(repo)
+        XCTAssertEqual(engine.parsedShards, 4, "3 shards at their own prices + December's at v1's prices")
+        try assertSplitsMatchReleaseDiffs(list, cost, query)
+        let v2 = try XCTUnwrap(list.rows.first { $0.name == "v2" })
+        XCTAssertTrue(v2.split.priceMoved, "search doubled: a price effect from v1 to v2")
+        XCTAssertFalse(try XCTUnwrap(list.rows.first { $0.name == "v3" }).split.priceMoved)
+    }
+
+    /// A release whose days span a price change (v2: 30 November and 2 December) is priced at its own
+    /// constant prices for the next comparison: its November search calls cost double there.
+    func testAReleaseSpanningAPriceChangeIsPricedAtItsOwnConstantPrices() throws {
+        let repo = try threeReleases(v2Days: ["2026-11-30", "2026-12-02"])
+        let (list, engine, cost, query) = try releaseList(repo)
+        XCTAssertEqual(engine.parsedShards, 7, "3 at their own prices + v2's two shards at v1's prices and again at v2's")
+        try assertSplitsMatchReleaseDiffs(list, cost, query)
+        let v3 = try XCTUnwrap(list.rows.first { $0.name == "v3" })
+        XCTAssertNotEqual(v3.split.constantA.cost, list.rows.first { $0.name == "v2" }!.side.usage.cost)
+        XCTAssertEqual(v3.split.constantA.repriced.keys.sorted(), ["openai/gpt-4o-mini"])
+    }
 }

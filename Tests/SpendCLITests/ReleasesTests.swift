@@ -131,7 +131,7 @@ final class ReleasesTests: XCTestCase {
         assertOK(r)
         XCTAssertEqual(
             r.lines.first,
-            "release,date,requests,cost,days,cost_per_request,cost_per_day,cost_per_request_pct,cost_per_day_pct,retry_share,spike,compared_with,usage_cost_per_request_pct,usage_cost_per_day_pct,price_pct,price_change"
+            "release,date,requests,cost,days,cost_per_request,cost_per_day,cost_per_request_pct,cost_per_day_pct,retry_share,spike,compared_with,usage_cost_per_request_pct,usage_cost_per_day_pct,price_pct,price_change,unpriced_events"
         )
         let rows = csvRows(r.stdout)
         XCTAssertEqual(rows["v1"]?["requests"], "11")
@@ -248,7 +248,7 @@ final class ReleasesTests: XCTestCase {
         let rows = csv.lines.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).prefix(3).joined(separator: ",") }
         XCTAssertEqual(rows, ["v1,2026-01-01,search", "v1,2026-01-01,summaries", "v2,2026-01-12,summaries", "v2,2026-01-12,search"])
         let summaries = csv.lines.first { $0.hasPrefix("v2,2026-01-12,summaries,") } ?? ""
-        XCTAssertTrue(summaries.hasSuffix(",true,v1,0,200,0,false"), summaries)
+        XCTAssertTrue(summaries.hasSuffix(",true,v1,0,200,0,false,0"), summaries)
         let table = try repo.spend("releases", "--by", "feature")
         assertOK(table)
         XCTAssertEqual(table.lines.first?.split(separator: " ").prefix(3), ["release", "date", "feature"])
@@ -256,5 +256,47 @@ final class ReleasesTests: XCTestCase {
         let json = try repo.spend("releases", "--by", "feature", "--format", "json")
         let parsed = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [String: Any]
         XCTAssertEqual((parsed["rows"] as? [[String: Any]])?.compactMap { $0["feature"] as? String }, ["search", "summaries", "summaries", "search"])
+    }
+
+    /// An event of v2 at a rate v1's prices lack (gpt-4o's priority tier, added from 2026-12-01) keeps its own
+    /// cost as usage: `spend releases` says so on the row, in the release diff's words, and CSV/JSON count it.
+    func testReleasesNoteEventsWithNoPriceAtThePreviousReleasesPrices() throws {
+        let repo = try makeRepo(cards: false)
+        try repo.write(
+            "ratecards/openai.toml",
+            diffCard() + """
+
+                [[price]]
+                model = "gpt-4o"
+                effective = 2026-12-01
+                input = 2.50
+                output = 10.00
+                [price.service_tiers.priority]
+                input = 5.00
+                output = 20.00
+
+                """)
+        try commitDated(repo, "Initial app", "2026-11-01T09:00:00Z")
+        func e(_ id: String, _ day: String, _ release: String, tier: String? = nil) -> String {
+            event(
+                ts: "\(day)T10:00:00Z", id: id, input: 1000, output: 100, tags: [("team", "t"), ("feature", "x")],
+                extra: "\"release\":\"\(release)\"" + (tier.map { ",\"service_tier\":\"\($0)\"" } ?? ""))
+        }
+        try repo.writeLedger(
+            "ledger/2026/2026-12.jsonl",
+            [e("a", "2026-11-10", "v1"), e("b", "2026-12-02", "v2"), e("c", "2026-12-02", "v2", tier: "priority"), e("d", "2026-12-09", "v3")])
+        let note = "1 events have no price at v1's prices (a model or rate added later): their own cost counts as usage\n"
+        let diff = try repo.spend("diff", "--releases", "v1", "v2")
+        XCTAssertTrue(diff.stdout.contains("\n" + note), diff.stdout)
+        let table = try repo.spend("releases")
+        assertOK(table)
+        XCTAssertTrue(table.stdout.contains("\nv2: " + note), table.stdout)
+        XCTAssertFalse(table.stdout.contains("v3: "), "v3 at v2's prices prices every event:\n\(table.stdout)")
+        let byFeature = try repo.spend("releases", "--by", "feature")
+        XCTAssertTrue(byFeature.stdout.contains("\nv2: " + note + "v2 x: " + note), byFeature.stdout)
+        let csv = csvRows(try repo.spend("releases", "--format", "csv").stdout)
+        XCTAssertEqual(["v1", "v2", "v3"].map { csv[$0]?["unpriced_events"] }, ["0", "1", "0"])
+        let json = try JSONSerialization.jsonObject(with: Data(try repo.spend("releases", "--format", "json").stdout.utf8)) as! [String: Any]
+        XCTAssertEqual((json["rows"] as? [[String: Any]])?.map { $0["unpriced_events"] as? Int }, [0, 1, 0])
     }
 }

@@ -9,8 +9,8 @@ import Foundation
 ///
 /// It is one extra price book per comparison: the shards holding the compared
 /// releases' events are summarized with it once more (through the summary
-/// cache, keyed by the card blobs and the instant's price epoch), so an event
-/// is priced twice at most.
+/// cache, keyed by the card blobs and the instant's price epoch), so a release
+/// diff prices an event twice at most (`spend releases`: ``ReleasePriceSets``).
 public struct ConstantPrices: Sendable {
     /// The instant the prices are taken at (ms since the epoch).
     public var instant: Int64

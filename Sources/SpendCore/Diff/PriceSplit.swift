@@ -113,6 +113,9 @@ public struct PriceSplit: Sendable, Hashable {
 
     public init() {}
 
+    /// Events of either side the constant prices could not price (their own cost counts as usage).
+    public var unpricedEvents: Int64 { constantA.unpriced + constantB.unpriced }
+
     /// Fills the figures from both sides' actual usage and their constant-price costs.
     mutating func compute(a: ReleaseSide, b: ReleaseSide, daysA: Int, daysB: Int, threshold: ExactDecimal, what: String) throws(SpendError) {
         usageDelta = try checkedDifference(constantB.cost, constantA.cost, for: what)

@@ -67,23 +67,9 @@ public struct ReleaseList: Sendable {
             if let last { previousOf[name] = last }
             last = name
         }
-        // One constant-price reading per distinct price book (releases in one price epoch share it).
-        var readings: [String: ConstantPriceUsage] = [:]
-        var readingOf: [String: String] = [:]
-        var pairsOf: [String: Set<String>] = [:]
-        var pricesOf: [String: ConstantPrices] = [:]
-        for (name, previous) in previousOf {
-            let prices = ConstantPrices(
-                book: snapshot.priceBook, at: ReleaseDiffEngine.priceInstant(previous, days: usage.days[previous], tag: attributor.tag(named: previous)))
-            let id = SummaryEngine.bookKey(prices.book) ?? "at \(prices.instant)"
-            readingOf[name] = id
-            pricesOf[id] = prices
-            pairsOf[id, default: []].formUnion([name, previous])
-        }
-        for (id, prices) in pricesOf.sorted(by: { $0.key < $1.key }) {
-            readings[id] = try ConstantPriceUsage.read(
-                snapshot: snapshot, query: query, attributor: attributor, summaries: summaries, prices: prices, releases: pairsOf[id])
-        }
+        // Each release priced once per set of price points it needs (see ReleasePriceSets).
+        let priceSets = try ReleasePriceSets.read(
+            snapshot: snapshot, query: query, attributor: attributor, summaries: summaries, usage: usage, previousOf: previousOf)
 
         var list = ReleaseList(rows: [], columns: breakdown ? query.dimensionNames : [], threshold: threshold)
         var rowsOfRelease: [String: ReleaseRow] = [:]
@@ -92,7 +78,7 @@ public struct ReleaseList: Sendable {
             row.side = try usage.total(name)
             row.days = usage.days[name]?.count ?? 0
             let previous = previousOf[name]
-            let reading = readingOf[name].flatMap { readings[$0] }
+            let reading = priceSets.reading(comparing: name)
             if let previous, let reading {
                 try compare(
                     &row, with: rowsOfRelease[previous]!, constantA: try reading.total(previous), constantB: try reading.total(name),
@@ -125,7 +111,7 @@ public struct ReleaseList: Sendable {
         if !moved.isEmpty {
             let blame = RateCardBlame(repository: repository)
             for row in moved {
-                guard let id = readingOf[row.name], let prices = pricesOf[id] else { continue }
+                guard let prices = priceSets.reading(comparing: row.name)?.prices else { continue }
                 var repriced = row.split.constantA.repriced
                 for (m, days) in row.split.constantB.repriced { repriced[m] = repriced[m].map { ConstantSide.union($0, days) } ?? days }
                 list.pricePins.append(blame.pin(keys: row.keys, repriced: repriced, book: snapshot.priceBook, prices: prices))
