@@ -357,6 +357,98 @@ final class CorrectionsTests: XCTestCase {
         XCTAssertEqual(try repo.read("ledger/2025/2025-01.jsonl"), before)
     }
 
+    // MARK: Append
+
+    /// A batch for `spend append --stdin` over `baseRepo` with `v0` voiding
+    /// s1 in February's shard: lines 2, 3, 4 and 7 break a correction rule.
+    func appendBatch(_ repo: TestRepo) throws -> [String] {
+        try repo.append("ledger/2025/2025-02.jsonl", Self.void("v0", "s1") + "\n")
+        return [
+            Self.void("v1", "s0"),
+            Self.void("v2", "s0"),  // s0 is corrected by line 1
+            Self.void("v3", "ghost"),
+            Self.void("v4", "s1"),  // s1 is corrected in the ledger
+            growth("n1", day: "2025-02-02"),
+            Self.void("v5", "n1"),  // an event earlier in the batch
+            Self.void("v6", "n2"),  // n2 comes later: not yet an event
+            growth("n2", day: "2025-02-02"),
+        ]
+    }
+
+    func testAppendRefusesCorrectionLinesThatBreakTheRulesAndWritesNothing() throws {
+        let repo = try baseRepo()
+        let batch = try appendBatch(repo)
+        let before = try repo.read("ledger/2025/2025-02.jsonl")
+        let r = try runSpend("spend", ["append", "--stdin"], in: repo.root, input: Data((batch.joined(separator: "\n") + "\n").utf8))
+        assertRejected(r)
+        XCTAssertEqual(
+            r.stderr,
+            """
+            <stdin>:2: error[correction-twice]: "s0" is already corrected (void "v1" at <stdin>:1): correct that correction instead
+            <stdin>:3: error[correction-target]: corrects "ghost" but no event of the ledger has that id
+            <stdin>:4: error[correction-twice]: "s1" is already corrected (void "v0" at ledger/2025/2025-02.jsonl:2): correct that correction instead
+            <stdin>:7: error[correction-target]: corrects "n2" but no event of the ledger has that id
+            spend: 4 errors; nothing was written
+
+            """)
+        XCTAssertEqual(try repo.read("ledger/2025/2025-02.jsonl"), before)
+        // One line, with --json: the same rules.
+        let json = try repo.spend("append", "--json", Self.void("v7", "s1"))
+        assertRejected(json)
+        XCTAssertEqual(
+            json.stderr,
+            """
+            <json>:1: error[correction-twice]: "s1" is already corrected (void "v0" at ledger/2025/2025-02.jsonl:2): correct that correction instead
+            spend: 1 error; nothing was written
+
+            """)
+        // A void's reason is checked at append time too.
+        for reason in [",\"reason\":\"\"", ""] {
+            let line = "{\"ts\":\"2025-02-03T00:00:00Z\",\"id\":\"v8\",\"corrects\":\"s0\",\"correction\":\"void\"\(reason)}"
+            let r = try runSpend("spend", ["append", "--stdin"], in: repo.root, input: Data((line + "\n").utf8))
+            assertRejected(r)
+            XCTAssertEqual(
+                r.stderr,
+                """
+                <stdin>:1: error[correction-reason]: a void needs a reason: say why the event does not count
+                spend: 1 error; nothing was written
+
+                """)
+        }
+        XCTAssertEqual(try repo.read("ledger/2025/2025-02.jsonl"), before)
+    }
+
+    func testAppendRejectFileTakesTheBadCorrectionLinesAndWritesTheRest() throws {
+        let repo = try baseRepo()
+        let batch = try appendBatch(repo)
+        let before = try repo.read("ledger/2025/2025-02.jsonl")
+        let r = try runSpend(
+            "spend", ["append", "--stdin", "--reject-file", "rejects.jsonl"], in: repo.root,
+            input: Data((batch.joined(separator: "\n") + "\n").utf8))
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.hasSuffix("spend: rejected 4 lines (written to rejects.jsonl)\n"), r.stderr)
+        let added = try repo.read("ledger/2025/2025-02.jsonl").dropFirst(before.count).split(separator: "\n")
+        XCTAssertEqual(added.map { try? LedgerEvent.parse(line: String($0)).id }, ["v1", "n1", "v5", "n2"])
+        XCTAssertEqual(
+            try repo.read("rejects.jsonl").split(separator: "\n").map(String.init),
+            [
+                #"{"path":"<stdin>","line":2,"error":"\"s0\" is already corrected (void \"v1\" at <stdin>:1): correct that correction instead","rule":"correction-twice","input":"#
+                    + batch[1] + "}",
+                #"{"path":"<stdin>","line":3,"error":"corrects \"ghost\" but no event of the ledger has that id","rule":"correction-target","input":"#
+                    + batch[2] + "}",
+                #"{"path":"<stdin>","line":4,"error":"\"s1\" is already corrected (void \"v0\" at ledger/2025/2025-02.jsonl:2): correct that correction instead","rule":"correction-twice","input":"#
+                    + batch[3] + "}",
+                #"{"path":"<stdin>","line":7,"error":"corrects \"n2\" but no event of the ledger has that id","rule":"correction-target","input":"#
+                    + batch[6] + "}",
+            ])
+        // The same valid lines again with --skip-duplicates: already written, so skipped (not "already corrected").
+        let again = try runSpend(
+            "spend", ["append", "--stdin", "--skip-duplicates"], in: repo.root,
+            input: Data(([batch[0], batch[4], batch[5], batch[7]].joined(separator: "\n") + "\n").utf8))
+        assertOK(again)
+        XCTAssertTrue(again.stderr.contains("skipped 4 duplicates") || again.stdout.contains("skipped 4 duplicates"), again.stdout + again.stderr)
+    }
+
     // MARK: Lint
 
     func testLintCorrectionRules() throws {
