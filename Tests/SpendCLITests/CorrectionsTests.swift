@@ -474,6 +474,44 @@ final class CorrectionsTests: XCTestCase {
             ])
     }
 
+    /// `spend lint --all`: a line that a correction takes out is not
+    /// re-judged; a note names it and the correction that stands. A line
+    /// without a readable id cannot be corrected: its error stays.
+    func testLintAllDoesNotReportTheFindingsOfCorrectedLines() throws {
+        let repo = try baseRepo()
+        let unreadable = "{\"ts\":\"2025-01-12T00:00:00Z\",\"id\":\"bad-1\",\"provider\":\"openai\",\"model\":\"gpt-4o\",\"input_tokens\":-5,\"output_tokens\":1,\"tags\":{}}"
+        let typo = event(ts: "2025-01-13T00:00:00Z", id: "bad-2", model: "gpt-5o", input: 10, output: 10, tags: [("team", "growth")])
+        let wrongShard = event(ts: "2025-03-01T00:00:00Z", id: "bad-3", model: "gpt-5o", input: 10, output: 10, tags: [("team", "growth")])
+        let noId = "{\"ts\":\"2025-01-14T00:00:00Z\",oops}"
+        try repo.append("ledger/2025/2025-01.jsonl", [unreadable, typo, wrongShard, noId].map { $0 + "\n" }.joined())
+        try commitDated(repo, "bad lines", "2025-02-04T00:00:00Z")
+        let before = try repo.spend("lint", "--all")
+        XCTAssertEqual(before.status, 1)
+        XCTAssertTrue(before.stdout.hasSuffix("spend lint: 5 errors (working tree against HEAD: 8 events in 2 shards, 1 rate card)\n"), before.stdout)
+        try repo.append(
+            "ledger/2025/2025-02.jsonl",
+            [Self.void("v1", "bad-1"), Self.void("v2", "bad-2"), Self.void("v2b", "bad-2", reason: "again")].map { $0 + "\n" }.joined())
+        try repo.append("ledger/2025/2025-01.jsonl", Self.retag("r3", "bad-3", team: "growth") + "\n")
+        let after = try repo.spend("lint", "--all")
+        XCTAssertEqual(after.status, 1)
+        XCTAssertEqual(
+            after.stdout.split(separator: "\n").filter { !$0.hasPrefix(" ") && !$0.first!.isNumber }.map(String.init),
+            [
+                "ledger/2025/2025-01.jsonl:9:30: error[json]: expected a quoted key",
+                #"ledger/2025/2025-02.jsonl:4:56: error[correction-twice]: "bad-2" is already corrected (void "v2" at ledger/2025/2025-02.jsonl:3): correct that correction instead"#,
+                #"note: ledger/2025/2025-01.jsonl:6: error[schema] not reported: the line is voided by "v1" (ledger/2025/2025-02.jsonl:2)"#,
+                #"note: ledger/2025/2025-01.jsonl:7: error[unknown-model] not reported: the line is voided by "v2" (ledger/2025/2025-02.jsonl:3)"#,
+                #"note: ledger/2025/2025-01.jsonl:8: error[wrong-shard], error[unknown-model] not reported: the line is replaced by "r3" (ledger/2025/2025-01.jsonl:10)"#,
+                "spend lint: 2 errors (working tree against HEAD: 12 events in 2 shards, 1 rate card)",
+            ])
+        // --limit caps the notes like the findings.
+        let limited = try repo.spend("lint", "--all", "--limit", "1")
+        XCTAssertTrue(
+            limited.stdout.contains(
+                #"note: ledger/2025/2025-01.jsonl:6: error[schema] not reported: the line is voided by "v1" (ledger/2025/2025-02.jsonl:2)"#
+                    + "\nnote: 2 more corrected lines with findings not reported (--limit 0 lists them)\n"), limited.stdout)
+    }
+
     func testScannerRulesForCorrectionLines() throws {
         let repo = try baseRepo()
         let cases: [(String, String)] = [
