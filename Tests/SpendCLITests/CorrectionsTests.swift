@@ -510,6 +510,17 @@ final class CorrectionsTests: XCTestCase {
             limited.stdout.contains(
                 #"note: ledger/2025/2025-01.jsonl:6: error[schema] not reported: the line is voided by "v1" (ledger/2025/2025-02.jsonl:2)"#
                     + "\nnote: 2 more corrected lines with findings not reported (--limit 0 lists them)\n"), limited.stdout)
+        // Committed, then the rate cards change: history is re-checked for a price, and the corrected lines are left out.
+        try commitDated(repo, "corrections", "2025-02-05T00:00:00Z")
+        try repo.write("ratecards/openai.toml", try repo.read("ratecards/openai.toml") + "# touched\n")
+        let recheck = try repo.spend("lint")
+        assertOK(recheck)
+        XCTAssertEqual(
+            recheck.stdout.split(separator: "\n").filter { $0.hasPrefix("note: ledger/") }.map(String.init),
+            [
+                #"note: ledger/2025/2025-01.jsonl:7: error[unknown-model] not reported: the line is voided by "v2" (ledger/2025/2025-02.jsonl:3)"#,
+                #"note: ledger/2025/2025-01.jsonl:8: error[unknown-model] not reported: the line is replaced by "r3" (ledger/2025/2025-01.jsonl:10)"#,
+            ])
     }
 
     func testScannerRulesForCorrectionLines() throws {
