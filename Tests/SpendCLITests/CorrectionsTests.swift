@@ -357,6 +357,98 @@ final class CorrectionsTests: XCTestCase {
         XCTAssertEqual(try repo.read("ledger/2025/2025-01.jsonl"), before)
     }
 
+    // MARK: Append
+
+    /// A batch for `spend append --stdin` over `baseRepo` with `v0` voiding
+    /// s1 in February's shard: lines 2, 3, 4 and 7 break a correction rule.
+    func appendBatch(_ repo: TestRepo) throws -> [String] {
+        try repo.append("ledger/2025/2025-02.jsonl", Self.void("v0", "s1") + "\n")
+        return [
+            Self.void("v1", "s0"),
+            Self.void("v2", "s0"),  // s0 is corrected by line 1
+            Self.void("v3", "ghost"),
+            Self.void("v4", "s1"),  // s1 is corrected in the ledger
+            growth("n1", day: "2025-02-02"),
+            Self.void("v5", "n1"),  // an event earlier in the batch
+            Self.void("v6", "n2"),  // n2 comes later: not yet an event
+            growth("n2", day: "2025-02-02"),
+        ]
+    }
+
+    func testAppendRefusesCorrectionLinesThatBreakTheRulesAndWritesNothing() throws {
+        let repo = try baseRepo()
+        let batch = try appendBatch(repo)
+        let before = try repo.read("ledger/2025/2025-02.jsonl")
+        let r = try runSpend("spend", ["append", "--stdin"], in: repo.root, input: Data((batch.joined(separator: "\n") + "\n").utf8))
+        assertRejected(r)
+        XCTAssertEqual(
+            r.stderr,
+            """
+            <stdin>:2: error[correction-twice]: "s0" is already corrected (void "v1" at <stdin>:1): correct that correction instead
+            <stdin>:3: error[correction-target]: corrects "ghost" but no event of the ledger has that id
+            <stdin>:4: error[correction-twice]: "s1" is already corrected (void "v0" at ledger/2025/2025-02.jsonl:2): correct that correction instead
+            <stdin>:7: error[correction-target]: corrects "n2" but no event of the ledger has that id
+            spend: 4 errors; nothing was written
+
+            """)
+        XCTAssertEqual(try repo.read("ledger/2025/2025-02.jsonl"), before)
+        // One line, with --json: the same rules.
+        let json = try repo.spend("append", "--json", Self.void("v7", "s1"))
+        assertRejected(json)
+        XCTAssertEqual(
+            json.stderr,
+            """
+            <json>:1: error[correction-twice]: "s1" is already corrected (void "v0" at ledger/2025/2025-02.jsonl:2): correct that correction instead
+            spend: 1 error; nothing was written
+
+            """)
+        // A void's reason is checked at append time too.
+        for reason in [",\"reason\":\"\"", ""] {
+            let line = "{\"ts\":\"2025-02-03T00:00:00Z\",\"id\":\"v8\",\"corrects\":\"s0\",\"correction\":\"void\"\(reason)}"
+            let r = try runSpend("spend", ["append", "--stdin"], in: repo.root, input: Data((line + "\n").utf8))
+            assertRejected(r)
+            XCTAssertEqual(
+                r.stderr,
+                """
+                <stdin>:1: error[correction-reason]: a void needs a reason: say why the event does not count
+                spend: 1 error; nothing was written
+
+                """)
+        }
+        XCTAssertEqual(try repo.read("ledger/2025/2025-02.jsonl"), before)
+    }
+
+    func testAppendRejectFileTakesTheBadCorrectionLinesAndWritesTheRest() throws {
+        let repo = try baseRepo()
+        let batch = try appendBatch(repo)
+        let before = try repo.read("ledger/2025/2025-02.jsonl")
+        let r = try runSpend(
+            "spend", ["append", "--stdin", "--reject-file", "rejects.jsonl"], in: repo.root,
+            input: Data((batch.joined(separator: "\n") + "\n").utf8))
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.hasSuffix("spend: rejected 4 lines (written to rejects.jsonl)\n"), r.stderr)
+        let added = try repo.read("ledger/2025/2025-02.jsonl").dropFirst(before.count).split(separator: "\n")
+        XCTAssertEqual(added.map { try? LedgerEvent.parse(line: String($0)).id }, ["v1", "n1", "v5", "n2"])
+        XCTAssertEqual(
+            try repo.read("rejects.jsonl").split(separator: "\n").map(String.init),
+            [
+                #"{"path":"<stdin>","line":2,"error":"\"s0\" is already corrected (void \"v1\" at <stdin>:1): correct that correction instead","rule":"correction-twice","input":"#
+                    + batch[1] + "}",
+                #"{"path":"<stdin>","line":3,"error":"corrects \"ghost\" but no event of the ledger has that id","rule":"correction-target","input":"#
+                    + batch[2] + "}",
+                #"{"path":"<stdin>","line":4,"error":"\"s1\" is already corrected (void \"v0\" at ledger/2025/2025-02.jsonl:2): correct that correction instead","rule":"correction-twice","input":"#
+                    + batch[3] + "}",
+                #"{"path":"<stdin>","line":7,"error":"corrects \"n2\" but no event of the ledger has that id","rule":"correction-target","input":"#
+                    + batch[6] + "}",
+            ])
+        // The same valid lines again with --skip-duplicates: already written, so skipped (not "already corrected").
+        let again = try runSpend(
+            "spend", ["append", "--stdin", "--skip-duplicates"], in: repo.root,
+            input: Data(([batch[0], batch[4], batch[5], batch[7]].joined(separator: "\n") + "\n").utf8))
+        assertOK(again)
+        XCTAssertTrue(again.stderr.contains("skipped 4 duplicates") || again.stdout.contains("skipped 4 duplicates"), again.stdout + again.stderr)
+    }
+
     // MARK: Lint
 
     func testLintCorrectionRules() throws {
@@ -379,6 +471,55 @@ final class CorrectionsTests: XCTestCase {
                 #"ledger/2025/2025-02.jsonl:3:55: error[correction-twice]: "s0" is already corrected (void "v1" at ledger/2025/2025-02.jsonl:2): correct that correction instead"#,
                 #"ledger/2025/2025-02.jsonl:4:55: error[correction-target]: corrects "ghost" but no event of the ledger has that id"#,
                 "ledger/2025/2025-02.jsonl:5:1: error[correction-reason]: a void needs a reason: say why the event does not count",
+            ])
+    }
+
+    /// `spend lint --all`: a line that a correction takes out is not
+    /// re-judged; a note names it and the correction that stands. A line
+    /// without a readable id cannot be corrected: its error stays.
+    func testLintAllDoesNotReportTheFindingsOfCorrectedLines() throws {
+        let repo = try baseRepo()
+        let unreadable = "{\"ts\":\"2025-01-12T00:00:00Z\",\"id\":\"bad-1\",\"provider\":\"openai\",\"model\":\"gpt-4o\",\"input_tokens\":-5,\"output_tokens\":1,\"tags\":{}}"
+        let typo = event(ts: "2025-01-13T00:00:00Z", id: "bad-2", model: "gpt-5o", input: 10, output: 10, tags: [("team", "growth")])
+        let wrongShard = event(ts: "2025-03-01T00:00:00Z", id: "bad-3", model: "gpt-5o", input: 10, output: 10, tags: [("team", "growth")])
+        let noId = "{\"ts\":\"2025-01-14T00:00:00Z\",oops}"
+        try repo.append("ledger/2025/2025-01.jsonl", [unreadable, typo, wrongShard, noId].map { $0 + "\n" }.joined())
+        try commitDated(repo, "bad lines", "2025-02-04T00:00:00Z")
+        let before = try repo.spend("lint", "--all")
+        XCTAssertEqual(before.status, 1)
+        XCTAssertTrue(before.stdout.hasSuffix("spend lint: 5 errors (working tree against HEAD: 8 events in 2 shards, 1 rate card)\n"), before.stdout)
+        try repo.append(
+            "ledger/2025/2025-02.jsonl",
+            [Self.void("v1", "bad-1"), Self.void("v2", "bad-2"), Self.void("v2b", "bad-2", reason: "again")].map { $0 + "\n" }.joined())
+        try repo.append("ledger/2025/2025-01.jsonl", Self.retag("r3", "bad-3", team: "growth") + "\n")
+        let after = try repo.spend("lint", "--all")
+        XCTAssertEqual(after.status, 1)
+        XCTAssertEqual(
+            after.stdout.split(separator: "\n").filter { !$0.hasPrefix(" ") && !$0.first!.isNumber }.map(String.init),
+            [
+                "ledger/2025/2025-01.jsonl:9:30: error[json]: expected a quoted key",
+                #"ledger/2025/2025-02.jsonl:4:56: error[correction-twice]: "bad-2" is already corrected (void "v2" at ledger/2025/2025-02.jsonl:3): correct that correction instead"#,
+                #"note: ledger/2025/2025-01.jsonl:6: error[schema] not reported: the line is voided by "v1" (ledger/2025/2025-02.jsonl:2)"#,
+                #"note: ledger/2025/2025-01.jsonl:7: error[unknown-model] not reported: the line is voided by "v2" (ledger/2025/2025-02.jsonl:3)"#,
+                #"note: ledger/2025/2025-01.jsonl:8: error[wrong-shard], error[unknown-model] not reported: the line is replaced by "r3" (ledger/2025/2025-01.jsonl:10)"#,
+                "spend lint: 2 errors (working tree against HEAD: 12 events in 2 shards, 1 rate card)",
+            ])
+        // --limit caps the notes like the findings.
+        let limited = try repo.spend("lint", "--all", "--limit", "1")
+        XCTAssertTrue(
+            limited.stdout.contains(
+                #"note: ledger/2025/2025-01.jsonl:6: error[schema] not reported: the line is voided by "v1" (ledger/2025/2025-02.jsonl:2)"#
+                    + "\nnote: 2 more corrected lines with findings not reported (--limit 0 lists them)\n"), limited.stdout)
+        // Committed, then the rate cards change: history is re-checked for a price, and the corrected lines are left out.
+        try commitDated(repo, "corrections", "2025-02-05T00:00:00Z")
+        try repo.write("ratecards/openai.toml", try repo.read("ratecards/openai.toml") + "# touched\n")
+        let recheck = try repo.spend("lint")
+        assertOK(recheck)
+        XCTAssertEqual(
+            recheck.stdout.split(separator: "\n").filter { $0.hasPrefix("note: ledger/") }.map(String.init),
+            [
+                #"note: ledger/2025/2025-01.jsonl:7: error[unknown-model] not reported: the line is voided by "v2" (ledger/2025/2025-02.jsonl:3)"#,
+                #"note: ledger/2025/2025-01.jsonl:8: error[unknown-model] not reported: the line is replaced by "r3" (ledger/2025/2025-01.jsonl:10)"#,
             ])
     }
 

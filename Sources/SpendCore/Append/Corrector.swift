@@ -109,13 +109,13 @@ public struct Corrector {
     static let origin = EventOrigin(path: "<arguments>")
 
     private func survey(_ ids: [String]) throws(SpendError) -> CorrectionSurvey {
-        try CorrectionSurvey(try appender.repository.snapshot(.workingTree), wanted: Set(ids.map(CorrectionSurvey.hash)))
+        try CorrectionSurvey(workingTreeOf: appender.repository, wanted: ids)
     }
 
     private func prepare(
         _ drafts: [EventDraft], _ ids: [String], _ kind: CorrectionKind, _ survey: CorrectionSurvey, _ settings: AppendSettings
     ) throws(SpendError) -> [PreparedCorrection] {
-        let (events, _) = try appender.prepare(drafts, settings: settings)
+        let (events, _) = try appender.prepare(drafts, settings: settings, survey: survey)
         return zip(events, ids).map { event, id in
             PreparedCorrection(event: event, kind: kind, corrects: id, original: survey.found[CorrectionSurvey.hash(id)]!.place)
         }

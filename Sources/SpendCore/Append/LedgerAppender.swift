@@ -76,6 +76,11 @@ struct EventPreparer {
     /// `rejected` (by `settle`) and the batch goes on (`--reject-file`).
     var rejecting = false
     var rejected: [RejectedRecord] = []
+    /// The correction lines kept, checked against the ledger once the whole
+    /// batch is prepared (`BatchCorrections`).
+    var corrections: [BatchCorrection] = []
+    /// The correction the event being added makes, recorded if it is kept.
+    private var pending: BatchCorrection?
     private var findings: [EventFinding] = []
     private let canonical: CanonicalLine
     /// The line being encoded and the scanner that checks it, reused from
@@ -120,6 +125,12 @@ struct EventPreparer {
     }
 
     mutating func add(_ draft: EventDraft) {
+        pending = draft.event.corrects.map { BatchCorrection(target: $0, kind: draft.event.correction) }
+        encode(draft)
+    }
+
+    /// Stamps, encodes and checks a draft (`pending` is the caller's).
+    private mutating func encode(_ draft: EventDraft) {
         var event = draft.event
         for (key, value) in settings.defaultTags where event.tags[key] == nil { event.tags[key] = value }
         if !draft.hasTimestamp { event.ts = settings.now }
@@ -139,6 +150,11 @@ struct EventPreparer {
     /// The `--stdin` path: encodes the scanned event straight from its bytes
     /// when `CanonicalLine` can, else materializes it (`add(_:)`).
     mutating func add(_ e: EventRecord, _ scanner: LedgerScanner, origin: EventOrigin) {
+        pending = nil
+        if e.correction != .none, let target = scanner.string(e.corrects) {
+            let input = rejecting ? DraftReader.lineText(UnsafeRawBufferPointer(start: scanner.base, count: scanner.count), e.lineStart) : nil
+            pending = BatchCorrection(target: target, kind: e.correction, input: input)
+        }
         let ts = e.has(.ts) ? e.ts : settings.now
         let generated: String? = e.has(.id) ? nil : identifiers.next(millis: ts)
         var line = scratch
@@ -161,7 +177,7 @@ struct EventPreparer {
         var event = LedgerEvent(e, scanner: scanner)
         if !e.has(.ts) { event.ts = 0 }
         if let generated { event.id = generated }
-        add(EventDraft(event: event, hasTimestamp: e.has(.ts), hasId: true, origin: origin))
+        encode(EventDraft(event: event, hasTimestamp: e.has(.ts), hasId: true, origin: origin))
     }
 
     /// Checks the canonical `line` (no `cost` / `priced_with` unless `costGiven`),
@@ -243,6 +259,11 @@ struct EventPreparer {
         var origin = origin
         origin.sourceLine = nil  // an importer's record text is only needed when the record is refused
         events.append(PreparedEvent(id: id, shard: shardPath(ts), line: kept, cost: cost, origin: origin))
+        if var correction = pending {
+            correction.index = events.count - 1
+            corrections.append(correction)
+            pending = nil
+        }
     }
 
     /// `,"priced_with":"…"}` for a price point, encoded once.
@@ -295,13 +316,36 @@ public struct LedgerAppender {
         }
     }
 
-    /// Stamps, validates and prices every draft. Throws every problem found
-    /// (up to 50, with a count of the rest).
+    /// Stamps, validates and prices every draft; checks correction drafts
+    /// against the working tree's ledger (`BatchCorrections`). Throws every
+    /// problem found (up to 50, with a count of the rest).
     public func prepare(_ drafts: [EventDraft], settings: AppendSettings) throws(SpendError) -> (events: [PreparedEvent], warnings: [Diagnostic]) {
+        try prepare(drafts, settings: settings, survey: nil)
+    }
+
+    /// `prepare(_:settings:)` with the ledger's `survey` when the caller has
+    /// read it already (the correcting verbs): the ledger is not read again.
+    func prepare(
+        _ drafts: [EventDraft], settings: AppendSettings, survey: CorrectionSurvey?
+    ) throws(SpendError) -> (events: [PreparedEvent], warnings: [Diagnostic]) {
         var worker = EventPreparer(book: book, policy: policy, settings: settings)
         for draft in drafts { worker.add(draft) }
         if !worker.problems.isEmpty { throw SpendError.input(worker.problems, omitted: worker.omitted) }
+        let check = if let survey { BatchCorrections(survey: survey) } else { try BatchCorrections(worker.corrections, repository: repository) }
+        let refused = check.problems(worker.corrections, in: worker.events)
+        if !refused.isEmpty { throw Self.inputError(refused.map(\.diagnostic), omitted: 0) }
         return (worker.events, worker.warnings)
+    }
+
+    /// The input error for `problems`, sorted, the first 50 kept.
+    static func inputError(_ problems: [Diagnostic], omitted: Int) -> SpendError {
+        var problems = problems.sorted()
+        var omitted = omitted
+        if problems.count > 50 {
+            omitted += problems.count - 50
+            problems.removeLast(problems.count - 50)
+        }
+        return SpendError.input(problems, omitted: omitted)
     }
 
     /// Reads, stamps, validates and prices JSON Lines (`--stdin`): the input is
@@ -370,6 +414,7 @@ public struct LedgerAppender {
         var warnings: [Diagnostic] = []
         var problems: [Diagnostic] = []
         var rejected: [RejectedRecord] = []
+        var corrections: [BatchCorrection] = []
         var omitted = 0
         events.reserveCapacity(results.reduce(0) { $0 + $1.events.count })
         for worker in results {
@@ -377,16 +422,26 @@ public struct LedgerAppender {
             omitted += worker.omitted
             warnings += worker.warnings
             rejected += worker.rejected
-            if problems.isEmpty { events += worker.events }
-        }
-        if !problems.isEmpty {
-            problems.sort()
-            if problems.count > 50 {
-                omitted += problems.count - 50
-                problems.removeLast(problems.count - 50)
+            guard problems.isEmpty else { continue }
+            corrections += worker.corrections.map { c in
+                var c = c
+                c.index += events.count
+                return c
             }
-            throw SpendError.input(problems, omitted: omitted)
+            events += worker.events
         }
+        if !problems.isEmpty { throw Self.inputError(problems, omitted: omitted) }
+        let refused = try BatchCorrections(corrections, repository: repository).problems(corrections, in: events)
+        if refused.isEmpty { return (events, warnings, rejected) }
+        guard rejecting else { throw Self.inputError(refused.map(\.diagnostic), omitted: 0) }
+        // --reject-file: a refused correction is set aside like any invalid line.
+        for (correction, diagnostic) in refused {
+            let origin = events[correction.index].origin
+            rejected.append(RejectedRecord(origin: origin, diagnostics: [diagnostic], input: correction.input ?? ""))
+        }
+        let gone = Set(refused.map(\.correction.index))
+        events = events.enumerated().filter { !gone.contains($0.offset) }.map(\.element)
+        rejected.sort { ($0.origin.line ?? 0) < ($1.origin.line ?? 0) }
         return (events, warnings, rejected)
     }
 

@@ -57,6 +57,11 @@ public struct CorrectionSurvey: Sendable {
         self.init(LedgerReader.chunks(try LedgerReader.load(snapshot)), wanted: wanted)
     }
 
+    /// Reads the working tree's whole ledger for the `wanted` ids.
+    public init<S: Sequence>(workingTreeOf repository: CostRepository, wanted: S) throws(SpendError) where S.Element == String {
+        try self.init(try repository.snapshot(.workingTree), wanted: Set(wanted.map(Self.hash)))
+    }
+
     /// The hash the survey keys ids by.
     public static func hash(_ id: String) -> UInt64 {
         let bytes = Array(id.utf8)

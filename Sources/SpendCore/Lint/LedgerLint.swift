@@ -51,6 +51,17 @@ struct RawFinding {
     var message: String
 }
 
+/// A finding on a line that a correction takes out of the ledger: not
+/// reported, only named in a note (docs/lint.md, "Corrected lines").
+struct SuppressedFinding {
+    /// 0-based line number relative to the chunk start.
+    var relLine: Int
+    /// The hash of the line's id (the id the correction names).
+    var id: UInt64
+    var severity: Diagnostic.Severity
+    var rule: Rule
+}
+
 /// An id seen in a chunk.
 struct SeenId {
     var hash: UInt64
@@ -68,6 +79,13 @@ struct ChunkOutcome {
     var oldIds: [SeenId] = []
     /// Corrections on new lines (checked against the whole ledger by `CorrectionLint`).
     var newCorrections: [SeenId] = []
+    /// Corrections on every line read as an event (new or history), by the
+    /// hash of the id they correct: their targets' findings are not reported.
+    var corrections: [SeenId] = []
+    /// The id hashes of lines with findings (reported or counted), a line once.
+    var flagged: [UInt64] = []
+    /// Findings on lines that `ChunkChecks.corrected` takes out.
+    var suppressed: [SuppressedFinding] = []
     /// Newlines in the chunk.
     var lines = 0
     var events = 0
@@ -150,7 +168,7 @@ enum LedgerLint {
     /// history part: ids and/or priceability only.
     static func scan(
         _ chunk: LedgerChunk, plan: ShardPlan, full: Bool, policy: Policy, book: PriceBook, pricingEnabled: Bool,
-        limit: Int, now: Int64? = nil
+        limit: Int, now: Int64? = nil, corrected: CorrectionSet = .none
     ) -> ChunkOutcome {
         guard chunk.buffer.bytes.baseAddress != nil else { return ChunkOutcome() }
         let historyPricing = !full && plan.prefixPricing && pricingEnabled
@@ -160,7 +178,7 @@ enum LedgerLint {
         scope.appliesCorrections = false
         let consumer = ChunkChecks(
             plan: plan, full: full, policy: policy, book: book, pricingEnabled: pricingEnabled, historyPricing: historyPricing,
-            historyPolicy: historyPolicy, limit: limit, scope: scope, now: now)
+            historyPolicy: historyPolicy, limit: limit, scope: scope, now: now, corrected: corrected)
         let scanned = ScanEngine.scan(chunk, consumer)
         var out = scanned.partial.outcome
         out.lines = scanned.lines
@@ -184,6 +202,9 @@ enum LedgerLint {
         let scope: ScanScope
         /// The time of the check: new events more than a day after it are `future-ts`.
         let now: Int64?
+        /// The ids the ledger's corrections correct: findings on lines with
+        /// those ids are set aside (`ChunkOutcome.suppressed`), not reported.
+        var corrected = CorrectionSet.none
 
         struct Partial {
             var outcome = ChunkOutcome()
@@ -203,10 +224,19 @@ enum LedgerLint {
             return lines.contains(StringInterner.hash(base + start, nl - start))
         }
 
+        /// Records a finding on the line with id hash `id` (nil: a line
+        /// without a readable id, which no correction can name).
         func add(
             _ out: inout ChunkOutcome, _ line: Int, _ lineStart: Int, _ offset: Int, _ severity: Diagnostic.Severity, _ rule: Rule,
-            _ message: String
+            _ message: String, id: UInt64?
         ) {
+            if let id {
+                if corrected.contains(id) {
+                    out.suppressed.append(SuppressedFinding(relLine: line, id: id, severity: severity, rule: rule))
+                    return
+                }
+                if out.flagged.last != id { out.flagged.append(id) }
+            }
             if severity == .error { out.errors += 1 } else { out.warnings += 1 }
             if limit > 0 && out.findings.count >= limit {
                 out.omitted += 1
@@ -218,7 +248,9 @@ enum LedgerLint {
         func reject(_ error: LedgerScanError, _ scan: inout ChunkScan, _ partial: inout Partial) {
             let lineStart = scan.event.lineStart
             let line = scan.line(at: lineStart)
-            if full && !known(lineStart, scan.chunk) { add(&partial.outcome, line, lineStart, error.offset, .error, error.rule, error.message) }
+            guard full && !known(lineStart, scan.chunk) else { return }
+            let id = scan.scanner.idOfRejectedLine(at: lineStart).map { IdSet.hash($0, scan.scanner) }
+            add(&partial.outcome, line, lineStart, error.offset, .error, error.rule, error.message, id: id)
         }
 
         func consume(_ scan: inout ChunkScan, _ partial: inout Partial) {
@@ -226,9 +258,15 @@ enum LedgerLint {
             let lineStart = scan.event.lineStart
             let line = scan.line(at: lineStart)
             let isNew = full && (plan.knownLines == nil || !known(lineStart, scan.chunk))
+            let idHash = IdSet.hash(scan.event.id, scan.scanner)
             if full || plan.prefixIds {
-                let id = SeenId(hash: IdSet.hash(scan.event.id, scan.scanner), relLine: Int32(line), lineStart: lineStart)
+                let id = SeenId(hash: idHash, relLine: Int32(line), lineStart: lineStart)
                 if isNew { partial.outcome.newIds.append(id) } else { partial.outcome.oldIds.append(id) }
+            }
+            if scan.event.correction != .none {
+                let target = SeenId(hash: IdSet.hash(scan.event.corrects, scan.scanner), relLine: Int32(line), lineStart: lineStart)
+                partial.outcome.corrections.append(target)
+                if isNew { partial.outcome.newCorrections.append(target) }
             }
             if isNew {
                 partial.outcome.events += 1
@@ -237,17 +275,14 @@ enum LedgerLint {
                     let actual = Timestamp.monthString(millis: ts)
                     add(
                         &partial.outcome, line, lineStart, lineStart, .error, .wrongShard,
-                        "event at \(Timestamp.format(millis: ts)) belongs to \(actual), not this shard's \(Timestamp.monthString(millis: month.lowerBound)): append it to ledger/\(actual.prefix(4))/\(actual).jsonl"
+                        "event at \(Timestamp.format(millis: ts)) belongs to \(actual), not this shard's \(Timestamp.monthString(millis: month.lowerBound)): append it to ledger/\(actual.prefix(4))/\(actual).jsonl",
+                        id: idHash
                     )
-                }
-                if scan.event.correction != .none {
-                    partial.outcome.newCorrections.append(
-                        SeenId(hash: IdSet.hash(scan.event.corrects, scan.scanner), relLine: Int32(line), lineStart: lineStart))
                 }
                 partial.scratch.removeAll(keepingCapacity: true)
                 partial.checker!.check(scan.event, scanner: scan.scanner, into: &partial.scratch)
                 for f in partial.scratch where pricingEnabled || (f.rule != .unknownModel && f.rule != .noPrice) {
-                    add(&partial.outcome, line, lineStart, f.offset, f.severity, f.rule, f.message)
+                    add(&partial.outcome, line, lineStart, f.offset, f.severity, f.rule, f.message, id: idHash)
                 }
             } else if historyPolicy {
                 partial.scratch.removeAll(keepingCapacity: true)
@@ -255,7 +290,9 @@ enum LedgerLint {
                 var rejected = false
                 for f in partial.scratch where f.severity == .error {
                     if f.rule == .unknownModel || f.rule == .noPrice {
-                        if historyPricing { add(&partial.outcome, line, lineStart, f.offset, .error, f.rule, f.message + " (after this rate-card change)") }
+                        if historyPricing {
+                            add(&partial.outcome, line, lineStart, f.offset, .error, f.rule, f.message + " (after this rate-card change)", id: idHash)
+                        }
                     } else {
                         rejected = true
                     }
@@ -265,7 +302,7 @@ enum LedgerLint {
                 if case .failure(let failure) = scan.pricer!.price(scan.event, scanner: scan.scanner, interner: &scan.interner) {
                     add(
                         &partial.outcome, line, lineStart, failure.offset, .error, failure.error.rule,
-                        failure.error.message + " (after this rate-card change)")
+                        failure.error.message + " (after this rate-card change)", id: idHash)
                 }
             }
         }

@@ -75,7 +75,9 @@ struct LedgerPlan {
 
     /// Scans `chunks` on all cores: every check on new lines, ids (and prices
     /// when the cards changed) on history parts; `now`: the time of the check (`future-ts`).
-    func scan(_ chunks: [LedgerChunk], policy: Policy, book: PriceBook, pricingEnabled: Bool, limit: Int, now: Int64) -> [ChunkOutcome] {
+    func scan(
+        _ chunks: [LedgerChunk], policy: Policy, book: PriceBook, pricingEnabled: Bool, limit: Int, now: Int64, corrected: CorrectionSet = .none
+    ) -> [ChunkOutcome] {
         let shards = self.shards
         let planOfBuffer = self.planOfBuffer
         return LedgerReader.map(chunks) { chunk in
@@ -83,7 +85,8 @@ struct LedgerPlan {
             let full = chunk.range.lowerBound >= plan.fullFrom
             if !full && !(plan.prefixPricing && pricingEnabled) && !plan.prefixPolicy { return LedgerLint.scanIds(chunk) }
             return LedgerLint.scan(
-                chunk, plan: plan, full: full, policy: policy, book: book, pricingEnabled: pricingEnabled, limit: limit, now: now)
+                chunk, plan: plan, full: full, policy: policy, book: book, pricingEnabled: pricingEnabled, limit: limit, now: now,
+                corrected: corrected)
         }
     }
 

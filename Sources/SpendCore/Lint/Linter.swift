@@ -163,6 +163,7 @@ public struct Linter {
             pricingEnabled: pricingEnabled, recheckPricing: incremental && cardsChanged && pricingEnabled,
             countPolicy: incremental && stats.policyChanged, now: now)
         diagnostics += ledger.diagnostics
+        notes += ledger.notes
         stats.eventsChecked = ledger.events
         stats.shardsChecked = ledger.shardsChecked
         stats.policyPredating = ledger.policyPredating
@@ -240,6 +241,8 @@ public struct Linter {
         var shardsChecked = 0
         /// History events that the policy, changed in this snapshot, rejects (counted, not reported).
         var policyPredating = 0
+        /// Corrected lines whose findings were not reported (`CorrectedLines`).
+        var notes: [String] = []
 
         /// Keeps and counts findings.
         mutating func report(_ findings: [Diagnostic]) {
@@ -271,8 +274,8 @@ public struct Linter {
             target: target, base: base, incremental: incremental, recheck: HistoryRecheck(pricing: recheckPricing, policy: countPolicy), cache: cache)
         out.report(plan.shardNameFindings)
         try plan.read(from: workspace)
-        let scan = { (plan: LedgerPlan, chunks: [LedgerChunk]) in
-            plan.scan(chunks, policy: policy, book: book, pricingEnabled: pricingEnabled, limit: limit > 0 ? limit : 0, now: now)
+        let scan = { (plan: LedgerPlan, chunks: [LedgerChunk], corrected: CorrectionSet) in
+            plan.scan(chunks, policy: policy, book: book, pricingEnabled: pricingEnabled, limit: limit > 0 ? limit : 0, now: now, corrected: corrected)
         }
 
         // Changed shards are compared with their base versions while the
@@ -284,14 +287,16 @@ public struct Linter {
         let planA = plan
         let (comparisons, outcomesA) = try compareHistories(
             compared.map { (plan.changed[$0]!, plan.shards[$0].buffer!) }, baseLabel: baseLabel,
-            whileScanning: { scan(planA, chunksA) })
+            whileScanning: { scan(planA, chunksA, .none) })
         out.report(
             plan.adopt(comparisons, of: compared, incremental: incremental, recheck: HistoryRecheck(pricing: recheckPricing, policy: countPolicy), cache: cache))
         out.report(plan.tornLineFindings)
 
         let chunksB = plan.chunks(dependent)
-        let scanned = ScannedLedger(chunksA + chunksB, outcomesA + scan(plan, chunksB), planOfBuffer: plan.planOfBuffer)
+        var scanned = ScannedLedger(chunksA + chunksB, outcomesA + scan(plan, chunksB, .none), planOfBuffer: plan.planOfBuffer)
+        CorrectedLines.recheck(&scanned, corrected: CorrectedLines.targets(scanned)) { scan(plan, $0, $1) }
         scanned.collectFindings(into: &out)
+        out.notes = CorrectedLines.notes(scanned, limit: limit)
         out.shardsChecked = plan.shardsChecked
 
         let history = plan.historyIdSets(scanned, cache: cache)
