@@ -43,7 +43,8 @@ public struct ShardWriter {
         /// Indices (into the batch) of the events bound for this shard.
         var events: [Int] = []
         var index: IdIndex?
-        private var ids: Set<String>?
+        /// The shard's ids, read on the first hash hit the text check cannot rule out.
+        private var ids: ShardIdTable?
 
         /// Opens and locks the shard; nil when `create` is false and it does not
         /// exist. After the lock is taken, the path is checked to still name the
@@ -131,8 +132,12 @@ public struct ShardWriter {
                 // look for it (a memory scan) before parsing the whole shard.
                 if !index.hasEscapedIds, ids == nil, !(try textContains(Self.ledgerText(id))) { return false }
             }
-            if ids == nil { ids = try scanIds() }
-            return ids!.contains(id)
+            if ids == nil {
+                do { ids = try ShardIdTable.table(absolute: absolute, fd: fd, size: size) } catch {
+                    throw SpendError.usage("cannot read \(path): \(error)")
+                }
+            }
+            return ids!.contains(id, hash: hash)
         }
 
         /// `id` as a JSON string the way `LedgerEvent.encodeLine` writes it.
@@ -170,25 +175,6 @@ public struct ShardWriter {
                     guard n > 0, let base = bytes.baseAddress else { return false }
                     return Self.find(p, in: UnsafeRawBufferPointer(start: base, count: n))
                 }
-            }
-        }
-
-        private func scanIds() throws(SpendError) -> Set<String> {
-            let file: MappedFile
-            do { file = try MappedFile(path: absolute) } catch { throw SpendError.usage("cannot read \(path): \(error)") }
-            return file.withBytes { bytes in
-                var set = Set<String>()
-                var scanner = LedgerScanner(buffer: UnsafeRawBufferPointer(rebasing: bytes[0..<min(size, bytes.count)]))
-                var record = EventRecord()
-                while true {
-                    do throws(LedgerScanError) {
-                        guard try scanner.next(into: &record) else { break }
-                        if let id = scanner.string(record.id) { set.insert(id) }
-                    } catch {
-                        scanner.skipLine()
-                    }
-                }
-                return set
             }
         }
     }
