@@ -80,13 +80,6 @@ public struct ImportCommand: ParsableCommand, RejectsInput {
         if diagnostics.count > 50 { Console.err("spend: \(diagnostics.count - 50) more errors not shown") }
         for w in outcome.warnings.prefix(50) { Console.err(w.renderedWithSource) }
         if outcome.warnings.count > 50 { Console.err("spend: \(outcome.warnings.count - 50) more warnings not shown") }
-        if outcome.partial {
-            let n = diagnostics.count
-            Console.err(
-                "spend: \(n) error\(n == 1 ? "" : "s"); \(Format.integer(Int64(outcome.new))) events read before them were already written "
-                    + "(an import this large is written in parts): fix the records and import again — what was written is skipped")
-            throw ExitCode(2)
-        }
         if let rejectFile, !dryRun { try RejectFile.write(outcome.rejected, to: Invocation.current.resolve(rejectFile)) }
         if !quiet || !outcome.rejected.isEmpty { Console.out(ImportSummary.summary(outcome)) }
         if !outcome.rejected.isEmpty {

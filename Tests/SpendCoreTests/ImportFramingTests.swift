@@ -111,16 +111,54 @@ final class ImportPipelineBudgetTests: XCTestCase {
         XCTAssertEqual(parts.cost?.description, "0.019427")
     }
 
-    func testARejectionAfterAWrittenPartIsReportedAsPartial() throws {
+    /// Without `keepValid`, a record refused after parts were written takes
+    /// every part back: the ledger is as it was before the import.
+    func testARejectionAfterWrittenPartsRollsThemAllBack() throws {
         let repository = try repository()
+        let shard = repository.root + "/ledger/2026/2026-11.jsonl"
+        let before = #"{"ts":"2026-11-01T00:00:00.000Z","id":"kept","provider":"openai","model":"gpt-4o","input_tokens":1,"output_tokens":1,"tags":{}}"#
+            + "\n"
+        try FileManager.default.createDirectory(atPath: repository.root + "/ledger/2026", withIntermediateDirectories: true)
+        try before.write(toFile: shard, atomically: true, encoding: .utf8)
         let bad = repository.root + "/bad.jsonl"
         try "{\"resourceSpans\":[}\n".write(toFile: bad, atomically: true, encoding: .utf8)
-        var request = ImportRequest(files: [(ImportFramingTests.fixtures + "otel-traces.jsonl", "traces.jsonl"), (bad, "bad.jsonl")])
-        request.memoryBudget = 1
+        let traces = ImportFramingTests.fixtures + "otel-traces.jsonl"
+        var request = ImportRequest(files: [(traces, "traces.jsonl"), (bad, "bad.jsonl")])
+        request.memoryBudget = 1  // the first file is written as a part before the bad one is read
         let pipeline = ImportPipeline(appender: try LedgerAppender(repository: repository), source: try OtelSource(policy: .empty))
-        let outcome = try pipeline.run(request, settings: ImportPipeline.settings(now: 0))
-        XCTAssertTrue(outcome.partial)
+        XCTAssertThrowsError(try pipeline.run(request, settings: ImportPipeline.settings(now: 0))) { error in
+            guard case .input(let diagnostics, _) = error as? SpendError else { return XCTFail("\(error)") }
+            XCTAssertEqual(diagnostics.map(\.path), ["bad.jsonl"])
+        }
+        XCTAssertEqual(try String(contentsOfFile: shard, encoding: .utf8), before)
+        // Importing the good file alone afterwards writes it (the rolled-back ids are not "already present").
+        let outcome = try pipeline.run(ImportRequest(files: [(traces, "traces.jsonl")]), settings: ImportPipeline.settings(now: 0))
         XCTAssertEqual(outcome.new, 3)
-        XCTAssertEqual(outcome.rejected.map(\.origin.line), [1])
+    }
+
+    /// A session that ends without `commit()` (its process died) leaves its
+    /// record; the next writer takes every part of it back.
+    func testASessionThatDiesBeforeItsCommitIsRolledBackWhole() throws {
+        let repository = try repository()
+        let appender = try LedgerAppender(repository: repository)
+        var settings = ImportPipeline.settings(now: 0)
+        settings.skipDuplicates = true
+        let lines = [
+            #"{"ts":"2026-11-02T00:00:00.000Z","id":"a","provider":"openai","model":"gpt-4o","input_tokens":1,"output_tokens":1,"tags":{}}"#,
+            #"{"ts":"2026-12-02T00:00:00.000Z","id":"b","provider":"openai","model":"gpt-4o","input_tokens":1,"output_tokens":1,"tags":{}}"#,
+        ].joined(separator: "\n")
+        let (events, _) = try Array(lines.utf8).withUnsafeBytes { bytes throws(SpendError) in
+            try appender.prepare(jsonLines: bytes, path: "<test>", settings: settings)
+        }
+        XCTAssertEqual(events.count, 2)
+        do {
+            let session = try appender.openSession(settings: settings)
+            _ = try appender.write([events[0]], settings: settings, session: session)
+            _ = try appender.write([events[1]], settings: settings, session: session)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: repository.root + "/ledger/2026/2026-12.jsonl"))
+        }  // dropped without commit: the journal's lock is released, its record stays
+        _ = try appender.write([], settings: settings)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: repository.root + "/ledger/2026/2026-11.jsonl"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: repository.root + "/ledger/2026/2026-12.jsonl"))
     }
 }

@@ -447,10 +447,20 @@ public struct LedgerAppender {
 
     /// Writes prepared events (see `ShardWriter`).
     /// With `dryRun`, every check runs (torn shards, duplicates) and nothing is written.
-    public func write(_ events: [PreparedEvent], settings: AppendSettings, dryRun: Bool = false) throws(SpendError) -> AppendOutcome {
-        let cache = GitDirectory.discover(from: repository.root).map { $0.commonDirectory + "spend/ids" }
-        let writer = ShardWriter(root: repository.root, cacheDirectory: cache, sync: settings.sync, notice: repository.notice,
+    /// With a `session`, the write is one part of the session's batch.
+    public func write(
+        _ events: [PreparedEvent], settings: AppendSettings, dryRun: Bool = false, session: LedgerWriteSession? = nil
+    ) throws(SpendError) -> AppendOutcome {
+        let writer = ShardWriter(root: repository.root, cacheDirectory: idCacheDirectory, sync: settings.sync, notice: repository.notice,
             probe: settings.writePhaseProbe)
-        return try writer.append(events, skipDuplicates: settings.skipDuplicates, dryRun: dryRun)
+        return try writer.append(events, skipDuplicates: settings.skipDuplicates, dryRun: dryRun, session: session)
     }
+
+    /// Starts a batch written in several parts (`write(_:settings:session:)`),
+    /// holding the ledger's writer lock until it is committed or rolled back.
+    public func openSession(settings: AppendSettings) throws(SpendError) -> LedgerWriteSession {
+        try LedgerWriteSession(root: repository.root, cacheDirectory: idCacheDirectory, sync: settings.sync, notice: repository.notice)
+    }
+
+    private var idCacheDirectory: String? { GitDirectory.discover(from: repository.root).map { $0.commonDirectory + "spend/ids" } }
 }

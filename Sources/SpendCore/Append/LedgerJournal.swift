@@ -140,11 +140,11 @@ final class LedgerJournal {
         return entries
     }
 
-    /// Cuts every shard of a record left by a dead writer back to its
-    /// recorded size (under the shard's lock, taken in path order), removes
-    /// what the batch created and the id indexes of the shards cut, and
-    /// clears the record.
-    private func rollBack(notice: (String) -> Void) throws(SpendError) {
+    /// Cuts every shard of a record left by a dead writer (or a
+    /// `LedgerWriteSession` taking its parts back) to its recorded size
+    /// (under the shard's lock, taken in path order), removes what the batch
+    /// created and the id indexes of the shards cut, and clears the record.
+    func rollBack(notice: (String) -> Void) throws(SpendError) {
         var info = stat()
         guard fstat(fd, &info) == 0, info.st_size > 0 else { return }
         var bytes = [UInt8](repeating: 0, count: Int(info.st_size))

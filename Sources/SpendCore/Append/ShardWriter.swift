@@ -246,7 +246,12 @@ public struct ShardWriter {
     /// target shard is torn or an id is already anywhere in the ledger or
     /// earlier in the batch (unless `skipDuplicates`). With `dryRun`, checks
     /// everything and writes nothing.
-    public func append(_ events: [PreparedEvent], skipDuplicates: Bool, dryRun: Bool = false) throws(SpendError) -> AppendOutcome {
+    /// With a `session`, the append is one part of the session's batch: it
+    /// adds to the session's journal record and leaves it for the session's
+    /// `commit()` or `rollBack()` (a failed part is cut back, the record kept).
+    public func append(
+        _ events: [PreparedEvent], skipDuplicates: Bool, dryRun: Bool = false, session: LedgerWriteSession? = nil
+    ) throws(SpendError) -> AppendOutcome {
         var outcome = AppendOutcome()
         var problems: [Diagnostic] = []
         // Duplicates inside the batch (an open-addressing table of id hashes,
@@ -295,7 +300,11 @@ public struct ShardWriter {
         // left), then every shard of the ledger in path order: the targets to
         // write them, the others so that ids are unique in the whole ledger.
         // A dry run creates nothing: it only rolls back a dead writer's record, like a reader.
-        let journal = dryRun ? nil : try LedgerJournal(root: root, cacheDirectory: cacheDirectory, sync: sync, notice: notice)
+        var journal = session?.journal
+        if journal == nil && !dryRun { journal = try LedgerJournal(root: root, cacheDirectory: cacheDirectory, sync: sync, notice: notice) }
+        func record(_ entries: [LedgerJournal.Entry]) throws(SpendError) {
+            if let session { try session.record(entries) } else { try journal?.record(entries) }
+        }
         if dryRun { try LedgerJournal.recover(root: root, notice: notice) }
         let listing = WorkingTreeFiles(root: root, listingCards: false)
         try listing.check()
@@ -352,14 +361,14 @@ public struct ShardWriter {
         for path in keptByShard.keys.sorted() where !(keptByShard[path]!.isEmpty) {
             recorded.append(LedgerJournal.Entry(path: path, size: open[path]?.size ?? 0, created: open[path] == nil))
         }
-        try journal?.record(recorded)
+        if !dryRun { try record(recorded) }
         var targets: [OpenShard] = []
         // Any failure from here on cuts every target back and clears the record.
         var finished = dryRun
         defer {
             if !finished {
                 for shard in targets { _ = ftruncate(shard.fd, off_t(shard.size)) }
-                try? journal?.clear()
+                if session == nil { try? journal?.clear() }
             }
         }
         for path in keptByShard.keys.sorted() where !(keptByShard[path]!.isEmpty) {
@@ -397,7 +406,7 @@ public struct ShardWriter {
 
         // Another tool created a "new" shard meanwhile: record its real size.
         let actual = targets.map { LedgerJournal.Entry(path: $0.path, size: $0.size, created: $0.created) }
-        if actual != recorded { try journal?.record(actual) }
+        if actual != recorded { try record(actual) }
 
         // Write: one write per shard; any failure cuts every shard back.
         probe.note("writing")
@@ -429,8 +438,8 @@ public struct ShardWriter {
             index.markCovered(newSize, shardFD: shard.fd)
         }
         probe.note("written")
-        // The batch is in once its record is cleared.
-        try journal?.clear()
+        // The batch is in once its record is cleared (a session's, at its commit).
+        if session == nil { try journal?.clear() }
         finished = true
         outcome.batch = events
         outcome.shards = written.map { ($0.path, $0.events) }

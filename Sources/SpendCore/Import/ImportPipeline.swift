@@ -10,9 +10,11 @@ public struct ImportRequest: Sendable {
     /// Check and price everything; write nothing.
     public var dryRun = false
     /// Bytes of prepared lines held before they are written: an import that
-    /// makes more is written in parts of about this size, so memory stays
-    /// bounded (a dry run holds everything, to count duplicates exactly).
-    public var memoryBudget = 256 << 20
+    /// makes more is written in parts of about this size (one batch all the
+    /// same: `LedgerWriteSession`), so memory stays bounded and the last
+    /// part, written after the last record is read, is short. A dry run
+    /// holds everything, to count duplicates exactly.
+    public var memoryBudget = 32 << 20
 
     public init(files: [(absolute: String, path: String)]) {
         self.files = files
@@ -40,17 +42,14 @@ public struct ImportOutcome: Sendable {
     public var alreadyPresent = 0
     /// The exact cost of the new events; nil if the sum leaves exact arithmetic.
     public var cost: ExactDecimal? = .zero
-    /// Locked appends made (more than one when the import outgrew the memory budget).
+    /// Parts written (more than one when the import outgrew the memory
+    /// budget); the parts are one batch, committed together.
     public var writes = 0
     /// Records refused, in file order.
     public var rejected: [RejectedRecord] = []
     /// Warnings (`tag-missing`, `input-limit`); they do not refuse a record.
     public var warnings: [Diagnostic] = []
     public var dryRun = false
-
-    /// True when records were refused after part of the import was written
-    /// (only without `keepValid`, for an import larger than the memory budget).
-    public var partial = false
 }
 
 /// `spend import`: streams each file in pieces of whole records, has the
@@ -85,8 +84,9 @@ public struct ImportPipeline {
 
     /// Runs the import; `progress` is called after each piece is collected.
     /// Without `keepValid`, rejected records throw their diagnostics and
-    /// nothing is written — unless the import had outgrown the memory budget
-    /// and written a part already: then the outcome is `partial`.
+    /// nothing is written: parts written before the rejection was read are
+    /// rolled back. The parts are committed together at the end; an error or
+    /// a crash before then leaves the ledger as it was.
     public func run(
         _ request: ImportRequest, settings: AppendSettings, progress: ((ImportProgress) -> Void)? = nil
     ) throws(SpendError) -> ImportOutcome {
@@ -98,9 +98,10 @@ public struct ImportPipeline {
         var heldCost: ExactDecimal? = .zero
         var writeSettings = settings
         writeSettings.skipDuplicates = true
+        let session = request.dryRun ? nil : try appender.openSession(settings: writeSettings)
         func flush() throws(SpendError) {
             guard !events.isEmpty else { return }
-            let written = try appender.write(events, settings: writeSettings, dryRun: request.dryRun)
+            let written = try appender.write(events, settings: writeSettings, dryRun: request.dryRun, session: session)
             outcome.new += written.count
             outcome.alreadyPresent += written.skipped.count
             outcome.cost = Self.newCost(held: heldCost, written: written, into: outcome.cost)
@@ -109,46 +110,49 @@ public struct ImportPipeline {
             held = 0
             heldCost = .zero
         }
-        let (book, policy, source) = (appender.book, appender.policy, self.source)
-        for file in request.files {
-            var reader = try ImportFileReader(absolute: file.absolute, path: file.path)
-            defer { reader.close() }
-            try reader.start { source.framing(start: $0) }
-            let (path, size) = (file.path, reader.size)
-            try orderedPipeline(
-                window: Self.window,
-                produce: { () throws(SpendError) -> ImportPiece? in try reader.next() },
-                transform: { piece in
-                    piece.bytes.withUnsafeBytes { bytes in
-                        Self.prepare(
-                            source.convert(bytes, path: path, firstLine: piece.firstLine), piece: bytes, book: book, policy: policy,
-                            settings: settings, end: piece.end)
-                    }
-                },
-                consume: { (result: PieceResult) throws(SpendError) in
-                    outcome.records += result.records
-                    outcome.events += result.events.count + result.refusedEvents
-                    outcome.warnings += result.warnings
-                    outcome.rejected += result.rejected
-                    if outcome.rejected.isEmpty || request.keepValid {
-                        events += result.events
-                        held += result.bytes
-                        heldCost = result.cost.flatMap { cost in try? heldCost?.adding(cost) }
-                    }
-                    if !request.dryRun && held > request.memoryBudget && (outcome.rejected.isEmpty || request.keepValid) { try flush() }
-                    progress?(ImportProgress(path: path, bytesRead: result.end, totalBytes: size, records: outcome.records))
-                })
-        }
-        if !request.keepValid && !outcome.rejected.isEmpty {
-            if outcome.writes > 0 {
-                outcome.partial = true
-                return outcome
+        do throws(SpendError) {
+            let (book, policy, source) = (appender.book, appender.policy, self.source)
+            for file in request.files {
+                var reader = try ImportFileReader(absolute: file.absolute, path: file.path)
+                defer { reader.close() }
+                try reader.start { source.framing(start: $0) }
+                let (path, size) = (file.path, reader.size)
+                try orderedPipeline(
+                    window: Self.window,
+                    produce: { () throws(SpendError) -> ImportPiece? in try reader.next() },
+                    transform: { piece in
+                        piece.bytes.withUnsafeBytes { bytes in
+                            Self.prepare(
+                                source.convert(bytes, path: path, firstLine: piece.firstLine), piece: bytes, book: book, policy: policy,
+                                settings: settings, end: piece.end)
+                        }
+                    },
+                    consume: { (result: PieceResult) throws(SpendError) in
+                        outcome.records += result.records
+                        outcome.events += result.events.count + result.refusedEvents
+                        outcome.warnings += result.warnings
+                        outcome.rejected += result.rejected
+                        if outcome.rejected.isEmpty || request.keepValid {
+                            events += result.events
+                            held += result.bytes
+                            heldCost = result.cost.flatMap { cost in try? heldCost?.adding(cost) }
+                        }
+                        if !request.dryRun && held > request.memoryBudget && (outcome.rejected.isEmpty || request.keepValid) { try flush() }
+                        progress?(ImportProgress(path: path, bytesRead: result.end, totalBytes: size, records: outcome.records))
+                    })
             }
-            let diagnostics = outcome.rejected.flatMap(\.diagnostics)
-            throw SpendError.input(Array(diagnostics.prefix(50)), omitted: max(0, diagnostics.count - 50))
+            if !request.keepValid && !outcome.rejected.isEmpty {
+                let diagnostics = outcome.rejected.flatMap(\.diagnostics)
+                throw SpendError.input(Array(diagnostics.prefix(50)), omitted: max(0, diagnostics.count - 50))
+            }
+            try flush()
+            try session?.commit()
+            return outcome
+        } catch {
+            // Nothing of a refused or failed import stays: its parts are taken back.
+            try? session?.rollBack()
+            throw error
         }
-        try flush()
-        return outcome
     }
 
     /// `total` plus the cost of the events `written` wrote: the cost held
