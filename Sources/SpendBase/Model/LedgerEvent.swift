@@ -123,8 +123,8 @@ public struct LedgerEvent: Sendable, Hashable {
         w.byte(125)
         if let release { w.key("release"); w.string(release) }
         if let commit { w.key("commit"); w.string(commit) }
-        if let sourceCost { w.key("source_cost"); w.string(sourceCost.description) }
-        if let cost { w.key("cost"); w.string(cost.description) }
+        if let sourceCost { w.key("source_cost"); w.decimal(sourceCost) }
+        if let cost { w.key("cost"); w.decimal(cost) }
         if let pricedWith { w.key("priced_with"); w.string(pricedWith) }
         w.byte(125)
         out = w.out
@@ -185,6 +185,13 @@ package struct JSONWriter {
             if value < 0 { out.append(45) }
             out.append(contentsOf: buffer[(20 - n)...])
         }
+    }
+
+    /// A decimal as a JSON string (`"0.0125"`), written without making a `String`.
+    package mutating func decimal(_ value: ExactDecimal) {
+        out.append(34)
+        value.appendDescription(to: &out)
+        out.append(34)
     }
 
     /// A JSON string: quotes, backslashes and control characters escaped; UTF-8 passed through.

@@ -184,19 +184,17 @@ struct EventPreparer {
     /// prices it, and keeps it.
     private mutating func complete(_ line: inout [UInt8], id: String, ts: Int64, costGiven: ExactDecimal?, origin: EventOrigin) {
         var verdict: (rejected: Bool, cost: ExactDecimal?, pricedWith: Int32?) = (true, nil, nil)
-        let previous = lineScanner
-        lineScanner = LedgerScanner(buffer: UnsafeRawBufferPointer(start: nil, count: 0))
         line.withUnsafeBytes { buffer in
-            var scanner = LedgerScanner(buffer: buffer, reusing: previous)
-            defer { lineScanner = LedgerScanner(buffer: UnsafeRawBufferPointer(start: nil, count: 0), reusing: scanner) }
+            // `lineScanner` points into `line` only inside this closure.
+            lineScanner.reset(buffer: buffer)
             var scanned = EventRecord()
             do throws(LedgerScanError) {
-                _ = try scanner.next(into: &scanned)
+                _ = try lineScanner.next(into: &scanned)
             } catch {
                 report(origin.diagnostic(rule: error.rule, message: error.message))
                 return
             }
-            verdict = judge(scanned, scanner, origin: origin, costGiven: costGiven)
+            verdict = judge(scanned, lineScanner, origin: origin, costGiven: costGiven)
         }
         if verdict.rejected { return }
         keep(&line, id: id, ts: ts, cost: verdict.cost, pricedWith: verdict.pricedWith, costGiven: costGiven, origin: origin)
@@ -240,9 +238,7 @@ struct EventPreparer {
             var w = JSONWriter(out: line)
             line = []
             w.key("cost")
-            w.byte(34)
-            cost.appendDescription(to: &w.out)  // digits, '.', '-': nothing to escape
-            w.byte(34)
+            w.decimal(cost)  // digits, '.', '-': nothing to escape
             w.out.append(contentsOf: pricedWithTail(point: point))
             line = w.out
         }

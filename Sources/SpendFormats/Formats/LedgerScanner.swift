@@ -22,8 +22,8 @@ public struct LedgerScanError: Error, Sendable {
 /// order mark is not JSON. Only bytes ≥ 0x80 are checked for UTF-8, so ASCII
 /// lines keep the 8-bytes-at-a-time path.
 public struct LedgerScanner {
-    public let base: UnsafeRawPointer
-    public let count: Int
+    public private(set) var base: UnsafeRawPointer
+    public private(set) var count: Int
     /// Offset of the next unread byte.
     public private(set) var position: Int
     /// Tag pairs of the current event (reused between events).
@@ -58,6 +58,15 @@ public struct LedgerScanner {
         self.toolCalls = previous.toolCalls
         self.unknownKeys = previous.unknownKeys
         self.nullTags = previous.nullTags
+    }
+
+    /// Points the scanner at `buffer` from its start, keeping its arrays'
+    /// storage: one scanner checks many single lines (`append` checks each
+    /// encoded line) without an allocation per line.
+    public mutating func reset(buffer: UnsafeRawBufferPointer) {
+        base = buffer.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
+        count = buffer.count
+        position = 0
     }
 
     @inline(__always) private func byte(_ i: Int) -> UInt8 {
