@@ -49,6 +49,64 @@ final class ImportFramingTests: XCTestCase {
         XCTAssertEqual(lines, ["2:1000", "45:2000", "85:100"])
     }
 
+    /// The JSON-list framing (eight bytes at a time, strings skipped by their
+    /// quotes and escapes) cuts only just before top-level commas, whatever
+    /// the strings hold and wherever a read ends (reads of a few bytes end
+    /// inside strings, between a backslash and the byte it escapes, …).
+    func testJSONListCutsOnlyAtTopLevelCommasWhateverTheStrings() throws {
+        let strings = [
+            #"plain"#, #"a\"b"#, #"\\"#, #"ends with backslash \\"#, #"},{\"request_id\":\"x\"},{"#, #"[1,2],[3]"#,
+            #"\\\"quote after escaped backslash"#, #"eight by"#, #"sixteen bytes!!!"#, #"\u00e9 é ü 中文"#, "",
+        ]
+        var rows: [String] = []
+        for (k, text) in strings.enumerated() {
+            rows.append(#"{"request_id":"r\#(k)","note":"\#(text)","nested":{"a":[1,{"b":"\#(text)"}],"c":"x,y"}}"#)
+        }
+        let text = "[\n" + rows.joined(separator: ",\n") + "\n]\n"
+        let path = try TestSupport.temporaryDirectory() + "/list.json"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        // The top-level commas, by a byte-at-a-time reference scan.
+        var commas: Set<Int> = []
+        var (depth, inString, escape) = (0, false, false)
+        for (i, b) in text.utf8.enumerated() {
+            if inString {
+                if escape { escape = false } else if b == 92 { escape = true } else if b == 34 { inString = false }
+                continue
+            }
+            switch b {
+            case 34: inString = true
+            case 91, 123: depth += 1
+            case 93, 125: depth -= 1
+            case 44 where depth == 1: commas.insert(i)
+            default: break
+            }
+        }
+        XCTAssertEqual(commas.count, strings.count - 1)
+        for size in [1, 2, 3, 5, 8, 9, 13, 31, 64, 1 << 20] {
+            var reader = try ImportFileReader(absolute: path, path: "f", pieceSize: size)
+            defer { reader.close() }
+            try reader.start { _ in .jsonArray }
+            var joined: [UInt8] = []
+            while let piece = try reader.next() {
+                if !joined.isEmpty { XCTAssertTrue(commas.contains(joined.count), "a cut at \(joined.count) in pieces of \(size)") }
+                joined += piece.bytes
+            }
+            XCTAssertEqual(joined, Array(text.utf8), "pieces of \(size)")
+        }
+        // Each piece parses as whole rows: every row is read (and refused: these rows are not spend logs).
+        var reader = try ImportFileReader(absolute: path, path: "f", pieceSize: 5)
+        defer { reader.close() }
+        try reader.start { _ in .jsonArray }
+        var records = 0
+        let source = try LiteLLMSource(policy: .empty)
+        while let piece = try reader.next() {
+            let converted = piece.bytes.withUnsafeBytes { source.convert($0, path: "f", firstLine: piece.firstLine) }
+            XCTAssertEqual(converted.rejected.map(\.rule), Array(repeating: .importRecord, count: converted.records))
+            records += converted.records
+        }
+        XCTAssertEqual(records, strings.count)
+    }
+
     func testCSVPiecesRepeatTheHeader() throws {
         let source = try LiteLLMSource(policy: .empty)
         try check(source, "litellm-spend-logs.csv", records: 3)

@@ -279,47 +279,37 @@ public struct JSONTape {
     }
 
     /// A string starting at the quote `p`; returns the offset after the closing quote.
+    /// Eight bytes at a time while none is a quote, a backslash or a control
+    /// character (one pass; short keys and values are most of a document).
     private mutating func string(_ p: Int) throws(JSONTapeError) -> Int {
-        var q = p + 1
-        var escaped = false
         let count = base.count
         let start = base.baseAddress!
+        var i = p + 1
+        var escaped = false
         while true {
-            // Jump to the next quote; a backslash before it means look closer.
-            guard q < count, let hit = memchr(start + q, 34, count - q) else {
-                throw fail(p, "unterminated string")
-            }
-            let quote = start.distance(to: UnsafeRawPointer(hit))
-            var i = q
-            var escapedQuote = false
-            while i < quote {
-                if i + 8 <= quote {
-                    // Eight bytes at a time while none is a control character or a backslash.
-                    let x = (start + i).loadUnaligned(as: UInt64.self)
-                    let y = x ^ 0x5C5C_5C5C_5C5C_5C5C
-                    let control = (x &- 0x2020_2020_2020_2020) & ~x & 0x8080_8080_8080_8080
-                    let backslash = (y &- 0x0101_0101_0101_0101) & ~y & 0x8080_8080_8080_8080
-                    if control | backslash == 0 {
-                        i += 8
-                        continue
-                    }
-                }
-                let b = byte(i)
-                if b < 32 { throw fail(i, "control character in a string") }
-                if b == 92 {
-                    escaped = true
-                    if i + 1 == quote { escapedQuote = true; break }
-                    i += 2
+            while i + 8 <= count {
+                let x = (start + i).loadUnaligned(as: UInt64.self)
+                let special = SWAR.zeroBytes(x ^ SWAR.repeated(34)) | SWAR.zeroBytes(x ^ SWAR.repeated(92)) | SWAR.bytesBelow32(x)
+                if special == 0 {
+                    i += 8
                     continue
                 }
-                i += 1
+                i += special.trailingZeroBitCount >> 3  // the first flagged byte (the lowest is exact)
+                break
             }
-            if escapedQuote {
-                q = quote + 1
-                continue
+            guard i < count else { throw fail(p, "unterminated string") }
+            switch byte(i) {
+            case 34:
+                nodes.append(Node(kind: .string, escaped: escaped, start: p + 1, end: i, next: nodes.count + 1))
+                return i + 1
+            case 92:
+                escaped = true
+                i += 2
+            case 0..<32:
+                throw fail(i, "control character in a string")
+            default:
+                i += 1  // the last bytes of the buffer, one at a time
             }
-            nodes.append(Node(kind: .string, escaped: escaped, start: p + 1, end: quote, next: nodes.count + 1))
-            return quote + 1
         }
     }
 }
@@ -328,4 +318,23 @@ public struct JSONTape {
 public struct JSONTapeError: Error, Sendable {
     public var offset: Int
     public var message: String
+}
+
+/// Eight bytes at a time (SIMD within a register): masks with the high bit of
+/// each byte of a word that matches. Only the lowest flagged byte of a mask
+/// is exact (a borrow may flag a byte above a match), which is all the
+/// scanners use: they jump to it and look.
+package enum SWAR {
+    /// `b` in every byte of a word.
+    @inline(__always) package static func repeated(_ b: UInt8) -> UInt64 { 0x0101_0101_0101_0101 &* UInt64(b) }
+
+    /// The zero bytes of `x` (`x ^ repeated(c)` finds the bytes equal to `c`).
+    @inline(__always) package static func zeroBytes(_ x: UInt64) -> UInt64 {
+        (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080
+    }
+
+    /// The bytes of `x` below 0x20 (JSON's control characters).
+    @inline(__always) package static func bytesBelow32(_ x: UInt64) -> UInt64 {
+        (x &- 0x2020_2020_2020_2020) & ~x & 0x8080_8080_8080_8080
+    }
 }
