@@ -1,5 +1,4 @@
 import Foundation
-import SpendFormats
 
 /// A piece of an import file made of whole records.
 struct ImportPiece: Sendable {
@@ -156,12 +155,10 @@ struct ImportFileReader {
         return ImportPiece(bytes: bytes, firstLine: firstLine, end: consumed)
     }
 
-    /// Scans new bytes of a JSON array, noting its top-level commas. Eight
-    /// bytes at a time (`SWAR`): inside a string to the next quote or
-    /// backslash, between the array's brackets to the next quote, comma or
-    /// bracket; the bytes in between (most of a spend log) are not looked at
-    /// one by one. A backslash is skipped with the byte it escapes, so a
-    /// string is walked from its opening quote and its end is exact.
+    /// Scans new bytes of a JSON array, noting its top-level commas. Inside
+    /// a string, `memchr` jumps to the next quote (a quote after an odd run
+    /// of backslashes is escaped), so the bytes of strings, most of a spend
+    /// log, are not looked at one by one.
     private mutating func scanJSONArray() throws(SpendError) {
         let n = buffer.count
         var (i, depth, inString, opened, closed) = (scanned, self.depth, self.inString, self.opened, self.closed)
@@ -169,57 +166,21 @@ struct ImportFileReader {
         var found: [Int] = []
         buffer.withUnsafeBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return }
-            /// The first byte at or after `from` that `flagged` marks (in words) or `wanted` accepts (at the tail).
-            func next(from: Int, _ flagged: (UInt64) -> UInt64, _ wanted: (UInt8) -> Bool) -> Int? {
-                var j = from
-                while j + 8 <= n {
-                    let m = flagged(UnsafeRawPointer(base + j).loadUnaligned(as: UInt64.self))
-                    if m != 0 { return j + m.trailingZeroBitCount >> 3 }
-                    j += 8
-                }
-                while j < n {
-                    if wanted(base[j]) { return j }
-                    j += 1
-                }
-                return nil
-            }
             scan: while i < n {
                 if inString {
-                    guard
-                        let k = next(
-                            from: i, { SWAR.zeroBytes($0 ^ SWAR.repeated(34)) | SWAR.zeroBytes($0 ^ SWAR.repeated(92)) },
-                            { $0 == 34 || $0 == 92 })
-                    else {
-                        i = n  // the string goes on past the buffer
+                    guard let hit = memchr(base + i, 34, n - i) else {
+                        // The string goes on past the buffer: rescan its trailing backslashes next time.
+                        var k = n
+                        while k > i && base[k - 1] == 92 { k -= 1 }
+                        i = k
                         break scan
                     }
-                    if base[k] == 92 {
-                        if k + 1 >= n {
-                            i = k  // the escaped byte is not read yet: look at the backslash again next time
-                            break scan
-                        }
-                        i = k + 2
-                        continue
-                    }
-                    inString = false
-                    i = k + 1
+                    let quote = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base
+                    var k = quote
+                    while k > 0 && base[k - 1] == 92 { k -= 1 }
+                    if (quote - k) & 1 == 0 { inString = false }
+                    i = quote + 1
                     continue
-                }
-                if opened && !closed {
-                    // Whitespace and scalars between the brackets: only quotes, commas and brackets matter.
-                    guard
-                        let k = next(
-                            from: i,
-                            {
-                                let folded = $0 | SWAR.repeated(0x20)  // '[' -> '{', ']' -> '}'
-                                return SWAR.zeroBytes($0 ^ SWAR.repeated(34)) | SWAR.zeroBytes($0 ^ SWAR.repeated(44))
-                                    | SWAR.zeroBytes(folded ^ SWAR.repeated(123)) | SWAR.zeroBytes(folded ^ SWAR.repeated(125))
-                            }, { $0 == 34 || $0 == 44 || $0 == 91 || $0 == 93 || $0 == 123 || $0 == 125 })
-                    else {
-                        i = n
-                        break scan
-                    }
-                    i = k
                 }
                 let b = base[i]
                 switch b {
