@@ -15,6 +15,16 @@ final class OrderedPipelineTests: XCTestCase {
         let state = Mutex<(now: Int, most: Int, done: Int)>((0, 0, 0))
         func enter() { state.withLock { $0.now += 1; $0.most = max($0.most, $0.now) } }
         func leave() { state.withLock { $0.now -= 1; $0.done += 1 } }
+
+        /// A transform that takes a little while and returns its item.
+        var slowIdentity: @Sendable (Int) -> Int {
+            { i in
+                self.enter()
+                usleep(100)
+                self.leave()
+                return i
+            }
+        }
     }
 
     func testOutputsComeInProductionOrderWithAtMostAWindowInFlight() throws {
@@ -52,12 +62,7 @@ final class OrderedPipelineTests: XCTestCase {
                     produced += 1
                     return produced
                 },
-                transform: { i in
-                    gauge.enter()
-                    usleep(100)
-                    gauge.leave()
-                    return i
-                },
+                transform: gauge.slowIdentity,
                 consume: { (output: Int) throws(Stop) in if output == 10 { throw Stop(at: output) } })
         ) { error in XCTAssertEqual(error as? Stop, Stop(at: 10)) }
         // Nothing is produced after the throw, and every item produced has finished.
@@ -78,12 +83,7 @@ final class OrderedPipelineTests: XCTestCase {
                     if produced == 6 { throw Stop(at: 6) }
                     return produced
                 },
-                transform: { i in
-                    gauge.enter()
-                    usleep(100)
-                    gauge.leave()
-                    return i
-                },
+                transform: gauge.slowIdentity,
                 consume: { (output: Int) throws(Stop) in consumed.append(output) })
         ) { error in XCTAssertEqual(error as? Stop, Stop(at: 6)) }
         XCTAssertEqual(gauge.state.withLock { $0.now }, 0)
