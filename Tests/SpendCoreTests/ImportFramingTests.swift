@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 
 @testable import SpendCore
@@ -192,6 +193,38 @@ final class ImportPipelineBudgetTests: XCTestCase {
         // Importing the good file alone afterwards writes it (the rolled-back ids are not "already present").
         let outcome = try pipeline.run(ImportRequest(files: [(traces, "traces.jsonl")]), settings: ImportPipeline.settings(now: 0))
         XCTAssertEqual(outcome.new, 3)
+    }
+
+    /// A dry run holds every prepared event (to count duplicates) but not its
+    /// line: the same events, bytes counted and cost, without the line bytes.
+    func testADryRunHoldsTheEventsWithoutTheirLines() throws {
+        let repository = try repository()
+        let appender = try LedgerAppender(repository: repository)
+        let source = try OtelSource(policy: .empty)
+        let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: ImportFramingTests.fixtures + "otel-traces.jsonl")))
+        let (kept, dropped) = bytes.withUnsafeBytes { piece in
+            let converted = source.convert(piece, path: "f", firstLine: 1)
+            let settings = ImportPipeline.settings(now: 0)
+            return (
+                ImportPipeline.prepare(converted, piece: piece, book: appender.book, policy: appender.policy, settings: settings),
+                ImportPipeline.prepare(
+                    converted, piece: piece, book: appender.book, policy: appender.policy, settings: settings, keepLines: false)
+            )
+        }
+        XCTAssertEqual(kept.events.map(\.id), dropped.events.map(\.id))
+        XCTAssertEqual([kept.bytes, kept.events.count], [dropped.bytes, 3])
+        XCTAssertEqual(kept.cost, dropped.cost)
+        XCTAssertTrue(kept.events.allSatisfy { !$0.line.isEmpty })
+        XCTAssertTrue(dropped.events.allSatisfy { $0.line.isEmpty })
+        // And the dry run's summary is the real import's.
+        var request = ImportRequest(files: [(ImportFramingTests.fixtures + "otel-traces.jsonl", "traces.jsonl")])
+        request.dryRun = true
+        let pipeline = ImportPipeline(appender: appender, source: source)
+        let dry = try pipeline.run(request, settings: ImportPipeline.settings(now: 0))
+        request.dryRun = false
+        let real = try pipeline.run(request, settings: ImportPipeline.settings(now: 0))
+        XCTAssertEqual([dry.new, dry.alreadyPresent], [real.new, real.alreadyPresent])
+        XCTAssertEqual(dry.cost, real.cost)
     }
 
     /// A session that ends without `commit()` (its process died) leaves its

@@ -7,9 +7,10 @@ import Synchronization
 ///
 /// The shard is mapped and read in parallel, one piece of whole lines per
 /// worker (`LedgerScanner`, so an id is found wherever its key stands on
-/// the line); the table keeps each id's hash and where its bytes lie in the
-/// mapping, and an open-addressing table over the hashes. A lookup compares
-/// the bytes of the ids whose hash matches (a 64-bit collision is not a
+/// the line); the table keeps each id's hash and its decoded bytes in one
+/// arena (the mapping is let go: the table holds the ids, not the shard),
+/// and an open-addressing table over the hashes. A lookup compares the
+/// bytes of the ids whose hash matches (a 64-bit collision is not a
 /// duplicate), without a `String` per id of the shard.
 ///
 /// A table is kept for reuse while its shard is unchanged (same file, size
@@ -19,15 +20,12 @@ final class ShardIdTable: @unchecked Sendable {
     // Safety contract: every stored property is written in `init` only;
     // afterwards the table is read-only, so threads may share it.
 
-    /// The mapping the id bytes point into (kept alive with the table).
-    private let file: MappedFile
-    /// One entry per id line: the id's hash and its raw bytes' offset and
-    /// length in the mapping; an id written with escapes has offset -1 and
-    /// its decoded text in `escaped`.
+    /// The ids' decoded bytes, one after another.
+    private let arena: [UInt8]
+    /// One entry per id line: the id's hash, and where its bytes start in
+    /// `arena` (entry `i` ends where entry `i + 1` starts).
     private let hashes: [UInt64]
-    private let offsets: [Int]
-    private let lengths: [Int32]
-    private let escaped: [Int: String]
+    private let starts: [Int]
     /// Open addressing over the entries (entry index, or -1 when free).
     private let slots: [Int32]
 
@@ -47,25 +45,27 @@ final class ShardIdTable: @unchecked Sendable {
     /// Reads the ids in the first `size` bytes of the shard at `absolute`.
     init(absolute: String, size: Int, identity: Identity) throws(IOError) {
         self.identity = identity
-        file = try MappedFile(path: absolute)
-        let bytes = UnsafeRawBufferPointer(rebasing: file.unsafeBytes[0..<min(size, file.count)])
-        let pieces = Self.pieces(of: bytes, count: max(1, ProcessInfo.processInfo.activeProcessorCount * 4))
-        let shared = UncheckedSendable(bytes)  // read-only: every worker scans its own range of the mapping
-        let found = parallelMap(pieces.count) { k in Self.scan(shared.value, pieces[k]) }
-        var hashes: [UInt64] = []
-        var offsets: [Int] = []
-        var lengths: [Int32] = []
-        var escaped: [Int: String] = [:]
-        let total = found.reduce(0) { $0 + $1.hashes.count }
-        hashes.reserveCapacity(total)
-        offsets.reserveCapacity(total)
-        lengths.reserveCapacity(total)
-        for piece in found {
-            for (k, text) in piece.escaped { escaped[hashes.count + k] = text }
-            hashes += piece.hashes
-            offsets += piece.offsets
-            lengths += piece.lengths
+        let file = try MappedFile(path: absolute)
+        let found: [Found] = file.withBytes { mapped in
+            let bytes = UnsafeRawBufferPointer(rebasing: mapped[0..<min(size, mapped.count)])
+            let pieces = Self.pieces(of: bytes, count: max(1, ProcessInfo.processInfo.activeProcessorCount * 4))
+            let shared = UncheckedSendable(bytes)  // read-only: every worker scans its own range of the mapping
+            return parallelMap(pieces.count) { k in Self.scan(shared.value, pieces[k]) }
         }
+        var arena: [UInt8] = []
+        var hashes: [UInt64] = []
+        var starts: [Int] = []
+        let total = found.reduce(0) { $0 + $1.hashes.count }
+        arena.reserveCapacity(found.reduce(0) { $0 + $1.arena.count })
+        hashes.reserveCapacity(total)
+        starts.reserveCapacity(total + 1)
+        for piece in found {
+            let base = arena.count
+            arena += piece.arena
+            hashes += piece.hashes
+            starts += piece.starts.map { $0 + base }
+        }
+        starts.append(arena.count)
         var capacity = 16
         while capacity < total * 2 { capacity <<= 1 }
         var slots = [Int32](repeating: -1, count: capacity)
@@ -75,7 +75,7 @@ final class ShardIdTable: @unchecked Sendable {
             while slots[slot] >= 0 { slot = (slot + 1) & mask }
             slots[slot] = Int32(i)
         }
-        (self.hashes, self.offsets, self.lengths, self.escaped, self.slots) = (hashes, offsets, lengths, escaped, slots)
+        (self.arena, self.hashes, self.starts, self.slots) = (arena, hashes, starts, slots)
     }
 
     /// True when the shard has a line whose id is `id` (`hash` is `IdIndex.hash(id)`).
@@ -84,30 +84,27 @@ final class ShardIdTable: @unchecked Sendable {
         var slot = Int(truncatingIfNeeded: hash) & mask
         var text = id
         return text.withUTF8 { wanted in
-            while slots[slot] >= 0 {
-                let i = Int(slots[slot])
-                if hashes[i] == hash {
-                    if offsets[i] < 0 {
-                        if escaped[i] == id { return true }
-                    } else if Int(lengths[i]) == wanted.count
-                        && (wanted.isEmpty || memcmp(file.unsafeBytes.baseAddress! + offsets[i], wanted.baseAddress!, wanted.count) == 0)
+            arena.withUnsafeBytes { arena in
+                while slots[slot] >= 0 {
+                    let i = Int(slots[slot])
+                    if hashes[i] == hash && starts[i + 1] - starts[i] == wanted.count
+                        && (wanted.isEmpty || memcmp(arena.baseAddress! + starts[i], wanted.baseAddress!, wanted.count) == 0)
                     {
                         return true
                     }
+                    slot = (slot + 1) & mask
                 }
-                slot = (slot + 1) & mask
+                return false
             }
-            return false
         }
     }
 
     /// The ids found in one piece of the shard.
     private struct Found {
+        var arena: [UInt8] = []
         var hashes: [UInt64] = []
-        var offsets: [Int] = []
-        var lengths: [Int32] = []
-        /// Decoded ids written with escapes, by their index in this piece.
-        var escaped: [Int: String] = [:]
+        /// Where each id starts in `arena`.
+        var starts: [Int] = []
     }
 
     /// Cuts `bytes` into about `count` ranges of whole lines.
@@ -137,16 +134,17 @@ final class ShardIdTable: @unchecked Sendable {
                 guard try scanner.next(into: &record) else { break }
                 let span = record.id
                 guard span.start >= 0 else { continue }
+                found.starts.append(found.arena.count)
                 if span.escaped {
-                    guard let text = scanner.string(span) else { continue }
-                    found.escaped[found.hashes.count] = text
+                    guard let text = scanner.string(span) else {
+                        found.starts.removeLast()
+                        continue
+                    }
+                    found.arena += text.utf8
                     found.hashes.append(IdIndex.hash(text))
-                    found.offsets.append(-1)
-                    found.lengths.append(0)
                 } else {
+                    found.arena.append(contentsOf: scanner.bytes(span))
                     found.hashes.append(IdIndex.hash(scanner.base + span.start, span.count))
-                    found.offsets.append(span.start)
-                    found.lengths.append(Int32(clamping: span.count))
                 }
             } catch {
                 scanner.skipLine()

@@ -13,7 +13,8 @@ public struct ImportRequest: Sendable {
     /// makes more is written in parts of about this size (one batch all the
     /// same: `LedgerWriteSession`), so memory stays bounded and the last
     /// part, written after the last record is read, is short. A dry run
-    /// holds everything, to count duplicates exactly.
+    /// holds every event, to count duplicates exactly, but not its line
+    /// (about a fifth of the memory).
     public var memoryBudget = 32 << 20
 
     public init(files: [(absolute: String, path: String)]) {
@@ -124,7 +125,7 @@ public struct ImportPipeline {
                         piece.bytes.withUnsafeBytes { bytes in
                             Self.prepare(
                                 source.convert(bytes, path: path, firstLine: piece.firstLine), piece: bytes, book: book, policy: policy,
-                                settings: settings, end: piece.end)
+                                settings: settings, end: piece.end, keepLines: !request.dryRun)
                         }
                     },
                     consume: { (result: PieceResult) throws(SpendError) in
@@ -190,7 +191,7 @@ public struct ImportPipeline {
     /// `sourceRange` of `piece`.
     static func prepare(
         _ converted: ImportedRecords, piece: UnsafeRawBufferPointer, book: PriceBook, policy: Policy, settings: AppendSettings,
-        end: Int = 0
+        end: Int = 0, keepLines: Bool = true
     ) -> PieceResult {
         var worker = EventPreparer(book: book, policy: policy, settings: settings)
         worker.rejecting = true
@@ -210,9 +211,12 @@ public struct ImportPipeline {
         result.records = converted.records
         result.refusedEvents = worker.rejected.count
         result.events = worker.events
-        for i in worker.events.indices {
-            result.bytes += worker.events[i].line.count + 128  // a line and its event's bookkeeping
-            if let cost = worker.events[i].cost { result.cost = try? result.cost?.adding(cost) }
+        worker.events = []  // `result` holds the only reference: no copy when a line is let go below
+        for i in result.events.indices {
+            result.bytes += result.events[i].line.count + 128  // a line and its event's bookkeeping
+            if let cost = result.events[i].cost { result.cost = try? result.cost?.adding(cost) }
+            // A dry run writes nothing and holds every event to count duplicates: not its line.
+            if !keepLines { result.events[i].line = [] }
         }
         result.warnings = worker.warnings
         var rejected = converted.rejected.map { r in
