@@ -48,9 +48,15 @@ final class ShardIdTable: @unchecked Sendable {
         let file = try MappedFile(path: absolute)
         let found: [Found] = file.withBytes { mapped in
             let bytes = UnsafeRawBufferPointer(rebasing: mapped[0..<min(size, mapped.count)])
-            let pieces = Self.pieces(of: bytes, count: max(1, ProcessInfo.processInfo.activeProcessorCount * 4))
+            // Pieces of about 8 MiB (at least four per core), each let go once read:
+            // the shard's pages are not all held at once.
+            let pieces = Self.pieces(of: bytes, count: max(ProcessInfo.processInfo.activeProcessorCount * 4, bytes.count >> 23))
             let shared = UncheckedSendable(bytes)  // read-only: every worker scans its own range of the mapping
-            return parallelMap(pieces.count) { k in Self.scan(shared.value, pieces[k]) }
+            return parallelMap(pieces.count) { k in
+                let found = Self.scan(shared.value, pieces[k])
+                Self.release(shared.value, pieces[k])
+                return found
+            }
         }
         var arena: [UInt8] = []
         var hashes: [UInt64] = []
@@ -122,6 +128,17 @@ final class ShardIdTable: @unchecked Sendable {
             start = end
         }
         return ranges
+    }
+
+    /// Drops the mapped pages of `range` from memory (they are read from the
+    /// page cache again if touched: a neighbour's piece sharing a page stays correct).
+    private static func release(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) {
+        guard let base = bytes.baseAddress else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = UInt(bitPattern: base + range.lowerBound) & ~UInt(page - 1)
+        let end = UInt(bitPattern: base + range.upperBound)
+        guard end > start else { return }
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: start), Int(end - start), MADV_DONTNEED)
     }
 
     /// Reads the ids of the lines in `range` (a line that does not scan is skipped, as the full scan did).
