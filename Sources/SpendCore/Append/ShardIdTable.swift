@@ -172,18 +172,32 @@ final class ShardIdTable: @unchecked Sendable {
 
     // MARK: Reuse
 
+    /// The table an earlier append read of the shard at `absolute`, open as
+    /// `fd` with `size` bytes, if the shard is unchanged since; nil otherwise.
+    static func kept(absolute: String, fd: Int32, size: Int) -> ShardIdTable? {
+        kept(absolute: absolute, identity: identity(fd: fd, size: size))
+    }
+
+    private static func kept(absolute: String, identity: Identity) -> ShardIdTable? {
+        recent.withLock { $0[absolute] }.flatMap { $0.identity == identity ? $0 : nil }
+    }
+
+    private static func identity(fd: Int32, size: Int) -> Identity {
+        var info = stat()
+        fstat(fd, &info)
+        return Identity(
+            device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: size,
+            modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
+    }
+
     /// The tables read most recently, by shard path (a few: an import spans few months).
     private static let recent = Mutex<[String: ShardIdTable]>([:])
 
     /// The table of the shard at `absolute`, open as `fd` with `size` bytes:
     /// the one kept from an earlier append when the shard is unchanged, else read now.
     static func table(absolute: String, fd: Int32, size: Int) throws(IOError) -> ShardIdTable {
-        var info = stat()
-        fstat(fd, &info)
-        let identity = Identity(
-            device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: size,
-            modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
-        if let kept = recent.withLock({ $0[absolute] }), kept.identity == identity { return kept }
+        let identity = Self.identity(fd: fd, size: size)
+        if let kept = kept(absolute: absolute, identity: identity) { return kept }
         let table = try ShardIdTable(absolute: absolute, size: size, identity: identity)
         recent.withLock { recent in
             if recent.count >= 4 { recent.removeAll() }

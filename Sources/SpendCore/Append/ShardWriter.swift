@@ -126,6 +126,8 @@ public struct ShardWriter {
             if size == 0 { return false }
             if let index {
                 if !index.contains(hash) { return false }
+                // An earlier part of this import read the shard's ids, and the shard is unchanged.
+                if ids == nil { ids = ShardIdTable.kept(absolute: absolute, fd: fd, size: size) }
                 // A hash hit: when no id in the shard is written with escapes,
                 // the id's JSON text as the ledger writes it (bidi overrides and
                 // DEL raw, unlike terminal-safe output) must appear in the shard;
