@@ -33,7 +33,7 @@ final class ShardIdTableTests: XCTestCase {
         lines.append("not json at all")
         lines.append(line("\"after-the-bad-line\""))
         let s = try shard(lines)
-        let table = try ShardIdTable.table(absolute: s.path, fd: s.fd, size: s.size)
+        let table = try ShardIdTable.table(absolute: s.path, identity: ShardIdTable.identity(fd: s.fd, size: s.size))
         XCTAssertEqual(table.count, 5002)
         for id in ["litellm:req-0", "litellm:req-7", "litellm:req-4999", "escaped", "after-the-bad-line"] {
             XCTAssertTrue(table.contains(id, hash: IdIndex.hash(id)), id)
@@ -46,7 +46,7 @@ final class ShardIdTableTests: XCTestCase {
     /// A hash match alone is not a duplicate: the bytes are compared.
     func testAHashMatchWithOtherBytesIsNotADuplicate() throws {
         let s = try shard([line("\"a\"")])
-        let table = try ShardIdTable.table(absolute: s.path, fd: s.fd, size: s.size)
+        let table = try ShardIdTable.table(absolute: s.path, identity: ShardIdTable.identity(fd: s.fd, size: s.size))
         XCTAssertTrue(table.contains("a", hash: IdIndex.hash("a")))
         XCTAssertFalse(table.contains("b", hash: IdIndex.hash("a")))
     }
@@ -66,18 +66,49 @@ final class ShardIdTableTests: XCTestCase {
         }
     }
 
+    /// A writer that appends to a shard whose table it kept extends the table
+    /// with the ids it wrote: the next append (the next part of an import)
+    /// checks against it without reading the shard again.
+    func testAnAppendExtendsTheKeptTableWithTheIdsItWrote() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir + "/ratecards", withIntermediateDirectories: true)
+        for name in TestSupport.bundledCardNames {
+            try FileManager.default.copyItem(atPath: TestSupport.packageRoot + "/ratecards/" + name, toPath: dir + "/ratecards/" + name)
+        }
+        let appender = try LedgerAppender(repository: try CostRepository(directory: dir))
+        var settings = AppendSettings(now: 0, code: CodeVersion(commit: nil, release: nil))
+        settings.skipDuplicates = true
+        func write(_ ids: [String]) throws -> (written: [String], skipped: [String]) {
+            let lines = ids.map { line("\"\($0)\"") }.joined(separator: "\n")
+            let (events, _) = try Array(lines.utf8).withUnsafeBytes { bytes throws(SpendError) in
+                try appender.prepare(jsonLines: bytes, path: "<test>", settings: settings)
+            }
+            let outcome = try appender.write(events, settings: settings)
+            return (outcome.events.map(\.id), outcome.skipped.map(\.id))
+        }
+        _ = try write(["a", "b"])
+        let before = ShardIdTable.reads.load(ordering: .relaxed)
+        XCTAssertEqual(try write(["a", "c"]).skipped, ["a"])  // a hash hit: the shard's ids are read once
+        XCTAssertEqual(ShardIdTable.reads.load(ordering: .relaxed), before + 1)
+        let third = try write(["c", "d", "b"])
+        XCTAssertEqual(third.written, ["d"])
+        XCTAssertEqual(third.skipped, ["c", "b"])
+        XCTAssertEqual(ShardIdTable.reads.load(ordering: .relaxed), before + 1, "c was found in the extended table")
+    }
+
     /// An unchanged shard's table is reused by the next append; a changed one is read again.
     func testAnUnchangedShardsTableIsReusedAndAChangedOneIsReadAgain() throws {
         let s = try shard([line("\"one\"")])
-        let first = try ShardIdTable.table(absolute: s.path, fd: s.fd, size: s.size)
-        XCTAssertTrue(first === (try ShardIdTable.table(absolute: s.path, fd: s.fd, size: s.size)))
+        let first = try ShardIdTable.table(absolute: s.path, identity: ShardIdTable.identity(fd: s.fd, size: s.size))
+        XCTAssertTrue(first === (try ShardIdTable.table(absolute: s.path, identity: ShardIdTable.identity(fd: s.fd, size: s.size))))
         let handle = try XCTUnwrap(FileHandle(forWritingAtPath: s.path))
         try handle.seekToEnd()
         try handle.write(contentsOf: Data((line("\"two\"") + "\n").utf8))
         try handle.close()
         var info = stat()
         fstat(s.fd, &info)
-        let second = try ShardIdTable.table(absolute: s.path, fd: s.fd, size: Int(info.st_size))
+        let second = try ShardIdTable.table(absolute: s.path, identity: ShardIdTable.identity(fd: s.fd, size: Int(info.st_size)))
         XCTAssertFalse(first === second)
         XCTAssertTrue(second.contains("two", hash: IdIndex.hash("two")))
         XCTAssertFalse(first.contains("two", hash: IdIndex.hash("two")))

@@ -14,7 +14,8 @@ import Synchronization
 /// duplicate), without a `String` per id of the shard.
 ///
 /// A table is kept for reuse while its shard is unchanged (same file, size
-/// and modification time): an import larger than its memory budget writes
+/// and modification time), and a writer that appends to the shard extends
+/// it with the ids it wrote: an import larger than its memory budget writes
 /// in several appends, and each would otherwise read the shard again.
 final class ShardIdTable: @unchecked Sendable {
     // Safety contract: every stored property is written in `init` only;
@@ -43,8 +44,7 @@ final class ShardIdTable: @unchecked Sendable {
     var count: Int { hashes.count }
 
     /// Reads the ids in the first `size` bytes of the shard at `absolute`.
-    init(absolute: String, size: Int, identity: Identity) throws(IOError) {
-        self.identity = identity
+    convenience init(absolute: String, size: Int, identity: Identity) throws(IOError) {
         let file = try MappedFile(path: absolute)
         let found: [Found] = file.withBytes { mapped in
             let bytes = UnsafeRawBufferPointer(rebasing: mapped[0..<min(size, mapped.count)])
@@ -72,6 +72,14 @@ final class ShardIdTable: @unchecked Sendable {
             starts += piece.starts.map { $0 + base }
         }
         starts.append(arena.count)
+        self.init(arena: arena, hashes: hashes, starts: starts, identity: identity)
+        Self.reads.add(1, ordering: .relaxed)
+    }
+
+    /// A table of the ids in `arena` (id `i` is `arena[starts[i]..<starts[i + 1]]`, its hash `hashes[i]`).
+    private init(arena: [UInt8], hashes: [UInt64], starts: [Int], identity: Identity) {
+        self.identity = identity
+        let total = hashes.count
         var capacity = 16
         while capacity < total * 2 { capacity <<= 1 }
         var slots = [Int32](repeating: -1, count: capacity)
@@ -82,6 +90,22 @@ final class ShardIdTable: @unchecked Sendable {
             slots[slot] = Int32(i)
         }
         (self.arena, self.hashes, self.starts, self.slots) = (arena, hashes, starts, slots)
+    }
+
+    /// This table with the ids a writer just appended to its shard (now
+    /// `identity`): the next part of an import finds them without reading the shard again.
+    func adding(_ ids: [(id: String, hash: UInt64)], identity: Identity) -> ShardIdTable {
+        var arena = self.arena
+        var hashes = self.hashes
+        var starts = self.starts
+        starts.removeLast()
+        for (id, hash) in ids {
+            starts.append(arena.count)
+            arena += id.utf8
+            hashes.append(hash)
+        }
+        starts.append(arena.count)
+        return ShardIdTable(arena: arena, hashes: hashes, starts: starts, identity: identity)
     }
 
     /// True when the shard has a line whose id is `id` (`hash` is `IdIndex.hash(id)`).
@@ -172,17 +196,25 @@ final class ShardIdTable: @unchecked Sendable {
 
     // MARK: Reuse
 
-    /// The table an earlier append read of the shard at `absolute`, open as
-    /// `fd` with `size` bytes, if the shard is unchanged since; nil otherwise.
-    static func kept(absolute: String, fd: Int32, size: Int) -> ShardIdTable? {
-        kept(absolute: absolute, identity: identity(fd: fd, size: size))
-    }
+    /// How many tables were read from a shard (not kept or extended): for tests.
+    static let reads = Atomic<Int>(0)
 
-    private static func kept(absolute: String, identity: Identity) -> ShardIdTable? {
+    /// The table an earlier append read (or extended) of the shard at
+    /// `absolute`, if the shard is `identity` still; nil otherwise.
+    static func kept(absolute: String, identity: Identity) -> ShardIdTable? {
         recent.withLock { $0[absolute] }.flatMap { $0.identity == identity ? $0 : nil }
     }
 
-    private static func identity(fd: Int32, size: Int) -> Identity {
+    /// Keeps `table` as the one of the shard at `absolute`.
+    static func keep(_ table: ShardIdTable, absolute: String) {
+        recent.withLock { recent in
+            if recent.count >= 4 && recent[absolute] == nil { recent.removeAll() }
+            recent[absolute] = table
+        }
+    }
+
+    /// The identity of the shard open as `fd`, of `size` bytes.
+    static func identity(fd: Int32, size: Int) -> Identity {
         var info = stat()
         fstat(fd, &info)
         return Identity(
@@ -193,16 +225,12 @@ final class ShardIdTable: @unchecked Sendable {
     /// The tables read most recently, by shard path (a few: an import spans few months).
     private static let recent = Mutex<[String: ShardIdTable]>([:])
 
-    /// The table of the shard at `absolute`, open as `fd` with `size` bytes:
-    /// the one kept from an earlier append when the shard is unchanged, else read now.
-    static func table(absolute: String, fd: Int32, size: Int) throws(IOError) -> ShardIdTable {
-        let identity = Self.identity(fd: fd, size: size)
+    /// The table of the shard at `absolute` (now `identity`): the one kept
+    /// from an earlier append when the shard is unchanged, else read now.
+    static func table(absolute: String, identity: Identity) throws(IOError) -> ShardIdTable {
         if let kept = kept(absolute: absolute, identity: identity) { return kept }
-        let table = try ShardIdTable(absolute: absolute, size: size, identity: identity)
-        recent.withLock { recent in
-            if recent.count >= 4 { recent.removeAll() }
-            recent[absolute] = table
-        }
+        let table = try ShardIdTable(absolute: absolute, size: identity.size, identity: identity)
+        keep(table, absolute: absolute)
         return table
     }
 }

@@ -40,6 +40,8 @@ public struct ShardWriter {
         let fd: Int32
         let size: Int
         let created: Bool
+        /// The shard as it was locked (for the id table kept between appends).
+        let identity: ShardIdTable.Identity
         /// Indices (into the batch) of the events bound for this shard.
         var events: [Int] = []
         var index: IdIndex?
@@ -72,6 +74,7 @@ public struct ShardWriter {
                 self.fd = fd
                 self.size = Int(held.st_size)
                 self.created = create && held.st_size == 0
+                self.identity = ShardIdTable.identity(fd: fd, size: Int(held.st_size))
                 return
             }
             throw SpendError.usage("cannot lock \(path): it keeps being replaced")
@@ -121,13 +124,21 @@ public struct ShardWriter {
             index = try? IdIndex(path: IdIndex.path(cacheDirectory: cacheDirectory, shardAbsolute: absolute), shardFD: fd, shardSize: size)
         }
 
+        /// After this writer appended `written` (now `newSize` bytes): the
+        /// kept id table, if there is one of the shard as it was locked, is
+        /// extended with them.
+        func extendIdTable(_ written: [(id: String, hash: UInt64)], newSize: Int) {
+            guard let table = ids ?? ShardIdTable.kept(absolute: absolute, identity: identity) else { return }
+            ShardIdTable.keep(table.adding(written, identity: ShardIdTable.identity(fd: fd, size: newSize)), absolute: absolute)
+        }
+
         /// True when the shard already holds an event with this id.
         func contains(_ id: String, hash: UInt64) throws(SpendError) -> Bool {
             if size == 0 { return false }
             if let index {
                 if !index.contains(hash) { return false }
                 // An earlier part of this import read the shard's ids, and the shard is unchanged.
-                if ids == nil { ids = ShardIdTable.kept(absolute: absolute, fd: fd, size: size) }
+                if ids == nil { ids = ShardIdTable.kept(absolute: absolute, identity: identity) }
                 // A hash hit: when no id in the shard is written with escapes,
                 // the id's JSON text as the ledger writes it (bidi overrides and
                 // DEL raw, unlike terminal-safe output) must appear in the shard;
@@ -135,7 +146,7 @@ public struct ShardWriter {
                 if !index.hasEscapedIds, ids == nil, !(try textContains(Self.ledgerText(id))) { return false }
             }
             if ids == nil {
-                do { ids = try ShardIdTable.table(absolute: absolute, fd: fd, size: size) } catch {
+                do { ids = try ShardIdTable.table(absolute: absolute, identity: identity) } catch {
                     throw SpendError.usage("cannot read \(path): \(error)")
                 }
             }
@@ -435,6 +446,7 @@ public struct ShardWriter {
                 // A shard this batch started: its ids are the batch's.
                 shard.openIndex(cacheDirectory: cacheDirectory, size: 0, empty: true)
             }
+            shard.extendIdTable(shard.events.map { (events[$0].id, hashes[$0]) }, newSize: newSize)
             guard let index = shard.index else { continue }
             for i in shard.events { try? index.insert(hashes[i]) }
             index.markCovered(newSize, shardFD: shard.fd)
