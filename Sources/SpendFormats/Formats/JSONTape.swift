@@ -47,6 +47,7 @@ public struct JSONTape {
     @inline(__always) func byte(_ i: Int) -> UInt8 { base[i] }
 
     /// The bytes of a string or number node.
+    @inlinable
     public func bytes(_ i: Int) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: base[nodes[i].start..<nodes[i].end])
     }
@@ -84,6 +85,7 @@ public struct JSONTape {
     }
 
     /// Calls `body` with each element of an array node.
+    @inlinable
     public func forEachElement(_ array: Int, _ body: (Int) throws -> Void) rethrows {
         guard nodes[array].kind == .array else { return }
         var i = array + 1
@@ -94,6 +96,7 @@ public struct JSONTape {
     }
 
     /// Calls `body` with the key and value nodes of each member of an object node.
+    @inlinable
     public func forEachMember(_ object: Int, _ body: (Int, Int) throws -> Void) rethrows {
         guard nodes[object].kind == .object else { return }
         var i = object + 1
@@ -164,6 +167,7 @@ public struct JSONTape {
 
     /// Where the raw JSON text of any node lies in the parsed buffer (a
     /// string's with its quotes): `text(_:)` without making the text.
+    @inlinable
     public func textRange(_ i: Int) -> Range<Int> {
         let node = nodes[i]
         return node.kind == .string ? (node.start - 1)..<(node.end + 1) : node.start..<node.end
