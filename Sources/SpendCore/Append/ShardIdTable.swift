@@ -217,7 +217,12 @@ final class ShardIdTable: @unchecked Sendable {
     static func identity(fd: Int32, size: Int) -> Identity {
         var info = stat()
         fstat(fd, &info)
-        return Identity(
+        return identity(info, size: size)
+    }
+
+    /// The identity of a shard of `size` bytes whose `stat` is `info`.
+    static func identity(_ info: stat, size: Int) -> Identity {
+        Identity(
             device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: size,
             modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
     }

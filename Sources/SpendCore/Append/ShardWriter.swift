@@ -74,7 +74,7 @@ public struct ShardWriter {
                 self.fd = fd
                 self.size = Int(held.st_size)
                 self.created = create && held.st_size == 0
-                self.identity = ShardIdTable.identity(fd: fd, size: Int(held.st_size))
+                self.identity = ShardIdTable.identity(held, size: Int(held.st_size))
                 return
             }
             throw SpendError.usage("cannot lock \(path): it keeps being replaced")
@@ -124,11 +124,13 @@ public struct ShardWriter {
             index = try? IdIndex(path: IdIndex.path(cacheDirectory: cacheDirectory, shardAbsolute: absolute), shardFD: fd, shardSize: size)
         }
 
-        /// After this writer appended `written` (now `newSize` bytes): the
-        /// kept id table, if there is one of the shard as it was locked, is
-        /// extended with them.
-        func extendIdTable(_ written: [(id: String, hash: UInt64)], newSize: Int) {
+        /// After this writer appended its `events` of `batch` (now `newSize`
+        /// bytes): the kept id table, if there is one of the shard as it was
+        /// locked, is extended with their ids (nothing is done without one,
+        /// as for a plain `append`).
+        func extendIdTable(_ batch: [PreparedEvent], hashes: [UInt64], newSize: Int) {
             guard let table = ids ?? ShardIdTable.kept(absolute: absolute, identity: identity) else { return }
+            let written = events.map { (batch[$0].id, hashes[$0]) }
             ShardIdTable.keep(table.adding(written, identity: ShardIdTable.identity(fd: fd, size: newSize)), absolute: absolute)
         }
 
@@ -446,7 +448,7 @@ public struct ShardWriter {
                 // A shard this batch started: its ids are the batch's.
                 shard.openIndex(cacheDirectory: cacheDirectory, size: 0, empty: true)
             }
-            shard.extendIdTable(shard.events.map { (events[$0].id, hashes[$0]) }, newSize: newSize)
+            shard.extendIdTable(events, hashes: hashes, newSize: newSize)
             guard let index = shard.index else { continue }
             for i in shard.events { try? index.insert(hashes[i]) }
             index.markCovered(newSize, shardFD: shard.fd)
